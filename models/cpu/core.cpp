@@ -1,0 +1,134 @@
+// CPU core executing operation streams.
+#include "models/cpu/core.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "platform/core/log.h"
+
+namespace pc::cpu {
+
+using sc_core::sc_time;
+
+Core::Core(sc_core::sc_module_name name, unsigned id, const CpuConfig& cfg, const ClockDomain& clk,
+           hw::KernelInterface& kernel, stats::Group& parent)
+    : sc_module(name),
+      mem_isock("mem_isock"),
+      m_id(id),
+      m_cfg(cfg),
+      m_clk(clk),
+      m_kernel(kernel),
+      m_stats(&parent, "core" + std::to_string(id), "CPU core"),
+      m_ops(m_stats, "ops", "ops", "operations retired"),
+      m_reads(m_stats, "reads", "accesses", "data reads"),
+      m_writes(m_stats, "writes", "accesses", "data writes"),
+      m_fetches(m_stats, "fetches", "accesses", "instruction fetches"),
+      m_bytes_read(m_stats, "bytes_read", "bytes", "bytes read (data and fetch)"),
+      m_bytes_written(m_stats, "bytes_written", "bytes", "bytes written"),
+      m_compute_cycles(m_stats, "compute_cycles", "cycles", "cycles spent in compute operations"),
+      m_syscalls(m_stats, "syscalls", "calls", "system calls trapped to the kernel"),
+      m_bus_errors(m_stats, "bus_errors", "accesses", "accesses answered with a TLM error (unmapped address)"),
+      m_contexts(m_stats, "contexts", "contexts", "contexts scheduled on this core"),
+      m_mem_stall_cycles(m_stats, "mem_stall_cycles", "cycles", "cycles stalled waiting for memory",
+                         [this] { return m_clk.to_cycles_exact(sc_time::from_value(m_mem_fs)); }),
+      m_cycles(m_stats, "cycles", "cycles", "cycles from start until the core halted",
+               [this] { return static_cast<double>(m_clk.to_cycles(m_halted ? m_halt_time : local_now())); }),
+      m_access_latency(m_stats, "access_latency", "cycles", "latency of one memory access") {
+  m_ext.requester = Requester::Core;
+  m_ext.core = static_cast<uint16_t>(id);
+  m_gp.set_extension(&m_ext);
+  SC_THREAD(run);
+}
+
+hw::AccessStatus Core::access(const hw::Op& op, uint8_t* rdata) {
+  const bool write = op.kind == hw::OpKind::Write;
+  // An access that crosses a 64-byte line is two bus transactions, as on x86.
+  uint64_t addr = op.vaddr;
+  unsigned done = 0;
+  hw::AccessStatus st = hw::AccessStatus::Ok;
+  while (done < op.size) {
+    const unsigned chunk = static_cast<unsigned>(std::min<uint64_t>(op.size - done, 64 - (addr & 63)));
+    m_gp.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
+    m_gp.set_address(addr);
+    m_gp.set_data_ptr(write ? const_cast<uint8_t*>(op.wdata + done) : rdata + done);
+    m_gp.set_data_length(chunk);
+    m_gp.set_streaming_width(chunk);
+    m_gp.set_byte_enable_ptr(nullptr);
+    m_gp.set_dmi_allowed(false);
+    m_gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    m_ext.requester = op.kind == hw::OpKind::Fetch ? Requester::Fetch : Requester::Core;
+    sc_time delay = m_qk.get_local_time();
+    const sc_time before = delay;
+    mem_isock->b_transport(m_gp, delay);
+    const sc_time lat = delay - before;
+    m_mem_fs += lat.value();
+    m_access_latency.sample(m_clk.to_cycles_exact(lat));
+    m_qk.set(delay);
+    if (m_gp.is_response_error()) {
+      st = hw::AccessStatus::BusError;
+      if ((++m_bus_errors).value() <= 10)
+        log::warn("{}: {} of {} bytes at physical 0x{:x}: {}", name(), write ? "write" : "read", chunk, addr,
+                  m_gp.get_response_string());
+      if (!write) std::memset(rdata + done, 0, chunk);
+    }
+    addr += chunk;
+    done += chunk;
+  }
+  return st;
+}
+
+void Core::run() {
+  uint8_t rdata[hw::kMaxAccessBytes];
+  m_qk.reset();
+  while (hw::ExecContext* ctx = m_kernel.pick_next(m_id)) {
+    ++m_contexts;
+    bool on_core = true;
+    while (on_core) {
+      const hw::Op* op = ctx->current();
+      if (!op) {
+        m_kernel.context_ended(m_id, *ctx);
+        break;
+      }
+      switch (op->kind) {
+        case hw::OpKind::Compute:
+          advance(op->cycles);
+          m_compute_cycles += op->cycles;
+          ctx->retire(nullptr, hw::AccessStatus::Ok);
+          break;
+        case hw::OpKind::Read:
+        case hw::OpKind::Fetch:
+        case hw::OpKind::Write: {
+          advance(m_cfg.mem_issue_cycles);
+          const hw::Op o = *op;  // the context may reuse its op storage once retired
+          const auto st = access(o, rdata);
+          if (o.kind == hw::OpKind::Write) {
+            ++m_writes;
+            m_bytes_written += o.size;
+          } else {
+            ++(o.kind == hw::OpKind::Fetch ? m_fetches : m_reads);
+            m_bytes_read += o.size;
+          }
+          ctx->retire(rdata, st);
+          break;
+        }
+        case hw::OpKind::Syscall: {
+          ++m_syscalls;
+          // The kernel runs on this core's thread: bring simulated time up to the core's local time so
+          // that anything it waits for is ordered correctly against the other cores.
+          m_qk.sync();
+          const auto r = m_kernel.syscall(m_id, *ctx, *op);
+          advance(r.cycles);
+          if (r.action == hw::TrapAction::Reschedule) on_core = false;
+          break;
+        }
+      }
+      ++m_ops;
+      maybe_sync();
+    }
+  }
+  m_halted = true;
+  m_halt_time = local_now();
+  m_qk.sync();
+}
+
+}  // namespace pc::cpu

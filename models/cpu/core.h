@@ -1,0 +1,77 @@
+// A CPU core: an SC_THREAD that executes the operation stream of the context the kernel schedules on it.
+// In-order and blocking: a memory access stalls the core for its full latency. Temporal decoupling
+// with the TLM quantum keeper keeps the per-access path free of SystemC context switches.
+#pragma once
+
+#include <cstdint>
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/tlm_quantumkeeper.h>
+
+#include "platform/core/clock.h"
+#include "platform/core/config.h"
+#include "platform/core/stats.h"
+#include "platform/core/tlm_ext.h"
+#include "platform/hwdefs/trap.h"
+
+namespace pc::cpu {
+
+struct CpuConfig {
+  uint64_t cores = 2;            // number of cores
+  uint64_t mem_issue_cycles = 1; // cycles to issue one memory operation, before its memory latency
+  std::string paging = "off";    // "off": linear address = physical address
+
+  void describe(cfg::Visitor& v) {
+    v.u64("cores", cores, "cores", "number of CPU cores", 1, 256);
+    v.u64("mem_issue_cycles", mem_issue_cycles, "cycles", "issue cost of a memory operation", 0, 1000);
+    v.str("paging", paging, "address translation: off (linear = physical)", {"off"});
+  }
+};
+
+class Core : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_initiator_socket<Core> mem_isock;
+
+  Core(sc_core::sc_module_name name, unsigned id, const CpuConfig& cfg, const ClockDomain& clk,
+       hw::KernelInterface& kernel, stats::Group& parent);
+  // The payload would delete its extensions; m_ext is a member, so take it back first.
+  ~Core() override { m_gp.clear_extension(&m_ext); }
+
+  unsigned id() const { return m_id; }
+  bool halted() const { return m_halted; }
+  // Simulated time at which the core halted (valid once halted()).
+  sc_core::sc_time halt_time() const { return m_halt_time; }
+  uint64_t ops_done() const { return m_ops.value(); }
+  uint64_t mem_accesses() const { return m_reads.value() + m_writes.value() + m_fetches.value(); }
+
+ private:
+  SC_HAS_PROCESS(Core);
+  void run();
+  // Executes a read/write/fetch; returns the status the context sees.
+  hw::AccessStatus access(const hw::Op& op, uint8_t* rdata);
+  sc_core::sc_time local_now() const { return sc_core::sc_time_stamp() + m_qk.get_local_time(); }
+  void advance(uint64_t cycles) { m_qk.inc(m_clk.cycles(cycles)); }
+  void maybe_sync() {
+    if (m_qk.need_sync()) m_qk.sync();
+  }
+
+  unsigned m_id;
+  CpuConfig m_cfg;
+  ClockDomain m_clk;
+  hw::KernelInterface& m_kernel;
+  tlm_utils::tlm_quantumkeeper m_qk;
+  tlm::tlm_generic_payload m_gp;
+  AccessExt m_ext;
+  bool m_halted = false;
+  sc_core::sc_time m_halt_time;
+  uint64_t m_mem_fs = 0;  // memory latency accumulated, in fs, converted to cycles at the end
+
+  stats::Group m_stats;
+  stats::Counter m_ops, m_reads, m_writes, m_fetches, m_bytes_read, m_bytes_written, m_compute_cycles,
+      m_syscalls, m_bus_errors, m_contexts;
+  stats::Formula m_mem_stall_cycles, m_cycles;
+  stats::Histogram m_access_latency;
+};
+
+}  // namespace pc::cpu

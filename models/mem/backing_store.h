@@ -1,0 +1,37 @@
+// Sparse physical memory holding real bytes: 4 KiB pages allocated on first write, so a 64 GiB platform
+// costs host memory only for what is used. Untouched memory reads as zero.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace pc::mem {
+
+class BackingStore {
+ public:
+  static constexpr uint64_t kPageBytes = 4096;
+
+  explicit BackingStore(uint64_t size_bytes);
+
+  uint64_t size() const { return m_size; }
+  bool contains(uint64_t addr, uint64_t len) const { return addr < m_size && len <= m_size - addr; }
+  // Both require contains(addr, len).
+  void read(uint64_t addr, uint8_t* dst, uint64_t len) const;
+  void write(uint64_t addr, const uint8_t* src, uint64_t len);
+  uint64_t pages_allocated() const { return m_pages_allocated; }
+  uint64_t bytes_allocated() const { return m_pages_allocated * kPageBytes; }
+
+ private:
+  // Two-level table: one slot per GiB, each a lazily created array of page pointers.
+  static constexpr unsigned kPagesPerSlotBits = 18;  // 2^18 pages * 4 KiB = 1 GiB
+  using Page = std::unique_ptr<uint8_t[]>;
+  const uint8_t* page_for_read(uint64_t page) const;
+  uint8_t* page_for_write(uint64_t page);
+
+  uint64_t m_size;
+  std::vector<std::unique_ptr<Page[]>> m_slots;
+  uint64_t m_pages_allocated = 0;
+};
+
+}  // namespace pc::mem

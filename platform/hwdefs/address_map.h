@@ -1,0 +1,34 @@
+// The physical address map of the SoC: DRAM from 0, device MMIO above the largest DRAM.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace pc::hw {
+
+constexpr uint64_t kDramBase = 0;
+constexpr uint64_t kMaxDramBytes = 1ull << 40;  // 1 TiB
+// MAXPHYADDR of the modeled cores (CPUID.80000008H:EAX[7:0]); bits above it are reserved in PTEs.
+constexpr unsigned kMaxPhysAddrBits = 46;
+constexpr uint64_t kMmioBase = kMaxDramBytes;   // devices start right above the DRAM window
+constexpr uint64_t kDiskCtrlBase = kMmioBase;   // disk controller registers
+constexpr uint64_t kDiskCtrlSize = 0x1000;
+
+enum class Region : uint8_t { Dram, DiskCtrl };
+
+struct MapEntry {
+  Region region;
+  std::string name;
+  uint64_t base;
+  uint64_t size;
+};
+
+// The map for a platform with `dram_bytes` of memory; `with_disk` adds the disk controller window.
+inline std::vector<MapEntry> physical_address_map(uint64_t dram_bytes, bool with_disk) {
+  std::vector<MapEntry> m{{Region::Dram, "dram", kDramBase, dram_bytes}};
+  if (with_disk) m.push_back({Region::DiskCtrl, "disk", kDiskCtrlBase, kDiskCtrlSize});
+  return m;
+}
+
+}  // namespace pc::hw

@@ -1,0 +1,41 @@
+// The operation stream a core executes: the software side of the hardware/software contract.
+#pragma once
+
+#include <cstdint>
+
+namespace pc::hw {
+
+enum class OpKind : uint8_t {
+  Read,     // data load
+  Write,    // data store (wdata holds the bytes)
+  Fetch,    // instruction fetch
+  Compute,  // `cycles` cycles of non-memory work
+  Syscall,  // a call into the kernel through the trap interface
+};
+
+// Largest single memory operation a core issues; a context splits larger accesses.
+constexpr unsigned kMaxAccessBytes = 64;
+
+enum class Syscall : uint32_t {
+  Exit = 60,  // Linux x86-64 numbers, so traces and scenarios read naturally
+  Mmap = 9,
+  Munmap = 11,
+  Mprotect = 10,
+  Brk = 12,
+  Fork = 57,
+  Read = 0,
+  Write = 1,
+  Yield = 24,  // sched_yield
+};
+
+struct Op {
+  OpKind kind = OpKind::Compute;
+  uint8_t size = 0;             // bytes, 1..kMaxAccessBytes, for Read/Write/Fetch
+  uint64_t vaddr = 0;           // linear address (physical when paging is off)
+  uint64_t cycles = 0;          // for Compute
+  const uint8_t* wdata = nullptr;  // for Write: `size` bytes, valid until the op retires
+  Syscall nr = Syscall::Exit;   // for Syscall
+  uint64_t args[4] = {0, 0, 0, 0};
+};
+
+}  // namespace pc::hw

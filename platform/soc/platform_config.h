@@ -1,0 +1,96 @@
+// The platform configuration tree (sim, clocks, cpu, interconnect, dram, workload), its presets and the
+// layered resolution: defaults <- presets <- config files <- --set, each layer checked strictly.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "models/cpu/core.h"
+#include "models/mem/fixed_memory.h"
+#include "platform/core/config.h"
+#include "platform/hwdefs/address_map.h"
+#include "testbench/workload/workload_config.h"
+
+namespace pc::soc {
+
+struct SimConfig {
+  uint64_t seed = 1;               // seeds every random choice of the run
+  uint64_t quantum_cycles = 1000;  // TLM global quantum, CPU cycles a core may run ahead
+  uint64_t syscall_cycles = 100;   // bare-metal mode: cost of a system call
+
+  void describe(cfg::Visitor& v) {
+    v.u64("seed", seed, "", "seed of every random choice in the run");
+    v.u64("quantum_cycles", quantum_cycles, "cycles", "TLM global quantum (temporal decoupling)", 1, 100000000);
+    v.u64("syscall_cycles", syscall_cycles, "cycles", "bare-metal mode: cost of a system call", 0, 100000000);
+  }
+};
+
+struct ClocksConfig {
+  double cpu_mhz = 3000;  // core clock
+
+  void describe(cfg::Visitor& v) { v.f64("cpu_mhz", cpu_mhz, "MHz", "CPU core clock", 1, 100000); }
+};
+
+struct InterconnectConfig {
+  uint64_t latency_cycles = 0;  // CPU cycles added per routed transaction
+
+  void describe(cfg::Visitor& v) {
+    v.u64("latency_cycles", latency_cycles, "cycles", "router hop latency", 0, 10000);
+  }
+};
+
+struct DramSection {
+  std::string model = "fixed";  // timing model of physical memory
+  uint64_t size_mib = 4096;     // physical memory size
+  mem::FixedMemConfig fixed;
+
+  void describe(cfg::Visitor& v) {
+    v.str("model", model, "memory timing model", {"fixed"});
+    v.u64("size_mib", size_mib, "MiB", "physical memory size", 1, hw::kMaxDramBytes >> 20);
+    v.section("fixed", fixed, "fixed-latency model");
+  }
+};
+
+struct PlatformConfig {
+  SimConfig sim;
+  ClocksConfig clocks;
+  cpu::CpuConfig cpu;
+  InterconnectConfig interconnect;
+  DramSection dram;
+  tb::WorkloadConfig workload;
+
+  void describe(cfg::Visitor& v) {
+    v.section("sim", sim, "simulation control");
+    v.section("clocks", clocks, "clock domains");
+    v.section("cpu", cpu, "CPU cores");
+    v.section("interconnect", interconnect, "physical address router");
+    v.section("dram", dram, "physical memory");
+    v.section("workload", workload, "what the cores run");
+  }
+  cfg::Json to_json() const;
+};
+
+struct Preset {
+  std::string name;
+  std::string description;
+  std::string overlay;  // JSON text applied on top of the defaults
+};
+const std::vector<Preset>& presets();
+
+// Builds a resolved configuration, layer by layer.
+class ConfigResolver {
+ public:
+  void apply_preset(const std::string& name);
+  void apply_file(const std::string& path);
+  void apply_set(const std::string& assignment);  // path=value
+  void apply_json(const cfg::Json& overlay, const std::string& source);
+  // Checks relations between fields (a trace run has a trace file, the workload fits in memory).
+  const PlatformConfig& finish();
+  const std::vector<std::string>& presets_applied() const { return m_presets; }
+
+ private:
+  PlatformConfig m_cfg;
+  std::vector<std::string> m_presets;
+};
+
+}  // namespace pc::soc

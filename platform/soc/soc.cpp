@@ -1,0 +1,175 @@
+// SoC construction and the run loop.
+#include "platform/soc/soc.h"
+
+#include <chrono>
+#include <fmt/format.h>
+
+#include "testbench/workload/lackey.h"
+#include "testbench/workload/patterns.h"
+
+namespace pc::soc {
+namespace {
+
+uint64_t mix_seed(uint64_t seed, uint64_t a, uint64_t b) {
+  uint64_t x = seed ^ (a * 0x9e3779b97f4a7c15ull) ^ (b * 0xc2b2ae3d27d4eb4full);
+  x = (x ^ (x >> 33)) * 0xff51afd7ed558ccdull;
+  x = (x ^ (x >> 33)) * 0xc4ceb9fe1a85ec53ull;
+  return x ^ (x >> 33);
+}
+
+// Runs several pattern streams one after another.
+class PhasedStream : public tb::OpStream {
+ public:
+  explicit PhasedStream(std::vector<std::unique_ptr<tb::OpStream>> phases) : m_phases(std::move(phases)) {}
+  bool next(hw::Op& op) override {
+    while (m_i < m_phases.size()) {
+      if (m_phases[m_i]->next(op)) return true;
+      ++m_i;
+    }
+    return false;
+  }
+
+ private:
+  std::vector<std::unique_ptr<tb::OpStream>> m_phases;
+  size_t m_i = 0;
+};
+
+// Stops a stream after `limit` memory operations.
+class LimitedStream : public tb::OpStream {
+ public:
+  LimitedStream(std::unique_ptr<tb::OpStream> s, uint64_t limit) : m_s(std::move(s)), m_left(limit) {}
+  bool next(hw::Op& op) override {
+    if (m_left == 0 || !m_s->next(op)) return false;
+    if (op.kind != hw::OpKind::Compute && op.kind != hw::OpKind::Syscall) --m_left;
+    return true;
+  }
+
+ private:
+  std::unique_ptr<tb::OpStream> m_s;
+  uint64_t m_left;
+};
+
+constexpr uint64_t k2M = 2ull << 20;
+
+}  // namespace
+
+Soc::Soc(const PlatformConfig& cfg)
+    : m_cfg(cfg),
+      m_cpu_clk("cpu", cfg.clocks.cpu_mhz),
+      m_root(nullptr, "stats", "PageCycle statistics"),
+      m_summary(&m_root, "summary", "whole-run figures"),
+      m_sim_cycles(m_summary, "sim_cycles", "cycles", "simulated CPU cycles until the last core halted"),
+      m_mem_accesses(m_summary, "mem_accesses", "accesses", "memory operations the workload issued"),
+      m_ops(m_summary, "ops", "ops", "operations retired by all cores (memory, compute, system calls)"),
+      m_data_errors(m_summary, "data_errors", "reads", "data-checking mode: reads that returned wrong bytes"),
+      m_reads_checked(m_summary, "reads_checked", "reads", "data-checking mode: reads verified"),
+      m_bus_errors(m_summary, "bus_errors", "accesses", "accesses that ended in a bus (address) error"),
+      m_pages_touched(m_summary, "pages_touched", "pages", "4 KiB pages of physical memory ever written"),
+      m_cpu_stats(&m_root, "cpu", "CPU cores") {
+  const uint64_t mem_bytes = cfg.dram.size_mib << 20;
+  m_store = std::make_unique<mem::BackingStore>(mem_bytes);
+  m_mem = std::make_unique<mem::FixedMemory>("mem", cfg.dram.fixed, *m_store, m_root);
+  m_router = std::make_unique<interconnect::Router>("router", hw::physical_address_map(mem_bytes, false),
+                                                    m_cpu_clk.cycles(cfg.interconnect.latency_cycles), m_root);
+  m_router->isock.bind(m_mem->tsock);
+
+  m_kernel = std::make_unique<tb::BareMetalKernel>(static_cast<unsigned>(cfg.cpu.cores), cfg.sim.syscall_cycles);
+  for (unsigned i = 0; i < cfg.cpu.cores; ++i) {
+    m_cores.push_back(std::make_unique<cpu::Core>(fmt::format("core{}", i).c_str(), i, cfg.cpu, m_cpu_clk,
+                                                  *m_kernel, m_cpu_stats));
+    m_cores.back()->mem_isock.bind(m_router->tsock);
+  }
+  build_workload();
+}
+
+Soc::~Soc() = default;
+
+void Soc::build_workload() {
+  const auto& w = m_cfg.workload;
+  const uint64_t mem_bytes = m_cfg.dram.size_mib << 20;
+  if (w.source == "trace") {
+    std::unique_ptr<tb::OpStream> s =
+        std::make_unique<tb::LineSplitStream>(std::make_unique<tb::LackeyReader>(w.trace.path));
+    if (w.trace.max_ops) s = std::make_unique<LimitedStream>(std::move(s), w.trace.max_ops);
+    std::unique_ptr<tb::FirstTouchMapper> mapper;
+    if (w.trace.remap) mapper = std::make_unique<tb::FirstTouchMapper>(0, mem_bytes, "trace " + w.trace.path);
+    m_contexts.push_back(std::make_unique<tb::WorkloadContext>(0, std::move(s), w.data_check, std::move(mapper)));
+    m_kernel->assign(0, m_contexts.back().get());
+    return;
+  }
+  std::vector<tb::PatternConfig> phases = w.phases.empty() ? std::vector<tb::PatternConfig>{w.synthetic} : w.phases;
+  uint64_t fp = 0;
+  for (const auto& p : phases) fp = std::max(fp, p.footprint_kib * 1024);
+  const uint64_t window = (fp + k2M - 1) & ~(k2M - 1);
+  for (unsigned c = 0; c < m_cfg.cpu.cores; ++c) {
+    std::vector<std::unique_ptr<tb::OpStream>> streams;
+    for (size_t p = 0; p < phases.size(); ++p)
+      streams.push_back(tb::make_pattern_stream(phases[p], c * window, mix_seed(m_cfg.sim.seed, c, p)));
+    m_contexts.push_back(std::make_unique<tb::WorkloadContext>(
+        c, std::make_unique<PhasedStream>(std::move(streams)), w.data_check));
+    m_kernel->assign(c, m_contexts.back().get());
+  }
+}
+
+void Soc::run(bool progress) {
+  using Clock = std::chrono::steady_clock;
+  const auto t0 = Clock::now();
+  tlm::tlm_global_quantum::instance().set(m_cpu_clk.cycles(m_cfg.sim.quantum_cycles));
+  // The simulation advances in fixed chunks of simulated time whether or not progress is shown, so
+  // what is simulated never depends on the terminal.
+  const sc_core::sc_time chunk = m_cpu_clk.cycles(100000);
+  auto last_print = t0;
+  bool printed = false;
+  auto all_halted = [&] {
+    for (const auto& c : m_cores)
+      if (!c->halted()) return false;
+    return true;
+  };
+  while (!all_halted()) {
+    sc_core::sc_start(chunk);
+    if (!all_halted() && !sc_core::sc_pending_activity())
+      throw std::runtime_error("simulation stalled: no pending events while cores are still running");
+    if (progress) {
+      const auto now = Clock::now();
+      const double el = std::chrono::duration<double>(now - t0).count();
+      if (el >= 2.0 && std::chrono::duration<double>(now - last_print).count() >= 0.5) {
+        uint64_t ops = 0;
+        for (const auto& c : m_cores) ops += c->ops_done();
+        fmt::print(stderr, "\r[pagecycle] sim {:.3f} ms | {} ops | {:.2f} M ops/s host   ",
+                   sc_core::sc_time_stamp().to_seconds() * 1e3, ops, static_cast<double>(ops) / el / 1e6);
+        last_print = now;
+        printed = true;
+      }
+    }
+  }
+  if (printed) fmt::print(stderr, "\n");
+  for (const auto& ctx : m_contexts)
+    if (ctx->error()) std::rethrow_exception(ctx->error());
+  m_host_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  finalize_stats();
+}
+
+void Soc::finalize_stats() {
+  sc_core::sc_time end = sc_core::SC_ZERO_TIME;
+  uint64_t acc = 0, ops = 0;
+  for (const auto& c : m_cores) {
+    end = std::max(end, c->halt_time());
+    acc += c->mem_accesses();
+    ops += c->ops_done();
+  }
+  uint64_t errors = 0, checked = 0, bus = 0;
+  for (const auto& ctx : m_contexts) {
+    errors += ctx->counters().data_errors;
+    checked += ctx->counters().reads_checked;
+    bus += ctx->counters().bus_errors;
+  }
+  m_sim_cycles.set(static_cast<double>(m_cpu_clk.to_cycles(end)));
+  m_mem_accesses.set(static_cast<double>(acc));
+  m_ops.set(static_cast<double>(ops));
+  m_data_errors.set(static_cast<double>(errors));
+  m_reads_checked.set(static_cast<double>(checked));
+  m_bus_errors.set(static_cast<double>(bus));
+  m_pages_touched.set(static_cast<double>(m_store->pages_allocated()));
+}
+
+}  // namespace pc::soc

@@ -1,0 +1,60 @@
+// Builds the SoC from a resolved configuration: backing store, memory timing model, router, cores,
+// the workload contexts and the kernel that schedules them; runs it and owns the stats tree.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "models/cpu/core.h"
+#include "models/interconnect/router.h"
+#include "models/mem/backing_store.h"
+#include "models/mem/fixed_memory.h"
+#include "platform/core/clock.h"
+#include "platform/core/stats.h"
+#include "platform/soc/platform_config.h"
+#include "testbench/bare_metal.h"
+#include "testbench/workload_context.h"
+
+namespace pc::soc {
+
+class Soc {
+ public:
+  // Elaborates the platform. Throws cfg::ConfigError or tb::TraceError on bad input.
+  explicit Soc(const PlatformConfig& cfg);
+  ~Soc();
+
+  // Simulates until every core has halted. `progress` prints a status line on stderr every half second
+  // of host time once the run has taken two seconds (it never changes what is simulated).
+  void run(bool progress);
+
+  stats::Group& stats() { return m_root; }
+  const PlatformConfig& config() const { return m_cfg; }
+  uint64_t sim_cycles() const { return static_cast<uint64_t>(m_sim_cycles.value()); }
+  uint64_t mem_accesses() const { return static_cast<uint64_t>(m_mem_accesses.value()); }
+  uint64_t data_errors() const { return static_cast<uint64_t>(m_data_errors.value()); }
+  double host_seconds() const { return m_host_seconds; }
+  mem::BackingStore& memory() { return *m_store; }
+  interconnect::Router& router() { return *m_router; }
+  const std::vector<std::unique_ptr<cpu::Core>>& cores() const { return m_cores; }
+
+ private:
+  void build_workload();
+  void finalize_stats();
+
+  PlatformConfig m_cfg;
+  ClockDomain m_cpu_clk;
+  stats::Group m_root;
+  stats::Group m_summary;
+  stats::Scalar m_sim_cycles, m_mem_accesses, m_ops, m_data_errors, m_reads_checked, m_bus_errors, m_pages_touched;
+  stats::Group m_cpu_stats;
+
+  std::unique_ptr<mem::BackingStore> m_store;
+  std::unique_ptr<mem::FixedMemory> m_mem;
+  std::unique_ptr<interconnect::Router> m_router;
+  std::unique_ptr<tb::BareMetalKernel> m_kernel;
+  std::vector<std::unique_ptr<tb::WorkloadContext>> m_contexts;
+  std::vector<std::unique_ptr<cpu::Core>> m_cores;
+  double m_host_seconds = 0;
+};
+
+}  // namespace pc::soc

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages PageCycle needs (only those missing), then configures and builds.
+# Environment: BUILD_DIR (default build), PC_SANITIZE=1 for the ASan+UBSan build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PKGS=(cmake make g++ pkg-config libsystemc-dev nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev
+      liblzma-dev libgtest-dev libgmock-dev libbenchmark-dev gzip xz-utils)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "[bootstrap] installing: ${missing[*]}" >&2
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  $SUDO apt-get update
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+BUILD_DIR=${BUILD_DIR:-build}
+if [ "${PC_SANITIZE:-0}" = 1 ]; then
+  CONF=(-DPC_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g")
+else
+  CONF=(-DPC_SANITIZE=OFF -DCMAKE_BUILD_TYPE=Release)
+fi
+if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
+  cmake -S . -B "$BUILD_DIR" "${CONF[@]}" >&2
+fi
+cmake --build "$BUILD_DIR" -j2 >&2

@@ -1,0 +1,84 @@
+// An execution context that runs an OpStream on a core: supplies write data, optionally checks every
+// read against a shadow copy of what it wrote, and (paging off, traces) places touched pages in physical
+// memory in first-touch order.
+#pragma once
+
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <unordered_map>
+
+#include "models/mem/backing_store.h"
+#include "platform/hwdefs/exec.h"
+#include "testbench/workload/op_stream.h"
+
+namespace pc::tb {
+
+// Maps 4 KiB pages of a context's address space to frames of a physical window, in first-touch order.
+class FirstTouchMapper {
+ public:
+  FirstTouchMapper(uint64_t window_base, uint64_t window_bytes, std::string what);
+  uint64_t translate(uint64_t vaddr);
+  uint64_t pages() const { return m_map.size(); }
+
+ private:
+  uint64_t m_base, m_frames;
+  std::string m_what;
+  std::unordered_map<uint64_t, uint64_t> m_map;
+};
+
+// Splits every access that crosses a 64-byte line into two, as the hardware does; after it no access
+// spans two pages either.
+class LineSplitStream : public OpStream {
+ public:
+  explicit LineSplitStream(std::unique_ptr<OpStream> in) : m_in(std::move(in)) {}
+  bool next(hw::Op& op) override;
+
+ private:
+  std::unique_ptr<OpStream> m_in;
+  hw::Op m_pending;
+  uint8_t m_rest = 0;
+};
+
+struct ContextCounters {
+  uint64_t reads_checked = 0;
+  uint64_t data_errors = 0;
+  uint64_t bus_errors = 0;
+};
+
+class WorkloadContext : public hw::ExecContext {
+ public:
+  // `data_check` keeps a shadow of the context's writes (sparse, by the context's own addresses).
+  // `mapper` (optional) translates addresses after they leave the stream.
+  WorkloadContext(uint32_t id, std::unique_ptr<OpStream> stream, bool data_check,
+                  std::unique_ptr<FirstTouchMapper> mapper = nullptr);
+
+  const hw::Op* current() override;
+  void retire(const uint8_t* rdata, hw::AccessStatus status) override;
+  uint32_t id() const override { return m_id; }
+
+  const ContextCounters& counters() const { return m_counters; }
+  // An error the stream raised while the simulation ran (a malformed trace line, a workload larger than
+  // memory); the context ended there. The SoC rethrows it after the run.
+  std::exception_ptr error() const { return m_error; }
+  uint64_t writes_issued() const { return m_write_seq; }
+
+  // The value a write with sequence number `seq` stores at byte address `addr` (deterministic).
+  static uint8_t data_byte(uint64_t addr, uint64_t seq);
+
+ private:
+  bool is_memory_op() const;
+  uint32_t m_id;
+  std::unique_ptr<OpStream> m_stream;
+  std::unique_ptr<FirstTouchMapper> m_mapper;
+  std::unique_ptr<mem::BackingStore> m_shadow;  // what memory must hold, by stream address
+  hw::Op m_op;
+  uint64_t m_stream_addr = 0;  // the op's address before mapping (the shadow's key)
+  bool m_valid = false, m_ended = false;
+  uint64_t m_write_seq = 0;
+  uint8_t m_wbuf[hw::kMaxAccessBytes];
+  ContextCounters m_counters;
+  std::exception_ptr m_error;
+};
+
+}  // namespace pc::tb

@@ -1,0 +1,83 @@
+// Statistics registry: values, percentiles, JSON shape, paths.
+#include <gtest/gtest.h>
+
+#include "platform/core/stats.h"
+
+using namespace pc::stats;
+
+TEST(Stats, CounterAndPaths) {
+  Group root(nullptr, "stats");
+  Group a(&root, "cpu");
+  Group b(&a, "core0");
+  Counter c(b, "reads", "accesses", "reads");
+  ++c;
+  c += 41;
+  EXPECT_EQ(c.value(), 42u);
+  EXPECT_EQ(b.path(), "stats.cpu.core0");
+  EXPECT_EQ(root.to_json()["cpu"]["core0"]["reads"], 42);
+  ASSERT_NE(root.find("cpu.core0.reads"), nullptr);
+  EXPECT_EQ(root.find("cpu.core0.nope"), nullptr);
+  std::vector<ListEntry> l;
+  root.list(l);
+  ASSERT_EQ(l.size(), 1u);
+  EXPECT_EQ(l[0].path, "stats.cpu.core0.reads");
+  EXPECT_EQ(l[0].unit, "accesses");
+  root.reset();
+  EXPECT_EQ(c.value(), 0u);
+}
+
+TEST(Stats, DistributionExactForSmallValues) {
+  Group root(nullptr, "stats");
+  Histogram h(root, "lat", "cycles", "latency");
+  for (int v = 1; v <= 100; ++v) h.sample(v);
+  EXPECT_EQ(h.count(), 100u);
+  EXPECT_DOUBLE_EQ(h.mean(), 50.5);
+  EXPECT_EQ(h.percentile(0.5), 50);
+  EXPECT_EQ(h.percentile(0.9), 90);
+  EXPECT_EQ(h.percentile(0.99), 99);
+  EXPECT_EQ(h.max(), 100);
+  const auto j = h.to_json();
+  for (const char* k : {"count", "mean", "p50", "p90", "p99", "max", "buckets"}) EXPECT_TRUE(j.contains(k)) << k;
+  EXPECT_EQ(j["buckets"].size(), 100u);
+  EXPECT_EQ(j["p99"], 99);
+}
+
+TEST(Stats, DistributionLargeValuesWithinBucketError) {
+  Group root(nullptr, "stats");
+  Average a(root, "x", "ns", "x");
+  a.sample(1e6, 99);
+  a.sample(5e6, 1);
+  EXPECT_EQ(a.count(), 100u);
+  EXPECT_LE(std::abs(a.percentile(0.5) - 1e6) / 1e6, 1.0 / 64);
+  EXPECT_EQ(a.percentile(1.0), 5e6);  // clamped to max
+  EXPECT_EQ(std::string(a.kind()), "average");
+  // Buckets tile the line without gaps.
+  for (size_t b = 1000; b < 2000; ++b) EXPECT_EQ(Distribution::bucket_high(b), Distribution::bucket_low(b + 1));
+  for (double v : {1023.0, 1024.0, 1500.0, 65535.0, 1e9}) {
+    const size_t b = Distribution::bucket_of(v);
+    EXPECT_LE(Distribution::bucket_low(b), v);
+    EXPECT_LT(v, Distribution::bucket_high(b));
+  }
+}
+
+TEST(Stats, FormulaAndScalar) {
+  Group root(nullptr, "stats");
+  Counter n(root, "n", "ops", "ops");
+  Scalar t(root, "t", "s", "time");
+  Formula f(root, "rate", "ops/s", "rate", [&] { return static_cast<double>(n.value()) / t.value(); });
+  n += 10;
+  t.set(4);
+  EXPECT_DOUBLE_EQ(root.to_json()["rate"].get<double>(), 2.5);
+  t.set(0);
+  EXPECT_TRUE(root.to_json()["rate"].is_null());  // not finite: null, never a bogus number
+}
+
+TEST(Stats, GroupsUnregisterOnDestruction) {
+  Group root(nullptr, "stats");
+  {
+    Group g(&root, "tmp");
+    Counter c(g, "c", "", "");
+    EXPECT_TRUE(root.to_json().contains("tmp"));
+  }
+  EXPECT_FALSE(root.to_json().contains("tmp"));
+}
