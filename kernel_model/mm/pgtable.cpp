@@ -1,0 +1,108 @@
+// Page tables in simulated memory: allocation of table pages, walks, and freeing tables that no VMA
+// needs any more (Linux 2.6.18 mm/memory.c: __pte_alloc and friends, free_pgtables).
+#include <stdexcept>
+
+#include "kernel_model/mm/mm.h"
+#include "platform/hwdefs/paging.h"
+
+namespace pc::kernel {
+
+namespace pg = hw::paging;
+
+// _PAGE_TABLE: present, writable, user, accessed, dirty. Linux pre-sets A and D on non-leaf entries so
+// the walker never has to write them back.
+constexpr uint64_t kPageTableEntryBits = pg::kP | pg::kRW | pg::kUS | pg::kA | pg::kD;
+
+MemoryManager::MemoryManager(KernelBus& bus, Lru& lru, ArchOps& arch, const KernelCosts& costs)
+    : m_bus(bus), m_lru(lru), m_arch(arch), m_costs(costs), m_cpu_cycle(sc_core::SC_ZERO_TIME) {}
+
+uint64_t MemoryManager::alloc_table(KCtx& k) {
+  cost(m_costs.page_alloc, k);
+  Page* p = allocator().alloc_pages(GFP_KERNEL, 0, k.cpu);
+  if (!p) return 0;
+  const uint64_t pa = mem_map().page_to_phys(p);
+  m_bus.zero_page(pa, k.delay);
+  ++m_stats.pt_pages_allocated;
+  return pa;
+}
+
+void MemoryManager::free_table(uint64_t pa, KCtx& k) {
+  cost(m_costs.page_free, k);
+  put_page(mem_map().phys_to_page(pa), k);
+  ++m_stats.pt_pages_freed;
+}
+
+uint64_t MemoryManager::get_pte(uint64_t pte_pa, KCtx& k) {
+  ++m_stats.pte_reads;
+  return m_bus.read64(pte_pa, k.delay);
+}
+
+void MemoryManager::set_pte(uint64_t pte_pa, uint64_t v, KCtx& k) {
+  ++m_stats.pte_writes;
+  m_bus.write64(pte_pa, v, k.delay);
+}
+
+uint64_t MemoryManager::walk(MmStruct& mm, uint64_t va, bool alloc, KCtx& k) {
+  uint64_t table = mm.pgd;
+  for (unsigned level = pg::PML4; level > pg::PT; --level) {
+    const uint64_t e_pa = table + 8ull * pg::index_of(va, level);
+    uint64_t e = get_pte(e_pa, k);
+    if (!(e & pg::kP)) {
+      if (!alloc) return 0;
+      const uint64_t t = alloc_table(k);
+      if (!t) return 0;
+      e = t | kPageTableEntryBits;
+      set_pte(e_pa, e, k);
+      ++mm.nr_ptes;
+    }
+    table = pg::frame_of(e);
+  }
+  return table + 8ull * pg::index_of(va, pg::PT);
+}
+
+uint64_t MemoryManager::pte_addr(MmStruct& mm, uint64_t va, KCtx& k) { return walk(mm, va, false, k); }
+
+uint64_t MemoryManager::read_pte(MmStruct& mm, uint64_t va, KCtx& k) {
+  const uint64_t pa = walk(mm, va, false, k);
+  return pa ? get_pte(pa, k) : 0;
+}
+
+bool MemoryManager::free_table_level(MmStruct& mm, uint64_t table_pa, unsigned level, uint64_t base,
+                                     uint64_t start, uint64_t end, KCtx& k) {
+  // Entries of this table each cover `span` bytes; visit those that intersect [start, end).
+  const uint64_t span = pg::page_bytes_at(level);
+  const uint64_t first = start > base ? (start - base) / span : 0;
+  const uint64_t last = std::min<uint64_t>(511, (end - 1 - base) / span);
+  bool freed_any = false;
+  for (uint64_t i = first; i <= last; ++i) {
+    const uint64_t e_pa = table_pa + 8 * i;
+    const uint64_t e = get_pte(e_pa, k);
+    if (!(e & pg::kP)) continue;
+    const uint64_t eb = base + i * span;
+    const uint64_t child = pg::frame_of(e);
+    if (level > pg::PD) free_table_level(mm, child, level - 1, eb, start, end, k);
+    // A table may go once no VMA reaches into the range it maps (free_pgtables' floor/ceiling rule).
+    const Vma* v = mm.find_vma(eb);
+    if (!v || v->vm_start >= eb + span) {
+      set_pte(e_pa, 0, k);
+      free_table(child, k);
+      --mm.nr_ptes;
+      freed_any = true;
+    }
+  }
+  return freed_any;
+}
+
+void MemoryManager::free_pgtables(MmStruct& mm, uint64_t start, uint64_t end, KCtx& k) {
+  if (start >= end) return;
+  free_table_level(mm, mm.pgd, pg::PML4, 0, start, end, k);
+}
+
+uint64_t MemoryManager::mk_pte(const Page* page, uint32_t vm_flags, bool writable) {
+  uint64_t e = mem_map().page_to_phys(page) | pg::kP | pg::kUS | pg::kA;
+  if (writable) e |= pg::kRW;
+  if (!(vm_flags & VM_EXEC)) e |= pg::kNX;
+  return e;
+}
+
+}  // namespace pc::kernel

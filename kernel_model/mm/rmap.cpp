@@ -1,0 +1,125 @@
+// Reverse mapping: map counts, page_referenced and try_to_unmap (Linux 2.6.18 mm/rmap.c; spec §8).
+#include "kernel_model/mm/mm.h"
+#include "platform/hwdefs/paging.h"
+
+namespace pc::kernel {
+
+namespace pg = hw::paging;
+
+void MemoryManager::page_add_new_anon_rmap(Page* page, Vma& vma, uint64_t addr) {
+  page->mapcount = 0;
+  page->mapping = reinterpret_cast<uintptr_t>(vma.anon_vma) | 1;  // PAGE_MAPPING_ANON
+  page->index = linear_page_index(&vma, addr);
+}
+
+void MemoryManager::page_add_anon_rmap(Page* page) { ++page->mapcount; }
+void MemoryManager::page_add_file_rmap(Page* page) { ++page->mapcount; }
+
+void MemoryManager::page_remove_rmap(Page* page) {
+  if (page->mapcount < 0) throw std::logic_error("page_remove_rmap: page not mapped");
+  --page->mapcount;
+  // An anonymous page keeps its anon_vma in ->mapping after the last unmap (reset when freed).
+}
+
+std::vector<Vma*> MemoryManager::rmap_vmas(Page* page) {
+  if (AnonVma* av = page->anon_vma()) return av->vmas;
+  if (AddressSpace* as = page->file_mapping()) {
+    std::vector<Vma*> out;
+    for (Vma* v : as->i_mmap)  // the prio tree's query: VMAs whose file range covers page->index
+      if (vma_address(page, v) != ~0ull) out.push_back(v);
+    return out;
+  }
+  return {};
+}
+
+int MemoryManager::page_referenced_one(Page* page, Vma& vma, int& mapcount, KCtx& k) {
+  const uint64_t address = vma_address(page, &vma);
+  if (address == ~0ull) return 0;
+  MmStruct& mm = *vma.mm;
+  // page_check_address: the PTE must be present and point at this page.
+  const uint64_t pte_pa = walk(mm, address, false, k);
+  if (!pte_pa) return 0;
+  const uint64_t pte = get_pte(pte_pa, k);
+  if (!(pte & pg::kP) || pg::frame_of(pte) != mem_map().page_to_phys(page)) return 0;
+  int referenced = 0;
+  // ptep_clear_flush_young: test-and-clear A with a locked bit operation, then (2.6 behaviour) flush the
+  // translation, or the CPU would keep using a cached entry and never set A again.
+  if (pte & pg::kA) {
+    m_bus.rmw64(pte_pa, pg::kA, 0, k.delay);
+    ++m_stats.pte_writes;
+    ++m_stats.young_cleared;
+    flush_tlb_page(mm, address, FlushCause::PageReferenced, k);
+    ++referenced;
+  }
+  --mapcount;
+  return referenced;
+}
+
+int MemoryManager::page_referenced(Page* page, bool is_locked, KCtx& k) {
+  ++m_stats.page_referenced_calls;
+  int referenced = 0;
+  if (page->test_and_clear(PG_referenced)) ++referenced;
+  if (!page->mapped() || !page->mapping) return referenced;
+  int mapcount = page->page_mapcount();
+  const bool file = !page->anon();
+  if (file && !is_locked && page->test(PG_locked)) return referenced + 1;  // trylock failed
+  for (Vma* v : rmap_vmas(page)) {
+    cost(m_costs.rmap_op, k);
+    if (file && (v->vm_flags & VM_LOCKED) && (v->vm_flags & VM_MAYSHARE)) return referenced + 1;
+    referenced += page_referenced_one(page, *v, mapcount, k);
+    if (mapcount <= 0) break;
+  }
+  return referenced;
+}
+
+SwapResult MemoryManager::try_to_unmap_one(Page* page, Vma& vma, KCtx& k) {
+  const uint64_t address = vma_address(page, &vma);
+  if (address == ~0ull) return SwapResult::Again;
+  MmStruct& mm = *vma.mm;
+  const uint64_t pte_pa = walk(mm, address, false, k);
+  if (!pte_pa) return SwapResult::Again;
+  const uint64_t pte = get_pte(pte_pa, k);
+  if (!(pte & pg::kP) || pg::frame_of(pte) != mem_map().page_to_phys(page)) return SwapResult::Again;
+  // An mlocked page, or one referenced since page_referenced looked, stays (and is reactivated).
+  if (vma.vm_flags & VM_LOCKED) return SwapResult::Fail;
+  if (pte & pg::kA) {
+    m_bus.rmw64(pte_pa, pg::kA, 0, k.delay);
+    ++m_stats.pte_writes;
+    flush_tlb_page(mm, address, FlushCause::TryToUnmap, k);
+    return SwapResult::Fail;
+  }
+  if (page->anon() && !page->test(PG_swapcache))
+    return SwapResult::Fail;  // shrink_page_list adds anon pages to the swap cache first; never lose data
+  // ptep_clear_flush: always a flush, the PTE is gone.
+  const uint64_t old = m_bus.rmw64(pte_pa, ~0ull, 0, k.delay);
+  ++m_stats.pte_writes;
+  flush_tlb_page(mm, address, FlushCause::TryToUnmap, k);
+  if (old & pg::kD) page->set(PG_dirty);
+  mm.hiwater_rss = std::max(mm.hiwater_rss, mm.anon_rss + mm.file_rss);
+  if (page->anon()) {
+    const uint64_t entry = page->private_;
+    if (m_swap) m_swap->swap_duplicate(entry);
+    set_pte(pte_pa, entry, k);  // the swap-entry PTE
+    --mm.anon_rss;
+  } else {
+    --mm.file_rss;
+  }
+  cost(m_costs.rmap_op, k);
+  page_remove_rmap(page);
+  put_page(page, k);
+  ++m_stats.unmapped_by_rmap;
+  return SwapResult::Again;
+}
+
+SwapResult MemoryManager::try_to_unmap(Page* page, KCtx& k) {
+  SwapResult ret = SwapResult::Again;
+  for (Vma* v : rmap_vmas(page)) {
+    cost(m_costs.rmap_op, k);
+    ret = try_to_unmap_one(page, *v, k);
+    if (ret == SwapResult::Fail || !page->mapped()) break;
+  }
+  if (!page->mapped()) ret = SwapResult::Success;
+  return ret;
+}
+
+}  // namespace pc::kernel

@@ -1,0 +1,282 @@
+// The memory manager over simulated memory: page tables, faults, fork/COW with real bytes, rmap, munmap
+// and exit, with exact frame and cost accounting. The kernel reaches memory only through its bus; the
+// tests play the CPU by reading and writing user bytes straight into the frames the PTEs name.
+#include <gtest/gtest.h>
+
+#include "kernel_model/mm/mm.h"
+#include "models/interconnect/router.h"
+#include "models/mem/fixed_memory.h"
+#include "platform/core/clock.h"
+#include "platform/hwdefs/paging.h"
+
+using namespace pc;
+using namespace pc::kernel;
+namespace pg = pc::hw::paging;
+
+namespace {
+constexpr uint64_t kMem = 64ull << 20;
+constexpr uint64_t kReservedFrames = 512;  // 2 MiB
+
+struct Rig {
+  stats::Group root{nullptr, "stats"};
+  ClockDomain clk{"cpu", 3000};
+  mem::BackingStore store{kMem};
+  mem::FixedMemConfig mcfg;
+  std::unique_ptr<mem::FixedMemory> memory;
+  std::unique_ptr<interconnect::Router> router;
+  std::unique_ptr<KernelBus> bus;
+  MemMap map{kMem >> kPageShift};
+  PageAllocator alloc{map, 2, kReservedFrames};
+  Lru lru{alloc, 2};
+  NullArch arch;
+  KernelCosts costs;
+  std::unique_ptr<MemoryManager> mm;
+  KCtx k;
+
+  Rig() {
+    mcfg.latency_ns = 50;
+    memory = std::make_unique<mem::FixedMemory>("mem", mcfg, store, root);
+    router = std::make_unique<interconnect::Router>("router", hw::physical_address_map(kMem, false),
+                                                    sc_core::SC_ZERO_TIME, root);
+    bus = std::make_unique<KernelBus>("kbus", root);
+    bus->mem_isock.bind(router->tsock);
+    router->isock.bind(memory->tsock);
+    sc_core::sc_start(sc_core::SC_ZERO_TIME);
+    mm = std::make_unique<MemoryManager>(*bus, lru, arch, costs);
+    mm->set_cpu_clock(clk.period(), 2);
+    mm->init_zero_page(k);
+  }
+  // What a CPU store/load through the page tables would touch (the test plays the CPU).
+  uint64_t phys(MmStruct& m, uint64_t va) {
+    const uint64_t pte = mm->read_pte(m, va, k);
+    EXPECT_TRUE(pte & pg::kP) << std::hex << va;
+    return pg::frame_of(pte) | (va & 0xfff);
+  }
+  void poke(MmStruct& m, uint64_t va, uint64_t v) { store.write(phys(m, va), reinterpret_cast<uint8_t*>(&v), 8); }
+  uint64_t peek(MmStruct& m, uint64_t va) {
+    uint64_t v = 0;
+    store.read(phys(m, va), reinterpret_cast<uint8_t*>(&v), 8);
+    return v;
+  }
+  uint64_t frames_in_use() {
+    uint64_t n = 0;
+    for (uint64_t pfn = 0; pfn < map.frames(); ++pfn) n += map.pfn_to_page(pfn)->count > 0;
+    return n;
+  }
+  sc_core::sc_time cycles(uint64_t n) { return clk.period() * static_cast<double>(n); }
+};
+constexpr uint32_t kRW = PROT_READ | PROT_WRITE;
+constexpr uint32_t kPrivAnon = MAP_PRIVATE | MAP_ANONYMOUS;
+}  // namespace
+
+TEST(MmSim, AnonymousWriteFaultCostsItsTransactionsAndTable) {
+  Rig r;
+  auto m = r.mm->mm_alloc(r.k);
+  const int64_t a = r.mm->do_mmap(*m, 0, 1 << 20, kRW, kPrivAnon, nullptr, 0, r.k);
+  ASSERT_EQ(a, static_cast<int64_t>(kMmapBase));
+  r.k.delay = sc_core::SC_ZERO_TIME;
+  EXPECT_EQ(r.mm->handle_mm_fault(*m, a + 0x123, true, false, r.k), FaultResult::Minor);
+  // Walk: 3 entry reads, 3 tables allocated (PDPT, PD, PT: 64 line writes to zero each + the entry
+  // write), the PTE read, the user page zeroed (64 line writes) and the PTE write: 264 transactions of
+  // 50 ns. CPU work: fault_entry 300 + find_vma 30 + pte_lock 25 + 4 x page_alloc 80 + lru_op 15 +
+  // rmap_op 20 = 710 cycles.
+  EXPECT_EQ(r.k.delay, sc_core::sc_time(264 * 50, sc_core::SC_NS) + r.cycles(710));
+  EXPECT_EQ(m->nr_ptes, 3u);
+  EXPECT_EQ(m->anon_rss, 1u);
+  const uint64_t pte = r.mm->read_pte(*m, a, r.k);
+  EXPECT_EQ(pte & (pg::kP | pg::kRW | pg::kUS | pg::kA | pg::kD | pg::kNX),
+            pg::kP | pg::kRW | pg::kUS | pg::kA | pg::kD | pg::kNX);
+  EXPECT_EQ(r.peek(*m, a + 0x120), 0u);  // a zeroed page
+  // A second page in the same PTE table: 4 walk reads + 64 zeroing writes + the PTE write.
+  r.k.delay = sc_core::SC_ZERO_TIME;
+  EXPECT_EQ(r.mm->handle_mm_fault(*m, a + 0x1000, true, false, r.k), FaultResult::Minor);
+  EXPECT_EQ(r.k.delay, sc_core::sc_time(69 * 50, sc_core::SC_NS) + r.cycles(470));
+  EXPECT_EQ(r.mm->stats().pgfault, 2u);
+}
+
+TEST(MmSim, ReadFaultMapsZeroPageThenWriteCopiesIt) {
+  Rig r;
+  auto m = r.mm->mm_alloc(r.k);
+  const uint64_t a = static_cast<uint64_t>(r.mm->do_mmap(*m, 0, 8192, kRW, kPrivAnon, nullptr, 0, r.k));
+  const int zero_maps = r.mm->zero_page()->mapcount;
+  EXPECT_EQ(r.mm->handle_mm_fault(*m, a, false, false, r.k), FaultResult::Minor);
+  uint64_t pte = r.mm->read_pte(*m, a, r.k);
+  EXPECT_EQ(pg::frame_of(pte), r.map.page_to_phys(r.mm->zero_page()));
+  EXPECT_FALSE(pte & pg::kRW);
+  EXPECT_EQ(r.mm->zero_page()->mapcount, zero_maps + 1);
+  EXPECT_EQ(m->file_rss, 1u);
+  // The write: a protection fault on a present read-only PTE -> do_wp_page -> a fresh zeroed page.
+  EXPECT_EQ(r.mm->handle_mm_fault(*m, a, true, false, r.k), FaultResult::Minor);
+  pte = r.mm->read_pte(*m, a, r.k);
+  EXPECT_NE(pg::frame_of(pte), r.map.page_to_phys(r.mm->zero_page()));
+  EXPECT_TRUE(pte & pg::kRW);
+  EXPECT_EQ(r.mm->zero_page()->mapcount, zero_maps);
+  EXPECT_EQ(m->file_rss, 0u);
+  EXPECT_EQ(m->anon_rss, 1u);
+  EXPECT_EQ(r.mm->stats().cow_copies, 1u);
+  EXPECT_EQ(r.root.find("bus.pages_copied")->to_json(), 0);  // zero page: allocate zeroed, nothing to copy
+  EXPECT_EQ(r.peek(*m, a), 0u);
+}
+
+TEST(MmSim, ForkCowKeepsParentAndChildBytesApart) {
+  Rig r;
+  auto parent = r.mm->mm_alloc(r.k);
+  const uint64_t a = static_cast<uint64_t>(r.mm->do_mmap(*parent, 0, 4096, kRW, kPrivAnon, nullptr, 0, r.k));
+  ASSERT_EQ(r.mm->handle_mm_fault(*parent, a, true, false, r.k), FaultResult::Minor);
+  r.poke(*parent, a + 8, 0x1111);
+  auto child = r.mm->dup_mm(*parent, r.k);
+  ASSERT_TRUE(child);
+  // Both PTEs now map the same frame read-only; the page has two mappings.
+  EXPECT_EQ(r.phys(*parent, a), r.phys(*child, a));
+  EXPECT_FALSE(r.mm->read_pte(*parent, a, r.k) & pg::kRW);
+  EXPECT_FALSE(r.mm->read_pte(*child, a, r.k) & pg::kA);  // the child's copy starts old
+  Page* shared = r.map.phys_to_page(r.phys(*parent, a) & ~0xfffull);
+  EXPECT_EQ(shared->page_mapcount(), 2);
+  EXPECT_EQ(r.peek(*child, a + 8), 0x1111u);
+  // The child writes: COW copy, then its store lands in its own frame.
+  ASSERT_EQ(r.mm->handle_mm_fault(*child, a + 8, true, false, r.k), FaultResult::Minor);
+  r.poke(*child, a + 8, 0x2222);
+  EXPECT_EQ(r.peek(*parent, a + 8), 0x1111u);
+  EXPECT_EQ(r.peek(*child, a + 8), 0x2222u);
+  EXPECT_EQ(r.mm->stats().cow_copies, 1u);
+  // The parent writes: its page is mapped once now, so it is reused, not copied.
+  ASSERT_EQ(r.mm->handle_mm_fault(*parent, a + 8, true, false, r.k), FaultResult::Minor);
+  r.poke(*parent, a + 8, 0x3333);
+  EXPECT_EQ(r.mm->stats().cow_copies, 1u);
+  EXPECT_EQ(r.mm->stats().cow_reuses, 1u);
+  EXPECT_EQ(r.peek(*child, a + 8), 0x2222u);
+  EXPECT_EQ(r.phys(*parent, a) & ~0xfffull, r.map.page_to_phys(shared));
+}
+
+TEST(MmSim, RmapFindsAllFourPtesAfterThreeForksAndUnmapsThem) {
+  Rig r;
+  auto parent = r.mm->mm_alloc(r.k);
+  const uint64_t a = static_cast<uint64_t>(r.mm->do_mmap(*parent, 0, 4096, kRW, kPrivAnon, nullptr, 0, r.k));
+  ASSERT_EQ(r.mm->handle_mm_fault(*parent, a, true, false, r.k), FaultResult::Minor);
+  std::vector<std::unique_ptr<MmStruct>> kids;
+  for (int i = 0; i < 3; ++i) kids.push_back(r.mm->dup_mm(*parent, r.k));
+  Page* page = r.map.phys_to_page(r.phys(*parent, a) & ~0xfffull);
+  r.lru.lru_add_drain_all();  // the LRU pagevec's reference goes once the page is on the list
+  EXPECT_EQ(page->page_mapcount(), 4);
+  EXPECT_EQ(page->count, 4);
+  std::vector<MmStruct*> all{parent.get(), kids[0].get(), kids[1].get(), kids[2].get()};
+  // Only the parent's PTE is young (children start old): page_referenced counts 1 and clears it.
+  EXPECT_EQ(r.mm->page_referenced(page, false, r.k), 1);
+  // Set A in all four, as the walker would, then page_referenced must find and clear all four.
+  for (MmStruct* m : all) r.bus->rmw64(r.mm->pte_addr(*m, a, r.k), 0, pg::kA, r.k.delay);
+  EXPECT_EQ(r.mm->page_referenced(page, false, r.k), 4);
+  for (MmStruct* m : all) EXPECT_FALSE(r.mm->read_pte(*m, a, r.k) & pg::kA);
+  EXPECT_EQ(r.mm->page_referenced(page, false, r.k), 0);
+  // As add_to_swap would have done: the page is in the swap cache with entry (type 0, offset 42).
+  page->set(PG_swapcache);
+  page->private_ = swp_entry(0, 42);
+  Lru::get_page(page);
+  EXPECT_EQ(r.mm->try_to_unmap(page, r.k), SwapResult::Success);
+  for (MmStruct* m : all) {
+    const uint64_t pte = r.mm->read_pte(*m, a, r.k);
+    EXPECT_EQ(pte, swp_entry(0, 42));
+    EXPECT_EQ(swp_offset(pte), 42u);
+    EXPECT_EQ(m->anon_rss, 0u);
+  }
+  EXPECT_FALSE(page->mapped());
+  EXPECT_EQ(page->count, 1);  // only the swap cache's reference is left
+  EXPECT_EQ(r.mm->stats().unmapped_by_rmap, 4u);
+}
+
+TEST(MmSim, TryToUnmapRefusesYoungAndNonSwapCachePages) {
+  Rig r;
+  auto m = r.mm->mm_alloc(r.k);
+  const uint64_t a = static_cast<uint64_t>(r.mm->do_mmap(*m, 0, 4096, kRW, kPrivAnon, nullptr, 0, r.k));
+  ASSERT_EQ(r.mm->handle_mm_fault(*m, a, true, false, r.k), FaultResult::Minor);
+  Page* page = r.map.phys_to_page(r.phys(*m, a) & ~0xfffull);
+  // Young (A set by the fault): SWAP_FAIL, and the A bit is cleared on the way.
+  EXPECT_EQ(r.mm->try_to_unmap(page, r.k), SwapResult::Fail);
+  EXPECT_FALSE(r.mm->read_pte(*m, a, r.k) & pg::kA);
+  // Old but not in the swap cache: unmapping would lose the data, so it fails too.
+  EXPECT_EQ(r.mm->try_to_unmap(page, r.k), SwapResult::Fail);
+  EXPECT_TRUE(page->mapped());
+}
+
+TEST(MmSim, FramesAreConservedThroughMmapForkMunmapExit) {
+  Rig r;
+  const uint64_t total = r.alloc.total_present();
+  auto conserved = [&] {
+    r.lru.lru_add_drain_all();
+    EXPECT_EQ(r.alloc.nr_free_pages() + r.frames_in_use(), total);
+  };
+  const uint64_t free0 = r.alloc.nr_free_pages();
+  {
+    auto p = r.mm->mm_alloc(r.k);
+    // 2 MiB-aligned, so that [a + 2 MiB, a + 4 MiB) is exactly one PTE table.
+    const uint64_t a = static_cast<uint64_t>(
+        r.mm->do_mmap(*p, 0x40000000, 6 << 20, kRW, kPrivAnon | MAP_FIXED, nullptr, 0, r.k));
+    ASSERT_EQ(a, 0x40000000u);
+    for (uint64_t off = 0; off < (6u << 20); off += 24576) ASSERT_EQ(r.mm->handle_mm_fault(*p, a + off, true, false, r.k), FaultResult::Minor);
+    conserved();
+    auto c = r.mm->dup_mm(*p, r.k);
+    for (uint64_t off = 0; off < (3u << 20); off += 49152) ASSERT_EQ(r.mm->handle_mm_fault(*c, a + off, true, false, r.k), FaultResult::Minor);
+    conserved();
+    // Unmap the middle 2 MiB of the parent: the PTE table of that region must go too.
+    const uint64_t pt_before = r.mm->page_table_pages();
+    EXPECT_EQ(r.mm->do_munmap(*p, a + (2 << 20), 2 << 20, r.k), 0);
+    EXPECT_EQ(r.mm->page_table_pages(), pt_before - 1);
+    conserved();
+    r.mm->exit_mmap(*c, r.k);
+    conserved();
+    r.mm->exit_mmap(*p, r.k);
+    conserved();
+  }
+  r.lru.lru_add_drain_all();
+  EXPECT_EQ(r.mm->page_table_pages(), 0u);
+  EXPECT_EQ(r.alloc.nr_free_pages(), free0);  // everything came back
+}
+
+TEST(MmSim, SegvAndMprotect) {
+  Rig r;
+  auto m = r.mm->mm_alloc(r.k);
+  const uint64_t a = static_cast<uint64_t>(r.mm->do_mmap(*m, 0, 8192, PROT_READ, kPrivAnon, nullptr, 0, r.k));
+  EXPECT_EQ(r.mm->handle_mm_fault(*m, a - 4096, false, false, r.k), FaultResult::SigSegv);  // below, no VMA
+  EXPECT_EQ(r.mm->handle_mm_fault(*m, a, true, false, r.k), FaultResult::SigSegv);         // read-only
+  EXPECT_EQ(r.mm->handle_mm_fault(*m, a, false, true, r.k), FaultResult::SigSegv);         // not executable
+  EXPECT_EQ(r.mm->do_mprotect(*m, a + 4096, 4096, kRW, r.k), 0);
+  EXPECT_EQ(m->vmas.size(), 2u);  // split at a + 4096
+  EXPECT_EQ(r.mm->handle_mm_fault(*m, a + 4096, true, false, r.k), FaultResult::Minor);
+  EXPECT_EQ(r.mm->handle_mm_fault(*m, a, true, false, r.k), FaultResult::SigSegv);
+  EXPECT_EQ(r.mm->stats().segv, 4u);
+  // Taking write permission back makes the present PTE read-only (and flushes it).
+  const uint64_t flushes = r.arch.mm_flushes;
+  EXPECT_EQ(r.mm->do_mprotect(*m, a + 4096, 4096, PROT_READ, r.k), 0);
+  EXPECT_FALSE(r.mm->read_pte(*m, a + 4096, r.k) & pg::kRW);
+  EXPECT_EQ(r.arch.mm_flushes, flushes);  // no CPU runs this mm: nothing to flush
+}
+
+TEST(MmSim, StackGrowsDownAndBrkMovesTheHeap) {
+  Rig r;
+  auto m = r.mm->mm_alloc(r.k);
+  r.mm->setup_stack(*m, 4 * 4096, r.k);
+  const uint64_t low = kStackTop - 4 * 4096;
+  EXPECT_EQ(r.mm->handle_mm_fault(*m, low - 3 * 4096 + 8, true, false, r.k), FaultResult::Minor);
+  EXPECT_EQ(m->find_vma(low - 3 * 4096)->vm_start, low - 3 * 4096);
+  EXPECT_EQ(r.mm->handle_mm_fault(*m, kStackTop - kMaxStackBytes - 4096, true, false, r.k), FaultResult::SigSegv);
+  m->start_brk = m->brk = 0x10000000;
+  EXPECT_EQ(r.mm->do_brk(*m, 0x10000000 + 10000, r.k), 0x10000000 + 10000);
+  EXPECT_EQ(m->find_vma(0x10000000)->vm_end, 0x10000000u + 3 * 4096);
+  EXPECT_EQ(r.mm->handle_mm_fault(*m, 0x10002000, true, false, r.k), FaultResult::Minor);
+  EXPECT_EQ(r.mm->do_brk(*m, 0x10000000 + 4096, r.k), 0x10000000 + 4096);
+  EXPECT_EQ(m->anon_rss, 0u + 1);  // stack page only: the heap page above the new break was unmapped
+  EXPECT_EQ(r.mm->handle_mm_fault(*m, 0x10002000, true, false, r.k), FaultResult::SigSegv);
+}
+
+TEST(MmSim, SharedAnonymousMappingIsSharedAcrossFork) {
+  Rig r;
+  auto p = r.mm->mm_alloc(r.k);
+  const uint64_t a =
+      static_cast<uint64_t>(r.mm->do_mmap(*p, 0, 4096, kRW, MAP_SHARED | MAP_ANONYMOUS, nullptr, 0, r.k));
+  ASSERT_EQ(r.mm->handle_mm_fault(*p, a, true, false, r.k), FaultResult::Minor);
+  r.poke(*p, a, 7);
+  auto c = r.mm->dup_mm(*p, r.k);
+  ASSERT_EQ(r.mm->handle_mm_fault(*c, a, true, false, r.k), FaultResult::Minor);  // a spurious fault at most
+  r.poke(*c, a, 9);
+  EXPECT_EQ(r.peek(*p, a), 9u);
+  EXPECT_EQ(r.mm->stats().cow_copies, 0u);
+}
