@@ -7,15 +7,6 @@
 #include "platform/core/log.h"
 
 namespace pc::tb {
-namespace {
-uint64_t splitmix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-constexpr uint64_t kShadowSpan = 1ull << 48;  // stream addresses are 48-bit linear addresses
-}  // namespace
 
 FirstTouchMapper::FirstTouchMapper(uint64_t window_base, uint64_t window_bytes, std::string what)
     : m_base(window_base), m_frames(window_bytes / 4096), m_what(std::move(what)) {}
@@ -33,14 +24,13 @@ uint64_t FirstTouchMapper::translate(uint64_t vaddr) {
   return it->second | (vaddr & 4095);
 }
 
-WorkloadContext::WorkloadContext(uint32_t id, std::unique_ptr<OpStream> stream, bool data_check,
+WorkloadContext::WorkloadContext(uint32_t id, std::unique_ptr<OpStream> stream, CheckTotals* totals,
                                  std::unique_ptr<FirstTouchMapper> mapper)
     : m_id(id), m_stream(std::move(stream)), m_mapper(std::move(mapper)) {
-  if (data_check) m_shadow = std::make_unique<mem::BackingStore>(kShadowSpan);
-}
-
-uint8_t WorkloadContext::data_byte(uint64_t addr, uint64_t seq) {
-  return static_cast<uint8_t>(splitmix((addr & ~7ull) ^ (seq * 0xd1342543de82ef95ull)) >> (8 * (addr & 7)));
+  if (totals) {
+    m_checker = std::make_unique<DataChecker>(id, totals);
+    m_shadow = DataChecker::new_shadow();
+  }
 }
 
 bool LineSplitStream::next(hw::Op& op) {
@@ -88,8 +78,10 @@ const hw::Op* WorkloadContext::current() {
   m_valid = true;
   if (!is_memory_op()) return &m_op;
   if (m_op.kind == hw::OpKind::Write) {
-    ++m_write_seq;
-    for (unsigned i = 0; i < m_op.size; ++i) m_wbuf[i] = data_byte(m_stream_addr + i, m_write_seq);
+    if (m_checker)
+      m_checker->make_write(m_stream_addr, m_op.size, m_wbuf);
+    else
+      std::memset(m_wbuf, static_cast<int>(m_stream_addr), m_op.size);
     m_op.wdata = m_wbuf;
   }
   return &m_op;
@@ -98,26 +90,15 @@ const hw::Op* WorkloadContext::current() {
 void WorkloadContext::retire(const uint8_t* rdata, hw::AccessStatus status) {
   m_valid = false;
   if (m_op.kind == hw::OpKind::Compute || m_op.kind == hw::OpKind::Syscall) return;
+  if (!m_checker) return;
   if (status != hw::AccessStatus::Ok) {
-    ++m_counters.bus_errors;
+    m_checker->bus_error();
     return;
   }
-  if (!m_shadow) return;
-  if (m_op.kind == hw::OpKind::Write) {
-    m_shadow->write(m_stream_addr, m_wbuf, m_op.size);
-    return;
-  }
-  uint8_t expect[hw::kMaxAccessBytes];
-  m_shadow->read(m_stream_addr, expect, m_op.size);
-  ++m_counters.reads_checked;
-  if (std::memcmp(expect, rdata, m_op.size) != 0) {
-    if (++m_counters.data_errors <= 10) {
-      unsigned i = 0;
-      while (expect[i] == rdata[i]) ++i;
-      log::error("context {}: data mismatch at 0x{:x} (byte {} of {}): read 0x{:02x}, expected 0x{:02x}", m_id,
-                 m_stream_addr + i, i, m_op.size, rdata[i], expect[i]);
-    }
-  }
+  if (m_op.kind == hw::OpKind::Write)
+    DataChecker::record(*m_shadow, m_stream_addr, m_wbuf, m_op.size);
+  else
+    m_checker->verify(*m_shadow, m_stream_addr, m_stream_addr, rdata, m_op.size);
 }
 
 }  // namespace pc::tb

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "models/mem/backing_store.h"
+#include "testbench/data_checker.h"
 #include "platform/hwdefs/exec.h"
 #include "testbench/workload/op_stream.h"
 
@@ -40,44 +41,32 @@ class LineSplitStream : public OpStream {
   uint8_t m_rest = 0;
 };
 
-struct ContextCounters {
-  uint64_t reads_checked = 0;
-  uint64_t data_errors = 0;
-  uint64_t bus_errors = 0;
-};
-
 class WorkloadContext : public hw::ExecContext {
  public:
-  // `data_check` keeps a shadow of the context's writes (sparse, by the context's own addresses).
-  // `mapper` (optional) translates addresses after they leave the stream.
-  WorkloadContext(uint32_t id, std::unique_ptr<OpStream> stream, bool data_check,
+  // With `totals` (data checking on) the context keeps a shadow of its writes, by its own addresses,
+  // and counts into `totals`. `mapper` (optional) translates addresses after they leave the stream.
+  WorkloadContext(uint32_t id, std::unique_ptr<OpStream> stream, CheckTotals* totals,
                   std::unique_ptr<FirstTouchMapper> mapper = nullptr);
 
   const hw::Op* current() override;
   void retire(const uint8_t* rdata, hw::AccessStatus status) override;
   uint32_t id() const override { return m_id; }
 
-  const ContextCounters& counters() const { return m_counters; }
   // An error the stream raised while the simulation ran (a malformed trace line, a workload larger than
   // memory); the context ended there. The SoC rethrows it after the run.
   std::exception_ptr error() const { return m_error; }
-  uint64_t writes_issued() const { return m_write_seq; }
-
-  // The value a write with sequence number `seq` stores at byte address `addr` (deterministic).
-  static uint8_t data_byte(uint64_t addr, uint64_t seq);
 
  private:
   bool is_memory_op() const;
   uint32_t m_id;
   std::unique_ptr<OpStream> m_stream;
   std::unique_ptr<FirstTouchMapper> m_mapper;
+  std::unique_ptr<DataChecker> m_checker;
   std::unique_ptr<mem::BackingStore> m_shadow;  // what memory must hold, by stream address
   hw::Op m_op;
   uint64_t m_stream_addr = 0;  // the op's address before mapping (the shadow's key)
   bool m_valid = false, m_ended = false;
-  uint64_t m_write_seq = 0;
   uint8_t m_wbuf[hw::kMaxAccessBytes];
-  ContextCounters m_counters;
   std::exception_ptr m_error;
 };
 

@@ -80,6 +80,9 @@ class MemoryManager {
   int page_referenced(Page* page, bool is_locked, KCtx& k);
   SwapResult try_to_unmap(Page* page, KCtx& k);
 
+  // The page-cache page for `index` of `f`, read from its backing on a miss (`major` then says so).
+  Page* page_cache_read(File& f, uint64_t index, bool& major, KCtx& k) { return find_or_read_file_page(f, index, major, k); }
+
   // Scheduler hooks: which mm each CPU runs (for cpu_vm_mask and local flushes).
   void switch_mm(unsigned cpu, MmStruct* next, KCtx& k);
   MmStruct* current_mm(unsigned cpu) const { return cpu < m_current.size() ? m_current[cpu] : nullptr; }

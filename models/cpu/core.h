@@ -43,6 +43,7 @@ class Core : public sc_core::sc_module {
   // Simulated time at which the core halted (valid once halted()).
   sc_core::sc_time halt_time() const { return m_halt_time; }
   uint64_t ops_done() const { return m_ops.value(); }
+  uint64_t bus_errors() const { return m_bus_errors.value(); }
   uint64_t mem_accesses() const { return m_reads.value() + m_writes.value() + m_fetches.value(); }
 
  private:

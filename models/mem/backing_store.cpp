@@ -55,4 +55,16 @@ void BackingStore::write(uint64_t addr, const uint8_t* src, uint64_t len) {
   }
 }
 
+std::unique_ptr<BackingStore> BackingStore::clone() const {
+  auto c = std::make_unique<BackingStore>(m_size);
+  for (size_t s = 0; s < m_slots.size(); ++s) {
+    if (!m_slots[s]) continue;
+    for (uint64_t i = 0; i < (1ull << kPagesPerSlotBits); ++i) {
+      if (!m_slots[s][i]) continue;
+      c->write(((s << kPagesPerSlotBits) + i) * kPageBytes, m_slots[s][i].get(), kPageBytes);
+    }
+  }
+  return c;
+}
+
 }  // namespace pc::mem

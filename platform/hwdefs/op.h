@@ -35,7 +35,10 @@ struct Op {
   uint64_t cycles = 0;          // for Compute
   const uint8_t* wdata = nullptr;  // for Write: `size` bytes, valid until the op retires
   Syscall nr = Syscall::Exit;   // for Syscall
-  uint64_t args[4] = {0, 0, 0, 0};
+  // System-call arguments, in the order of the Linux call: mmap(addr, len, prot, flags, fd, pgoff),
+  // munmap(addr, len), mprotect(addr, len, prot), brk(addr), exit(code), fork(child stream selector),
+  // pread(fd, user_buf, len, offset), pwrite(fd, user_buf, len, offset). A fd is a kernel file id.
+  uint64_t args[6] = {0, 0, 0, 0, 0, 0};
 };
 
 }  // namespace pc::hw

@@ -30,6 +30,10 @@ class KernelInterface {
   virtual TrapResult page_fault(unsigned core, ExecContext& ctx, uint64_t cr2, uint32_t error_code) = 0;
   // The context's stream ended (current() returned nullptr).
   virtual void context_ended(unsigned core, ExecContext& ctx) = 0;
+  // Time-slice expiry: the core calls it once the context has run timeslice_cycles() since it was
+  // scheduled (0 = no preemption).
+  virtual TrapResult timer_interrupt(unsigned core, ExecContext& ctx) { return {}; }
+  virtual uint64_t timeslice_cycles() const { return 0; }
 };
 
 }  // namespace pc::hw

@@ -93,7 +93,8 @@ void Soc::build_workload() {
     if (w.trace.max_ops) s = std::make_unique<LimitedStream>(std::move(s), w.trace.max_ops);
     std::unique_ptr<tb::FirstTouchMapper> mapper;
     if (w.trace.remap) mapper = std::make_unique<tb::FirstTouchMapper>(0, mem_bytes, "trace " + w.trace.path);
-    m_contexts.push_back(std::make_unique<tb::WorkloadContext>(0, std::move(s), w.data_check, std::move(mapper)));
+    m_contexts.push_back(std::make_unique<tb::WorkloadContext>(0, std::move(s), w.data_check ? &m_check_totals : nullptr,
+                                                               std::move(mapper)));
     m_kernel->assign(0, m_contexts.back().get());
     return;
   }
@@ -106,7 +107,7 @@ void Soc::build_workload() {
     for (size_t p = 0; p < phases.size(); ++p)
       streams.push_back(tb::make_pattern_stream(phases[p], c * window, mix_seed(m_cfg.sim.seed, c, p)));
     m_contexts.push_back(std::make_unique<tb::WorkloadContext>(
-        c, std::make_unique<PhasedStream>(std::move(streams)), w.data_check));
+        c, std::make_unique<PhasedStream>(std::move(streams)), w.data_check ? &m_check_totals : nullptr));
     m_kernel->assign(c, m_contexts.back().get());
   }
 }
@@ -157,12 +158,9 @@ void Soc::finalize_stats() {
     acc += c->mem_accesses();
     ops += c->ops_done();
   }
-  uint64_t errors = 0, checked = 0, bus = 0;
-  for (const auto& ctx : m_contexts) {
-    errors += ctx->counters().data_errors;
-    checked += ctx->counters().reads_checked;
-    bus += ctx->counters().bus_errors;
-  }
+  uint64_t bus = 0;
+  for (const auto& c : m_cores) bus += c->bus_errors();
+  const uint64_t errors = m_check_totals.data_errors, checked = m_check_totals.reads_checked;
   m_sim_cycles.set(static_cast<double>(m_cpu_clk.to_cycles(end)));
   m_mem_accesses.set(static_cast<double>(acc));
   m_ops.set(static_cast<double>(ops));

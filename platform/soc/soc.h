@@ -54,6 +54,7 @@ class Soc {
   std::unique_ptr<tb::BareMetalKernel> m_kernel;
   std::vector<std::unique_ptr<tb::WorkloadContext>> m_contexts;
   std::vector<std::unique_ptr<cpu::Core>> m_cores;
+  tb::CheckTotals m_check_totals;
   double m_host_seconds = 0;
 };
 
