@@ -129,7 +129,7 @@ class MemoryManager {
   File* create_shmem_file(uint64_t len);
   void anon_vma_prepare(Vma& vma);
   void link_vma_rmap(Vma& vma);
-  void unlink_vma_rmap(Vma& vma);
+  void unlink_vma_rmap(Vma& vma, KCtx& k);
 
   // Unmapping and copying.
   void zap_page_range(MmStruct& mm, Vma& vma, uint64_t start, uint64_t end, KCtx& k);

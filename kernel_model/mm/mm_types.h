@@ -60,6 +60,7 @@ struct File {
   std::unique_ptr<FileBacking> backing;
   AddressSpace mapping;
   uint64_t last_read_index = ~0ull;  // mark_page_accessed once per page for sequential reads (spec §3.2)
+  bool unlinked_shmem = false;       // shared anonymous memory: released with its last mapping
 };
 
 struct Vma {

@@ -36,10 +36,22 @@ void MemoryManager::link_vma_rmap(Vma& vma) {
   if (vma.vm_file) vma.vm_file->mapping.i_mmap.push_back(&vma);
 }
 
-void MemoryManager::unlink_vma_rmap(Vma& vma) {
+void MemoryManager::unlink_vma_rmap(Vma& vma, KCtx& k) {
   auto drop = [&](std::vector<Vma*>& v) { v.erase(std::remove(v.begin(), v.end(), &vma), v.end()); };
   if (vma.anon_vma) drop(vma.anon_vma->vmas);
-  if (vma.vm_file) drop(vma.vm_file->mapping.i_mmap);
+  if (!vma.vm_file) return;
+  AddressSpace& as = vma.vm_file->mapping;
+  drop(as.i_mmap);
+  if (vma.vm_file->unlinked_shmem && as.i_mmap.empty()) {
+    // The last mapping of shared anonymous memory is gone: its inode goes and takes its pages
+    // (truncate_inode_pages). Each page still holds the page cache's reference.
+    for (auto& [index, page] : as.page_tree) {
+      page->mapping = 0;
+      put_page(page, k);
+    }
+    as.page_tree.clear();
+    as.nrpages = 0;
+  }
 }
 
 Vma* MemoryManager::insert_vma(MmStruct& mm, std::unique_ptr<Vma> v, KCtx& k) {
@@ -53,7 +65,7 @@ Vma* MemoryManager::insert_vma(MmStruct& mm, std::unique_ptr<Vma> v, KCtx& k) {
 
 void MemoryManager::remove_vma(MmStruct& mm, Vma& vma, KCtx& k) {
   cost(m_costs.vma_op, k);
-  unlink_vma_rmap(vma);
+  unlink_vma_rmap(vma, k);
   mm.vmas.erase(vma.vm_start);
 }
 
@@ -241,6 +253,7 @@ File* MemoryManager::create_shmem_file(uint64_t len) {
   };
   auto f = std::make_unique<File>();
   f->name = "/dev/zero (deleted)";
+  f->unlinked_shmem = true;
   f->backing = std::make_unique<ShmemBacking>(m_bus, len >> kPageShift);
   f->mapping.host = f.get();
   m_files.push_back(std::move(f));

@@ -55,6 +55,26 @@ void BackingStore::write(uint64_t addr, const uint8_t* src, uint64_t len) {
   }
 }
 
+void BackingStore::discard(uint64_t addr, uint64_t len) {
+  static const uint8_t zeros[kPageBytes] = {};
+  while (len) {
+    const uint64_t off = addr % kPageBytes;
+    const uint64_t n = std::min(len, kPageBytes - off);
+    auto& slot = m_slots[(addr / kPageBytes) >> kPagesPerSlotBits];
+    if (slot) {
+      auto& p = slot[(addr / kPageBytes) & ((1ull << kPagesPerSlotBits) - 1)];
+      if (p && n == kPageBytes) {
+        p.reset();
+        --m_pages_allocated;
+      } else if (p) {
+        std::memcpy(p.get() + off, zeros, n);
+      }
+    }
+    addr += n;
+    len -= n;
+  }
+}
+
 std::unique_ptr<BackingStore> BackingStore::clone() const {
   auto c = std::make_unique<BackingStore>(m_size);
   for (size_t s = 0; s < m_slots.size(); ++s) {

@@ -20,6 +20,8 @@ class BackingStore {
   void read(uint64_t addr, uint8_t* dst, uint64_t len) const;
   void write(uint64_t addr, const uint8_t* src, uint64_t len);
   uint64_t pages_allocated() const { return m_pages_allocated; }
+  // Returns [addr, addr+len) to the untouched state (reads as zero); whole pages are released.
+  void discard(uint64_t addr, uint64_t len);
   // A deep copy (what a forked process's data checker inherits).
   std::unique_ptr<BackingStore> clone() const;
   uint64_t bytes_allocated() const { return m_pages_allocated * kPageBytes; }

@@ -55,19 +55,97 @@ struct TraceConfig {
   }
 };
 
+// One step of a scenario program. Mappings are named; later steps (and forked children) refer to them.
+struct StepConfig {
+  std::string op = "access";  // mmap | munmap | mprotect | access | compute | fork | read | yield | exit | trace
+  std::string mapping;        // mmap: the name it defines; munmap/mprotect/access/read: the one it uses
+  uint64_t size_kib = 1024;   // mmap: length; read: bytes to read
+  std::string kind = "anon";  // mmap: anon | shared-anon | file
+  std::string file;           // mmap kind=file, read: the scenario file's name
+  bool shared = false;        // mmap kind=file: MAP_SHARED (else MAP_PRIVATE)
+  std::string prot = "rw";    // mmap/mprotect: r | rw | rx | rwx | none
+  uint64_t offset_kib = 0;    // mmap kind=file, read: file offset
+  PatternConfig pattern;      // access: the pattern over the mapping (footprint capped at its size)
+  uint64_t cycles = 0;        // compute
+  std::string program;        // fork: the program the child runs (it inherits the mappings)
+  std::string trace;          // trace: a lackey file; its touched ranges become anonymous mappings
+
+  void describe(cfg::Visitor& v) {
+    v.str("op", op, "what the step does",
+          {"mmap", "munmap", "mprotect", "access", "compute", "fork", "read", "yield", "exit", "trace"});
+    v.str("mapping", mapping, "mapping name (defined by mmap, used by the others)");
+    v.u64("size_kib", size_kib, "KiB", "mmap length or read size", 1, 1ull << 32);
+    v.str("kind", kind, "mmap: what is mapped", {"anon", "shared-anon", "file"});
+    v.str("file", file, "scenario file name (mmap kind=file, read)");
+    v.boolean("shared", shared, "mmap kind=file: MAP_SHARED instead of MAP_PRIVATE");
+    v.str("prot", prot, "protection", {"r", "rw", "rx", "rwx", "none"});
+    v.u64("offset_kib", offset_kib, "KiB", "file offset (4 KiB multiple)", 0, 1ull << 32);
+    v.section("pattern", pattern, "access: the pattern over the mapping (footprint capped at its size)");
+    v.u64("cycles", cycles, "cycles", "compute: cycles of work", 0, 1ull << 40);
+    v.str("program", program, "fork: the program the child runs");
+    v.str("trace", trace, "trace: lackey file replayed in the process; touched ranges are mmapped first");
+  }
+};
+
+struct ProgramConfig {
+  std::string name;
+  std::vector<StepConfig> steps;
+
+  void describe(cfg::Visitor& v) {
+    v.str("name", name, "program name (processes and fork steps refer to it)");
+    v.list("steps", steps, "the program's steps, in order");
+  }
+};
+
+struct ProcessConfig {
+  std::string program;    // which program it runs
+  uint64_t start_us = 0;  // when it starts
+
+  void describe(cfg::Visitor& v) {
+    v.str("program", program, "program the process runs");
+    v.u64("start_us", start_us, "us", "start time", 0, 1ull << 40);
+  }
+};
+
+struct FileConfig {
+  std::string name;
+  uint64_t size_kib = 1024;
+
+  void describe(cfg::Visitor& v) {
+    v.str("name", name, "file name");
+    v.u64("size_kib", size_kib, "KiB", "file size (4 KiB multiple); content is deterministic per file", 4,
+          1ull << 32);
+  }
+};
+
+struct ScenarioConfig {
+  std::vector<FileConfig> files;
+  std::vector<ProgramConfig> programs;
+  std::vector<ProcessConfig> processes;
+
+  void describe(cfg::Visitor& v) {
+    v.list("files", files, "files on the disk the processes can map or read");
+    v.list("programs", programs, "programs (named step lists)");
+    v.list("processes", processes, "processes started by the kernel");
+  }
+};
+
 struct WorkloadConfig {
-  std::string source = "synthetic";  // synthetic | trace
+  std::string source = "synthetic";  // synthetic | trace | scenario
   bool data_check = false;           // write deterministic data, verify every read
   PatternConfig synthetic;           // the pattern when `phases` is empty
   std::vector<PatternConfig> phases; // patterns run one after another (replaces `synthetic`)
   TraceConfig trace;
+  ScenarioConfig scenario;
 
   void describe(cfg::Visitor& v) {
-    v.str("source", source, "what the cores run", {"synthetic", "trace"});
+    v.str("source", source, "what the cores run (scenario: processes on the modeled kernel, paging on)",
+          {"synthetic", "trace", "scenario"});
     v.boolean("data_check", data_check, "write deterministic values and verify every read");
     v.section("synthetic", synthetic, "synthetic access pattern (each core runs its own over a private range)");
     v.list("phases", phases, "sequence of patterns run one after another; replaces 'synthetic' when set");
     v.section("trace", trace, "lackey trace replay (core 0 runs it)");
+    v.section("scenario", scenario, "processes, programs and files run on the modeled kernel");
   }
 };
 
