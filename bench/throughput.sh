@@ -3,7 +3,7 @@
 # (or on the preset/overrides given as arguments), median of 3 runs. Builds first if needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/bootstrap.sh
+bash scripts/bootstrap.sh pagecycle
 PC="${BUILD_DIR:-build}/platform/app/pagecycle"
 tmp=$(mktemp -d)
 rates=()

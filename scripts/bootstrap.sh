@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages PageCycle needs (only those missing), then configures and builds.
 # Environment: BUILD_DIR (default build), PC_SANITIZE=1 for the ASan+UBSan build.
+# Arguments: build targets (default: everything).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,4 +28,8 @@ fi
 if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
   cmake -S . -B "$BUILD_DIR" "${CONF[@]}" >&2
 fi
-cmake --build "$BUILD_DIR" -j2 >&2
+if (($#)); then
+  cmake --build "$BUILD_DIR" -j2 --target "$@" >&2
+else
+  cmake --build "$BUILD_DIR" -j2 >&2
+fi

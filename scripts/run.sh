@@ -3,5 +3,5 @@
 # Extra arguments go to `pagecycle run` (e.g. --preset small --stats-json out.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/bootstrap.sh
+bash scripts/bootstrap.sh pagecycle
 exec "${BUILD_DIR:-build}/platform/app/pagecycle" run "$@"
