@@ -90,7 +90,9 @@ void print_summary(pc::soc::Soc& soc, const std::vector<std::string>& presets) {
   fmt::print("  simulated cycles    {}  ({:.3f} ms at {} MHz)\n", with_commas(cycles),
              static_cast<double>(cycles) / c.clocks.cpu_mhz / 1e3, c.clocks.cpu_mhz);
   fmt::print("  memory accesses     {}\n", with_commas(acc));
-  if (acc) fmt::print("  cycles per access   {:.2f}\n", static_cast<double>(cycles) / static_cast<double>(acc));
+  double core_cycles = 0;
+  for (const auto& core : soc.cores()) core_cycles += stat_value(soc, fmt::format("cpu.core{}.cycles", core->id()));
+  if (acc) fmt::print("  core cycles/access  {:.2f}\n", core_cycles / static_cast<double>(acc));
   for (const auto& core : soc.cores()) {
     const std::string p = fmt::format("cpu.core{}.", core->id());
     fmt::print("  core{:<3} ops {:>12}  cycles {:>14}  mem stall {:>5.1f}%  avg access {:.1f} cyc\n", core->id(),
