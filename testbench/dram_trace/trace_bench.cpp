@@ -20,14 +20,29 @@ DramTraceBench::~DramTraceBench() = default;
 double DramTraceBench::run() {
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
-  // Step in slices of simulated time: the controller always has refresh pending, so the kernel never
-  // runs out of events by itself.
-  const sc_core::sc_time slice = m_ctrl->clock().cycles(100000);
-  while (!(m_player->done() && m_ctrl->idle())) {
-    sc_core::sc_start(slice);
-    if (!sc_core::sc_pending_activity() && !(m_player->done() && m_ctrl->idle()))
-      throw std::runtime_error("DRAM testbench stalled with requests outstanding");
-  }
+  // The controller always has a refresh pending, so the kernel never runs out of events: a watcher
+  // stops the simulation once every request is answered and the queues have drained, and reports a
+  // stall if nothing completes for a million DRAM cycles while requests are outstanding.
+  bool stalled = false;
+  sc_core::sc_spawn(
+      [this, &stalled] {
+        const sc_core::sc_time step = m_ctrl->clock().cycles(16);
+        uint64_t last = 0, since = 0;
+        while (!(m_player->done() && m_ctrl->idle())) {
+          sc_core::wait(step);
+          const uint64_t now = m_player->completed() + m_player->issued();
+          since = now == last ? since + 16 : 0;
+          last = now;
+          if (since >= 1000000 && m_ctrl->idle() == false) {
+            stalled = true;
+            break;
+          }
+        }
+        sc_core::sc_stop();
+      },
+      "watcher");
+  sc_core::sc_start();
+  if (stalled) throw std::runtime_error("DRAM testbench stalled: no request completed in 1,000,000 DRAM cycles");
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 

@@ -142,6 +142,7 @@ TEST(DramSim, RefreshBlocksForTrfcEveryTrefi) {
   // One read just after the second refresh is issued, and one much later to run past a third refresh.
   r.at(2 * T::REFI + 1, false, r.addr(0, 0, 9));
   r.at(3 * T::REFI + 100, false, r.addr(0, 0, 9, 1));
+  r.at(5 * T::REFI + 100, false, r.addr(0, 0, 9, 2));  // keeps the run going past the fifth refresh
   r.bench->run();
   // While every bank is precharged, REF goes exactly at its due time, every tREFI.
   const auto refs = r.times(Cmd::REF);
