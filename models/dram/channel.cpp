@@ -318,6 +318,11 @@ uint64_t Channel::tick(uint64_t now) {
   // oldest request whose next command (ACT, PRE, a capped hit, power-down exit) may issue now.
   size_t pick = q.size(), other = q.size();
   Cmd other_cmd = Cmd::ACT;
+  // Banks whose row has used up its hit cap and that an older request wants closed: younger hits to
+  // them must not keep pushing the precharge back (each RD moves tRTP).
+  const Bank* closing[8];
+  size_t n_closing = 0;
+  auto is_closing = [&](const Bank* b) { return std::find(closing, closing + n_closing, b) != closing + n_closing; };
   for (size_t i = 0; i < q.size(); ++i) {
     Request& r = q[i];
     if (r.ready > now) {
@@ -343,7 +348,7 @@ uint64_t Channel::tick(uint64_t now) {
       } else if (b.hits < cap) {
         pick = i;
         break;
-      } else if (other == q.size()) {
+      } else if (other == q.size() && !is_closing(&b)) {
         other = i, other_cmd = w ? Cmd::WR : Cmd::RD;
       }
     } else if (!b.open) {
@@ -355,6 +360,7 @@ uint64_t Channel::tick(uint64_t now) {
     } else {
       // Conflict: the open row stays while requests for it wait, unless it has had its share of hits.
       if ((w ? b.pending_wr : b.pending_rd) > 0 && b.hits < cap) continue;
+      if (n_closing < 8 && !is_closing(&b)) closing[n_closing++] = &b;
       const uint64_t t = std::max(b.next_pre, rk.cmd_ok);
       if (t > now)
         wake = std::min(wake, t);

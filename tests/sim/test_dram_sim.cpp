@@ -240,3 +240,46 @@ TEST(DramSim, Ddr5SameBankRefreshEveryTrefiOverBanksPerGroup) {
     EXPECT_EQ(idx[i], i % 4);
   }
 }
+
+TEST(DramSim, WritesDrainBetweenWatermarks) {
+  Rig r(ddr4_3200());
+  // At cycle 0: 20 reads, then 30 writes (write queue 32, high watermark 24, low 8), all in one bank
+  // group's other banks so that nothing conflicts.
+  for (unsigned i = 0; i < 20; ++i) r.at(0, false, r.addr(0, 0, 1, i));
+  for (unsigned i = 0; i < 30; ++i) r.at(0, true, r.addr(1, 0, 1, i));
+  r.bench->run();
+  std::string order;
+  for (const auto& c : r.cmds)
+    if (c.cmd == Cmd::RD || c.cmd == Cmd::WR) order += c.cmd == Cmd::RD ? 'R' : 'W';
+  // 30 >= 24 queued writes: drain to the low watermark first (22 writes), then serve the reads, then the
+  // last 8 writes once no read waits.
+  EXPECT_EQ(order, std::string(22, 'W') + std::string(20, 'R') + std::string(8, 'W'));
+}
+
+TEST(DramSim, StarvationCapLetsAnOlderConflictIn) {
+  Rig r(ddr4_3200());
+  r.at(0, false, r.addr(0, 0, 1, 0));          // opens row 1
+  r.at(100, false, r.addr(0, 0, 2, 0));        // older conflict for the bank
+  for (unsigned i = 1; i <= 30; ++i) r.at(100, false, r.addr(0, 0, 1, i));  // younger hits to row 1
+  r.bench->run();
+  // FR-FCFS serves row-1 hits ahead of the older conflict only while the row has had fewer than
+  // starvation_cap = 16 column accesses: the first request plus 15 hits, then PRE for row 2.
+  size_t rds_before_pre = 0;
+  for (const auto& c : r.cmds) {
+    if (c.cmd == Cmd::PRE) break;
+    rds_before_pre += c.cmd == Cmd::RD;
+  }
+  EXPECT_EQ(rds_before_pre, 16u);
+}
+
+TEST(DramSim, AdaptivePolicyClosesWhenNoHitWaits) {
+  auto cfg = ddr4_3200();
+  cfg.ctrl.page_policy = "adaptive";
+  Rig r(cfg);
+  r.at(0, false, r.addr(2, 1, 4, 0));
+  r.at(0, false, r.addr(2, 1, 4, 1));  // a queued hit keeps the row open for it, then it closes
+  r.bench->run();
+  EXPECT_EQ(r.times(Cmd::RD).size(), 1u);
+  EXPECT_EQ(r.times(Cmd::RDA).size(), 1u);
+  EXPECT_GT(r.times(Cmd::RDA)[0], r.times(Cmd::RD)[0]);
+}
