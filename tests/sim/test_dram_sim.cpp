@@ -283,3 +283,16 @@ TEST(DramSim, AdaptivePolicyClosesWhenNoHitWaits) {
   EXPECT_EQ(r.times(Cmd::RDA).size(), 1u);
   EXPECT_GT(r.times(Cmd::RDA)[0], r.times(Cmd::RD)[0]);
 }
+
+TEST(DramSim, FullQueueWithholdsEndReq) {
+  auto cfg = ddr4_3200();
+  cfg.ctrl.read_queue = 4;
+  Rig r(cfg);
+  for (unsigned i = 0; i < 10; ++i) r.at(0, false, r.addr(i % 4, 0, 1, i));
+  r.bench->run();
+  // Four reads fill the queue; each later one finds it full (the previous one took the slot freed by
+  // a served read), so requests 5 to 10 all wait for END_REQ: 6 back-pressured requests.
+  EXPECT_EQ(r.stat("dram.backpressure"), 6);
+  EXPECT_EQ(r.stat("dram.read_queue_occupancy.max"), 3);  // seen by an arriving request, before it enters
+  EXPECT_EQ(r.stat("dram.reads"), 10);
+}
