@@ -17,8 +17,8 @@ DramController::DramController(sc_core::sc_module_name name, const DdrConfig& cf
       m_store(store),
       m_peq(this, &DramController::peq_cb),
       m_stats(&parent, "dram", "DDR memory controller and devices"),
-      m_reads(m_stats, "reads", "requests", "read requests served"),
-      m_writes(m_stats, "writes", "requests", "write requests served"),
+      m_reads(m_stats, "reads", "requests", "read requests accepted"),
+      m_writes(m_stats, "writes", "requests", "write requests accepted"),
       m_bytes_read(m_stats, "bytes_read", "bytes", "bytes read by requests"),
       m_bytes_written(m_stats, "bytes_written", "bytes", "bytes written by requests"),
       m_read_bursts(m_stats, "read_bursts", "bursts", "read bursts on the data bus"),
@@ -219,6 +219,7 @@ void DramController::responder() {
 }
 
 void DramController::scheduler() {
+  if (!m_violation.empty()) return;
   const uint64_t now = now_cycle();
   uint64_t next = Channel::kNever;
   for (size_t c = 0; c < m_channels.size(); ++c) {
@@ -229,7 +230,14 @@ void DramController::scheduler() {
       continue;
     }
     m_last_tick[c] = now;
-    m_next[c] = m_channels[c]->tick(now);
+    try {
+      m_next[c] = m_channels[c]->tick(now);
+    } catch (const TimingViolation& e) {
+      // Fail loudly but cleanly: stop the simulation here and let the owner report it.
+      m_violation = e.what();
+      sc_core::sc_stop();
+      return;
+    }
     next = std::min(next, m_next[c]);
   }
   // A served burst may have freed the queue slot a blocked request waits for.

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <queue>
+#include <string>
 #include <systemc>
 #include <tlm>
 #include <tlm_utils/peq_with_cb_and_phase.h>
@@ -44,6 +45,9 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   uint64_t reads_outstanding() const { return m_outstanding; }
   // No request queued, waiting or being answered.
   bool idle() const;
+  // The first timing violation the checker found (the simulation was stopped there); empty if none.
+  // Kept rather than thrown through the SystemC kernel: the owner reports it after sc_start returns.
+  const std::string& violation() const { return m_violation; }
   double energy_pj() const;
 
   // ChannelObserver (called by the channels).
@@ -93,6 +97,7 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   uint64_t m_first_cycle = UINT64_MAX, m_last_cycle = 0;
   std::function<void(unsigned, const Command&)> m_hook;
   std::ofstream m_cmd_trace;
+  std::string m_violation;
 
   stats::Group m_stats;
   stats::Counter m_reads, m_writes, m_bytes_read, m_bytes_written, m_read_bursts, m_write_bursts, m_errors;

@@ -175,6 +175,7 @@ int cmd_dram_trace(const ConfigOptions& opts, const std::string& file, bool time
   pc::tb::DramTraceBench bench(cfg.dram.ddr, cfg.dram.size_mib << 20,
                                [reader](pc::tb::DramTraceEntry& e) { return reader->next(e); }, timed);
   const double host = bench.run();
+  if (!bench.error().empty()) throw std::runtime_error(bench.error());
   const auto& ctrl = bench.controller();
   const uint64_t n = bench.player().issued();
   if (!stats_json.empty()) {

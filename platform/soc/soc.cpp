@@ -135,6 +135,7 @@ void Soc::run(bool progress) {
   };
   while (!all_halted()) {
     sc_core::sc_start(chunk);
+    if (m_dram && !m_dram->violation().empty()) throw std::runtime_error(m_dram->violation());
     if (!all_halted() && !sc_core::sc_pending_activity())
       throw std::runtime_error("simulation stalled: no pending events while cores are still running");
     if (progress) {

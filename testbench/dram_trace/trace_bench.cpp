@@ -28,7 +28,7 @@ double DramTraceBench::run() {
       [this, &stalled] {
         const sc_core::sc_time step = m_ctrl->clock().cycles(16);
         uint64_t last = 0, since = 0;
-        while (!(m_player->done() && m_ctrl->idle())) {
+        while (!(m_player->done() && m_ctrl->idle()) && m_ctrl->violation().empty()) {
           sc_core::wait(step);
           const uint64_t now = m_player->completed() + m_player->issued();
           since = now == last ? since + 16 : 0;
@@ -42,7 +42,8 @@ double DramTraceBench::run() {
       },
       "watcher");
   sc_core::sc_start();
-  if (stalled) throw std::runtime_error("DRAM testbench stalled: no request completed in 1,000,000 DRAM cycles");
+  if (stalled) m_error = "DRAM testbench stalled: no request completed in 1,000,000 DRAM cycles";
+  if (!m_ctrl->violation().empty()) m_error = m_ctrl->violation();
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 

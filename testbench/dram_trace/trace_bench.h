@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "models/dram/dram_controller.h"
 #include "models/mem/backing_store.h"
@@ -18,9 +19,11 @@ class DramTraceBench {
                  const dram::TimingConfig* checker_timing = nullptr);
   ~DramTraceBench();
 
-  // Simulates until every request is answered and the controller has drained its queues; returns the
-  // host seconds taken.
+  // Simulates until every request is answered and the controller has drained its queues, or until a
+  // timing violation or a stall stops it (see error()); returns the host seconds taken.
   double run();
+  // Why the run stopped early (a timing violation or a stall); empty after a complete run.
+  const std::string& error() const { return m_error; }
 
   stats::Group& stats() { return m_root; }
   dram::DramController& controller() { return *m_ctrl; }
@@ -34,6 +37,7 @@ class DramTraceBench {
   mem::BackingStore m_store;
   std::unique_ptr<dram::DramController> m_ctrl;
   std::unique_ptr<DramTracePlayer> m_player;
+  std::string m_error;
 };
 
 }  // namespace pc::tb

@@ -44,6 +44,7 @@ TEST(DramBandwidth, SequentialBankGroupInterleavedNearsPeak) {
   // 20,000 bursts = 80,000 data cycles: six refreshes in the window.
   tb::DramTraceBench b(cfg, 64ull << 20, sequential_reads(20000), false);
   b.run();
+  ASSERT_EQ(b.error(), "");
   const double util = b.stat("dram.bandwidth_util");
   // The bus can be busy every cycle between refreshes; each refresh costs tRFC plus closing and
   // reopening the rows (tRP + tRCD), so the stream stays below 1 - tRFC/tREFI and must reach 93%.
@@ -71,6 +72,7 @@ TEST(DramBandwidth, SameBankGroupStreamIsBoundByTccdL) {
     if (c.cmd == dram::Cmd::RD) rds.push_back(c.cycle);
   });
   b.run();
+  ASSERT_EQ(b.error(), "");
   // Reads to one bank group are tCCD_L = 8 apart and carry BL/2 = 4 data cycles: at most 4/8 = 50% of
   // peak, reached between refreshes (so at least 50% x 0.9551, less a little for each refresh's reopen).
   const double util = b.stat("dram.bandwidth_util");
@@ -89,6 +91,7 @@ TEST(DramBandwidth, SequentialRowBankBankGroupColumnStream) {
   cfg.ctrl.mapping = "ro,ra,ba,bg,co,ch";
   tb::DramTraceBench b(cfg, 64ull << 20, sequential_reads(10000), false);
   b.run();
+  ASSERT_EQ(b.error(), "");
   const double util = b.stat("dram.bandwidth_util");
   // Inside a row the stream is held to tCCD_L (50%); only where one row ends and the next (in the next
   // bank group) begins can the 32-entry read queue interleave two groups at tCCD_S. At most 32 of a
@@ -101,6 +104,7 @@ TEST(DramBandwidth, UniformRandomReadsAreBoundByTfaw) {
   dram::DdrConfig cfg;  // one rank
   tb::DramTraceBench b(cfg, 1ull << 30, random_reads(6000, 1ull << 30, 42), false);
   b.run();
+  ASSERT_EQ(b.error(), "");
   const double util = b.stat("dram.bandwidth_util");
   // Almost every random read opens a row; one rank allows four ACTs per tFAW = 34 cycles, each
   // bringing one 4-cycle burst: at most 16/34 = 47.1% of peak (44.9% after refresh). Established
