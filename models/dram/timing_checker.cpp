@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <fmt/format.h>
 
+#include "platform/core/sanitizer.h"
+
 namespace pc::dram {
 
 TimingChecker::TimingChecker(const OrgConfig& org, const TimingConfig& t) : m_org(org), m_t(t) {
@@ -15,6 +17,7 @@ TimingChecker::TimingChecker(const OrgConfig& org, const TimingConfig& t) : m_or
 }
 
 void TimingChecker::fail(unsigned ch, const Command& c, const std::string& what) const {
+  prepare_throw_after_simulation();  // the scheduler calls the checker from a SystemC process
   throw TimingViolation(fmt::format("DRAM timing violation: {} at cycle {} (channel {} rank {} bank group {} bank {} row {}): {}",
                                     cmd_name(c.cmd), c.cycle, ch, c.addr.rank, c.addr.bank_group, c.addr.bank,
                                     c.addr.row, what));

@@ -11,6 +11,7 @@
 
 #include "platform/core/clock.h"
 #include "platform/core/log.h"
+#include "platform/core/sanitizer.h"
 #include "platform/soc/platform_config.h"
 #include "platform/soc/soc.h"
 #include "testbench/dram_trace/trace_bench.h"
@@ -175,7 +176,10 @@ int cmd_dram_trace(const ConfigOptions& opts, const std::string& file, bool time
   pc::tb::DramTraceBench bench(cfg.dram.ddr, cfg.dram.size_mib << 20,
                                [reader](pc::tb::DramTraceEntry& e) { return reader->next(e); }, timed);
   const double host = bench.run();
-  if (!bench.error().empty()) throw std::runtime_error(bench.error());
+  if (!bench.error().empty()) {
+    pc::prepare_throw_after_simulation();
+    throw std::runtime_error(bench.error());
+  }
   const auto& ctrl = bench.controller();
   const uint64_t n = bench.player().issued();
   if (!stats_json.empty()) {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <fmt/format.h>
 
+#include "platform/core/sanitizer.h"
 #include "testbench/workload/lackey.h"
 #include "testbench/workload/patterns.h"
 
@@ -135,7 +136,10 @@ void Soc::run(bool progress) {
   };
   while (!all_halted()) {
     sc_core::sc_start(chunk);
-    if (m_dram && !m_dram->violation().empty()) throw std::runtime_error(m_dram->violation());
+    if (m_dram && !m_dram->violation().empty()) {
+      prepare_throw_after_simulation();
+      throw std::runtime_error(m_dram->violation());
+    }
     if (!all_halted() && !sc_core::sc_pending_activity())
       throw std::runtime_error("simulation stalled: no pending events while cores are still running");
     if (progress) {
@@ -153,7 +157,10 @@ void Soc::run(bool progress) {
   }
   if (printed) fmt::print(stderr, "\n");
   for (const auto& ctx : m_contexts)
-    if (ctx->error()) std::rethrow_exception(ctx->error());
+    if (ctx->error()) {
+      prepare_throw_after_simulation();
+      std::rethrow_exception(ctx->error());
+    }
   m_host_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   finalize_stats();
 }
