@@ -100,6 +100,12 @@ void print_summary(pc::soc::Soc& soc, const std::vector<std::string>& presets) {
                100.0 * stat_value(soc, p + "mem_stall_cycles") / std::max(1.0, stat_value(soc, p + "cycles")),
                stat_value(soc, p + "access_latency.mean"));
   }
+  if (soc.dram()) {
+    fmt::print("  dram                {} reads, {:.1f} DRAM cycles avg read latency ({:.1f} ns), {:.1f}% row hits, {:.2f} GB/s\n",
+               with_commas(static_cast<uint64_t>(stat_value(soc, "dram.reads"))), stat_value(soc, "dram.read_latency.mean"),
+               stat_value(soc, "dram.read_latency_ns.mean"), 100 * stat_value(soc, "dram.row_hit_rate"),
+               stat_value(soc, "dram.bandwidth_gbps"));
+  }
   if (c.workload.data_check)
     fmt::print("  data check          {} reads verified, {} errors\n",
                with_commas(static_cast<uint64_t>(stat_value(soc, "summary.reads_checked"))), soc.data_errors());

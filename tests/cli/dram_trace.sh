@@ -34,10 +34,19 @@ expect_exit 1 "$PC" dram-trace "$WORK/bad.trace"
 expect_out "bad.trace:6: expected DRAMSim3"
 expect_exit 1 "$PC" dram-trace "$WORK/missing.trace"
 expect_out "missing.trace: cannot open"
-# Presets are listed and the default platform runs on DDR4-3200.
+# Same trace and config: identical stats outside "host".
+expect_exit 0 "$PC" dram-trace -q "$WORK/d3.trace" --stats-json "$WORK/a.json"
+expect_exit 0 "$PC" dram-trace -q "$WORK/d3.trace" --stats-json "$WORK/b.json"
+cmp -s <(strip_host "$WORK/a.json") <(strip_host "$WORK/b.json") || fail "dram-trace: same input, different stats"
+# Presets are listed and the default platform runs on DDR4-3200, deterministically.
+expect_exit 0 "$PC" run --preset small -q --stats-json "$WORK/p1.json"
+expect_exit 0 "$PC" run --preset small -q --stats-json "$WORK/p2.json"
+cmp -s <(strip_host "$WORK/p1.json") <(strip_host "$WORK/p2.json") || fail "run on DDR: same seed, different stats"
+grep -q '"row_hits"' "$WORK/p1.json" || fail "run on DDR: no dram stats in the stats file"
 expect_exit 0 "$PC" presets
 expect_out "ddr4-3200"
 expect_out "ddr5-4800"
 expect_exit 0 "$PC" run --preset small
 expect_out "ddr memory"
+expect_out "DRAM cycles avg read latency"
 finish
