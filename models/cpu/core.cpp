@@ -58,9 +58,11 @@ hw::AccessStatus Core::access(const hw::Op& op, uint8_t* rdata) {
     m_gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
     m_ext.requester = op.kind == hw::OpKind::Fetch ? Requester::Fetch : Requester::Core;
     sc_time delay = m_qk.get_local_time();
-    const sc_time before = delay;
+    // A target that synchronizes (the DDR controller) spends the local time in wait() and returns a
+    // delay relative to the new time stamp: measure the latency on absolute time.
+    const sc_time start = sc_core::sc_time_stamp() + delay;
     mem_isock->b_transport(m_gp, delay);
-    const sc_time lat = delay - before;
+    const sc_time lat = sc_core::sc_time_stamp() + delay - start;
     m_mem_fs += lat.value();
     m_access_latency.sample(m_clk.to_cycles_exact(lat));
     m_qk.set(delay);

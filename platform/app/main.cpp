@@ -11,8 +11,10 @@
 
 #include "platform/core/clock.h"
 #include "platform/core/log.h"
+#include "platform/core/sanitizer.h"
 #include "platform/soc/platform_config.h"
 #include "platform/soc/soc.h"
+#include "testbench/dram_trace/trace_bench.h"
 #include "testbench/workload/op_stream.h"
 
 namespace {
@@ -100,6 +102,12 @@ void print_summary(pc::soc::Soc& soc, const std::vector<std::string>& presets) {
                100.0 * stat_value(soc, p + "mem_stall_cycles") / std::max(1.0, stat_value(soc, p + "cycles")),
                stat_value(soc, p + "access_latency.mean"));
   }
+  if (soc.dram()) {
+    fmt::print("  dram                {} reads, {:.1f} DRAM cycles avg read latency ({:.1f} ns), {:.1f}% row hits, {:.2f} GB/s\n",
+               with_commas(static_cast<uint64_t>(stat_value(soc, "dram.reads"))), stat_value(soc, "dram.read_latency.mean"),
+               stat_value(soc, "dram.read_latency_ns.mean"), 100 * stat_value(soc, "dram.row_hit_rate"),
+               stat_value(soc, "dram.bandwidth_gbps"));
+  }
   if (c.workload.data_check)
     fmt::print("  data check          {} reads verified, {} errors\n",
                with_commas(static_cast<uint64_t>(stat_value(soc, "summary.reads_checked"))), soc.data_errors());
@@ -167,6 +175,65 @@ int cmd_stats_list(const ConfigOptions& opts) {
   return 0;
 }
 
+// Replays a DRAM request trace straight into the DDR controller of the resolved configuration.
+int cmd_dram_trace(const ConfigOptions& opts, const std::string& file, bool timed, const std::string& cmd_trace,
+                   const std::string& stats_json, bool quiet) {
+  auto cfg = opts.resolve();
+  if (!cmd_trace.empty()) cfg.dram.ddr.ctrl.command_trace = cmd_trace;
+  auto reader = std::make_shared<pc::tb::DramTraceReader>(file);
+  pc::tb::DramTraceBench bench(cfg.dram.ddr, cfg.dram.size_mib << 20,
+                               [reader](pc::tb::DramTraceEntry& e) { return reader->next(e); }, timed);
+  const double host = bench.run();
+  if (!bench.error().empty()) {
+    pc::prepare_throw_after_simulation();
+    throw std::runtime_error(bench.error());
+  }
+  const auto& ctrl = bench.controller();
+  const uint64_t n = bench.player().issued();
+  if (!stats_json.empty()) {
+    Json out;
+    out["config"] = cfg.to_json();
+    out["stats"] = bench.stats().to_json();
+    Json h;
+    h["wall_seconds"] = host;
+    h["requests_per_second"] = static_cast<double>(n) / std::max(1e-9, host);
+    out["host"] = h;
+    std::ofstream f(stats_json);
+    if (!f) throw std::runtime_error(stats_json + ": cannot open for writing");
+    f << out.dump(2) << "\n";
+  }
+  if (quiet) return 0;
+  const auto& d = cfg.dram.ddr;
+  const double end_cycles = bench.stat("dram.read_latency.count") + bench.stat("dram.write_bursts") > 0
+                                ? static_cast<double>(ctrl.clock().to_cycles(bench.player().last_response()))
+                                : 0.0;
+  fmt::print("DRAM trace {} ({} format, {})\n", file, pc::tb::format_name(reader->format()),
+             timed ? "at its time stamps" : "as fast as accepted");
+  fmt::print("  memory              {} {} MHz, {} channel(s) x {} rank(s), {}-bit, BL{}, mapping {}, {} page\n",
+             d.standard, d.timing.clock_mhz, d.org.channels, d.org.ranks, d.org.bus_width, d.org.burst_length,
+             d.ctrl.mapping, d.ctrl.page_policy);
+  fmt::print("  requests            {} ({} reads, {} writes)\n", with_commas(n), with_commas(bench.player().reads()),
+             with_commas(bench.player().writes()));
+  fmt::print("  simulated           {} DRAM cycles ({:.3f} us)\n", with_commas(static_cast<uint64_t>(end_cycles)),
+             end_cycles * static_cast<double>(ctrl.clock().period_fs()) * 1e-9);
+  fmt::print("  read latency        {:.2f} cycles avg ({:.2f} ns), p50 {} p99 {} max {}\n",
+             bench.stat("dram.read_latency.mean"), bench.stat("dram.read_latency_ns.mean"),
+             bench.stat("dram.read_latency.p50"), bench.stat("dram.read_latency.p99"), bench.stat("dram.read_latency.max"));
+  fmt::print("  bandwidth           {:.3f} GB/s = {:.2f}% of the {:.1f} GB/s peak\n", bench.stat("dram.bandwidth_gbps"),
+             100 * bench.stat("dram.bandwidth_util"), d.peak_gbps());
+  fmt::print("  row buffer          {:.2f}% hits ({} hits, {} misses, {} conflicts)\n", 100 * bench.stat("dram.row_hit_rate"),
+             with_commas(static_cast<uint64_t>(bench.stat("dram.row_hits"))),
+             with_commas(static_cast<uint64_t>(bench.stat("dram.row_misses"))),
+             with_commas(static_cast<uint64_t>(bench.stat("dram.row_conflicts"))));
+  fmt::print("  commands            {} ACT, {} PRE, {} REF; {} checked by the timing checker\n",
+             with_commas(static_cast<uint64_t>(bench.stat("dram.activates"))),
+             with_commas(static_cast<uint64_t>(bench.stat("dram.precharges"))),
+             with_commas(static_cast<uint64_t>(bench.stat("dram.refreshes"))), with_commas(ctrl.commands_checked()));
+  fmt::print("  energy              {:.3f} uJ (IDD estimate)\n", bench.stat("dram.energy_nj") / 1000);
+  fmt::print("  host time           {:.3f} s  ({:.2f} M requests/s)\n", host, static_cast<double>(n) / std::max(1e-9, host) / 1e6);
+  return 0;
+}
+
 }  // namespace
 
 int sc_main(int argc, char** argv) {
@@ -191,6 +258,18 @@ int sc_main(int argc, char** argv) {
   cfg_opts.add_to(config);
   config->add_flag("--schema", schema, "list every key with type, unit, default, range and description");
 
+  ConfigOptions dt_opts;
+  std::string dt_file, dt_cmd_trace, dt_stats;
+  bool dt_timed = false, dt_quiet = false;
+  auto* dram_trace = app.add_subcommand(
+      "dram-trace", "replay a DRAM request trace (DRAMSim3, Ramulator 2 or DRAMSys format) into the DDR controller");
+  dt_opts.add_to(dram_trace);
+  dram_trace->add_option("file", dt_file, "trace file; format detected from its first request line")->required();
+  dram_trace->add_flag("--timed", dt_timed, "issue requests at their time stamps (DRAM cycles) instead of as fast as accepted");
+  dram_trace->add_option("--command-trace", dt_cmd_trace, "write the DRAM command trace (ACT/PRE/RD/WR/REF) to this file");
+  dram_trace->add_option("--stats-json", dt_stats, "write {config, stats, host} as JSON to this file");
+  dram_trace->add_flag("-q,--quiet", dt_quiet, "print nothing but errors");
+
   auto* presets = app.add_subcommand("presets", "list the built-in presets");
   auto* stats_list = app.add_subcommand("stats-list", "list every stat path with its unit and description");
   list_opts.add_to(stats_list);
@@ -211,6 +290,7 @@ int sc_main(int argc, char** argv) {
     if (run->parsed()) return cmd_run(run_opts, stats_json, quiet);
     if (config->parsed()) return cmd_config(cfg_opts, schema);
     if (stats_list->parsed()) return cmd_stats_list(list_opts);
+    if (dram_trace->parsed()) return cmd_dram_trace(dt_opts, dt_file, dt_timed, dt_cmd_trace, dt_stats, dt_quiet);
     if (presets->parsed()) {
       for (const auto& p : pc::soc::presets()) fmt::print("{:<14} {}\n", p.name, p.description);
       return 0;

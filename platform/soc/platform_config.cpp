@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include "models/dram/ddr_presets.h"
+
 namespace pc::soc {
 
 cfg::Json PlatformConfig::to_json() const {
@@ -11,8 +13,9 @@ cfg::Json PlatformConfig::to_json() const {
 }
 
 const std::vector<Preset>& presets() {
-  static const std::vector<Preset> p = {
-      {"default", "2 cores at 3 GHz, 4 GiB fixed-latency memory (50 ns, no bandwidth limit), paging off, Zipf workload over 64 MiB per core",
+  static const std::vector<Preset> p = [] {
+    std::vector<Preset> v = {
+      {"default", "2 cores at 3 GHz, 4 GiB of DDR4-3200 (cycle-accurate controller), paging off, Zipf workload over 64 MiB per core",
        "{}"},
       {"small", "1 core, 256 MiB, 20,000 random accesses over 1 MiB: a run that finishes in milliseconds",
        R"({"cpu": {"cores": 1}, "dram": {"size_mib": 256},
@@ -22,7 +25,17 @@ const std::vector<Preset>& presets() {
             {"pattern": "sequential", "footprint_kib": 51200, "accesses": 819200, "access_size": 64, "read_fraction": 0.0},
             {"pattern": "random", "footprint_kib": 51200, "accesses": 1000000, "access_size": 8, "read_fraction": 0.5},
             {"pattern": "sequential", "footprint_kib": 51200, "accesses": 819200, "access_size": 64, "read_fraction": 1.0}]}})"},
-  };
+      {"fixed", "fixed-latency memory (50 ns, no bandwidth limit) instead of the DDR model", R"({"dram": {"model": "fixed"}})"},
+    };
+    // DDR device presets select the DDR model and set organisation and timings; controller policy stays.
+    for (const auto& d : dram::ddr_presets()) {
+      cfg::Json o;
+      o["dram"]["model"] = "ddr";
+      o["dram"]["ddr"] = dram::ddr_preset_overlay(d);
+      v.push_back({d.name, d.description, o.dump()});
+    }
+    return v;
+  }();
   return p;
 }
 
@@ -50,6 +63,13 @@ void ConfigResolver::apply_set(const std::string& assignment) {
 }
 
 const PlatformConfig& ConfigResolver::finish() {
+  if (m_cfg.dram.model == "ddr") {
+    m_cfg.dram.ddr.validate("dram.ddr");
+    const uint64_t cap = m_cfg.dram.ddr.org.capacity_bytes();
+    if ((m_cfg.dram.size_mib << 20) > cap)
+      throw cfg::ConfigError(fmt::format("key 'dram.size_mib': {} MiB exceeds the {} MiB the DDR organisation holds (dram.ddr.org)",
+                                         m_cfg.dram.size_mib, cap >> 20));
+  }
   const auto& w = m_cfg.workload;
   if (w.source == "trace" && w.trace.path.empty())
     throw cfg::ConfigError("workload.source is \"trace\" but workload.trace.path is empty (use --trace FILE)");

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "models/cpu/core.h"
+#include "models/dram/ddr_config.h"
 #include "models/mem/fixed_memory.h"
 #include "platform/core/config.h"
 #include "platform/hwdefs/address_map.h"
@@ -40,14 +41,17 @@ struct InterconnectConfig {
 };
 
 struct DramSection {
-  std::string model = "fixed";  // timing model of physical memory
+  std::string model = "ddr";    // timing model of physical memory
   uint64_t size_mib = 4096;     // physical memory size
   mem::FixedMemConfig fixed;
+  dram::DdrConfig ddr;          // defaults: DDR4-3200AA, one rank
 
   void describe(cfg::Visitor& v) {
-    v.str("model", model, "memory timing model", {"fixed"});
+    v.str("model", model, "memory timing model: ddr (cycle-accurate DDR4/DDR5 controller) or fixed (constant latency)",
+          {"fixed", "ddr"});
     v.u64("size_mib", size_mib, "MiB", "physical memory size", 1, hw::kMaxDramBytes >> 20);
     v.section("fixed", fixed, "fixed-latency model");
+    v.section("ddr", ddr, "DDR controller and devices (model = ddr)");
   }
 };
 

@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "models/cpu/core.h"
+#include "models/dram/dram_controller.h"
+#include "models/dram/lt_adapter.h"
 #include "models/interconnect/router.h"
 #include "models/mem/backing_store.h"
 #include "models/mem/fixed_memory.h"
@@ -35,6 +37,7 @@ class Soc {
   double host_seconds() const { return m_host_seconds; }
   mem::BackingStore& memory() { return *m_store; }
   interconnect::Router& router() { return *m_router; }
+  dram::DramController* dram() { return m_dram.get(); }  // null with dram.model = fixed
   const std::vector<std::unique_ptr<cpu::Core>>& cores() const { return m_cores; }
 
  private:
@@ -50,6 +53,8 @@ class Soc {
 
   std::unique_ptr<mem::BackingStore> m_store;
   std::unique_ptr<mem::FixedMemory> m_mem;
+  std::unique_ptr<dram::DramController> m_dram;
+  std::unique_ptr<dram::LtAdapter> m_dram_adapter;
   std::unique_ptr<interconnect::Router> m_router;
   std::unique_ptr<tb::BareMetalKernel> m_kernel;
   std::vector<std::unique_ptr<tb::WorkloadContext>> m_contexts;

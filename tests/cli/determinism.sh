@@ -1,6 +1,6 @@
 # Same config and seed give stats identical outside "host"; another seed changes a random workload.
 source "$(dirname "$0")/lib.sh"
-args=(run --preset small --set dram.fixed.bandwidth_gbps=5 --set cpu.cores=2 -q)
+args=(run --preset small --set dram.model=fixed --set dram.fixed.bandwidth_gbps=5 --set cpu.cores=2 -q)
 expect_exit 0 "$PC" "${args[@]}" --seed 7 --stats-json "$WORK/a.json"
 expect_exit 0 "$PC" "${args[@]}" --seed 7 --stats-json "$WORK/b.json"
 expect_exit 0 "$PC" "${args[@]}" --seed 8 --stats-json "$WORK/c.json"

@@ -1,7 +1,7 @@
 # Temporal decoupling: with two cores sharing a bandwidth-limited memory, the default quantum stays
 # within 1% of a run synchronised every cycle.
 source "$(dirname "$0")/lib.sh"
-args=(run -q --set cpu.cores=2 --set dram.size_mib=64 --set dram.fixed.bandwidth_gbps=2
+args=(run -q --set dram.model=fixed --set cpu.cores=2 --set dram.size_mib=64 --set dram.fixed.bandwidth_gbps=2
       --set workload.synthetic.pattern=random --set workload.synthetic.footprint_kib=1024
       --set workload.synthetic.accesses=5000 --set workload.synthetic.access_size=64)
 expect_exit 0 "$PC" "${args[@]}" --set sim.quantum_cycles=1 --stats-json "$WORK/q1.json"

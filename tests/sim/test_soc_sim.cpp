@@ -1,4 +1,4 @@
-// Whole-SoC runs from a configuration: exact cycle totals on the fixed-latency platform and data checking.
+// Whole-SoC runs on the fixed-latency memory (dram.model=fixed, stated by each test): exact cycle totals and data checking.
 #include <gtest/gtest.h>
 
 #include "platform/soc/soc.h"
@@ -20,7 +20,7 @@ double stat(soc::Soc& s, const std::string& p) {
 
 TEST(SocSim, OneCoreRandomCyclesAreExact) {
   // Every access costs 1 issue cycle + 50 ns (150 cycles at 3 GHz), with no bandwidth limit.
-  soc::Soc s(resolve({"cpu.cores=1", "dram.size_mib=64", "dram.fixed.bandwidth_gbps=0",
+  soc::Soc s(resolve({"dram.model=fixed", "cpu.cores=1", "dram.size_mib=64", "dram.fixed.bandwidth_gbps=0",
                       "workload.synthetic.pattern=random", "workload.synthetic.footprint_kib=1024",
                       "workload.synthetic.accesses=20000"}));
   s.run(false);
@@ -34,7 +34,7 @@ TEST(SocSim, OneCoreRandomCyclesAreExact) {
 }
 
 TEST(SocSim, ComputeCyclesAddUp) {
-  soc::Soc s(resolve({"cpu.cores=2", "dram.size_mib=64", "dram.fixed.bandwidth_gbps=0",
+  soc::Soc s(resolve({"dram.model=fixed", "cpu.cores=2", "dram.size_mib=64", "dram.fixed.bandwidth_gbps=0",
                       "workload.synthetic.pattern=sequential", "workload.synthetic.footprint_kib=256",
                       "workload.synthetic.accesses=1000", "workload.synthetic.compute_cycles=7"}));
   s.run(false);
@@ -44,7 +44,7 @@ TEST(SocSim, ComputeCyclesAddUp) {
 }
 
 TEST(SocSim, DataCheckingFindsNoErrors) {
-  soc::Soc s(resolve({"cpu.cores=2", "dram.size_mib=64", "workload.data_check=true",
+  soc::Soc s(resolve({"dram.model=fixed", "cpu.cores=2", "dram.size_mib=64", "workload.data_check=true",
                       "workload.synthetic.pattern=random", "workload.synthetic.footprint_kib=512",
                       "workload.synthetic.accesses=50000", "workload.synthetic.read_fraction=0.5"}));
   s.run(false);
@@ -56,7 +56,7 @@ TEST(SocSim, DataCheckingFindsNoErrors) {
 
 TEST(SocSim, DataCheckingDetectsCorruption) {
   // A checker that cannot fail proves nothing: corrupt memory behind the cores' back mid-run.
-  soc::Soc s(resolve({"cpu.cores=1", "dram.size_mib=64", "workload.data_check=true",
+  soc::Soc s(resolve({"dram.model=fixed", "cpu.cores=1", "dram.size_mib=64", "workload.data_check=true",
                       "workload.phases=[{\"pattern\":\"sequential\",\"footprint_kib\":64,\"accesses\":8192,\"read_fraction\":0},"
                       "{\"pattern\":\"sequential\",\"footprint_kib\":64,\"accesses\":8192,\"read_fraction\":1}]"}));
   // 8192 writes take 8192*151 cycles; flip a byte after them, before the read-back phase.

@@ -30,7 +30,7 @@ TEST(Config, DefaultsNeedNoFile) {
   ConfigResolver r;
   const auto& c = r.finish();
   EXPECT_EQ(c.cpu.cores, 2u);
-  EXPECT_EQ(c.dram.model, "fixed");
+  EXPECT_EQ(c.dram.model, "ddr");  // the default platform uses the DDR4-3200 model
   EXPECT_EQ(c.dram.size_mib, 4096u);
   EXPECT_EQ(c.workload.source, "synthetic");
 }

@@ -1,0 +1,405 @@
+// DDR channel scheduler.
+#include "models/dram/channel.h"
+
+#include <algorithm>
+
+namespace pc::dram {
+
+Channel::Channel(unsigned index, const DdrConfig& cfg, TimingChecker* checker, ChannelObserver& obs)
+    : m_index(index),
+      m_cfg(cfg),
+      m_t(cfg.timing),
+      m_bpg(static_cast<unsigned>(cfg.org.banks_per_group)),
+      m_nbanks(static_cast<unsigned>(cfg.org.banks())),
+      m_bl2(cfg.org.burst_length / 2),
+      m_policy(cfg.page_policy()),
+      m_same_bank_refresh(cfg.refresh_mode() == RefreshMode::SameBank),
+      m_checker(checker),
+      m_obs(obs) {
+  m_ranks.resize(cfg.org.ranks);
+  const uint64_t interval = m_same_bank_refresh ? m_t.trefi / m_bpg : m_t.trefi;
+  for (size_t r = 0; r < m_ranks.size(); ++r) {
+    m_ranks[r].banks.resize(m_nbanks);
+    // Ranks refresh staggered across the interval so that they are never all blocked at once.
+    m_ranks[r].ref_due = interval * (r + 1) / m_ranks.size();
+  }
+  m_rq.reserve(cfg.ctrl.read_queue);
+  m_wq.reserve(cfg.ctrl.write_queue);
+}
+
+bool Channel::can_accept(bool write, uint64_t n) const {
+  const auto& q = write ? m_wq : m_rq;
+  const uint64_t cap = write ? m_cfg.ctrl.write_queue : m_cfg.ctrl.read_queue;
+  // A transaction wider than the whole queue is still taken when the queue is empty, never refused forever.
+  return q.size() + n <= cap || q.empty();
+}
+
+void Channel::enqueue(const Request& r) {
+  (r.write ? m_wq : m_rq).push_back(r);
+  Rank& rk = m_ranks[r.addr.rank];
+  ++rk.queued;
+  rk.last_activity = std::max(rk.last_activity, r.arrival);
+  Bank& b = bank_of(r.addr);
+  if (b.open && b.row == r.addr.row) ++(r.write ? b.pending_wr : b.pending_rd);
+}
+
+void Channel::recount(const DramAddr& a) {
+  Bank& b = bank_of(a);
+  b.pending_rd = b.pending_wr = 0;
+  auto same = [&](const Request& r) {
+    return r.addr.rank == a.rank && r.addr.bank_group == a.bank_group && r.addr.bank == a.bank && r.addr.row == a.row;
+  };
+  for (const auto& r : m_rq) b.pending_rd += same(r);
+  for (const auto& r : m_wq) b.pending_wr += same(r);
+}
+
+uint64_t Channel::faw_ready(const Rank& r) const {
+  if (r.acts_seen < 4) return 0;
+  return r.faw[r.faw_head] + m_t.tfaw;  // the oldest of the last four ACTs
+}
+
+void Channel::open_bank(Rank& r, Bank& b, uint64_t now) {
+  if (r.open_banks++ == 0) r.open_since = now;
+  b.open = true;
+}
+
+void Channel::close_bank(Rank& r, Bank& b, uint64_t now) {
+  if (!b.open) return;
+  b.open = false;
+  b.pending_rd = b.pending_wr = 0;
+  if (--r.open_banks == 0) r.active_total += now - r.open_since;
+}
+
+uint64_t Channel::active_cycles(unsigned rank, uint64_t now) const {
+  const Rank& r = m_ranks[rank];
+  return r.active_total + (r.open_banks ? now - r.open_since : 0);
+}
+
+uint64_t Channel::powerdown_cycles(unsigned rank, uint64_t now) const {
+  const Rank& r = m_ranks[rank];
+  return r.pd_total + (r.powered_down ? now - r.pde_at : 0);
+}
+
+void Channel::issue(uint64_t now, Cmd c, const DramAddr& a) {
+  const Command cmd{c, now, a};
+  if (m_checker) m_checker->check(m_index, cmd);
+  m_obs.on_command(m_index, cmd);
+  Rank& rk = m_ranks[a.rank];
+  const auto& t = m_t;
+  auto raise = [](uint64_t& v, uint64_t x) { v = std::max(v, x); };
+  // A bound `now + d` that may be negative (rank-to-rank WR->RD): never earlier than the next cycle.
+  auto after = [now](int64_t d) { return static_cast<uint64_t>(std::max<int64_t>(static_cast<int64_t>(now) + d, static_cast<int64_t>(now) + 1)); };
+  const int64_t CL = static_cast<int64_t>(t.cl), CWL = static_cast<int64_t>(t.cwl), BL2 = static_cast<int64_t>(m_bl2);
+  const int64_t RTRS = static_cast<int64_t>(t.trtrs);
+
+  switch (c) {
+    case Cmd::ACT: {
+      Bank& b = bank_of(a);
+      open_bank(rk, b, now);
+      b.row = a.row;
+      b.act_at = now;
+      b.hits = 0;
+      raise(b.next_pre, now + t.tras);
+      raise(b.next_rd, now + t.trcd);
+      raise(b.next_wr, now + t.trcd);
+      raise(b.next_act, now + t.trc);
+      for (unsigned i = 0; i < m_nbanks; ++i)
+        if (&rk.banks[i] != &b) raise(rk.banks[i].next_act, now + (i / m_bpg == a.bank_group ? t.trrd_l : t.trrd_s));
+      rk.faw[rk.faw_head] = now;
+      rk.faw_head = (rk.faw_head + 1) % 4;
+      ++rk.acts_seen;
+      recount(a);
+      return;
+    }
+    case Cmd::PRE: {
+      Bank& b = bank_of(a);
+      close_bank(rk, b, now);
+      raise(b.next_act, now + t.trp);
+      return;
+    }
+    case Cmd::PREA:
+      for (auto& b : rk.banks) {
+        if (!b.open) continue;
+        close_bank(rk, b, now);
+        raise(b.next_act, now + t.trp);
+      }
+      return;
+    case Cmd::RD:
+    case Cmd::RDA:
+    case Cmd::WR:
+    case Cmd::WRA: {
+      const bool rd = is_read(c);
+      for (size_t ri = 0; ri < m_ranks.size(); ++ri) {
+        for (unsigned i = 0; i < m_nbanks; ++i) {
+          Bank& o = m_ranks[ri].banks[i];
+          if (ri != a.rank) {
+            if (rd) {
+              raise(o.next_rd, after(BL2 + RTRS));
+              raise(o.next_wr, after(CL + BL2 + RTRS - CWL));
+            } else {
+              raise(o.next_wr, after(BL2 + RTRS));
+              raise(o.next_rd, after(CWL + BL2 + RTRS - CL));
+            }
+            continue;
+          }
+          const bool same_bg = i / m_bpg == a.bank_group;
+          const uint64_t tccd = same_bg ? t.tccd_l : t.tccd_s;
+          if (rd) {
+            raise(o.next_rd, now + tccd);
+            raise(o.next_wr, after(CL + BL2 + 2 - CWL));
+          } else {
+            raise(o.next_wr, now + tccd);
+            raise(o.next_rd, after(CWL + BL2 + static_cast<int64_t>(same_bg ? t.twtr_l : t.twtr_s)));
+          }
+        }
+      }
+      Bank& b = bank_of(a);
+      const uint64_t pre_ok = rd ? now + t.trtp : static_cast<uint64_t>(static_cast<int64_t>(now) + CWL + BL2) + t.twr;
+      raise(b.next_pre, pre_ok);
+      if (is_auto_pre(c)) {
+        close_bank(rk, b, now);
+        raise(b.next_act, std::max(pre_ok, b.act_at + t.tras) + t.trp);
+      }
+      return;
+    }
+    case Cmd::REF:
+      for (auto& b : rk.banks) raise(b.next_act, now + t.trfc);
+      return;
+    case Cmd::REFSB:
+      for (unsigned i = 0; i < m_nbanks; ++i)
+        if (i % m_bpg == a.bank) raise(rk.banks[i].next_act, now + t.trfcsb);
+      return;
+    case Cmd::PDE:
+      rk.powered_down = true;
+      rk.pde_at = now;
+      return;
+    case Cmd::PDX:
+      rk.powered_down = false;
+      rk.pd_total += now - rk.pde_at;
+      rk.cmd_ok = now + t.txp;
+      return;
+  }
+}
+
+bool Channel::refresh_step(uint64_t now, uint64_t& wake) {
+  for (unsigned ri = 0; ri < m_ranks.size(); ++ri) {
+    Rank& rk = m_ranks[ri];
+    if (!rk.ref_pending) {
+      if (now < rk.ref_due) {
+        wake = std::min(wake, rk.ref_due);
+        continue;
+      }
+      rk.ref_pending = true;
+    }
+    DramAddr a;
+    a.channel = m_index;
+    a.rank = ri;
+    if (rk.powered_down) {
+      const uint64_t t = rk.pde_at + m_t.tcke;
+      if (t <= now) {
+        issue(now, Cmd::PDX, a);
+        return true;
+      }
+      wake = std::min(wake, t);
+      continue;
+    }
+    uint64_t t = rk.cmd_ok;
+    if (m_same_bank_refresh) {
+      // Close the open banks of the set one by one, then refresh the set (bank index sb_index in every group).
+      bool any_open = false;
+      for (unsigned i = rk.sb_index; i < m_nbanks; i += m_bpg) {
+        Bank& b = rk.banks[i];
+        if (b.open) {
+          any_open = true;
+          const uint64_t tp = std::max(b.next_pre, rk.cmd_ok);
+          if (tp <= now) {
+            a.bank_group = i / m_bpg;
+            a.bank = i % m_bpg;
+            a.row = b.row;
+            issue(now, Cmd::PRE, a);
+            return true;
+          }
+          wake = std::min(wake, tp);
+        }
+        t = std::max(t, b.next_act);
+      }
+      if (any_open) continue;
+      if (t <= now) {
+        a.bank = rk.sb_index;
+        issue(now, Cmd::REFSB, a);
+        rk.ref_due += m_t.trefi / m_bpg;
+        rk.ref_pending = false;
+        rk.sb_index = (rk.sb_index + 1) % m_bpg;
+        return true;
+      }
+      wake = std::min(wake, t);
+      continue;
+    }
+    if (rk.open_banks) {
+      for (const auto& b : rk.banks)
+        if (b.open) t = std::max(t, b.next_pre);
+      if (t <= now) {
+        issue(now, Cmd::PREA, a);
+        return true;
+      }
+    } else {
+      for (const auto& b : rk.banks) t = std::max(t, b.next_act);
+      if (t <= now) {
+        issue(now, Cmd::REF, a);
+        rk.ref_due += m_t.trefi;
+        rk.ref_pending = false;
+        return true;
+      }
+    }
+    wake = std::min(wake, t);
+  }
+  return false;
+}
+
+bool Channel::powerdown_step(uint64_t now, uint64_t& wake) {
+  for (unsigned ri = 0; ri < m_ranks.size(); ++ri) {
+    Rank& rk = m_ranks[ri];
+    if (rk.powered_down || rk.ref_pending || rk.queued) continue;
+    const uint64_t idle_at = rk.last_activity + m_cfg.ctrl.powerdown_idle;
+    if (now < idle_at) {
+      wake = std::min(wake, idle_at);
+      continue;
+    }
+    DramAddr a;
+    a.channel = m_index;
+    a.rank = ri;
+    uint64_t t = rk.cmd_ok;
+    for (const auto& b : rk.banks) t = std::max(t, b.open ? b.next_pre : b.next_act);
+    if (t > now) {
+      wake = std::min(wake, t);
+      continue;
+    }
+    issue(now, rk.open_banks ? Cmd::PREA : Cmd::PDE, a);
+    return true;
+  }
+  return false;
+}
+
+void Channel::serve(uint64_t now, std::vector<Request>& q, size_t i, bool write) {
+  Request r = q[i];
+  q.erase(q.begin() + static_cast<std::ptrdiff_t>(i));
+  Rank& rk = m_ranks[r.addr.rank];
+  --rk.queued;
+  rk.last_activity = now;
+  Bank& b = bank_of(r.addr);
+  uint32_t& pend = write ? b.pending_wr : b.pending_rd;
+  if (pend) --pend;
+  bool auto_pre = false;
+  if (m_policy == PagePolicy::Closed) auto_pre = true;
+  // Closed-adaptive: keep the row open only while a queued request still wants it.
+  if (m_policy == PagePolicy::Adaptive) auto_pre = b.pending_rd + b.pending_wr == 0;
+  ++b.hits;
+  issue(now, write ? (auto_pre ? Cmd::WRA : Cmd::WR) : (auto_pre ? Cmd::RDA : Cmd::RD), r.addr);
+  const uint64_t data_end = now + (write ? m_t.cwl : m_t.cl) + m_bl2;
+  m_obs.on_served(m_index, r, data_end);
+}
+
+uint64_t Channel::tick(uint64_t now) {
+  uint64_t wake = kNever;
+  if (refresh_step(now, wake)) return now + 1;
+
+  // Write draining: writes wait in their queue until it reaches the high watermark (or no read waits),
+  // then drain until the low watermark while reads wait, so the bus turns around rarely.
+  if (!m_draining) {
+    if (m_wq.size() >= m_cfg.ctrl.write_high || (m_rq.empty() && !m_wq.empty())) m_draining = true;
+  } else if (m_wq.empty() || (!m_rq.empty() && m_wq.size() <= m_cfg.ctrl.write_low)) {
+    m_draining = false;
+  }
+  const bool w = m_draining;
+  auto& q = w ? m_wq : m_rq;
+  const uint32_t cap = static_cast<uint32_t>(m_cfg.ctrl.starvation_cap);
+
+  // FR-FCFS: the oldest row hit that may issue now (while its row is under the hit cap); otherwise the
+  // oldest request whose next command (ACT, PRE, a capped hit, power-down exit) may issue now.
+  size_t pick = q.size(), other = q.size();
+  Cmd other_cmd = Cmd::ACT;
+  // Banks whose row has used up its hit cap and that an older request wants closed: younger hits to
+  // them must not keep pushing the precharge back (each RD moves tRTP).
+  const Bank* closing[8];
+  size_t n_closing = 0;
+  auto is_closing = [&](const Bank* b) { return std::find(closing, closing + n_closing, b) != closing + n_closing; };
+  for (size_t i = 0; i < q.size(); ++i) {
+    Request& r = q[i];
+    if (r.ready > now) {
+      wake = std::min(wake, r.ready);
+      continue;
+    }
+    Rank& rk = m_ranks[r.addr.rank];
+    if (rk.ref_pending && (!m_same_bank_refresh || r.addr.bank == rk.sb_index)) continue;  // refresh wakes us
+    if (rk.powered_down) {
+      const uint64_t t = rk.pde_at + m_t.tcke;
+      if (t <= now) {
+        if (other == q.size()) other = i, other_cmd = Cmd::PDX;
+      } else {
+        wake = std::min(wake, t);
+      }
+      continue;
+    }
+    Bank& b = bank_of(r.addr);
+    if (b.open && b.row == r.addr.row) {
+      const uint64_t t = std::max(w ? b.next_wr : b.next_rd, rk.cmd_ok);
+      if (t > now) {
+        wake = std::min(wake, t);
+      } else if (b.hits < cap) {
+        pick = i;
+        break;
+      } else if (other == q.size() && !is_closing(&b)) {
+        other = i, other_cmd = w ? Cmd::WR : Cmd::RD;
+      }
+    } else if (!b.open) {
+      const uint64_t t = std::max({b.next_act, faw_ready(rk), rk.cmd_ok});
+      if (t > now)
+        wake = std::min(wake, t);
+      else if (other == q.size())
+        other = i, other_cmd = Cmd::ACT;
+    } else {
+      // Conflict: the open row stays while requests for it wait, unless it has had its share of hits.
+      if ((w ? b.pending_wr : b.pending_rd) > 0 && b.hits < cap) continue;
+      if (n_closing < 8 && !is_closing(&b)) closing[n_closing++] = &b;
+      const uint64_t t = std::max(b.next_pre, rk.cmd_ok);
+      if (t > now)
+        wake = std::min(wake, t);
+      else if (other == q.size())
+        other = i, other_cmd = Cmd::PRE;
+    }
+  }
+  if (pick < q.size()) {
+    serve(now, q, pick, w);
+    return now + 1;
+  }
+  if (other < q.size()) {
+    Request& r = q[other];
+    switch (other_cmd) {
+      case Cmd::RD:
+      case Cmd::WR: serve(now, q, other, w); break;
+      case Cmd::ACT:
+        r.needed_act = true;
+        issue(now, Cmd::ACT, r.addr);
+        break;
+      case Cmd::PRE: {
+        r.needed_pre = true;
+        DramAddr a = r.addr;
+        a.row = bank_of(r.addr).row;
+        issue(now, Cmd::PRE, a);
+        break;
+      }
+      default: {
+        DramAddr a;
+        a.channel = m_index;
+        a.rank = r.addr.rank;
+        issue(now, Cmd::PDX, a);
+        break;
+      }
+    }
+    return now + 1;
+  }
+  if (m_cfg.ctrl.powerdown && powerdown_step(now, wake)) return now + 1;
+  return std::max(wake, now + 1);
+}
+
+}  // namespace pc::dram

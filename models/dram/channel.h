@@ -1,0 +1,106 @@
+// One DDR channel's controller back end: read and write queues, FR-FCFS scheduling with a row-hit cap,
+// write draining between watermarks, page policy, refresh and power-down, and the per-bank timing state
+// that decides when each command is legal (cf. DRAMSys' Controller/Scheduler/CheckerDDR4, Ramulator 2's
+// FRFCFS_Cap). Plain C++ driven cycle by cycle by the SystemC wrapper; one command per cycle.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "models/dram/command.h"
+#include "models/dram/ddr_config.h"
+#include "models/dram/timing_checker.h"
+
+namespace pc::dram {
+
+struct Request {
+  uint64_t id = 0;       // global arrival order
+  bool write = false;
+  DramAddr addr;
+  uint64_t arrival = 0;  // cycle the request was accepted
+  uint64_t ready = 0;    // first cycle the scheduler may serve it (after the front end)
+  uint32_t tag = 0;      // the wrapper's transaction slot
+  bool needed_act = false, needed_pre = false;  // row-buffer outcome, decided as commands are issued
+};
+
+class ChannelObserver {
+ public:
+  virtual ~ChannelObserver() = default;
+  virtual void on_command(unsigned channel, const Command& c) = 0;
+  // A column command was issued for `r`; for reads, the data burst ends at `data_end`.
+  virtual void on_served(unsigned channel, const Request& r, uint64_t data_end) = 0;
+};
+
+class Channel {
+ public:
+  static constexpr uint64_t kNever = UINT64_MAX;
+
+  // `checker` may be null (checking off); it is shared by all channels.
+  Channel(unsigned index, const DdrConfig& cfg, TimingChecker* checker, ChannelObserver& obs);
+
+  bool can_accept(bool write, uint64_t n = 1) const;
+  void enqueue(const Request& r);
+  size_t read_queue_size() const { return m_rq.size(); }
+  size_t write_queue_size() const { return m_wq.size(); }
+  bool idle() const { return m_rq.empty() && m_wq.empty(); }
+
+  // Issues at most one command at cycle `now` (cycles must not go backwards) and returns the next cycle
+  // at which calling tick can make progress (> now); new requests can only make it earlier.
+  uint64_t tick(uint64_t now);
+
+  // Cycles during which at least one bank of `rank` was open (for the energy estimate), up to `now`.
+  uint64_t active_cycles(unsigned rank, uint64_t now) const;
+  uint64_t powerdown_cycles(unsigned rank, uint64_t now) const;
+
+ private:
+  struct Bank {
+    bool open = false;
+    uint32_t row = 0;
+    uint64_t act_at = 0;
+    uint64_t next_act = 0, next_pre = 0, next_rd = 0, next_wr = 0;
+    uint32_t hits = 0;                   // column commands since the row was opened (for the cap)
+    uint32_t pending_rd = 0, pending_wr = 0;  // queued requests for the open row
+  };
+  struct Rank {
+    std::vector<Bank> banks;
+    uint64_t faw[4] = {0, 0, 0, 0};  // the last four ACTs (ring); a slot of 0 is "long ago"
+    unsigned faw_head = 0;
+    unsigned acts_seen = 0;
+    uint64_t ref_due = 0;
+    bool ref_pending = false;
+    unsigned sb_index = 0;       // same-bank refresh: bank index refreshed next
+    bool powered_down = false;
+    uint64_t pde_at = 0, cmd_ok = 0;  // cmd_ok: tXP after power-down exit
+    uint64_t last_activity = 0;
+    uint32_t queued = 0;         // requests in either queue for this rank
+    uint32_t open_banks = 0;
+    uint64_t open_since = 0, active_total = 0, pd_total = 0;
+  };
+
+  Bank& bank_of(const DramAddr& a) { return m_ranks[a.rank].banks[a.bank_group * m_bpg + a.bank]; }
+  uint64_t faw_ready(const Rank& r) const;
+  void issue(uint64_t now, Cmd c, const DramAddr& a);
+  void serve(uint64_t now, std::vector<Request>& q, size_t i, bool write);
+  void open_bank(Rank& r, Bank& b, uint64_t now);
+  void close_bank(Rank& r, Bank& b, uint64_t now);
+  bool refresh_step(uint64_t now, uint64_t& wake);
+  bool powerdown_step(uint64_t now, uint64_t& wake);
+  // Recounts the queued requests for bank `a`'s open row.
+  void recount(const DramAddr& a);
+
+  unsigned m_index;
+  DdrConfig m_cfg;
+  TimingConfig m_t;
+  unsigned m_bpg, m_nbanks;
+  uint64_t m_bl2;
+  PagePolicy m_policy;
+  bool m_same_bank_refresh;
+  TimingChecker* m_checker;
+  ChannelObserver& m_obs;
+  std::vector<Rank> m_ranks;
+  std::vector<Request> m_rq, m_wq;  // arrival order
+  bool m_draining = false;
+};
+
+}  // namespace pc::dram

@@ -1,0 +1,113 @@
+// Cycle-accurate DDR4/DDR5 memory controller and devices behind a TLM-2.0 approximately-timed target
+// socket (four-phase base protocol, END_REQ withheld while the queue is full), in the manner of DRAMSys.
+// Reads and writes move real bytes in the backing store when the request is accepted.
+#pragma once
+
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <queue>
+#include <string>
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/peq_with_cb_and_phase.h>
+#include <tlm_utils/simple_target_socket.h>
+#include <vector>
+
+#include "models/dram/address_mapper.h"
+#include "models/dram/channel.h"
+#include "models/dram/ddr_config.h"
+#include "models/dram/timing_checker.h"
+#include "models/mem/backing_store.h"
+#include "platform/core/clock.h"
+#include "platform/core/stats.h"
+
+namespace pc::dram {
+
+class DramController : public sc_core::sc_module, public ChannelObserver {
+ public:
+  SC_HAS_PROCESS(DramController);
+  tlm_utils::simple_target_socket<DramController> tsock;
+
+  // `checker_timing` (tests only) makes the checker enforce other timings than the scheduler uses, to
+  // show that a violation is caught. Throws cfg::ConfigError if `cfg` is inconsistent.
+  DramController(sc_core::sc_module_name name, const DdrConfig& cfg, mem::BackingStore& store,
+                 stats::Group& parent, const TimingConfig* checker_timing = nullptr);
+  ~DramController() override;
+
+  const ClockDomain& clock() const { return m_clk; }
+  const AddressMapper& mapper() const { return m_mapper; }
+  const DdrConfig& config() const { return m_cfg; }
+  // Observes every issued command (tests, tools); called before the command takes effect.
+  void set_command_hook(std::function<void(unsigned, const Command&)> f) { m_hook = std::move(f); }
+  uint64_t commands_checked() const { return m_checker ? m_checker->commands_checked() : 0; }
+  uint64_t reads_done() const { return m_reads.value(); }
+  uint64_t reads_outstanding() const { return m_outstanding; }
+  // No request queued, waiting or being answered.
+  bool idle() const;
+  // The first timing violation the checker found (the simulation was stopped there); empty if none.
+  // Kept rather than thrown through the SystemC kernel: the owner reports it after sc_start returns.
+  const std::string& violation() const { return m_violation; }
+  double energy_pj() const;
+
+  // ChannelObserver (called by the channels).
+  void on_command(unsigned channel, const Command& c) override;
+  void on_served(unsigned channel, const Request& r, uint64_t data_end) override;
+
+ private:
+  struct Txn {
+    tlm::tlm_generic_payload* gp = nullptr;
+    uint32_t bursts_left = 0;
+    uint64_t accept_cycle = 0, data_end = 0;
+  };
+  struct Resp {
+    uint64_t fs;  // response time
+    uint64_t seq;
+    tlm::tlm_generic_payload* gp;
+    bool operator>(const Resp& o) const { return fs != o.fs ? fs > o.fs : seq > o.seq; }
+  };
+
+  tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase, sc_core::sc_time& delay);
+  unsigned int transport_dbg(tlm::tlm_generic_payload& gp);
+  void peq_cb(tlm::tlm_generic_payload& gp, const tlm::tlm_phase& phase);
+  // Takes the request into the queues if there is room; false leaves it waiting (back-pressure).
+  bool try_accept(tlm::tlm_generic_payload& gp);
+  void scheduler();
+  void responder();
+  void push_response(tlm::tlm_generic_payload& gp, uint64_t fs);
+  void wake_at(uint64_t cycle);
+  uint64_t now_cycle() const;
+
+  DdrConfig m_cfg;
+  ClockDomain m_clk;
+  AddressMapper m_mapper;
+  mem::BackingStore& m_store;
+  std::unique_ptr<TimingChecker> m_checker;
+  std::vector<std::unique_ptr<Channel>> m_channels;
+  std::vector<uint64_t> m_next;  // per channel: next cycle its tick can make progress
+  std::vector<uint64_t> m_last_tick;
+  tlm_utils::peq_with_cb_and_phase<DramController> m_peq;
+  sc_core::sc_event m_wake, m_resp_event;
+  tlm::tlm_generic_payload* m_blocked = nullptr;  // BEGIN_REQ waiting for queue space
+  std::vector<Txn> m_txns;
+  std::vector<uint32_t> m_free_txns;
+  std::priority_queue<Resp, std::vector<Resp>, std::greater<Resp>> m_resps;
+  bool m_resp_busy = false;  // BEGIN_RESP sent, END_RESP not yet received
+  uint64_t m_seq = 0, m_req_id = 0, m_outstanding = 0;
+  uint64_t m_first_cycle = UINT64_MAX, m_last_cycle = 0;
+  std::function<void(unsigned, const Command&)> m_hook;
+  std::ofstream m_cmd_trace;
+  std::string m_violation;
+
+  stats::Group m_stats;
+  stats::Counter m_reads, m_writes, m_bytes_read, m_bytes_written, m_read_bursts, m_write_bursts, m_errors;
+  stats::Counter m_row_hits, m_row_misses, m_row_conflicts, m_activates, m_precharges, m_refreshes;
+  stats::Counter m_powerdowns, m_backpressure;
+  stats::Histogram m_read_latency, m_read_latency_ns;
+  stats::Average m_rq_occupancy, m_wq_occupancy;
+  stats::Formula m_row_hit_rate, m_bandwidth, m_util, m_energy, m_checked;
+  stats::Group m_bank_stats;
+  std::vector<std::unique_ptr<stats::Counter>> m_bank_acts;
+};
+
+}  // namespace pc::dram

@@ -1,0 +1,34 @@
+// Bridges blocking (LT, b_transport) initiators to the controller's four-phase AT socket: a caller
+// synchronizes, sends BEGIN_REQ (one at a time, as the base protocol requires), and waits for BEGIN_RESP.
+#pragma once
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+#include <unordered_map>
+
+namespace pc::dram {
+
+class LtAdapter : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_target_socket<LtAdapter> tsock;     // from the router (LT)
+  tlm_utils::simple_initiator_socket<LtAdapter> isock;  // to the controller (AT)
+
+  explicit LtAdapter(sc_core::sc_module_name name);
+
+ private:
+  struct Pending {
+    sc_core::sc_event end_req, resp;
+    bool got_end_req = false, got_resp = false;
+  };
+  void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+  unsigned int transport_dbg(tlm::tlm_generic_payload& gp);
+  tlm::tlm_sync_enum nb_transport_bw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase, sc_core::sc_time& delay);
+
+  bool m_req_busy = false;
+  sc_core::sc_event m_req_free;
+  std::unordered_map<tlm::tlm_generic_payload*, Pending*> m_pending;
+};
+
+}  // namespace pc::dram

@@ -1,0 +1,189 @@
+// Protocol and timing checker.
+#include "models/dram/timing_checker.h"
+
+#include <algorithm>
+#include <fmt/format.h>
+
+#include "platform/core/sanitizer.h"
+
+namespace pc::dram {
+
+TimingChecker::TimingChecker(const OrgConfig& org, const TimingConfig& t) : m_org(org), m_t(t) {
+  m_ch.resize(org.channels);
+  for (auto& ch : m_ch) {
+    ch.ranks.resize(org.ranks);
+    for (auto& r : ch.ranks) r.banks.resize(org.banks());
+  }
+}
+
+void TimingChecker::fail(unsigned ch, const Command& c, const std::string& what) const {
+  prepare_throw_after_simulation();  // the scheduler calls the checker from a SystemC process
+  throw TimingViolation(fmt::format("DRAM timing violation: {} at cycle {} (channel {} rank {} bank group {} bank {} row {}): {}",
+                                    cmd_name(c.cmd), c.cycle, ch, c.addr.rank, c.addr.bank_group, c.addr.bank,
+                                    c.addr.row, what));
+}
+
+void TimingChecker::require(unsigned ch, const Command& c, int64_t earliest, const char* rule) const {
+  const int64_t now = static_cast<int64_t>(c.cycle);
+  if (now < earliest) fail(ch, c, fmt::format("{} requires cycle >= {}", rule, earliest));
+}
+
+void TimingChecker::close_bank(Bank& b, int64_t at) {
+  b.open = false;
+  b.pre = at;
+}
+
+void TimingChecker::check(unsigned chi, const Command& c) {
+  ++m_checked;
+  if (chi >= m_ch.size() || c.addr.rank >= m_org.ranks) fail(chi, c, "no such channel or rank");
+  Channel& ch = m_ch[chi];
+  Rank& rk = ch.ranks[c.addr.rank];
+  const int64_t now = static_cast<int64_t>(c.cycle);
+  const auto& t = m_t;
+  const int64_t bl2 = static_cast<int64_t>(m_org.burst_length / 2);
+  const int64_t CL = t.cl, CWL = t.cwl;
+  // One command per cycle on the command bus.
+  if (now <= ch.last_cmd) fail(chi, c, fmt::format("command bus already used at cycle {}", ch.last_cmd));
+  ch.last_cmd = now;
+
+  if (c.cmd == Cmd::PDX) {
+    if (!rk.powered_down) fail(chi, c, "rank is not in power-down");
+    require(chi, c, rk.pde + static_cast<int64_t>(t.tcke), "tCKE (PDE to PDX)");
+    rk.powered_down = false;
+    rk.pdx = now;
+    return;
+  }
+  if (rk.powered_down) fail(chi, c, "rank is in power-down");
+  require(chi, c, rk.pdx + static_cast<int64_t>(t.txp), "tXP (PDX to command)");
+
+  const unsigned nb = static_cast<unsigned>(m_org.banks());
+  const unsigned bi = c.addr.bank_group * static_cast<unsigned>(m_org.banks_per_group) + c.addr.bank;
+  auto bank_ok = [&] {
+    if (c.addr.bank_group >= m_org.bank_groups || c.addr.bank >= m_org.banks_per_group) fail(chi, c, "no such bank");
+  };
+
+  switch (c.cmd) {
+    case Cmd::ACT: {
+      bank_ok();
+      Bank& b = rk.banks[bi];
+      if (b.open) fail(chi, c, fmt::format("bank already has row {} open", b.row));
+      require(chi, c, b.act + static_cast<int64_t>(t.trc), "tRC (ACT to ACT, same bank)");
+      require(chi, c, b.pre + static_cast<int64_t>(t.trp), "tRP (PRE to ACT)");
+      require(chi, c, b.ref_done, "tRFC (refresh to ACT)");
+      for (unsigned i = 0; i < nb; ++i) {
+        if (i == bi) continue;
+        const bool same_bg = i / m_org.banks_per_group == c.addr.bank_group;
+        require(chi, c, rk.banks[i].act + static_cast<int64_t>(same_bg ? t.trrd_l : t.trrd_s),
+                same_bg ? "tRRD_L (ACT to ACT, same bank group)" : "tRRD_S (ACT to ACT, different bank group)");
+      }
+      // Four-activate window: the fourth-last ACT must be at least tFAW ago.
+      auto& w = rk.acts;
+      w.erase(std::remove_if(w.begin(), w.end(), [&](int64_t a) { return a + static_cast<int64_t>(t.tfaw) <= now; }), w.end());
+      if (w.size() >= 4) require(chi, c, w[w.size() - 4] + static_cast<int64_t>(t.tfaw), "tFAW (five ACTs in the window)");
+      w.push_back(now);
+      b.act = now;
+      b.open = true;
+      b.row = c.addr.row;
+      return;
+    }
+    case Cmd::PRE:
+    case Cmd::PREA: {
+      const unsigned lo = c.cmd == Cmd::PRE ? bi : 0, hi = c.cmd == Cmd::PRE ? bi + 1 : nb;
+      if (c.cmd == Cmd::PRE) bank_ok();
+      for (unsigned i = lo; i < hi; ++i) {
+        Bank& b = rk.banks[i];
+        if (!b.open) {
+          if (c.cmd == Cmd::PRE) fail(chi, c, "bank is already precharged");
+          continue;
+        }
+        require(chi, c, b.act + static_cast<int64_t>(t.tras), "tRAS (ACT to PRE)");
+        require(chi, c, b.rd + static_cast<int64_t>(t.trtp), "tRTP (RD to PRE)");
+        require(chi, c, b.wr + CWL + bl2 + static_cast<int64_t>(t.twr), "tWR (write recovery to PRE)");
+        close_bank(b, now);
+      }
+      return;
+    }
+    case Cmd::RD:
+    case Cmd::RDA:
+    case Cmd::WR:
+    case Cmd::WRA: {
+      bank_ok();
+      Bank& b = rk.banks[bi];
+      const bool rd = is_read(c.cmd);
+      if (!b.open) fail(chi, c, "column command to a precharged bank");
+      if (b.row != c.addr.row) fail(chi, c, fmt::format("column command to row {} but row {} is open", c.addr.row, b.row));
+      require(chi, c, b.act + static_cast<int64_t>(t.trcd), "tRCD (ACT to RD/WR)");
+      for (unsigned ri = 0; ri < ch.ranks.size(); ++ri) {
+        const Rank& other = ch.ranks[ri];
+        for (unsigned i = 0; i < nb; ++i) {
+          const Bank& o = other.banks[i];
+          if (ri != c.addr.rank) {
+            // Different rank: only the shared data bus constrains, plus the rank-to-rank turnaround.
+            const int64_t trtrs = static_cast<int64_t>(t.trtrs);
+            if (rd) {
+              require(chi, c, o.rd + bl2 + trtrs, "rank-to-rank turnaround (RD to RD)");
+              require(chi, c, o.wr + CWL + bl2 + trtrs - CL, "rank-to-rank turnaround (WR to RD)");
+            } else {
+              require(chi, c, o.wr + bl2 + trtrs, "rank-to-rank turnaround (WR to WR)");
+              require(chi, c, o.rd + CL + bl2 + trtrs - CWL, "rank-to-rank turnaround (RD to WR)");
+            }
+            continue;
+          }
+          const bool same_bg = i / m_org.banks_per_group == c.addr.bank_group;
+          const int64_t tccd = static_cast<int64_t>(same_bg ? t.tccd_l : t.tccd_s);
+          if (rd) {
+            require(chi, c, o.rd + tccd, same_bg ? "tCCD_L (RD to RD)" : "tCCD_S (RD to RD)");
+            require(chi, c, o.wr + CWL + bl2 + static_cast<int64_t>(same_bg ? t.twtr_l : t.twtr_s),
+                    same_bg ? "tWTR_L (WR to RD, same bank group)" : "tWTR_S (WR to RD, different bank group)");
+          } else {
+            require(chi, c, o.wr + tccd, same_bg ? "tCCD_L (WR to WR)" : "tCCD_S (WR to WR)");
+            // Read-to-write turnaround: RL + BL/2 + 2 - WL (JESD79-4 §4.26, one preamble clock each way).
+            require(chi, c, o.rd + CL + bl2 + 2 - CWL, "read-to-write turnaround (RL + BL/2 + 2 - WL)");
+          }
+        }
+      }
+      if (rd)
+        b.rd = now;
+      else
+        b.wr = now;
+      if (is_auto_pre(c.cmd)) {
+        // The device precharges by itself once tRAS and tRTP / write recovery allow.
+        const int64_t pre = rd ? std::max(now + static_cast<int64_t>(t.trtp), b.act + static_cast<int64_t>(t.tras))
+                               : std::max(now + CWL + bl2 + static_cast<int64_t>(t.twr), b.act + static_cast<int64_t>(t.tras));
+        close_bank(b, pre);
+      }
+      return;
+    }
+    case Cmd::REF:
+    case Cmd::REFSB: {
+      const bool sb = c.cmd == Cmd::REFSB;
+      if (sb && c.addr.bank >= m_org.banks_per_group) fail(chi, c, "no such bank");
+      for (unsigned i = 0; i < nb; ++i) {
+        if (sb && i % m_org.banks_per_group != c.addr.bank) continue;
+        Bank& b = rk.banks[i];
+        if (b.open) fail(chi, c, fmt::format("refresh while bank group {} bank {} is open", i / m_org.banks_per_group,
+                                             i % m_org.banks_per_group));
+        require(chi, c, b.pre + static_cast<int64_t>(t.trp), "tRP (PRE to REF)");
+        require(chi, c, b.ref_done, "tRFC (refresh to refresh)");
+        require(chi, c, b.act + static_cast<int64_t>(t.trc), "tRC (ACT to REF)");
+      }
+      const int64_t done = now + static_cast<int64_t>(sb ? t.trfcsb : t.trfc);
+      for (unsigned i = 0; i < nb; ++i)
+        if (!sb || i % m_org.banks_per_group == c.addr.bank) rk.banks[i].ref_done = done;
+      return;
+    }
+    case Cmd::PDE: {
+      for (unsigned i = 0; i < nb; ++i) {
+        if (rk.banks[i].open) fail(chi, c, "precharge power-down entry with a bank open");
+        require(chi, c, rk.banks[i].ref_done, "tRFC (refresh to power-down)");
+        require(chi, c, rk.banks[i].pre + static_cast<int64_t>(t.trp), "tRP (PRE to power-down)");
+      }
+      rk.powered_down = true;
+      rk.pde = now;
+      return;
+    }
+    case Cmd::PDX: return;  // handled above
+  }
+}
+
+}  // namespace pc::dram

@@ -1,0 +1,102 @@
+// DRAM trace player.
+#include "testbench/dram_trace/trace_player.h"
+
+#include <cstring>
+
+namespace pc::tb {
+
+DramTracePlayer::DramTracePlayer(sc_core::sc_module_name name, Source src, const ClockDomain& clk, uint64_t mem_bytes,
+                                 bool timed, unsigned request_bytes)
+    : sc_module(name),
+      isock("isock"),
+      m_src(std::move(src)),
+      m_clk(clk),
+      m_mem_bytes(mem_bytes),
+      m_timed(timed),
+      m_req_bytes(request_bytes) {
+  isock.register_nb_transport_bw(this, &DramTracePlayer::nb_transport_bw);
+  SC_THREAD(run);
+}
+
+DramTracePlayer::~DramTracePlayer() {
+  for (auto& gp : m_all) gp->reset();  // drops the mm pointer before the payloads go away
+}
+
+tlm::tlm_generic_payload* DramTracePlayer::alloc() {
+  if (m_pool.empty()) {
+    m_all.push_back(std::make_unique<tlm::tlm_generic_payload>(this));
+    m_buffers.push_back(std::make_unique<uint8_t[]>(m_req_bytes));
+    m_all.back()->set_data_ptr(m_buffers.back().get());
+    m_pool.push_back(m_all.back().get());
+  }
+  auto* gp = m_pool.back();
+  m_pool.pop_back();
+  return gp;
+}
+
+void DramTracePlayer::free(tlm::tlm_generic_payload* gp) { m_pool.push_back(gp); }
+
+void DramTracePlayer::run() {
+  DramTraceEntry e;
+  while (m_src(e)) {
+    if (m_timed && e.timed) {
+      const sc_core::sc_time at = m_clk.cycles(e.cycle);
+      if (at > sc_core::sc_time_stamp()) wait(at - sc_core::sc_time_stamp());
+    }
+    auto* gp = alloc();
+    const uint64_t addr = (e.addr % m_mem_bytes) & ~uint64_t(m_req_bytes - 1);
+    gp->set_command(e.write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
+    gp->set_address(addr);
+    gp->set_data_length(m_req_bytes);
+    gp->set_streaming_width(m_req_bytes);
+    gp->set_byte_enable_ptr(nullptr);
+    gp->set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    if (e.write) {
+      // Real bytes: each line carries its own address, so a later read-back can be checked.
+      uint8_t* d = gp->get_data_ptr();
+      for (unsigned i = 0; i < m_req_bytes; i += 8) std::memcpy(d + i, &addr, std::min<unsigned>(8, m_req_bytes - i));
+    }
+    gp->acquire();
+    ++m_issued;
+    ++(e.write ? m_writes : m_reads);
+    tlm::tlm_phase ph = tlm::BEGIN_REQ;
+    sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+    m_waiting_end_req = true;
+    m_in_request = gp;
+    const auto st = isock->nb_transport_fw(*gp, ph, d);
+    if (st == tlm::TLM_UPDATED || st == tlm::TLM_COMPLETED) m_waiting_end_req = false;
+    if (st == tlm::TLM_COMPLETED) {
+      ++m_completed;
+      gp->release();
+    }
+    // The next request may start only once this one has left its request phase (back-pressure).
+    if (m_waiting_end_req) wait(m_end_req);
+  }
+  m_source_done = true;
+  if (done()) m_done_ev.notify(sc_core::SC_ZERO_TIME);
+}
+
+tlm::tlm_sync_enum DramTracePlayer::nb_transport_bw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase,
+                                                    sc_core::sc_time& delay) {
+  if (phase == tlm::END_REQ) {
+    m_waiting_end_req = false;
+    m_end_req.notify(delay);
+    return tlm::TLM_ACCEPTED;
+  }
+  if (phase == tlm::BEGIN_RESP) {
+    if (m_waiting_end_req && &gp == m_in_request) {  // its BEGIN_RESP also ends its request phase
+      m_waiting_end_req = false;
+      m_end_req.notify(delay);
+    }
+    if (gp.is_response_error()) SC_REPORT_ERROR(name(), ("request failed: " + gp.get_response_string()).c_str());
+    ++m_completed;
+    m_last_resp = sc_core::sc_time_stamp() + delay;
+    gp.release();
+    if (done()) m_done_ev.notify(sc_core::SC_ZERO_TIME);
+    return tlm::TLM_COMPLETED;
+  }
+  SC_REPORT_ERROR(name(), "nb_transport_bw: unexpected phase");
+  return tlm::TLM_COMPLETED;
+}
+
+}  // namespace pc::tb

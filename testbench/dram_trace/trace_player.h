@@ -1,0 +1,61 @@
+// Replays DRAM requests into a TLM-2.0 AT target (the DDR controller) either as fast as it accepts them
+// (END_REQ back-pressure) or at their time stamps, like DRAMSys' StlPlayer; counts completions.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <vector>
+
+#include "platform/core/clock.h"
+#include "testbench/dram_trace/trace_reader.h"
+
+namespace pc::tb {
+
+class DramTracePlayer : public sc_core::sc_module, public tlm::tlm_mm_interface {
+ public:
+  SC_HAS_PROCESS(DramTracePlayer);
+  tlm_utils::simple_initiator_socket<DramTracePlayer> isock;
+
+  using Source = std::function<bool(DramTraceEntry&)>;
+  // `timed`: issue each request no earlier than its time stamp (DRAM clock cycles of `clk`).
+  // Addresses are folded into [0, mem_bytes) and aligned down to `request_bytes`.
+  DramTracePlayer(sc_core::sc_module_name name, Source src, const ClockDomain& clk, uint64_t mem_bytes, bool timed,
+                  unsigned request_bytes = 64);
+  ~DramTracePlayer() override;
+
+  bool done() const { return m_source_done && m_completed == m_issued; }
+  uint64_t issued() const { return m_issued; }
+  uint64_t completed() const { return m_completed; }
+  uint64_t reads() const { return m_reads; }
+  uint64_t writes() const { return m_writes; }
+  sc_core::sc_time last_response() const { return m_last_resp; }
+  sc_core::sc_event& done_event() { return m_done_ev; }
+
+  void free(tlm::tlm_generic_payload* gp) override;
+
+ private:
+  void run();
+  tlm::tlm_sync_enum nb_transport_bw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase, sc_core::sc_time& delay);
+  tlm::tlm_generic_payload* alloc();
+
+  Source m_src;
+  ClockDomain m_clk;
+  uint64_t m_mem_bytes;
+  bool m_timed;
+  unsigned m_req_bytes;
+  std::vector<tlm::tlm_generic_payload*> m_pool;
+  std::vector<std::unique_ptr<tlm::tlm_generic_payload>> m_all;
+  std::vector<std::unique_ptr<uint8_t[]>> m_buffers;
+  sc_core::sc_event m_end_req, m_done_ev;
+  bool m_waiting_end_req = false;
+  tlm::tlm_generic_payload* m_in_request = nullptr;  // the transaction in its request phase
+  bool m_source_done = false;
+  uint64_t m_issued = 0, m_completed = 0, m_reads = 0, m_writes = 0;
+  sc_core::sc_time m_last_resp;
+};
+
+}  // namespace pc::tb

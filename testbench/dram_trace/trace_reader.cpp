@@ -1,0 +1,140 @@
+// DRAM request trace readers.
+#include "testbench/dram_trace/trace_reader.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <fmt/format.h>
+#include <sstream>
+#include <vector>
+
+namespace pc::tb {
+namespace {
+
+std::vector<std::string> split(const std::string& l) {
+  std::vector<std::string> t;
+  size_t i = 0;
+  while (i < l.size()) {
+    while (i < l.size() && std::isspace(static_cast<unsigned char>(l[i]))) ++i;
+    size_t j = i;
+    while (j < l.size() && !std::isspace(static_cast<unsigned char>(l[j]))) ++j;
+    if (j > i) t.push_back(l.substr(i, j - i));
+    i = j;
+  }
+  return t;
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// Unsigned number: 0x-prefixed hex or decimal; false unless the whole token is a number.
+bool parse_u64(const std::string& s, uint64_t& v, bool hex_default = false) {
+  std::string d = s;
+  int base = hex_default ? 16 : 10;
+  if (d.size() > 2 && d[0] == '0' && (d[1] == 'x' || d[1] == 'X')) {
+    d = d.substr(2);
+    base = 16;
+  }
+  if (d.empty() || d.size() > 18) return false;
+  for (char c : d)
+    if (!(base == 16 ? std::isxdigit(static_cast<unsigned char>(c)) : std::isdigit(static_cast<unsigned char>(c)))) return false;
+  v = std::stoull(d, nullptr, base);
+  return true;
+}
+
+}  // namespace
+
+const char* format_name(DramTraceFormat f) {
+  switch (f) {
+    case DramTraceFormat::DramSim3: return "DRAMSim3";
+    case DramTraceFormat::Ramulator: return "Ramulator 2";
+    case DramTraceFormat::DramSys: return "DRAMSys";
+    case DramTraceFormat::Unknown: break;
+  }
+  return "unknown";
+}
+
+DramTraceReader::DramTraceReader(const std::string& path) : m_name(path) {
+  auto f = std::make_unique<std::ifstream>(path);
+  if (!*f) throw TraceError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+  m_in = std::move(f);
+}
+
+DramTraceReader::DramTraceReader(std::unique_ptr<std::istream> in, std::string name)
+    : m_in(std::move(in)), m_name(std::move(name)) {}
+
+void DramTraceReader::fail(const std::string& what) const {
+  throw TraceError(fmt::format("{}:{}: {}", m_name, m_line, what));
+}
+
+DramTraceFormat DramTraceReader::detect(const std::string& l) const {
+  const auto t = split(l);
+  if (t.size() >= 2 && t[0].size() > 1 && t[0].back() == ':') return DramTraceFormat::DramSys;
+  if (t.size() >= 2 && (t[0] == "LD" || t[0] == "ST")) return DramTraceFormat::Ramulator;
+  if (t.size() >= 2) {
+    const std::string op = lower(t[1]);
+    if (op == "read" || op == "write") return DramTraceFormat::DramSim3;
+  }
+  return DramTraceFormat::Unknown;
+}
+
+void DramTraceReader::parse(const std::string& l, DramTraceEntry& e) const {
+  const auto t = split(l);
+  e = DramTraceEntry{};
+  switch (m_fmt) {
+    case DramTraceFormat::DramSim3: {
+      // 0xADDR READ|WRITE cycle
+      const std::string op = t.size() >= 2 ? lower(t[1]) : "";
+      if (t.size() != 3 || (op != "read" && op != "write") || !parse_u64(t[0], e.addr, true) || !parse_u64(t[2], e.cycle))
+        fail(fmt::format("expected DRAMSim3 '0xADDR READ|WRITE cycle', got '{}'", l));
+      e.write = op == "write";
+      e.timed = true;
+      return;
+    }
+    case DramTraceFormat::Ramulator: {
+      // LD|ST ADDR (Ramulator 2 ReadWriteTrace)
+      if (t.size() != 2 || (t[0] != "LD" && t[0] != "ST") || !parse_u64(t[1], e.addr))
+        fail(fmt::format("expected Ramulator 'LD|ST 0xADDR', got '{}'", l));
+      e.write = t[0] == "ST";
+      return;
+    }
+    case DramTraceFormat::DramSys: {
+      // cycle:<tab>read|write[(len)]<tab>0xADDR[<tab>data]
+      std::string op = t.size() >= 2 ? lower(t[1]) : "";
+      if (const auto p = op.find('('); p != std::string::npos) op = op.substr(0, p);
+      if (t.size() < 3 || t[0].back() != ':' || (op != "read" && op != "write") ||
+          !parse_u64(t[0].substr(0, t[0].size() - 1), e.cycle) || !parse_u64(t[2], e.addr))
+        fail(fmt::format("expected DRAMSys 'cycle:<TAB>read|write<TAB>0xADDR', got '{}'", l));
+      e.write = op == "write";
+      e.timed = true;
+      return;
+    }
+    case DramTraceFormat::Unknown: break;
+  }
+  fail("unrecognised trace line");
+}
+
+bool DramTraceReader::next(DramTraceEntry& e) {
+  std::string l;
+  while (std::getline(*m_in, l)) {
+    ++m_line;
+    if (!l.empty() && l.back() == '\r') l.pop_back();
+    const auto first = l.find_first_not_of(" \t");
+    if (first == std::string::npos || l[first] == '#') continue;
+    if (m_fmt == DramTraceFormat::Unknown) {
+      m_fmt = detect(l);
+      if (m_fmt == DramTraceFormat::Unknown)
+        fail(fmt::format("cannot tell the trace format from '{}' (expected DRAMSim3 '0xADDR READ 10', Ramulator "
+                         "'LD 0xADDR' or DRAMSys '10:\\tread\\t0xADDR')", l));
+    }
+    parse(l, e);
+    return true;
+  }
+  if (m_in->bad()) fail("read error");
+  return false;
+}
+
+}  // namespace pc::tb

@@ -1,0 +1,302 @@
+// DDR controller timing: exact latencies derived from the JEDEC parameters of DDR4-3200AA (22-22-22,
+// tCK 0.625 ns), constraint tests (tFAW, tWTR, refresh, power-down), the checker catching an injected
+// violation, and bandwidth bounds. Every run has the timing checker on.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+
+#include "models/dram/ddr_presets.h"
+#include "platform/soc/soc.h"
+#include "testbench/dram_trace/trace_bench.h"
+
+using namespace pc;
+using dram::Cmd;
+
+namespace {
+
+// DDR4-3200AA defaults: CL = tRCD = tRP = 22, BL/2 = 4, CWL = 16, tRRD_S/L = 4/8, tFAW = 34, tWTR_L = 12,
+// tREFI = 12480, tRFC = 560, tXP = 10; front end 5 and PHY 6 cycles.
+struct T {
+  static constexpr uint64_t FE = 5, PHY = 6, CL = 22, CWL = 16, RCD = 22, RP = 22, BL2 = 4, RRD_S = 4, RRD_L = 8,
+                            FAW = 34, WTR_L = 12, REFI = 12480, RFC = 560, XP = 10;
+};
+
+dram::DdrConfig ddr4_3200() {
+  dram::DdrConfig c;
+  c.ctrl.checker = true;
+  return c;
+}
+
+struct Rec {
+  uint64_t cycle;
+  Cmd cmd;
+  dram::DramAddr a;
+};
+
+// A scripted, timed request list; records every command.
+struct Rig {
+  std::vector<tb::DramTraceEntry> script;
+  size_t next = 0;
+  std::vector<Rec> cmds;
+  std::unique_ptr<tb::DramTraceBench> bench;
+
+  explicit Rig(const dram::DdrConfig& cfg, uint64_t mem = 64ull << 20, const dram::TimingConfig* chk = nullptr) {
+    bench = std::make_unique<tb::DramTraceBench>(
+        cfg, mem, [this](tb::DramTraceEntry& e) { return next < script.size() ? (e = script[next++], true) : false; },
+        true, chk);
+    bench->controller().set_command_hook([this](unsigned, const dram::Command& c) { cmds.push_back({c.cycle, c.cmd, c.addr}); });
+  }
+  uint64_t addr(unsigned bg, unsigned bank, unsigned row, unsigned col = 0) const {
+    dram::DramAddr a;
+    a.bank_group = bg, a.bank = bank, a.row = row, a.column = col;
+    return bench->controller().mapper().encode(a);
+  }
+  void at(uint64_t cycle, bool write, uint64_t a) { script.push_back({a, write, true, cycle}); }
+  std::vector<uint64_t> times(Cmd c) const {
+    std::vector<uint64_t> v;
+    for (const auto& r : cmds)
+      if (r.cmd == c) v.push_back(r.cycle);
+    return v;
+  }
+  double stat(const std::string& p) const { return bench->stat(p); }
+  // A complete run: no timing violation, no stall.
+  void run() {
+    bench->run();
+    EXPECT_EQ(bench->error(), "");
+  }
+};
+
+}  // namespace
+
+TEST(DramSim, ReadToClosedBankTakesRcdPlusClPlusBurst) {
+  Rig r(ddr4_3200());
+  r.at(0, false, r.addr(0, 0, 100));
+  r.run();
+  // ACT when the front end releases the request, RD tRCD later, data CL + BL/2 after RD, PHY on top.
+  EXPECT_EQ(r.times(Cmd::ACT), std::vector<uint64_t>{T::FE});
+  EXPECT_EQ(r.times(Cmd::RD), std::vector<uint64_t>{T::FE + T::RCD});
+  EXPECT_EQ(r.stat("dram.read_latency.max"), T::FE + T::RCD + T::CL + T::BL2 + T::PHY);  // 59
+  EXPECT_EQ(r.stat("dram.row_misses"), 1);
+  EXPECT_GT(r.bench->controller().commands_checked(), 0u);
+}
+
+TEST(DramSim, RowHitTakesClPlusBurst) {
+  Rig r(ddr4_3200());
+  r.at(0, false, r.addr(1, 2, 7, 0));
+  r.at(200, false, r.addr(1, 2, 7, 5));  // same row, another column, long after the first finished
+  r.run();
+  EXPECT_EQ(r.stat("dram.read_latency.min"), T::FE + T::CL + T::BL2 + T::PHY);  // 37
+  EXPECT_EQ(r.stat("dram.row_hits"), 1);
+  EXPECT_EQ(r.times(Cmd::RD).back(), 200 + T::FE);
+}
+
+TEST(DramSim, RowConflictTakesRpPlusRcdPlusClPlusBurst) {
+  Rig r(ddr4_3200());
+  r.at(0, false, r.addr(3, 1, 10));
+  r.at(200, false, r.addr(3, 1, 11));  // same bank, other row: the open row must be closed first
+  r.run();
+  // PRE at 205, ACT tRP later, RD tRCD after that: 5 + 22 + 22 + 22 + 4 + 6 = 81 cycles, the unloaded
+  // random-read latency (tRP + tRCD + CL + BL/2 = 70 plus front end and PHY).
+  EXPECT_EQ(r.times(Cmd::PRE), std::vector<uint64_t>{200 + T::FE});
+  EXPECT_EQ(r.stat("dram.read_latency.max"), T::FE + T::RP + T::RCD + T::CL + T::BL2 + T::PHY);
+  EXPECT_EQ(r.stat("dram.read_latency.max"), 81);
+  EXPECT_EQ(r.stat("dram.row_conflicts"), 1);
+}
+
+TEST(DramSim, FourActivateWindowDelaysTheFifthAct) {
+  Rig r(ddr4_3200());
+  // Five reads to closed banks: bank groups 0,1,2,3, then group 0 again (another bank).
+  for (unsigned i = 0; i < 4; ++i) r.at(0, false, r.addr(i, 0, 1));
+  r.at(0, false, r.addr(0, 1, 1));
+  r.run();
+  const auto acts = r.times(Cmd::ACT);
+  ASSERT_EQ(acts.size(), 5u);
+  // ACTs to different bank groups are tRRD_S apart: 5, 9, 13, 17. Without tFAW the fifth could go at
+  // max(17 + tRRD_S, 5 + tRRD_L) = 21; tFAW holds it until 5 + 34 = 39. At 39 the fourth request's RD
+  // (17 + tRCD) is also due and row hits go first (one command per cycle), so the fifth ACT is at 40.
+  EXPECT_EQ(acts, (std::vector<uint64_t>{5, 9, 13, 17, 40}));
+  EXPECT_GE(acts[4], acts[0] + T::FAW);
+}
+
+TEST(DramSim, WithoutTheWindowTheFifthActFollowsTrrd) {
+  auto cfg = ddr4_3200();
+  cfg.timing.tfaw = 16;  // four ACTs at tRRD_S spacing span 12 < 16: the window no longer binds
+  Rig r(cfg);
+  for (unsigned i = 0; i < 4; ++i) r.at(0, false, r.addr(i, 0, 1));
+  r.at(0, false, r.addr(0, 1, 1));
+  r.run();
+  // Fifth ACT: max(17 + tRRD_S, 5 + tRRD_L, 5 + tFAW) = 21.
+  EXPECT_EQ(r.times(Cmd::ACT), (std::vector<uint64_t>{5, 9, 13, 17, 21}));
+}
+
+TEST(DramSim, ReadAfterWriteWaitsForTwtr) {
+  Rig r(ddr4_3200());
+  r.at(0, true, r.addr(2, 3, 50, 0));
+  r.at(28, false, r.addr(2, 3, 50, 1));  // same bank group, same (open) row, right after the WR at 27
+  r.run();
+  ASSERT_EQ(r.times(Cmd::WR), std::vector<uint64_t>{T::FE + T::RCD});
+  // RD no earlier than WR + CWL + BL/2 + tWTR_L = 27 + 16 + 4 + 12 = 59 (it is ready at 33).
+  const uint64_t rd = 27 + T::CWL + T::BL2 + T::WTR_L;
+  EXPECT_EQ(r.times(Cmd::RD), std::vector<uint64_t>{rd});
+  EXPECT_EQ(r.stat("dram.read_latency.max"), rd + T::CL + T::BL2 + T::PHY - 28);  // 63
+}
+
+TEST(DramSim, RefreshBlocksForTrfcEveryTrefi) {
+  Rig r(ddr4_3200());
+  // One read just after the second refresh is issued, and one much later to run past a third refresh.
+  r.at(2 * T::REFI + 1, false, r.addr(0, 0, 9));
+  r.at(3 * T::REFI + 100, false, r.addr(0, 0, 9, 1));
+  r.at(5 * T::REFI + 100, false, r.addr(0, 0, 9, 2));  // keeps the run going past the fifth refresh
+  r.run();
+  // While every bank is precharged, REF goes exactly at its due time, every tREFI.
+  const auto refs = r.times(Cmd::REF);
+  ASSERT_GE(refs.size(), 5u);
+  EXPECT_EQ(refs[0], T::REFI);
+  EXPECT_EQ(refs[1], 2 * T::REFI);
+  // The first read waits for tRFC: ACT at REF + tRFC, then tRCD + CL + BL/2 + PHY.
+  EXPECT_EQ(r.times(Cmd::ACT).front(), 2 * T::REFI + T::RFC);
+  EXPECT_EQ(r.stat("dram.read_latency.max"), 2 * T::REFI + T::RFC + T::RCD + T::CL + T::BL2 + T::PHY - (2 * T::REFI + 1));
+  // Each read leaves its row open (open-page policy), so the next refresh first closes it with PREA
+  // at its due time and issues REF tRP later; with nothing open the fifth REF is on time again.
+  EXPECT_EQ(r.times(Cmd::PREA), (std::vector<uint64_t>{3 * T::REFI, 4 * T::REFI}));
+  EXPECT_EQ(refs[2], 3 * T::REFI + T::RP);
+  EXPECT_EQ(refs[3], 4 * T::REFI + T::RP);
+  EXPECT_EQ(refs[4], 5 * T::REFI);
+  EXPECT_EQ(r.stat("dram.refreshes"), double(r.times(Cmd::REF).size()));
+}
+
+TEST(DramSim, PowerDownExitCostsTxp) {
+  auto cfg = ddr4_3200();
+  cfg.ctrl.powerdown = true;
+  cfg.ctrl.powerdown_idle = 64;
+  Rig r(cfg);
+  r.at(1000, false, r.addr(0, 0, 3));
+  r.run();
+  // Idle from cycle 0: PDE at 64; the read (ready at 1005) first exits power-down, then waits tXP.
+  EXPECT_EQ(r.times(Cmd::PDE).front(), 64u);
+  EXPECT_EQ(r.times(Cmd::PDX).front(), 1005u);
+  EXPECT_EQ(r.times(Cmd::ACT).front(), 1005u + T::XP);
+  EXPECT_EQ(r.stat("dram.read_latency.max"), T::FE + T::XP + T::RCD + T::CL + T::BL2 + T::PHY);
+}
+
+TEST(DramSim, ClosedPagePolicyPrechargesEveryAccess) {
+  auto cfg = ddr4_3200();
+  cfg.ctrl.page_policy = "closed";
+  Rig r(cfg);
+  r.at(0, false, r.addr(0, 0, 5, 0));
+  r.at(200, false, r.addr(0, 0, 5, 1));  // same row, but the row was auto-precharged: a miss, not a hit
+  r.run();
+  EXPECT_EQ(r.times(Cmd::RDA).size(), 2u);
+  EXPECT_EQ(r.stat("dram.row_misses"), 2);
+  EXPECT_EQ(r.stat("dram.read_latency.max"), T::FE + T::RCD + T::CL + T::BL2 + T::PHY);
+}
+
+TEST(DramSim, CheckerCatchesAnInjectedViolation) {
+  // The scheduler runs with tRCD = 22 but the checker is told tRCD = 23: the RD at ACT + 22 must fail.
+  auto chk = ddr4_3200().timing;
+  chk.trcd = 23;
+  Rig r(ddr4_3200(), 64ull << 20, &chk);
+  r.at(0, false, r.addr(0, 0, 1));
+  r.bench->run();
+  const std::string& e = r.bench->error();
+  EXPECT_NE(e.find("DRAM timing violation: RD at cycle 27"), std::string::npos) << e;
+  EXPECT_NE(e.find("tRCD (ACT to RD/WR) requires cycle >= 28"), std::string::npos) << e;
+  EXPECT_EQ(r.stat("dram.read_latency.count"), 0);  // stopped before the read could complete
+}
+
+TEST(DramSim, DataMovesThroughTheController) {
+  Rig r(ddr4_3200());
+  const uint64_t a = r.addr(1, 1, 77, 3);
+  r.at(0, true, a);
+  r.run();
+  // The player writes each line's own address into it.
+  uint64_t v = 0;
+  r.bench->memory().read(a, reinterpret_cast<uint8_t*>(&v), 8);
+  EXPECT_EQ(v, a);
+}
+
+TEST(DramSim, Ddr5ClosedBankLatency) {
+  const auto& ps = dram::ddr_presets();
+  auto it = std::find_if(ps.begin(), ps.end(), [](const auto& p) { return p.name == "ddr5-4800"; });
+  ASSERT_NE(it, ps.end());
+  Rig r(it->cfg);
+  r.at(0, false, r.addr(5, 2, 9));
+  r.run();
+  // DDR5-4800B: tRCD 39 + CL 40 + BL16/2 = 8, plus front end 5 and PHY 6.
+  EXPECT_EQ(r.stat("dram.read_latency.max"), 5 + 39 + 40 + 8 + 6);
+}
+
+TEST(DramSim, Ddr5SameBankRefreshEveryTrefiOverBanksPerGroup) {
+  const auto& ps = dram::ddr_presets();
+  auto it = std::find_if(ps.begin(), ps.end(), [](const auto& p) { return p.name == "ddr5-4800"; });
+  Rig r(it->cfg);
+  r.at(3 * 9360, false, r.addr(0, 0, 1));
+  r.run();
+  // REFsb for bank index 0,1,2,3 (in all 8 groups) at tREFI/4 = 2340 apart, on each subchannel.
+  std::vector<uint64_t> sb;
+  std::vector<unsigned> idx;
+  for (const auto& c : r.cmds)
+    if (c.cmd == Cmd::REFSB && c.a.channel == 0) sb.push_back(c.cycle), idx.push_back(c.a.bank);
+  ASSERT_GE(sb.size(), 5u);
+  for (size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(sb[i], 2340 * (i + 1));
+    EXPECT_EQ(idx[i], i % 4);
+  }
+}
+
+TEST(DramSim, WritesDrainBetweenWatermarks) {
+  Rig r(ddr4_3200());
+  // At cycle 0: 20 reads, then 30 writes (write queue 32, high watermark 24, low 8), all in one bank
+  // group's other banks so that nothing conflicts.
+  for (unsigned i = 0; i < 20; ++i) r.at(0, false, r.addr(0, 0, 1, i));
+  for (unsigned i = 0; i < 30; ++i) r.at(0, true, r.addr(1, 0, 1, i));
+  r.run();
+  std::string order;
+  for (const auto& c : r.cmds)
+    if (c.cmd == Cmd::RD || c.cmd == Cmd::WR) order += c.cmd == Cmd::RD ? 'R' : 'W';
+  // 30 >= 24 queued writes: drain to the low watermark first (22 writes), then serve the reads, then the
+  // last 8 writes once no read waits.
+  EXPECT_EQ(order, std::string(22, 'W') + std::string(20, 'R') + std::string(8, 'W'));
+}
+
+TEST(DramSim, StarvationCapLetsAnOlderConflictIn) {
+  Rig r(ddr4_3200());
+  r.at(0, false, r.addr(0, 0, 1, 0));          // opens row 1
+  r.at(100, false, r.addr(0, 0, 2, 0));        // older conflict for the bank
+  for (unsigned i = 1; i <= 30; ++i) r.at(100, false, r.addr(0, 0, 1, i));  // younger hits to row 1
+  r.run();
+  // FR-FCFS serves row-1 hits ahead of the older conflict only while the row has had fewer than
+  // starvation_cap = 16 column accesses: the first request plus 15 hits, then PRE for row 2.
+  size_t rds_before_pre = 0;
+  for (const auto& c : r.cmds) {
+    if (c.cmd == Cmd::PRE) break;
+    rds_before_pre += c.cmd == Cmd::RD;
+  }
+  EXPECT_EQ(rds_before_pre, 16u);
+}
+
+TEST(DramSim, AdaptivePolicyClosesWhenNoHitWaits) {
+  auto cfg = ddr4_3200();
+  cfg.ctrl.page_policy = "adaptive";
+  Rig r(cfg);
+  r.at(0, false, r.addr(2, 1, 4, 0));
+  r.at(0, false, r.addr(2, 1, 4, 1));  // a queued hit keeps the row open for it, then it closes
+  r.run();
+  EXPECT_EQ(r.times(Cmd::RD).size(), 1u);
+  EXPECT_EQ(r.times(Cmd::RDA).size(), 1u);
+  EXPECT_GT(r.times(Cmd::RDA)[0], r.times(Cmd::RD)[0]);
+}
+
+TEST(DramSim, FullQueueWithholdsEndReq) {
+  auto cfg = ddr4_3200();
+  cfg.ctrl.read_queue = 4;
+  Rig r(cfg);
+  for (unsigned i = 0; i < 10; ++i) r.at(0, false, r.addr(i % 4, 0, 1, i));
+  r.run();
+  // Four reads fill the queue; each later one finds it full (the previous one took the slot freed by
+  // a served read), so requests 5 to 10 all wait for END_REQ: 6 back-pressured requests.
+  EXPECT_EQ(r.stat("dram.backpressure"), 6);
+  EXPECT_EQ(r.stat("dram.read_queue_occupancy.max"), 3);  // seen by an arriving request, before it enters
+  EXPECT_EQ(r.stat("dram.reads"), 10);
+}
