@@ -36,6 +36,7 @@ DramController::DramController(sc_core::sc_module_name name, const DdrConfig& cf
       m_read_latency_ns(m_stats, "read_latency_ns", "ns", "read latency, request accepted to data returned"),
       m_rq_occupancy(m_stats, "read_queue_occupancy", "entries", "read-queue occupancy seen by each arriving burst"),
       m_wq_occupancy(m_stats, "write_queue_occupancy", "entries", "write-queue occupancy seen by each arriving burst"),
+      m_window(m_stats, "active_cycles", "tCK", "first accepted request to the end of the last data burst"),
       m_row_hit_rate(m_stats, "row_hit_rate", "", "row hits / column accesses",
                      [this] {
                        const double n = double(m_row_hits.value() + m_row_misses.value() + m_row_conflicts.value());
@@ -43,9 +44,9 @@ DramController::DramController(sc_core::sc_module_name name, const DdrConfig& cf
                      }),
       m_bandwidth(m_stats, "bandwidth_gbps", "GB/s", "data moved / time from first request to last data",
                   [this] {
-                    if (m_last_cycle <= m_first_cycle || m_first_cycle == UINT64_MAX) return 0.0;
+                    if (!m_window.cycles()) return 0.0;
                     const double bytes = double((m_read_bursts.value() + m_write_bursts.value()) * m_cfg.org.burst_bytes());
-                    return bytes / (double(m_last_cycle - m_first_cycle) * double(m_clk.period_fs()) * 1e-6);
+                    return bytes / (double(m_window.cycles()) * double(m_clk.period_fs()) * 1e-6);
                   }),
       m_util(m_stats, "bandwidth_util", "", "bandwidth_gbps / theoretical peak",
              [this] { return m_bandwidth.value() / m_cfg.peak_gbps(); }),
@@ -169,7 +170,7 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
     m_bytes_written += len;
   }
   ++m_outstanding;
-  m_first_cycle = std::min(m_first_cycle, now);
+  m_window.request(now);
   const uint64_t ready = now + m_cfg.ctrl.frontend_cycles;
   for (uint64_t b = first; b <= last; ++b) {
     Request r;
@@ -275,7 +276,7 @@ void DramController::on_served(unsigned channel, const Request& r, uint64_t data
     ++m_row_misses;
   else
     ++m_row_hits;
-  m_last_cycle = std::max(m_last_cycle, data_end);
+  m_window.data(data_end);
   if (r.write) {
     ++m_write_bursts;
     return;
