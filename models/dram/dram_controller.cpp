@@ -79,6 +79,7 @@ DramController::DramController(sc_core::sc_module_name name, const DdrConfig& cf
   }
   SC_METHOD(scheduler);
   sensitive << m_wake;
+  dont_initialize();
   SC_METHOD(responder);
   sensitive << m_resp_event;
   dont_initialize();
@@ -145,6 +146,8 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
   for (uint64_t b = first; b <= last; ++b) ++need[m_mapper.decode(b << ob).channel];
   for (size_t c = 0; c < m_channels.size(); ++c)
     if (need[c] && !m_channels[c]->can_accept(write, need[c])) return false;
+  for (size_t c = 0; c < m_channels.size(); ++c)
+    if (need[c] && !catch_up(c, now)) return false;
 
   // The bytes move now: the controller serves requests to one address in acceptance order, so what a
   // read returns is fixed by the requests accepted before it.
@@ -184,8 +187,8 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
     (write ? m_wq_occupancy : m_rq_occupancy).sample(double(write ? ch.write_queue_size() : ch.read_queue_size()));
     ch.enqueue(r);
     m_next[r.addr.channel] = std::min(m_next[r.addr.channel], ready);
+    wake_at(m_next[r.addr.channel]);
   }
-  wake_at(ready);
   tlm::tlm_phase ph = tlm::END_REQ;
   sc_time d = sc_core::SC_ZERO_TIME;
   tsock->nb_transport_bw(gp, ph, d);
@@ -219,10 +222,35 @@ void DramController::responder() {
   if (!m_resp_busy && !m_resps.empty()) m_resp_event.notify(sc_time::from_value(m_resps.top().fs - now));
 }
 
+bool DramController::tick_channel(size_t c, uint64_t cycle) {
+  m_last_tick[c] = cycle;
+  try {
+    m_next[c] = m_channels[c]->tick(cycle);
+  } catch (const TimingViolation& e) {
+    // Fail loudly but cleanly: stop the simulation here and let the owner report it.
+    m_violation = e.what();
+    sc_core::sc_stop();
+    return false;
+  }
+  return true;
+}
+
+bool DramController::catch_up(size_t c, uint64_t now) {
+  // An idle channel schedules no events (so an idle memory lets the kernel see a stalled platform); the
+  // refresh and power-down steps it skipped are replayed here at their own cycles, before anything new.
+  while (m_next[c] < now)
+    if (!tick_channel(c, m_next[c])) return false;
+  return true;
+}
+
+void DramController::sync_to_now() {
+  const uint64_t now = m_clk.to_cycles(sc_core::sc_time_stamp());
+  for (size_t c = 0; c < m_channels.size() && m_violation.empty(); ++c) catch_up(c, now + 1);
+}
+
 void DramController::scheduler() {
   if (!m_violation.empty()) return;
   const uint64_t now = now_cycle();
-  uint64_t next = Channel::kNever;
   for (size_t c = 0; c < m_channels.size(); ++c) {
     if (m_next[c] > now) continue;
     // At most one scheduling step per channel and cycle, even if a request arrives in a later delta cycle.
@@ -230,20 +258,13 @@ void DramController::scheduler() {
       m_next[c] = now + 1;
       continue;
     }
-    m_last_tick[c] = now;
-    try {
-      m_next[c] = m_channels[c]->tick(now);
-    } catch (const TimingViolation& e) {
-      // Fail loudly but cleanly: stop the simulation here and let the owner report it.
-      m_violation = e.what();
-      sc_core::sc_stop();
-      return;
-    }
-    next = std::min(next, m_next[c]);
+    if (!tick_channel(c, now)) return;
   }
   // A served burst may have freed the queue slot a blocked request waits for.
   if (m_blocked && try_accept(*m_blocked)) m_blocked = nullptr;
-  for (size_t c = 0; c < m_channels.size(); ++c) next = std::min(next, m_next[c]);
+  uint64_t next = Channel::kNever;
+  for (size_t c = 0; c < m_channels.size(); ++c)
+    if (!m_channels[c]->idle()) next = std::min(next, m_next[c]);
   if (next != Channel::kNever) wake_at(next);
 }
 

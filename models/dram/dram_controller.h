@@ -65,6 +65,9 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   // The first timing violation the checker found (the simulation was stopped there); empty if none.
   // Kept rather than thrown through the SystemC kernel: the owner reports it after sc_start returns.
   const std::string& violation() const { return m_violation; }
+  // Brings idle channels up to the current time (the refreshes and power-downs they skipped while no
+  // request was queued), so that end-of-run stats are complete. Owners call it before dumping stats.
+  void sync_to_now();
   double energy_pj() const;
 
   // ChannelObserver (called by the channels).
@@ -93,6 +96,8 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   void responder();
   void push_response(tlm::tlm_generic_payload& gp, uint64_t fs);
   void wake_at(uint64_t cycle);
+  bool tick_channel(size_t c, uint64_t cycle);  // false after a timing violation
+  bool catch_up(size_t c, uint64_t now);
   uint64_t now_cycle() const;
 
   DdrConfig m_cfg;

@@ -166,6 +166,7 @@ void Soc::run(bool progress) {
 }
 
 void Soc::finalize_stats() {
+  if (m_dram) m_dram->sync_to_now();  // refreshes an idle memory skipped until the end of the run
   sc_core::sc_time end = sc_core::SC_ZERO_TIME;
   uint64_t acc = 0, ops = 0;
   for (const auto& c : m_cores) {
