@@ -23,6 +23,8 @@ Channel::Channel(unsigned index, const DdrConfig& cfg, TimingChecker* checker, C
     // Ranks refresh staggered across the interval so that they are never all blocked at once.
     m_ranks[r].ref_due = interval * (r + 1) / m_ranks.size();
   }
+  for (auto& r : m_ranks)
+    for (auto& b : r.banks) m_flat.push_back(&b);
   m_rq.reserve(cfg.ctrl.read_queue);
   m_wq.reserve(cfg.ctrl.write_queue);
 }
@@ -34,7 +36,9 @@ bool Channel::can_accept(bool write, uint64_t n) const {
   return q.size() + n <= cap || q.empty();
 }
 
-void Channel::enqueue(const Request& r) {
+void Channel::enqueue(const Request& in) {
+  Request r = in;
+  r.bank_flat = (r.addr.rank * m_nbanks) + r.addr.bank_group * m_bpg + r.addr.bank;
   (r.write ? m_wq : m_rq).push_back(r);
   Rank& rk = m_ranks[r.addr.rank];
   ++rk.queued;
@@ -326,8 +330,9 @@ uint64_t Channel::tick(uint64_t now) {
   for (size_t i = 0; i < q.size(); ++i) {
     Request& r = q[i];
     if (r.ready > now) {
+      // Requests are queued in arrival order, all with the same front-end delay: none behind is ready.
       wake = std::min(wake, r.ready);
-      continue;
+      break;
     }
     Rank& rk = m_ranks[r.addr.rank];
     if (rk.ref_pending && (!m_same_bank_refresh || r.addr.bank == rk.sb_index)) continue;  // refresh wakes us
@@ -340,7 +345,7 @@ uint64_t Channel::tick(uint64_t now) {
       }
       continue;
     }
-    Bank& b = bank_of(r.addr);
+    Bank& b = *m_flat[r.bank_flat];
     if (b.open && b.row == r.addr.row) {
       const uint64_t t = std::max(w ? b.next_wr : b.next_rd, rk.cmd_ok);
       if (t > now) {

@@ -21,6 +21,7 @@ struct Request {
   uint64_t arrival = 0;  // cycle the request was accepted
   uint64_t ready = 0;    // first cycle the scheduler may serve it (after the front end)
   uint32_t tag = 0;      // the wrapper's transaction slot
+  uint32_t bank_flat = 0;  // rank x banks + bank group x banks per group + bank (set by the channel)
   bool needed_act = false, needed_pre = false;  // row-buffer outcome, decided as commands are issued
 };
 
@@ -99,6 +100,7 @@ class Channel {
   TimingChecker* m_checker;
   ChannelObserver& m_obs;
   std::vector<Rank> m_ranks;
+  std::vector<Bank*> m_flat;  // every bank of the channel by Request::bank_flat
   std::vector<Request> m_rq, m_wq;  // arrival order
   bool m_draining = false;
 };

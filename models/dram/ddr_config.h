@@ -54,7 +54,8 @@ struct TimingConfig {
 // IDD currents (mA) and supply voltage for the DRAMPower-style energy estimate, per device.
 struct PowerConfig {
   double vdd = 1.2;
-  double idd0 = 58, idd2n = 44, idd3n = 61, idd4r = 140, idd4w = 156, idd5b = 250, idd2p = 25;
+  // Representative 8 Gb x8 DDR4-3200 datasheet magnitudes (IDD0 > IDD3N > IDD2N > IDD2P).
+  double idd0 = 60, idd2n = 37, idd3n = 47, idd4r = 145, idd4w = 140, idd5b = 250, idd2p = 25;
   uint64_t devices = 8;  // devices per rank (64-bit bus of x8 parts)
 
   void describe(cfg::Visitor& v);

@@ -25,8 +25,8 @@ DdrConfig ddr4_2400(unsigned ranks) {
   t.trrd_s = 4, t.trrd_l = 6, t.tfaw = 26, t.tccd_s = 4, t.tccd_l = 6;
   t.twtr_s = 3, t.twtr_l = 9, t.trtp = 9, t.twr = 18, t.trtrs = 2;
   t.trefi = 9360, t.trfc = 420, t.trfcsb = 0, t.txp = 8, t.tcke = 6;
-  c.power.idd0 = 52, c.power.idd2n = 38, c.power.idd3n = 52, c.power.idd4r = 122, c.power.idd4w = 132;
-  c.power.idd5b = 250, c.power.idd2p = 25;
+  c.power.idd0 = 52, c.power.idd2n = 34, c.power.idd3n = 42, c.power.idd4r = 120, c.power.idd4w = 118;
+  c.power.idd5b = 240, c.power.idd2p = 25;
   return c;
 }
 
@@ -48,7 +48,7 @@ DdrConfig ddr5_4800() {
   t.trefi = 9360, t.trfc = 708, t.trfcsb = 312, t.txp = 18, t.tcke = 12;
   c.ctrl.refresh = "same_bank";
   auto& p = c.power;
-  p.vdd = 1.1, p.idd0 = 122, p.idd2n = 92, p.idd3n = 142, p.idd4r = 360, p.idd4w = 380, p.idd5b = 330, p.idd2p = 70;
+  p.vdd = 1.1, p.idd0 = 103, p.idd2n = 66, p.idd3n = 80, p.idd4r = 330, p.idd4w = 310, p.idd5b = 290, p.idd2p = 60;
   p.devices = 4;
   return c;
 }

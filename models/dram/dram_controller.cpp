@@ -36,6 +36,7 @@ DramController::DramController(sc_core::sc_module_name name, const DdrConfig& cf
       m_read_latency_ns(m_stats, "read_latency_ns", "ns", "read latency, request accepted to data returned"),
       m_rq_occupancy(m_stats, "read_queue_occupancy", "entries", "read-queue occupancy seen by each arriving burst"),
       m_wq_occupancy(m_stats, "write_queue_occupancy", "entries", "write-queue occupancy seen by each arriving burst"),
+      m_window(m_stats, "active_cycles", "tCK", "first accepted request to the end of the last data burst"),
       m_row_hit_rate(m_stats, "row_hit_rate", "", "row hits / column accesses",
                      [this] {
                        const double n = double(m_row_hits.value() + m_row_misses.value() + m_row_conflicts.value());
@@ -43,9 +44,9 @@ DramController::DramController(sc_core::sc_module_name name, const DdrConfig& cf
                      }),
       m_bandwidth(m_stats, "bandwidth_gbps", "GB/s", "data moved / time from first request to last data",
                   [this] {
-                    if (m_last_cycle <= m_first_cycle || m_first_cycle == UINT64_MAX) return 0.0;
+                    if (!m_window.cycles()) return 0.0;
                     const double bytes = double((m_read_bursts.value() + m_write_bursts.value()) * m_cfg.org.burst_bytes());
-                    return bytes / (double(m_last_cycle - m_first_cycle) * double(m_clk.period_fs()) * 1e-6);
+                    return bytes / (double(m_window.cycles()) * double(m_clk.period_fs()) * 1e-6);
                   }),
       m_util(m_stats, "bandwidth_util", "", "bandwidth_gbps / theoretical peak",
              [this] { return m_bandwidth.value() / m_cfg.peak_gbps(); }),
@@ -78,6 +79,7 @@ DramController::DramController(sc_core::sc_module_name name, const DdrConfig& cf
   }
   SC_METHOD(scheduler);
   sensitive << m_wake;
+  dont_initialize();
   SC_METHOD(responder);
   sensitive << m_resp_event;
   dont_initialize();
@@ -144,6 +146,8 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
   for (uint64_t b = first; b <= last; ++b) ++need[m_mapper.decode(b << ob).channel];
   for (size_t c = 0; c < m_channels.size(); ++c)
     if (need[c] && !m_channels[c]->can_accept(write, need[c])) return false;
+  for (size_t c = 0; c < m_channels.size(); ++c)
+    if (need[c] && !catch_up(c, now)) return false;
 
   // The bytes move now: the controller serves requests to one address in acceptance order, so what a
   // read returns is fixed by the requests accepted before it.
@@ -169,7 +173,7 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
     m_bytes_written += len;
   }
   ++m_outstanding;
-  m_first_cycle = std::min(m_first_cycle, now);
+  m_window.request(now);
   const uint64_t ready = now + m_cfg.ctrl.frontend_cycles;
   for (uint64_t b = first; b <= last; ++b) {
     Request r;
@@ -183,8 +187,8 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
     (write ? m_wq_occupancy : m_rq_occupancy).sample(double(write ? ch.write_queue_size() : ch.read_queue_size()));
     ch.enqueue(r);
     m_next[r.addr.channel] = std::min(m_next[r.addr.channel], ready);
+    wake_at(m_next[r.addr.channel]);
   }
-  wake_at(ready);
   tlm::tlm_phase ph = tlm::END_REQ;
   sc_time d = sc_core::SC_ZERO_TIME;
   tsock->nb_transport_bw(gp, ph, d);
@@ -218,10 +222,35 @@ void DramController::responder() {
   if (!m_resp_busy && !m_resps.empty()) m_resp_event.notify(sc_time::from_value(m_resps.top().fs - now));
 }
 
+bool DramController::tick_channel(size_t c, uint64_t cycle) {
+  m_last_tick[c] = cycle;
+  try {
+    m_next[c] = m_channels[c]->tick(cycle);
+  } catch (const TimingViolation& e) {
+    // Fail loudly but cleanly: stop the simulation here and let the owner report it.
+    m_violation = e.what();
+    sc_core::sc_stop();
+    return false;
+  }
+  return true;
+}
+
+bool DramController::catch_up(size_t c, uint64_t now) {
+  // An idle channel schedules no events (so an idle memory lets the kernel see a stalled platform); the
+  // refresh and power-down steps it skipped are replayed here at their own cycles, before anything new.
+  while (m_next[c] < now)
+    if (!tick_channel(c, m_next[c])) return false;
+  return true;
+}
+
+void DramController::sync_to_now() {
+  const uint64_t now = m_clk.to_cycles(sc_core::sc_time_stamp());
+  for (size_t c = 0; c < m_channels.size() && m_violation.empty(); ++c) catch_up(c, now + 1);
+}
+
 void DramController::scheduler() {
   if (!m_violation.empty()) return;
   const uint64_t now = now_cycle();
-  uint64_t next = Channel::kNever;
   for (size_t c = 0; c < m_channels.size(); ++c) {
     if (m_next[c] > now) continue;
     // At most one scheduling step per channel and cycle, even if a request arrives in a later delta cycle.
@@ -229,20 +258,13 @@ void DramController::scheduler() {
       m_next[c] = now + 1;
       continue;
     }
-    m_last_tick[c] = now;
-    try {
-      m_next[c] = m_channels[c]->tick(now);
-    } catch (const TimingViolation& e) {
-      // Fail loudly but cleanly: stop the simulation here and let the owner report it.
-      m_violation = e.what();
-      sc_core::sc_stop();
-      return;
-    }
-    next = std::min(next, m_next[c]);
+    if (!tick_channel(c, now)) return;
   }
   // A served burst may have freed the queue slot a blocked request waits for.
   if (m_blocked && try_accept(*m_blocked)) m_blocked = nullptr;
-  for (size_t c = 0; c < m_channels.size(); ++c) next = std::min(next, m_next[c]);
+  uint64_t next = Channel::kNever;
+  for (size_t c = 0; c < m_channels.size(); ++c)
+    if (!m_channels[c]->idle()) next = std::min(next, m_next[c]);
   if (next != Channel::kNever) wake_at(next);
 }
 
@@ -275,7 +297,7 @@ void DramController::on_served(unsigned channel, const Request& r, uint64_t data
     ++m_row_misses;
   else
     ++m_row_hits;
-  m_last_cycle = std::max(m_last_cycle, data_end);
+  m_window.data(data_end);
   if (r.write) {
     ++m_write_bursts;
     return;

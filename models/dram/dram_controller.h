@@ -3,6 +3,7 @@
 // Reads and writes move real bytes in the backing store when the request is accepted.
 #pragma once
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -23,6 +24,22 @@
 #include "platform/core/stats.h"
 
 namespace pc::dram {
+
+// The window over which bandwidth is measured: first accepted request to the end of the last data
+// burst, in DRAM cycles. A stat of its own so that a warm-up reset restarts the window too.
+class ActiveWindow final : public stats::Stat {
+ public:
+  using Stat::Stat;
+  void request(uint64_t cycle) { m_first = std::min(m_first, cycle); }
+  void data(uint64_t cycle) { m_last = std::max(m_last, cycle); }
+  uint64_t cycles() const { return m_first == UINT64_MAX || m_last <= m_first ? 0 : m_last - m_first; }
+  const char* kind() const override { return "scalar"; }
+  stats::Json to_json() const override { return cycles(); }
+  void reset() override { m_first = UINT64_MAX, m_last = 0; }
+
+ private:
+  uint64_t m_first = UINT64_MAX, m_last = 0;
+};
 
 class DramController : public sc_core::sc_module, public ChannelObserver {
  public:
@@ -48,6 +65,9 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   // The first timing violation the checker found (the simulation was stopped there); empty if none.
   // Kept rather than thrown through the SystemC kernel: the owner reports it after sc_start returns.
   const std::string& violation() const { return m_violation; }
+  // Brings idle channels up to the current time (the refreshes and power-downs they skipped while no
+  // request was queued), so that end-of-run stats are complete. Owners call it before dumping stats.
+  void sync_to_now();
   double energy_pj() const;
 
   // ChannelObserver (called by the channels).
@@ -76,6 +96,8 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   void responder();
   void push_response(tlm::tlm_generic_payload& gp, uint64_t fs);
   void wake_at(uint64_t cycle);
+  bool tick_channel(size_t c, uint64_t cycle);  // false after a timing violation
+  bool catch_up(size_t c, uint64_t now);
   uint64_t now_cycle() const;
 
   DdrConfig m_cfg;
@@ -94,7 +116,6 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   std::priority_queue<Resp, std::vector<Resp>, std::greater<Resp>> m_resps;
   bool m_resp_busy = false;  // BEGIN_RESP sent, END_RESP not yet received
   uint64_t m_seq = 0, m_req_id = 0, m_outstanding = 0;
-  uint64_t m_first_cycle = UINT64_MAX, m_last_cycle = 0;
   std::function<void(unsigned, const Command&)> m_hook;
   std::ofstream m_cmd_trace;
   std::string m_violation;
@@ -105,6 +126,7 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   stats::Counter m_powerdowns, m_backpressure;
   stats::Histogram m_read_latency, m_read_latency_ns;
   stats::Average m_rq_occupancy, m_wq_occupancy;
+  ActiveWindow m_window;
   stats::Formula m_row_hit_rate, m_bandwidth, m_util, m_energy, m_checked;
   stats::Group m_bank_stats;
   std::vector<std::unique_ptr<stats::Counter>> m_bank_acts;

@@ -69,18 +69,20 @@ Soc::Soc(const PlatformConfig& cfg)
       m_cpu_stats(&m_root, "cpu", "CPU cores") {
   const uint64_t mem_bytes = cfg.dram.size_mib << 20;
   m_store = std::make_unique<mem::BackingStore>(mem_bytes);
-  m_router = std::make_unique<interconnect::Router>("router", hw::physical_address_map(mem_bytes, false),
-                                                    m_cpu_clk.cycles(cfg.interconnect.latency_cycles), m_root);
   if (cfg.dram.model == "ddr") {
-    // The router and cores are LT; the adapter turns each b_transport into the controller's AT protocol.
     m_dram = std::make_unique<dram::DramController>("dram", cfg.dram.ddr, *m_store, m_root);
     m_dram_adapter = std::make_unique<dram::LtAdapter>("dram_lt");
-    m_router->isock.bind(m_dram_adapter->tsock);
     m_dram_adapter->isock.bind(m_dram->tsock);
   } else {
     m_mem = std::make_unique<mem::FixedMemory>("mem", cfg.dram.fixed, *m_store, m_root);
-    m_router->isock.bind(m_mem->tsock);
   }
+  m_router = std::make_unique<interconnect::Router>("router", hw::physical_address_map(mem_bytes, false),
+                                                    m_cpu_clk.cycles(cfg.interconnect.latency_cycles), m_root);
+  // The router and cores are LT; for DDR the adapter turns each b_transport into the controller's AT protocol.
+  if (m_dram)
+    m_router->isock.bind(m_dram_adapter->tsock);
+  else
+    m_router->isock.bind(m_mem->tsock);
 
   m_kernel = std::make_unique<tb::BareMetalKernel>(static_cast<unsigned>(cfg.cpu.cores), cfg.sim.syscall_cycles);
   for (unsigned i = 0; i < cfg.cpu.cores; ++i) {
@@ -141,8 +143,10 @@ void Soc::run(bool progress) {
       prepare_throw_after_simulation();
       throw std::runtime_error(m_dram->violation());
     }
-    if (!all_halted() && !sc_core::sc_pending_activity())
+    if (!all_halted() && !sc_core::sc_pending_activity()) {
+      prepare_throw_after_simulation();
       throw std::runtime_error("simulation stalled: no pending events while cores are still running");
+    }
     if (progress) {
       const auto now = Clock::now();
       const double el = std::chrono::duration<double>(now - t0).count();
@@ -167,6 +171,7 @@ void Soc::run(bool progress) {
 }
 
 void Soc::finalize_stats() {
+  if (m_dram) m_dram->sync_to_now();  // refreshes an idle memory skipped until the end of the run
   sc_core::sc_time end = sc_core::SC_ZERO_TIME;
   uint64_t acc = 0, ops = 0;
   for (const auto& c : m_cores) {

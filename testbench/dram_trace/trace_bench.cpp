@@ -42,6 +42,7 @@ double DramTraceBench::run() {
       },
       "watcher");
   sc_core::sc_start();
+  m_ctrl->sync_to_now();
   if (stalled) m_error = "DRAM testbench stalled: no request completed in 1,000,000 DRAM cycles";
   if (!m_ctrl->violation().empty()) m_error = m_ctrl->violation();
   return std::chrono::duration<double>(Clock::now() - t0).count();

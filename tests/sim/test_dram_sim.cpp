@@ -300,3 +300,16 @@ TEST(DramSim, FullQueueWithholdsEndReq) {
   EXPECT_EQ(r.stat("dram.read_queue_occupancy.max"), 3);  // seen by an arriving request, before it enters
   EXPECT_EQ(r.stat("dram.reads"), 10);
 }
+
+TEST(DramSim, EnergyFollowsTheIddModel) {
+  Rig r(ddr4_3200());
+  r.at(0, false, r.addr(0, 0, 1));
+  r.run();
+  // DRAMPower-style, per rank of 8 devices at 1.2 V and tCK 0.625 ns: k = 1.2 x 0.625 x 8 = 6 pJ per
+  // mA-cycle. One ACT: (IDD0 tRC - IDD3N tRAS - IDD2N (tRC - tRAS)) k = (60x74 - 47x52 - 37x22) x 6 = 7092;
+  // one read burst: (IDD4R - IDD3N) BL/2 k = (145 - 47) x 4 x 6 = 2352; background: precharge standby
+  // (IDD2N) until the ACT at cycle 5, active standby (IDD3N) from then on (the row stays open).
+  const double now = double(r.bench->controller().clock().to_cycles(sc_core::sc_time_stamp()));
+  const double expected_pj = 7092 + 2352 + (37 * 5 + 47 * (now - 5)) * 6;
+  EXPECT_NEAR(r.stat("dram.energy_nj"), expected_pj / 1000, 1e-9);
+}
