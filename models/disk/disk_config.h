@@ -33,7 +33,7 @@ struct HddConfig {
   double full_stroke_ms = 15.5;         // seek over all cylinders
   double head_switch_ms = 1.0;          // switch to another surface of the same cylinder
   double write_settle_ms = 0.0;         // extra settle for writes after a seek
-  double cmd_overhead_us = 50;          // drive firmware time per command
+  double cmd_overhead_us = 20;          // drive firmware time per command
   bool read_ahead = true;               // on-drive read cache with read-ahead
   uint64_t read_ahead_kib = 512;        // how far the drive reads ahead of a read
   double max_wait_ms = 500;             // NCQ: a command older than this is served next (no starvation)

@@ -22,6 +22,19 @@ const std::vector<Preset>& presets() {
             {"pattern": "sequential", "footprint_kib": 51200, "accesses": 819200, "access_size": 64, "read_fraction": 0.0},
             {"pattern": "random", "footprint_kib": 51200, "accesses": 1000000, "access_size": 8, "read_fraction": 0.5},
             {"pattern": "sequential", "footprint_kib": 51200, "accesses": 819200, "access_size": 64, "read_fraction": 1.0}]}})"},
+      {"hdd-7200", "disk: 250 GB 7200 rpm desktop drive of the 2.6.18 era (8 zones 1600..900 sectors/track = 98..55 MB/s, seek 1.0/8.5 avg/15.5 ms, read-ahead)",
+       R"({"disk": {"present": true, "media": "hdd"}})"},
+      {"ssd-mqsim", "disk: MQSim default MLC SSD (8 ch x 8 dies x 2 planes, 8 KiB pages, tR 75 us, tPROG 750 us, tBERS 3.8 ms, 333 MB/s channels; 128 blocks/plane)",
+       R"({"disk": {"present": true, "media": "ssd", "ssd": {"channels": 8, "dies_per_channel": 8, "planes_per_die": 2,
+           "blocks_per_plane": 128, "pages_per_block": 256, "page_bytes": 8192, "read_us": 75, "program_us": 750,
+           "erase_us": 3800, "channel_mbps": 333, "cmd_overhead_us": 20, "overprovision": 0.07, "gc_threshold": 0.05}}})"},
+      {"ssd-nvmevirt", "disk: NVMeVirt's Samsung 970 PRO-like MLC (8 ch x 2 LUNs, 32 KiB pages, tR 36 us, tPROG 185 us, 800 MB/s channels, 21.5 us firmware)",
+       R"({"disk": {"present": true, "media": "ssd", "ssd": {"channels": 8, "dies_per_channel": 2, "planes_per_die": 1,
+           "blocks_per_plane": 512, "pages_per_block": 128, "page_bytes": 32768, "read_us": 36, "program_us": 185,
+           "erase_us": 3500, "channel_mbps": 800, "cmd_overhead_us": 21.5, "overprovision": 0.07, "gc_threshold": 0.05}}})"},
+      {"blockio", "workload: 2,000 random 4 KiB reads at queue depth 1 through the block layer (cores idle)",
+       R"({"workload": {"source": "blockio", "blockio": {"pattern": "random", "read_fraction": 1.0, "block_kib": 4,
+           "queue_depth": 1, "requests": 2000}}})"},
   };
   return p;
 }
@@ -71,6 +84,23 @@ const PlatformConfig& ConfigResolver::finish() {
     };
     if (w.phases.empty()) check(w.synthetic, "workload.synthetic");
     for (size_t i = 0; i < w.phases.size(); ++i) check(w.phases[i], fmt::format("workload.phases[{}]", i));
+  }
+  if (w.source == "blockio") {
+    if (!m_cfg.disk.present)
+      throw cfg::ConfigError("workload.source is \"blockio\" but disk.present is false");
+    const auto& b = w.blockio;
+    if (b.block_kib % 4)
+      throw cfg::ConfigError(fmt::format("key 'workload.blockio.block_kib': expected a multiple of 4, got {}", b.block_kib));
+    if (b.block_kib * 2 > m_cfg.kernel.block.max_sectors)
+      throw cfg::ConfigError(fmt::format(
+          "key 'workload.blockio.block_kib': {} KiB exceeds kernel.block.max_sectors ({} sectors)", b.block_kib,
+          m_cfg.kernel.block.max_sectors));
+    const uint64_t need = (m_cfg.kernel.block.dma_region_kib << 10) + b.queue_depth * (b.block_kib << 10);
+    if (need * 2 > m_cfg.dram.size_mib << 20)
+      throw cfg::ConfigError(fmt::format("workload.blockio: {} issuers x {} KiB buffers plus the driver's {} KiB "
+                                         "need more than half of dram.size_mib ({} MiB)",
+                                         b.queue_depth, b.block_kib, m_cfg.kernel.block.dma_region_kib,
+                                         m_cfg.dram.size_mib));
   }
   return m_cfg;
 }

@@ -5,7 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "kernel_model/block/block_config.h"
 #include "models/cpu/core.h"
+#include "models/disk/disk_config.h"
 #include "models/mem/fixed_memory.h"
 #include "platform/core/config.h"
 #include "platform/hwdefs/address_map.h"
@@ -51,12 +53,21 @@ struct DramSection {
   }
 };
 
+// The modeled kernel's configuration.
+struct KernelSection {
+  kernel::BlockConfig block;
+
+  void describe(cfg::Visitor& v) { v.section("block", block, "block layer and disk driver (Linux 2.6.18)"); }
+};
+
 struct PlatformConfig {
   SimConfig sim;
   ClocksConfig clocks;
   cpu::CpuConfig cpu;
   InterconnectConfig interconnect;
   DramSection dram;
+  disk::DiskConfig disk;
+  KernelSection kernel;
   tb::WorkloadConfig workload;
 
   void describe(cfg::Visitor& v) {
@@ -65,6 +76,8 @@ struct PlatformConfig {
     v.section("cpu", cpu, "CPU cores");
     v.section("interconnect", interconnect, "physical address router");
     v.section("dram", dram, "physical memory");
+    v.section("disk", disk, "disk controller and medium");
+    v.section("kernel", kernel, "modeled Linux kernel");
     v.section("workload", workload, "what the cores run");
   }
   cfg::Json to_json() const;

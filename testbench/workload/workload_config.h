@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "platform/core/config.h"
+#include "testbench/workload/blockio_config.h"
 
 namespace pc::tb {
 
@@ -56,18 +57,21 @@ struct TraceConfig {
 };
 
 struct WorkloadConfig {
-  std::string source = "synthetic";  // synthetic | trace
+  std::string source = "synthetic";  // synthetic | trace | blockio
   bool data_check = false;           // write deterministic data, verify every read
   PatternConfig synthetic;           // the pattern when `phases` is empty
   std::vector<PatternConfig> phases; // patterns run one after another (replaces `synthetic`)
   TraceConfig trace;
+  BlockIoConfig blockio;             // block I/O through the kernel block layer (source = blockio)
 
   void describe(cfg::Visitor& v) {
-    v.str("source", source, "what the cores run", {"synthetic", "trace"});
+    v.str("source", source, "what the cores run (blockio: kernel threads issue disk I/O, cores idle)",
+          {"synthetic", "trace", "blockio"});
     v.boolean("data_check", data_check, "write deterministic values and verify every read");
     v.section("synthetic", synthetic, "synthetic access pattern (each core runs its own over a private range)");
     v.list("phases", phases, "sequence of patterns run one after another; replaces 'synthetic' when set");
     v.section("trace", trace, "lackey trace replay (core 0 runs it)");
+    v.section("blockio", blockio, "block-I/O workload through the block layer and disk driver");
   }
 };
 
