@@ -74,18 +74,17 @@ void DeadlineElevator::elv_merged_request(Request* rq, uint64_t old_sector) {
   m_sort[rq->write].emplace(rq->sector, rq);
 }
 
-// deadline_dispatch_requests(): continue the current batch in sector order; otherwise pick a direction
-// (reads first unless writes have been starved writes_starved times) and start from the FIFO head if
-// it has expired, else from the sorted position.
+// deadline_dispatch_requests() as in 2.6.18: continue the current batch with the next request in
+// sector order while it is sequential and the batch has room; otherwise choose a direction (reads
+// first, unless writes have been starved writes_starved times) and start a new batch from the FIFO
+// head if it has expired, else from the next request in sector order, else from the lowest sector.
 Request* DeadlineElevator::elv_next_request(Fs now) {
-  Request* rq = nullptr;
-  if (m_next_rq[1])
-    rq = m_next_rq[1];
-  else if (m_next_rq[0])
-    rq = m_next_rq[0];
-  if (rq && m_batching < m_fifo_batch) {
-    // keep going in the same direction
-  } else {
+  Request* rq = m_next_rq[1] ? m_next_rq[1] : m_next_rq[0];
+  if (rq) {
+    if (m_last_sector != rq->sector) m_batching += m_fifo_batch;  // a seek ends the batch
+    if (m_batching >= m_fifo_batch) rq = nullptr;
+  }
+  if (!rq) {
     const bool reads = !m_fifo[0].empty(), writes = !m_fifo[1].empty();
     bool dir;
     if (reads && !(writes && m_starved++ >= m_writes_starved)) {
@@ -96,14 +95,21 @@ Request* DeadlineElevator::elv_next_request(Fs now) {
     } else {
       return nullptr;
     }
-    const bool expired = m_fifo[dir].front()->deadline <= now;
-    rq = (expired || !m_next_rq[dir]) ? m_fifo[dir].front() : m_next_rq[dir];
-    m_batching = 0;
+    if (m_fifo[dir].front()->deadline <= now) {
+      m_batching = 0;
+      rq = m_fifo[dir].front();
+    } else if (m_next_rq[dir]) {
+      rq = m_next_rq[dir];
+    } else {
+      m_batching = 0;
+      rq = m_sort[dir].begin()->second;
+    }
   }
   const bool w = rq->write;
   m_next_rq[0] = m_next_rq[1] = nullptr;
   m_next_rq[w] = successor(rq);
   remove(rq);
+  m_last_sector = rq->end_sector();
   ++m_batching;
   return rq;
 }

@@ -65,6 +65,7 @@ class DeadlineElevator : public Elevator {
   std::list<Request*> m_fifo[2];
   Request* m_next_rq[2] = {nullptr, nullptr};
   unsigned m_batching = 0, m_starved = 0;
+  uint64_t m_last_sector = 0;
 };
 
 std::unique_ptr<Elevator> make_elevator(const BlockConfig& cfg);
