@@ -155,14 +155,30 @@ Fs SsdMedia::write_page(Fs t0, uint64_t lpn, uint64_t bytes) {
   // Dynamic allocation: program on the die that frees up first (round-robin among equals), so writes
   // spread over all dies. A write smaller than a page programs the whole page; the FTL merges the old
   // contents from its buffer without a flash read (a simplification).
-  unsigned die = m_die_rr;
+  // A plane takes host writes while its active block has room or it has two free blocks: the last
+  // free block is kept for GC's copies, and a plane whose blocks are all valid (nothing to reclaim)
+  // simply stops receiving writes until it does.
+  auto writable = [&](unsigned p) {
+    const Plane& pl = m_planes[p];
+    return (pl.active != kNone && pl.write_ptr < m_cfg.pages_per_block) || pl.free.size() >= 2;
+  };
+  const unsigned ppd = static_cast<unsigned>(m_cfg.planes_per_die);
+  unsigned die = kNone, plane = kNone;
   for (unsigned i = 0; i < m_dies; ++i) {
     const unsigned d = (m_die_rr + i) % m_dies;
-    if (m_die_free[d] < m_die_free[die]) die = d;
+    if (die != kNone && m_die_free[d] >= m_die_free[die]) continue;
+    for (unsigned k = 0; k < ppd; ++k) {
+      const unsigned p = d * ppd + (m_plane_rr[d] + k) % ppd;
+      if (writable(p)) {
+        die = d;
+        plane = p;
+        break;
+      }
+    }
   }
+  if (die == kNone) throw std::logic_error("SSD FTL: no plane can take a write (overprovisioning exhausted)");
   m_die_rr = (die + 1) % m_dies;
-  const unsigned plane = die * static_cast<unsigned>(m_cfg.planes_per_die) + m_plane_rr[die];
-  m_plane_rr[die] = (m_plane_rr[die] + 1) % static_cast<unsigned>(m_cfg.planes_per_die);
+  m_plane_rr[die] = (plane - die * ppd + 1) % ppd;
   const unsigned ch = channel_of_die(die);
   map(lpn, allocate(plane));
   ++m_page_programs;

@@ -1,0 +1,291 @@
+// The disk path elaborated: controller error statuses through MMIO/DMA, the block layer's
+// get_request_wait and blk_congestion_wait, end-to-end data integrity through block layer -> driver ->
+// MMIO -> DMA -> media, SSD die parallelism and the HDD sequential rate through the whole path.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <deque>
+
+#include "kernel_model/block/ahci.h"
+#include "kernel_model/hal/kernel_bus.h"
+#include "models/disk/disk_controller.h"
+#include "models/interconnect/router.h"
+#include "models/mem/fixed_memory.h"
+#include "platform/soc/platform_config.h"
+#include "platform/soc/soc.h"
+
+using namespace pc;
+namespace hd = pc::hw::disk;
+using sc_core::sc_time;
+using sc_core::SC_MS;
+using sc_core::SC_ZERO_TIME;
+
+namespace {
+
+// Small fast SSD: 2 channels x 2 dies, 16 blocks of 8 x 4 KiB pages; 384 logical pages (3072 sectors).
+disk::DiskConfig small_ssd() {
+  disk::DiskConfig c;
+  c.media = "ssd";
+  auto& s = c.ssd;
+  s.channels = 2;
+  s.dies_per_channel = 2;
+  s.planes_per_die = 1;
+  s.blocks_per_plane = 16;
+  s.pages_per_block = 8;
+  s.page_bytes = 4096;
+  s.read_us = 50;
+  s.program_us = 500;
+  s.erase_us = 2000;
+  s.channel_mbps = 409.6;
+  s.cmd_overhead_us = 5;
+  s.overprovision = 0.25;
+  s.gc_threshold = 0.1;
+  return c;
+}
+
+// Memory (1 MiB, 50 ns), router with the disk window, controller, a kernel bus and the irq line.
+struct Rig {
+  explicit Rig(const disk::DiskConfig& dc)
+      : store(1 << 20),
+        memory("mem", mem::FixedMemConfig{}, store, root),
+        router("router", hw::physical_address_map(1 << 20, true), SC_ZERO_TIME, root),
+        ctrl("disk", dc, root),
+        bus("kbus", root),
+        irq("irq") {
+    router.isock.bind(memory.tsock);
+    router.isock.bind(ctrl.tsock);
+    ctrl.dma_isock.bind(router.tsock);
+    bus.mem_isock.bind(router.tsock);
+    ctrl.irq_out.bind(irq);
+  }
+  stats::Group root{nullptr, "stats"};
+  mem::BackingStore store;
+  mem::FixedMemory memory;
+  interconnect::Router router;
+  disk::DiskController ctrl;
+  kernel::KernelBus bus;
+  sc_core::sc_signal<bool> irq;
+};
+
+uint64_t counter(stats::Group& root, const char* path) {
+  const auto* c = dynamic_cast<const stats::Counter*>(root.find(path));
+  return c ? c->value() : ~0ull;
+}
+
+}  // namespace
+
+TEST(DiskSim, ErrorPathsCompleteWithErrorStatusAndTheDeviceCarriesOn) {
+  Rig rig(small_ssd());
+  const uint64_t R = hw::kDiskCtrlBase;
+  const uint64_t clb = 0x1000, unmapped = 0x200000;  // 2 MiB: above the 1 MiB of DRAM, below MMIO
+  bool finished = false;
+  uint32_t cs = 0, err = 0, st[6] = {}, hdr_status[6] = {}, bytes_done5 = 0;
+  bool irq_seen = false, data_ok = false;
+  sc_core::sc_spawn([&] {
+    auto& b = rig.bus;
+    sc_time d = SC_ZERO_TIME;
+    const uint64_t cap = b.read32(R + hd::kRegCapacityLo, d);
+    EXPECT_EQ(cap, 384u * 8);
+    b.write32(R + hd::kRegClbLo, clb, d);
+    b.write32(R + hd::kRegClbHi, 0, d);
+    b.write32(R + hd::kRegIe, hd::kIntCompletion, d);
+    auto cmd = [&](unsigned slot, uint8_t op, uint64_t lba, uint32_t sectors, uint64_t buf, uint32_t bytes) {
+      const uint64_t prd_base = 0x4000 + slot * 0x100;
+      hd::PrdEntry e{buf, bytes, 0};
+      b.write(prd_base, &e, sizeof(e), d);
+      hd::CmdHeader h{};
+      h.opcode = op;
+      h.prd_count = 1;
+      h.sectors = sectors;
+      h.lba = lba;
+      h.prd_base = prd_base;
+      b.write(clb + slot * 32, &h, sizeof(h), d);
+    };
+    uint8_t pattern[4096];
+    for (unsigned i = 0; i < 4096; ++i) pattern[i] = static_cast<uint8_t>(i * 13 + 5);
+    for (unsigned off = 0; off < 4096; off += 64) b.write(0x20000 + off, pattern + off, 64, d);
+    cmd(0, hd::kOpRead, cap - 4, 8, 0x10000, 4096);       // reaches 4 sectors past the end
+    cmd(1, hd::kOpRead, 0, 8, 0x10000, 2048);             // PRD bytes (2048) != 8 sectors
+    cmd(2, hd::kOpWrite, 16, 8, unmapped, 4096);          // write data fetch from an unmapped address
+    cmd(3, hd::kOpRead, 24, 8, unmapped, 4096);           // read data lands on an unmapped address
+    cmd(4, 7, 0, 8, 0x10000, 4096);                       // no such opcode
+    cmd(5, hd::kOpWrite, 100, 8, 0x20000, 4096);          // a good write among them
+    b.write32(R + hd::kRegCi, 0x3f, d);
+    wait(d);
+    d = SC_ZERO_TIME;
+    while (b.read32(R + hd::kRegCi, d) != 0) {
+      wait(d);
+      d = SC_ZERO_TIME;
+      if (rig.irq.read()) irq_seen = true;
+      wait(sc_time(100, sc_core::SC_US));
+    }
+    if (rig.irq.read()) irq_seen = true;
+    cs = b.read32(R + hd::kRegCs, d);
+    err = b.read32(R + hd::kRegErr, d);
+    for (unsigned s = 0; s < 6; ++s) {
+      st[s] = b.read32(R + hd::kRegSlotStatus + 4 * s, d);
+      uint32_t wb[2];
+      b.read(clb + s * 32 + 24, wb, 8, d);
+      hdr_status[s] = wb[0];
+      if (s == 5) bytes_done5 = wb[1];
+    }
+    b.write32(R + hd::kRegCs, cs, d);
+    b.write32(R + hd::kRegErr, err, d);
+    b.write32(R + hd::kRegIs, hd::kIntCompletion, d);
+    // The device carries on: read back what slot 5 wrote.
+    cmd(0, hd::kOpRead, 100, 8, 0x30000, 4096);
+    b.write32(R + hd::kRegCi, 1, d);
+    wait(d);
+    d = SC_ZERO_TIME;
+    while (b.read32(R + hd::kRegCi, d) != 0) {
+      wait(d);
+      d = SC_ZERO_TIME;
+      wait(sc_time(100, sc_core::SC_US));
+    }
+    uint8_t got[4096];
+    for (unsigned off = 0; off < 4096; off += 64) b.read(0x30000 + off, got + off, 64, d);
+    data_ok = std::memcmp(got, pattern, 4096) == 0 && b.read32(R + hd::kRegSlotStatus, d) == hd::kStatusOk;
+    finished = true;
+  });
+  sc_core::sc_start(sc_time(1, sc_core::SC_SEC));
+  ASSERT_TRUE(finished);
+  EXPECT_TRUE(irq_seen);
+  EXPECT_EQ(cs, 0x3fu);
+  EXPECT_EQ(err, 0x1fu);  // all but slot 5
+  const uint32_t want[6] = {hd::kStatusLbaRange, hd::kStatusBadDescriptor, hd::kStatusDmaFault, hd::kStatusDmaFault,
+                            hd::kStatusBadDescriptor, hd::kStatusOk};
+  for (unsigned s = 0; s < 6; ++s) {
+    EXPECT_EQ(st[s], want[s]) << "slot " << s;
+    EXPECT_EQ(hdr_status[s], want[s]) << "slot " << s << " header write-back";
+  }
+  EXPECT_EQ(bytes_done5, 4096u);
+  EXPECT_TRUE(data_ok);
+  EXPECT_EQ(counter(rig.root, "disk.lba_errors"), 1u);
+  EXPECT_EQ(counter(rig.root, "disk.bad_descriptors"), 2u);
+  EXPECT_EQ(counter(rig.root, "disk.dma_faults"), 2u);
+  EXPECT_EQ(counter(rig.root, "disk.write.requests"), 1u);
+  EXPECT_EQ(counter(rig.root, "disk.read.requests"), 1u);
+}
+
+TEST(DiskSim, GetRequestWaitAndBlkCongestionWait) {
+  Rig rig(small_ssd());
+  kernel::BlockConfig bc;  // 128 requests, congestion on 113 / off 103
+  kernel::BlockLayer blk(rig.root);
+  kernel::AhciDisk sda("sda", bc, rig.bus, hw::kDiskCtrlBase, (1 << 20) - (512 << 10), 512 << 10, blk, rig.root);
+  sda.irq_in.bind(rig.irq);
+  std::deque<kernel::Bio> bios(140);
+  unsigned completed = 0, errors = 0;
+  bool congested_after_submit = false, congested_at_wake = true, finished = false;
+  sc_time slept_congested, slept_idle;
+  sc_core::sc_spawn([&] {
+    for (unsigned i = 0; i < bios.size(); ++i) {
+      auto& b = bios[i];
+      b.sector = i * 16;  // never adjacent: one request each
+      b.write = true;
+      b.vecs.push_back({0x10000 + (i % 64) * 4096ull, 4096});
+      b.end_io = [&](kernel::Bio&, int e) {
+        ++completed;
+        errors += e != 0;
+      };
+      blk.submit_bio(&b);  // the 129th sleeps in get_request_wait until a request is freed
+    }
+    congested_after_submit = sda.queue().congested(true);
+    slept_congested = blk.blk_congestion_wait(true, sc_time(1, sc_core::SC_SEC));
+    congested_at_wake = sda.queue().congested(true);
+    // Nothing clears congestion any more: the wait runs to its timeout.
+    while (completed < bios.size()) wait(sc_time(1, SC_MS));
+    slept_idle = blk.blk_congestion_wait(true, sc_time(2, SC_MS));
+    finished = true;
+  });
+  sc_core::sc_start(sc_time(10, sc_core::SC_SEC));
+  ASSERT_TRUE(finished);
+  EXPECT_EQ(completed, 140u);
+  EXPECT_EQ(errors, 0u);
+  EXPECT_GT(counter(rig.root, "block.queue.request_waits"), 0u);
+  EXPECT_TRUE(congested_after_submit);
+  EXPECT_LT(slept_congested, sc_time(1, sc_core::SC_SEC));  // woken by the queue leaving congestion
+  EXPECT_FALSE(congested_at_wake);
+  EXPECT_EQ(slept_idle, sc_time(2, SC_MS));
+  EXPECT_EQ(counter(rig.root, "congestion.woken"), 1u);
+  EXPECT_EQ(counter(rig.root, "disk.write.requests"), 140u);
+}
+
+namespace {
+soc::PlatformConfig blockio_cfg(const std::vector<std::string>& sets) {
+  soc::ConfigResolver r;
+  r.apply_set("dram.size_mib=256");
+  r.apply_set("workload.source=blockio");
+  for (const auto& s : sets) r.apply_set(s);
+  return r.finish();
+}
+double stat(soc::Soc& s, const std::string& path) {
+  const auto* st = s.stats().find(path);
+  if (!st) return -1;
+  auto j = st->to_json();
+  return j.is_number() ? j.get<double>() : -1;
+}
+}  // namespace
+
+TEST(DiskSim, DataIntegrityThroughTheWholePathOnHdd) {
+  // 8 KiB reads and writes, half each, 8 outstanding, over 4 MiB so reads find written data.
+  soc::Soc s(blockio_cfg({"disk.media=hdd", "workload.blockio.data_check=true", "workload.blockio.read_fraction=0.5",
+                          "workload.blockio.block_kib=8", "workload.blockio.queue_depth=8",
+                          "workload.blockio.requests=1500", "workload.blockio.span_mib=4"}));
+  s.run(false);
+  EXPECT_EQ(stat(s, "blockio.data_errors"), 0);
+  EXPECT_EQ(stat(s, "blockio.io_errors"), 0);
+  EXPECT_GT(stat(s, "blockio.reads_checked"), 600);
+  EXPECT_EQ(stat(s, "blockio.read.ios") + stat(s, "blockio.write.ios"), 1500);
+  EXPECT_EQ(stat(s, "disk.read.requests") + stat(s, "disk.write.requests"), stat(s, "kernel.block.commands_issued"));
+}
+
+TEST(DiskSim, DataIntegrityThroughTheWholePathOnSsdWithGc) {
+  // A small SSD (3072 sectors of user space); 4000 I/Os, 30% reads, 16 outstanding, over all of it:
+  // GC runs while data is checked.
+  auto c = blockio_cfg({"disk.media=ssd", "workload.blockio.data_check=true", "workload.blockio.read_fraction=0.3",
+                        "workload.blockio.queue_depth=16", "workload.blockio.requests=4000"});
+  c.disk.ssd = small_ssd().ssd;
+  soc::Soc s(c);
+  s.run(false);
+  EXPECT_EQ(stat(s, "blockio.data_errors"), 0);
+  EXPECT_EQ(stat(s, "blockio.io_errors"), 0);
+  EXPECT_GT(stat(s, "blockio.reads_checked"), 1000);
+  EXPECT_GT(stat(s, "disk.ssd.gc_blocks"), 0);
+}
+
+TEST(DiskSim, SsdQueueDepthUsesDieParallelism) {
+  // MQSim preset: one 4 KiB read alone costs at least firmware 20 + tR 75 + 4096 B at 333 MB/s 12.3 us
+  // = 107.3 us, so queue depth 1 cannot exceed 9,320 IOPS. With 31 tags over 64 dies, reads overlap:
+  // more than ten times that.
+  soc::ConfigResolver r;
+  r.apply_preset("ssd-mqsim");
+  r.apply_set("dram.size_mib=256");
+  r.apply_set("workload.source=blockio");
+  r.apply_set("workload.blockio.queue_depth=32");
+  r.apply_set("workload.blockio.requests=3000");
+  soc::Soc s(r.finish());
+  s.run(false);
+  EXPECT_EQ(stat(s, "blockio.read.ios"), 3000);
+  EXPECT_GT(stat(s, "blockio.read.iops"), 10 * 1e6 / 107.3);
+}
+
+TEST(DiskSim, HddSequentialStreamRunsNearTheZoneMediaRate) {
+  // hdd-7200, outer zone: 1600 sectors per 8.333 ms revolution = 98.3 MB/s. Sequential 4 KiB reads at
+  // queue depth 1 are served by the drive's read-ahead, so the stream runs at the media rate less the
+  // track skew (193 of 1793 sector times per track: 87.8 MB/s), far above random-access speed. 10,000
+  // reads (40 MB, 50 tracks) make the first read's rotational wait (< 8.3 ms) a small share of the run.
+  soc::ConfigResolver r;
+  r.apply_preset("hdd-7200");
+  r.apply_set("dram.size_mib=256");
+  r.apply_set("workload.source=blockio");
+  r.apply_set("workload.blockio.pattern=sequential");
+  r.apply_set("workload.blockio.requests=10000");
+  soc::Soc s(r.finish());
+  s.run(false);
+  const double secs = static_cast<double>(s.sim_cycles()) / 3e9;
+  const double mbps = stat(s, "blockio.read.bytes") / secs / 1e6;
+  const double media = 1600 * 512 / (60.0 / 7200) / 1e6;
+  EXPECT_GT(mbps, 0.85 * media);
+  EXPECT_LT(mbps, media);
+  EXPECT_EQ(stat(s, "disk.hdd.cache_misses"), 1);  // only the first read goes to the medium
+}
