@@ -87,9 +87,11 @@ void BlockIoWorkload::issuer(unsigned id) {
     bio.write = !read;
     bio.sync = read;  // a reader waits for its page: the block layer unplugs at once (sync_page)
     bio.vecs.push_back({buf, static_cast<uint32_t>(bytes)});
-    bio.end_io = [&](kernel::Bio&, int err) {
+    bio.end_io = [&](kernel::Bio& b, int err) {
       done_err = err;
-      done_ev.notify(sc_core::SC_ZERO_TIME);
+      // Wake at the completing thread's local time (the interrupt handler runs ahead of sc_time_stamp()).
+      const kernel::Fs now = sc_core::sc_time_stamp().value();
+      done_ev.notify(sc_core::sc_time::from_value(b.completed > now ? b.completed - now : 0));
     };
     m_blk.submit_bio(&bio);
     wait(done_ev);

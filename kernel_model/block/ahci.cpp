@@ -84,6 +84,7 @@ void AhciDisk::generic_make_request(Bio* bio) {
   const uint64_t cap = capacity_sectors();
   if (bio->sectors() == 0 || bio->size() % 512 || bio->sector > cap || bio->sectors() > cap - bio->sector) {
     ++m_bad_bios;  // handle_bad_sector(): the bio ends with -EIO, nothing reaches the device
+    bio->completed = sc_core::sc_time_stamp().value();
     if (bio->end_io) bio->end_io(*bio, -5);
     return;
   }

@@ -30,6 +30,8 @@ struct Bio {
   uint32_t sectors() const { return size() / 512; }
   Fs submitted = 0;   // submit_bio (latency accounting)
   Fs dispatched = 0;  // its request was handed to the driver
+  Fs completed = 0;   // bi_end_io ran (the completing thread's local time, which may run ahead of
+                      // sc_time_stamp(): a waiter should be woken at this time, not earlier)
 };
 
 struct Request {

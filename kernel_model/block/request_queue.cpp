@@ -121,8 +121,10 @@ Request* RequestQueue::elv_next_request(Fs now) {
 }
 
 void RequestQueue::end_request(Request* rq, int error, Fs now) {
-  for (Bio* b : rq->bios)
+  for (Bio* b : rq->bios) {
+    b->completed = now;
     if (b->end_io) b->end_io(*b, error);
+  }
   const bool w = rq->write;
   m_pool.emplace_back(rq);
   freed_request(w, now);

@@ -153,6 +153,9 @@ Json host_json(pc::soc::Soc& soc) {
   h["host_name"] = name;
   h["wall_seconds"] = soc.host_seconds();
   h["mem_accesses_per_second"] = static_cast<double>(soc.mem_accesses()) / std::max(1e-9, soc.host_seconds());
+  if (soc.blockio())
+    h["block_ios_per_second"] = (stat_value(soc, "blockio.read.ios") + stat_value(soc, "blockio.write.ios")) /
+                                std::max(1e-9, soc.host_seconds());
   h["max_rss_kib"] = ru.ru_maxrss;
   h["backing_store_bytes"] = soc.memory().bytes_allocated();
 #ifdef NDEBUG

@@ -289,3 +289,70 @@ TEST(DiskSim, HddSequentialStreamRunsNearTheZoneMediaRate) {
   EXPECT_LT(mbps, media);
   EXPECT_EQ(stat(s, "disk.hdd.cache_misses"), 1);  // only the first read goes to the medium
 }
+
+TEST(DiskSim, SingleHddReadThroughTheWholePathCostsSeekRotationTransferPlusItsOverheads) {
+  // The unit tests' drive: 6000 rpm (10 ms revolution), zone 0 with 1000 sectors per track (10 us per
+  // sector), 2 heads, seek 0.8 + 0.2*sqrt(d) ms below 100 cylinders, 100 us command overhead, no
+  // read-ahead; memory 50 ns per transaction, MMIO 100 ns, router 0.
+  disk::DiskConfig dc;
+  dc.media = "hdd";
+  auto& h = dc.hdd;
+  h.rpm = 6000;
+  h.heads = 2;
+  h.zones = {{1000, 1000}, {1000, 500}};
+  h.single_cyl_ms = 1.0;
+  h.knee_cyl = 100;
+  h.knee_ms = 2.8;
+  h.full_stroke_ms = 21.8;
+  h.head_switch_ms = 0.5;
+  h.cmd_overhead_us = 100;
+  h.read_ahead = false;
+  Rig rig(dc);
+  kernel::BlockConfig bc;
+  bc.irq_entry_ns = 1000;
+  kernel::BlockLayer blk(rig.root);
+  kernel::AhciDisk sda("sda", bc, rig.bus, hw::kDiskCtrlBase, 512 << 10, 512 << 10, blk, rig.root);
+  sda.irq_in.bind(rig.irq);
+  kernel::Bio bio, bad;
+  int err = 1, bad_err = 0;
+  kernel::Fs done = 0;
+  sc_core::sc_spawn([&] {
+    bio.sector = (49 * 2 + 1) * 1000 + 10;  // cylinder 49, head 1, sector 10
+    bio.vecs.push_back({0x10000, 4096});
+    bio.sync = true;
+    sc_core::sc_event ev;
+    bio.end_io = [&](kernel::Bio& b, int e) {
+      err = e;
+      done = b.completed;
+      ev.notify(sc_time::from_value(b.completed - sc_core::sc_time_stamp().value()));
+    };
+    blk.submit_bio(&bio);
+    wait(ev);
+    bad.sector = 3000000 - 4;  // capacity 2,000,000 + 1,000,000 sectors: 4 sectors past the end
+    bad.vecs.push_back({0x10000, 4096});
+    bad.end_io = [&](kernel::Bio&, int e) { bad_err = e; };
+    blk.submit_bio(&bad);
+  });
+  sc_core::sc_start(sc_time(1, sc_core::SC_SEC));
+  // Timeline. t=0: port start, 3 MMIO reads + 3 writes = 600 ns. __make_request plugs, the sync bio
+  // unplugs: PRD (16 B) and header (32 B) writes 2 x 50 ns, CI write 100 ns -> issued at 800 ns. The
+  // controller fetches header and PRD (2 x 50 ns) -> queued on the drive at 900 ns.
+  // Drive: ready = 0.9 us + 100 us + seek(49) 2.2 ms = 2.3009 ms; sector 10 of track 99 is angular slot
+  // (10 + 99*101) mod 1000 = 9 -> 0.09 ms into the revolution: wait 10 - 2.3009 + 0.09 = 7.7891 ms;
+  // transfer 8 sectors 80 us -> media done F = 10.17 ms. Then 4096 B of DMA in 64 B bursts (3.2 us) and
+  // the status write-back (50 ns): completion posted at F + 3.25 us. The interrupt handler: entry 1 us,
+  // IS read/write, CS read/write, ERR read (5 x 100 ns): bi_end_io at F + 4.75 us.
+  const double F_us = 10170.0;
+  EXPECT_EQ(err, 0);
+  EXPECT_EQ(done, static_cast<kernel::Fs>((F_us + 4.75) * 1e9 + 0.5));
+  auto dist = [&](const char* p) { return dynamic_cast<const stats::Distribution*>(rig.root.find(p)); };
+  ASSERT_NE(dist("disk.read.service_time_us"), nullptr);
+  EXPECT_NEAR(dist("disk.read.queue_time_us")->max(), 0.1, 1e-9);             // 800 -> 900 ns
+  EXPECT_NEAR(dist("disk.read.service_time_us")->max(), F_us + 3.25 - 0.9, 1e-6);
+  EXPECT_NEAR(dist("disk.hdd.rotational_latency_us")->max(), 7789.1, 1e-6);
+  EXPECT_NEAR(dist("disk.hdd.seek_time_us")->max(), 2200, 1e-6);
+  EXPECT_EQ(dist("disk.hdd.seek_distance")->max(), 49);
+  EXPECT_EQ(bad_err, -5);  // beyond the device: -EIO from the block layer, nothing issued
+  EXPECT_EQ(counter(rig.root, "block.bad_bios"), 1u);
+  EXPECT_EQ(counter(rig.root, "block.commands_issued"), 1u);
+}
