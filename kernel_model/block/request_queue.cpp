@@ -37,17 +37,16 @@ Request* RequestQueue::get_request(bool write, Fs now) {
   }
   ++m_count[write];
   ++(write ? m_requests_w : m_requests_r);
-  std::unique_ptr<Request> rq;
-  if (m_pool.empty()) {
-    rq = std::make_unique<Request>();
-  } else {
-    rq = std::move(m_pool.front());
-    m_pool.pop_front();
+  if (m_free.empty()) {
+    m_all.push_back(std::make_unique<Request>());
+    m_free.push_back(m_all.back().get());
   }
+  Request* rq = m_free.back();
+  m_free.pop_back();
   *rq = Request{};
   rq->write = write;
   rq->start_time = now;
-  return rq.release();
+  return rq;
 }
 
 void RequestQueue::freed_request(bool write, Fs now) {
@@ -126,7 +125,7 @@ void RequestQueue::end_request(Request* rq, int error, Fs now) {
     if (b->end_io) b->end_io(*b, error);
   }
   const bool w = rq->write;
-  m_pool.emplace_back(rq);
+  m_free.push_back(rq);
   freed_request(w, now);
 }
 

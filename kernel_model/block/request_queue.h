@@ -3,7 +3,7 @@
 // completion (end_that_request_first/last). Plain C++: the SystemC side (ahci.h) gives it time.
 #pragma once
 
-#include <deque>
+#include <vector>
 #include <functional>
 #include <memory>
 
@@ -59,7 +59,8 @@ class RequestQueue {
   Fs m_congested_since[2] = {0, 0};
   bool m_plugged = false;
   Fs m_unplug_at = 0;
-  std::deque<std::unique_ptr<Request>> m_pool;  // free struct requests, reused
+  std::vector<std::unique_ptr<Request>> m_all;  // every struct request ever allocated (owned here)
+  std::vector<Request*> m_free;                 // the ones not in use, reused
 
   stats::Group m_stats;
   stats::Counter m_bios, m_requests_r, m_requests_w, m_back_merges, m_front_merges, m_no_request, m_plugs;

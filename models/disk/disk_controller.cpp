@@ -57,7 +57,10 @@ DiskController::DiskController(sc_core::sc_module_name name, const DiskConfig& c
   dont_initialize();
 }
 
-DiskController::~DiskController() { m_gp.clear_extension(&m_ext); }
+DiskController::~DiskController() {
+  m_gp.clear_extension(&m_ext);
+  m_media.reset();  // its stats group is a child of m_stats, which is destroyed first
+}
 
 uint32_t DiskController::reg_read(uint32_t off) const {
   if (off >= hd::kRegSlotStatus && off < hd::kRegSlotStatus + 4 * hd::kSlots)
