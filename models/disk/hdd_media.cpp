@@ -5,6 +5,8 @@
 #include <cmath>
 #include <fmt/format.h>
 
+#include "platform/core/config.h"
+
 namespace pc::disk {
 
 HddMedia::HddMedia(const HddConfig& cfg, stats::Group& parent)
@@ -16,6 +18,7 @@ HddMedia::HddMedia(const HddConfig& cfg, stats::Group& parent)
       m_cache_hits(m_stats, "cache_hits", "commands", "reads served from the read-ahead cache"),
       m_cache_misses(m_stats, "cache_misses", "commands", "reads that went to the medium"),
       m_sptf_reorders(m_stats, "ncq_reorders", "commands", "commands NCQ started ahead of an older one") {
+  if (cfg.zones.empty()) throw pc::cfg::ConfigError("disk.hdd.zones: expected at least one zone");
   uint64_t lba = 0, cyl = 0;
   for (const auto& z : cfg.zones) {
     m_zone_lba.push_back(lba);
@@ -25,6 +28,14 @@ HddMedia::HddMedia(const HddConfig& cfg, stats::Group& parent)
   }
   m_capacity = lba;
   m_cylinders = cyl;
+  // The seek curve must rise: single cylinder <= knee <= full stroke, with the knee inside the disk.
+  if (cfg.knee_cyl >= m_cylinders - 1)
+    throw pc::cfg::ConfigError(fmt::format("disk.hdd.knee_cyl: {} must be below the last seek distance ({} cylinders)",
+                                           cfg.knee_cyl, m_cylinders - 1));
+  if (!(cfg.single_cyl_ms <= cfg.knee_ms && cfg.knee_ms <= cfg.full_stroke_ms))
+    throw pc::cfg::ConfigError(fmt::format(
+        "disk.hdd: expected single_cyl_ms <= knee_ms <= full_stroke_ms, got {} / {} / {}", cfg.single_cyl_ms,
+        cfg.knee_ms, cfg.full_stroke_ms));
   m_rev = static_cast<Fs>(std::llround(60e15 / cfg.rpm));
   m_overhead = fs_from_us(cfg.cmd_overhead_us);
   m_head_switch = fs_from_ms(cfg.head_switch_ms);

@@ -31,4 +31,6 @@ expect_exit 2 "$PC" run --preset blockio --set disk.media=tape
 expect_out "disk.media"
 expect_exit 2 "$PC" run --preset blockio --set disk.media=ssd --set disk.ssd.overprovision=0.01
 expect_out "disk.ssd"
+expect_exit 2 "$PC" run --preset blockio --set disk.hdd.knee_ms=0.5
+expect_out "disk.hdd"
 finish

@@ -234,6 +234,19 @@ TEST(SsdMedia, GeometryWithoutSpareBlocksIsAConfigError) {
   EXPECT_THROW(SsdMedia(c, root), cfg::ConfigError);
 }
 
+TEST(HddMedia, ImpossibleGeometryOrSeekCurveIsAConfigError) {
+  stats::Group root(nullptr, "stats");
+  auto c = test_hdd();
+  c.zones.clear();
+  EXPECT_THROW(HddMedia(c, root), cfg::ConfigError);
+  c = test_hdd();
+  c.knee_cyl = 1999;  // the disk's longest seek is 1999 cylinders
+  EXPECT_THROW(HddMedia(c, root), cfg::ConfigError);
+  c = test_hdd();
+  c.knee_ms = 0.5;  // below the single-cylinder seek
+  EXPECT_THROW(HddMedia(c, root), cfg::ConfigError);
+}
+
 TEST(SectorStore, ReadsBackWhatWasWrittenAndZerosElsewhere) {
   SectorStore s(1000);
   std::vector<uint8_t> w(3 * 512), r(5 * 512);
