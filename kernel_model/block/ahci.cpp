@@ -186,7 +186,8 @@ void AhciDisk::ahci_interrupt() {
         ++m_completed;
         if (error) ++m_errors;
         m_device_us.sample(static_cast<double>(now(d) - rq->dispatched) / 1e9);
-        m_q.end_request(rq, error, now(d));
+        m_q.end_that_request_first(rq, error, now(d));
+        m_q.end_that_request_last(rq, now(d));
       }
     }
     // Completions freed tags: feed the device again (ahci's completion path runs the queue).

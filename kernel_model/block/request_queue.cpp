@@ -119,11 +119,14 @@ Request* RequestQueue::elv_next_request(Fs now) {
   return rq;
 }
 
-void RequestQueue::end_request(Request* rq, int error, Fs now) {
+void RequestQueue::end_that_request_first(Request* rq, int error, Fs now) {
   for (Bio* b : rq->bios) {
     b->completed = now;
     if (b->end_io) b->end_io(*b, error);
   }
+}
+
+void RequestQueue::end_that_request_last(Request* rq, Fs now) {
   const bool w = rq->write;
   m_free.push_back(rq);
   freed_request(w, now);

@@ -32,8 +32,15 @@ class RequestQueue {
   Fs unplug_deadline() const { return m_unplug_at; }
   // The next request for the driver (the request_fn loop's elv_next_request + blkdev_dequeue_request).
   Request* elv_next_request(Fs now);
-  // end_that_request_first + end_that_request_last: ends every bio, frees the request.
-  void end_request(Request* rq, int error, Fs now);
+  // end_that_request_first: ends every bio of the request (bi_end_io with 0 or -EIO); the whole request
+  // completes at once since the controller reports whole commands.
+  void end_that_request_first(Request* rq, int error, Fs now);
+  // end_that_request_last: frees the request (congestion may clear, get_request_wait sleepers wake).
+  void end_that_request_last(Request* rq, Fs now);
+  void end_request(Request* rq, int error, Fs now) {
+    end_that_request_first(rq, error, now);
+    end_that_request_last(rq, now);
+  }
 
   bool congested(bool write) const { return m_congested[write]; }
   uint64_t congestion_on_threshold() const { return m_cong_on; }

@@ -234,6 +234,24 @@ TEST(SsdMedia, GeometryWithoutSpareBlocksIsAConfigError) {
   EXPECT_THROW(SsdMedia(c, root), cfg::ConfigError);
 }
 
+TEST(HddMedia, Preset7200SeekCurveAveragesTheDatasheetFigure) {
+  // hdd-7200 defaults: 96,000 cylinders, 1.0 ms single, 7.65 ms at the 19,200-cylinder knee, 15.5 ms full
+  // stroke. Vendors define the average seek over all seek lengths weighted by (N - d), i.e. random
+  // source/destination pairs (spec §2.3); the 7K1000.C datasheet gives 8.5 ms for reads.
+  stats::Group root(nullptr, "stats");
+  HddMedia hdd(HddConfig{}, root);
+  const uint64_t n = hdd.cylinders();
+  ASSERT_EQ(n, 96000u);
+  double sum = 0, w = 0;
+  for (uint64_t d = 1; d < n; ++d) {
+    sum += static_cast<double>(n - d) * static_cast<double>(hdd.seek_fs(d));
+    w += static_cast<double>(n - d);
+  }
+  EXPECT_NEAR(sum / w / 1e12, 8.5, 0.05);
+  // Capacity: 12,000 cylinders x 4 heads x (1600 + 1500 + ... + 900 = 10,000) sectors = 245.76 GB.
+  EXPECT_EQ(hdd.capacity_sectors(), 12000ull * 4 * 10000);
+}
+
 TEST(HddMedia, ImpossibleGeometryOrSeekCurveIsAConfigError) {
   stats::Group root(nullptr, "stats");
   auto c = test_hdd();
