@@ -53,7 +53,7 @@ DiskController::DiskController(sc_core::sc_module_name name, const DiskConfig& c
   m_gp.set_extension(&m_ext);
   SC_THREAD(run);
   SC_METHOD(update_irq);
-  sensitive << m_irq_ev;
+  sensitive << m_irq_ev << m_irq_reg_ev;
   dont_initialize();
 }
 
@@ -98,11 +98,11 @@ void DiskController::reg_write(uint32_t off, uint32_t v, const sc_core::sc_time&
     case hd::kRegErr: m_err &= ~v; break;
     case hd::kRegIs:
       m_is &= ~v;
-      m_irq_ev.notify(delay);
+      m_irq_reg_ev.notify(delay);
       break;
     case hd::kRegIe:
       m_ie = v & hd::kIntCompletion;
-      m_irq_ev.notify(delay);
+      m_irq_reg_ev.notify(delay);
       break;
     default: break;  // read-only or reserved: writes are ignored
   }

@@ -80,7 +80,9 @@ class DiskController : public sc_core::sc_module {
   Slot m_slots[hw::disk::kSlots];
   using Done = std::pair<Fs, unsigned>;
   std::priority_queue<Done, std::vector<Done>, std::greater<Done>> m_done;
-  sc_core::sc_event m_wake, m_irq_ev;
+  // Interrupt-line updates: one event for completions (controller thread), one for register writes
+  // (the kernel's local time): a pending notification on one never swallows the other's.
+  sc_core::sc_event m_wake, m_irq_ev, m_irq_reg_ev;
   uint64_t m_completed = 0;
   Fs m_last_done = 0;
 
