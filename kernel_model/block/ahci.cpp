@@ -150,7 +150,7 @@ void AhciDisk::request_fn(sc_core::sc_time& delay) {
     h.lba = rq->sector;
     h.prd_base = prd_base;
     m_bus.write(m_dma_base + tag * sizeof(hd::CmdHeader), &h, sizeof(h), delay);
-    for (Bio* b : rq->bios) b->dispatched = now(delay);
+    for (Bio* b : rq->bios) b->dispatched = rq->dispatched;
     issue |= 1u << tag;
     ++m_issued;
   }

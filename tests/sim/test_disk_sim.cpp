@@ -352,6 +352,12 @@ TEST(DiskSim, SingleHddReadThroughTheWholePathCostsSeekRotationTransferPlusItsOv
   EXPECT_NEAR(dist("disk.hdd.rotational_latency_us")->max(), 7789.1, 1e-6);
   EXPECT_NEAR(dist("disk.hdd.seek_time_us")->max(), 2200, 1e-6);
   EXPECT_EQ(dist("disk.hdd.seek_distance")->max(), 49);
+  // Every byte crossed the memory: the driver wrote PRD (16 B) and header (32 B); the DMA engine read
+  // them back (2 reads) and wrote 64 x 64 B of data plus the 8-byte status write-back.
+  EXPECT_EQ(counter(rig.root, "mem.writes"), 2u + 64 + 1);
+  EXPECT_EQ(counter(rig.root, "mem.bytes_written"), 16u + 32 + 4096 + 8);
+  EXPECT_EQ(counter(rig.root, "mem.reads"), 2u);
+  EXPECT_EQ(counter(rig.root, "disk.dma_bytes"), 32u + 16 + 4096 + 8);
   EXPECT_EQ(bad_err, -5);  // beyond the device: -EIO from the block layer, nothing issued
   EXPECT_EQ(counter(rig.root, "block.bad_bios"), 1u);
   EXPECT_EQ(counter(rig.root, "block.commands_issued"), 1u);
@@ -386,4 +392,29 @@ TEST(DiskSim, DataCheckingDetectsCorruptedSectors) {
   s.run(false);
   EXPECT_GT(stat(s, "blockio.data_errors"), 0);
   EXPECT_EQ(stat(s, "blockio.io_errors"), 0);
+}
+
+TEST(DiskSim, UnplugTimerIssuesALoneAsyncWriteAfterThreeMs) {
+  Rig rig(small_ssd());
+  kernel::BlockConfig bc;  // unplug_delay 3 ms, unplug_thresh 4
+  kernel::BlockLayer blk(rig.root);
+  kernel::AhciDisk sda("sda", bc, rig.bus, hw::kDiskCtrlBase, 512 << 10, 512 << 10, blk, rig.root);
+  sda.irq_in.bind(rig.irq);
+  kernel::Bio bio;
+  int err = 1;
+  sc_core::sc_spawn([&] {
+    bio.sector = 64;
+    bio.write = true;  // not sync: it waits in the plugged queue
+    bio.vecs.push_back({0x10000, 4096});
+    bio.end_io = [&](kernel::Bio&, int e) { err = e; };
+    blk.submit_bio(&bio);
+  });
+  sc_core::sc_start(sc_time(1, sc_core::SC_SEC));
+  // Port start (6 MMIO accesses, 600 ns), then __make_request plugs the empty queue: the timer fires
+  // 3 ms later and kblockd's unplug hands the request to the driver at 3.0006 ms.
+  EXPECT_EQ(err, 0);
+  EXPECT_EQ(bio.dispatched, static_cast<kernel::Fs>(3.0006e12));
+  EXPECT_EQ(counter(rig.root, "block.unplugs_timer"), 1u);
+  EXPECT_EQ(counter(rig.root, "block.unplugs_threshold"), 0u);
+  EXPECT_EQ(counter(rig.root, "block.queue.plugs"), 1u);
 }
