@@ -82,7 +82,8 @@ uint64_t AhciDisk::capacity_sectors() {
 void AhciDisk::generic_make_request(Bio* bio) {
   bio->submitted = sc_core::sc_time_stamp().value();
   const uint64_t cap = capacity_sectors();
-  if (bio->sectors() == 0 || bio->size() % 512 || bio->sector > cap || bio->sectors() > cap - bio->sector) {
+  if (bio->sectors() == 0 || bio->size() % 512 || bio->sector > cap || bio->sectors() > cap - bio->sector ||
+      bio->vecs.size() > m_cfg.max_segments || bio->sectors() > 65536) {
     ++m_bad_bios;  // handle_bad_sector(): the bio ends with -EIO, nothing reaches the device
     bio->completed = sc_core::sc_time_stamp().value();
     if (bio->end_io) bio->end_io(*bio, -5);

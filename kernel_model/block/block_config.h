@@ -15,6 +15,7 @@ struct BlockConfig {
   uint64_t unplug_thresh = 4;         // unplug once this many requests are queued
   double unplug_delay_ms = 3;         // unplug timer
   uint64_t max_sectors = 256;         // largest request (sectors) merging may build
+  uint64_t max_segments = 128;        // MAX_PHYS_SEGMENTS: bio segments per request
   double read_expire_ms = 500;        // deadline: HZ/2
   double write_expire_ms = 5000;      // deadline: 5*HZ
   uint64_t fifo_batch = 16;           // deadline: requests per batch
@@ -29,6 +30,7 @@ struct BlockConfig {
     v.u64("unplug_thresh", unplug_thresh, "requests", "queued requests that unplug the queue", 1, 8192);
     v.f64("unplug_delay_ms", unplug_delay_ms, "ms", "unplug timer", 0.001, 10000);
     v.u64("max_sectors", max_sectors, "sectors", "largest request merging may build", 8, 65536);
+    v.u64("max_segments", max_segments, "segments", "bio segments per request (at most the controller's 256 PRD entries)", 1, 256);
     v.f64("read_expire_ms", read_expire_ms, "ms", "deadline: read FIFO expiry", 0.001, 1e6);
     v.f64("write_expire_ms", write_expire_ms, "ms", "deadline: write FIFO expiry", 0.001, 1e6);
     v.u64("fifo_batch", fifo_batch, "requests", "deadline: requests dispatched per batch", 1, 8192);

@@ -63,16 +63,23 @@ void RequestQueue::freed_request(bool write, Fs now) {
 RequestQueue::MakeResult RequestQueue::__make_request(Bio* bio, Fs now) {
   const bool w = bio->write;
   const uint32_t ns = bio->sectors();
+  // ll_back_merge_fn / ll_front_merge_fn: a merge must keep the request within max_sectors and
+  // max_segments (each bio segment may need its own scatter-gather entry).
+  auto fits = [&](const Request* rq) {
+    size_t segs = bio->vecs.size();
+    for (const Bio* b : rq->bios) segs += b->vecs.size();
+    return rq->nr_sectors + ns <= m_max_sectors && segs <= m_cfg.max_segments;
+  };
   // Linux plugs an empty queue before adding: requests gather until unplug_thresh or the timer.
   if (m_elv->elv_queue_empty() && !m_plugged) blk_plug_device(now);
-  if (Request* rq = m_elv->elv_merge_back(bio->sector, w); rq && rq->nr_sectors + ns <= m_max_sectors) {
+  if (Request* rq = m_elv->elv_merge_back(bio->sector, w); rq && fits(rq)) {
     rq->bios.push_back(bio);  // ll_back_merge_fn
     rq->nr_sectors += ns;
     ++m_back_merges;
     ++m_bios;
     return MakeResult::Merged;
   }
-  if (Request* rq = m_elv->elv_merge_front(bio->sector + ns, w); rq && rq->nr_sectors + ns <= m_max_sectors) {
+  if (Request* rq = m_elv->elv_merge_front(bio->sector + ns, w); rq && fits(rq)) {
     const uint64_t old = rq->sector;
     rq->bios.insert(rq->bios.begin(), bio);  // ll_front_merge_fn
     rq->sector = bio->sector;

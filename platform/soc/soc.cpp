@@ -104,6 +104,10 @@ void Soc::build_disk() {
                                               mem_bytes - dma_bytes, dma_bytes, *m_blk, *m_kernel_stats);
   m_ahci->irq_in.bind(*m_disk_irq);
   if (m_cfg.workload.source == "blockio") {
+    const uint64_t cap_mib = m_disk->media().capacity_sectors() / 2048;
+    if (m_cfg.workload.blockio.span_mib > cap_mib)
+      throw cfg::ConfigError(fmt::format("key 'workload.blockio.span_mib': {} MiB exceeds the disk ({} MiB)",
+                                         m_cfg.workload.blockio.span_mib, cap_mib));
     const uint64_t buf = (mem_bytes - dma_bytes - tb::BlockIoWorkload::buffer_bytes(m_cfg.workload.blockio)) &
                          ~uint64_t{4095};
     m_blockio = std::make_unique<tb::BlockIoWorkload>("blockio", m_cfg.workload.blockio, m_cfg.sim.seed, *m_blk,

@@ -33,4 +33,6 @@ expect_exit 2 "$PC" run --preset blockio --set disk.media=ssd --set disk.ssd.ove
 expect_out "disk.ssd"
 expect_exit 2 "$PC" run --preset blockio --set disk.hdd.knee_ms=0.5
 expect_out "disk.hdd"
+expect_exit 2 "$PC" run --preset blockio --set disk.media=ssd --set workload.blockio.span_mib=100000000
+expect_out "workload.blockio.span_mib"
 finish

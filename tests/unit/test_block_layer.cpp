@@ -108,6 +108,18 @@ TEST(RequestQueue, MergesAdjacentBiosBackAndFrontUpToMaxSectors) {
   EXPECT_EQ(q.elv_next_request(0), nullptr);
 }
 
+TEST(RequestQueue, MergingRespectsMaxSegments) {
+  stats::Group root(nullptr, "stats");
+  BlockConfig cfg;
+  cfg.max_segments = 2;  // room for two one-segment bios per request
+  RequestQueue q(cfg, root);
+  Bios bios;
+  using R = RequestQueue::MakeResult;
+  EXPECT_EQ(q.__make_request(bios.make(0, true), 0), R::Queued);
+  EXPECT_EQ(q.__make_request(bios.make(8, true), 0), R::Merged);
+  EXPECT_EQ(q.__make_request(bios.make(16, true), 0), R::Queued);  // a third segment would not fit
+}
+
 TEST(DeadlineElevator, SortsBatchesPrefersReadsAndHonoursExpiry) {
   BlockConfig cfg;  // read_expire 500 ms, write_expire 5 s, fifo_batch 16, writes_starved 2
   DeadlineElevator e(cfg);
