@@ -40,9 +40,12 @@ class KernelBus : public sc_core::sc_module {
  private:
   void transact(tlm::tlm_command cmd, uint64_t pa, uint8_t* data, unsigned len, bool locked,
                 sc_core::sc_time& delay);
+  void transact_on(tlm::tlm_generic_payload& gp, AccessExt& ext, tlm::tlm_command cmd, uint64_t pa, uint8_t* data,
+                   unsigned len, bool locked, sc_core::sc_time& delay);
 
   tlm::tlm_generic_payload m_gp;
   AccessExt m_ext;
+  bool m_in_flight = false;  // m_gp is inside a b_transport (possibly suspended in a wait)
   stats::Group m_stats;
   stats::Counter m_reads, m_writes, m_bytes, m_rmws, m_pages_zeroed, m_pages_copied;
 };
