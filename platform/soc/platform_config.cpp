@@ -66,12 +66,14 @@ const PlatformConfig& ConfigResolver::finish() {
   const auto& w = m_cfg.workload;
   if (w.source == "trace" && w.trace.path.empty())
     throw cfg::ConfigError("workload.source is \"trace\" but workload.trace.path is empty (use --trace FILE)");
-  if (w.source == "synthetic") {
+  if (w.source == "synthetic" || (w.source == "blockio" && w.blockio.with_cores)) {
     // Each core runs the pattern over its own 2 MiB-aligned window; all windows must fit in memory.
     uint64_t fp = w.synthetic.footprint_kib;
     for (const auto& ph : w.phases) fp = std::max(fp, ph.footprint_kib);
     const uint64_t window = (fp * 1024 + (2ull << 20) - 1) & ~((2ull << 20) - 1);
-    const uint64_t need = window * m_cfg.cpu.cores;
+    uint64_t need = window * m_cfg.cpu.cores;
+    if (w.source == "blockio")  // the driver's descriptors and the I/O buffers sit at the top of DRAM
+      need += (m_cfg.kernel.block.dma_region_kib << 10) + w.blockio.queue_depth * (w.blockio.block_kib << 10);
     if (need > m_cfg.dram.size_mib << 20)
       throw cfg::ConfigError(fmt::format(
           "workload: {} cores x {} KiB footprint need {} MiB of physical memory but dram.size_mib is {}", m_cfg.cpu.cores,

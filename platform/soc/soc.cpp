@@ -117,7 +117,8 @@ void Soc::build_disk() {
 
 void Soc::build_workload() {
   const auto& w = m_cfg.workload;
-  if (w.source == "blockio") return;  // kernel threads do the work; the cores have nothing to run
+  // Kernel threads do the block I/O; the cores idle unless asked to run the synthetic workload as well.
+  if (w.source == "blockio" && !w.blockio.with_cores) return;
   const uint64_t mem_bytes = m_cfg.dram.size_mib << 20;
   if (w.source == "trace") {
     std::unique_ptr<tb::OpStream> s =

@@ -16,6 +16,7 @@ struct BlockIoConfig {
   uint64_t requests = 2000;        // I/Os in total
   uint64_t span_mib = 0;           // device range used (0 = whole device)
   bool data_check = false;         // write deterministic data and verify every read
+  bool with_cores = false;         // the cores run the synthetic workload at the same time
 
   void describe(cfg::Visitor& v) {
     v.str("pattern", pattern, "block address pattern", {"random", "sequential"});
@@ -25,6 +26,7 @@ struct BlockIoConfig {
     v.u64("requests", requests, "I/Os", "I/Os to issue", 1, 1ull << 32);
     v.u64("span_mib", span_mib, "MiB", "device range the I/Os cover from sector 0 (0 = whole device)", 0, 1ull << 30);
     v.boolean("data_check", data_check, "write deterministic data, verify every read");
+    v.boolean("with_cores", with_cores, "the cores run the synthetic workload meanwhile (DMA competes with them)");
   }
 };
 

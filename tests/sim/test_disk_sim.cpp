@@ -418,3 +418,24 @@ TEST(DiskSim, UnplugTimerIssuesALoneAsyncWriteAfterThreeMs) {
   EXPECT_EQ(counter(rig.root, "block.unplugs_threshold"), 0u);
   EXPECT_EQ(counter(rig.root, "block.queue.plugs"), 1u);
 }
+
+TEST(DiskSim, DmaCompetesWithACoreForMemory) {
+  // One core does random 8-byte accesses while 8 issuers read 4 KiB blocks from the SSD. Memory: 50 ns,
+  // one port at 1 GB/s (8 B take 8 ns, a 64 B DMA burst 64 ns). Alone, an in-order core never finds
+  // the port busy (its next access comes 50 ns after the previous started, the port frees after 8), so
+  // every access would take exactly 50 ns; DMA bursts from the controller make some of them queue.
+  soc::Soc s(blockio_cfg({"cpu.cores=1", "dram.fixed.bandwidth_gbps=1", "disk.media=ssd",
+                          "workload.blockio.with_cores=true", "workload.blockio.queue_depth=8",
+                          "workload.blockio.requests=400", "workload.synthetic.pattern=random",
+                          "workload.synthetic.footprint_kib=1024", "workload.synthetic.accesses=200000"}));
+  s.run(false);
+  const auto* lat = dynamic_cast<const stats::Distribution*>(s.stats().find("mem.latency_ns"));
+  ASSERT_NE(lat, nullptr);
+  EXPECT_NEAR(lat->min(), 50, 1e-6);
+  EXPECT_GT(lat->max(), 51);
+  const auto* core = dynamic_cast<const stats::Distribution*>(s.stats().find("cpu.core0.access_latency"));
+  ASSERT_NE(core, nullptr);
+  EXPECT_GT(core->max(), 150);  // 50 ns = 150 cycles at 3 GHz: some core access waited behind DMA
+  EXPECT_EQ(stat(s, "blockio.read.ios"), 400);
+  EXPECT_EQ(stat(s, "summary.mem_accesses"), 200000);
+}
