@@ -7,10 +7,10 @@
 
 namespace pc::kernel {
 
-KernelBus::KernelBus(sc_core::sc_module_name name, stats::Group& parent)
+KernelBus::KernelBus(sc_core::sc_module_name name, stats::Group& parent, const char* group)
     : sc_module(name),
       mem_isock("mem_isock"),
-      m_stats(&parent, "bus", "kernel accesses to physical memory and MMIO"),
+      m_stats(&parent, group, "kernel accesses to physical memory and MMIO"),
       m_reads(m_stats, "reads", "transactions", "kernel read transactions"),
       m_writes(m_stats, "writes", "transactions", "kernel write transactions"),
       m_bytes(m_stats, "bytes", "bytes", "bytes moved by the kernel"),

@@ -17,7 +17,8 @@ class KernelBus : public sc_core::sc_module {
  public:
   tlm_utils::simple_initiator_socket<KernelBus> mem_isock;
 
-  KernelBus(sc_core::sc_module_name name, stats::Group& parent);
+  // `group`: name of its stats group below `parent` (one per bus when the kernel has several).
+  KernelBus(sc_core::sc_module_name name, stats::Group& parent, const char* group = "bus");
   ~KernelBus() override { m_gp.clear_extension(&m_ext); }
 
   // Any access answered with an error is a bug in the kernel model (it only touches memory it owns and

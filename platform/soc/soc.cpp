@@ -96,7 +96,7 @@ void Soc::build_disk() {
   m_disk_irq = std::make_unique<sc_core::sc_signal<bool>>("disk_irq");
   m_disk->irq_out.bind(*m_disk_irq);
   m_kernel_stats = std::make_unique<stats::Group>(&m_root, "kernel", "modeled kernel");
-  m_blk_bus = std::make_unique<kernel::KernelBus>("blk_bus", *m_kernel_stats);
+  m_blk_bus = std::make_unique<kernel::KernelBus>("blk_bus", *m_kernel_stats, "blk_bus");
   m_blk_bus->mem_isock.bind(m_router->tsock);
   m_blk = std::make_unique<kernel::BlockLayer>(*m_kernel_stats);
   const uint64_t dma_bytes = m_cfg.kernel.block.dma_region_kib << 10;
