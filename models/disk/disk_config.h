@@ -94,11 +94,13 @@ struct ControllerConfig {
   uint64_t mmio_latency_ns = 100;       // register access
   uint64_t dma_burst_bytes = 64;        // DMA moves data in transactions of this size
   uint64_t queue_depth = 32;            // NCQ depth the controller reports (slots)
+  double link_mbps = 600;               // SATA link data rate, MB/s (6 Gb/s after 8b/10b); 0 = unlimited
 
   void describe(cfg::Visitor& v) {
     v.u64("mmio_latency_ns", mmio_latency_ns, "ns", "latency of a register access", 0, 100000);
     v.u64("dma_burst_bytes", dma_burst_bytes, "bytes", "bytes per DMA transaction (power of two)", 8, 4096);
     v.u64("queue_depth", queue_depth, "slots", "command slots", 1, 32);
+    v.f64("link_mbps", link_mbps, "MB/s", "SATA link data rate between drive and controller (0 = unlimited)", 0, 100000);
   }
 };
 

@@ -1,6 +1,7 @@
 // AHCI-like disk controller: registers, descriptor fetch, DMA, NCQ hand-off to the medium, interrupts.
 #include "models/disk/disk_controller.h"
 
+#include <cmath>
 #include <cstring>
 
 #include "models/disk/hdd_media.h"
@@ -16,7 +17,7 @@ DiskController::Dir::Dir(stats::Group& parent, const char* name)
       bytes(g, "bytes", "bytes", "bytes transferred"),
       errors(g, "errors", "commands", "commands completed with an error status"),
       queue_us(g, "queue_time_us", "us", "issue (CI write) to start of service on the medium"),
-      service_us(g, "service_time_us", "us", "service on the medium (positioning, flash, transfer)"),
+      service_us(g, "service_time_us", "us", "start of service on the medium to completion posted (positioning or flash, link and DMA transfer)"),
       latency_us(g, "latency_us", "us", "issue to completion posted (includes descriptor and data DMA)"),
       iops(g, "iops", "1/s", "commands per simulated second of the run", [this] {
         const double s = sc_core::sc_time_stamp().to_seconds();
@@ -191,13 +192,23 @@ uint32_t DiskController::fetch(unsigned slot, sc_core::sc_time& delay) {
   if (total != uint64_t{h.sectors} * hd::kSectorBytes) return hd::kStatusBadDescriptor;
   s.data.resize(total);
   if (h.opcode == hd::kOpWrite) {
+    // Write data streams from memory over the link into the drive's buffer: the longer of the two.
+    const Fs link_done = link_end(total, now() + delay.value());
     uint64_t off = 0;
     for (const auto& e : s.prd) {
       if (!dma(tlm::TLM_READ_COMMAND, e.addr, s.data.data() + off, e.bytes, delay)) return hd::kStatusDmaFault;
       off += e.bytes;
     }
+    if (link_done > now() + delay.value()) delay = sc_core::sc_time::from_value(link_done - now());
   }
   return hd::kStatusOk;
+}
+
+Fs DiskController::link_end(uint64_t bytes, Fs start) {
+  if (m_cfg.controller.link_mbps <= 0) return start;
+  const Fs begin = std::max(start, m_link_free);
+  m_link_free = begin + static_cast<Fs>(std::llround(static_cast<double>(bytes) * 1e9 / m_cfg.controller.link_mbps));
+  return m_link_free;
 }
 
 void DiskController::complete(unsigned slot, uint32_t status, sc_core::sc_time& delay) {
@@ -208,6 +219,9 @@ void DiskController::complete(unsigned slot, uint32_t status, sc_core::sc_time& 
     if (h.opcode == hd::kOpWrite) {
       m_store->write(h.lba, h.sectors, s.data.data());
     } else {
+      // Read data streams over the link from the drive's buffer and the DMA engine writes it to memory
+      // as it arrives: the transfer takes the longer of the two.
+      const Fs link_done = link_end(s.data.size(), now() + delay.value());
       m_store->read(h.lba, h.sectors, s.data.data());
       uint64_t off = 0;
       for (const auto& e : s.prd) {
@@ -217,6 +231,7 @@ void DiskController::complete(unsigned slot, uint32_t status, sc_core::sc_time& 
         }
         off += e.bytes;
       }
+      if (link_done > now() + delay.value()) delay = sc_core::sc_time::from_value(link_done - now());
     }
   }
   switch (status) {

@@ -64,6 +64,9 @@ class DiskController : public sc_core::sc_module {
   // Fetches and checks a command; returns a hw::disk::Status (data for writes is fetched too).
   uint32_t fetch(unsigned slot, sc_core::sc_time& delay);
   void complete(unsigned slot, uint32_t status, sc_core::sc_time& delay);
+  // Reserves the drive's serial link (one transfer at a time) for `bytes` from `start`; returns when
+  // the transfer ends. The DMA engine moves the same data concurrently.
+  Fs link_end(uint64_t bytes, Fs start);
   Fs now() const { return sc_core::sc_time_stamp().value(); }
 
   DiskConfig m_cfg;
@@ -85,6 +88,7 @@ class DiskController : public sc_core::sc_module {
   sc_core::sc_event m_wake, m_irq_ev, m_irq_reg_ev;
   uint64_t m_completed = 0;
   Fs m_last_done = 0;
+  Fs m_link_free = 0;
 
   stats::Group m_stats;
   Dir m_read, m_write;

@@ -256,7 +256,7 @@ TEST(DiskSim, DataIntegrityThroughTheWholePathOnSsdWithGc) {
 TEST(DiskSim, SsdQueueDepthUsesDieParallelism) {
   // MQSim preset: one 4 KiB read alone costs at least firmware 20 + tR 75 + 4096 B at 333 MB/s 12.3 us
   // = 107.3 us, so queue depth 1 cannot exceed 9,320 IOPS. With 31 tags over 64 dies, reads overlap:
-  // more than ten times that.
+  // more than ten times that, up to what the 600 MB/s SATA link carries (146,484 x 4 KiB per second).
   soc::ConfigResolver r;
   r.apply_preset("ssd-mqsim");
   r.apply_set("dram.size_mib=256");
@@ -267,6 +267,7 @@ TEST(DiskSim, SsdQueueDepthUsesDieParallelism) {
   s.run(false);
   EXPECT_EQ(stat(s, "blockio.read.ios"), 3000);
   EXPECT_GT(stat(s, "blockio.read.iops"), 10 * 1e6 / 107.3);
+  EXPECT_LE(stat(s, "blockio.read.iops"), 600e6 / 4096);
 }
 
 TEST(DiskSim, HddSequentialStreamRunsNearTheZoneMediaRate) {
@@ -307,6 +308,7 @@ TEST(DiskSim, SingleHddReadThroughTheWholePathCostsSeekRotationTransferPlusItsOv
   h.head_switch_ms = 0.5;
   h.cmd_overhead_us = 100;
   h.read_ahead = false;
+  dc.controller.link_mbps = 409.6;  // 4096 B cross the SATA link in exactly 10 us
   Rig rig(dc);
   kernel::BlockConfig bc;
   bc.irq_entry_ns = 1000;
@@ -339,16 +341,17 @@ TEST(DiskSim, SingleHddReadThroughTheWholePathCostsSeekRotationTransferPlusItsOv
   // controller fetches header and PRD (2 x 50 ns) -> queued on the drive at 900 ns.
   // Drive: ready = 0.9 us + 100 us + seek(49) 2.2 ms = 2.3009 ms; sector 10 of track 99 is angular slot
   // (10 + 99*101) mod 1000 = 9 -> 0.09 ms into the revolution: wait 10 - 2.3009 + 0.09 = 7.7891 ms;
-  // transfer 8 sectors 80 us -> media done F = 10.17 ms. Then 4096 B of DMA in 64 B bursts (3.2 us) and
-  // the status write-back (50 ns): completion posted at F + 3.25 us. The interrupt handler: entry 1 us,
-  // IS read/write, CS read/write, ERR read (5 x 100 ns): bi_end_io at F + 4.75 us.
+  // transfer 8 sectors 80 us -> media done F = 10.17 ms. The data then streams over the link (10 us)
+  // while the DMA engine writes it to memory in 64 B bursts (3.2 us, hidden under the link), then the
+  // status write-back (50 ns): completion posted at F + 10.05 us. The interrupt handler: entry 1 us,
+  // IS read/write, CS read/write, ERR read (5 x 100 ns): bi_end_io at F + 11.55 us.
   const double F_us = 10170.0;
   EXPECT_EQ(err, 0);
-  EXPECT_EQ(done, static_cast<kernel::Fs>((F_us + 4.75) * 1e9 + 0.5));
+  EXPECT_EQ(done, static_cast<kernel::Fs>((F_us + 11.55) * 1e9 + 0.5));
   auto dist = [&](const char* p) { return dynamic_cast<const stats::Distribution*>(rig.root.find(p)); };
   ASSERT_NE(dist("disk.read.service_time_us"), nullptr);
   EXPECT_NEAR(dist("disk.read.queue_time_us")->max(), 0.1, 1e-9);             // 800 -> 900 ns
-  EXPECT_NEAR(dist("disk.read.service_time_us")->max(), F_us + 3.25 - 0.9, 1e-6);
+  EXPECT_NEAR(dist("disk.read.service_time_us")->max(), F_us + 10.05 - 0.9, 1e-6);
   EXPECT_NEAR(dist("disk.hdd.rotational_latency_us")->max(), 7789.1, 1e-6);
   EXPECT_NEAR(dist("disk.hdd.seek_time_us")->max(), 2200, 1e-6);
   EXPECT_EQ(dist("disk.hdd.seek_distance")->max(), 49);
