@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "kernel_model/block/block_config.h"
 #include "platform/core/config.h"
 
 namespace pc::kernel {
@@ -44,12 +45,14 @@ struct KernelConfig {
   uint64_t reserved_kib = 2048;  // low memory the kernel image and firmware occupy (never allocatable)
   uint64_t timeslice_us = 1000;  // round-robin time slice
   KernelCosts costs;
+  BlockConfig block;
 
   void describe(cfg::Visitor& v) {
     v.u64("reserved_kib", reserved_kib, "KiB", "low physical memory reserved for firmware and the kernel image", 4,
           1ull << 30);
     v.u64("timeslice_us", timeslice_us, "us", "scheduler time slice", 1, 10000000);
     v.section("costs", costs, "CPU cycles of kernel operations not modeled instruction by instruction");
+    v.section("block", block, "block layer and disk driver (Linux 2.6.18)");
   }
 };
 

@@ -7,10 +7,10 @@
 
 namespace pc::kernel {
 
-KernelBus::KernelBus(sc_core::sc_module_name name, stats::Group& parent)
+KernelBus::KernelBus(sc_core::sc_module_name name, stats::Group& parent, const char* group)
     : sc_module(name),
       mem_isock("mem_isock"),
-      m_stats(&parent, "bus", "kernel accesses to physical memory and MMIO"),
+      m_stats(&parent, group, "kernel accesses to physical memory and MMIO"),
       m_reads(m_stats, "reads", "transactions", "kernel read transactions"),
       m_writes(m_stats, "writes", "transactions", "kernel write transactions"),
       m_bytes(m_stats, "bytes", "bytes", "bytes moved by the kernel"),
@@ -23,20 +23,48 @@ KernelBus::KernelBus(sc_core::sc_module_name name, stats::Group& parent)
 
 void KernelBus::transact(tlm::tlm_command cmd, uint64_t pa, uint8_t* data, unsigned len, bool locked,
                          sc_core::sc_time& delay) {
-  m_gp.set_command(cmd);
-  m_gp.set_address(pa);
-  m_gp.set_data_ptr(data);
-  m_gp.set_data_length(len);
-  m_gp.set_streaming_width(len);
-  m_gp.set_byte_enable_ptr(nullptr);
-  m_gp.set_dmi_allowed(false);
-  m_gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  m_ext.locked = locked;
-  mem_isock->b_transport(m_gp, delay);
-  if (m_gp.is_response_error())
+  // Several kernel threads share one bus (the disk driver's submit, interrupt and kblockd paths) and a
+  // target may wait() inside b_transport: a transaction started while another is in flight gets a
+  // payload of its own instead of overwriting the suspended one.
+  if (m_in_flight) {
+    tlm::tlm_generic_payload gp;
+    AccessExt ext = m_ext;
+    gp.set_extension(&ext);
+    try {
+      transact_on(gp, ext, cmd, pa, data, len, locked, delay);
+    } catch (...) {
+      gp.clear_extension(&ext);
+      throw;
+    }
+    gp.clear_extension(&ext);
+    return;
+  }
+  m_in_flight = true;
+  try {
+    transact_on(m_gp, m_ext, cmd, pa, data, len, locked, delay);
+  } catch (...) {
+    m_in_flight = false;
+    throw;
+  }
+  m_in_flight = false;
+}
+
+void KernelBus::transact_on(tlm::tlm_generic_payload& gp, AccessExt& ext, tlm::tlm_command cmd, uint64_t pa,
+                            uint8_t* data, unsigned len, bool locked, sc_core::sc_time& delay) {
+  gp.set_command(cmd);
+  gp.set_address(pa);
+  gp.set_data_ptr(data);
+  gp.set_data_length(len);
+  gp.set_streaming_width(len);
+  gp.set_byte_enable_ptr(nullptr);
+  gp.set_dmi_allowed(false);
+  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  ext.locked = locked;
+  mem_isock->b_transport(gp, delay);
+  if (gp.is_response_error())
     throw std::logic_error(fmt::format("kernel {} of {} bytes at physical 0x{:x}: {}",
                                        cmd == tlm::TLM_READ_COMMAND ? "read" : "write", len, pa,
-                                       m_gp.get_response_string()));
+                                       gp.get_response_string()));
   ++(cmd == tlm::TLM_READ_COMMAND ? m_reads : m_writes);
   m_bytes += len;
 }

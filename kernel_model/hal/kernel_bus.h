@@ -17,7 +17,8 @@ class KernelBus : public sc_core::sc_module {
  public:
   tlm_utils::simple_initiator_socket<KernelBus> mem_isock;
 
-  KernelBus(sc_core::sc_module_name name, stats::Group& parent);
+  // `group`: name of its stats group below `parent` (one per bus when the kernel has several).
+  KernelBus(sc_core::sc_module_name name, stats::Group& parent, const char* group = "bus");
   ~KernelBus() override { m_gp.clear_extension(&m_ext); }
 
   // Any access answered with an error is a bug in the kernel model (it only touches memory it owns and
@@ -40,9 +41,12 @@ class KernelBus : public sc_core::sc_module {
  private:
   void transact(tlm::tlm_command cmd, uint64_t pa, uint8_t* data, unsigned len, bool locked,
                 sc_core::sc_time& delay);
+  void transact_on(tlm::tlm_generic_payload& gp, AccessExt& ext, tlm::tlm_command cmd, uint64_t pa, uint8_t* data,
+                   unsigned len, bool locked, sc_core::sc_time& delay);
 
   tlm::tlm_generic_payload m_gp;
   AccessExt m_ext;
+  bool m_in_flight = false;  // m_gp is inside a b_transport (possibly suspended in a wait)
   stats::Group m_stats;
   stats::Counter m_reads, m_writes, m_bytes, m_rmws, m_pages_zeroed, m_pages_copied;
 };

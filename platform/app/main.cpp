@@ -78,14 +78,50 @@ double stat_value(pc::soc::Soc& soc, const std::string& path) {
   return j.is_number() ? j.get<double>() : 0.0;
 }
 
+// Block-I/O results: per direction, IOPS and latency percentiles, split into block-layer queueing,
+// device queueing (NCQ) and device service (medium), from the workload's and the controller's stats.
+void print_blockio(pc::soc::Soc& soc) {
+  const auto& c = soc.config();
+  fmt::print("  disk                {}\n", c.disk.media == "ssd" ? fmt::format("SSD, {} channels x {} dies", c.disk.ssd.channels, c.disk.ssd.dies_per_channel)
+                                                          : fmt::format("HDD, {} rpm", c.disk.hdd.rpm));
+  fmt::print("  {:<6} {:>8} {:>10} {:>9} | {:>9} {:>9} {:>9} {:>9} us\n", "I/O", "count", "IOPS", "MB/s", "mean", "p50",
+             "p90", "p99");
+  for (const char* dir : {"read", "write"}) {
+    const std::string w = fmt::format("blockio.{}.", dir), d = fmt::format("disk.{}.", dir);
+    const double n = stat_value(soc, w + "ios");
+    if (n == 0) continue;
+    fmt::print("  {:<6} {:>8} {:>10.1f} {:>9.2f} |\n", dir, static_cast<uint64_t>(n), stat_value(soc, w + "iops"),
+               stat_value(soc, w + "bytes") / std::max(1e-12, static_cast<double>(soc.sim_cycles()) / c.clocks.cpu_mhz / 1e6) / 1e6);
+    auto row = [&](const char* label, const std::string& p) {
+      fmt::print("    {:<30} | {:>9.1f} {:>9.1f} {:>9.1f} {:>9.1f}\n", label, stat_value(soc, p + ".mean"),
+                 stat_value(soc, p + ".p50"), stat_value(soc, p + ".p90"), stat_value(soc, p + ".p99"));
+    };
+    row("latency (submit to end_io)", w + "latency_us");
+    row("  block-layer queue", w + "queue_us");
+    row("  device queue (NCQ)", d + "queue_time_us");
+    row("  device service (medium)", d + "service_time_us");
+  }
+  const double errs = stat_value(soc, "blockio.io_errors");
+  if (errs > 0) fmt::print("  I/O errors          {}\n", static_cast<uint64_t>(errs));
+  if (c.workload.blockio.data_check)
+    fmt::print("  data check          {} reads verified, {} errors\n",
+               static_cast<uint64_t>(stat_value(soc, "blockio.reads_checked")), soc.data_errors());
+  const double ios = stat_value(soc, "blockio.read.ios") + stat_value(soc, "blockio.write.ios");
+  fmt::print("  host throughput     {:.0f} simulated I/Os per host second\n", ios / std::max(1e-9, soc.host_seconds()));
+}
+
 void print_summary(pc::soc::Soc& soc, const std::vector<std::string>& presets) {
   const auto& c = soc.config();
   std::string preset = presets.empty() ? "default" : fmt::format("{}", fmt::join(presets, "+"));
   fmt::print("PageCycle run — preset {}, {} core(s) @ {} MHz, {} MiB {} memory, paging {}\n", preset, c.cpu.cores,
              c.clocks.cpu_mhz, c.dram.size_mib, c.dram.model, c.cpu.paging);
-  const std::string wl = c.workload.source == "trace"
-                             ? "trace " + c.workload.trace.path
-                             : (c.workload.phases.empty() ? "synthetic" : fmt::format("{} phases", c.workload.phases.size()));
+  const auto& bio = c.workload.blockio;
+  const std::string wl =
+      c.workload.source == "trace"     ? "trace " + c.workload.trace.path
+      : c.workload.source == "blockio" ? fmt::format("blockio: {} {} KiB, {:.0f}% reads, queue depth {}, {} I/Os",
+                                                     bio.pattern, bio.block_kib, 100 * bio.read_fraction,
+                                                     bio.queue_depth, bio.requests)
+      : (c.workload.phases.empty() ? "synthetic" : fmt::format("{} phases", c.workload.phases.size()));
   fmt::print("  workload            {}{}\n", wl, c.workload.data_check ? " (data checking on)" : "");
   const uint64_t cycles = soc.sim_cycles();
   const uint64_t acc = soc.mem_accesses();
@@ -111,6 +147,7 @@ void print_summary(pc::soc::Soc& soc, const std::vector<std::string>& presets) {
   if (c.workload.data_check)
     fmt::print("  data check          {} reads verified, {} errors\n",
                with_commas(static_cast<uint64_t>(stat_value(soc, "summary.reads_checked"))), soc.data_errors());
+  if (soc.blockio()) print_blockio(soc);
   const double bus = stat_value(soc, "summary.bus_errors");
   if (bus > 0) fmt::print("  bus errors          {}\n", static_cast<uint64_t>(bus));
   fmt::print("  host time           {:.3f} s  ({:.2f} M accesses/s)\n", soc.host_seconds(),
@@ -126,6 +163,9 @@ Json host_json(pc::soc::Soc& soc) {
   h["host_name"] = name;
   h["wall_seconds"] = soc.host_seconds();
   h["mem_accesses_per_second"] = static_cast<double>(soc.mem_accesses()) / std::max(1e-9, soc.host_seconds());
+  if (soc.blockio())
+    h["block_ios_per_second"] = (stat_value(soc, "blockio.read.ios") + stat_value(soc, "blockio.write.ios")) /
+                                std::max(1e-9, soc.host_seconds());
   h["max_rss_kib"] = ru.ru_maxrss;
   h["backing_store_bytes"] = soc.memory().bytes_allocated();
 #ifdef NDEBUG

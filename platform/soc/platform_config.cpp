@@ -26,6 +26,19 @@ const std::vector<Preset>& presets() {
             {"pattern": "random", "footprint_kib": 51200, "accesses": 1000000, "access_size": 8, "read_fraction": 0.5},
             {"pattern": "sequential", "footprint_kib": 51200, "accesses": 819200, "access_size": 64, "read_fraction": 1.0}]}})"},
       {"fixed", "fixed-latency memory (50 ns, no bandwidth limit) instead of the DDR model", R"({"dram": {"model": "fixed"}})"},
+      {"hdd-7200", "disk: 250 GB 7200 rpm desktop drive of the 2.6.18 era (8 zones 1600..900 sectors/track = 98..55 MB/s, seek 1.0/8.5 avg/15.5 ms, read-ahead, SATA 3 Gb/s)",
+       R"({"disk": {"present": true, "media": "hdd", "controller": {"link_mbps": 300}}})"},
+      {"ssd-mqsim", "disk: MQSim default MLC SSD (8 ch x 8 dies x 2 planes, 8 KiB pages, tR 75 us, tPROG 750 us, tBERS 3.8 ms, 333 MB/s channels; 128 blocks/plane)",
+       R"({"disk": {"present": true, "media": "ssd", "controller": {"link_mbps": 600}, "ssd": {"channels": 8, "dies_per_channel": 8, "planes_per_die": 2,
+           "blocks_per_plane": 128, "pages_per_block": 256, "page_bytes": 8192, "read_us": 75, "program_us": 750,
+           "erase_us": 3800, "channel_mbps": 333, "cmd_overhead_us": 20, "overprovision": 0.07, "gc_threshold": 0.05}}})"},
+      {"ssd-nvmevirt", "disk: NVMeVirt's Samsung 970 PRO-like MLC (8 ch x 2 LUNs, 32 KiB pages, tR 36 us, tPROG 185 us, 800 MB/s channels, 21.5 us firmware)",
+       R"({"disk": {"present": true, "media": "ssd", "controller": {"link_mbps": 600}, "ssd": {"channels": 8, "dies_per_channel": 2, "planes_per_die": 1,
+           "blocks_per_plane": 512, "pages_per_block": 128, "page_bytes": 32768, "read_us": 36, "program_us": 185,
+           "erase_us": 3500, "channel_mbps": 800, "cmd_overhead_us": 21.5, "overprovision": 0.07, "gc_threshold": 0.05}}})"},
+      {"blockio", "workload: 2,000 random 4 KiB reads at queue depth 1 through the block layer (cores idle)",
+       R"({"workload": {"source": "blockio", "blockio": {"pattern": "random", "read_fraction": 1.0, "block_kib": 4,
+           "queue_depth": 1, "requests": 2000}}})"},
     };
     // DDR device presets select the DDR model and set organisation and timings; controller policy stays.
     for (const auto& d : dram::ddr_presets()) {
@@ -73,12 +86,14 @@ const PlatformConfig& ConfigResolver::finish() {
   const auto& w = m_cfg.workload;
   if (w.source == "trace" && w.trace.path.empty())
     throw cfg::ConfigError("workload.source is \"trace\" but workload.trace.path is empty (use --trace FILE)");
-  if (w.source == "synthetic") {
+  if (w.source == "synthetic" || (w.source == "blockio" && w.blockio.with_cores)) {
     // Each core runs the pattern over its own 2 MiB-aligned window; all windows must fit in memory.
     uint64_t fp = w.synthetic.footprint_kib;
     for (const auto& ph : w.phases) fp = std::max(fp, ph.footprint_kib);
     const uint64_t window = (fp * 1024 + (2ull << 20) - 1) & ~((2ull << 20) - 1);
-    const uint64_t need = window * m_cfg.cpu.cores;
+    uint64_t need = window * m_cfg.cpu.cores;
+    if (w.source == "blockio")  // the driver's descriptors and the I/O buffers sit at the top of DRAM
+      need += (m_cfg.kernel.block.dma_region_kib << 10) + w.blockio.queue_depth * (w.blockio.block_kib << 10);
     if (need > m_cfg.dram.size_mib << 20)
       throw cfg::ConfigError(fmt::format(
           "workload: {} cores x {} KiB footprint need {} MiB of physical memory but dram.size_mib is {}", m_cfg.cpu.cores,
@@ -91,6 +106,23 @@ const PlatformConfig& ConfigResolver::finish() {
     };
     if (w.phases.empty()) check(w.synthetic, "workload.synthetic");
     for (size_t i = 0; i < w.phases.size(); ++i) check(w.phases[i], fmt::format("workload.phases[{}]", i));
+  }
+  if (w.source == "blockio") {
+    if (!m_cfg.disk.present)
+      throw cfg::ConfigError("workload.source is \"blockio\" but disk.present is false");
+    const auto& b = w.blockio;
+    if (b.block_kib % 4)
+      throw cfg::ConfigError(fmt::format("key 'workload.blockio.block_kib': expected a multiple of 4, got {}", b.block_kib));
+    if (b.block_kib * 2 > m_cfg.kernel.block.max_sectors)
+      throw cfg::ConfigError(fmt::format(
+          "key 'workload.blockio.block_kib': {} KiB exceeds kernel.block.max_sectors ({} sectors)", b.block_kib,
+          m_cfg.kernel.block.max_sectors));
+    const uint64_t need = (m_cfg.kernel.block.dma_region_kib << 10) + b.queue_depth * (b.block_kib << 10);
+    if (need * 2 > m_cfg.dram.size_mib << 20)
+      throw cfg::ConfigError(fmt::format("workload.blockio: {} issuers x {} KiB buffers plus the driver's {} KiB "
+                                         "need more than half of dram.size_mib ({} MiB)",
+                                         b.queue_depth, b.block_kib, m_cfg.kernel.block.dma_region_kib,
+                                         m_cfg.dram.size_mib));
   }
   return m_cfg;
 }

@@ -5,7 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "kernel_model/kernel_config.h"
 #include "models/cpu/core.h"
+#include "models/disk/disk_config.h"
 #include "models/dram/ddr_config.h"
 #include "models/mem/fixed_memory.h"
 #include "platform/core/config.h"
@@ -55,12 +57,15 @@ struct DramSection {
   }
 };
 
+
 struct PlatformConfig {
   SimConfig sim;
   ClocksConfig clocks;
   cpu::CpuConfig cpu;
   InterconnectConfig interconnect;
   DramSection dram;
+  disk::DiskConfig disk;
+  kernel::KernelConfig kernel;
   tb::WorkloadConfig workload;
 
   void describe(cfg::Visitor& v) {
@@ -69,6 +74,8 @@ struct PlatformConfig {
     v.section("cpu", cpu, "CPU cores");
     v.section("interconnect", interconnect, "physical address router");
     v.section("dram", dram, "physical memory");
+    v.section("disk", disk, "disk controller and medium");
+    v.section("kernel", kernel, "modeled Linux kernel");
     v.section("workload", workload, "what the cores run");
   }
   cfg::Json to_json() const;

@@ -76,13 +76,14 @@ Soc::Soc(const PlatformConfig& cfg)
   } else {
     m_mem = std::make_unique<mem::FixedMemory>("mem", cfg.dram.fixed, *m_store, m_root);
   }
-  m_router = std::make_unique<interconnect::Router>("router", hw::physical_address_map(mem_bytes, false),
+  m_router = std::make_unique<interconnect::Router>("router", hw::physical_address_map(mem_bytes, cfg.disk.present),
                                                     m_cpu_clk.cycles(cfg.interconnect.latency_cycles), m_root);
   // The router and cores are LT; for DDR the adapter turns each b_transport into the controller's AT protocol.
   if (m_dram)
     m_router->isock.bind(m_dram_adapter->tsock);
   else
     m_router->isock.bind(m_mem->tsock);
+  if (cfg.disk.present) build_disk();
 
   m_kernel = std::make_unique<tb::BareMetalKernel>(static_cast<unsigned>(cfg.cpu.cores), cfg.sim.syscall_cycles);
   for (unsigned i = 0; i < cfg.cpu.cores; ++i) {
@@ -95,8 +96,40 @@ Soc::Soc(const PlatformConfig& cfg)
 
 Soc::~Soc() = default;
 
+// The disk controller binds to the router after DRAM (map order); its DMA engine is one more initiator
+// on the router, so DMA competes with the cores for memory. The driver's descriptors live in the top
+// kernel.block.dma_region_kib of DRAM; block-I/O workload buffers sit right below them.
+void Soc::build_disk() {
+  const uint64_t mem_bytes = m_cfg.dram.size_mib << 20;
+  m_disk = std::make_unique<disk::DiskController>("disk", m_cfg.disk, m_root);
+  m_router->isock.bind(m_disk->tsock);
+  m_disk->dma_isock.bind(m_router->tsock);
+  m_disk_irq = std::make_unique<sc_core::sc_signal<bool>>("disk_irq");
+  m_disk->irq_out.bind(*m_disk_irq);
+  m_kernel_stats = std::make_unique<stats::Group>(&m_root, "kernel", "modeled kernel");
+  m_blk_bus = std::make_unique<kernel::KernelBus>("blk_bus", *m_kernel_stats, "blk_bus");
+  m_blk_bus->mem_isock.bind(m_router->tsock);
+  m_blk = std::make_unique<kernel::BlockLayer>(*m_kernel_stats);
+  const uint64_t dma_bytes = m_cfg.kernel.block.dma_region_kib << 10;
+  m_ahci = std::make_unique<kernel::AhciDisk>("sda", m_cfg.kernel.block, *m_blk_bus, hw::kDiskCtrlBase,
+                                              mem_bytes - dma_bytes, dma_bytes, *m_blk, *m_kernel_stats);
+  m_ahci->irq_in.bind(*m_disk_irq);
+  if (m_cfg.workload.source == "blockio") {
+    const uint64_t cap_mib = m_disk->media().capacity_sectors() / 2048;
+    if (m_cfg.workload.blockio.span_mib > cap_mib)
+      throw cfg::ConfigError(fmt::format("key 'workload.blockio.span_mib': {} MiB exceeds the disk ({} MiB)",
+                                         m_cfg.workload.blockio.span_mib, cap_mib));
+    const uint64_t buf = (mem_bytes - dma_bytes - tb::BlockIoWorkload::buffer_bytes(m_cfg.workload.blockio)) &
+                         ~uint64_t{4095};
+    m_blockio = std::make_unique<tb::BlockIoWorkload>("blockio", m_cfg.workload.blockio, m_cfg.sim.seed, *m_blk,
+                                                      *m_blk_bus, buf, m_root);
+  }
+}
+
 void Soc::build_workload() {
   const auto& w = m_cfg.workload;
+  // Kernel threads do the block I/O; the cores idle unless asked to run the synthetic workload as well.
+  if (w.source == "blockio" && !w.blockio.with_cores) return;
   const uint64_t mem_bytes = m_cfg.dram.size_mib << 20;
   if (w.source == "trace") {
     std::unique_ptr<tb::OpStream> s =
@@ -135,7 +168,7 @@ void Soc::run(bool progress) {
   auto all_halted = [&] {
     for (const auto& c : m_cores)
       if (!c->halted()) return false;
-    return true;
+    return !m_blockio || m_blockio->done();
   };
   while (!all_halted()) {
     sc_core::sc_start(chunk);
@@ -145,7 +178,7 @@ void Soc::run(bool progress) {
     }
     if (!all_halted() && !sc_core::sc_pending_activity()) {
       prepare_throw_after_simulation();
-      throw std::runtime_error("simulation stalled: no pending events while cores are still running");
+      throw std::runtime_error("simulation stalled: no pending events while cores (or block I/O) are still running");
     }
     if (progress) {
       const auto now = Clock::now();
@@ -179,12 +212,17 @@ void Soc::finalize_stats() {
     acc += c->mem_accesses();
     ops += c->ops_done();
   }
+  if (m_blockio) end = std::max(end, m_blockio->end_time());
+  if (m_disk) m_disk->finish_stats();
+  if (m_ahci) m_ahci->finish_stats();
   uint64_t bus = 0;
   for (const auto& c : m_cores) bus += c->bus_errors();
-  const uint64_t errors = m_check_totals.data_errors, checked = m_check_totals.reads_checked;
+  uint64_t errors = m_check_totals.data_errors;
+  const uint64_t checked = m_check_totals.reads_checked;
   m_sim_cycles.set(static_cast<double>(m_cpu_clk.to_cycles(end)));
   m_mem_accesses.set(static_cast<double>(acc));
   m_ops.set(static_cast<double>(ops));
+  if (m_blockio) errors += m_blockio->data_errors();
   m_data_errors.set(static_cast<double>(errors));
   m_reads_checked.set(static_cast<double>(checked));
   m_bus_errors.set(static_cast<double>(bus));

@@ -5,9 +5,12 @@
 #include <memory>
 #include <vector>
 
+#include "kernel_model/block/ahci.h"
+#include "kernel_model/hal/kernel_bus.h"
 #include "models/cpu/core.h"
 #include "models/dram/dram_controller.h"
 #include "models/dram/lt_adapter.h"
+#include "models/disk/disk_controller.h"
 #include "models/interconnect/router.h"
 #include "models/mem/backing_store.h"
 #include "models/mem/fixed_memory.h"
@@ -15,6 +18,7 @@
 #include "platform/core/stats.h"
 #include "platform/soc/platform_config.h"
 #include "testbench/bare_metal.h"
+#include "testbench/blockio.h"
 #include "testbench/workload_context.h"
 
 namespace pc::soc {
@@ -38,10 +42,14 @@ class Soc {
   mem::BackingStore& memory() { return *m_store; }
   interconnect::Router& router() { return *m_router; }
   dram::DramController* dram() { return m_dram.get(); }  // null with dram.model = fixed
+  disk::DiskController* disk() { return m_disk.get(); }        // nullptr without disk.present
+  kernel::BlockLayer* block_layer() { return m_blk.get(); }
+  tb::BlockIoWorkload* blockio() { return m_blockio.get(); }
   const std::vector<std::unique_ptr<cpu::Core>>& cores() const { return m_cores; }
 
  private:
   void build_workload();
+  void build_disk();
   void finalize_stats();
 
   PlatformConfig m_cfg;
@@ -60,6 +68,15 @@ class Soc {
   std::vector<std::unique_ptr<tb::WorkloadContext>> m_contexts;
   std::vector<std::unique_ptr<cpu::Core>> m_cores;
   tb::CheckTotals m_check_totals;
+  // Disk path (disk.present): controller and medium on the router, the kernel's block layer and driver
+  // behind their own KernelBus, the interrupt line between them, and the block-I/O workload.
+  std::unique_ptr<stats::Group> m_kernel_stats;
+  std::unique_ptr<disk::DiskController> m_disk;
+  std::unique_ptr<sc_core::sc_signal<bool>> m_disk_irq;
+  std::unique_ptr<kernel::KernelBus> m_blk_bus;
+  std::unique_ptr<kernel::BlockLayer> m_blk;
+  std::unique_ptr<kernel::AhciDisk> m_ahci;
+  std::unique_ptr<tb::BlockIoWorkload> m_blockio;
   double m_host_seconds = 0;
 };
 

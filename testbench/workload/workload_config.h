@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "platform/core/config.h"
+#include "testbench/workload/blockio_config.h"
 
 namespace pc::tb {
 
@@ -131,21 +132,24 @@ struct ScenarioConfig {
 };
 
 struct WorkloadConfig {
-  std::string source = "synthetic";  // synthetic | trace | scenario
+  std::string source = "synthetic";  // synthetic | trace | scenario | blockio
   bool data_check = false;           // write deterministic data, verify every read
   PatternConfig synthetic;           // the pattern when `phases` is empty
   std::vector<PatternConfig> phases; // patterns run one after another (replaces `synthetic`)
   TraceConfig trace;
   ScenarioConfig scenario;
+  BlockIoConfig blockio;             // block I/O through the kernel block layer (source = blockio)
 
   void describe(cfg::Visitor& v) {
-    v.str("source", source, "what the cores run (scenario: processes on the modeled kernel, paging on)",
-          {"synthetic", "trace", "scenario"});
+    v.str("source", source,
+          "what runs (scenario: processes on the modeled kernel, paging on; blockio: kernel threads issue disk I/O)",
+          {"synthetic", "trace", "scenario", "blockio"});
     v.boolean("data_check", data_check, "write deterministic values and verify every read");
     v.section("synthetic", synthetic, "synthetic access pattern (each core runs its own over a private range)");
     v.list("phases", phases, "sequence of patterns run one after another; replaces 'synthetic' when set");
     v.section("trace", trace, "lackey trace replay (core 0 runs it)");
     v.section("scenario", scenario, "processes, programs and files run on the modeled kernel");
+    v.section("blockio", blockio, "block-I/O workload through the block layer and disk driver");
   }
 };
 

@@ -1,0 +1,217 @@
+// Disk driver: request submission, unplugging, command issue and interrupt completion.
+#include "kernel_model/block/ahci.h"
+
+#include <stdexcept>
+
+namespace pc::kernel {
+
+namespace hd = hw::disk;
+
+BlockLayer::BlockLayer(stats::Group& parent)
+    : m_stats(&parent, "congestion", "blk_congestion_wait"),
+      m_waits(m_stats, "waits", "calls", "blk_congestion_wait calls"),
+      m_woken(m_stats, "woken", "calls", "waits ended by a queue leaving congestion (not the timeout)"),
+      m_wait_us(m_stats, "wait_us", "us", "time slept in blk_congestion_wait") {}
+
+void BlockLayer::submit_bio(Bio* bio) {
+  if (!m_disk) throw std::logic_error("submit_bio: no block device registered");
+  m_disk->generic_make_request(bio);
+}
+
+sc_core::sc_time BlockLayer::blk_congestion_wait(bool write, const sc_core::sc_time& timeout) {
+  ++m_waits;
+  const sc_core::sc_time t0 = sc_core::sc_time_stamp();
+  sc_core::wait(timeout, m_congestion_wqh[write]);
+  const sc_core::sc_time slept = sc_core::sc_time_stamp() - t0;
+  if (slept < timeout) ++m_woken;
+  m_wait_us.sample(slept.to_seconds() * 1e6);
+  return slept;
+}
+
+AhciDisk::AhciDisk(sc_core::sc_module_name name, const BlockConfig& cfg, KernelBus& bus, uint64_t mmio_base,
+                   uint64_t dma_base, uint64_t dma_bytes, BlockLayer& blk, stats::Group& parent)
+    : sc_module(name),
+      irq_in("irq_in"),
+      m_cfg(cfg),
+      m_bus(bus),
+      m_blk(blk),
+      m_mmio(mmio_base),
+      m_dma_base(dma_base),
+      m_stats(&parent, "block", "kernel block layer and disk driver"),
+      m_q(cfg, m_stats),
+      m_issued(m_stats, "commands_issued", "commands", "commands the driver issued to the controller"),
+      m_completed(m_stats, "commands_completed", "commands", "commands completed in the interrupt handler"),
+      m_errors(m_stats, "command_errors", "commands", "commands completed with an error status (-EIO)"),
+      m_irqs(m_stats, "interrupts", "interrupts", "disk interrupts handled"),
+      m_unplug_thresh(m_stats, "unplugs_threshold", "events", "unplugs because unplug_thresh requests queued"),
+      m_unplug_timer(m_stats, "unplugs_timer", "events", "unplugs by the unplug timer"),
+      m_bad_bios(m_stats, "bad_bios", "bios", "bios beyond the device (ended with -EIO)"),
+      m_device_us(m_stats, "device_time_us", "us", "request handed to the driver to completion handled") {
+  // Command list (1 KiB) then one PRD table of kMaxPrdEntries per slot.
+  const uint64_t need = hd::kCmdListBytes + uint64_t{hd::kSlots} * hd::kMaxPrdEntries * sizeof(hd::PrdEntry);
+  if (dma_bytes < need || (dma_base & 1023))
+    throw std::logic_error("AhciDisk: descriptor region too small or not 1 KiB aligned");
+  m_q.on_congestion_cleared = [this](bool w) { m_blk.clear_congested(w); };
+  m_q.on_request_freed = [this](bool w) { m_rq_freed[w].notify(sc_core::SC_ZERO_TIME); };
+  blk.register_disk(this);
+  SC_THREAD(ahci_interrupt);
+  SC_THREAD(kblockd);
+}
+
+void AhciDisk::ahci_port_start(sc_core::sc_time& delay) {
+  if (m_started) return;
+  m_started = true;
+  const uint32_t cap = m_bus.read32(m_mmio + hd::kRegCap, delay);
+  m_depth = std::min<unsigned>(static_cast<unsigned>(m_cfg.queue_depth), (cap & 31) + 1);
+  m_capacity = m_bus.read32(m_mmio + hd::kRegCapacityLo, delay) |
+               (uint64_t{m_bus.read32(m_mmio + hd::kRegCapacityHi, delay)} << 32);
+  m_bus.write32(m_mmio + hd::kRegClbLo, static_cast<uint32_t>(m_dma_base), delay);
+  m_bus.write32(m_mmio + hd::kRegClbHi, static_cast<uint32_t>(m_dma_base >> 32), delay);
+  m_bus.write32(m_mmio + hd::kRegIe, hd::kIntCompletion, delay);
+}
+
+uint64_t AhciDisk::capacity_sectors() {
+  if (!m_started) {
+    sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+    ahci_port_start(d);
+    wait(d);
+  }
+  return m_capacity;
+}
+
+void AhciDisk::generic_make_request(Bio* bio) {
+  bio->submitted = sc_core::sc_time_stamp().value();
+  const uint64_t cap = capacity_sectors();
+  if (bio->sectors() == 0 || bio->size() % 512 || bio->sector > cap || bio->sectors() > cap - bio->sector ||
+      bio->vecs.size() > m_cfg.max_segments || bio->sectors() > 65536) {
+    ++m_bad_bios;  // handle_bad_sector(): the bio ends with -EIO, nothing reaches the device
+    bio->completed = sc_core::sc_time_stamp().value();
+    if (bio->end_io) bio->end_io(*bio, -5);
+    return;
+  }
+  for (;;) {
+    const bool was_plugged = m_q.plugged();
+    const auto r = m_q.__make_request(bio, sc_core::sc_time_stamp().value());
+    if (r == RequestQueue::MakeResult::NoRequest) {
+      // get_request_wait(): kick the queue so requests drain, then sleep until one is freed.
+      generic_unplug_device();
+      wait(m_rq_freed[bio->write]);
+      continue;
+    }
+    if (!was_plugged && m_q.plugged()) m_plug_ev.notify(sc_core::SC_ZERO_TIME);  // arm the unplug timer
+    break;
+  }
+  if (m_q.unplug_due()) {
+    ++m_unplug_thresh;
+    generic_unplug_device();
+  } else if (bio->sync) {
+    generic_unplug_device();
+  }
+}
+
+void AhciDisk::generic_unplug_device() {
+  m_q.blk_remove_plug();
+  sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+  request_fn(d);
+  wait(d);
+}
+
+void AhciDisk::request_fn(sc_core::sc_time& delay) {
+  ahci_port_start(delay);
+  uint32_t issue = 0;
+  while (m_in_flight < m_depth) {
+    Request* rq = m_q.elv_next_request(now(delay));
+    if (!rq) break;
+    unsigned tag = 0;
+    while (m_tags[tag]) ++tag;
+    m_tags[tag] = rq;
+    rq->tag = static_cast<int>(tag);
+    ++m_in_flight;
+    // Scatter-gather list: one entry per physically contiguous run of the bios' segments.
+    hd::PrdEntry prd[hd::kMaxPrdEntries];
+    unsigned n = 0;
+    for (const Bio* b : rq->bios)
+      for (const auto& v : b->vecs) {
+        if (n > 0 && prd[n - 1].addr + prd[n - 1].bytes == v.pa) {
+          prd[n - 1].bytes += v.len;
+        } else {
+          if (n == hd::kMaxPrdEntries) throw std::logic_error("request has more segments than PRD entries");
+          prd[n++] = {v.pa, v.len, 0};
+        }
+      }
+    const uint64_t prd_base = m_dma_base + hd::kCmdListBytes + uint64_t{tag} * hd::kMaxPrdEntries * sizeof(hd::PrdEntry);
+    // The CPU writes the table a cache line at a time.
+    const auto* bytes = reinterpret_cast<const uint8_t*>(prd);
+    for (unsigned off = 0; off < n * sizeof(hd::PrdEntry); off += 64)
+      m_bus.write(prd_base + off, bytes + off, std::min<unsigned>(64, n * sizeof(hd::PrdEntry) - off), delay);
+    hd::CmdHeader h{};
+    h.opcode = rq->write ? hd::kOpWrite : hd::kOpRead;
+    h.prd_count = static_cast<uint16_t>(n);
+    h.sectors = rq->nr_sectors;
+    h.lba = rq->sector;
+    h.prd_base = prd_base;
+    m_bus.write(m_dma_base + tag * sizeof(hd::CmdHeader), &h, sizeof(h), delay);
+    for (Bio* b : rq->bios) b->dispatched = rq->dispatched;
+    issue |= 1u << tag;
+    ++m_issued;
+  }
+  // One PxCI write issues every command prepared in this pass.
+  if (issue) m_bus.write32(m_mmio + hd::kRegCi, issue, delay);
+}
+
+void AhciDisk::ahci_interrupt() {
+  for (;;) {
+    if (!irq_in.read()) wait(irq_in.posedge_event());
+    ++m_irqs;
+    sc_core::sc_time d = sc_core::sc_time(static_cast<double>(m_cfg.irq_entry_ns), sc_core::SC_NS);
+    for (;;) {
+      const uint32_t is = m_bus.read32(m_mmio + hd::kRegIs, d);
+      if (!is) break;
+      // Acknowledge before reading the completions: one finishing after the CS read sets IS again.
+      m_bus.write32(m_mmio + hd::kRegIs, is, d);
+      const uint32_t cs = m_bus.read32(m_mmio + hd::kRegCs, d);
+      if (!cs) continue;
+      m_bus.write32(m_mmio + hd::kRegCs, cs, d);
+      const uint32_t err = m_bus.read32(m_mmio + hd::kRegErr, d) & cs;
+      if (err) m_bus.write32(m_mmio + hd::kRegErr, err, d);
+      for (unsigned tag = 0; tag < hd::kSlots; ++tag) {
+        if (!(cs & (1u << tag)) || !m_tags[tag]) continue;
+        Request* rq = m_tags[tag];
+        m_tags[tag] = nullptr;
+        --m_in_flight;
+        int error = 0;
+        if (err & (1u << tag)) {
+          const uint32_t st = m_bus.read32(m_mmio + hd::kRegSlotStatus + 4 * tag, d);
+          error = st != hd::kStatusOk ? -5 : 0;  // -EIO
+        }
+        ++m_completed;
+        if (error) ++m_errors;
+        m_device_us.sample(static_cast<double>(now(d) - rq->dispatched) / 1e9);
+        m_q.end_that_request_first(rq, error, now(d));
+        m_q.end_that_request_last(rq, now(d));
+      }
+    }
+    // Completions freed tags: feed the device again (ahci's completion path runs the queue).
+    request_fn(d);
+    wait(d);
+  }
+}
+
+void AhciDisk::kblockd() {
+  for (;;) {
+    if (!m_q.plugged()) {
+      wait(m_plug_ev);
+      continue;
+    }
+    const Fs t = sc_core::sc_time_stamp().value();
+    if (t < m_q.unplug_deadline()) {
+      wait(sc_core::sc_time::from_value(m_q.unplug_deadline() - t), m_plug_ev);
+      continue;
+    }
+    // blk_unplug_timeout -> kblockd -> q->unplug_fn
+    ++m_unplug_timer;
+    generic_unplug_device();
+  }
+}
+
+}  // namespace pc::kernel
