@@ -5,7 +5,9 @@
 #include <memory>
 #include <vector>
 
+#include "models/cache/cache_hierarchy.h"
 #include "models/cpu/core.h"
+#include "models/mmu/cpu_control.h"
 #include "models/interconnect/router.h"
 #include "models/mem/backing_store.h"
 #include "models/mem/fixed_memory.h"
@@ -13,6 +15,8 @@
 #include "platform/core/stats.h"
 #include "platform/soc/platform_config.h"
 #include "testbench/bare_metal.h"
+#include "testbench/page_tables.h"
+#include "testbench/pager.h"
 #include "testbench/workload_context.h"
 
 namespace pc::soc {
@@ -36,6 +40,8 @@ class Soc {
   mem::BackingStore& memory() { return *m_store; }
   interconnect::Router& router() { return *m_router; }
   const std::vector<std::unique_ptr<cpu::Core>>& cores() const { return m_cores; }
+  // The privileged-operation interface the kernel uses (nullptr with paging off).
+  hw::CpuControl* cpu_control() { return m_mmu_ctl.get(); }
 
  private:
   void build_workload();
@@ -51,9 +57,14 @@ class Soc {
   std::unique_ptr<mem::BackingStore> m_store;
   std::unique_ptr<mem::FixedMemory> m_mem;
   std::unique_ptr<interconnect::Router> m_router;
+  std::unique_ptr<mmu::MmuControl> m_mmu_ctl;
+  std::unique_ptr<tb::FrameAllocator> m_frames;
+  std::unique_ptr<tb::PageTableBuilder> m_pt_builder;
   std::unique_ptr<tb::BareMetalKernel> m_kernel;
   std::vector<std::unique_ptr<tb::WorkloadContext>> m_contexts;
   std::vector<std::unique_ptr<cpu::Core>> m_cores;
+  std::unique_ptr<cache::SharedLlc> m_llc;
+  std::vector<std::unique_ptr<cache::CoreCaches>> m_caches;  // after m_cores: their stats live in the cores' groups
   double m_host_seconds = 0;
 };
 
