@@ -158,6 +158,7 @@ void Mmu::count_fault(uint32_t ec) {
 }
 
 void Mmu::invalidate_psc(bool all_pcids, uint16_t pcid) {
+  m_inflight.clear();  // every invalidation also passes through here: a flushed walk result is not reused
   for (unsigned l = 2; l <= 5; ++l) m_psc[l].invalidate_if([&](const TlbEntry& e) { return all_pcids || e.pcid == pcid; });
 }
 
