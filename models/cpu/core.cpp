@@ -44,11 +44,12 @@ Core::Core(sc_core::sc_module_name name, unsigned id, const CpuConfig& cfg, cons
       m_access_latency(m_stats, "access_latency", "cycles", "latency of one memory access") {
   m_ext.requester = Requester::Core;
   m_ext.core = static_cast<uint16_t>(id);
-  m_gp.set_extension(&m_ext);
+  // Before the payload owns a pointer to m_ext: an MMU config error unwinds this constructor.
   if (cfg.paging == "on") {
     m_walk_mem = std::make_unique<mmu::TlmWalkMemory>(mem_isock, static_cast<uint16_t>(id));
     m_mmu = std::make_unique<mmu::Mmu>(id, mmu_cfg, clk, *m_walk_mem, m_stats);
   }
+  m_gp.set_extension(&m_ext);
   SC_THREAD(run);
 }
 
