@@ -394,3 +394,65 @@ TEST(MmuWalkSim, WalkLatencyIsConservedSkylake) {
   EXPECT_EQ(r.stat("cpu.core0.walker.latency"), r.stat("cpu.core0.walker.lookup_cycles") + r.stat("cpu.core0.walker.ref_cycles"));
   EXPECT_EQ(r.stat("cpu.core0.walker.latency"), 577 + 177.0);
 }
+
+// Fetches use the ITLB (its own arrays), data the DTLB; both share the STLB and the walker.
+TEST(MmuWalkSim, FetchesUseTheItlbAndShareTheStlb) {
+  test::MmuRig r(opts());
+  r.start();
+  const uint64_t cr3 = r.new_space();
+  const uint64_t code = 0x400000, big = 0x40000000;
+  r.map(cr3, code, PageSize::k4K, kA4);
+  r.map(cr3, big, PageSize::k2M, kA4);
+  r.m().write_cr3(cr3);
+  r.tr(code, Access::Fetch);
+  r.tr(code + 16, Access::Fetch);
+  EXPECT_EQ(r.cnt("itlb.misses"), 1u);
+  EXPECT_EQ(r.cnt("itlb.hits"), 1u);
+  EXPECT_EQ(r.cnt("dtlb.hits") + r.cnt("dtlb.misses"), 0u);
+  r.tr(code + 32);  // a data read of the code page: DTLB miss, STLB hit, no walk
+  EXPECT_EQ(r.cnt("dtlb.misses"), 1u);
+  EXPECT_EQ(r.cnt("stlb.hits"), 1u);
+  EXPECT_EQ(r.cnt("walker.walks"), 1u);
+  // The default STLB holds 4 KiB pages only: a 2 MiB page fetched, then read, walks twice.
+  r.tr(big + 0x1000, Access::Fetch);
+  r.tr(big + 0x2000);
+  EXPECT_EQ(r.cnt("walker.walks"), 3u);
+  r.tr(big + 0x3000, Access::Fetch);  // ITLB 2M array hit
+  EXPECT_EQ(r.cnt("itlb.hits"), 2u);
+}
+
+// §2.8: a PDE-cache-hit walk whose PTE line sits in L2 costs the L2 latency plus the lookup: 12 + 1.
+TEST(MmuWalkSim, PdeHitWalkWithPteLineInL2) {
+  auto o = opts();
+  o.caches = true;
+  o.cache_cfg.l1d = {32, 8, 4};   // 64 sets: lines 4 KiB apart share a set
+  o.cache_cfg.l2 = {256, 4, 12};  // 1024 sets: those lines spread over different sets
+  o.cache_cfg.llc = {8192, 16, 44};
+  test::MmuRig r(o);
+  r.start();
+  const uint64_t cr3 = r.new_space();
+  const uint64_t va1 = 0x200000, va2 = 0x201000;  // adjacent PTEs: one line
+  r.map(cr3, va1, PageSize::k4K, kA4);
+  r.map(cr3, va2, PageSize::k4K, kA4);
+  r.m().write_cr3(cr3);
+  r.tr(va1);
+  // Evict the PTE line from L1D with 8 data reads to the same L1D set (8 ways), through the same port.
+  const uint64_t pte_line = r.entry_at(cr3, va2, 1) & ~63ull;
+  uint8_t buf[8];
+  for (uint64_t k = 1; k <= 8; ++k) {
+    tlm::tlm_generic_payload gp;
+    gp.set_command(tlm::TLM_READ_COMMAND);
+    gp.set_address(pte_line + k * 4096);
+    gp.set_data_ptr(buf);
+    gp.set_data_length(8);
+    gp.set_streaming_width(8);
+    sc_core::sc_time d;
+    r.ports[0]->isock->b_transport(gp, d);
+    ASSERT_TRUE(gp.is_response_ok());
+  }
+  const sc_core::sc_time t0 = std::max(sc_core::sc_time_stamp(), r.now);
+  const auto t = r.m().translate(va2, Access::Read, t0);
+  EXPECT_EQ(r.clk.to_cycles(t.done - t0), 7u + 1 + 12);  // STLB probe + PDE-cache hit + L2
+  EXPECT_EQ(r.cnt("walker.pt.l2"), 1u);
+  EXPECT_EQ(r.cnt("psc.pd_hits"), 1u);
+}
