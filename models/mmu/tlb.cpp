@@ -69,9 +69,7 @@ unsigned Tlb::invalidate_va(uint64_t va, uint16_t pcid, bool keep_global) {
   unsigned n = 0;
   for (unsigned i = 0; i < 3; ++i) {
     const uint64_t tag = va >> shift_of(static_cast<PageSize>(i));
-    n += m_a[i].invalidate_if([&](const TlbEntry& e) {
-      return e.tag == tag && (e.global ? !keep_global : e.pcid == pcid);
-    });
+    n += m_a[i].invalidate_tag(tag, [&](const TlbEntry& e) { return e.global ? !keep_global : e.pcid == pcid; });
   }
   return n;
 }

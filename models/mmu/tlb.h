@@ -44,6 +44,19 @@ class TagCache {
       }
     return n;
   }
+  // Like invalidate_if, restricted to the one set that can hold `tag`.
+  template <class Pred>
+  unsigned invalidate_tag(uint64_t tag, Pred p) {
+    if (!m_sets) return 0;
+    unsigned n = 0;
+    TlbEntry* s = &m_e[(tag % m_sets) * m_ways];
+    for (unsigned w = 0; w < m_ways; ++w)
+      if (s[w].valid && s[w].tag == tag && p(s[w])) {
+        s[w].valid = false;
+        ++n;
+      }
+    return n;
+  }
   unsigned size() const { return static_cast<unsigned>(m_e.size()); }
 
  private:

@@ -42,4 +42,9 @@ expect_out "paging on"
 # A TLB geometry that does not divide is a config error naming the key (exit 2).
 expect_exit 2 "$PC" run --preset nehalem --trace "$t" --set mmu.dtlb.4k.entries=65
 expect_out "mmu.dtlb.4k"
+# Same config and seed with paging and caches on: identical stats outside "host".
+for i in 1 2; do
+  expect_exit 0 "$PC" run --preset skylake --preset small --set cpu.cores=2 --seed 9 --stats-json "$WORK/d$i.json"
+done
+cmp -s <(strip_host "$WORK/d1.json") <(strip_host "$WORK/d2.json") || fail "paging-on runs differ"
 finish
