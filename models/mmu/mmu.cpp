@@ -279,6 +279,11 @@ Mmu::WalkResult Mmu::walk(uint64_t va, Access a, sc_time start) {
   bool uc = m_cr3 & kPCD;
   unsigned level = levels;
   sc_time t = start;
+  WalkTrace tr;
+  const bool tracing = static_cast<bool>(m_observer);
+  auto note = [&](unsigned lvl, uint8_t served, bool rmw, const sc_time& lat) {
+    if (tracing && tr.nrefs < 10) tr.refs[tr.nrefs++] = {static_cast<uint8_t>(lvl), served, rmw, cycles(lat)};
+  };
   if (m_psc_any) {
     t += m_psc_lat;
     m_lookup_cycles += cycles(m_psc_lat);
@@ -292,6 +297,7 @@ Mmu::WalkResult Mmu::walk(uint64_t va, Access a, sc_time start) {
         uc = p->pcd;
         perms = Perms{p->rw, p->us, p->nx};
         ++*m_psc_hits[l];
+        tr.psc_hit_level = static_cast<uint8_t>(l);
       }
     if (!hit) ++m_psc_misses;
   }
@@ -309,6 +315,7 @@ Mmu::WalkResult Mmu::walk(uint64_t va, Access a, sc_time start) {
     LevelStats& ls = *m_level[level];
     ++ls.refs;
     ++(served == 1 ? ls.l1 : served == 2 ? ls.l2 : served == 3 ? ls.llc : served == 4 ? ls.dram : ls.nocache);
+    note(level, served, false, d - d0);
     if (!(v & kP)) {
       ec = access_bits(a);
       break;
@@ -340,6 +347,15 @@ Mmu::WalkResult Mmu::walk(uint64_t va, Access a, sc_time start) {
     r.error_code = ec;
     r.end = t;
     m_latency.sample(static_cast<double>(cycles(t - start)));
+    if (tracing) {
+      tr.va = va;
+      tr.access = a;
+      tr.lookup_cycles = m_psc_any ? cycles(m_psc_lat) : 0;
+      tr.cycles = cycles(t - start);
+      tr.fault = true;
+      tr.error_code = ec;
+      m_observer(tr);
+    }
     return r;
   }
   // SDM §4.8: A in every entry used that has A=0; D in the leaf on a write. Each is one locked RMW.
@@ -353,6 +369,7 @@ Mmu::WalkResult Mmu::walk(uint64_t va, Access a, sc_time start) {
     uint8_t served = 0;
     m_mem.rmw_pte(refs[i].pa, set, refs[i].uc, d, served);
     t += d - d0;
+    note(refs[i].level, served, true, d - d0);
     m_ref_cycles += cycles(d - d0);
     ++m_rmws;
     if (set & kA) ++m_a_writes;
@@ -390,6 +407,13 @@ Mmu::WalkResult Mmu::walk(uint64_t va, Access a, sc_time start) {
   r.pa = te.frame | (va & (page_bytes(size) - 1));
   r.end = t;
   m_latency.sample(static_cast<double>(cycles(t - start)));
+  if (tracing) {
+    tr.va = va;
+    tr.access = a;
+    tr.lookup_cycles = m_psc_any ? cycles(m_psc_lat) : 0;
+    tr.cycles = cycles(t - start);
+    m_observer(tr);
+  }
   return r;
 }
 

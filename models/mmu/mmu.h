@@ -5,6 +5,7 @@
 
 #include <array>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <systemc>
@@ -52,6 +53,25 @@ class TlmWalkMemory : public WalkMemory {
   AccessExt m_ext;
 };
 
+// One walk as it happened, for an observer (x86-mmu.md §1.5 per-walk trace).
+struct WalkTrace {
+  struct Ref {
+    uint8_t level = 0;    // 1 PTE .. 5 PML5E
+    uint8_t served = 0;   // AccessExt::served of the access
+    bool rmw = false;     // an A/D update rather than a read
+    uint64_t cycles = 0;
+  };
+  uint64_t va = 0;
+  Access access = Access::Read;
+  uint8_t psc_hit_level = 0;  // level of the PSC entry the walk started below (2 PDE .. 5 PML5E); 0 none
+  uint64_t lookup_cycles = 0;
+  Ref refs[10];               // at most 5 reads and 5 RMWs
+  unsigned nrefs = 0;
+  uint64_t cycles = 0;        // the whole walk
+  bool fault = false;
+  uint32_t error_code = 0;
+};
+
 struct Translation {
   bool fault = false;
   uint32_t error_code = 0;   // #PF error code (SDM §4.7) when `fault`
@@ -85,6 +105,8 @@ class Mmu {
   void add_stall_cycles(uint64_t c) { m_stall += c; }
   void count_shootdown_sent(hw::FlushCause c, unsigned targets);
   const MmuConfig& config() const { return m_cfg; }
+  // Called after every walk (tests, trace writers); empty by default, so walks pay nothing for it.
+  void set_walk_observer(std::function<void(const WalkTrace&)> f) { m_observer = std::move(f); }
 
  private:
   struct Perms {
@@ -123,6 +145,7 @@ class Mmu {
     sc_core::sc_time end;
   };
   std::deque<InFlight> m_inflight;
+  std::function<void(const WalkTrace&)> m_observer;
 
   struct TlbStats {
     TlbStats(stats::Group& parent, const char* name);

@@ -144,8 +144,20 @@ void accessed_dirty(const std::string& assist) {
   const uint64_t va = 0x7f0000001000;
   r.map(cr3, va, PageSize::k4K, kUserRW, kP | kUserRW);
   r.m().write_cr3(cr3);
+  std::vector<mmu::WalkTrace> walks;
+  r.m().set_walk_observer([&](const mmu::WalkTrace& w) { walks.push_back(w); });
   EXPECT_FALSE(r.tr(va).fault);
   EXPECT_EQ(r.cnt("walker.rmws"), 4u);
+  // Reads first (no A/D update before the walk knows it will not fault), then one RMW per entry, top
+  // down; without caches each is 100 cycles (a locked RMW = read + write = 200).
+  ASSERT_EQ(walks.size(), 1u);
+  ASSERT_EQ(walks[0].nrefs, 8u);
+  for (unsigned i = 0; i < 8; ++i) {
+    EXPECT_EQ(walks[0].refs[i].rmw, i >= 4) << i;
+    EXPECT_EQ(walks[0].refs[i].level, i < 4 ? 4 - i : 8 - i) << i;
+    EXPECT_EQ(walks[0].refs[i].cycles, i < 4 ? 100u : 200u) << i;
+  }
+  EXPECT_EQ(walks[0].cycles, 1u + 4 * 100 + 4 * 200);
   EXPECT_EQ(r.cnt("walker.a_writes"), 4u);
   for (unsigned l = 1; l <= 4; ++l) {
     const uint64_t e = r.entry(r.entry_at(cr3, va, l));
@@ -384,6 +396,8 @@ TEST(MmuWalkSim, WalkLatencyIsConservedSkylake) {
   r.m().write_cr3(cr3);
   r.tr(va);  // cold: 4 memory reads, each LLC miss = 44 + 100
   EXPECT_EQ(r.stat("cpu.core0.walker.latency"), 1 + 4 * (44 + 100.0));
+  std::vector<mmu::WalkTrace> walks;
+  r.m().set_walk_observer([&](const mmu::WalkTrace& w) { walks.push_back(w); });
   r.caches[0]->flush_private();
   r.m().invpcid(InvpcidType::AllContextsGlobal, 0, 0);  // TLBs and PSCs empty
   const sc_core::sc_time t0 = sc_core::sc_time_stamp();
@@ -393,6 +407,23 @@ TEST(MmuWalkSim, WalkLatencyIsConservedSkylake) {
   EXPECT_EQ(r.cnt("walker.pt.llc") + r.cnt("walker.pd.llc") + r.cnt("walker.pdpt.llc") + r.cnt("walker.pml4.llc"), 4u);
   EXPECT_EQ(r.stat("cpu.core0.walker.latency"), r.stat("cpu.core0.walker.lookup_cycles") + r.stat("cpu.core0.walker.ref_cycles"));
   EXPECT_EQ(r.stat("cpu.core0.walker.latency"), 577 + 177.0);
+  // The per-walk trace: four reads, PML4E first, each served by the LLC in 44 cycles; the walk's cycles
+  // are the lookup plus their sum.
+  ASSERT_EQ(walks.size(), 1u);
+  const auto& w = walks[0];
+  EXPECT_EQ(w.va, va);
+  EXPECT_EQ(w.psc_hit_level, 0u);
+  ASSERT_EQ(w.nrefs, 4u);
+  uint64_t sum = w.lookup_cycles;
+  for (unsigned i = 0; i < w.nrefs; ++i) {
+    EXPECT_EQ(w.refs[i].level, 4u - i);
+    EXPECT_EQ(w.refs[i].served, 3u);
+    EXPECT_EQ(w.refs[i].cycles, 44u);
+    EXPECT_FALSE(w.refs[i].rmw);
+    sum += w.refs[i].cycles;
+  }
+  EXPECT_EQ(w.cycles, sum);
+  EXPECT_EQ(w.cycles, 177u);
 }
 
 // Fetches use the ITLB (its own arrays), data the DTLB; both share the STLB and the walker.
