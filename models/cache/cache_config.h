@@ -26,6 +26,7 @@ struct CachesConfig {
   CacheLevelConfig l1d{32, 8, 4};
   CacheLevelConfig l2{256, 8, 10};
   CacheLevelConfig llc{8192, 16, 40};
+  uint64_t llc_mshrs = 0;     // LLC misses to memory in flight at once (0 = unlimited)
 
   void describe(cfg::Visitor& v) {
     v.boolean("enabled", enabled, "model the cache hierarchy (off: every access goes to memory)");
@@ -33,6 +34,10 @@ struct CachesConfig {
     v.section("l1i", l1i, "per-core L1 instruction cache");
     v.section("l1d", l1d, "per-core L1 data cache (page walks go through it too)");
     v.section("l2", l2, "per-core unified L2");
+    v.u64("llc_mshrs", llc_mshrs, "misses",
+          "LLC misses outstanding to memory at once, shared by all cores (0 = unlimited); a miss finding them all "
+          "busy waits for the first to complete. Private levels have no limit: an in-order blocking core has one "
+          "miss in flight", 0, 1024);
     v.section("llc", llc, "last-level cache shared by all cores (a DRAM access costs its latency plus memory's)");
   }
 };

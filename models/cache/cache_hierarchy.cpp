@@ -1,6 +1,7 @@
 // Cache hierarchy timing with functional data in memory.
 #include "models/cache/cache_hierarchy.h"
 
+#include <algorithm>
 #include <fmt/format.h>
 
 #include "platform/hwdefs/address_map.h"
@@ -24,7 +25,25 @@ CacheLevel::CacheLevel(stats::Group& parent, const char* name, const CacheLevelC
       }) {}
 
 SharedLlc::SharedLlc(const CachesConfig& cfg, const ClockDomain& clk, stats::Group& root)
-    : m_llc(root, "llc", cfg.llc, static_cast<unsigned>(cfg.line_bytes), clk) {}
+    : m_llc(root, "llc", cfg.llc, static_cast<unsigned>(cfg.line_bytes), clk),
+      m_mshrs(cfg.llc_mshrs),
+      m_clk(clk),
+      m_mshr_wait(m_llc.stats, "mshr_wait_cycles", "cycles", "cycles misses waited for a free LLC MSHR") {}
+
+sc_time SharedLlc::mshr_acquire(const sc_time& ready) {
+  if (m_mshrs == 0) return ready;
+  m_busy.erase(std::remove_if(m_busy.begin(), m_busy.end(), [&](const sc_time& t) { return t <= ready; }), m_busy.end());
+  if (m_busy.size() < m_mshrs) return ready;
+  const auto first = std::min_element(m_busy.begin(), m_busy.end());
+  const sc_time start = *first;
+  m_busy.erase(first);
+  m_mshr_wait += m_clk.to_cycles(start - ready);
+  return start;
+}
+
+void SharedLlc::mshr_release(const sc_time& done) {
+  if (m_mshrs) m_busy.push_back(done);
+}
 
 void SharedLlc::write_invalidate(unsigned core, uint64_t line) {
   for (CoreCaches* c : m_cores)
@@ -119,9 +138,12 @@ bool CoreCaches::access_line(uint64_t line, bool write, bool fetch, const sc_tim
         served = 3;
       } else {
         ++llc.misses;
-        // The request reaches memory once the LLC lookup has missed.
-        sc_time d = at + llc.latency;
-        if (!memory_fill(line, d)) return false;
+        // The request reaches memory once the LLC lookup has missed and an MSHR is free.
+        const sc_time now = sc_core::sc_time_stamp();
+        sc_time d = m_shared.mshr_acquire(now + at + llc.latency) - now;
+        const bool ok = memory_fill(line, d);
+        m_shared.mshr_release(sc_core::sc_time_stamp() + d);
+        if (!ok) return false;
         lat = d - at;
         served = 4;
         install(3, line, false, at);

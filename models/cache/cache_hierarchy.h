@@ -41,9 +41,17 @@ class SharedLlc {
   void attach(CoreCaches* c) { m_cores.push_back(c); }
   // A write by `core` to `line`: drop the line from every other core's private caches.
   void write_invalidate(unsigned core, uint64_t line);
+  // Miss-status holding registers: a miss ready to go to memory at absolute time `ready` gets the time
+  // it may start; mshr_release records when it completes.
+  sc_core::sc_time mshr_acquire(const sc_core::sc_time& ready);
+  void mshr_release(const sc_core::sc_time& done);
 
  private:
   CacheLevel m_llc;
+  uint64_t m_mshrs;
+  ClockDomain m_clk;
+  std::vector<sc_core::sc_time> m_busy;  // completion times of the misses in flight
+  stats::Counter m_mshr_wait;
   std::vector<CoreCaches*> m_cores;
 };
 
