@@ -487,3 +487,23 @@ TEST(MmuWalkSim, PdeHitWalkWithPteLineInL2) {
   EXPECT_EQ(r.cnt("walker.pt.l2"), 1u);
   EXPECT_EQ(r.cnt("psc.pd_hits"), 1u);
 }
+
+// PCD in an entry makes the table it points to uncacheable: those reads bypass the caches (SDM §4.9).
+TEST(MmuWalkSim, PcdTablesBypassTheCaches) {
+  auto o = opts();
+  o.caches = true;
+  test::MmuRig r(o);
+  r.start();
+  const uint64_t cr3 = r.new_space();  // CR3.PCD = 0: the PML4 is cacheable
+  const uint64_t va = 0x10000000;
+  r.map(cr3, va, PageSize::k4K, kA4, kTableA | kPCD);
+  r.m().write_cr3(cr3);
+  r.tr(va);
+  EXPECT_EQ(r.cnt("l1d.misses"), 1u);  // only the PML4E read went through L1D
+  r.m().invpcid(InvpcidType::AllContextsGlobal, 0, 0);
+  r.tr(va);
+  EXPECT_EQ(r.cnt("l1d.hits"), 1u);    // the PML4E line is cached; the other three reads again bypass
+  EXPECT_EQ(r.cnt("l1d.misses"), 1u);
+  EXPECT_EQ(r.cnt("walker.pml4.l1"), 1u);
+  EXPECT_EQ(r.cnt("walker.pt.dram") + r.cnt("walker.pd.dram") + r.cnt("walker.pdpt.dram"), 6u);
+}
