@@ -220,6 +220,7 @@ Translation Mmu::translate(uint64_t va, Access a, sc_time at) {
       if (m_cfg.dirty_assist == "rmw") {
         sc_time d = mem_time(t);
         uint8_t served = 0;
+        m_mem.tag(0, 1);  // not part of a walk
         m_mem.rmw_pte(e->leaf_pa, kD, false, d, served);
         ++m_rmws;
         ++m_d_writes;
@@ -266,6 +267,7 @@ Mmu::WalkResult Mmu::walk(uint64_t va, Access a, sc_time start) {
   const bool write = a == Access::Write;
   const unsigned levels = m_cfg.la57 ? 5 : 4;
   ++m_walks;
+  ++m_walk_seq;
   struct Ref {
     unsigned level;
     uint64_t pa, val;
@@ -308,6 +310,7 @@ Mmu::WalkResult Mmu::walk(uint64_t va, Access a, sc_time start) {
     sc_time d = mem_time(t);
     const sc_time d0 = d;
     uint8_t served = 0;
+    m_mem.tag(m_walk_seq, static_cast<uint8_t>(level));
     const uint64_t v = m_mem.read_pte(pa, uc, d, served);
     t += d - d0;
     ++m_refs;
@@ -367,6 +370,7 @@ Mmu::WalkResult Mmu::walk(uint64_t va, Access a, sc_time start) {
     sc_time d = mem_time(t);
     const sc_time d0 = d;
     uint8_t served = 0;
+    m_mem.tag(m_walk_seq, static_cast<uint8_t>(refs[i].level));
     m_mem.rmw_pte(refs[i].pa, set, refs[i].uc, d, served);
     t += d - d0;
     note(refs[i].level, served, true, d - d0);

@@ -29,6 +29,8 @@ enum class Access : uint8_t { Read, Write, Fetch };
 class WalkMemory {
  public:
   virtual ~WalkMemory() = default;
+  // Which walk and level the next accesses belong to (carried in AccessExt for attribution).
+  virtual void tag(uint32_t walk_id, uint8_t level) {}
   virtual uint64_t read_pte(uint64_t pa, bool uncacheable, sc_core::sc_time& delay, uint8_t& served) = 0;
   // Locked read-modify-write ORing `set` into the entry; returns the old value.
   virtual uint64_t rmw_pte(uint64_t pa, uint64_t set, bool uncacheable, sc_core::sc_time& delay,
@@ -44,6 +46,10 @@ class TlmWalkMemory : public WalkMemory {
   ~TlmWalkMemory() override { m_gp.clear_extension(&m_ext); }
   uint64_t read_pte(uint64_t pa, bool uncacheable, sc_core::sc_time& delay, uint8_t& served) override;
   uint64_t rmw_pte(uint64_t pa, uint64_t set, bool uncacheable, sc_core::sc_time& delay, uint8_t& served) override;
+  void tag(uint32_t walk_id, uint8_t level) override {
+    m_ext.walk_id = walk_id;
+    m_ext.level = level;
+  }
 
  private:
   bool transact(tlm::tlm_command cmd, uint64_t pa, uint64_t& v, bool uc, bool locked, sc_core::sc_time& delay,
@@ -136,6 +142,7 @@ class Mmu {
   bool m_psc_any = false;
   uint64_t m_cr3 = 0, m_cr4 = 0;
   uint64_t m_stall = 0;
+  uint32_t m_walk_seq = 0;
   std::vector<sc_core::sc_time> m_walker_free;
   struct InFlight {
     uint64_t vpn;
