@@ -4,6 +4,9 @@
 #include <algorithm>
 #include <cstring>
 
+#include <fmt/format.h>
+#include <stdexcept>
+
 #include "platform/core/log.h"
 
 namespace pc::cpu {
@@ -11,7 +14,7 @@ namespace pc::cpu {
 using sc_core::sc_time;
 
 Core::Core(sc_core::sc_module_name name, unsigned id, const CpuConfig& cfg, const ClockDomain& clk,
-           hw::KernelInterface& kernel, stats::Group& parent)
+           hw::KernelInterface& kernel, stats::Group& parent, const mmu::MmuConfig& mmu_cfg)
     : sc_module(name),
       mem_isock("mem_isock"),
       m_id(id),
@@ -29,27 +32,53 @@ Core::Core(sc_core::sc_module_name name, unsigned id, const CpuConfig& cfg, cons
       m_syscalls(m_stats, "syscalls", "calls", "system calls trapped to the kernel"),
       m_bus_errors(m_stats, "bus_errors", "accesses", "accesses answered with a TLM error (unmapped address)"),
       m_contexts(m_stats, "contexts", "contexts", "contexts scheduled on this core"),
+      m_page_faults(m_stats, "page_faults", "faults", "page faults raised to the kernel"),
+      m_fault_cycles(m_stats, "fault_cycles", "cycles", "cycles the kernel's page-fault handler cost"),
+      m_ipi_cycles(m_stats, "ipi_cycles", "cycles", "cycles lost handling TLB-shootdown IPIs"),
       m_mem_stall_cycles(m_stats, "mem_stall_cycles", "cycles", "cycles stalled waiting for memory",
                          [this] { return m_clk.to_cycles_exact(sc_time::from_value(m_mem_fs)); }),
+      m_translate_cycles(m_stats, "translate_cycles", "cycles", "cycles spent translating (TLB lookups and page walks)",
+                         [this] { return m_clk.to_cycles_exact(sc_time::from_value(m_xlate_fs)); }),
       m_cycles(m_stats, "cycles", "cycles", "cycles from start until the core halted",
                [this] { return static_cast<double>(m_clk.to_cycles(m_halted ? m_halt_time : local_now())); }),
       m_access_latency(m_stats, "access_latency", "cycles", "latency of one memory access") {
   m_ext.requester = Requester::Core;
   m_ext.core = static_cast<uint16_t>(id);
+  // Before the payload owns a pointer to m_ext: an MMU config error unwinds this constructor.
+  if (cfg.paging == "on") {
+    m_walk_mem = std::make_unique<mmu::TlmWalkMemory>(mem_isock, static_cast<uint16_t>(id));
+    m_mmu = std::make_unique<mmu::Mmu>(id, mmu_cfg, clk, *m_walk_mem, m_stats);
+  }
   m_gp.set_extension(&m_ext);
   SC_THREAD(run);
 }
 
-hw::AccessStatus Core::access(const hw::Op& op, uint8_t* rdata) {
+bool Core::access(const hw::Op& op, uint8_t* rdata, hw::AccessStatus& st) {
   const bool write = op.kind == hw::OpKind::Write;
   // An access that crosses a 64-byte line is two bus transactions, as on x86.
   uint64_t addr = op.vaddr;
   unsigned done = 0;
-  hw::AccessStatus st = hw::AccessStatus::Ok;
+  st = hw::AccessStatus::Ok;
   while (done < op.size) {
     const unsigned chunk = static_cast<unsigned>(std::min<uint64_t>(op.size - done, 64 - (addr & 63)));
+    uint64_t pa = addr;
+    if (m_mmu) {
+      // TLB hits are annotated on the local time; only a walk's memory accesses may synchronize.
+      const sc_time at = local_now();
+      const auto tr = m_mmu->translate(addr, write ? mmu::Access::Write
+                                               : op.kind == hw::OpKind::Fetch ? mmu::Access::Fetch : mmu::Access::Read,
+                                       at);
+      m_xlate_fs += (tr.done - at).value();
+      m_qk.set(tr.done - sc_core::sc_time_stamp());
+      if (tr.fault) {
+        m_fault_addr = addr;
+        m_fault_code = tr.error_code;
+        return false;
+      }
+      pa = tr.pa;
+    }
     m_gp.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-    m_gp.set_address(addr);
+    m_gp.set_address(pa);
     m_gp.set_data_ptr(write ? const_cast<uint8_t*>(op.wdata + done) : rdata + done);
     m_gp.set_data_length(chunk);
     m_gp.set_streaming_width(chunk);
@@ -69,23 +98,31 @@ hw::AccessStatus Core::access(const hw::Op& op, uint8_t* rdata) {
     if (m_gp.is_response_error()) {
       st = hw::AccessStatus::BusError;
       if ((++m_bus_errors).value() <= 10)
-        log::warn("{}: {} of {} bytes at physical 0x{:x}: {}", name(), write ? "write" : "read", chunk, addr,
+        log::warn("{}: {} of {} bytes at physical 0x{:x}: {}", name(), write ? "write" : "read", chunk, pa,
                   m_gp.get_response_string());
       if (!write) std::memset(rdata + done, 0, chunk);
     }
     addr += chunk;
     done += chunk;
   }
-  return st;
+  return true;
 }
 
 void Core::run() {
   uint8_t rdata[hw::kMaxAccessBytes];
   m_qk.reset();
+  constexpr unsigned kMaxRepeatFaults = 64;
+  unsigned consecutive_faults = 0;
   while (hw::ExecContext* ctx = m_kernel.pick_next(m_id)) {
     ++m_contexts;
     bool on_core = true;
     while (on_core) {
+      if (m_mmu) {
+        if (const uint64_t stall = m_mmu->take_stall_cycles()) {  // IPI handlers that ran on this core
+          advance(stall);
+          m_ipi_cycles += stall;
+        }
+      }
       const hw::Op* op = ctx->current();
       if (!op) {
         m_kernel.context_ended(m_id, *ctx);
@@ -102,7 +139,23 @@ void Core::run() {
         case hw::OpKind::Write: {
           advance(m_cfg.mem_issue_cycles);
           const hw::Op o = *op;  // the context may reuse its op storage once retired
-          const auto st = access(o, rdata);
+          hw::AccessStatus st;
+          if (!access(o, rdata, st)) {
+            // #PF: the kernel runs on this core's thread at the core's local time; the op re-executes.
+            ++m_page_faults;
+            if (++consecutive_faults > kMaxRepeatFaults)
+              throw std::runtime_error(fmt::format(
+                  "{}: {} page faults in a row at 0x{:x} (error code 0x{:x}): the kernel resumes without fixing the "
+                  "mapping", name(), kMaxRepeatFaults, m_fault_addr, m_fault_code));
+            m_qk.sync();
+            const auto r = m_kernel.page_fault(m_id, *ctx, m_fault_addr, m_fault_code);
+            advance(r.cycles);
+            m_fault_cycles += r.cycles;
+            if (r.action == hw::TrapAction::Reschedule) on_core = false;
+            maybe_sync();
+            continue;
+          }
+          consecutive_faults = 0;
           if (o.kind == hw::OpKind::Write) {
             ++m_writes;
             m_bytes_written += o.size;

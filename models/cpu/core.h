@@ -14,18 +14,19 @@
 #include "platform/core/stats.h"
 #include "platform/core/tlm_ext.h"
 #include "platform/hwdefs/trap.h"
+#include "models/mmu/mmu.h"
 
 namespace pc::cpu {
 
 struct CpuConfig {
   uint64_t cores = 2;            // number of cores
   uint64_t mem_issue_cycles = 1; // cycles to issue one memory operation, before its memory latency
-  std::string paging = "off";    // "off": linear address = physical address
+  std::string paging = "off";    // "off": linear address = physical address; "on": x86-64 paging through the MMU
 
   void describe(cfg::Visitor& v) {
     v.u64("cores", cores, "cores", "number of CPU cores", 1, 256);
     v.u64("mem_issue_cycles", mem_issue_cycles, "cycles", "issue cost of a memory operation", 0, 1000);
-    v.str("paging", paging, "address translation: off (linear = physical)", {"off"});
+    v.str("paging", paging, "address translation: off (linear = physical) or on (4/5-level paging, mmu.*)", {"off", "on"});
   }
 };
 
@@ -33,8 +34,9 @@ class Core : public sc_core::sc_module {
  public:
   tlm_utils::simple_initiator_socket<Core> mem_isock;
 
+  // `mmu_cfg` is used when cfg.paging is "on".
   Core(sc_core::sc_module_name name, unsigned id, const CpuConfig& cfg, const ClockDomain& clk,
-       hw::KernelInterface& kernel, stats::Group& parent);
+       hw::KernelInterface& kernel, stats::Group& parent, const mmu::MmuConfig& mmu_cfg = mmu::MmuConfig{});
   // The payload would delete its extensions; m_ext is a member, so take it back first.
   ~Core() override { m_gp.clear_extension(&m_ext); }
 
@@ -45,12 +47,16 @@ class Core : public sc_core::sc_module {
   uint64_t ops_done() const { return m_ops.value(); }
   uint64_t bus_errors() const { return m_bus_errors.value(); }
   uint64_t mem_accesses() const { return m_reads.value() + m_writes.value() + m_fetches.value(); }
+  // The core's MMU (nullptr with paging off).
+  mmu::Mmu* mmu() { return m_mmu.get(); }
+  stats::Group& stats_group() { return m_stats; }
 
  private:
   SC_HAS_PROCESS(Core);
   void run();
-  // Executes a read/write/fetch; returns the status the context sees.
-  hw::AccessStatus access(const hw::Op& op, uint8_t* rdata);
+  // Executes a read/write/fetch; returns the status the context sees. With paging on, a page fault
+  // leaves the op unexecuted (false) and sets m_fault_addr/m_fault_code.
+  bool access(const hw::Op& op, uint8_t* rdata, hw::AccessStatus& st);
   sc_core::sc_time local_now() const { return sc_core::sc_time_stamp() + m_qk.get_local_time(); }
   void advance(uint64_t cycles) { m_qk.inc(m_clk.cycles(cycles)); }
   void maybe_sync() {
@@ -69,9 +75,16 @@ class Core : public sc_core::sc_module {
   uint64_t m_mem_fs = 0;  // memory latency accumulated, in fs, converted to cycles at the end
 
   stats::Group m_stats;
+  std::unique_ptr<mmu::TlmWalkMemory> m_walk_mem;
+  std::unique_ptr<mmu::Mmu> m_mmu;
+  uint64_t m_fault_addr = 0;
+  uint32_t m_fault_code = 0;
+  uint64_t m_xlate_fs = 0;  // translation latency accumulated, in fs
+
   stats::Counter m_ops, m_reads, m_writes, m_fetches, m_bytes_read, m_bytes_written, m_compute_cycles,
       m_syscalls, m_bus_errors, m_contexts;
-  stats::Formula m_mem_stall_cycles, m_cycles;
+  stats::Counter m_page_faults, m_fault_cycles, m_ipi_cycles;
+  stats::Formula m_mem_stall_cycles, m_translate_cycles, m_cycles;
   stats::Histogram m_access_latency;
 };
 

@@ -137,6 +137,13 @@ void print_summary(pc::soc::Soc& soc, const std::vector<std::string>& presets) {
                with_commas(core->ops_done()), with_commas(static_cast<uint64_t>(stat_value(soc, p + "cycles"))),
                100.0 * stat_value(soc, p + "mem_stall_cycles") / std::max(1.0, stat_value(soc, p + "cycles")),
                stat_value(soc, p + "access_latency.mean"));
+    if (c.cpu.paging == "on") {
+      const auto v = [&](const char* k) { return static_cast<uint64_t>(stat_value(soc, p + k)); };
+      fmt::print("          dtlb {}/{} hit  itlb {}/{}  stlb {}/{}  walks {} refs {} (avg {:.1f} cyc)  A/D writes {}/{}  faults {}\n",
+                 v("dtlb.hits"), v("dtlb.hits") + v("dtlb.misses"), v("itlb.hits"), v("itlb.hits") + v("itlb.misses"),
+                 v("stlb.hits"), v("stlb.hits") + v("stlb.misses"), v("walker.walks"), v("walker.refs"),
+                 stat_value(soc, p + "walker.latency.mean"), v("walker.a_writes"), v("walker.d_writes"), v("faults.total"));
+    }
   }
   if (soc.dram()) {
     fmt::print("  dram                {} reads, {:.1f} DRAM cycles avg read latency ({:.1f} ns), {:.1f}% row hits, {:.2f} GB/s\n",

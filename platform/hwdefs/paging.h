@@ -68,3 +68,35 @@ constexpr uint32_t kPfRsvd = 1u << 3;      // a reserved bit was set in some pag
 constexpr uint32_t kPfFetch = 1u << 4;     // instruction fetch (with NX or SMEP)
 
 }  // namespace pc::hw::paging
+
+namespace pc::hw::paging {
+
+// Page sizes a leaf entry can map (SDM §4.5: PTE 4 KiB, PDE with PS=1 2 MiB, PDPTE with PS=1 1 GiB).
+enum class PageSize : uint8_t { k4K = 0, k2M = 1, k1G = 2 };
+constexpr unsigned leaf_level(PageSize s) { return 1 + static_cast<unsigned>(s); }
+constexpr uint64_t page_bytes(PageSize s) { return page_bytes_at(leaf_level(s)); }
+
+// Reserved bits of an entry at `level` that must be 0 when P=1, with EFER.NXE=1 (SDM §4.5, tables
+// 4-15..4-20). A PS bit is reserved in a PML5E/PML4E; a PS=1 PDE/PDPTE also reserves its low address bits.
+constexpr uint64_t reserved_mask(uint64_t entry, unsigned level) {
+  uint64_t m = kReservedHigh;
+  if (level >= PML4) m |= kPS;
+  else if (level == PDPT && (entry & kPS)) m |= kReserved1G;
+  else if (level == PD && (entry & kPS)) m |= kReserved2M;
+  return m;
+}
+constexpr bool is_leaf(uint64_t entry, unsigned level) { return level == PT || ((level == PD || level == PDPT) && (entry & kPS)); }
+// Physical base of the page a leaf entry maps.
+constexpr uint64_t leaf_frame(uint64_t entry, unsigned level) {
+  return entry & kAddrMask & ~(page_bytes_at(level) - 1);
+}
+
+// INVPCID types (SDM Vol. 2 INVPCID).
+enum class InvpcidType : uint8_t {
+  IndividualAddress = 0,   // one linear address in one PCID (not globals)
+  SingleContext = 1,       // every non-global entry of one PCID
+  AllContextsGlobal = 2,   // everything, globals included
+  AllContexts = 3,         // everything except globals
+};
+
+}  // namespace pc::hw::paging

@@ -9,6 +9,8 @@
 #include "models/cpu/core.h"
 #include "models/disk/disk_config.h"
 #include "models/dram/ddr_config.h"
+#include "models/cache/cache_config.h"
+#include "models/mmu/mmu_config.h"
 #include "models/mem/fixed_memory.h"
 #include "platform/core/config.h"
 #include "platform/hwdefs/address_map.h"
@@ -20,11 +22,13 @@ struct SimConfig {
   uint64_t seed = 1;               // seeds every random choice of the run
   uint64_t quantum_cycles = 1000;  // TLM global quantum, CPU cycles a core may run ahead
   uint64_t syscall_cycles = 100;   // bare-metal mode: cost of a system call
+  uint64_t fault_cycles = 1000;    // bare-metal pager: CPU cost of a page fault besides its table writes
 
   void describe(cfg::Visitor& v) {
     v.u64("seed", seed, "", "seed of every random choice in the run");
     v.u64("quantum_cycles", quantum_cycles, "cycles", "TLM global quantum (temporal decoupling)", 1, 100000000);
     v.u64("syscall_cycles", syscall_cycles, "cycles", "bare-metal mode: cost of a system call", 0, 100000000);
+    v.u64("fault_cycles", fault_cycles, "cycles", "bare-metal pager (paging on): CPU cost of a page fault besides its page-table traffic", 0, 100000000);
   }
 };
 
@@ -62,6 +66,8 @@ struct PlatformConfig {
   SimConfig sim;
   ClocksConfig clocks;
   cpu::CpuConfig cpu;
+  mmu::MmuConfig mmu;
+  cache::CachesConfig caches;
   InterconnectConfig interconnect;
   DramSection dram;
   disk::DiskConfig disk;
@@ -72,6 +78,8 @@ struct PlatformConfig {
     v.section("sim", sim, "simulation control");
     v.section("clocks", clocks, "clock domains");
     v.section("cpu", cpu, "CPU cores");
+    v.section("mmu", mmu, "per-core MMU (cpu.paging = on): TLBs, paging-structure caches, walker");
+    v.section("caches", caches, "cache hierarchy: per-core L1I/L1D/L2, shared LLC");
     v.section("interconnect", interconnect, "physical address router");
     v.section("dram", dram, "physical memory");
     v.section("disk", disk, "disk controller and medium");

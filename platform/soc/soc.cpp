@@ -85,11 +85,32 @@ Soc::Soc(const PlatformConfig& cfg)
     m_router->isock.bind(m_mem->tsock);
   if (cfg.disk.present) build_disk();
 
-  m_kernel = std::make_unique<tb::BareMetalKernel>(static_cast<unsigned>(cfg.cpu.cores), cfg.sim.syscall_cycles);
+  const bool paging = cfg.cpu.paging == "on";
+  if (paging) {
+    // Until the kernel model lands, a bare-metal pager maps pages on first touch; frames come from
+    // above the first MiB.
+    m_mmu_ctl = std::make_unique<mmu::MmuControl>(cfg.mmu);
+    m_frames = std::make_unique<tb::FrameAllocator>(1ull << 20, mem_bytes);
+    m_pt_builder = std::make_unique<tb::PageTableBuilder>("pt_builder", *m_frames, cfg.mmu.la57);
+    m_pt_builder->mem_isock.bind(m_router->tsock);
+    m_kernel = std::make_unique<tb::BareMetalPager>(static_cast<unsigned>(cfg.cpu.cores), cfg.sim.syscall_cycles,
+                                                    cfg.sim.fault_cycles, *m_pt_builder, *m_mmu_ctl, m_cpu_clk, m_root);
+  } else {
+    m_kernel = std::make_unique<tb::BareMetalKernel>(static_cast<unsigned>(cfg.cpu.cores), cfg.sim.syscall_cycles);
+  }
+  if (cfg.caches.enabled) m_llc = std::make_unique<cache::SharedLlc>(cfg.caches, m_cpu_clk, m_root);
   for (unsigned i = 0; i < cfg.cpu.cores; ++i) {
     m_cores.push_back(std::make_unique<cpu::Core>(fmt::format("core{}", i).c_str(), i, cfg.cpu, m_cpu_clk,
-                                                  *m_kernel, m_cpu_stats));
-    m_cores.back()->mem_isock.bind(m_router->tsock);
+                                                  *m_kernel, m_cpu_stats, cfg.mmu));
+    if (m_mmu_ctl) m_mmu_ctl->add(m_cores.back()->mmu());
+    if (m_llc) {
+      m_caches.push_back(std::make_unique<cache::CoreCaches>(fmt::format("caches{}", i).c_str(), i, cfg.caches,
+                                                             m_cpu_clk, *m_llc, m_cores.back()->stats_group()));
+      m_cores.back()->mem_isock.bind(m_caches.back()->tsock);
+      m_caches.back()->mem_isock.bind(m_router->tsock);
+    } else {
+      m_cores.back()->mem_isock.bind(m_router->tsock);
+    }
   }
   build_workload();
 }
@@ -136,7 +157,8 @@ void Soc::build_workload() {
         std::make_unique<tb::LineSplitStream>(std::make_unique<tb::LackeyReader>(w.trace.path));
     if (w.trace.max_ops) s = std::make_unique<LimitedStream>(std::move(s), w.trace.max_ops);
     std::unique_ptr<tb::FirstTouchMapper> mapper;
-    if (w.trace.remap) mapper = std::make_unique<tb::FirstTouchMapper>(0, mem_bytes, "trace " + w.trace.path);
+    if (w.trace.remap && m_cfg.cpu.paging == "off")
+      mapper = std::make_unique<tb::FirstTouchMapper>(0, mem_bytes, "trace " + w.trace.path);
     m_contexts.push_back(std::make_unique<tb::WorkloadContext>(0, std::move(s), w.data_check ? &m_check_totals : nullptr,
                                                                std::move(mapper)));
     m_kernel->assign(0, m_contexts.back().get());

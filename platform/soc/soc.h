@@ -11,6 +11,8 @@
 #include "models/dram/dram_controller.h"
 #include "models/dram/lt_adapter.h"
 #include "models/disk/disk_controller.h"
+#include "models/cache/cache_hierarchy.h"
+#include "models/mmu/cpu_control.h"
 #include "models/interconnect/router.h"
 #include "models/mem/backing_store.h"
 #include "models/mem/fixed_memory.h"
@@ -19,6 +21,8 @@
 #include "platform/soc/platform_config.h"
 #include "testbench/bare_metal.h"
 #include "testbench/blockio.h"
+#include "testbench/page_tables.h"
+#include "testbench/pager.h"
 #include "testbench/workload_context.h"
 
 namespace pc::soc {
@@ -46,6 +50,8 @@ class Soc {
   kernel::BlockLayer* block_layer() { return m_blk.get(); }
   tb::BlockIoWorkload* blockio() { return m_blockio.get(); }
   const std::vector<std::unique_ptr<cpu::Core>>& cores() const { return m_cores; }
+  // The privileged-operation interface the kernel uses (nullptr with paging off).
+  hw::CpuControl* cpu_control() { return m_mmu_ctl.get(); }
 
  private:
   void build_workload();
@@ -64,6 +70,9 @@ class Soc {
   std::unique_ptr<dram::DramController> m_dram;
   std::unique_ptr<dram::LtAdapter> m_dram_adapter;
   std::unique_ptr<interconnect::Router> m_router;
+  std::unique_ptr<mmu::MmuControl> m_mmu_ctl;
+  std::unique_ptr<tb::FrameAllocator> m_frames;
+  std::unique_ptr<tb::PageTableBuilder> m_pt_builder;
   std::unique_ptr<tb::BareMetalKernel> m_kernel;
   std::vector<std::unique_ptr<tb::WorkloadContext>> m_contexts;
   std::vector<std::unique_ptr<cpu::Core>> m_cores;
@@ -77,6 +86,8 @@ class Soc {
   std::unique_ptr<kernel::BlockLayer> m_blk;
   std::unique_ptr<kernel::AhciDisk> m_ahci;
   std::unique_ptr<tb::BlockIoWorkload> m_blockio;
+  std::unique_ptr<cache::SharedLlc> m_llc;
+  std::vector<std::unique_ptr<cache::CoreCaches>> m_caches;  // after m_cores: their stats live in the cores' groups
   double m_host_seconds = 0;
 };
 

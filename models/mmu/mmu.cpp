@@ -1,0 +1,512 @@
+// MMU: TLB lookups, the page walk with A/D updates, faults and invalidations.
+#include "models/mmu/mmu.h"
+
+#include <fmt/format.h>
+
+namespace pc::mmu {
+
+using namespace hw::paging;
+using sc_core::sc_time;
+
+// ---------------------------------------------------------------------------------------------------
+TlmWalkMemory::TlmWalkMemory(tlm::tlm_initiator_socket<>& sock, uint16_t core) : m_sock(sock) {
+  m_ext.requester = Requester::PageWalk;
+  m_ext.core = core;
+  m_gp.set_extension(&m_ext);
+}
+
+bool TlmWalkMemory::transact(tlm::tlm_command cmd, uint64_t pa, uint64_t& v, bool uc, bool locked, sc_time& delay,
+                             uint8_t& served) {
+  m_gp.set_command(cmd);
+  m_gp.set_address(pa);
+  m_gp.set_data_ptr(reinterpret_cast<uint8_t*>(&v));
+  m_gp.set_data_length(8);
+  m_gp.set_streaming_width(8);
+  m_gp.set_byte_enable_ptr(nullptr);
+  m_gp.set_dmi_allowed(false);
+  m_gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  m_ext.uncacheable = uc;
+  m_ext.locked = locked;
+  m_ext.served = 0;
+  m_sock->b_transport(m_gp, delay);
+  served = m_ext.served;
+  return m_gp.is_response_ok();
+}
+
+uint64_t TlmWalkMemory::read_pte(uint64_t pa, bool uc, sc_time& delay, uint8_t& served) {
+  uint64_t v = 0;
+  if (!transact(tlm::TLM_READ_COMMAND, pa, v, uc, false, delay, served)) v = ~0ull;
+  return v;
+}
+
+uint64_t TlmWalkMemory::rmw_pte(uint64_t pa, uint64_t set, bool uc, sc_time& delay, uint8_t& served) {
+  // LOCK OR: the read brings the line into L1D, the write then hits it. No other initiator runs between
+  // the two unless the read itself had to wait for memory, in which case the write re-reads nothing:
+  // the value written is computed from what the read returned, as a locked operation guarantees.
+  uint64_t old = 0;
+  if (!transact(tlm::TLM_READ_COMMAND, pa, old, uc, true, delay, served)) return ~0ull;
+  uint64_t v = old | set;
+  uint8_t s2 = 0;
+  transact(tlm::TLM_WRITE_COMMAND, pa, v, uc, true, delay, s2);
+  return old;
+}
+
+// ---------------------------------------------------------------------------------------------------
+Mmu::TlbStats::TlbStats(stats::Group& parent, const char* name)
+    : g(&parent, name, fmt::format("{} TLB", name)),
+      hits(g, "hits", "lookups", "lookups that hit"),
+      misses(g, "misses", "lookups", "lookups that missed"),
+      hit_rate(g, "hit_rate", "ratio", "hits / lookups", [this] {
+        const double n = static_cast<double>(hits.value() + misses.value());
+        return n ? static_cast<double>(hits.value()) / n : 0.0;
+      }) {}
+
+Mmu::LevelStats::LevelStats(stats::Group& parent, const char* name)
+    : g(&parent, name, fmt::format("walker references to {} entries", name)),
+      refs(g, "refs", "reads", "entry reads at this level"),
+      l1(g, "l1", "reads", "served by L1D"),
+      l2(g, "l2", "reads", "served by L2"),
+      llc(g, "llc", "reads", "served by the LLC"),
+      dram(g, "dram", "reads", "served by memory"),
+      nocache(g, "nocache", "reads", "served by memory with caches disabled") {}
+
+Mmu::Mmu(unsigned core, const MmuConfig& cfg, const ClockDomain& clk, WalkMemory& mem, stats::Group& core_stats)
+    : m_core(core),
+      m_cfg(cfg),
+      m_clk(clk),
+      m_mem(mem),
+      m_dtlb(cfg.dtlb, "mmu.dtlb"),
+      m_itlb(cfg.itlb, "mmu.itlb"),
+      m_stlb(cfg.stlb, "mmu.stlb"),
+      m_dtlb_lat(clk.cycles(cfg.dtlb.latency_cycles)),
+      m_itlb_lat(clk.cycles(cfg.itlb.latency_cycles)),
+      m_stlb_lat(clk.cycles(cfg.stlb.latency_cycles)),
+      m_psc_lat(clk.cycles(cfg.psc.latency_cycles)),
+      m_walker_free(cfg.walkers, sc_core::SC_ZERO_TIME),
+      m_sdtlb(core_stats, "dtlb"),
+      m_sitlb(core_stats, "itlb"),
+      m_sstlb(core_stats, "stlb"),
+      m_gpsc(&core_stats, "psc", "paging-structure caches"),
+      m_psc_misses(m_gpsc, "misses", "walks", "walks that hit no paging-structure cache"),
+      m_gwalk(&core_stats, "walker", "page walker"),
+      m_walks(m_gwalk, "walks", "walks", "page walks started (STLB misses and dirty-assist re-walks)"),
+      m_refs(m_gwalk, "refs", "reads", "paging-structure entries read"),
+      m_rmws(m_gwalk, "rmws", "rmws", "locked read-modify-writes setting A and/or D"),
+      m_a_writes(m_gwalk, "a_writes", "entries", "entries whose Accessed bit the walker set"),
+      m_d_writes(m_gwalk, "d_writes", "entries", "leaf entries whose Dirty bit the MMU set"),
+      m_dirty_assists(m_gwalk, "dirty_assists", "writes", "writes that hit a TLB entry with D=0"),
+      m_coalesced(m_gwalk, "coalesced", "misses", "misses that joined a walk in flight to the same page"),
+      m_lookup_cycles(m_gwalk, "lookup_cycles", "cycles", "paging-structure-cache lookup cycles of all walks"),
+      m_ref_cycles(m_gwalk, "ref_cycles", "cycles", "cycles of all entry reads and A/D updates"),
+      m_queue_cycles(m_gwalk, "queue_cycles", "cycles", "cycles misses waited for a free walker"),
+      m_latency(m_gwalk, "latency", "cycles", "walk latency: PSC lookup + every reference, in order"),
+      m_gfault(&core_stats, "faults", "page faults raised (#PF)"),
+      m_faults(m_gfault, "total", "faults", "page faults"),
+      m_ginval(&core_stats, "inval", "TLB/PSC invalidations by cause"),
+      m_inv_invlpg(m_ginval, "invlpg", "ops", "INVLPG executed"),
+      m_inv_cr3_flush(m_ginval, "cr3_flush", "ops", "CR3 writes that flushed"),
+      m_inv_cr3_noflush(m_ginval, "cr3_noflush", "ops", "CR3 writes with PCID no-flush"),
+      m_inv_cr4(m_ginval, "cr4_flush", "ops", "CR4 writes that flushed everything (PGE or PCIDE change)"),
+      m_inv_fault(m_ginval, "fault", "faults", "faults that invalidated the faulting address"),
+      m_gshoot(&core_stats, "shootdown", "TLB shootdown IPIs"),
+      m_ipis_sent(m_gshoot, "ipis_sent", "ipis", "IPIs this core sent"),
+      m_received(m_gshoot, "received", "ipis", "shootdown IPIs this core handled") {
+  if (cfg.walkers == 0) throw cfg::ConfigError("key 'mmu.walkers': expected at least 1");
+  const TlbArrayConfig* pc[6] = {nullptr, nullptr, &cfg.psc.pd, &cfg.psc.pdpt, &cfg.psc.pml4, &cfg.psc.pml5};
+  const char* names[6] = {"", "", "pd", "pdpt", "pml4", "pml5"};
+  for (unsigned l = 2; l <= 5; ++l) {
+    m_psc[l] = TagCache(*pc[l], false, fmt::format("mmu.psc.{}", names[l]));
+    if (l == 5 && !cfg.la57) m_psc[l] = TagCache();
+    m_psc_any = m_psc_any || m_psc[l].enabled();
+    m_psc_hits[l] = std::make_unique<stats::Counter>(m_gpsc, fmt::format("{}_hits", names[l]), "walks",
+                                                     fmt::format("walks that started below a cached {} entry", names[l]));
+  }
+  const char* lnames[6] = {"", "pt", "pd", "pdpt", "pml4", "pml5"};
+  for (unsigned l = 1; l <= (cfg.la57 ? 5u : 4u); ++l) m_level[l] = std::make_unique<LevelStats>(m_gwalk, lnames[l]);
+  for (unsigned t = 0; t < 4; ++t)
+    m_inv_invpcid[t] = std::make_unique<stats::Counter>(m_ginval, fmt::format("invpcid{}", t), "ops",
+                                                        fmt::format("INVPCID type {} executed", t));
+  for (unsigned c = 0; c < hw::kFlushCauses; ++c)
+    m_sent[c] = std::make_unique<stats::Counter>(
+        m_gshoot, fmt::format("sent_{}", hw::flush_cause_name(static_cast<hw::FlushCause>(c))), "shootdowns",
+        "shootdowns this core initiated for this cause");
+  m_cr4 = cfg.la57 ? kCr4LA57 : 0;
+}
+
+Mmu::~Mmu() = default;
+
+uint16_t Mmu::pcid() const { return (m_cr4 & kCr4PCIDE) ? cr3_pcid(m_cr3) : 0; }
+
+uint32_t Mmu::access_bits(Access a) {
+  // Every access a core issues runs at CPL 3 (the workload); EFER.NXE=1, so fetches set I/D.
+  return kPfUser | (a == Access::Write ? kPfWrite : 0) | (a == Access::Fetch ? kPfFetch : 0);
+}
+
+uint32_t Mmu::perm_fault(const Perms& p, Access a) const {
+  if (!p.us || (a == Access::Write && !p.rw) || (a == Access::Fetch && p.nx)) return kPfPresent | access_bits(a);
+  return 0;
+}
+
+void Mmu::count_fault(uint32_t ec) {
+  ++m_faults;
+  auto& c = m_fault_codes[ec];
+  if (!c)
+    c = std::make_unique<stats::Counter>(m_gfault, fmt::format("ec_0x{:02x}", ec), "faults",
+                                         fmt::format("faults with error code 0x{:x} (P={} W={} U={} RSVD={} I={})", ec,
+                                                     ec & 1, (ec >> 1) & 1, (ec >> 2) & 1, (ec >> 3) & 1, (ec >> 4) & 1));
+  ++*c;
+}
+
+void Mmu::invalidate_psc(bool all_pcids, uint16_t pcid) {
+  m_inflight.clear();  // every invalidation also passes through here: a flushed walk result is not reused
+  for (unsigned l = 2; l <= 5; ++l) m_psc[l].invalidate_if([&](const TlbEntry& e) { return all_pcids || e.pcid == pcid; });
+}
+
+Translation Mmu::translate(uint64_t va, Access a, sc_time at) {
+  const uint16_t id = pcid();
+  const bool write = a == Access::Write;
+  Translation out;
+  if (!is_canonical(va, m_cfg.la57))
+    throw std::logic_error(fmt::format("core {}: non-canonical linear address 0x{:x} (a #GP, not a #PF)", m_core, va));
+  // A miss to a page whose walk is still in flight joins it (the walker's miss queue coalesces).
+  while (!m_inflight.empty() && m_inflight.front().end <= at) m_inflight.pop_front();
+  for (const auto& w : m_inflight)
+    if (w.vpn == va >> 12 && w.pcid == id && (!write || w.writable_dirty)) {
+      ++(a == Access::Fetch ? m_sitlb : m_sdtlb).misses;
+      ++m_coalesced;
+      out.pa = w.page_pa | (va & 4095);
+      out.done = w.end;
+      return out;
+    }
+
+  Tlb& l1 = a == Access::Fetch ? m_itlb : m_dtlb;
+  TlbStats& s1 = a == Access::Fetch ? m_sitlb : m_sdtlb;
+  sc_time t = at + (a == Access::Fetch ? m_itlb_lat : m_dtlb_lat);
+  PageSize size = PageSize::k4K;
+  TlbEntry* e = l1.lookup(va, id, size);
+  if (e) {
+    ++s1.hits;
+  } else {
+    ++s1.misses;
+    t += m_stlb_lat;
+    e = m_stlb.lookup(va, id, size);
+    if (e) {
+      ++m_sstlb.hits;
+      if (l1.holds(size)) {
+        l1.fill(size, *e);
+        e = l1.lookup(va, id, size);
+      }
+    } else {
+      ++m_sstlb.misses;
+    }
+  }
+  bool need_walk = e == nullptr;
+  if (e) {
+    const Perms p{e->rw, e->us, e->nx};
+    if (uint32_t ec = perm_fault(p, a)) {
+      // A #PF invalidates the TLB entries for the faulting address (SDM §4.10.4.2); nothing is filled.
+      m_dtlb.invalidate_va(va, id, false);
+      m_itlb.invalidate_va(va, id, false);
+      m_stlb.invalidate_va(va, id, false);
+      ++m_inv_fault;
+      count_fault(ec);
+      out.fault = true;
+      out.error_code = ec;
+      out.done = t;
+      return out;
+    }
+    if (write && !e->dirty) {
+      ++m_dirty_assists;
+      if (m_cfg.dirty_assist == "rmw") {
+        sc_time d = mem_time(t);
+        uint8_t served = 0;
+        m_mem.tag(0, 1);  // not part of a walk
+        m_mem.rmw_pte(e->leaf_pa, kD, false, d, served);
+        ++m_rmws;
+        ++m_d_writes;
+        m_ref_cycles += cycles(d - mem_time(t));
+        t = sc_core::sc_time_stamp() + d;
+        e->dirty = true;
+        PageSize s2;
+        if (TlbEntry* o = m_stlb.lookup(va, id, s2)) o->dirty = true;
+        if (TlbEntry* o = m_dtlb.lookup(va, id, s2)) o->dirty = true;
+      } else {
+        // Re-walk: drop the clean entry and walk again; the walk sets D on the leaf.
+        m_dtlb.invalidate_va(va, id, false);
+        m_stlb.invalidate_va(va, id, false);
+        need_walk = true;
+      }
+    }
+    if (!need_walk) {
+      out.pa = e->frame | (va & (page_bytes(size) - 1));
+      out.done = t;
+      return out;
+    }
+  }
+  // Walk on the walker that frees first.
+  size_t slot = 0;
+  for (size_t i = 1; i < m_walker_free.size(); ++i)
+    if (m_walker_free[i] < m_walker_free[slot]) slot = i;
+  const sc_time start = std::max(t, m_walker_free[slot]);
+  m_queue_cycles += cycles(start - t);
+  const WalkResult r = walk(va, a, start);
+  m_walker_free[slot] = r.end;
+  out.done = r.end;
+  if (r.fault) {
+    out.fault = true;
+    out.error_code = r.error_code;
+    return out;
+  }
+  out.pa = r.pa;
+  m_inflight.push_back({va >> 12, id, write, r.pa & ~4095ull, r.end});
+  return out;
+}
+
+Mmu::WalkResult Mmu::walk(uint64_t va, Access a, sc_time start) {
+  const uint16_t id = pcid();
+  const bool write = a == Access::Write;
+  const unsigned levels = m_cfg.la57 ? 5 : 4;
+  ++m_walks;
+  ++m_walk_seq;
+  struct Ref {
+    unsigned level;
+    uint64_t pa, val;
+    bool uc;
+    Perms perms;  // combined through this level
+  };
+  Ref refs[5];
+  unsigned n = 0;
+  Perms perms;
+  uint64_t table = cr3_table(m_cr3);
+  bool uc = m_cr3 & kPCD;
+  unsigned level = levels;
+  sc_time t = start;
+  WalkTrace tr;
+  const bool tracing = static_cast<bool>(m_observer);
+  auto note = [&](unsigned lvl, uint8_t served, bool rmw, const sc_time& lat) {
+    if (tracing && tr.nrefs < 10) tr.refs[tr.nrefs++] = {static_cast<uint8_t>(lvl), served, rmw, cycles(lat)};
+  };
+  if (m_psc_any) {
+    t += m_psc_lat;
+    m_lookup_cycles += cycles(m_psc_lat);
+    // Longest match first: a PDE-cache hit skips the most levels (SDM §4.10.3.2).
+    bool hit = false;
+    for (unsigned l = 2; l <= levels && !hit; ++l)
+      if (TlbEntry* p = m_psc[l].lookup(va >> (12 + 9 * (l - 1)), id)) {
+        hit = true;
+        level = l - 1;
+        table = p->frame;
+        uc = p->pcd;
+        perms = Perms{p->rw, p->us, p->nx};
+        ++*m_psc_hits[l];
+        tr.psc_hit_level = static_cast<uint8_t>(l);
+      }
+    if (!hit) ++m_psc_misses;
+  }
+  uint32_t ec = 0;
+  bool leaf = false;
+  for (; level >= 1; --level) {
+    const uint64_t pa = table + index_of(va, level) * 8;
+    sc_time d = mem_time(t);
+    const sc_time d0 = d;
+    uint8_t served = 0;
+    m_mem.tag(m_walk_seq, static_cast<uint8_t>(level));
+    const uint64_t v = m_mem.read_pte(pa, uc, d, served);
+    t += d - d0;
+    ++m_refs;
+    m_ref_cycles += cycles(d - d0);
+    LevelStats& ls = *m_level[level];
+    ++ls.refs;
+    ++(served == 1 ? ls.l1 : served == 2 ? ls.l2 : served == 3 ? ls.llc : served == 4 ? ls.dram : ls.nocache);
+    note(level, served, false, d - d0);
+    if (!(v & kP)) {
+      ec = access_bits(a);
+      break;
+    }
+    if (v & reserved_mask(v, level)) {
+      ec = kPfPresent | kPfRsvd | access_bits(a);
+      break;
+    }
+    perms.rw = perms.rw && (v & kRW);
+    perms.us = perms.us && (v & kUS);
+    perms.nx = perms.nx || (v & kNX);
+    refs[n++] = Ref{level, pa, v, uc, perms};
+    if (is_leaf(v, level)) {
+      leaf = true;
+      break;
+    }
+    table = frame_of(v);
+    uc = v & kPCD;
+  }
+  WalkResult r;
+  if (!ec && leaf) ec = perm_fault(perms, a);
+  if (ec) {
+    // No A/D update and no fill on a faulting access; the fault drops what translated this address.
+    m_dtlb.invalidate_va(va, id, false);
+    m_itlb.invalidate_va(va, id, false);
+    m_stlb.invalidate_va(va, id, false);
+    count_fault(ec);
+    r.fault = true;
+    r.error_code = ec;
+    r.end = t;
+    m_latency.sample(static_cast<double>(cycles(t - start)));
+    if (tracing) {
+      tr.va = va;
+      tr.access = a;
+      tr.lookup_cycles = m_psc_any ? cycles(m_psc_lat) : 0;
+      tr.cycles = cycles(t - start);
+      tr.fault = true;
+      tr.error_code = ec;
+      m_observer(tr);
+    }
+    return r;
+  }
+  // SDM §4.8: A in every entry used that has A=0; D in the leaf on a write. Each is one locked RMW.
+  for (unsigned i = 0; i < n; ++i) {
+    const bool is_leaf_ref = i + 1 == n;
+    uint64_t set = (refs[i].val & kA) ? 0 : kA;
+    if (is_leaf_ref && write && !(refs[i].val & kD)) set |= kD;
+    if (!set) continue;
+    sc_time d = mem_time(t);
+    const sc_time d0 = d;
+    uint8_t served = 0;
+    m_mem.tag(m_walk_seq, static_cast<uint8_t>(refs[i].level));
+    m_mem.rmw_pte(refs[i].pa, set, refs[i].uc, d, served);
+    t += d - d0;
+    note(refs[i].level, served, true, d - d0);
+    m_ref_cycles += cycles(d - d0);
+    ++m_rmws;
+    if (set & kA) ++m_a_writes;
+    if (set & kD) ++m_d_writes;
+    refs[i].val |= set;
+  }
+  // Fill the PSCs with the non-leaf entries read (P=1, reserved bits 0, A=1 by now), PCID-tagged.
+  for (unsigned i = 0; i + 1 < n; ++i) {
+    const unsigned l = refs[i].level;
+    TlbEntry pe;
+    pe.tag = va >> (12 + 9 * (l - 1));
+    pe.frame = frame_of(refs[i].val);
+    pe.pcid = id;
+    pe.rw = refs[i].perms.rw;
+    pe.us = refs[i].perms.us;
+    pe.nx = refs[i].perms.nx;
+    pe.pcd = refs[i].val & kPCD;
+    m_psc[l].fill(pe);
+  }
+  const Ref& lf = refs[n - 1];
+  const PageSize size = static_cast<PageSize>(lf.level - 1);
+  TlbEntry te;
+  te.tag = va >> Tlb::shift_of(size);
+  te.frame = leaf_frame(lf.val, lf.level);
+  te.leaf_pa = lf.pa;
+  te.pcid = id;
+  te.global = (lf.val & kG) && (m_cr4 & kCr4PGE);
+  te.rw = perms.rw;
+  te.us = perms.us;
+  te.nx = perms.nx;
+  te.dirty = lf.val & kD;
+  Tlb& l1 = a == Access::Fetch ? m_itlb : m_dtlb;
+  if (l1.holds(size)) l1.fill(size, te);
+  if (m_stlb.holds(size)) m_stlb.fill(size, te);
+  r.pa = te.frame | (va & (page_bytes(size) - 1));
+  r.end = t;
+  m_latency.sample(static_cast<double>(cycles(t - start)));
+  if (tracing) {
+    tr.va = va;
+    tr.access = a;
+    tr.lookup_cycles = m_psc_any ? cycles(m_psc_lat) : 0;
+    tr.cycles = cycles(t - start);
+    m_observer(tr);
+  }
+  return r;
+}
+
+void Mmu::write_cr3(uint64_t v) {
+  const bool noflush = (m_cr4 & kCr4PCIDE) && (v & kCr3NoFlush);
+  m_cr3 = v & ~kCr3NoFlush;
+  if (noflush) {
+    ++m_inv_cr3_noflush;
+    return;
+  }
+  ++m_inv_cr3_flush;
+  // Without PCIDs a CR3 write flushes every non-global entry; with them, those of the new PCID.
+  if (m_cr4 & kCr4PCIDE) {
+    m_dtlb.invalidate_pcid(pcid(), true);
+    m_itlb.invalidate_pcid(pcid(), true);
+    m_stlb.invalidate_pcid(pcid(), true);
+    invalidate_psc(false, pcid());
+  } else {
+    m_dtlb.invalidate_all(true);
+    m_itlb.invalidate_all(true);
+    m_stlb.invalidate_all(true);
+    invalidate_psc(true, 0);
+  }
+}
+
+void Mmu::write_cr4(uint64_t v) {
+  const uint64_t changed = m_cr4 ^ v;
+  if ((changed & kCr4LA57) && !!(v & kCr4LA57) != m_cfg.la57)
+    throw std::logic_error(fmt::format("core {}: CR4.LA57 cannot change while paging is on (set mmu.la57)", m_core));
+  m_cr4 = v;
+  if ((changed & kCr4PGE) || ((changed & kCr4PCIDE) && !(v & kCr4PCIDE))) {
+    ++m_inv_cr4;
+    m_dtlb.invalidate_all(false);
+    m_itlb.invalidate_all(false);
+    m_stlb.invalidate_all(false);
+    invalidate_psc(true, 0);
+  }
+}
+
+void Mmu::invlpg(uint64_t va) {
+  ++m_inv_invlpg;
+  const uint16_t id = pcid();
+  m_dtlb.invalidate_va(va, id, false);
+  m_itlb.invalidate_va(va, id, false);
+  m_stlb.invalidate_va(va, id, false);
+  // SDM §4.10.4.1: INVLPG invalidates every PSC entry of the current PCID, whatever its address.
+  invalidate_psc(false, id);
+}
+
+void Mmu::invpcid(InvpcidType type, uint16_t id, uint64_t va) {
+  ++*m_inv_invpcid[static_cast<unsigned>(type) & 3];
+  switch (type) {
+    case InvpcidType::IndividualAddress:
+      m_dtlb.invalidate_va(va, id, true);
+      m_itlb.invalidate_va(va, id, true);
+      m_stlb.invalidate_va(va, id, true);
+      invalidate_psc(false, id);
+      break;
+    case InvpcidType::SingleContext:
+      m_dtlb.invalidate_pcid(id, true);
+      m_itlb.invalidate_pcid(id, true);
+      m_stlb.invalidate_pcid(id, true);
+      invalidate_psc(false, id);
+      break;
+    case InvpcidType::AllContextsGlobal:
+    case InvpcidType::AllContexts: {
+      const bool keep = type == InvpcidType::AllContexts;
+      m_dtlb.invalidate_all(keep);
+      m_itlb.invalidate_all(keep);
+      m_stlb.invalidate_all(keep);
+      invalidate_psc(true, 0);
+      break;
+    }
+  }
+}
+
+void Mmu::flush(const hw::FlushRequest& r) {
+  ++m_received;
+  switch (r.scope) {
+    case hw::FlushRequest::Scope::Page: invlpg(r.va); break;
+    case hw::FlushRequest::Scope::Pcid: invpcid(InvpcidType::SingleContext, r.pcid, 0); break;
+    case hw::FlushRequest::Scope::AllNonGlobal: invpcid(InvpcidType::AllContexts, 0, 0); break;
+    case hw::FlushRequest::Scope::All: invpcid(InvpcidType::AllContextsGlobal, 0, 0); break;
+  }
+}
+
+void Mmu::count_shootdown_sent(hw::FlushCause c, unsigned targets) {
+  ++*m_sent[static_cast<unsigned>(c) % hw::kFlushCauses];
+  m_ipis_sent += targets;
+}
+
+}  // namespace pc::mmu

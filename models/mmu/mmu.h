@@ -1,0 +1,188 @@
+// A core's MMU: L1 ITLB/DTLB, unified STLB, PCID-tagged paging-structure caches and a page walker that
+// reads real entries from simulated memory through the core's caches, setting A and D bits with locked
+// read-modify-writes exactly as Intel SDM Vol. 3A §4.5, §4.7, §4.8 and §4.10 describe.
+#pragma once
+
+#include <array>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <systemc>
+#include <tlm>
+
+#include "models/mmu/mmu_config.h"
+#include "models/mmu/tlb.h"
+#include "platform/core/clock.h"
+#include "platform/core/stats.h"
+#include "platform/core/tlm_ext.h"
+#include "platform/hwdefs/cpu_control.h"
+#include "platform/hwdefs/paging.h"
+
+namespace pc::mmu {
+
+enum class Access : uint8_t { Read, Write, Fetch };
+
+// How the walker reaches page-table entries. `delay` is the loosely-timed offset from sc_time_stamp()
+// at which the access starts; the access adds its latency. `served` is the level that answered
+// (AccessExt::served: 1 L1, 2 L2, 3 LLC, 4 memory; 0 when there are no caches).
+class WalkMemory {
+ public:
+  virtual ~WalkMemory() = default;
+  // Which walk and level the next accesses belong to (carried in AccessExt for attribution).
+  virtual void tag(uint32_t walk_id, uint8_t level) {}
+  virtual uint64_t read_pte(uint64_t pa, bool uncacheable, sc_core::sc_time& delay, uint8_t& served) = 0;
+  // Locked read-modify-write ORing `set` into the entry; returns the old value.
+  virtual uint64_t rmw_pte(uint64_t pa, uint64_t set, bool uncacheable, sc_core::sc_time& delay,
+                           uint8_t& served) = 0;
+};
+
+// WalkMemory over a TLM initiator socket (the core's memory port, so walks go through its caches).
+// Every transaction carries AccessExt{requester = PageWalk, locked for A/D updates}. A read answered
+// with an error returns all ones (a master abort), which has reserved bits set and so faults with RSVD.
+class TlmWalkMemory : public WalkMemory {
+ public:
+  TlmWalkMemory(tlm::tlm_initiator_socket<>& sock, uint16_t core);
+  ~TlmWalkMemory() override { m_gp.clear_extension(&m_ext); }
+  uint64_t read_pte(uint64_t pa, bool uncacheable, sc_core::sc_time& delay, uint8_t& served) override;
+  uint64_t rmw_pte(uint64_t pa, uint64_t set, bool uncacheable, sc_core::sc_time& delay, uint8_t& served) override;
+  void tag(uint32_t walk_id, uint8_t level) override {
+    m_ext.walk_id = walk_id;
+    m_ext.level = level;
+  }
+
+ private:
+  bool transact(tlm::tlm_command cmd, uint64_t pa, uint64_t& v, bool uc, bool locked, sc_core::sc_time& delay,
+                uint8_t& served);
+  tlm::tlm_initiator_socket<>& m_sock;
+  tlm::tlm_generic_payload m_gp;
+  AccessExt m_ext;
+};
+
+// One walk as it happened, for an observer (x86-mmu.md §1.5 per-walk trace).
+struct WalkTrace {
+  struct Ref {
+    uint8_t level = 0;    // 1 PTE .. 5 PML5E
+    uint8_t served = 0;   // AccessExt::served of the access
+    bool rmw = false;     // an A/D update rather than a read
+    uint64_t cycles = 0;
+  };
+  uint64_t va = 0;
+  Access access = Access::Read;
+  uint8_t psc_hit_level = 0;  // level of the PSC entry the walk started below (2 PDE .. 5 PML5E); 0 none
+  uint64_t lookup_cycles = 0;
+  Ref refs[10];               // at most 5 reads and 5 RMWs
+  unsigned nrefs = 0;
+  uint64_t cycles = 0;        // the whole walk
+  bool fault = false;
+  uint32_t error_code = 0;
+};
+
+struct Translation {
+  bool fault = false;
+  uint32_t error_code = 0;   // #PF error code (SDM §4.7) when `fault`
+  uint64_t pa = 0;
+  sc_core::sc_time done;     // absolute time the translation (or the fault) is known
+};
+
+class Mmu {
+ public:
+  Mmu(unsigned core, const MmuConfig& cfg, const ClockDomain& clk, WalkMemory& mem, stats::Group& core_stats);
+  ~Mmu();
+
+  // Translates a user-mode access that reaches the MMU at absolute time `at` (>= sc_time_stamp()).
+  Translation translate(uint64_t va, Access a, sc_core::sc_time at);
+
+  void write_cr3(uint64_t v);
+  uint64_t cr3() const { return m_cr3; }
+  void write_cr4(uint64_t v);
+  uint64_t cr4() const { return m_cr4; }
+  uint16_t pcid() const;
+  void invlpg(uint64_t va);
+  void invpcid(hw::paging::InvpcidType type, uint16_t pcid, uint64_t va);
+  // The target side of a shootdown IPI.
+  void flush(const hw::FlushRequest& r);
+  // Cycles the core owes for IPI handlers run on it since the last call.
+  uint64_t take_stall_cycles() {
+    const uint64_t c = m_stall;
+    m_stall = 0;
+    return c;
+  }
+  void add_stall_cycles(uint64_t c) { m_stall += c; }
+  void count_shootdown_sent(hw::FlushCause c, unsigned targets);
+  const MmuConfig& config() const { return m_cfg; }
+  // Called after every walk (tests, trace writers); empty by default, so walks pay nothing for it.
+  void set_walk_observer(std::function<void(const WalkTrace&)> f) { m_observer = std::move(f); }
+
+ private:
+  struct Perms {
+    bool rw = true, us = true, nx = false;
+  };
+  struct WalkResult {
+    bool fault = false;
+    uint32_t error_code = 0;
+    uint64_t pa = 0;
+    sc_core::sc_time end;
+  };
+  WalkResult walk(uint64_t va, Access a, sc_core::sc_time start);
+  uint32_t perm_fault(const Perms& p, Access a) const;
+  static uint32_t access_bits(Access a);
+  void count_fault(uint32_t ec);
+  void invalidate_psc(bool all_pcids, uint16_t pcid);
+  sc_core::sc_time mem_time(const sc_core::sc_time& t) const { return t - sc_core::sc_time_stamp(); }
+  uint64_t cycles(const sc_core::sc_time& t) const { return m_clk.to_cycles(t); }
+
+  unsigned m_core;
+  MmuConfig m_cfg;
+  ClockDomain m_clk;
+  WalkMemory& m_mem;
+  Tlb m_dtlb, m_itlb, m_stlb;
+  std::array<TagCache, 6> m_psc;  // indexed by level 2..5 (PDE .. PML5E caches)
+  sc_core::sc_time m_dtlb_lat, m_itlb_lat, m_stlb_lat, m_psc_lat;
+  bool m_psc_any = false;
+  uint64_t m_cr3 = 0, m_cr4 = 0;
+  uint64_t m_stall = 0;
+  uint32_t m_walk_seq = 0;
+  std::vector<sc_core::sc_time> m_walker_free;
+  struct InFlight {
+    uint64_t vpn;
+    uint16_t pcid;
+    bool writable_dirty;
+    uint64_t page_pa;
+    sc_core::sc_time end;
+  };
+  std::deque<InFlight> m_inflight;
+  std::function<void(const WalkTrace&)> m_observer;
+
+  struct TlbStats {
+    TlbStats(stats::Group& parent, const char* name);
+    stats::Group g;
+    stats::Counter hits, misses;
+    stats::Formula hit_rate;
+  };
+  struct LevelStats {
+    LevelStats(stats::Group& parent, const char* name);
+    stats::Group g;
+    stats::Counter refs, l1, l2, llc, dram, nocache;
+  };
+  TlbStats m_sdtlb, m_sitlb, m_sstlb;
+  stats::Group m_gpsc;
+  std::unique_ptr<stats::Counter> m_psc_hits[6];  // [2..5]
+  stats::Counter m_psc_misses;
+  stats::Group m_gwalk;
+  stats::Counter m_walks, m_refs, m_rmws, m_a_writes, m_d_writes, m_dirty_assists, m_coalesced, m_lookup_cycles,
+      m_ref_cycles, m_queue_cycles;
+  stats::Histogram m_latency;
+  std::unique_ptr<LevelStats> m_level[6];  // [1..5]
+  stats::Group m_gfault;
+  stats::Counter m_faults;
+  std::map<uint32_t, std::unique_ptr<stats::Counter>> m_fault_codes;
+  stats::Group m_ginval;
+  std::unique_ptr<stats::Counter> m_inv_invpcid[4];
+  stats::Counter m_inv_invlpg, m_inv_cr3_flush, m_inv_cr3_noflush, m_inv_cr4, m_inv_fault;
+  stats::Group m_gshoot;
+  std::unique_ptr<stats::Counter> m_sent[hw::kFlushCauses];
+  stats::Counter m_ipis_sent, m_received;
+};
+
+}  // namespace pc::mmu
