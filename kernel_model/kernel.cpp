@@ -17,24 +17,25 @@ constexpr uint64_t kInitialBrk = 0x0000000001000000ull;  // 16 MiB: where the he
 constexpr uint64_t kInitialStack = 128 * 1024;
 }  // namespace
 
-Kernel::Kernel(sc_core::sc_module_name name, const KernelConfig& cfg, uint64_t dram_bytes, unsigned cpus,
-               const ClockDomain& cpu_clk, KernelBus& bus, ArchOps& arch, stats::Group& parent)
+Kernel::Kernel(sc_core::sc_module_name name, const KernelConfig& cfg, uint64_t managed_bytes, unsigned cpus,
+               const ClockDomain& cpu_clk, KernelBus& bus, ArchOps& arch, stats::Group& kernel_stats)
     : sc_module(name),
       m_cfg(cfg),
       m_clk(cpu_clk),
       m_bus(bus),
       m_cpus(cpus),
-      m_map(std::make_unique<MemMap>(dram_bytes >> kPageShift)),
+      m_map(std::make_unique<MemMap>(managed_bytes >> kPageShift)),
       m_alloc(std::make_unique<PageAllocator>(*m_map, cpus, (cfg.reserved_kib * 1024 + kPageSize - 1) >> kPageShift)),
       m_lru(std::make_unique<Lru>(*m_alloc, cpus)),
       m_mm(std::make_unique<MemoryManager>(bus, *m_lru, arch, cfg.costs)),
       m_timeslice_cycles(static_cast<uint64_t>(cfg.timeslice_us * cpu_clk.mhz())),
       m_current(cpus, nullptr),
-      m_stats(&parent, "kernel", "the modeled Linux 2.6.18 kernel"),
+      m_stats(kernel_stats),
       m_vmstat(&m_stats, "vmstat", "Linux /proc/vmstat counters"),
       m_task_stats(&m_stats, "tasks", "per-task counters and cycle attribution") {
   m_mm->set_cpu_clock(cpu_clk.period(), cpus);
   m_alloc->set_reclaim_hooks(this);
+  m_mm->set_page_unlock_hook([this](Page* p, uint64_t at) { on_page_unlocked(p, at); });
   auto formula = [&](stats::Group& g, const char* n, const char* unit, const char* desc, std::function<double()> f) {
     m_stat_objs.push_back(std::make_unique<stats::Formula>(g, n, unit, desc, std::move(f)));
   };
@@ -80,6 +81,9 @@ Kernel::Kernel(sc_core::sc_module_name name, const KernelConfig& cfg, uint64_t d
   formula(m_stats, "min_free_kbytes", "KiB", "vm.min_free_kbytes computed at boot",
           [this, u] { return u(m_alloc->min_free_kbytes()); });
   SC_THREAD(init_thread);
+  SC_METHOD(wake_due);
+  sensitive << m_wake_queue;
+  dont_initialize();
 }
 
 Kernel::~Kernel() = default;
@@ -153,7 +157,10 @@ void Kernel::init_thread() {
   for (Task* t : order) {
     if (t->start_time > sc_core::sc_time_stamp()) wait(t->start_time - sc_core::sc_time_stamp());
     k.delay = sc_core::SC_ZERO_TIME;
-    if (!exec(*t, k)) {
+    m_lock.lock();
+    const bool ok = exec(*t, k);
+    m_lock.unlock();
+    if (!ok) {
       t->state = Task::State::Dead;
       t->exit_reason = "out of memory at exec";
       continue;
@@ -197,8 +204,11 @@ hw::ExecContext* Kernel::pick_next(unsigned core) {
   t->ctx->charges.runnable_wait += to_cycles(sc_core::sc_time_stamp() - t->ready_since);
   m_current[core] = t;
   KCtx k{core, sc_core::SC_ZERO_TIME};
-  m_bus.set_cpu(core);
-  m_mm->switch_mm(core, t->mm.get(), k);
+  {
+    KernelLock bkl(m_lock);
+    m_bus.set_cpu(core);
+    m_mm->switch_mm(core, t->mm.get(), k);
+  }
   k.delay += m_clk.cycles(m_cfg.costs.context_switch);
   wait(k.delay);  // the switch runs on this core before the task's first operation
   return t->ctx.get();
@@ -220,6 +230,7 @@ void Kernel::do_exit(Task& t, const std::string& reason, KCtx& k) {
 }
 
 void Kernel::context_ended(unsigned core, hw::ExecContext& ctx) {
+  KernelLock bkl(m_lock);
   Task* t = current(core);
   if (!t || t->ctx.get() != &ctx) throw std::logic_error("context_ended: not the current task");
   KCtx k{core, sc_core::SC_ZERO_TIME};
@@ -235,18 +246,61 @@ hw::TrapResult Kernel::timer_interrupt(unsigned core, hw::ExecContext&) {
   return {hw::TrapAction::Reschedule, 0};
 }
 
+hw::TrapResult Kernel::block_on_page(Task& t, Page* page, KCtx& k) {
+  // The read may already have completed (an error completes at once): then just re-execute.
+  if (!page->test(PG_locked)) return finish(k, hw::TrapAction::Resume);
+  t.state = Task::State::Blocked;
+  t.blocked_since = sc_core::sc_time_stamp() + k.delay;
+  m_page_waiters[page].push_back(&t);
+  return finish(k, hw::TrapAction::Reschedule);
+}
+
+void Kernel::on_page_unlocked(Page* page, uint64_t completed_fs) {
+  auto it = m_page_waiters.find(page);
+  if (it == m_page_waiters.end()) return;
+  const uint64_t now = sc_core::sc_time_stamp().value();
+  for (Task* t : it->second) m_pending_wakes.emplace_back(completed_fs, t);
+  m_page_waiters.erase(it);
+  m_wake_queue.notify(sc_core::sc_time::from_value(completed_fs > now ? completed_fs - now : 0));
+}
+
+void Kernel::wake_due() {
+  const uint64_t now = sc_core::sc_time_stamp().value();
+  for (size_t i = 0; i < m_pending_wakes.size();) {
+    if (m_pending_wakes[i].first > now) {
+      ++i;
+      continue;
+    }
+    Task* t = m_pending_wakes[i].second;
+    t->ctx->charges.io_wait += to_cycles(sc_core::sc_time_stamp() - t->blocked_since);
+    make_runnable(*t);
+    m_pending_wakes.erase(m_pending_wakes.begin() + static_cast<std::ptrdiff_t>(i));
+  }
+}
+
 hw::TrapResult Kernel::page_fault(unsigned core, hw::ExecContext& ctx, uint64_t cr2, uint32_t error_code) {
+  KernelLock bkl(m_lock);
   Task* t = current(core);
   if (!t || t->ctx.get() != &ctx) throw std::logic_error("page_fault: not the current task");
   KCtx k{core, sc_core::SC_ZERO_TIME};
+  k.retry = t->fault_retry;
+  t->fault_retry = false;
   m_bus.set_cpu(core);
-  const uint64_t cow_before = m_mm->stats().cow_copies;
   const FaultResult r = m_mm->handle_mm_fault(*t->mm, cr2, error_code & pg::kPfWrite, error_code & pg::kPfFetch, k);
-  t->cow_faults += m_mm->stats().cow_copies - cow_before;
+  t->cow_faults += k.cow_copies;
   hw::TrapAction action = hw::TrapAction::Resume;
   switch (r) {
-    case FaultResult::Minor: ++t->min_flt; break;
+    case FaultResult::Minor:
+      if (!k.retry) ++t->min_flt;
+      break;
     case FaultResult::Major: ++t->maj_flt; break;
+    case FaultResult::Blocked: {
+      t->maj_flt += k.major;
+      t->fault_retry = true;
+      const auto res = block_on_page(*t, k.wait_page, k);
+      ctx.charges.fault += res.cycles;
+      return res;
+    }
     case FaultResult::SigSegv:
       do_exit(*t, fmt::format("SIGSEGV at 0x{:x} (error code 0x{:x})", cr2, error_code), k);
       action = hw::TrapAction::Reschedule;
@@ -277,8 +331,9 @@ int64_t Kernel::sys_read(Task& t, uint64_t fd, uint64_t offset, uint64_t len, ui
     const uint64_t index = pos >> kPageShift;
     bool major = false;
     Page* src = m_mm->page_cache_read(f, index, major, k);
-    if (!src) return done ? static_cast<int64_t>(done) : -kENOMEM;
     if (major) ++t.maj_flt;
+    if (!src && k.wait_page) return 0;  // the caller sleeps; the call restarts when the page is read
+    if (!src) return done ? static_cast<int64_t>(done) : -kENOMEM;
     // do_generic_mapping_read: one mark_page_accessed per page, not per read() call.
     if (index != f.last_read_index) m_lru->mark_page_accessed(src);
     f.last_read_index = index;
@@ -300,6 +355,7 @@ int64_t Kernel::sys_read(Task& t, uint64_t fd, uint64_t offset, uint64_t len, ui
 }
 
 hw::TrapResult Kernel::syscall(unsigned core, hw::ExecContext& ctx, const hw::Op& op) {
+  KernelLock bkl(m_lock);
   Task* t = current(core);
   if (!t || t->ctx.get() != &ctx) throw std::logic_error("syscall: not the current task");
   KCtx k{core, sc_core::SC_ZERO_TIME};
@@ -365,6 +421,13 @@ hw::TrapResult Kernel::syscall(unsigned core, hw::ExecContext& ctx, const hw::Op
       break;
     default:
       break;
+  }
+  if (k.wait_page) {
+    // The call slept on a page read: it is not retired and runs again from the start when the task
+    // wakes (the pages it already brought in are page-cache hits then).
+    const auto res = block_on_page(*t, k.wait_page, k);
+    ctx.charges.syscall += res.cycles;
+    return res;
   }
   ctx.retire(reinterpret_cast<const uint8_t*>(&ret), hw::AccessStatus::Ok);
   const auto res = finish(k, action);

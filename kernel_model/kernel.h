@@ -5,6 +5,7 @@
 
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <systemc>
@@ -34,12 +35,16 @@ struct Task {
   // Per-task fault counters (the task's share of the vmstat ones).
   uint64_t min_flt = 0, maj_flt = 0, cow_faults = 0, syscalls = 0, switches = 0;
   uint64_t end_cycle = 0;
+  sc_core::sc_time blocked_since;
+  bool fault_retry = false;  // its last fault slept on I/O: the re-executed fault is the same fault
 };
 
 class Kernel : public sc_core::sc_module, public hw::KernelInterface, private ReclaimHooks {
  public:
-  Kernel(sc_core::sc_module_name name, const KernelConfig& cfg, uint64_t dram_bytes, unsigned cpus,
-         const ClockDomain& cpu_clk, KernelBus& bus, ArchOps& arch, stats::Group& parent);
+  // `managed_bytes`: the physical memory from address 0 the page allocator manages (the rest belongs
+  // to drivers). Stats go into `kernel_stats` (the platform's stats.kernel group).
+  Kernel(sc_core::sc_module_name name, const KernelConfig& cfg, uint64_t managed_bytes, unsigned cpus,
+         const ClockDomain& cpu_clk, KernelBus& bus, ArchOps& arch, stats::Group& kernel_stats);
   ~Kernel() override;
 
   // A process created at `start` running `ctx` (exec: fresh mm with a stack; the stream does the rest).
@@ -76,6 +81,10 @@ class Kernel : public sc_core::sc_module, public hw::KernelInterface, private Re
   hw::TrapResult finish(KCtx& k, hw::TrapAction action) const { return {action, to_cycles(k.delay)}; }
   int64_t sys_read(Task& t, uint64_t file_id, uint64_t offset, uint64_t len, uint64_t user_buf, KCtx& k);
   void add_task_stats(Task& t);
+  // A task sleeps on a locked page (I/O in flight) and gives up its core.
+  hw::TrapResult block_on_page(Task& t, Page* page, KCtx& k);
+  void on_page_unlocked(Page* page, uint64_t completed_fs);
+  void wake_due();  // SC_METHOD: moves tasks whose I/O completed by now to the run queue
 
   // ReclaimHooks: page reclaim arrives with the next issue; until then nothing can be freed, and the
   // allocating task is the one that ends (out_of_memory returns false).
@@ -83,6 +92,16 @@ class Kernel : public sc_core::sc_module, public hw::KernelInterface, private Re
   uint64_t try_to_free_pages(const std::vector<Zone*>&, gfp_t) override { return 0; }
   bool out_of_memory(const std::vector<Zone*>&, gfp_t, unsigned) override { return false; }
   void congestion_wait() override {}
+
+  // One lock around every kernel entry (the model's big kernel lock: mmap_sem, page_table_lock and the
+  // zone locks in one). Kernel paths wait inside memory transactions; without it two cores' faults could
+  // interleave inside one page-table update.
+  struct KernelLock {
+    explicit KernelLock(sc_core::sc_mutex& m) : m_m(m) { m_m.lock(); }
+    ~KernelLock() { m_m.unlock(); }
+    sc_core::sc_mutex& m_m;
+  };
+  sc_core::sc_mutex m_lock;
 
   KernelConfig m_cfg;
   ClockDomain m_clk;
@@ -100,14 +119,17 @@ class Kernel : public sc_core::sc_module, public hw::KernelInterface, private Re
   std::deque<Task*> m_runqueue;
   std::vector<Task*> m_current;
   sc_core::sc_event m_wakeup;  // a task became runnable, or all tasks are gone
+  std::map<Page*, std::vector<Task*>> m_page_waiters;
+  std::vector<std::pair<uint64_t, Task*>> m_pending_wakes;  // (completion time in fs, task)
+  sc_core::sc_event_queue m_wake_queue;
   uint32_t m_next_pid = 1;
   uint64_t m_kswapd_wakeups = 0;
 
-  stats::Group m_stats;
+  stats::Group& m_stats;
   stats::Group m_vmstat;
-  std::vector<std::unique_ptr<stats::Stat>> m_stat_objs;
   stats::Group m_task_stats;
   std::vector<std::unique_ptr<stats::Group>> m_task_groups;
+  std::vector<std::unique_ptr<stats::Stat>> m_stat_objs;  // last: destroyed before the groups they sit in
 };
 
 }  // namespace pc::kernel

@@ -73,7 +73,7 @@ bool MemoryManager::expand_stack(Vma& vma, uint64_t va) {
 }
 
 FaultResult MemoryManager::handle_mm_fault(MmStruct& mm, uint64_t va, bool write, bool exec, KCtx& k) {
-  ++m_stats.pgfault;
+  if (!k.retry) ++m_stats.pgfault;
   cost(m_costs.fault_entry + m_costs.find_vma, k);
   auto segv = [&] {
     ++m_stats.segv;
@@ -143,23 +143,45 @@ FaultResult MemoryManager::do_anonymous_page(MmStruct& mm, Vma& vma, uint64_t va
 
 Page* MemoryManager::find_or_read_file_page(File& f, uint64_t index, bool& major, KCtx& k) {
   AddressSpace& as = f.mapping;
+  major = false;
   auto it = as.page_tree.find(index);
   if (it != as.page_tree.end()) {
-    m_lru.mark_page_accessed(it->second);  // filemap_nopage on a page-cache hit
-    major = false;
-    return it->second;
+    Page* page = it->second;
+    if (page->test(PG_locked)) {  // another task's read of this page is in flight: sleep on it
+      k.wait_page = page;
+      return nullptr;
+    }
+    if (!k.retry) m_lru.mark_page_accessed(page);  // filemap_nopage on a page-cache hit
+    return page;
   }
   Page* page = alloc_user_page(false, k);
   if (!page) return nullptr;
-  // add_to_page_cache_lru: the page cache holds the allocation's reference; the page goes inactive.
+  // add_to_page_cache_lru: the page cache holds the allocation's reference; the page goes inactive,
+  // locked until its read completes.
   page->mapping = reinterpret_cast<uintptr_t>(&as);
   page->index = index;
+  page->set(PG_locked);
   as.page_tree.emplace(index, page);
   ++as.nrpages;
   m_lru.lru_cache_add(page, k.cpu);
-  major = f.backing->readpage(index, mem_map().page_to_phys(page), k);
-  page->set(PG_uptodate);
-  return page;
+  const bool io = f.backing->readpage(index, mem_map().page_to_phys(page), k, [this, page](int err, uint64_t at) {
+    // end_page_read: the page is uptodate (or in error) and unlocked; sleepers wake.
+    page->clear(PG_locked);
+    if (err)
+      page->set(PG_error);
+    else
+      page->set(PG_uptodate);
+    if (m_on_unlock) m_on_unlock(page, at);
+  });
+  if (!io) {
+    page->clear(PG_locked);
+    page->set(PG_uptodate);
+    return page;
+  }
+  major = true;
+  ++k.major;
+  k.wait_page = page;
+  return nullptr;
 }
 
 FaultResult MemoryManager::do_no_page(MmStruct& mm, Vma& vma, uint64_t va, uint64_t pte_pa, bool write,
@@ -169,12 +191,14 @@ FaultResult MemoryManager::do_no_page(MmStruct& mm, Vma& vma, uint64_t va, uint6
   if (index >= vma.vm_file->backing->size_pages()) return FaultResult::SigBus;  // beyond end of file
   bool major = false;
   Page* page = find_or_read_file_page(*vma.vm_file, index, major, k);
+  if (major) ++m_stats.pgmajfault;
+  if (!page && k.wait_page) return FaultResult::Blocked;
   if (!page) {
     ++m_stats.oom;
     return FaultResult::Oom;
   }
-  ++m_stats.file_faults;
-  if (major) ++m_stats.pgmajfault;
+  if (page->test(PG_error)) return FaultResult::SigBus;
+  if (!k.retry) ++m_stats.file_faults;
   if (write && !(vma.vm_flags & VM_SHARED)) {
     // A write to a private file mapping gets its own anonymous copy right away.
     anon_vma_prepare(vma);
@@ -185,6 +209,7 @@ FaultResult MemoryManager::do_no_page(MmStruct& mm, Vma& vma, uint64_t va, uint6
     }
     m_bus.copy_page(mem_map().page_to_phys(copy), mem_map().page_to_phys(page), k.delay);
     ++m_stats.cow_copies;
+    ++k.cow_copies;
     ++mm.anon_rss;
     m_lru.lru_cache_add_active(copy, k.cpu);
     page_add_new_anon_rmap(copy, vma, addr);
@@ -232,6 +257,7 @@ FaultResult MemoryManager::do_wp_page(MmStruct& mm, Vma& vma, uint64_t va, uint6
   if (old != m_zero_page)
     m_bus.copy_page(mem_map().page_to_phys(copy), mem_map().page_to_phys(old), k.delay);  // cow_user_page
   ++m_stats.cow_copies;
+  ++k.cow_copies;
   cost(2 * m_costs.rmap_op + m_costs.lru_op, k);
   page_remove_rmap(old);
   if (!old->anon()) {

@@ -22,7 +22,9 @@ constexpr uint64_t kStackTop = 0x00007ffffffde000ull;
 constexpr uint64_t kStackGuardGap = 64 * 1024;           // accesses this far below %rsp may grow the stack
 constexpr uint64_t kMaxStackBytes = 8ull << 20;          // RLIMIT_STACK
 
-enum class FaultResult { Minor, Major, SigSegv, SigBus, Oom };
+// Blocked: the page is being read (k.wait_page); the task sleeps until it is unlocked, then the access
+// re-executes (Linux sleeps inside the fault in lock_page; a restart models the same wait).
+enum class FaultResult { Minor, Major, SigSegv, SigBus, Oom, Blocked };
 
 enum class SwapResult { Success, Again, Fail };  // try_to_unmap
 
@@ -59,6 +61,8 @@ class MemoryManager {
   void init_zero_page(KCtx& k);
   Page* zero_page() const { return m_zero_page; }
   void set_swap_hooks(SwapHooks* h) { m_swap = h; }
+  // Called when a page's read I/O completes and the page is unlocked (wake_up_page).
+  void set_page_unlock_hook(std::function<void(Page*, uint64_t completed_fs)> h) { m_on_unlock = std::move(h); }
 
   // Address spaces.
   std::unique_ptr<MmStruct> mm_alloc(KCtx& k);                    // empty mm with a fresh PML4
@@ -80,7 +84,8 @@ class MemoryManager {
   int page_referenced(Page* page, bool is_locked, KCtx& k);
   SwapResult try_to_unmap(Page* page, KCtx& k);
 
-  // The page-cache page for `index` of `f`, read from its backing on a miss (`major` then says so).
+  // The page-cache page for `index` of `f`, ready to use; nullptr with k.wait_page set when its read is
+  // in flight (the caller sleeps), nullptr alone when memory is exhausted. `major`: this call started I/O.
   Page* page_cache_read(File& f, uint64_t index, bool& major, KCtx& k) { return find_or_read_file_page(f, index, major, k); }
 
   // Scheduler hooks: which mm each CPU runs (for cpu_vm_mask and local flushes).
@@ -155,6 +160,7 @@ class MemoryManager {
   ArchOps& m_arch;
   KernelCosts m_costs;
   SwapHooks* m_swap = nullptr;
+  std::function<void(Page*, uint64_t)> m_on_unlock;
   sc_core::sc_time m_cpu_cycle;
   Page* m_zero_page = nullptr;
   std::vector<MmStruct*> m_current;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -30,7 +31,11 @@ struct File;
 // so far. A path entered from a core's trap hands the total back as trap cycles.
 struct KCtx {
   unsigned cpu = 0;
-  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;  // not yet spent: added to the caller's time
+  Page* wait_page = nullptr;  // FaultResult::Blocked: the locked page (I/O in flight) the task sleeps on
+  bool retry = false;         // re-execution of a fault that slept on I/O: not counted again
+  uint32_t cow_copies = 0;    // pages this path copied on write (per-task accounting)
+  uint32_t major = 0;         // reads this path started (major faults)
 };
 
 struct AnonVma {
@@ -41,10 +46,13 @@ struct AnonVma {
 class FileBacking {
  public:
   virtual ~FileBacking() = default;
-  // Fills the page at `pa` with file page `index` (readpage); returns true if it did I/O (a major fault).
-  virtual bool readpage(uint64_t index, uint64_t pa, KCtx& k) = 0;
-  // Writes the page at `pa` back as file page `index` (writepage).
-  virtual void writepage(uint64_t index, uint64_t pa, KCtx& k) = 0;
+  // done(error, completion time in fs): may run ahead of sc_time_stamp() (an interrupt handler's local time).
+  using IoDone = std::function<void(int, uint64_t)>;
+  // Starts filling the frame at `pa` with file page `index` (readpage). Returns false when the page is
+  // ready at once (no I/O); otherwise the read is in flight and `done` runs when it completes.
+  virtual bool readpage(uint64_t index, uint64_t pa, KCtx& k, IoDone done) = 0;
+  // Starts writing the frame at `pa` back as file page `index` (writepage).
+  virtual void writepage(uint64_t index, uint64_t pa, KCtx& k, IoDone done) = 0;
   virtual uint64_t size_pages() const = 0;
 };
 

@@ -240,11 +240,13 @@ File* MemoryManager::create_shmem_file(uint64_t len) {
    public:
     ShmemBacking(KernelBus& bus, uint64_t pages) : m_bus(bus), m_pages(pages) {}
     // A new shmem page is a zeroed page, not I/O.
-    bool readpage(uint64_t, uint64_t pa, KCtx& k) override {
+    bool readpage(uint64_t, uint64_t pa, KCtx& k, IoDone) override {
       m_bus.zero_page(pa, k.delay);
       return false;
     }
-    void writepage(uint64_t, uint64_t, KCtx&) override {}
+    void writepage(uint64_t, uint64_t, KCtx&, IoDone done) override {
+      done(0, sc_core::sc_time_stamp().value());
+    }
     uint64_t size_pages() const override { return m_pages; }
 
    private:

@@ -144,7 +144,9 @@ bool CoreCaches::access_line(uint64_t line, bool write, bool fetch, const sc_tim
         const bool ok = memory_fill(line, d);
         m_shared.mshr_release(sc_core::sc_time_stamp() + d);
         if (!ok) return false;
-        lat = d - at;
+        // Absolute time: a memory that synchronizes waits inside the call and returns a delay relative to
+        // the new time stamp.
+        lat = sc_core::sc_time_stamp() + d - (now + at);
         served = 4;
         install(3, line, false, at);
       }
@@ -172,10 +174,12 @@ void CoreCaches::b_transport(tlm::tlm_generic_payload& gp, sc_time& delay) {
   const bool fetch = ext && ext->requester == Requester::Fetch;
   sc_time total = sc_core::SC_ZERO_TIME;
   uint8_t worst = 0;
+  const sc_time start = sc_core::sc_time_stamp() + delay;  // absolute: a line fill may wait in between
   for (uint64_t line = addr >> m_line_shift; line <= (addr + len - 1) >> m_line_shift; ++line) {
     sc_time lat;
     uint8_t served = 0;
-    if (!access_line(line, write, fetch, delay + total, lat, served)) {
+    if (!access_line(line, write, fetch, start + total - sc_core::sc_time_stamp(), lat, served)) {
+      delay = start + total - sc_core::sc_time_stamp();
       gp.set_response_status(m_fill_gp.get_response_status());
       return;
     }
@@ -188,7 +192,7 @@ void CoreCaches::b_transport(tlm::tlm_generic_payload& gp, sc_time& delay) {
   }
   gp.set_response_status(tlm::TLM_OK_RESPONSE);
   if (ext) ext->served = worst;
-  delay += total;
+  delay = start + total - sc_core::sc_time_stamp();
 }
 
 unsigned int CoreCaches::transport_dbg(tlm::tlm_generic_payload& gp) { return mem_isock->transport_dbg(gp); }

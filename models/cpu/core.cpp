@@ -113,9 +113,13 @@ void Core::run() {
   m_qk.reset();
   constexpr unsigned kMaxRepeatFaults = 64;
   unsigned consecutive_faults = 0;
+  const uint64_t slice = m_kernel.timeslice_cycles();
+  // The kernel's scheduler is shared state: reach it at the core's true time.
+  m_qk.sync();
   while (hw::ExecContext* ctx = m_kernel.pick_next(m_id)) {
     ++m_contexts;
     bool on_core = true;
+    const sc_time slice_start = local_now();
     while (on_core) {
       if (m_mmu) {
         if (const uint64_t stall = m_mmu->take_stall_cycles()) {  // IPI handlers that ran on this core
@@ -125,6 +129,7 @@ void Core::run() {
       }
       const hw::Op* op = ctx->current();
       if (!op) {
+        m_qk.sync();
         m_kernel.context_ended(m_id, *ctx);
         break;
       }
@@ -132,6 +137,7 @@ void Core::run() {
         case hw::OpKind::Compute:
           advance(op->cycles);
           m_compute_cycles += op->cycles;
+          ctx->charges.compute += op->cycles;
           ctx->retire(nullptr, hw::AccessStatus::Ok);
           break;
         case hw::OpKind::Read:
@@ -140,7 +146,12 @@ void Core::run() {
           advance(m_cfg.mem_issue_cycles);
           const hw::Op o = *op;  // the context may reuse its op storage once retired
           hw::AccessStatus st;
-          if (!access(o, rdata, st)) {
+          const uint64_t mem_before = m_mem_fs, xlate_before = m_xlate_fs;
+          const bool done = access(o, rdata, st);
+          // Charge the context for what the access cost it (cycle attribution per task).
+          ctx->charges.mem_stall += m_clk.to_cycles(sc_time::from_value(m_mem_fs - mem_before));
+          ctx->charges.page_walk += m_clk.to_cycles(sc_time::from_value(m_xlate_fs - xlate_before));
+          if (!done) {
             // #PF: the kernel runs on this core's thread at the core's local time; the op re-executes.
             ++m_page_faults;
             if (++consecutive_faults > kMaxRepeatFaults)
@@ -178,8 +189,14 @@ void Core::run() {
         }
       }
       ++m_ops;
+      // Time-slice expiry is a timer interrupt: the kernel may put another context on this core.
+      if (on_core && slice && m_clk.to_cycles(local_now() - slice_start) >= slice) {
+        m_qk.sync();
+        if (m_kernel.timer_interrupt(m_id, *ctx).action == hw::TrapAction::Reschedule) on_core = false;
+      }
       maybe_sync();
     }
+    m_qk.sync();
   }
   m_halted = true;
   m_halt_time = local_now();

@@ -307,18 +307,20 @@ Mmu::WalkResult Mmu::walk(uint64_t va, Access a, sc_time start) {
   bool leaf = false;
   for (; level >= 1; --level) {
     const uint64_t pa = table + index_of(va, level) * 8;
+    // Latency on absolute time: a memory that synchronizes (the DDR adapter) waits inside the call
+    // and hands back a delay relative to the new time stamp.
     sc_time d = mem_time(t);
-    const sc_time d0 = d;
     uint8_t served = 0;
     m_mem.tag(m_walk_seq, static_cast<uint8_t>(level));
     const uint64_t v = m_mem.read_pte(pa, uc, d, served);
-    t += d - d0;
+    const sc_time lat = sc_core::sc_time_stamp() + d - t;
+    t += lat;
     ++m_refs;
-    m_ref_cycles += cycles(d - d0);
+    m_ref_cycles += cycles(lat);
     LevelStats& ls = *m_level[level];
     ++ls.refs;
     ++(served == 1 ? ls.l1 : served == 2 ? ls.l2 : served == 3 ? ls.llc : served == 4 ? ls.dram : ls.nocache);
-    note(level, served, false, d - d0);
+    note(level, served, false, lat);
     if (!(v & kP)) {
       ec = access_bits(a);
       break;
@@ -368,13 +370,13 @@ Mmu::WalkResult Mmu::walk(uint64_t va, Access a, sc_time start) {
     if (is_leaf_ref && write && !(refs[i].val & kD)) set |= kD;
     if (!set) continue;
     sc_time d = mem_time(t);
-    const sc_time d0 = d;
     uint8_t served = 0;
     m_mem.tag(m_walk_seq, static_cast<uint8_t>(refs[i].level));
     m_mem.rmw_pte(refs[i].pa, set, refs[i].uc, d, served);
-    t += d - d0;
-    note(refs[i].level, served, true, d - d0);
-    m_ref_cycles += cycles(d - d0);
+    const sc_time lat = sc_core::sc_time_stamp() + d - t;  // absolute, as above
+    t += lat;
+    note(refs[i].level, served, true, lat);
+    m_ref_cycles += cycles(lat);
     ++m_rmws;
     if (set & kA) ++m_a_writes;
     if (set & kD) ++m_d_writes;

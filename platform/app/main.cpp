@@ -110,6 +110,26 @@ void print_blockio(pc::soc::Soc& soc) {
   fmt::print("  host throughput     {:.0f} simulated I/Os per host second\n", ios / std::max(1e-9, soc.host_seconds()));
 }
 
+void print_tasks(pc::soc::Soc& soc, pc::kernel::Kernel& os) {
+  fmt::print("  kernel              {} page faults ({} major), {} COW copies, {} zero-page maps, {} forks, "
+             "{} TLB page flushes, {} page-table pages now\n",
+             with_commas(static_cast<uint64_t>(stat_value(soc, "kernel.vmstat.pgfault"))),
+             static_cast<uint64_t>(stat_value(soc, "kernel.vmstat.pgmajfault")),
+             static_cast<uint64_t>(stat_value(soc, "kernel.cow_copies")),
+             static_cast<uint64_t>(stat_value(soc, "kernel.zero_page_maps")),
+             static_cast<uint64_t>(stat_value(soc, "kernel.forks")),
+             static_cast<uint64_t>(stat_value(soc, "kernel.tlb_page_flushes")),
+             static_cast<uint64_t>(stat_value(soc, "kernel.vmstat.nr_page_table_pages")));
+  for (const auto& t : os.tasks()) {
+    const auto& ch = t->ctx->charges;
+    fmt::print("  task {:<3} {:<18} min_flt {:>7}  maj_flt {:>5}  cow {:>6}  | compute {} mem {} walk {} fault {} "
+               "syscall {} io-wait {} ready-wait {} cycles | {}\n",
+               t->pid, t->name, t->min_flt, t->maj_flt, t->cow_faults, with_commas(ch.compute),
+               with_commas(ch.mem_stall), with_commas(ch.page_walk), with_commas(ch.fault), with_commas(ch.syscall),
+               with_commas(ch.io_wait), with_commas(ch.runnable_wait), t->exit_reason);
+  }
+}
+
 void print_summary(pc::soc::Soc& soc, const std::vector<std::string>& presets) {
   const auto& c = soc.config();
   std::string preset = presets.empty() ? "default" : fmt::format("{}", fmt::join(presets, "+"));
@@ -121,6 +141,10 @@ void print_summary(pc::soc::Soc& soc, const std::vector<std::string>& presets) {
       : c.workload.source == "blockio" ? fmt::format("blockio: {} {} KiB, {:.0f}% reads, queue depth {}, {} I/Os",
                                                      bio.pattern, bio.block_kib, 100 * bio.read_fraction,
                                                      bio.queue_depth, bio.requests)
+      : c.workload.source == "scenario"
+          ? fmt::format("scenario: {} process(es), {} program(s), {} file(s) on the modeled Linux kernel",
+                        c.workload.scenario.processes.size(), c.workload.scenario.programs.size(),
+                        c.workload.scenario.files.size())
       : (c.workload.phases.empty() ? "synthetic" : fmt::format("{} phases", c.workload.phases.size()));
   fmt::print("  workload            {}{}\n", wl, c.workload.data_check ? " (data checking on)" : "");
   const uint64_t cycles = soc.sim_cycles();
@@ -155,6 +179,7 @@ void print_summary(pc::soc::Soc& soc, const std::vector<std::string>& presets) {
     fmt::print("  data check          {} reads verified, {} errors\n",
                with_commas(static_cast<uint64_t>(stat_value(soc, "summary.reads_checked"))), soc.data_errors());
   if (soc.blockio()) print_blockio(soc);
+  if (auto* os = soc.os()) print_tasks(soc, *os);
   const double bus = stat_value(soc, "summary.bus_errors");
   if (bus > 0) fmt::print("  bus errors          {}\n", static_cast<uint64_t>(bus));
   fmt::print("  host time           {:.3f} s  ({:.2f} M accesses/s)\n", soc.host_seconds(),

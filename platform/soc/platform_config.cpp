@@ -39,6 +39,31 @@ const std::vector<Preset>& presets() {
       {"blockio", "workload: 2,000 random 4 KiB reads at queue depth 1 through the block layer (cores idle)",
        R"({"workload": {"source": "blockio", "blockio": {"pattern": "random", "read_fraction": 1.0, "block_kib": 4,
            "queue_depth": 1, "requests": 2000}}})"},
+      {"forkcow", "scenario: a process maps an anonymous heap and a private file mapping, forks twice; children write (COW), read the file and share memory; paging on, data checking on",
+       R"({"cpu": {"paging": "on"}, "workload": {"source": "scenario", "data_check": true, "scenario": {
+           "files": [{"name": "data.bin", "size_kib": 2048}],
+           "programs": [
+             {"name": "parent", "steps": [
+               {"op": "mmap", "mapping": "heap", "size_kib": 8192},
+               {"op": "access", "mapping": "heap", "pattern": {"pattern": "sequential", "accesses": 131072, "access_size": 64, "read_fraction": 0}},
+               {"op": "mmap", "mapping": "data", "kind": "file", "file": "data.bin", "size_kib": 2048},
+               {"op": "access", "mapping": "data", "pattern": {"pattern": "random", "accesses": 20000, "read_fraction": 0.9}},
+               {"op": "mmap", "mapping": "shm", "kind": "shared-anon", "size_kib": 256},
+               {"op": "fork", "program": "writer"},
+               {"op": "fork", "program": "reader"},
+               {"op": "access", "mapping": "heap", "pattern": {"pattern": "zipf", "accesses": 100000, "read_fraction": 0.7}},
+               {"op": "exit"}]},
+             {"name": "writer", "steps": [
+               {"op": "access", "mapping": "heap", "pattern": {"pattern": "random", "accesses": 50000, "read_fraction": 0.3}},
+               {"op": "access", "mapping": "shm", "pattern": {"pattern": "sequential", "accesses": 32768, "read_fraction": 0}},
+               {"op": "exit"}]},
+             {"name": "reader", "steps": [
+               {"op": "mmap", "mapping": "buf", "size_kib": 512},
+               {"op": "read", "file": "data.bin", "mapping": "buf", "size_kib": 512, "offset_kib": 1024},
+               {"op": "access", "mapping": "buf", "pattern": {"pattern": "sequential", "accesses": 65536, "read_fraction": 1}},
+               {"op": "access", "mapping": "data", "pattern": {"pattern": "sequential", "accesses": 32768, "access_size": 64, "read_fraction": 1}},
+               {"op": "exit"}]}],
+           "processes": [{"program": "parent"}]}}})"},
       {"nehalem", "Linux-2.6-era Nehalem: paging on; DTLB 64+32 4-way, ITLB 128 4-way, STLB 512 4-way (4 KiB only), 1 walker; L1D 32K/4, L2 256K/10, LLC 8M/40 cycles",
        R"({"cpu": {"paging": "on"},
            "mmu": {"dtlb": {"4k": {"entries": 64, "ways": 4}, "2m": {"entries": 32, "ways": 4}, "1g": {"entries": 0}, "latency_cycles": 0},

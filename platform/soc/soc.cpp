@@ -6,6 +6,7 @@
 
 #include "platform/core/sanitizer.h"
 #include "testbench/workload/lackey.h"
+#include "kernel_model/mm/block_file.h"
 #include "testbench/workload/patterns.h"
 
 namespace pc::soc {
@@ -83,10 +84,14 @@ Soc::Soc(const PlatformConfig& cfg)
     m_router->isock.bind(m_dram_adapter->tsock);
   else
     m_router->isock.bind(m_mem->tsock);
+  const bool scenario = cfg.workload.source == "scenario";
+  if (cfg.disk.present || scenario) m_kernel_stats = std::make_unique<stats::Group>(&m_root, "kernel", "modeled kernel");
   if (cfg.disk.present) build_disk();
 
   const bool paging = cfg.cpu.paging == "on";
-  if (paging) {
+  if (scenario) {
+    build_os();
+  } else if (paging) {
     // Until the kernel model lands, a bare-metal pager maps pages on first touch; frames come from
     // above the first MiB.
     m_mmu_ctl = std::make_unique<mmu::MmuControl>(cfg.mmu);
@@ -98,10 +103,11 @@ Soc::Soc(const PlatformConfig& cfg)
   } else {
     m_kernel = std::make_unique<tb::BareMetalKernel>(static_cast<unsigned>(cfg.cpu.cores), cfg.sim.syscall_cycles);
   }
+  hw::KernelInterface& kif = m_os ? static_cast<hw::KernelInterface&>(*m_os) : *m_kernel;
   if (cfg.caches.enabled) m_llc = std::make_unique<cache::SharedLlc>(cfg.caches, m_cpu_clk, m_root);
   for (unsigned i = 0; i < cfg.cpu.cores; ++i) {
     m_cores.push_back(std::make_unique<cpu::Core>(fmt::format("core{}", i).c_str(), i, cfg.cpu, m_cpu_clk,
-                                                  *m_kernel, m_cpu_stats, cfg.mmu));
+                                                  kif, m_cpu_stats, cfg.mmu));
     if (m_mmu_ctl) m_mmu_ctl->add(m_cores.back()->mmu());
     if (m_llc) {
       m_caches.push_back(std::make_unique<cache::CoreCaches>(fmt::format("caches{}", i).c_str(), i, cfg.caches,
@@ -127,7 +133,6 @@ void Soc::build_disk() {
   m_disk->dma_isock.bind(m_router->tsock);
   m_disk_irq = std::make_unique<sc_core::sc_signal<bool>>("disk_irq");
   m_disk->irq_out.bind(*m_disk_irq);
-  m_kernel_stats = std::make_unique<stats::Group>(&m_root, "kernel", "modeled kernel");
   m_blk_bus = std::make_unique<kernel::KernelBus>("blk_bus", *m_kernel_stats, "blk_bus");
   m_blk_bus->mem_isock.bind(m_router->tsock);
   m_blk = std::make_unique<kernel::BlockLayer>(*m_kernel_stats);
@@ -147,8 +152,62 @@ void Soc::build_disk() {
   }
 }
 
+// The modeled Linux kernel runs the scenario: it owns all DRAM below the driver's descriptor region, reaches
+// memory through its own KernelBus, drives the MMUs through CpuControl, and finds the scenario's files in
+// contiguous extents of the disk (whose image the testbench writes before the run).
+void Soc::build_os() {
+  const auto& sc = m_cfg.workload.scenario;
+  if (m_cfg.cpu.paging != "on")
+    throw cfg::ConfigError("workload.source is \"scenario\": processes run on the modeled kernel, which needs "
+                           "cpu.paging = \"on\" (e.g. --preset nehalem)");
+  if (!sc.files.empty() && !m_cfg.disk.present)
+    throw cfg::ConfigError("workload.scenario.files: files live on the disk, but disk.present is false");
+  if (sc.processes.empty()) throw cfg::ConfigError("workload.scenario.processes: no process to run");
+  const uint64_t mem_bytes = m_cfg.dram.size_mib << 20;
+  const uint64_t driver_bytes = m_cfg.disk.present ? (m_cfg.kernel.block.dma_region_kib << 10) : 0;
+  m_mmu_ctl = std::make_unique<mmu::MmuControl>(m_cfg.mmu);
+  m_arch = std::make_unique<CpuArchOps>(*m_mmu_ctl, m_cpu_clk);
+  m_kbus = std::make_unique<kernel::KernelBus>("kbus", *m_kernel_stats, "bus");
+  m_kbus->mem_isock.bind(m_router->tsock);
+  m_os = std::make_unique<kernel::Kernel>("os", m_cfg.kernel, mem_bytes - driver_bytes,
+                                          static_cast<unsigned>(m_cfg.cpu.cores), m_cpu_clk, *m_kbus, *m_arch,
+                                          *m_kernel_stats);
+  m_scenario = std::make_unique<tb::ScenarioShared>();
+  m_scenario->cfg = &sc;
+  m_scenario->data_check = m_cfg.workload.data_check;
+  m_scenario->totals = &m_check_totals;
+  // Files: one contiguous extent each from 1 MiB into the disk, 4 KiB aligned.
+  uint64_t sector = 2048;
+  for (size_t i = 0; i < sc.files.size(); ++i) {
+    const auto& f = sc.files[i];
+    const uint64_t pages = (f.size_kib + 3) / 4;
+    if (sector + pages * 8 > m_disk->media().capacity_sectors())
+      throw cfg::ConfigError(fmt::format("workload.scenario.files[{}]: '{}' does not fit on the disk", i, f.name));
+    std::vector<uint8_t> page(4096);
+    auto shadow = m_cfg.workload.data_check ? std::make_shared<mem::BackingStore>(pages * 4096) : nullptr;
+    for (uint64_t p = 0; p < pages; ++p) {
+      for (uint64_t b = 0; b < 4096; ++b) page[b] = tb::scenario_file_byte(static_cast<uint32_t>(i), p * 4096 + b);
+      m_disk->store().write(sector + p * 8, 8, page.data());
+      if (shadow) shadow->write(p * 4096, page.data(), 4096);
+    }
+    m_scenario->file_ids.push_back(
+        m_os->register_file(f.name, std::make_unique<kernel::BlockFileBacking>(*m_blk, sector, pages)));
+    m_scenario->file_shadows.push_back(shadow);
+    sector += pages * 8;
+  }
+  for (size_t i = 0; i < sc.processes.size(); ++i) {
+    const auto& p = sc.processes[i];
+    const int prog = m_scenario->program_index(p.program);
+    if (prog < 0)
+      throw cfg::ConfigError(fmt::format("workload.scenario.processes[{}].program: no program named '{}'", i, p.program));
+    m_os->spawn(p.program, std::make_unique<tb::ProgramContext>(*m_scenario, static_cast<size_t>(prog), mix_seed(m_cfg.sim.seed, i, 77)),
+                sc_core::sc_time::from_value(p.start_us * 1000000000ull));
+  }
+}
+
 void Soc::build_workload() {
   const auto& w = m_cfg.workload;
+  if (w.source == "scenario") return;  // the kernel runs the scenario's processes
   // Kernel threads do the block I/O; the cores idle unless asked to run the synthetic workload as well.
   if (w.source == "blockio" && !w.blockio.with_cores) return;
   const uint64_t mem_bytes = m_cfg.dram.size_mib << 20;
@@ -221,6 +280,12 @@ void Soc::run(bool progress) {
       prepare_throw_after_simulation();
       std::rethrow_exception(ctx->error());
     }
+  if (m_scenario && !m_scenario->errors.empty()) {
+    std::string all;
+    for (const auto& e : m_scenario->errors) all += "\n  " + e;
+    prepare_throw_after_simulation();
+    throw std::runtime_error("scenario steps failed:" + all);
+  }
   m_host_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   finalize_stats();
 }

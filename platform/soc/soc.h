@@ -19,7 +19,10 @@
 #include "platform/core/clock.h"
 #include "platform/core/stats.h"
 #include "platform/soc/platform_config.h"
+#include "kernel_model/kernel.h"
+#include "platform/soc/cpu_arch_ops.h"
 #include "testbench/bare_metal.h"
+#include "testbench/scenario.h"
 #include "testbench/blockio.h"
 #include "testbench/page_tables.h"
 #include "testbench/pager.h"
@@ -52,10 +55,13 @@ class Soc {
   const std::vector<std::unique_ptr<cpu::Core>>& cores() const { return m_cores; }
   // The privileged-operation interface the kernel uses (nullptr with paging off).
   hw::CpuControl* cpu_control() { return m_mmu_ctl.get(); }
+  kernel::Kernel* os() { return m_os.get(); }  // the modeled kernel (scenario runs), else nullptr
+  const tb::ScenarioShared* scenario() const { return m_scenario.get(); }
 
  private:
   void build_workload();
   void build_disk();
+  void build_os();
   void finalize_stats();
 
   PlatformConfig m_cfg;
@@ -74,6 +80,11 @@ class Soc {
   std::unique_ptr<tb::FrameAllocator> m_frames;
   std::unique_ptr<tb::PageTableBuilder> m_pt_builder;
   std::unique_ptr<tb::BareMetalKernel> m_kernel;
+  // Scenario runs: the modeled Linux kernel, its memory port and architecture operations.
+  std::unique_ptr<kernel::KernelBus> m_kbus;
+  std::unique_ptr<CpuArchOps> m_arch;
+  std::unique_ptr<kernel::Kernel> m_os;
+  std::unique_ptr<tb::ScenarioShared> m_scenario;
   std::vector<std::unique_ptr<tb::WorkloadContext>> m_contexts;
   std::vector<std::unique_ptr<cpu::Core>> m_cores;
   tb::CheckTotals m_check_totals;

@@ -80,6 +80,7 @@ struct Rig {
   mem::FixedMemory memory{"mem", mcfg, store, root};
   interconnect::Router router{"router", hw::physical_address_map(kMem, false), sc_core::SC_ZERO_TIME, root};
   kernel::KernelBus bus{"kbus", root};
+  stats::Group kstats{&root, "kernel"};
   kernel::NullArch arch;
   kernel::KernelConfig kcfg;
   std::unique_ptr<kernel::Kernel> kern;
@@ -90,7 +91,7 @@ struct Rig {
   Rig(const tb::ScenarioConfig& sc, unsigned ncpu) {
     bus.mem_isock.bind(router.tsock);
     router.isock.bind(memory.tsock);
-    kern = std::make_unique<kernel::Kernel>("kernel", kcfg, kMem, ncpu, clk, bus, arch, root);
+    kern = std::make_unique<kernel::Kernel>("kernel", kcfg, kMem, ncpu, clk, bus, arch, kstats);
     shared.cfg = &sc;
     shared.data_check = true;
     shared.totals = &totals;

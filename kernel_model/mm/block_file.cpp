@@ -1,0 +1,36 @@
+// File pages through the block layer.
+#include "kernel_model/mm/block_file.h"
+
+namespace pc::kernel {
+
+void BlockFileBacking::submit(uint64_t index, uint64_t pa, bool write, KCtx& k, IoDone done) {
+  m_inflight.remove_if([](const std::unique_ptr<InFlight>& f) { return f->done; });
+  // The path's CPU time so far happens before the request goes out.
+  if (k.delay != sc_core::SC_ZERO_TIME) {
+    sc_core::wait(k.delay);
+    k.delay = sc_core::SC_ZERO_TIME;
+  }
+  m_inflight.push_back(std::make_unique<InFlight>());
+  InFlight* f = m_inflight.back().get();
+  Bio& bio = f->bio;
+  bio.sector = m_start + index * (kPageSize / 512);
+  bio.write = write;
+  bio.sync = !write;  // a task waits for this page: unplug at once (sync_page)
+  bio.vecs.push_back({pa, static_cast<uint32_t>(kPageSize)});
+  bio.end_io = [f, done = std::move(done)](Bio& b, int err) {
+    f->done = true;
+    done(err, b.completed);
+  };
+  m_blk.submit_bio(&bio);
+}
+
+bool BlockFileBacking::readpage(uint64_t index, uint64_t pa, KCtx& k, IoDone done) {
+  submit(index, pa, false, k, std::move(done));
+  return true;
+}
+
+void BlockFileBacking::writepage(uint64_t index, uint64_t pa, KCtx& k, IoDone done) {
+  submit(index, pa, true, k, std::move(done));
+}
+
+}  // namespace pc::kernel

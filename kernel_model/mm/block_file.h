@@ -1,0 +1,38 @@
+// A file stored in one contiguous extent of the disk, read and written a page at a time through the
+// block layer (Linux 2.6.18 mpage_readpage / block_write_full_page on a simple extent layout).
+#pragma once
+
+#include <cstdint>
+#include <list>
+#include <memory>
+
+#include "kernel_model/block/ahci.h"
+#include "kernel_model/mm/mm_types.h"
+
+namespace pc::kernel {
+
+class BlockFileBacking : public FileBacking {
+ public:
+  BlockFileBacking(BlockLayer& blk, uint64_t start_sector, uint64_t pages)
+      : m_blk(blk), m_start(start_sector), m_pages(pages) {}
+
+  // Submits the page's bio and returns: the caller sleeps on the locked page, the CPU is free meanwhile.
+  bool readpage(uint64_t index, uint64_t pa, KCtx& k, IoDone done) override;
+  void writepage(uint64_t index, uint64_t pa, KCtx& k, IoDone done) override;
+  uint64_t size_pages() const override { return m_pages; }
+  uint64_t start_sector() const { return m_start; }
+
+ private:
+  void submit(uint64_t index, uint64_t pa, bool write, KCtx& k, IoDone done);
+
+  struct InFlight {
+    Bio bio;
+    bool done = false;
+  };
+  BlockLayer& m_blk;
+  std::list<std::unique_ptr<InFlight>> m_inflight;  // bios live until completion; reaped at the next submit
+  uint64_t m_start;
+  uint64_t m_pages;
+};
+
+}  // namespace pc::kernel
