@@ -189,6 +189,7 @@ FaultResult MemoryManager::do_no_page(MmStruct& mm, Vma& vma, uint64_t va, uint6
   const uint64_t addr = va & ~(kPageSize - 1);
   const uint64_t index = linear_page_index(&vma, addr);
   if (index >= vma.vm_file->backing->size_pages()) return FaultResult::SigBus;  // beyond end of file
+  if (!k.retry) ++m_stats.file_faults;
   bool major = false;
   Page* page = find_or_read_file_page(*vma.vm_file, index, major, k);
   if (major) ++m_stats.pgmajfault;
@@ -198,7 +199,6 @@ FaultResult MemoryManager::do_no_page(MmStruct& mm, Vma& vma, uint64_t va, uint6
     return FaultResult::Oom;
   }
   if (page->test(PG_error)) return FaultResult::SigBus;
-  if (!k.retry) ++m_stats.file_faults;
   if (write && !(vma.vm_flags & VM_SHARED)) {
     // A write to a private file mapping gets its own anonymous copy right away.
     anon_vma_prepare(vma);
