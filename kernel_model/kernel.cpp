@@ -319,36 +319,39 @@ hw::TrapResult Kernel::page_fault(unsigned core, hw::ExecContext& ctx, uint64_t 
   return res;
 }
 
-int64_t Kernel::sys_read(Task& t, uint64_t fd, uint64_t offset, uint64_t len, uint64_t buf, KCtx& k) {
+int64_t Kernel::sys_rw(Task& t, bool write, uint64_t fd, uint64_t offset, uint64_t len, uint64_t buf, KCtx& k) {
   if (fd >= m_files.size()) return -kEBADF;
   File& f = *m_files[fd];
   const uint64_t size = f.backing->size_pages() << kPageShift;
-  if (offset >= size) return 0;
+  if (offset >= size) return 0;  // files do not grow in this model
   len = std::min(len, size - offset);
   uint64_t done = 0;
   while (done < len) {
     const uint64_t pos = offset + done;
     const uint64_t index = pos >> kPageShift;
     bool major = false;
-    Page* src = m_mm->page_cache_read(f, index, major, k);
+    Page* page = m_mm->page_cache_read(f, index, major, k);
     if (major) ++t.maj_flt;
-    if (!src && k.wait_page) return 0;  // the caller sleeps; the call restarts when the page is read
-    if (!src) return done ? static_cast<int64_t>(done) : -kENOMEM;
-    // do_generic_mapping_read: one mark_page_accessed per page, not per read() call.
-    if (index != f.last_read_index) m_lru->mark_page_accessed(src);
+    if (!page && k.wait_page) return 0;  // the caller sleeps; the call restarts when the page is read
+    if (!page) return done ? static_cast<int64_t>(done) : -kENOMEM;
+    // One mark_page_accessed per page, not per call (spec §3.2).
+    if (index != f.last_read_index) m_lru->mark_page_accessed(page);
     f.last_read_index = index;
-    // copy_to_user: fault the destination in (get_user_pages) and store through the bus.
-    const uint64_t dst_va = buf + done;
-    uint64_t pte = m_mm->read_pte(*t.mm, dst_va, k);
-    if (!(pte & pg::kP) || !(pte & pg::kRW)) {
-      if (m_mm->handle_mm_fault(*t.mm, dst_va, true, false, k) != FaultResult::Minor) return -kEFAULT;
-      pte = m_mm->read_pte(*t.mm, dst_va, k);
+    // The user side: fault the page in (writable for a read into it), then copy through the bus.
+    const uint64_t uva = buf + done;
+    uint64_t pte = m_mm->read_pte(*t.mm, uva, k);
+    if (!(pte & pg::kP) || (!write && !(pte & pg::kRW))) {
+      if (m_mm->handle_mm_fault(*t.mm, uva, !write, false, k) != FaultResult::Minor) return -kEFAULT;
+      pte = m_mm->read_pte(*t.mm, uva, k);
     }
-    const uint64_t n = std::min({len - done, kPageSize - (pos & (kPageSize - 1)), kPageSize - (dst_va & (kPageSize - 1)),
-                                 uint64_t{64} - (dst_va & 63)});
+    const uint64_t n = std::min({len - done, kPageSize - (pos & (kPageSize - 1)), kPageSize - (uva & (kPageSize - 1)),
+                                 uint64_t{64} - (uva & 63)});
+    const uint64_t cache_pa = m_map->page_to_phys(page) + (pos & (kPageSize - 1));
+    const uint64_t user_pa = pg::frame_of(pte) | (uva & (kPageSize - 1));
     uint8_t line[64];
-    m_bus.read(m_map->page_to_phys(src) + (pos & (kPageSize - 1)), line, static_cast<unsigned>(n), k.delay);
-    m_bus.write(pg::frame_of(pte) | (dst_va & (kPageSize - 1)), line, static_cast<unsigned>(n), k.delay);
+    m_bus.read(write ? user_pa : cache_pa, line, static_cast<unsigned>(n), k.delay);
+    m_bus.write(write ? cache_pa : user_pa, line, static_cast<unsigned>(n), k.delay);
+    if (write) page->set(PG_dirty);  // written back by reclaim or writeback later
     done += n;
   }
   return static_cast<int64_t>(done);
@@ -381,7 +384,8 @@ hw::TrapResult Kernel::syscall(unsigned core, hw::ExecContext& ctx, const hw::Op
     case hw::Syscall::Munmap: ret = m_mm->do_munmap(*t->mm, a[0], a[1], k); break;
     case hw::Syscall::Mprotect: ret = m_mm->do_mprotect(*t->mm, a[0], a[1], static_cast<uint32_t>(a[2]), k); break;
     case hw::Syscall::Brk: ret = m_mm->do_brk(*t->mm, a[0], k); break;
-    case hw::Syscall::Read: ret = sys_read(*t, a[0], a[3], a[2], a[1], k); break;
+    case hw::Syscall::Read: ret = sys_rw(*t, false, a[0], a[3], a[2], a[1], k); break;
+    case hw::Syscall::Write: ret = sys_rw(*t, true, a[0], a[3], a[2], a[1], k); break;
     case hw::Syscall::Fork: {
       k.delay += m_clk.cycles(m_cfg.costs.fork_base);
       auto child_ctx = ctx.fork_child(a[0]);

@@ -79,7 +79,9 @@ class Kernel : public sc_core::sc_module, public hw::KernelInterface, private Re
   Task* current(unsigned core) const { return m_current.at(core); }
   uint64_t to_cycles(const sc_core::sc_time& t) const { return m_clk.to_cycles_ceil(t); }
   hw::TrapResult finish(KCtx& k, hw::TrapAction action) const { return {action, to_cycles(k.delay)}; }
-  int64_t sys_read(Task& t, uint64_t file_id, uint64_t offset, uint64_t len, uint64_t user_buf, KCtx& k);
+  // pread/pwrite through the page cache (do_generic_mapping_read / generic_file_buffered_write): the
+  // user buffer is faulted in as get_user_pages would, bytes move through the kernel bus.
+  int64_t sys_rw(Task& t, bool write, uint64_t file_id, uint64_t offset, uint64_t len, uint64_t user_buf, KCtx& k);
   void add_task_stats(Task& t);
   // A task sleeps on a locked page (I/O in flight) and gives up its core.
   hw::TrapResult block_on_page(Task& t, Page* page, KCtx& k);

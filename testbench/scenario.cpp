@@ -145,16 +145,18 @@ bool ProgramContext::begin_step() {
         syscall(hw::Syscall::Mprotect, {m->addr, m->len, prot_bits(s.prot)}, Pending::Other);
       return true;
     }
-    if (s.op == "read") {
+    if (s.op == "read" || s.op == "write") {
       Mapping* m = need_map(s.mapping);
       const int f = m_sh.file_index(s.file);
       if (!m) return false;
       if (f < 0) {
-        fail(fmt::format("read of unknown file '{}'", s.file));
+        fail(fmt::format("{} of unknown file '{}'", s.op, s.file));
         return false;
       }
-      syscall(hw::Syscall::Read, {m_sh.file_ids[f], m->addr, std::min(s.size_kib * 1024, m->len), s.offset_kib * 1024},
-              Pending::Read);
+      const bool rd = s.op == "read";
+      syscall(rd ? hw::Syscall::Read : hw::Syscall::Write,
+              {m_sh.file_ids[f], m->addr, std::min(s.size_kib * 1024, m->len), s.offset_kib * 1024},
+              rd ? Pending::Read : Pending::Write);
       return true;
     }
     if (s.op == "fork") {
@@ -303,6 +305,15 @@ void ProgramContext::retire(const uint8_t* rdata, hw::AccessStatus status) {
         const auto& fs = *m_sh.file_shadows[m_sh.file_index(s.file)];
         mem::BackingStore& to = m.shared_shadow ? *m.shared_shadow : *m_shadow;
         copy_store(fs, s.offset_kib * 1024, to, m.shared_shadow ? m.shared_base : m.addr, static_cast<uint64_t>(ret));
+      }
+      break;
+    case Pending::Write:
+      if (m_checker && ret > 0) {
+        // The file now holds the buffer's bytes: every later reader of the file must see them.
+        const Mapping& m = m_maps[s.mapping];
+        const mem::BackingStore& from = m.shared_shadow ? *m.shared_shadow : *m_shadow;
+        copy_store(from, m.shared_shadow ? m.shared_base : m.addr, *m_sh.file_shadows[m_sh.file_index(s.file)],
+                   s.offset_kib * 1024, static_cast<uint64_t>(ret));
       }
       break;
     default:

@@ -52,7 +52,7 @@ class ProgramContext : public hw::ExecContext {
     std::shared_ptr<mem::BackingStore> shared_shadow;
     uint64_t shared_base = 0;  // key of addr in shared_shadow
   };
-  enum class Pending { None, Memory, Mmap, Munmap, Read, Other };
+  enum class Pending { None, Memory, Mmap, Munmap, Read, Write, Other };
 
   bool begin_step();  // prepares the op(s) of the current step; false when the program has ended
   void fail(const std::string& what);

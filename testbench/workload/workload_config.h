@@ -58,9 +58,9 @@ struct TraceConfig {
 
 // One step of a scenario program. Mappings are named; later steps (and forked children) refer to them.
 struct StepConfig {
-  std::string op = "access";  // mmap | munmap | mprotect | access | compute | fork | read | yield | exit | trace
-  std::string mapping;        // mmap: the name it defines; munmap/mprotect/access/read: the one it uses
-  uint64_t size_kib = 1024;   // mmap: length; read: bytes to read
+  std::string op = "access";  // mmap | munmap | mprotect | access | compute | fork | read | write | yield | exit | trace
+  std::string mapping;        // mmap: the name it defines; munmap/mprotect/access/read/write: the one it uses
+  uint64_t size_kib = 1024;   // mmap: length; read/write: bytes to move
   std::string kind = "anon";  // mmap: anon | shared-anon | file
   std::string file;           // mmap kind=file, read: the scenario file's name
   bool shared = false;        // mmap kind=file: MAP_SHARED (else MAP_PRIVATE)
@@ -73,11 +73,11 @@ struct StepConfig {
 
   void describe(cfg::Visitor& v) {
     v.str("op", op, "what the step does",
-          {"mmap", "munmap", "mprotect", "access", "compute", "fork", "read", "yield", "exit", "trace"});
+          {"mmap", "munmap", "mprotect", "access", "compute", "fork", "read", "write", "yield", "exit", "trace"});
     v.str("mapping", mapping, "mapping name (defined by mmap, used by the others)");
-    v.u64("size_kib", size_kib, "KiB", "mmap length or read size", 1, 1ull << 32);
+    v.u64("size_kib", size_kib, "KiB", "mmap length, or read/write size", 1, 1ull << 32);
     v.str("kind", kind, "mmap: what is mapped", {"anon", "shared-anon", "file"});
-    v.str("file", file, "scenario file name (mmap kind=file, read)");
+    v.str("file", file, "scenario file name (mmap kind=file, read, write)");
     v.boolean("shared", shared, "mmap kind=file: MAP_SHARED instead of MAP_PRIVATE");
     v.str("prot", prot, "protection", {"r", "rw", "rx", "rwx", "none"});
     v.u64("offset_kib", offset_kib, "KiB", "file offset (4 KiB multiple)", 0, 1ull << 32);

@@ -2,6 +2,8 @@
 // modeled kernel handling every fault. Counts are derived from the programs.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "platform/soc/soc.h"
 
 using namespace pc;
@@ -92,4 +94,84 @@ TEST(ScenarioSim, ForkCowAcrossCoresKeepsDataApart) {
   // The parent only reads after the fork: no COW for it.
   EXPECT_EQ(stat(s, "kernel.tasks.task1.cow_faults"), 0);
   EXPECT_EQ(stat(s, "kernel.tasks.task1.min_flt"), 256);
+}
+
+TEST(ScenarioSim, WriteThenReadAFileAndReplayATrace) {
+  // A lackey trace's touched ranges become anonymous mappings; pwrite puts a buffer into the file and a
+  // second process reads it back through the page cache: data checking follows the bytes all the way.
+  const std::string trace = ::testing::TempDir() + "scenario.lackey";
+  {
+    std::ofstream t(trace);
+    t << "==1== Lackey\n";
+    for (int i = 0; i < 64; ++i) t << " S 0" << std::hex << (0x600000 + i * 8) << ",8\n L 0" << (0x600000 + i * 8) << ",8\n";
+    t << "I  00400000,4\n M 7ff000100,4\n";
+  }
+  soc::Soc s(resolve({"nehalem", "ssd-nvmevirt"}, R"({"workload": {"source": "scenario", "data_check": true, "scenario": {
+      "files": [{"name": "f", "size_kib": 64}],
+      "programs": [
+        {"name": "w", "steps": [
+          {"op": "mmap", "mapping": "b", "size_kib": 16},
+          {"op": "access", "mapping": "b", "pattern": {"pattern": "sequential", "accesses": 256, "access_size": 64, "read_fraction": 0}},
+          {"op": "write", "mapping": "b", "file": "f", "size_kib": 16, "offset_kib": 8},
+          {"op": "trace", "trace": ")" + trace + R"("}]},
+        {"name": "r", "steps": [
+          {"op": "mmap", "mapping": "m", "kind": "file", "file": "f", "size_kib": 64, "prot": "r"},
+          {"op": "access", "mapping": "m", "pattern": {"pattern": "sequential", "accesses": 1024, "access_size": 64, "read_fraction": 1}}]}],
+      "processes": [{"program": "w"}, {"program": "r", "start_us": 20000}]}}})",
+                     {"cpu.cores=1", "dram.size_mib=256"}));
+  s.run(false);
+  EXPECT_EQ(s.data_errors(), 0u);
+  // Reads: 64 trace loads + 1 modify load + 1 fetch + 1024 file reads.
+  EXPECT_EQ(stat(s, "summary.reads_checked"), 64 + 1 + 1 + 1024);
+  EXPECT_EQ(stat(s, "kernel.tasks.task1.killed"), 0);
+  EXPECT_EQ(stat(s, "kernel.tasks.task2.killed"), 0);
+  // pwrite read the 4 file pages it covers (8..24 KiB) from the disk first; the reader faults the other
+  // 12 pages in from the disk and finds those 4 in the page cache.
+  EXPECT_EQ(stat(s, "kernel.tasks.task1.maj_flt"), 4);
+  EXPECT_EQ(stat(s, "kernel.tasks.task2.maj_flt"), 12);
+}
+
+TEST(ScenarioSim, PageReferencedSeesTheAccessedBitTheWalkerSets) {
+  // The process touches one page, computes, touches it again, computes. Between the touches a probe
+  // plays reclaim: page_referenced returns 1 and clears A (set when the fault mapped the page); its
+  // flush_tlb_page drops the translation, so the second touch walks again and the walker sets A in the
+  // PTE in memory; the second probe sees that hardware-set bit: 1 again, and A clear afterwards.
+  soc::Soc s(resolve({"nehalem"}, R"({"workload": {"source": "scenario", "scenario": {
+      "programs": [{"name": "p", "steps": [
+        {"op": "mmap", "mapping": "m", "size_kib": 4},
+        {"op": "access", "mapping": "m", "pattern": {"pattern": "sequential", "accesses": 1, "read_fraction": 0}},
+        {"op": "compute", "cycles": 3000000},
+        {"op": "access", "mapping": "m", "pattern": {"pattern": "sequential", "accesses": 1, "read_fraction": 1}},
+        {"op": "compute", "cycles": 3000000}]}],
+      "processes": [{"program": "p"}]}}})", {"cpu.cores=1", "dram.size_mib=256"}));
+  struct Probe : sc_core::sc_module {
+    soc::Soc& soc;
+    int first = -1, second = -1;
+    uint64_t pte_after_first = 0, pte_after_second = 0, a_writes_before = 0, a_writes_after = 0;
+    Probe(sc_core::sc_module_name n, soc::Soc& s) : sc_module(n), soc(s) { SC_THREAD(run); }
+    SC_HAS_PROCESS(Probe);
+    double a_writes() { return soc.stats().find("cpu.core0.walker.a_writes")->to_json().get<double>(); }
+    void run() {
+      auto& os = *soc.os();
+      wait(500, sc_core::SC_US);  // inside the first compute step (1 ms)
+      kernel::KCtx k;
+      kernel::MmStruct& mm = *os.tasks()[0]->mm;
+      const uint64_t va = mm.find_vma(kernel::kMmapBase)->vm_start;
+      kernel::Page* page = os.allocator().mem_map().phys_to_page(hw::paging::frame_of(os.mm().read_pte(mm, va, k)));
+      first = os.mm().page_referenced(page, false, k);
+      pte_after_first = os.mm().read_pte(mm, va, k);
+      a_writes_before = static_cast<uint64_t>(a_writes());
+      wait(1000, sc_core::SC_US);  // inside the second compute step
+      second = os.mm().page_referenced(page, false, k);
+      pte_after_second = os.mm().read_pte(mm, va, k);
+      a_writes_after = static_cast<uint64_t>(a_writes());
+    }
+  } probe("probe", s);
+  s.run(false);
+  EXPECT_EQ(probe.first, 1);
+  EXPECT_FALSE(probe.pte_after_first & hw::paging::kA);
+  EXPECT_EQ(probe.a_writes_after - probe.a_writes_before, 1u);  // the walker's locked RMW of the leaf
+  EXPECT_EQ(probe.second, 1);
+  EXPECT_FALSE(probe.pte_after_second & hw::paging::kA);
+  EXPECT_TRUE(probe.pte_after_second & hw::paging::kP);
 }
