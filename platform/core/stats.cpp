@@ -21,10 +21,12 @@ Json number(double v) {
 }  // namespace
 
 Stat::Stat(Group& parent, std::string name, std::string unit, std::string desc)
-    : m_parent(parent), m_name(std::move(name)), m_unit(std::move(unit)), m_desc(std::move(desc)) {
-  m_parent.add(this);
+    : m_parent(&parent), m_name(std::move(name)), m_unit(std::move(unit)), m_desc(std::move(desc)) {
+  m_parent->add(this);
 }
-Stat::~Stat() { m_parent.remove(this); }
+Stat::~Stat() {
+  if (m_parent) m_parent->remove(this);
+}
 
 Json Scalar::to_json() const { return number(m_value); }
 
@@ -114,6 +116,9 @@ Group::Group(Group* parent, std::string name, std::string desc)
 }
 
 Group::~Group() {
+  // Whatever outlives the group (stats or subgroups owned elsewhere) forgets it instead of dangling.
+  for (auto* st : m_stats) st->m_parent = nullptr;
+  for (auto* g : m_children) g->m_parent = nullptr;
   if (m_parent) m_parent->remove(this);
 }
 

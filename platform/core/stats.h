@@ -29,7 +29,8 @@ class Stat {
   virtual void reset() = 0;
 
  private:
-  Group& m_parent;
+  friend class Group;
+  Group* m_parent;  // cleared if the group goes first: destruction order between owners does not matter
   std::string m_name, m_unit, m_desc;
 };
 

@@ -1,6 +1,8 @@
 // Statistics registry: values, percentiles, JSON shape, paths.
 #include <gtest/gtest.h>
 
+#include <memory>
+
 #include "platform/core/stats.h"
 
 using namespace pc::stats;
@@ -80,4 +82,15 @@ TEST(Stats, GroupsUnregisterOnDestruction) {
     EXPECT_TRUE(root.to_json().contains("tmp"));
   }
   EXPECT_FALSE(root.to_json().contains("tmp"));
+}
+
+TEST(Stats, GroupMayGoBeforeItsStats) {
+  // Owners are destroyed in whatever order their members say; a stat outliving its group must not touch it.
+  auto g = std::make_unique<Group>(nullptr, "stats");
+  auto c = std::make_unique<Counter>(*g, "c", "", "");
+  auto sub = std::make_unique<Group>(g.get(), "sub");
+  g.reset();
+  c.reset();
+  sub.reset();
+  SUCCEED();
 }
