@@ -4,21 +4,13 @@
 #include <cstring>
 
 #include "platform/core/log.h"
+#include "testbench/workload/rng.h"
 
 namespace pc::tb {
-namespace {
-uint64_t splitmix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-}  // namespace
-
 DataChecker::DataChecker(uint32_t owner, CheckTotals* totals) : m_owner(owner), m_totals(totals) {}
 
 uint8_t DataChecker::data_byte(uint64_t addr, uint64_t seq) {
-  return static_cast<uint8_t>(splitmix((addr & ~7ull) ^ (seq * 0xd1342543de82ef95ull)) >> (8 * (addr & 7)));
+  return static_cast<uint8_t>(mix64((addr & ~7ull) ^ (seq * 0xd1342543de82ef95ull)) >> (8 * (addr & 7)));
 }
 
 void DataChecker::make_write(uint64_t addr, unsigned size, uint8_t* buf) {

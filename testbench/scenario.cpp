@@ -9,17 +9,11 @@
 #include "platform/hwdefs/paging.h"
 #include "testbench/workload/lackey.h"
 #include "testbench/workload/patterns.h"
+#include "testbench/workload/rng.h"
 #include "testbench/workload_context.h"
 
 namespace pc::tb {
 namespace {
-
-uint64_t splitmix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
 
 // Linux mmap constants (the kernel's ABI).
 constexpr uint64_t kProtRead = 1, kProtWrite = 2, kProtExec = 4;
@@ -47,7 +41,7 @@ void copy_store(const mem::BackingStore& from, uint64_t from_addr, mem::BackingS
 }  // namespace
 
 uint8_t scenario_file_byte(uint32_t file, uint64_t offset) {
-  return static_cast<uint8_t>(splitmix((uint64_t{file + 1} << 48) ^ (offset & ~7ull)) >> (8 * (offset & 7)));
+  return static_cast<uint8_t>(mix64((uint64_t{file + 1} << 48) ^ (offset & ~7ull)) >> (8 * (offset & 7)));
 }
 
 int ScenarioShared::program_index(const std::string& name) const {
@@ -186,7 +180,7 @@ bool ProgramContext::begin_step() {
         if (!m) return false;
         PatternConfig pc = s.pattern;
         pc.footprint_kib = std::min(pc.footprint_kib, m->len / 1024);
-        m_stream = make_pattern_stream(pc, m->addr, splitmix(m_seed ^ (m_step * 0x9e3779b97f4a7c15ull)));
+        m_stream = make_pattern_stream(pc, m->addr, mix64(m_seed ^ (m_step * 0x9e3779b97f4a7c15ull)));
       } else {  // trace
         if (m_trace_ranges.empty()) prepare_trace(s.trace);
         m_stream = std::make_unique<LineSplitStream>(std::make_unique<LackeyReader>(s.trace));
@@ -324,7 +318,7 @@ void ProgramContext::retire(const uint8_t* rdata, hw::AccessStatus status) {
 
 std::unique_ptr<hw::ExecContext> ProgramContext::fork_child(uint64_t program) {
   if (program >= m_sh.cfg->programs.size()) return nullptr;
-  auto c = std::make_unique<ProgramContext>(m_sh, program, splitmix(m_seed + ++m_children));
+  auto c = std::make_unique<ProgramContext>(m_sh, program, mix64(m_seed + ++m_children));
   c->m_maps = m_maps;  // the child inherits every mapping; shared ones keep sharing their shadow
   if (m_shadow) c->m_shadow = m_shadow->clone();
   return c;

@@ -6,6 +6,14 @@
 
 namespace pc::tb {
 
+// A stateless 64-bit mix (one splitmix64 output for state `x`): hashes for data patterns and seeds.
+inline uint64_t mix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
 // One step of splitmix64: advances `state` and returns the next output.
 inline uint64_t splitmix64(uint64_t& state) {
   uint64_t z = (state += 0x9e3779b97f4a7c15ull);

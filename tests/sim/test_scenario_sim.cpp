@@ -5,23 +5,16 @@
 #include <fstream>
 
 #include "platform/soc/soc.h"
+#include "tests/support/soc_helpers.h"
 
 using namespace pc;
 
 namespace {
 soc::PlatformConfig resolve(const std::vector<std::string>& presets, const std::string& scenario_json,
                             std::initializer_list<const char*> sets = {}) {
-  soc::ConfigResolver r;
-  for (const auto& p : presets) r.apply_preset(p);
-  r.apply_json(cfg::parse_json_text(scenario_json, "test scenario"), "test scenario");
-  for (const char* s : sets) r.apply_set(s);
-  return r.finish();
+  return test::resolve_config(presets, scenario_json, std::vector<std::string>(sets.begin(), sets.end()));
 }
-double stat(soc::Soc& s, const std::string& p) {
-  const auto* st = s.stats().find(p);
-  if (!st) throw std::runtime_error("no stat " + p);
-  return st->to_json().get<double>();
-}
+double stat(soc::Soc& s, const std::string& p) { return test::stat_of(s, p); }
 }  // namespace
 
 TEST(ScenarioSim, SequentialWritesTakeOneFaultPerPageAndFramesComeBack) {

@@ -2,20 +2,15 @@
 #include <gtest/gtest.h>
 
 #include "platform/soc/soc.h"
+#include "tests/support/soc_helpers.h"
 
 using namespace pc;
 
 namespace {
 soc::PlatformConfig resolve(std::initializer_list<const char*> sets) {
-  soc::ConfigResolver r;
-  for (const char* s : sets) r.apply_set(s);
-  return r.finish();
+  return test::resolve_config({}, "", std::vector<std::string>(sets.begin(), sets.end()));
 }
-double stat(soc::Soc& s, const std::string& p) {
-  const auto* st = s.stats().find(p);
-  if (!st) throw std::runtime_error("no stat " + p);
-  return st->to_json().get<double>();
-}
+double stat(soc::Soc& s, const std::string& p) { return test::stat_of(s, p); }
 }  // namespace
 
 TEST(SocSim, OneCoreRandomCyclesAreExact) {
