@@ -29,14 +29,7 @@ void PageTableBuilder::transact(tlm::tlm_command cmd, uint64_t pa, uint8_t* data
   tlm::tlm_generic_payload gp;
   AccessExt ext = m_ext;
   gp.set_extension(&ext);
-  gp.set_command(cmd);
-  gp.set_address(pa);
-  gp.set_data_ptr(data);
-  gp.set_data_length(len);
-  gp.set_streaming_width(len);
-  gp.set_byte_enable_ptr(nullptr);
-  gp.set_dmi_allowed(false);
-  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  prepare_payload(gp, cmd, pa, data, len);
   mem_isock->b_transport(gp, d);
   gp.clear_extension(&ext);
   if (!gp.is_response_ok())

@@ -51,14 +51,7 @@ void KernelBus::transact(tlm::tlm_command cmd, uint64_t pa, uint8_t* data, unsig
 
 void KernelBus::transact_on(tlm::tlm_generic_payload& gp, AccessExt& ext, tlm::tlm_command cmd, uint64_t pa,
                             uint8_t* data, unsigned len, bool locked, sc_core::sc_time& delay) {
-  gp.set_command(cmd);
-  gp.set_address(pa);
-  gp.set_data_ptr(data);
-  gp.set_data_length(len);
-  gp.set_streaming_width(len);
-  gp.set_byte_enable_ptr(nullptr);
-  gp.set_dmi_allowed(false);
-  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  prepare_payload(gp, cmd, pa, data, len);
   ext.locked = locked;
   mem_isock->b_transport(gp, delay);
   if (gp.is_response_error())

@@ -77,14 +77,8 @@ bool Core::access(const hw::Op& op, uint8_t* rdata, hw::AccessStatus& st) {
       }
       pa = tr.pa;
     }
-    m_gp.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-    m_gp.set_address(pa);
-    m_gp.set_data_ptr(write ? const_cast<uint8_t*>(op.wdata + done) : rdata + done);
-    m_gp.set_data_length(chunk);
-    m_gp.set_streaming_width(chunk);
-    m_gp.set_byte_enable_ptr(nullptr);
-    m_gp.set_dmi_allowed(false);
-    m_gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    prepare_payload(m_gp, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, pa,
+                    write ? const_cast<uint8_t*>(op.wdata + done) : rdata + done, chunk);
     m_ext.requester = op.kind == hw::OpKind::Fetch ? Requester::Fetch : Requester::Core;
     sc_time delay = m_qk.get_local_time();
     // A target that synchronizes (the DDR controller) spends the local time in wait() and returns a
