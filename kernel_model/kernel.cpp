@@ -34,6 +34,7 @@ Kernel::Kernel(sc_core::sc_module_name name, const KernelConfig& cfg, uint64_t m
       m_vmstat(&m_stats, "vmstat", "Linux /proc/vmstat counters"),
       m_task_stats(&m_stats, "tasks", "per-task counters and cycle attribution") {
   m_mm->set_cpu_clock(cpu_clk.period(), cpus);
+  m_mm->set_readahead_pages(cfg.readahead_kib / 4);
   m_alloc->set_reclaim_hooks(this);
   m_mm->set_page_unlock_hook([this](Page* p, uint64_t at) { on_page_unlocked(p, at); });
   auto formula = [&](stats::Group& g, const char* n, const char* unit, const char* desc, std::function<double()> f) {

@@ -44,6 +44,7 @@ struct KernelCosts {
 struct KernelConfig {
   uint64_t reserved_kib = 2048;  // low memory the kernel image and firmware occupy (never allocatable)
   uint64_t timeslice_us = 1000;  // round-robin time slice
+  uint64_t readahead_kib = 128;  // file readahead window (VM_MAX_READAHEAD)
   KernelCosts costs;
   BlockConfig block;
 
@@ -51,6 +52,8 @@ struct KernelConfig {
     v.u64("reserved_kib", reserved_kib, "KiB", "low physical memory reserved for firmware and the kernel image", 4,
           1ull << 30);
     v.u64("timeslice_us", timeslice_us, "us", "scheduler time slice", 1, 10000000);
+    v.u64("readahead_kib", readahead_kib, "KiB",
+          "file readahead: a page-cache miss reads up to this much of the file in one request (4 = none)", 4, 2048);
     v.section("costs", costs, "CPU cycles of kernel operations not modeled instruction by instruction");
     v.section("block", block, "block layer and disk driver (Linux 2.6.18)");
   }

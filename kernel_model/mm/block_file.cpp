@@ -3,7 +3,7 @@
 
 namespace pc::kernel {
 
-void BlockFileBacking::submit(uint64_t index, uint64_t pa, bool write, KCtx& k, IoDone done) {
+void BlockFileBacking::submit(uint64_t index, const std::vector<uint64_t>& pas, bool write, KCtx& k, IoDone done) {
   m_inflight.remove_if([](const std::unique_ptr<InFlight>& f) { return f->done; });
   // The path's CPU time so far happens before the request goes out.
   if (k.delay != sc_core::SC_ZERO_TIME) {
@@ -16,7 +16,7 @@ void BlockFileBacking::submit(uint64_t index, uint64_t pa, bool write, KCtx& k, 
   bio.sector = m_start + index * (kPageSize / 512);
   bio.write = write;
   bio.sync = !write;  // a task waits for this page: unplug at once (sync_page)
-  bio.vecs.push_back({pa, static_cast<uint32_t>(kPageSize)});
+  for (uint64_t pa : pas) bio.vecs.push_back({pa, static_cast<uint32_t>(kPageSize)});
   bio.end_io = [f, done = std::move(done)](Bio& b, int err) {
     f->done = true;
     done(err, b.completed);
@@ -25,12 +25,17 @@ void BlockFileBacking::submit(uint64_t index, uint64_t pa, bool write, KCtx& k, 
 }
 
 bool BlockFileBacking::readpage(uint64_t index, uint64_t pa, KCtx& k, IoDone done) {
-  submit(index, pa, false, k, std::move(done));
+  submit(index, {pa}, false, k, std::move(done));
+  return true;
+}
+
+bool BlockFileBacking::readpages(uint64_t index, const std::vector<uint64_t>& pas, KCtx& k, IoDone done) {
+  submit(index, pas, false, k, std::move(done));  // one bio: the window is contiguous on the disk
   return true;
 }
 
 void BlockFileBacking::writepage(uint64_t index, uint64_t pa, KCtx& k, IoDone done) {
-  submit(index, pa, true, k, std::move(done));
+  submit(index, {pa}, true, k, std::move(done));
 }
 
 }  // namespace pc::kernel

@@ -18,12 +18,13 @@ class BlockFileBacking : public FileBacking {
 
   // Submits the page's bio and returns: the caller sleeps on the locked page, the CPU is free meanwhile.
   bool readpage(uint64_t index, uint64_t pa, KCtx& k, IoDone done) override;
+  bool readpages(uint64_t index, const std::vector<uint64_t>& pas, KCtx& k, IoDone done) override;
   void writepage(uint64_t index, uint64_t pa, KCtx& k, IoDone done) override;
   uint64_t size_pages() const override { return m_pages; }
   uint64_t start_sector() const { return m_start; }
 
  private:
-  void submit(uint64_t index, uint64_t pa, bool write, KCtx& k, IoDone done);
+  void submit(uint64_t index, const std::vector<uint64_t>& pas, bool write, KCtx& k, IoDone done);
 
   struct InFlight {
     Bio bio;

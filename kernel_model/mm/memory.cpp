@@ -154,28 +154,41 @@ Page* MemoryManager::find_or_read_file_page(File& f, uint64_t index, bool& major
     if (!k.retry) m_lru.mark_page_accessed(page);  // filemap_nopage on a page-cache hit
     return page;
   }
-  Page* page = alloc_user_page(false, k);
-  if (!page) return nullptr;
-  // add_to_page_cache_lru: the page cache holds the allocation's reference; the page goes inactive,
-  // locked until its read completes.
-  page->mapping = reinterpret_cast<uintptr_t>(&as);
-  page->index = index;
-  page->set(PG_locked);
-  as.page_tree.emplace(index, page);
-  ++as.nrpages;
-  m_lru.lru_cache_add(page, k.cpu);
-  const bool io = f.backing->readpage(index, mem_map().page_to_phys(page), k, [this, page](int err, uint64_t at) {
-    // end_page_read: the page is uptodate (or in error) and unlocked; sleepers wake.
-    page->clear(PG_locked);
-    if (err)
-      page->set(PG_error);
-    else
-      page->set(PG_uptodate);
-    if (m_on_unlock) m_on_unlock(page, at);
+  // page_cache_readahead: the missing page and the pages after it, up to the window, the end of the
+  // file or the first page already cached, go into the page cache locked and are read by one request.
+  std::vector<Page*> window;
+  // shmem has no readahead (shmem_nopage fills one page).
+  const uint64_t last = std::min(f.backing->size_pages(), index + (f.unlinked_shmem ? 1 : m_ra_pages));
+  for (uint64_t i = index; i < last; ++i) {
+    if (i != index && as.page_tree.count(i)) break;
+    Page* p = alloc_user_page(false, k);
+    if (!p) break;  // a short window is fine; no page at all is not
+    // add_to_page_cache_lru: the page cache holds the allocation's reference; the page goes inactive.
+    p->mapping = reinterpret_cast<uintptr_t>(&as);
+    p->index = i;
+    p->set(PG_locked);
+    as.page_tree.emplace(i, p);
+    ++as.nrpages;
+    m_lru.lru_cache_add(p, k.cpu);
+    window.push_back(p);
+  }
+  if (window.empty()) return nullptr;
+  Page* page = window.front();
+  std::vector<uint64_t> pas;
+  for (Page* p : window) pas.push_back(mem_map().page_to_phys(p));
+  const bool io = f.backing->readpages(index, pas, k, [this, window](int err, uint64_t at) {
+    // end_page_read for every page of the request: uptodate (or in error) and unlocked; sleepers wake.
+    for (Page* p : window) {
+      p->clear(PG_locked);
+      p->set(err ? PG_error : PG_uptodate);
+      if (m_on_unlock) m_on_unlock(p, at);
+    }
   });
   if (!io) {
-    page->clear(PG_locked);
-    page->set(PG_uptodate);
+    for (Page* p : window) {
+      p->clear(PG_locked);
+      p->set(PG_uptodate);
+    }
     return page;
   }
   major = true;

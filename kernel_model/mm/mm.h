@@ -61,6 +61,8 @@ class MemoryManager {
   void init_zero_page(KCtx& k);
   Page* zero_page() const { return m_zero_page; }
   void set_swap_hooks(SwapHooks* h) { m_swap = h; }
+  // Readahead window in pages (1 = read only the missing page).
+  void set_readahead_pages(uint64_t n) { m_ra_pages = n ? n : 1; }
   // Called when a page's read I/O completes and the page is unlocked (wake_up_page).
   void set_page_unlock_hook(std::function<void(Page*, uint64_t completed_fs)> h) { m_on_unlock = std::move(h); }
 
@@ -160,6 +162,7 @@ class MemoryManager {
   ArchOps& m_arch;
   KernelCosts m_costs;
   SwapHooks* m_swap = nullptr;
+  uint64_t m_ra_pages = 1;
   std::function<void(Page*, uint64_t)> m_on_unlock;
   sc_core::sc_time m_cpu_cycle;
   Page* m_zero_page = nullptr;

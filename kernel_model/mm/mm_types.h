@@ -51,6 +51,20 @@ class FileBacking {
   // Starts filling the frame at `pa` with file page `index` (readpage). Returns false when the page is
   // ready at once (no I/O); otherwise the read is in flight and `done` runs when it completes.
   virtual bool readpage(uint64_t index, uint64_t pa, KCtx& k, IoDone done) = 0;
+  // The same for consecutive file pages index, index+1, ... into the frames `pas` (readahead: one
+  // request for the whole window). The default reads them one by one and reports once.
+  virtual bool readpages(uint64_t index, const std::vector<uint64_t>& pas, KCtx& k, IoDone done) {
+    auto left = std::make_shared<size_t>(pas.size());
+    auto first_err = std::make_shared<int>(0);
+    bool io = false;
+    for (size_t i = 0; i < pas.size(); ++i) {
+      io |= readpage(index + i, pas[i], k, [left, first_err, done](int err, uint64_t at) {
+        if (err && !*first_err) *first_err = err;
+        if (--*left == 0) done(*first_err, at);
+      });
+    }
+    return io;
+  }
   // Starts writing the frame at `pa` back as file page `index` (writepage).
   virtual void writepage(uint64_t index, uint64_t pa, KCtx& k, IoDone done) = 0;
   virtual uint64_t size_pages() const = 0;

@@ -244,6 +244,10 @@ File* MemoryManager::create_shmem_file(uint64_t len) {
       m_bus.zero_page(pa, k.delay);
       return false;
     }
+    bool readpages(uint64_t, const std::vector<uint64_t>& pas, KCtx& k, IoDone) override {
+      for (uint64_t pa : pas) m_bus.zero_page(pa, k.delay);
+      return false;
+    }
     void writepage(uint64_t, uint64_t, KCtx&, IoDone done) override {
       done(0, sc_core::sc_time_stamp().value());
     }

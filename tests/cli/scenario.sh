@@ -7,8 +7,10 @@ expect_out "task 1   parent"
 expect_out "task 3"
 expect_out "min_flt"
 [ "$(json_num "$WORK/s.json" data_errors)" = 0 ] || fail "data errors"
-# 512 file pages are read once each from the disk: 512 major faults, all in the parent.
-[ "$(json_num "$WORK/s.json" pgmajfault)" = 512 ] || fail "expected 512 major faults"
+# The 512 file pages come in through readahead windows of at most 32 pages (128 KiB): at least 16 major
+# faults, and far fewer than one per page.
+maj=$(json_num "$WORK/s.json" pgmajfault)
+[ "$maj" -ge 16 ] && [ "$maj" -lt 512 ] || fail "expected 16..511 major faults with readahead, got $maj"
 grep -q '"forks": 2' "$WORK/s.json" || fail "expected 2 forks"
 grep -q '"nr_page_table_pages": 0' "$WORK/s.json" || fail "page tables left after every task exited"
 # Same config and seed: identical results outside "host", kernel and all.
