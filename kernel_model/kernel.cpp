@@ -200,7 +200,6 @@ hw::ExecContext* Kernel::pick_next(unsigned core) {
   Task* t = m_runqueue.front();
   m_runqueue.pop_front();
   t->state = Task::State::Running;
-  t->cpu = static_cast<int>(core);
   ++t->switches;
   t->ctx->charges.runnable_wait += to_cycles(sc_core::sc_time_stamp() - t->ready_since);
   m_current[core] = t;
@@ -296,7 +295,9 @@ hw::TrapResult Kernel::page_fault(unsigned core, hw::ExecContext& ctx, uint64_t 
       break;
     case FaultResult::Major: ++t->maj_flt; break;
     case FaultResult::Blocked: {
-      t->maj_flt += k.major;
+      // The fault is counted once, here: major if this fault started the read, minor if it waits for
+      // another task's read of the same page. The re-executed fault is not counted again.
+      ++(k.major ? t->maj_flt : t->min_flt);
       t->fault_retry = true;
       const auto res = block_on_page(*t, k.wait_page, k);
       ctx.charges.fault += res.cycles;

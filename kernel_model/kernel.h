@@ -30,7 +30,6 @@ struct Task {
   std::unique_ptr<hw::ExecContext> ctx;
   sc_core::sc_time start_time;
   sc_core::sc_time ready_since;
-  int cpu = -1;
   std::string exit_reason;  // "exit", "SIGSEGV at 0x...", "out of memory", ...
   // Per-task fault counters (the task's share of the vmstat ones).
   uint64_t min_flt = 0, maj_flt = 0, cow_faults = 0, syscalls = 0, switches = 0;

@@ -33,7 +33,6 @@ class DataChecker {
   // Compares a completed read with `shadow`; counts and reports a mismatch.
   bool verify(const mem::BackingStore& shadow, uint64_t key, uint64_t addr, const uint8_t* data, unsigned size);
   void bus_error() { ++m_totals->bus_errors; }
-  uint64_t writes() const { return m_seq; }
   static std::unique_ptr<mem::BackingStore> new_shadow() { return std::make_unique<mem::BackingStore>(kShadowSpan); }
 
  private:

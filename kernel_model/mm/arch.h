@@ -8,7 +8,7 @@
 
 namespace pc::kernel {
 
-enum class FlushCause : uint8_t { Cow, Unmap, Mprotect, PageReferenced, TryToUnmap, Fork, Exit, Other };
+enum class FlushCause : uint8_t { Cow, Unmap, Mprotect, PageReferenced, TryToUnmap, Fork, Other };
 
 class ArchOps {
  public:

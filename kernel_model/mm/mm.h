@@ -60,6 +60,11 @@ class MemoryManager {
   // Boot: the shared zero page (a reserved, zeroed frame).
   void init_zero_page(KCtx& k);
   Page* zero_page() const { return m_zero_page; }
+  // The CPU clock the cost table is in, and the number of CPUs (for per-CPU current mm).
+  void set_cpu_clock(sc_core::sc_time period, unsigned cpus) {
+    m_cpu_cycle = period;
+    m_current.assign(cpus, nullptr);
+  }
   void set_swap_hooks(SwapHooks* h) { m_swap = h; }
   // Readahead window in pages (1 = read only the missing page).
   void set_readahead_pages(uint64_t n) { m_ra_pages = n ? n : 1; }
@@ -145,7 +150,6 @@ class MemoryManager {
 
   // Reverse-mapping primitives.
   void page_add_new_anon_rmap(Page* page, Vma& vma, uint64_t addr);
-  void page_add_anon_rmap(Page* page);
   void page_add_file_rmap(Page* page);
   void page_remove_rmap(Page* page);
   int page_referenced_one(Page* page, Vma& vma, int& mapcount, KCtx& k);
@@ -170,12 +174,6 @@ class MemoryManager {
   std::vector<std::unique_ptr<AnonVma>> m_anon_vmas;  // owned here, for the kernel's lifetime
   std::vector<std::unique_ptr<File>> m_files;         // shmem files behind shared anonymous mappings
   MmStats m_stats;
-
- public:
-  void set_cpu_clock(sc_core::sc_time period, unsigned cpus) {
-    m_cpu_cycle = period;
-    m_current.assign(cpus, nullptr);
-  }
 };
 
 }  // namespace pc::kernel

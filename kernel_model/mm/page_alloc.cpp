@@ -50,7 +50,7 @@ uint64_t PageAllocator::zone_batchsize(uint64_t present_pages) {
 }
 
 PageAllocator::PageAllocator(MemMap& mem_map, unsigned cpus, uint64_t reserved_frames)
-    : m_mem_map(mem_map), m_cpus(cpus) {
+    : m_mem_map(mem_map) {
   const uint64_t frames = mem_map.frames();
   const uint64_t limits[MAX_NR_ZONES] = {kDmaLimitPfn, kDma32LimitPfn, ~0ull};
   const char* names[MAX_NR_ZONES] = {"DMA", "DMA32", "Normal"};

@@ -152,7 +152,6 @@ class PageAllocator {
   void prep_new_page(Page* page, unsigned order);
 
   MemMap& m_mem_map;
-  unsigned m_cpus;
   std::array<Zone, MAX_NR_ZONES> m_zones;
   uint64_t m_min_free_kbytes = 0;
   uint64_t m_reserved = 0;

@@ -12,7 +12,6 @@ void MemoryManager::page_add_new_anon_rmap(Page* page, Vma& vma, uint64_t addr) 
   page->index = linear_page_index(&vma, addr);
 }
 
-void MemoryManager::page_add_anon_rmap(Page* page) { ++page->mapcount; }
 void MemoryManager::page_add_file_rmap(Page* page) { ++page->mapcount; }
 
 void MemoryManager::page_remove_rmap(Page* page) {

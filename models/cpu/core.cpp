@@ -107,7 +107,8 @@ void Core::run() {
   m_qk.reset();
   constexpr unsigned kMaxRepeatFaults = 64;
   unsigned consecutive_faults = 0;
-  const uint64_t slice = m_kernel.timeslice_cycles();
+  const uint64_t slice_cycles = m_kernel.timeslice_cycles();
+  const sc_time slice = m_clk.cycles(slice_cycles);
   // The kernel's scheduler is shared state: reach it at the core's true time.
   m_qk.sync();
   while (hw::ExecContext* ctx = m_kernel.pick_next(m_id)) {
@@ -184,7 +185,7 @@ void Core::run() {
       }
       ++m_ops;
       // Time-slice expiry is a timer interrupt: the kernel may put another context on this core.
-      if (on_core && slice && m_clk.to_cycles(local_now() - slice_start) >= slice) {
+      if (on_core && slice_cycles && local_now() - slice_start >= slice) {
         m_qk.sync();
         if (m_kernel.timer_interrupt(m_id, *ctx).action == hw::TrapAction::Reschedule) on_core = false;
       }

@@ -56,8 +56,7 @@ class CpuArchOps : public kernel::ArchOps {
   static hw::FlushCause cause(kernel::FlushCause c) {
     switch (c) {
       case kernel::FlushCause::Cow: return hw::FlushCause::Cow;
-      case kernel::FlushCause::Unmap:
-      case kernel::FlushCause::Exit: return hw::FlushCause::Unmap;
+      case kernel::FlushCause::Unmap: return hw::FlushCause::Unmap;
       case kernel::FlushCause::Mprotect:
       case kernel::FlushCause::Fork: return hw::FlushCause::Protect;
       case kernel::FlushCause::PageReferenced:
