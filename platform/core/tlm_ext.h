@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <tlm>
 
 namespace pc {
@@ -21,6 +22,70 @@ struct AccessExt : tlm::tlm_extension<AccessExt> {
   tlm::tlm_extension_base* clone() const override { return new AccessExt(*this); }
   void copy_from(const tlm::tlm_extension_base& e) override { *this = static_cast<const AccessExt&>(e); }
 };
+
+// An atomic read-modify-write of 8 aligned bytes (a LOCK-prefixed instruction), performed by the target
+// that owns the bytes at one instant, so no other agent's access can fall between its read and its
+// write. The payload is a TLM_WRITE_COMMAND of 8 bytes (caches and interconnect treat it as a write that
+// needs the line exclusively); its data pointer receives the old value. A target that cannot perform
+// atomics (MMIO) answers TLM_COMMAND_ERROR_RESPONSE; an unmapped address is an address error as usual.
+enum class AtomicOp : uint8_t {
+  None,
+  FetchOr,          // new = old | operand          (LOCK OR / BTS: set Accessed, Dirty)
+  FetchAndNot,      // new = old & ~operand         (LOCK AND / BTR: ptep_test_and_clear_young)
+  Exchange,         // new = operand                (XCHG: ptep_get_and_clear)
+  CompareExchange,  // new = operand if old == expected (LOCK CMPXCHG: the walker's A/D update)
+};
+
+struct AtomicExt : tlm::tlm_extension<AtomicExt> {
+  AtomicOp op = AtomicOp::None;
+  uint64_t operand = 0;
+  uint64_t expected = 0;  // CompareExchange only
+  // Results, set by the target that performed the operation.
+  bool performed = false;  // false until a target performed it (never on an error response)
+  uint64_t old = 0;        // the value before (also copied to the payload's data pointer)
+
+  bool succeeded() const { return performed && (op != AtomicOp::CompareExchange || old == expected); }
+  tlm::tlm_extension_base* clone() const override { return new AtomicExt(*this); }
+  void copy_from(const tlm::tlm_extension_base& e) override { *this = static_cast<const AtomicExt&>(e); }
+};
+
+// The value an atomic leaves in memory, given the value `old` it found.
+inline uint64_t atomic_result(const AtomicExt& a, uint64_t old) {
+  switch (a.op) {
+    case AtomicOp::FetchOr: return old | a.operand;
+    case AtomicOp::FetchAndNot: return old & ~a.operand;
+    case AtomicOp::Exchange: return a.operand;
+    case AtomicOp::CompareExchange: return old == a.expected ? a.operand : old;
+    case AtomicOp::None: break;
+  }
+  return old;
+}
+
+// The atomic carried by `gp`, or nullptr for a plain access.
+inline AtomicExt* atomic_of(tlm::tlm_generic_payload& gp) {
+  AtomicExt* a = gp.get_extension<AtomicExt>();
+  return a && a->op != AtomicOp::None ? a : nullptr;
+}
+
+// Performs the atomic of `gp` on 8 bytes through `read`/`write` (callables on the target's own store,
+// taking (uint8_t* buf, unsigned len)), which must not yield: the read and the write happen at one
+// instant. Fills in the results; false (with the response status set) if the payload is malformed.
+template <class Read, class Write>
+bool perform_atomic(tlm::tlm_generic_payload& gp, AtomicExt& a, Read&& read, Write&& write) {
+  if (gp.get_data_length() != 8 || (gp.get_address() & 7) || gp.get_byte_enable_ptr() || !gp.is_write()) {
+    gp.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+    return false;
+  }
+  uint64_t old = 0;
+  read(reinterpret_cast<uint8_t*>(&old), 8u);
+  const uint64_t next = atomic_result(a, old);
+  if (next != old) write(reinterpret_cast<const uint8_t*>(&next), 8u);
+  a.old = old;
+  a.performed = true;
+  std::memcpy(gp.get_data_ptr(), &old, 8);
+  gp.set_response_status(tlm::TLM_OK_RESPONSE);
+  return true;
+}
 
 // Sets up a plain (no byte enables, no streaming, no DMI) transaction for `len` bytes at `addr`.
 inline void prepare_payload(tlm::tlm_generic_payload& gp, tlm::tlm_command cmd, uint64_t addr, uint8_t* data,
