@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages PageCycle needs (only those missing), then configures and builds.
-# Environment: BUILD_DIR (default build), PC_SANITIZE=1 for the ASan+UBSan build.
+# Environment: BUILD_DIR (default build), PC_SANITIZE=1 for the ASan+UBSan build, PC_FUZZ_BUILD=1 for the
+# libFuzzer build (clang++-14; scripts/fuzz.sh).
 # Arguments: build targets (default: everything).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PKGS=(cmake make g++ pkg-config libsystemc-dev nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev
       liblzma-dev libgtest-dev libgmock-dev libbenchmark-dev gzip xz-utils)
+# The libFuzzer build (scripts/fuzz.sh): clang++-14 with its sanitizer and fuzzer runtimes.
+[ "${PC_FUZZ_BUILD:-0}" = 1 ] && PKGS+=(clang-14 libclang-rt-14-dev)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -20,7 +23,9 @@ if ((${#missing[@]})); then
 fi
 
 BUILD_DIR=${BUILD_DIR:-build}
-if [ "${PC_SANITIZE:-0}" = 1 ]; then
+if [ "${PC_FUZZ_BUILD:-0}" = 1 ]; then
+  CONF=(-DPC_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g")
+elif [ "${PC_SANITIZE:-0}" = 1 ]; then
   CONF=(-DPC_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g")
 else
   CONF=(-DPC_SANITIZE=OFF -DCMAKE_BUILD_TYPE=Release)

@@ -141,6 +141,9 @@ void DiskController::update_irq() {
 }
 
 bool DiskController::dma(tlm::tlm_command cmd, uint64_t pa, uint8_t* data, uint64_t len, sc_core::sc_time& delay) {
+  // Descriptors and data live in memory: an address in the device window (these very registers among
+  // them) is a DMA fault, as disk_regs.h says, not a register access by the DMA engine.
+  if (pa >= hw::kMmioBase || len > hw::kMmioBase - pa) return false;
   const uint64_t burst = m_cfg.controller.dma_burst_bytes;
   while (len > 0) {
     // Bursts never cross a burst-aligned boundary, as a bus master's would not cross a line.
@@ -167,7 +170,8 @@ uint32_t DiskController::fetch(unsigned slot, sc_core::sc_time& delay) {
   Slot& s = m_slots[slot];
   s.prd.clear();
   s.data.clear();
-  if (!dma(tlm::TLM_READ_COMMAND, m_clb + slot * sizeof(hd::CmdHeader), reinterpret_cast<uint8_t*>(&s.hdr),
+  s.hdr_addr = m_clb + slot * sizeof(hd::CmdHeader);
+  if (!dma(tlm::TLM_READ_COMMAND, s.hdr_addr, reinterpret_cast<uint8_t*>(&s.hdr),
            sizeof(hd::CmdHeader), delay)) {
     s.hdr = {};
     return hd::kStatusDmaFault;
@@ -211,7 +215,7 @@ Fs DiskController::link_end(uint64_t bytes, Fs start) {
   return m_link_free;
 }
 
-void DiskController::complete(unsigned slot, uint32_t status, sc_core::sc_time& delay) {
+uint32_t DiskController::complete(unsigned slot, uint32_t status, sc_core::sc_time& delay) {
   Slot& s = m_slots[slot];
   const auto& h = s.hdr;
   const bool data_cmd = h.opcode == hd::kOpRead || h.opcode == hd::kOpWrite;
@@ -240,10 +244,10 @@ void DiskController::complete(unsigned slot, uint32_t status, sc_core::sc_time& 
     case hd::kStatusDmaFault: ++m_dma_faults; break;
     default: break;
   }
-  // Status write-back into the command header (status, bytes_done), then the registers.
+  // Status write-back into the command header (status, bytes_done); the registers follow in post().
   uint32_t wb[2] = {status, status == hd::kStatusOk && data_cmd ? h.sectors * hd::kSectorBytes : 0};
   if (status != hd::kStatusDmaFault || h.opcode != 0)
-    dma(tlm::TLM_WRITE_COMMAND, m_clb + slot * sizeof(hd::CmdHeader) + offsetof(hd::CmdHeader, status),
+    dma(tlm::TLM_WRITE_COMMAND, s.hdr_addr + offsetof(hd::CmdHeader, status),
         reinterpret_cast<uint8_t*>(wb), sizeof(wb), delay);
   const Fs t = now() + delay.value();
   if (h.opcode == hd::kOpFlush) {
@@ -260,14 +264,18 @@ void DiskController::complete(unsigned slot, uint32_t status, sc_core::sc_time& 
       ++d.errors;
     }
   }
+  m_last_done = t;
+  return status;
+}
+
+void DiskController::post(unsigned slot, uint32_t status) {
   m_slot_status[slot] = status;
   m_ci &= ~(1u << slot);
   m_cs |= 1u << slot;
   if (status != hd::kStatusOk) m_err |= 1u << slot;
   m_is |= hd::kIntCompletion;
-  m_irq_ev.notify(delay);
+  m_irq_ev.notify(sc_core::SC_ZERO_TIME);
   ++m_completed;
-  m_last_done = t;
 }
 
 void DiskController::run() {
@@ -295,8 +303,9 @@ void DiskController::run() {
         // Flush: no write cache is modeled (writes complete on the medium), so it completes at once.
         m_slots[slot].started = now();
         delay = sc_core::SC_ZERO_TIME;
-        complete(slot, st, delay);
-        wait(delay);
+        const uint32_t done = complete(slot, st, delay);
+        wait(delay);  // the status write-back lands before the registers say so
+        post(slot, done);
         continue;
       }
       m_media->enqueue({slot, h.opcode == hd::kOpWrite, h.lba, h.sectors, now()});
@@ -312,8 +321,9 @@ void DiskController::run() {
       const unsigned slot = m_done.top().second;
       m_done.pop();
       sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
-      complete(slot, hd::kStatusOk, delay);
-      wait(delay);
+      const uint32_t done = complete(slot, hd::kStatusOk, delay);
+      wait(delay);  // read data and status reach memory before the registers and the interrupt say so
+      post(slot, done);
       progressed = true;
     }
     if (progressed) continue;  // the medium may be free for the next command now

@@ -41,6 +41,7 @@ class DiskController : public sc_core::sc_module {
   SC_HAS_PROCESS(DiskController);
   struct Slot {
     hw::disk::CmdHeader hdr{};
+    uint64_t hdr_addr = 0;  // where the header was fetched: its status goes back there, whatever CLB is now
     std::vector<hw::disk::PrdEntry> prd;
     std::vector<uint8_t> data;
     Fs issued = 0, started = 0;
@@ -63,7 +64,12 @@ class DiskController : public sc_core::sc_module {
   bool dma(tlm::tlm_command cmd, uint64_t pa, uint8_t* data, uint64_t len, sc_core::sc_time& delay);
   // Fetches and checks a command; returns a hw::disk::Status (data for writes is fetched too).
   uint32_t fetch(unsigned slot, sc_core::sc_time& delay);
-  void complete(unsigned slot, uint32_t status, sc_core::sc_time& delay);
+  // Moves read data to memory and writes the status back into the header, taking `delay`; returns the
+  // final status (a read whose data DMA faults becomes kStatusDmaFault).
+  uint32_t complete(unsigned slot, uint32_t status, sc_core::sc_time& delay);
+  // Once that transfer is over in simulated time: slot status, CI/CS/ERR, IS and the interrupt line, so
+  // a driver never sees a completion before its data and status are in memory.
+  void post(unsigned slot, uint32_t status);
   // Reserves the drive's serial link (one transfer at a time) for `bytes` from `start`; returns when
   // the transfer ends. The DMA engine moves the same data concurrently.
   Fs link_end(uint64_t bytes, Fs start);

@@ -19,6 +19,8 @@ class SectorStore {
   void read(uint64_t lba, uint64_t count, uint8_t* buf) const;
   void write(uint64_t lba, uint64_t count, const uint8_t* buf);
   uint64_t chunks_allocated() const { return m_chunks.size(); }
+  // Every sector back to zeros (a fresh drive; the fuzz harness between inputs).
+  void clear() { m_chunks.clear(); }
 
  private:
   uint64_t m_capacity;

@@ -15,7 +15,8 @@ std::string join_path(const std::string& prefix, const std::string& key) {
 }
 
 std::string describe_json(const Json& j) {
-  std::string s = j.dump();
+  // Replace invalid UTF-8 (a --set value is any byte string): the message must never throw.
+  std::string s = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   if (s.size() > 60) s = s.substr(0, 57) + "...";
   return fmt::format("{} ({})", s, j.type_name());
 }
@@ -95,6 +96,11 @@ class Decoder : public Visitor {
       for (size_t i = 0; i < allowed.size(); ++i) exp += (i ? ", \"" : " \"") + allowed[i] + "\"";
     }
     if (!j->is_string()) fail(path(key), exp, *j);
+    try {
+      (void)j->dump();  // the resolved configuration is written as JSON (config, --stats-json)
+    } catch (const nlohmann::json::type_error&) {
+      fail(path(key), exp + " in valid UTF-8", *j);
+    }
     std::string x = j->get<std::string>();
     if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), x) == allowed.end())
       fail(path(key), exp, *j);
@@ -272,6 +278,21 @@ Json parse_json_text(const std::string& text, const std::string& source) {
     auto pos = what.find("syntax error");
     throw ConfigError(fmt::format("{}:{}: invalid JSON: {}", source, line,
                                   pos == std::string::npos ? what : what.substr(pos)));
+  } catch (const nlohmann::json::exception& e) {
+    // A number too large for a double ("number overflow parsing '1e999'") carries no offset: the line
+    // is the one holding that number.
+    std::string what = e.what();
+    const auto q = what.find('\'');
+    const auto q2 = q == std::string::npos ? q : what.find('\'', q + 1);
+    size_t line = 1;
+    if (q2 != std::string::npos) {
+      const auto at = text.find(what.substr(q + 1, q2 - q - 1));
+      for (size_t i = 0; at != std::string::npos && i < at; ++i)
+        if (text[i] == '\n') ++line;
+    }
+    const auto pos = what.find("] ");
+    throw ConfigError(fmt::format("{}:{}: invalid JSON: {}", source, line,
+                                  pos == std::string::npos ? what : what.substr(pos + 2)));
   }
 }
 
@@ -292,7 +313,7 @@ Json overlay_from_assignment(const std::string& assignment) {
   Json value;
   try {
     value = Json::parse(text);
-  } catch (const nlohmann::json::parse_error&) {
+  } catch (const nlohmann::json::exception&) {  // not JSON, or a number beyond a double: a string
     value = text;
   }
   std::vector<std::string> parts;

@@ -38,7 +38,8 @@ enum Status : uint32_t {
   kStatusOk = 0,
   kStatusLbaRange = 1,      // the command reaches beyond the device's capacity
   kStatusBadDescriptor = 2, // malformed command or PRD table (opcode, counts, byte sums)
-  kStatusDmaFault = 3,      // a descriptor or data address did not decode to memory
+  kStatusDmaFault = 3,      // a descriptor or data address did not decode to memory (MMIO windows
+                            // included: the DMA engine never reaches device registers)
 };
 
 // One command-list entry (32 bytes); the command list is kSlots of them, contiguous.

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <fmt/format.h>
 #include <sstream>
@@ -30,18 +31,21 @@ std::string lower(std::string s) {
   return s;
 }
 
-// Unsigned number: 0x-prefixed hex or decimal; false unless the whole token is a number.
+// Unsigned number: 0x-prefixed hex or decimal; false unless the whole token is a number below 2^64.
 bool parse_u64(const std::string& s, uint64_t& v, bool hex_default = false) {
-  std::string d = s;
+  const char* p = s.data();
+  const char* const end = p + s.size();
   int base = hex_default ? 16 : 10;
-  if (d.size() > 2 && d[0] == '0' && (d[1] == 'x' || d[1] == 'X')) {
-    d = d.substr(2);
+  if (s.size() > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+    p += 2;
     base = 16;
   }
-  if (d.empty() || d.size() > 18) return false;
-  for (char c : d)
-    if (!(base == 16 ? std::isxdigit(static_cast<unsigned char>(c)) : std::isdigit(static_cast<unsigned char>(c)))) return false;
-  v = std::stoull(d, nullptr, base);
+  // from_chars, unlike stoull, reports an out-of-range value instead of throwing, and takes no sign or
+  // blanks.
+  uint64_t x = 0;
+  const auto r = std::from_chars(p, end, x, base);
+  if (p == end || r.ec != std::errc() || r.ptr != end) return false;
+  v = x;
   return true;
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstring>
 #include <deque>
+#include <vector>
 
 #include "kernel_model/block/ahci.h"
 #include "kernel_model/hal/kernel_bus.h"
@@ -70,6 +71,19 @@ struct Rig {
 uint64_t counter(stats::Group& root, const char* path) {
   const auto* c = dynamic_cast<const stats::Counter*>(root.find(path));
   return c ? c->value() : ~0ull;
+}
+
+// A read of 8 sectors from `lba` into 0x10000 in `slot`, its one PRD entry at 0x4000.
+void write_read_command(kernel::KernelBus& b, uint64_t clb, unsigned slot, uint64_t lba, sc_time& d) {
+  const hd::PrdEntry e{0x10000, 4096, 0};
+  b.write(0x4000, &e, sizeof e, d);
+  hd::CmdHeader h{};
+  h.opcode = hd::kOpRead;
+  h.prd_count = 1;
+  h.sectors = 8;
+  h.lba = lba;
+  h.prd_base = 0x4000;
+  b.write(clb + slot * 32, &h, sizeof h, d);
 }
 
 }  // namespace
@@ -165,6 +179,130 @@ TEST(DiskSim, ErrorPathsCompleteWithErrorStatusAndTheDeviceCarriesOn) {
   EXPECT_EQ(counter(rig.root, "disk.dma_faults"), 2u);
   EXPECT_EQ(counter(rig.root, "disk.write.requests"), 1u);
   EXPECT_EQ(counter(rig.root, "disk.read.requests"), 1u);
+}
+
+// Found by the fuzz harness (tests/fuzz/regressions/disk/clb-moved-under-a-command): the status of a
+// command went to the header at the command list base programmed at completion time, not to the header
+// the command was fetched from, so a driver moving CLB under a running command had 8 bytes written into
+// whatever its new list held.
+TEST(DiskSim, StatusGoesToTheHeaderTheCommandCameFromWhenClbMoves) {
+  Rig rig(small_ssd());
+  const uint64_t R = hw::kDiskCtrlBase, clb = 0x1000, moved = 0x6000;
+  bool finished = false;
+  uint32_t old_status[2] = {~0u, ~0u}, new_list[8] = {}, st = ~0u;
+  sc_core::sc_spawn([&] {
+    auto& b = rig.bus;
+    sc_time d = SC_ZERO_TIME;
+    for (unsigned off = 0; off < 32; off += 4) b.write32(moved + 3 * 32 + off, 0xa5a5a5a5, d);
+    b.write32(R + hd::kRegClbLo, clb, d);
+    write_read_command(b, clb, 3, 40, d);
+    b.write32(R + hd::kRegCi, 1u << 3, d);
+    wait(d + sc_time(10, sc_core::SC_US));  // fetched, now on the medium (tR 50 us)
+    d = SC_ZERO_TIME;
+    b.write32(R + hd::kRegClbLo, moved, d);
+    while (b.read32(R + hd::kRegCi, d) != 0) {
+      wait(d);
+      d = SC_ZERO_TIME;
+      wait(sc_time(20, sc_core::SC_US));
+    }
+    st = b.read32(R + hd::kRegSlotStatus + 4 * 3, d);
+    b.read(clb + 3 * 32 + 24, old_status, 8, d);
+    b.read(moved + 3 * 32, new_list, 32, d);
+    finished = true;
+  });
+  sc_core::sc_start(sc_time(1, sc_core::SC_SEC));
+  ASSERT_TRUE(finished);
+  EXPECT_EQ(st, hd::kStatusOk);
+  EXPECT_EQ(old_status[0], hd::kStatusOk);
+  EXPECT_EQ(old_status[1], 4096u);  // bytes_done
+  for (unsigned i = 0; i < 8; ++i) EXPECT_EQ(new_list[i], 0xa5a5a5a5u) << "word " << i << " of the new list";
+}
+
+// Found by the fuzz harness (tests/fuzz/regressions/disk/dma-into-own-registers): a PRD entry naming the
+// controller's own register window made the DMA engine write disk data into its registers (here CI,
+// issuing every slot) instead of failing the command with kStatusDmaFault as disk_regs.h specifies.
+TEST(DiskSim, DmaIntoTheDeviceWindowIsADmaFault) {
+  Rig rig(small_ssd());
+  const uint64_t R = hw::kDiskCtrlBase, clb = 0x1000;
+  bool finished = false;
+  uint32_t st = ~0u, err = 0, ci_after = ~0u;
+  uint64_t completed = 0;
+  sc_core::sc_spawn([&] {
+    auto& b = rig.bus;
+    sc_time d = SC_ZERO_TIME;
+    b.write32(R + hd::kRegClbLo, clb, d);
+    auto run = [&](unsigned slot, uint8_t op, const std::vector<hd::PrdEntry>& prd) {
+      const uint64_t base = 0x4000 + slot * 0x100;
+      b.write(base, prd.data(), static_cast<unsigned>(prd.size() * sizeof(hd::PrdEntry)), d);
+      hd::CmdHeader h{};
+      h.opcode = op;
+      h.prd_count = static_cast<uint16_t>(prd.size());
+      h.sectors = 1;
+      h.prd_base = base;
+      b.write(clb + slot * 32, &h, sizeof h, d);
+      b.write32(R + hd::kRegCi, 1u << slot, d);
+      while (b.read32(R + hd::kRegCi, d) != 0) {
+        wait(d);
+        d = SC_ZERO_TIME;
+        wait(sc_time(20, sc_core::SC_US));
+      }
+    };
+    for (unsigned off = 0; off < 512; off += 4) b.write32(0x8000 + off, 0xffffffff, d);
+    run(0, hd::kOpWrite, {{0x8000, 512, 0}});  // sector 0 now holds all ones
+    // Read it back with its first 4 bytes aimed at CI.
+    run(1, hd::kOpRead, {{R + hd::kRegCi, 4, 0}, {0x9000, 508, 0}});
+    st = b.read32(R + hd::kRegSlotStatus + 4, d);
+    err = b.read32(R + hd::kRegErr, d);
+    ci_after = b.read32(R + hd::kRegCi, d);
+    completed = rig.ctrl.completed();
+    finished = true;
+  });
+  sc_core::sc_start(sc_time(1, sc_core::SC_SEC));
+  ASSERT_TRUE(finished);
+  EXPECT_EQ(st, hd::kStatusDmaFault);
+  EXPECT_EQ(err, 1u << 1);
+  EXPECT_EQ(ci_after, 0u);
+  EXPECT_EQ(completed, 2u);  // the two commands, nothing issued by data
+  EXPECT_EQ(counter(rig.root, "disk.dma_faults"), 1u);
+}
+
+// Found by the fuzz harness (tests/fuzz/regressions/disk/completion-visible-before-its-transfer): the
+// registers (CI cleared, CS, IS) said "done" as soon as a read's transfer started, while its data and status
+// were still crossing the link for microseconds of simulated time; only the interrupt line waited. A
+// driver polling CI saw the completion before the interrupt, and before the data was due in memory.
+TEST(DiskSim, RegistersReportACompletionWhenItsInterruptRisesNotBefore) {
+  Rig rig(small_ssd());
+  const uint64_t R = hw::kDiskCtrlBase, clb = 0x1000;
+  bool finished = false;
+  sc_time ci_clear = SC_ZERO_TIME, irq_rise = SC_ZERO_TIME;
+  sc_core::sc_spawn([&] {
+    wait(rig.irq.posedge_event());
+    irq_rise = sc_core::sc_time_stamp();
+  });
+  sc_core::sc_spawn([&] {
+    auto& b = rig.bus;
+    sc_time d = SC_ZERO_TIME;
+    b.write32(R + hd::kRegClbLo, clb, d);
+    b.write32(R + hd::kRegIe, hd::kIntCompletion, d);
+    write_read_command(b, clb, 0, 0, d);
+    b.write32(R + hd::kRegCi, 1, d);
+    // Poll CI every 100 ns: the first read that sees the slot done.
+    for (;;) {
+      const uint32_t ci = b.read32(R + hd::kRegCi, d);
+      wait(d);
+      d = SC_ZERO_TIME;
+      if (ci == 0) break;
+      wait(sc_time(100, sc_core::SC_NS));
+    }
+    ci_clear = sc_core::sc_time_stamp();
+    finished = true;
+  });
+  sc_core::sc_start(sc_time(1, sc_core::SC_SEC));
+  ASSERT_TRUE(finished);
+  ASSERT_GT(irq_rise, SC_ZERO_TIME);
+  // 4 KiB over the 600 MB/s link takes 6.8 us: before the fix CI read 0 that long before the interrupt.
+  EXPECT_GE(ci_clear, irq_rise);
+  EXPECT_LE(ci_clear, irq_rise + sc_time(300, sc_core::SC_NS));  // one poll and one register read later
 }
 
 TEST(DiskSim, GetRequestWaitAndBlkCongestionWait) {
