@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer harnesses (tests/fuzz) in build-fuzz with clang++-14 and runs them.
+# Builds the libFuzzer harnesses (tests/fuzz, see its README) in build-fuzz with clang++-14 and runs them.
 #   scripts/fuzz.sh NAME [libFuzzer options]   one harness (config, scenario, lackey, dram_trace, disk),
-#                                              e.g. -max_total_time=3600 or -runs=1000000
-#   scripts/fuzz.sh --ci [RUNS]                every harness for RUNS executions (default 20000 each,
-#                                              the disk harness a tenth of it), from the checked-in corpus
+#                                              e.g. -max_total_time=3600, -runs=1000000, -fork=2
+#   scripts/fuzz.sh --ci [RUNS]                every harness for RUNS executions from the checked-in corpus
+#                                              (default 20000; the disk harness a tenth of it), seed 1
 # A long run keeps its growing corpus in build-fuzz/corpus/NAME (seeded from tests/fuzz/corpus/NAME) and
-# writes crash inputs to build-fuzz/crashes/; see tests/fuzz/README.md for turning one into a regression.
+# writes crash inputs to build-fuzz/crashes/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-HARNESSES=(config scenario lackey dram_trace disk)
 BUILD=${FUZZ_BUILD_DIR:-build-fuzz}
+HARNESSES=()
+for f in tests/fuzz/fuzz_*.cpp; do
+  h=$(basename "$f" .cpp)
+  h=${h#fuzz_}
+  [ "$h" = common ] || [ "$h" = stub_main ] || HARNESSES+=("$h")
+done
 
 PC_FUZZ_BUILD=1 BUILD_DIR=$BUILD bash scripts/bootstrap.sh "${HARNESSES[@]/#/fuzz_}"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
@@ -22,14 +27,14 @@ opts() {
   case $1 in
     config) echo "-max_len=2048 -dict=tests/fuzz/config.dict" ;;
     scenario) echo "-max_len=2048" ;;
-    lackey | dram_trace) echo "-max_len=1024" ;;
     # LeakSanitizer's per-input check misreads SystemC's coroutine stacks (it reports libFuzzer's own
-    # objects); the exit-time leak check still runs.
+    # objects); the leak check at exit still runs.
     disk) echo "-max_len=512 -detect_leaks=0" ;;
+    *) echo "-max_len=1024" ;;
   esac
 }
 
-run() {  # run NAME CORPUS_DIRS... -- OPTIONS...
+run() {  # run NAME CORPUS_DIRS... OPTIONS...
   local name=$1
   shift
   # shellcheck disable=SC2046
@@ -42,15 +47,14 @@ if [ "${1:-}" = --ci ]; then
   for h in "${HARNESSES[@]}"; do
     n=$runs
     [ "$h" = disk ] && n=$((runs / 10))
-    # A scratch corpus: new units stay out of the source tree.
-    work=$(mktemp -d)
+    work=$(mktemp -d)  # new units stay out of the source tree
     start=$(date +%s)
-    run "$h" "$work" "tests/fuzz/corpus/$h" -runs="$n" -seed=1 >"$BUILD/ci_$h.log" 2>&1 || {
-      tail -50 "$BUILD/ci_$h.log"
-      echo "fuzz: $h failed; the input is in $BUILD/crashes/" >&2
+    if ! run "$h" "$work" "tests/fuzz/corpus/$h" -runs="$n" -seed=1 >"$BUILD/ci_$h.log" 2>&1; then
+      tail -60 "$BUILD/ci_$h.log"
+      echo "fuzz: $h broke its contract; the input is in $BUILD/crashes/ (tests/fuzz/README.md says what next)" >&2
       exit 1
-    }
-    echo "fuzz: $h: $n executions in $(($(date +%s) - start)) s; $(grep -o 'cov: [0-9]* ft: [0-9]*' "$BUILD/ci_$h.log" | tail -1)"
+    fi
+    echo "fuzz: $h: $n executions in $(($(date +%s) - start)) s, $(grep -ao 'cov: [0-9]* ft: [0-9]*' "$BUILD/ci_$h.log" | tail -1)"
     rm -rf "$work"
   done
   exit 0
