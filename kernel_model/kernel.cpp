@@ -31,6 +31,10 @@ Kernel::Kernel(sc_core::sc_module_name name, const KernelConfig& cfg, uint64_t m
       m_timeslice_cycles(static_cast<uint64_t>(cfg.timeslice_us * cpu_clk.mhz())),
       m_current(cpus, nullptr),
       m_stats(kernel_stats),
+      m_fault_lat(&m_stats, "fault_latency", "page faults from entry to return, every wait included"),
+      m_lat_minor(m_fault_lat, "minor", "cycles", "faults that allocated or mapped a page without I/O or a copy"),
+      m_lat_cow(m_fault_lat, "cow", "cycles", "faults that copied a page (copy-on-write)"),
+      m_lat_major(m_fault_lat, "major", "cycles", "faults that started a read (to the point the task slept)"),
       m_vmstat(&m_stats, "vmstat", "Linux /proc/vmstat counters"),
       m_task_stats(&m_stats, "tasks", "per-task counters and cycle attribution") {
   m_mm->set_cpu_clock(cpu_clk.period(), cpus);
@@ -135,7 +139,6 @@ void Kernel::add_task_stats(Task& t) {
 }
 
 void Kernel::boot(KCtx& k) {
-  m_bus.set_cpu(k.cpu);
   m_mm->init_zero_page(k);
   m_booted = true;
 }
@@ -206,7 +209,6 @@ hw::ExecContext* Kernel::pick_next(unsigned core) {
   KCtx k{core, sc_core::SC_ZERO_TIME};
   {
     KernelLock bkl(m_lock);
-    m_bus.set_cpu(core);
     m_mm->switch_mm(core, t->mm.get(), k);
   }
   k.delay += m_clk.cycles(m_cfg.costs.context_switch);
@@ -234,7 +236,6 @@ void Kernel::context_ended(unsigned core, hw::ExecContext& ctx) {
   Task* t = current(core);
   if (!t || t->ctx.get() != &ctx) throw std::logic_error("context_ended: not the current task");
   KCtx k{core, sc_core::SC_ZERO_TIME};
-  m_bus.set_cpu(core);
   do_exit(*t, "end of program", k);
   wait(k.delay);
 }
@@ -285,9 +286,13 @@ hw::TrapResult Kernel::page_fault(unsigned core, hw::ExecContext& ctx, uint64_t 
   KCtx k{core, sc_core::SC_ZERO_TIME};
   k.retry = t->fault_retry;
   t->fault_retry = false;
-  m_bus.set_cpu(core);
+  const sc_core::sc_time entered = sc_core::sc_time_stamp();
   const FaultResult r = m_mm->handle_mm_fault(*t->mm, cr2, error_code & pg::kPfWrite, error_code & pg::kPfFetch, k);
   t->cow_faults += k.cow_copies;
+  if (!k.retry && (r == FaultResult::Minor || r == FaultResult::Major || r == FaultResult::Blocked)) {
+    const double cyc = m_clk.to_cycles_exact(sc_core::sc_time_stamp() + k.delay - entered);
+    (k.major ? m_lat_major : k.cow_copies ? m_lat_cow : m_lat_minor).sample(cyc);
+  }
   hw::TrapAction action = hw::TrapAction::Resume;
   switch (r) {
     case FaultResult::Minor:
@@ -351,8 +356,8 @@ int64_t Kernel::sys_rw(Task& t, bool write, uint64_t fd, uint64_t offset, uint64
     const uint64_t cache_pa = m_map->page_to_phys(page) + (pos & (kPageSize - 1));
     const uint64_t user_pa = pg::frame_of(pte) | (uva & (kPageSize - 1));
     uint8_t line[64];
-    m_bus.read(write ? user_pa : cache_pa, line, static_cast<unsigned>(n), k.delay);
-    m_bus.write(write ? cache_pa : user_pa, line, static_cast<unsigned>(n), k.delay);
+    m_bus.read(write ? user_pa : cache_pa, line, static_cast<unsigned>(n), k);
+    m_bus.write(write ? cache_pa : user_pa, line, static_cast<unsigned>(n), k);
     if (write) page->set(PG_dirty);  // written back by reclaim or writeback later
     done += n;
   }
@@ -364,7 +369,6 @@ hw::TrapResult Kernel::syscall(unsigned core, hw::ExecContext& ctx, const hw::Op
   Task* t = current(core);
   if (!t || t->ctx.get() != &ctx) throw std::logic_error("syscall: not the current task");
   KCtx k{core, sc_core::SC_ZERO_TIME};
-  m_bus.set_cpu(core);
   k.delay += m_clk.cycles(m_cfg.costs.syscall_entry);
   ++t->syscalls;
   const uint64_t* a = op.args;
