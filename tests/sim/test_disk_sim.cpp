@@ -74,7 +74,7 @@ uint64_t counter(stats::Group& root, const char* path) {
 }
 
 // A read of 8 sectors from `lba` into 0x10000 in `slot`, its one PRD entry at 0x4000.
-void write_read_command(kernel::KernelBus& b, uint64_t clb, unsigned slot, uint64_t lba, sc_time& d) {
+void write_read_command(kernel::KernelBus& b, uint64_t clb, unsigned slot, uint64_t lba, kernel::BusCtx& d) {
   const hd::PrdEntry e{0x10000, 4096, 0};
   b.write(0x4000, &e, sizeof e, d);
   hd::CmdHeader h{};
@@ -193,22 +193,23 @@ TEST(DiskSim, StatusGoesToTheHeaderTheCommandCameFromWhenClbMoves) {
   uint32_t old_status[2] = {~0u, ~0u}, new_list[8] = {}, st = ~0u;
   sc_core::sc_spawn([&] {
     auto& b = rig.bus;
-    sc_time d = SC_ZERO_TIME;
-    for (unsigned off = 0; off < 32; off += 4) b.write32(moved + 3 * 32 + off, 0xa5a5a5a5, d);
-    b.write32(R + hd::kRegClbLo, clb, d);
-    write_read_command(b, clb, 3, 40, d);
-    b.write32(R + hd::kRegCi, 1u << 3, d);
+    kernel::BusCtx bc;
+    sc_time& d = bc.delay;
+    for (unsigned off = 0; off < 32; off += 4) b.write32(moved + 3 * 32 + off, 0xa5a5a5a5, bc);
+    b.write32(R + hd::kRegClbLo, clb, bc);
+    write_read_command(b, clb, 3, 40, bc);
+    b.write32(R + hd::kRegCi, 1u << 3, bc);
     wait(d + sc_time(10, sc_core::SC_US));  // fetched, now on the medium (tR 50 us)
     d = SC_ZERO_TIME;
-    b.write32(R + hd::kRegClbLo, moved, d);
-    while (b.read32(R + hd::kRegCi, d) != 0) {
+    b.write32(R + hd::kRegClbLo, moved, bc);
+    while (b.read32(R + hd::kRegCi, bc) != 0) {
       wait(d);
       d = SC_ZERO_TIME;
       wait(sc_time(20, sc_core::SC_US));
     }
-    st = b.read32(R + hd::kRegSlotStatus + 4 * 3, d);
-    b.read(clb + 3 * 32 + 24, old_status, 8, d);
-    b.read(moved + 3 * 32, new_list, 32, d);
+    st = b.read32(R + hd::kRegSlotStatus + 4 * 3, bc);
+    b.read(clb + 3 * 32 + 24, old_status, 8, bc);
+    b.read(moved + 3 * 32, new_list, 32, bc);
     finished = true;
   });
   sc_core::sc_start(sc_time(1, sc_core::SC_SEC));
@@ -230,31 +231,32 @@ TEST(DiskSim, DmaIntoTheDeviceWindowIsADmaFault) {
   uint64_t completed = 0;
   sc_core::sc_spawn([&] {
     auto& b = rig.bus;
-    sc_time d = SC_ZERO_TIME;
-    b.write32(R + hd::kRegClbLo, clb, d);
+    kernel::BusCtx bc;
+    sc_time& d = bc.delay;
+    b.write32(R + hd::kRegClbLo, clb, bc);
     auto run = [&](unsigned slot, uint8_t op, const std::vector<hd::PrdEntry>& prd) {
       const uint64_t base = 0x4000 + slot * 0x100;
-      b.write(base, prd.data(), static_cast<unsigned>(prd.size() * sizeof(hd::PrdEntry)), d);
+      b.write(base, prd.data(), static_cast<unsigned>(prd.size() * sizeof(hd::PrdEntry)), bc);
       hd::CmdHeader h{};
       h.opcode = op;
       h.prd_count = static_cast<uint16_t>(prd.size());
       h.sectors = 1;
       h.prd_base = base;
-      b.write(clb + slot * 32, &h, sizeof h, d);
-      b.write32(R + hd::kRegCi, 1u << slot, d);
-      while (b.read32(R + hd::kRegCi, d) != 0) {
+      b.write(clb + slot * 32, &h, sizeof h, bc);
+      b.write32(R + hd::kRegCi, 1u << slot, bc);
+      while (b.read32(R + hd::kRegCi, bc) != 0) {
         wait(d);
         d = SC_ZERO_TIME;
         wait(sc_time(20, sc_core::SC_US));
       }
     };
-    for (unsigned off = 0; off < 512; off += 4) b.write32(0x8000 + off, 0xffffffff, d);
+    for (unsigned off = 0; off < 512; off += 4) b.write32(0x8000 + off, 0xffffffff, bc);
     run(0, hd::kOpWrite, {{0x8000, 512, 0}});  // sector 0 now holds all ones
     // Read it back with its first 4 bytes aimed at CI.
     run(1, hd::kOpRead, {{R + hd::kRegCi, 4, 0}, {0x9000, 508, 0}});
-    st = b.read32(R + hd::kRegSlotStatus + 4, d);
-    err = b.read32(R + hd::kRegErr, d);
-    ci_after = b.read32(R + hd::kRegCi, d);
+    st = b.read32(R + hd::kRegSlotStatus + 4, bc);
+    err = b.read32(R + hd::kRegErr, bc);
+    ci_after = b.read32(R + hd::kRegCi, bc);
     completed = rig.ctrl.completed();
     finished = true;
   });
@@ -282,14 +284,15 @@ TEST(DiskSim, RegistersReportACompletionWhenItsInterruptRisesNotBefore) {
   });
   sc_core::sc_spawn([&] {
     auto& b = rig.bus;
-    sc_time d = SC_ZERO_TIME;
-    b.write32(R + hd::kRegClbLo, clb, d);
-    b.write32(R + hd::kRegIe, hd::kIntCompletion, d);
-    write_read_command(b, clb, 0, 0, d);
-    b.write32(R + hd::kRegCi, 1, d);
+    kernel::BusCtx bc;
+    sc_time& d = bc.delay;
+    b.write32(R + hd::kRegClbLo, clb, bc);
+    b.write32(R + hd::kRegIe, hd::kIntCompletion, bc);
+    write_read_command(b, clb, 0, 0, bc);
+    b.write32(R + hd::kRegCi, 1, bc);
     // Poll CI every 100 ns: the first read that sees the slot done.
     for (;;) {
-      const uint32_t ci = b.read32(R + hd::kRegCi, d);
+      const uint32_t ci = b.read32(R + hd::kRegCi, bc);
       wait(d);
       d = SC_ZERO_TIME;
       if (ci == 0) break;
