@@ -3,12 +3,14 @@
 // on the controller's DMA path. SystemC elaborates once per process, so each input is a further stretch of
 // simulated time: the driver runs the input's actions, drains the controller (every issued command must
 // complete within a bounded simulated time), checks, and resets the controller through its registers
-// (CS/ERR/IS cleared, IE and CLB zeroed; memory is wiped by the harness).
+// (CS/ERR/IS cleared, IE and CLB zeroed; the harness wipes memory and the drive's content, so each input
+// replays alone).
 //
 // Input: byte 0 picks the rig (even: HDD, 31 slots, 64-byte DMA bursts; odd: SSD, 32 slots, 512-byte
 // bursts); then actions of a kind byte and operands (see Driver::act). Addresses come from a 16-bit
 // operand in units of 4 bytes inside the 256 KiB of memory, or, by a selector, just past the end of
-// memory, inside the controller's own register window, or near 2^64.
+// memory, inside the controller's own register window (a DMA fault, like any non-memory address), or near
+// 2^64.
 //
 // Checked:
 //  - every DMA write lies in a buffer a descriptor names (a read command's PRD entry) or in the
@@ -18,7 +20,7 @@
 //  - a command whose descriptors stayed untouched from its issue to the end of the input completes with
 //    the status a reference reading of disk_regs.h gives (ok, LBA range, bad descriptor, DMA fault), in
 //    its slot status register, its header's status and bytes_done, and ERR;
-//  - the interrupt line equals (IS & IE) != 0 after every action; slot statuses are valid codes;
+//  - the interrupt line equals (IS & IE) != 0 after every action (within 5 us); slot statuses are valid;
 //  - at exit the simulation stops cleanly.
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
@@ -395,7 +397,7 @@ struct Driver : sc_core::sc_module {
     memory_changed(a, n, true);
   }
 
-  // The line follows IS & IE once the status write-back that raised IS has landed (a few hundred ns).
+  // The line follows IS & IE within a delta cycle or two; 5 us of slack before calling it broken.
   void check_irq() {
     for (int i = 0;; ++i) {
       const bool level = (peek(hd::kRegIs) & peek(hd::kRegIe)) != 0;
