@@ -169,8 +169,8 @@ struct Driver : sc_core::sc_module {
     bool valid = false, dirty = false;
     bool check_cs = false, check_err = false;  // the bit holds this completion alone
     uint32_t status = 0, bytes_done = 0;
-    uint64_t header = 0;
-    std::vector<Range> ranges;  // header (24 bytes before the status) and PRD table
+    uint64_t clb = 0, header = 0;  // the list and header the command was issued from
+    std::vector<Range> ranges;     // header (24 bytes before the status) and PRD table
   };
   Expect expect[hd::kSlots];
   // Completions that may have set each slot's CS / ERR bit since it was last cleared.
@@ -322,6 +322,7 @@ struct Driver : sc_core::sc_module {
   // checks in the controller's order); false when it cannot tell (read data overwriting the command's
   // own descriptors).
   PC_FUZZ_NO_COVERAGE bool reference(unsigned slot, uint64_t c, Expect& e) {
+    e.clb = c;
     e.header = c + slot * sizeof(hd::CmdHeader);
     e.ranges = {{e.header, U128{e.header} + offsetof(hd::CmdHeader, status)}};
     e.bytes_done = 0;
@@ -538,6 +539,13 @@ struct Driver : sc_core::sc_module {
       // The header's status and bytes_done, unless read data may have landed there since.
       bool overwritten = false;
       for (const auto& r : rig.watcher.data) overwritten = overwritten || r.overlaps(e.header + 24, 8);
+      // ... or another slot's status, from a header that sat there under another CLB.
+      for (uint64_t c : clbs)
+        for (unsigned o = 0; o < hd::kSlots; ++o) {
+          const uint64_t other = c + o * sizeof(hd::CmdHeader);
+          if ((c != e.clb || o != s) && Range{other + 24, U128{other} + 32}.overlaps(e.header + 24, 8))
+            overwritten = true;
+        }
       if (classify(e.header, 32) == Where::Dram && !overwritten) {
         const auto h = header_at(e.header);
         PC_FUZZ_CHECK(h.status == e.status && h.bytes_done == e.bytes_done,
