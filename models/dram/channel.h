@@ -68,8 +68,9 @@ class Channel {
     uint64_t faw[4] = {0, 0, 0, 0};  // the last four ACTs (ring); a slot of 0 is "long ago"
     unsigned faw_head = 0;
     unsigned acts_seen = 0;
-    uint64_t ref_due = 0;
-    bool ref_pending = false;
+    uint64_t ref_due = 0;        // end of the current refresh slot: one refresh is owed per slot
+    int64_t ref_credit = 0;      // refreshes owed (> 0: postponed, < 0: pulled in)
+    bool ref_pending = false;    // a refresh is forced: requests to the refreshed banks wait
     unsigned sb_index = 0;       // same-bank refresh: bank index refreshed next
     bool powered_down = false;
     uint64_t pde_at = 0, cmd_ok = 0;  // cmd_ok: tXP after power-down exit
@@ -79,7 +80,15 @@ class Channel {
     uint64_t open_since = 0, active_total = 0, pd_total = 0;
   };
 
+  // What the scheduler found to do in one queue at one cycle.
+  struct Choice {
+    size_t index = SIZE_MAX;  // request in the queue, SIZE_MAX for none
+    Cmd cmd = Cmd::ACT;       // RD/WR: serve it; ACT, PRE or PDX: prepare for it
+    bool blocked = false;     // some request waits only because the other queue holds its bank's open row
+  };
   Bank& bank_of(const DramAddr& a) { return m_ranks[a.rank].banks[a.bank_group * m_bpg + a.bank]; }
+  Choice select(std::vector<Request>& q, bool write, uint64_t now, uint64_t& wake);
+  void perform(std::vector<Request>& q, bool write, const Choice& c, uint64_t now);
   uint64_t faw_ready(const Rank& r) const;
   void issue(uint64_t now, Cmd c, const DramAddr& a);
   void serve(uint64_t now, std::vector<Request>& q, size_t i, bool write);
@@ -97,6 +106,10 @@ class Channel {
   uint64_t m_bl2;
   PagePolicy m_policy;
   bool m_same_bank_refresh;
+  uint64_t m_ref_interval;  // between refresh commands of one rank (same-bank: one bank set each)
+  int64_t m_ref_force_at;   // credit at which a refresh stops waiting for the rank to go idle
+  int64_t m_ref_pull_in;    // refreshes an idle rank may issue ahead of time
+  uint64_t m_bus_free = 0;  // first cycle the command bus is free (after a two-cycle command)
   TimingChecker* m_checker;
   ChannelObserver& m_obs;
   std::vector<Rank> m_ranks;

@@ -35,9 +35,17 @@ void TimingConfig::describe(cfg::Visitor& v) {
   v.u64("trtp", trtp, "tCK", "RD to PRE", 1, 1000);
   v.u64("twr", twr, "tCK", "write recovery: end of write data to PRE", 1, 1000);
   v.u64("trtrs", trtrs, "tCK", "rank-to-rank data-bus turnaround", 0, 1000);
-  v.u64("trefi", trefi, "tCK", "refresh interval (all-bank; same-bank: per bank set)", 1, M);
+  v.u64("trefi", trefi, "tCK",
+        "average refresh interval tREFI (DDR5 tREFI1; same-bank refresh runs in fine-granularity mode: each "
+        "bank set every tREFI/2)",
+        1, M);
   v.u64("trfc", trfc, "tCK", "all-bank refresh cycle time", 1, M);
   v.u64("trfcsb", trfcsb, "tCK", "same-bank refresh cycle time (DDR5 REFsb; 0 = not used)", 0, M);
+  v.u64("trefsbrd", trefsbrd, "tCK",
+        "REFsb to ACT of a bank outside the refreshed set (DDR5 tREFSBRD; 0 = no constraint)", 0, M);
+  v.u64("tccd_l_wr", tccd_l_wr, "tCK", "WR to WR, same bank group (DDR5 tCCD_L_WR; 0 = tCCD_L)", 0, 1000);
+  v.u64("ca_cycles", ca_cycles, "tCK",
+        "command-bus cycles taken by ACT, RD and WR (DDR5 two-cycle commands: 2)", 1, 2);
   v.u64("txp", txp, "tCK", "power-down exit to next command", 1, 1000);
   v.u64("tcke", tcke, "tCK", "minimum power-down residency", 1, 1000);
 }
@@ -70,6 +78,10 @@ void CtrlConfig::describe(cfg::Visitor& v) {
         {"all_bank", "same_bank"});
   v.boolean("powerdown", powerdown, "precharge power-down of idle ranks (exit costs tXP)");
   v.u64("powerdown_idle", powerdown_idle, "tCK", "idle cycles before a rank enters power-down", 1, 1u << 20);
+  v.u64("refresh_postpone", refresh_postpone, "refreshes",
+        "refreshes a rank with queued requests may postpone, pulled in again while it is idle (JEDEC: at "
+        "most 8; 0 = refresh on time)",
+        0, 8);
   v.boolean("checker", checker, "validate every command against every timing constraint (a violation stops the run)");
   v.str("command_trace", command_trace, "write the DRAM command trace to this file (empty: off)");
 }
@@ -147,10 +159,16 @@ void DdrConfig::validate(const std::string& p) const {
   if (ctrl.refresh == "same_bank") {
     if (t.trfcsb == 0)
       throw cfg::ConfigError(fmt::format("key '{}.timing.trfcsb': same-bank refresh needs tRFCsb > 0", p));
-    if (t.trefi / org.banks_per_group <= t.trfcsb)
-      throw cfg::ConfigError(fmt::format("key '{}.timing.trefi': tREFI / banks_per_group must exceed tRFCsb", p));
+    if (refresh_interval() <= t.trfcsb)
+      throw cfg::ConfigError(
+          fmt::format("key '{}.timing.trefi': tREFI / (2 x banks_per_group) = {} must exceed tRFCsb = {}", p,
+                      refresh_interval(), t.trfcsb));
   }
   mapping_fields(p + ".ctrl.mapping");
+}
+
+uint64_t DdrConfig::refresh_interval() const {
+  return refresh_mode() == RefreshMode::SameBank ? timing.trefi / (2 * org.banks_per_group) : timing.trefi;
 }
 
 double DdrConfig::peak_gbps() const {

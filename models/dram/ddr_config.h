@@ -45,6 +45,9 @@ struct TimingConfig {
   uint64_t trefi = 12480;    // average refresh interval (all-bank)
   uint64_t trfc = 560;       // all-bank refresh cycle time
   uint64_t trfcsb = 0;       // same-bank refresh cycle time (DDR5 REFsb)
+  uint64_t trefsbrd = 0;     // REFsb to ACT of a bank outside the refreshed set (DDR5 tREFSBRD; 0 = none)
+  uint64_t tccd_l_wr = 0;    // WR to WR, same bank group (DDR5 tCCD_L_WR/WR2; 0 = tCCD_L as in DDR4)
+  uint64_t ca_cycles = 1;    // command-bus cycles of ACT, RD and WR (DDR5: 2; PRE and REF take one)
   uint64_t txp = 10;         // power-down exit to next valid command
   uint64_t tcke = 8;         // minimum power-down residency
 
@@ -75,6 +78,7 @@ struct CtrlConfig {
   std::string refresh = "all_bank";
   bool powerdown = false;          // precharge power-down of idle ranks
   uint64_t powerdown_idle = 64;    // idle cycles before a rank enters power-down
+  uint64_t refresh_postpone = 0;  // refreshes a busy rank may postpone (and an idle one pull in), JEDEC max 8
   bool checker = true;             // validate every command against every timing constraint
   std::string command_trace;       // write ACT/PRE/RD/WR/REF lines to this file (empty: off)
 
@@ -96,6 +100,10 @@ struct DdrConfig {
   Standard std_kind() const { return standard == "ddr5" ? Standard::Ddr5 : Standard::Ddr4; }
   PagePolicy page_policy() const;
   RefreshMode refresh_mode() const { return ctrl.refresh == "same_bank" ? RefreshMode::SameBank : RefreshMode::AllBank; }
+  // Refresh commands a rank needs per tREFI and the interval between them: all-bank one REF per tREFI;
+  // same-bank (JESD79-5: REFsb only in fine-granularity mode) every bank set once per tREFI2 = tREFI/2,
+  // so one REFsb every tREFI / (2 x banks per group).
+  uint64_t refresh_interval() const;
   // The mapping fields from the most significant down; throws cfg::ConfigError on a bad string.
   std::vector<MapField> mapping_fields(const std::string& key) const;
   double peak_gbps() const;  // theoretical peak data bandwidth of all channels, GB/s

@@ -33,8 +33,14 @@ DdrConfig ddr4_2400(unsigned ranks) {
 DdrConfig ddr5_4800() {
   // tCK 0.4167 ns; 16 Gb x8: 8 bank groups x 4 banks, 64 K rows, 1 KB page; BL16 on a 32-bit subchannel
   // (64 bytes per burst). tRAS 32 ns -> 77; tRC = 116; tRRD_S 8 nCK; tRRD_L 5 ns -> 12; tFAW 32 nCK;
-  // tCCD_S 8 nCK; tCCD_L 5 ns -> 12; tWTR_S 2.5 ns -> 6; tWTR_L 10 ns -> 24; tRTP 7.5 ns -> 18; tWR 30 ns -> 72;
-  // tREFI 3.9 us -> 9360; tRFC1 295 ns -> 708; tRFCsb 130 ns -> 312; tXP 7.5 ns -> 18.
+  // tCCD_S 8 nCK; tCCD_L 5 ns -> 12; tWTR_S 2.5 ns -> 6; tWTR_L 10 ns -> 24; tRTP 7.5 ns -> 18; tWR 30 ns ->
+  // 72; tREFI1 3.9 us -> 9360 (same-bank refresh runs in fine-granularity mode: each bank set every tREFI2
+  // = 1.95 us, one REFsb every 1170 cycles); tRFC1 295 ns -> 708; tRFCsb 130 ns -> 312; tREFSBRD 30 ns -> 72
+  // (REFsb to ACT of another bank); tCCD_L_WR: the x8 part writes whole ECC codewords (BL16 x 8 = 128 bits),
+  // so tCCD_L_WR2 = max(16 nCK, 10 ns) -> 24 applies (tCCD_L_WR = max(32 nCK, 20 ns) is for writes that need
+  // an internal read-modify-write, e.g. x4); ACT, RD and WR are two-cycle commands; tXP 7.5 ns -> 18. Left
+  // out: refresh management (RFM, RAA counters): the preset assumes a part that does not require it (MR58
+  // OP[0] = 0), so no RFM command is ever owed; tCCD_M is not modelled.
   DdrConfig c;
   c.standard = "ddr5";
   auto& o = c.org;
@@ -46,6 +52,7 @@ DdrConfig ddr5_4800() {
   t.trrd_s = 8, t.trrd_l = 12, t.tfaw = 32, t.tccd_s = 8, t.tccd_l = 12;
   t.twtr_s = 6, t.twtr_l = 24, t.trtp = 18, t.twr = 72, t.trtrs = 2;
   t.trefi = 9360, t.trfc = 708, t.trfcsb = 312, t.txp = 18, t.tcke = 12;
+  t.trefsbrd = 72, t.tccd_l_wr = 24, t.ca_cycles = 2;
   c.ctrl.refresh = "same_bank";
   auto& p = c.power;
   p.vdd = 1.1, p.idd0 = 103, p.idd2n = 66, p.idd3n = 80, p.idd4r = 330, p.idd4w = 310, p.idd5b = 290, p.idd2p = 60;

@@ -60,7 +60,9 @@ DramController::DramController(sc_core::sc_module_name name, const DdrConfig& cf
   if (cfg.org.capacity_bytes() < store.size())
     throw cfg::ConfigError(fmt::format("dram: the DDR organisation holds {} MiB but dram.size_mib is {}",
                                        cfg.org.capacity_bytes() >> 20, store.size() >> 20));
-  if (cfg.ctrl.checker) m_checker = std::make_unique<TimingChecker>(cfg.org, checker_timing ? *checker_timing : cfg.timing);
+  if (cfg.ctrl.checker)
+    m_checker = std::make_unique<TimingChecker>(cfg.org, checker_timing ? *checker_timing : cfg.timing,
+                                                cfg.refresh_mode());
   for (unsigned c = 0; c < cfg.org.channels; ++c)
     m_channels.push_back(std::make_unique<Channel>(c, cfg, m_checker.get(), *this));
   m_next.assign(cfg.org.channels, 0);
@@ -245,7 +247,17 @@ bool DramController::catch_up(size_t c, uint64_t now) {
 
 void DramController::sync_to_now() {
   const uint64_t now = m_clk.to_cycles(sc_core::sc_time_stamp());
-  for (size_t c = 0; c < m_channels.size() && m_violation.empty(); ++c) catch_up(c, now + 1);
+  for (size_t c = 0; c < m_channels.size() && m_violation.empty(); ++c) {
+    catch_up(c, now + 1);
+    // A scheduler that stopped refreshing issues no command the checker could object to: ask it directly.
+    if (m_checker && m_violation.empty()) {
+      try {
+        m_checker->check_refresh(static_cast<unsigned>(c), now);
+      } catch (const TimingViolation& e) {
+        m_violation = e.what();
+      }
+    }
+  }
 }
 
 void DramController::scheduler() {

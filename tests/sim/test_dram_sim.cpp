@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <random>
 
 #include "models/dram/ddr_presets.h"
@@ -227,20 +228,22 @@ TEST(DramSim, Ddr5ClosedBankLatency) {
   EXPECT_EQ(r.stat("dram.read_latency.max"), 5 + 39 + 40 + 8 + 6);
 }
 
-TEST(DramSim, Ddr5SameBankRefreshEveryTrefiOverBanksPerGroup) {
+TEST(DramSim, Ddr5SameBankRefreshEveryTrefi2OverBanksPerGroup) {
   const auto& ps = dram::ddr_presets();
   auto it = std::find_if(ps.begin(), ps.end(), [](const auto& p) { return p.name == "ddr5-4800"; });
   Rig r(it->cfg);
   r.at(3 * 9360, false, r.addr(0, 0, 1));
   r.run();
-  // REFsb for bank index 0,1,2,3 (in all 8 groups) at tREFI/4 = 2340 apart, on each subchannel.
+  // REFsb exists only in fine-granularity refresh mode (JESD79-5 §4.13), where every bank must be
+  // refreshed once per tREFI2 = tREFI/2 = 4680 cycles: REFsb for bank index 0,1,2,3 (in all 8 groups) at
+  // tREFI2/4 = 1170 apart, on each subchannel. (Before: every 2340, half the rate the standard requires.)
   std::vector<uint64_t> sb;
   std::vector<unsigned> idx;
   for (const auto& c : r.cmds)
     if (c.cmd == Cmd::REFSB && c.a.channel == 0) sb.push_back(c.cycle), idx.push_back(c.a.bank);
   ASSERT_GE(sb.size(), 5u);
   for (size_t i = 0; i < 5; ++i) {
-    EXPECT_EQ(sb[i], 2340 * (i + 1));
+    EXPECT_EQ(sb[i], 9360 / 2 / 4 * (i + 1));
     EXPECT_EQ(idx[i], i % 4);
   }
 }
@@ -312,4 +315,135 @@ TEST(DramSim, EnergyFollowsTheIddModel) {
   const double now = double(r.bench->controller().clock().to_cycles(sc_core::sc_time_stamp()));
   const double expected_pj = 7092 + 2352 + (37 * 5 + 47 * (now - 5)) * 6;
   EXPECT_NEAR(r.stat("dram.energy_nj"), expected_pj / 1000, 1e-9);
+}
+
+namespace {
+dram::DdrConfig ddr5_4800() {
+  const auto& ps = dram::ddr_presets();
+  return std::find_if(ps.begin(), ps.end(), [](const auto& p) { return p.name == "ddr5-4800"; })->cfg;
+}
+// Runs `script` with the scheduler on `sched` and the checker on `chk`; returns the violation it reports.
+std::string injected(const dram::DdrConfig& sched, const dram::TimingConfig& chk,
+                     const std::function<void(Rig&)>& script) {
+  Rig r(sched, 64ull << 20, &chk);
+  script(r);
+  r.bench->run();
+  return r.bench->error();
+}
+std::vector<uint64_t> times_on(const Rig& r, Cmd c, unsigned channel) {
+  std::vector<uint64_t> v;
+  for (const auto& x : r.cmds)
+    if (x.cmd == c && x.a.channel == channel) v.push_back(x.cycle);
+  return v;
+}
+}  // namespace
+
+// DDR5-4800: tRCD 39, tCCD_L 12, tCCD_L_WR 24, tRRD_S 8, tREFSBRD 72; ACT, RD and WR take two command cycles.
+TEST(DramSim, Ddr5WritesToOneBankGroupAreTccdLWrApart) {
+  Rig r(ddr5_4800());
+  r.at(0, true, r.addr(0, 0, 3, 0));
+  r.at(0, true, r.addr(0, 0, 3, 1));
+  r.run();
+  // No read waits, so the writes drain at once: ACT at 5, WR tRCD later, the second tCCD_L_WR after it.
+  EXPECT_EQ(r.times(Cmd::WR), (std::vector<uint64_t>{5 + 39, 5 + 39 + 24}));
+}
+
+TEST(DramSim, Ddr5CheckerCatchesAWriteAtTccdL) {
+  auto sched = ddr5_4800();
+  sched.timing.tccd_l_wr = 0;  // the scheduler forgets tCCD_L_WR and uses tCCD_L = 12
+  const std::string e = injected(sched, ddr5_4800().timing, [](Rig& r) {
+    r.at(0, true, r.addr(0, 0, 3, 0));
+    r.at(0, true, r.addr(0, 0, 3, 1));
+  });
+  EXPECT_NE(e.find("WR at cycle 56"), std::string::npos) << e;
+  EXPECT_NE(e.find("tCCD_L_WR (WR to WR, same bank group) requires cycle >= 68"), std::string::npos) << e;
+}
+
+TEST(DramSim, Ddr5SameBankRefreshHoldsOtherBanksForTrefsbrd) {
+  Rig r(ddr5_4800());
+  // The first REFsb of subchannel 0 refreshes bank index 0 at tREFI2/4 = 1170; a read to bank index 1
+  // that becomes ready then waits tREFSBRD = 72 for its ACT.
+  r.at(1165, false, r.addr(2, 1, 7));
+  r.run();
+  EXPECT_EQ(times_on(r, Cmd::REFSB, 0).front(), 1170u);
+  EXPECT_EQ(times_on(r, Cmd::ACT, 0), std::vector<uint64_t>{1170 + 72});
+}
+
+TEST(DramSim, Ddr5CheckerCatchesAnActInsideTrefsbrd) {
+  auto sched = ddr5_4800();
+  sched.timing.trefsbrd = 0;
+  const std::string e =
+      injected(sched, ddr5_4800().timing, [](Rig& r) { r.at(1165, false, r.addr(2, 1, 7)); });
+  EXPECT_NE(e.find("ACT at cycle 1171"), std::string::npos) << e;
+  EXPECT_NE(e.find("tREFSBRD (REFsb to ACT, other bank) requires cycle >= 1242"), std::string::npos) << e;
+}
+
+TEST(DramSim, Ddr5TwoCycleCommandsHoldTheCommandBus) {
+  Rig r(ddr5_4800());
+  r.at(0, false, r.addr(0, 0, 1));   // ACT at 5, RD at 44
+  r.at(39, false, r.addr(1, 0, 1));  // ready at 44: its ACT may not follow the RD in the next cycle
+  r.run();
+  EXPECT_EQ(times_on(r, Cmd::RD, 0).front(), 44u);
+  EXPECT_EQ(times_on(r, Cmd::ACT, 0), (std::vector<uint64_t>{5, 46}));
+}
+
+TEST(DramSim, Ddr5CheckerCatchesACommandInsideATwoCycleCommand) {
+  auto sched = ddr5_4800();
+  sched.timing.ca_cycles = 1;
+  const std::string e = injected(sched, ddr5_4800().timing, [](Rig& r) {
+    r.at(0, false, r.addr(0, 0, 1));
+    r.at(39, false, r.addr(1, 0, 1));
+  });
+  EXPECT_NE(e.find("ACT at cycle 45"), std::string::npos) << e;
+  EXPECT_NE(e.find("two-cycle command at cycle 44 occupies the command bus until cycle 46"),
+            std::string::npos)
+      << e;
+}
+
+TEST(DramSim, RefreshPostponedUnderLoadAndPulledInWhenIdle) {
+  auto cfg = ddr4_3200();
+  cfg.ctrl.refresh_postpone = 8;
+  Rig r(cfg);
+  // 20,000 random reads at once keep the rank busy for at least 20,000 x tFAW/4 = 170,000 cycles.
+  std::mt19937_64 rng(5);
+  for (unsigned i = 0; i < 20000; ++i) r.at(0, false, (rng() % (64ull << 14)) * 64);
+  r.at(25 * T::REFI, false, r.addr(0, 0, 9));  // a lone read long after the load
+  r.run();
+  const auto refs = r.times(Cmd::REF);
+  ASSERT_GE(refs.size(), 2u);
+  // Busy: nothing until 8 refreshes are owed (8 x tREFI), then the refresh is forced: the open banks close
+  // (at most tRAS after the last ACT, which is before 8 x tREFI) and REF follows tRP later.
+  EXPECT_GE(refs[0], 8 * T::REFI + T::RP);
+  EXPECT_LE(refs[0], 8 * T::REFI + 52 + T::RP);
+  // Still busy: one refresh per interval, each forced when the owed count reaches 8 again.
+  EXPECT_GE(refs[1], 9 * T::REFI + T::RP);
+  EXPECT_LE(refs[1], 9 * T::REFI + 52 + T::RP);
+  // Idle: everything owed is paid back and 8 more are pulled in: 24 intervals + 8 before 25 x tREFI.
+  EXPECT_EQ(std::count_if(refs.begin(), refs.end(), [](uint64_t c) { return c < 25 * T::REFI; }), 24 + 8);
+}
+
+TEST(DramSim, CheckerCatchesAStoppedRefresh) {
+  auto sched = ddr4_3200();
+  sched.timing.trefi = 10 * T::REFI;  // refreshes ten times too rarely
+  const std::string e = injected(sched, ddr4_3200().timing, [](Rig& r) {
+    r.at(0, false, r.addr(0, 0, 1));
+    r.at(120000, false, r.addr(0, 0, 2));
+  });
+  // Nothing refreshed the rank within 9 x tREFI = 112,320 cycles of power-up.
+  EXPECT_NE(e.find("refresh overdue at cycle 120005"), std::string::npos) << e;
+}
+
+TEST(DramSim, WriteDrainKeepsARowOpenedForAQueuedRead) {
+  Rig r(ddr4_3200());
+  r.at(0, false, r.addr(0, 0, 1));                                       // ACT row 1 at 5, RD due at 27
+  for (unsigned i = 0; i < 24; ++i) r.at(10, true, r.addr(0, 0, 2, i));  // a drain of writes to row 2
+  r.run();
+  // The drain (24 writes queued at 15) may not close row 1 before the read it was opened for has its
+  // RD; with every write waiting on that row, the read is served in the drain: RD at 27, PRE at
+  // ACT + tRAS = 57, ACT row 2 at 79, first WR at 79 + tRCD = 101. One ACT per row, none wasted.
+  EXPECT_EQ(r.times(Cmd::RD), std::vector<uint64_t>{27});
+  EXPECT_EQ(r.times(Cmd::PRE), std::vector<uint64_t>{57});
+  EXPECT_EQ(r.times(Cmd::ACT), (std::vector<uint64_t>{5, 79}));
+  EXPECT_EQ(r.times(Cmd::WR).front(), 101u);
+  EXPECT_EQ(r.times(Cmd::WR).size(), 24u);
 }
