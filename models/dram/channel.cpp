@@ -66,21 +66,42 @@ uint64_t Channel::faw_ready(const Rank& r) const {
   return r.faw[r.faw_head] + m_t.tfaw;  // the oldest of the last four ACTs
 }
 
+void Channel::settle(Rank& r, uint64_t now) {
+  size_t n = 0;
+  for (; n < r.closes.size() && r.closes[n] <= now; ++n)
+    if (--r.rows_held == 0) r.active_total += r.closes[n] - r.held_since;
+  r.closes.erase(r.closes.begin(), r.closes.begin() + static_cast<std::ptrdiff_t>(n));
+}
+
+void Channel::hold_rows(Rank& r, uint64_t now, uint64_t until) {
+  settle(r, now);
+  if (r.rows_held++ == 0) r.held_since = now;
+  if (until != kNever) r.closes.insert(std::upper_bound(r.closes.begin(), r.closes.end(), until), until);
+}
+
 void Channel::open_bank(Rank& r, Bank& b, uint64_t now) {
-  if (r.open_banks++ == 0) r.open_since = now;
+  ++r.open_banks;
+  hold_rows(r, now, kNever);
   b.open = true;
 }
 
-void Channel::close_bank(Rank& r, Bank& b, uint64_t now) {
+void Channel::close_bank(Rank& r, Bank& b, uint64_t now, uint64_t precharged_at) {
   if (!b.open) return;
   b.open = false;
   b.pending_rd = b.pending_wr = 0;
-  if (--r.open_banks == 0) r.active_total += now - r.open_since;
+  --r.open_banks;
+  r.closes.insert(std::upper_bound(r.closes.begin(), r.closes.end(), precharged_at), precharged_at);
+  settle(r, now);
 }
 
 uint64_t Channel::active_cycles(unsigned rank, uint64_t now) const {
   const Rank& r = m_ranks[rank];
-  return r.active_total + (r.open_banks ? now - r.open_since : 0);
+  uint64_t total = r.active_total, held = r.rows_held;
+  for (uint64_t c : r.closes) {
+    if (c > now) break;
+    if (--held == 0) total += c - r.held_since;
+  }
+  return total + (held ? now - r.held_since : 0);
 }
 
 uint64_t Channel::powerdown_cycles(unsigned rank, uint64_t now) const {
@@ -123,14 +144,14 @@ void Channel::issue(uint64_t now, Cmd c, const DramAddr& a) {
     }
     case Cmd::PRE: {
       Bank& b = bank_of(a);
-      close_bank(rk, b, now);
+      close_bank(rk, b, now, now);
       raise(b.next_act, now + t.trp);
       return;
     }
     case Cmd::PREA:
       for (auto& b : rk.banks) {
         if (!b.open) continue;
-        close_bank(rk, b, now);
+        close_bank(rk, b, now, now);
         raise(b.next_act, now + t.trp);
       }
       return;
@@ -167,17 +188,20 @@ void Channel::issue(uint64_t now, Cmd c, const DramAddr& a) {
       const uint64_t pre_ok = rd ? now + t.trtp : static_cast<uint64_t>(static_cast<int64_t>(now) + CWL + BL2) + t.twr;
       raise(b.next_pre, pre_ok);
       if (is_auto_pre(c)) {
-        close_bank(rk, b, now);
-        raise(b.next_act, std::max(pre_ok, b.act_at + t.tras) + t.trp);
+        const uint64_t pre_at = std::max(pre_ok, b.act_at + t.tras);
+        close_bank(rk, b, now, pre_at);
+        raise(b.next_act, pre_at + t.trp);
       }
       return;
     }
     case Cmd::REF:
       for (auto& b : rk.banks) raise(b.next_act, now + t.trfc);
+      hold_rows(rk, now, now + t.trfc);
       return;
     case Cmd::REFSB:
       for (unsigned i = 0; i < m_nbanks; ++i)
         raise(rk.banks[i].next_act, now + (i % m_bpg == a.bank ? t.trfcsb : t.trefsbrd));
+      hold_rows(rk, now, now + t.trfcsb);
       return;
     case Cmd::PDE:
       rk.powered_down = true;

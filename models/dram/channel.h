@@ -76,8 +76,12 @@ class Channel {
     uint64_t pde_at = 0, cmd_ok = 0;  // cmd_ok: tXP after power-down exit
     uint64_t last_activity = 0;
     uint32_t queued = 0;         // requests in either queue for this rank
-    uint32_t open_banks = 0;
-    uint64_t open_since = 0, active_total = 0, pd_total = 0;
+    uint32_t open_banks = 0;     // banks with a row open, as the scheduler sees them
+    // Energy: the rank is in active standby while any bank holds a row, up to its actual precharge (an
+    // auto-precharge closes the row later than RDA/WRA, at max(tRTP / write recovery, tRAS)), or refreshes.
+    uint32_t rows_held = 0;
+    std::vector<uint64_t> closes;  // pending implicit precharges, ascending
+    uint64_t held_since = 0, active_total = 0, pd_total = 0;
   };
 
   // What the scheduler found to do in one queue at one cycle.
@@ -93,7 +97,12 @@ class Channel {
   void issue(uint64_t now, Cmd c, const DramAddr& a);
   void serve(uint64_t now, std::vector<Request>& q, size_t i, bool write);
   void open_bank(Rank& r, Bank& b, uint64_t now);
-  void close_bank(Rank& r, Bank& b, uint64_t now);
+  // Closes the bank for scheduling now; its row stays powered until `precharged_at` (>= now).
+  void close_bank(Rank& r, Bank& b, uint64_t now, uint64_t precharged_at);
+  static void settle(Rank& r, uint64_t now);  // applies the implicit precharges due by `now`
+  // Energy: the rank draws active-standby current from `now` to `until` (kNever: until a close): an open
+  // row, or a refresh (the DRAM works internally for tRFC; Micron TN-40-07 counts IDD3N under it).
+  static void hold_rows(Rank& r, uint64_t now, uint64_t until);
   bool refresh_step(uint64_t now, uint64_t& wake);
   bool powerdown_step(uint64_t now, uint64_t& wake);
   // Recounts the queued requests for bank `a`'s open row.

@@ -51,7 +51,8 @@ void TimingConfig::describe(cfg::Visitor& v) {
 }
 
 void PowerConfig::describe(cfg::Visitor& v) {
-  v.f64("vdd", vdd, "V", "supply voltage", 0.1, 5);
+  v.f64("vdd", vdd, "V", "core supply voltage VDD", 0.1, 5);
+  v.f64("vpp", vpp, "V", "word-line supply voltage VPP (0: not modeled)", 0, 5);
   v.f64("idd0", idd0, "mA", "one-bank ACT-PRE current", 0, 10000);
   v.f64("idd2n", idd2n, "mA", "precharge standby current", 0, 10000);
   v.f64("idd3n", idd3n, "mA", "active standby current", 0, 10000);
@@ -59,6 +60,11 @@ void PowerConfig::describe(cfg::Visitor& v) {
   v.f64("idd4w", idd4w, "mA", "burst write current", 0, 10000);
   v.f64("idd5b", idd5b, "mA", "burst refresh current", 0, 10000);
   v.f64("idd2p", idd2p, "mA", "precharge power-down current", 0, 10000);
+  v.f64("ipp0", ipp0, "mA", "one-bank ACT-PRE VPP current", 0, 10000);
+  v.f64("ipp3n", ipp3n, "mA", "standby VPP current (IPP2N/IPP3N/IPP2P)", 0, 10000);
+  v.f64("ipp4r", ipp4r, "mA", "burst read VPP current", 0, 10000);
+  v.f64("ipp4w", ipp4w, "mA", "burst write VPP current", 0, 10000);
+  v.f64("ipp5b", ipp5b, "mA", "burst refresh VPP current", 0, 10000);
   v.u64("devices", devices, "", "devices per rank", 1, 64);
 }
 

@@ -54,11 +54,14 @@ struct TimingConfig {
   void describe(cfg::Visitor& v);
 };
 
-// IDD currents (mA) and supply voltage for the DRAMPower-style energy estimate, per device.
+// IDD (VDD) and IPP (VPP) currents in mA per device, for the DRAMPower-style energy estimate. Defaults:
+// Micron 8 Gb DDR4 x8 (MT40A1G8, die rev. B) at DDR4-3200 (see ddr_presets.cpp for every preset's source).
 struct PowerConfig {
-  double vdd = 1.2;
-  // Representative 8 Gb x8 DDR4-3200 datasheet magnitudes (IDD0 > IDD3N > IDD2N > IDD2P).
-  double idd0 = 60, idd2n = 37, idd3n = 47, idd4r = 145, idd4w = 140, idd5b = 250, idd2p = 25;
+  double vdd = 1.2, vpp = 2.5;
+  double idd0 = 57, idd2n = 37, idd3n = 52, idd4r = 168, idd4w = 150, idd5b = 250, idd2p = 25;
+  // VPP (word-line boost): ACT, standby (the DDR4 data sheets give one IPP3N limit for every IDD2x/3x/4x
+  // condition), burst read/write and refresh.
+  double ipp0 = 3, ipp3n = 3, ipp4r = 3, ipp4w = 3, ipp5b = 28;
   uint64_t devices = 8;  // devices per rank (64-bit bus of x8 parts)
 
   void describe(cfg::Visitor& v);

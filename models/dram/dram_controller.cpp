@@ -349,26 +349,39 @@ unsigned int DramController::transport_dbg(tlm::tlm_generic_payload& gp) {
 }
 
 double DramController::energy_pj() const {
-  // DRAMPower's command-based model: each command's current above the standby background, plus the
-  // background (active standby while any bank is open, power-down, precharge standby otherwise).
+  // DRAMPower's command-based model, which equals Micron's power equations (TN-40-07) for a periodic
+  // pattern: each command's charge above the standby background, plus the background (active standby
+  // while any bank of the rank holds a row, power-down, precharge standby otherwise), on both rails.
   const auto& p = m_cfg.power;
   const auto& t = m_cfg.timing;
   const double tck_ns = double(m_clk.period_fs()) * 1e-6;
-  const double k = p.vdd * tck_ns * double(p.devices);  // mA x cycles -> pJ
   const double bl2 = double(m_cfg.org.burst_length / 2);
-  const double e_act = (p.idd0 * double(t.trc) - p.idd3n * double(t.tras) - p.idd2n * double(t.trc - t.tras)) * k;
-  const double e_rd = (p.idd4r - p.idd3n) * bl2 * k, e_wr = (p.idd4w - p.idd3n) * bl2 * k;
-  const double e_ref = (p.idd5b - p.idd3n) * double(t.trfc) * k;
-  double e = e_act * double(m_activates.value()) + e_rd * double(m_read_bursts.value()) +
-             e_wr * double(m_write_bursts.value()) + e_ref * double(m_refreshes.value());
+  const double trc = double(t.trc), tras = double(t.tras);
+  // REFsb (fine-granularity mode) refreshes one bank per group with half a REF's rows per bank: the
+  // charge of an all-bank refresh divided by 2 x banks per group, so refresh power per tREFI is the same.
+  const double ref_share =
+      m_cfg.refresh_mode() == RefreshMode::SameBank ? 2.0 * double(m_cfg.org.banks_per_group) : 1.0;
   const uint64_t now = m_clk.to_cycles(sc_core::sc_time_stamp());
+  double act = 0, pd = 0, all = 0;
   for (size_t c = 0; c < m_channels.size(); ++c)
     for (unsigned r = 0; r < m_cfg.org.ranks; ++r) {
-      const double act = double(m_channels[c]->active_cycles(r, now));
-      const double pd = double(m_channels[c]->powerdown_cycles(r, now));
-      e += (p.idd3n * act + p.idd2p * pd + p.idd2n * std::max(0.0, double(now) - act - pd)) * k;
+      act += double(m_channels[c]->active_cycles(r, now));
+      pd += double(m_channels[c]->powerdown_cycles(r, now));
+      all += double(now);
     }
-  return e;
+  const double acts = double(m_activates.value()), rds = double(m_read_bursts.value()),
+               wrs = double(m_write_bursts.value());
+  const double refs = double(m_refreshes.value());
+  // One rail: mA x cycles x V x tCK(ns) x devices = pJ.
+  auto rail = [&](double v, double i0, double i2n, double i3n, double i4r, double i4w, double i5b,
+                  double i2p) {
+    const double q = acts * (i0 * trc - i3n * tras - i2n * (trc - tras)) + rds * (i4r - i3n) * bl2 +
+                     wrs * (i4w - i3n) * bl2 + refs * (i5b - i3n) * double(t.trfc) / ref_share + i3n * act +
+                     i2p * pd + i2n * std::max(0.0, all - act - pd);
+    return q * v * tck_ns * double(p.devices);
+  };
+  return rail(p.vdd, p.idd0, p.idd2n, p.idd3n, p.idd4r, p.idd4w, p.idd5b, p.idd2p) +
+         rail(p.vpp, p.ipp0, p.ipp3n, p.ipp3n, p.ipp4r, p.ipp4w, p.ipp5b, p.ipp3n);
 }
 
 }  // namespace pc::dram

@@ -308,13 +308,52 @@ TEST(DramSim, EnergyFollowsTheIddModel) {
   Rig r(ddr4_3200());
   r.at(0, false, r.addr(0, 0, 1));
   r.run();
-  // DRAMPower-style, per rank of 8 devices at 1.2 V and tCK 0.625 ns: k = 1.2 x 0.625 x 8 = 6 pJ per
-  // mA-cycle. One ACT: (IDD0 tRC - IDD3N tRAS - IDD2N (tRC - tRAS)) k = (60x74 - 47x52 - 37x22) x 6 = 7092;
-  // one read burst: (IDD4R - IDD3N) BL/2 k = (145 - 47) x 4 x 6 = 2352; background: precharge standby
-  // (IDD2N) until the ACT at cycle 5, active standby (IDD3N) from then on (the row stays open).
+  // DRAMPower-style, per rank of 8 Micron MT40A1G8 devices at DDR4-3200 (tCK 0.625 ns): VDD 1.2 V gives
+  // k = 1.2 x 0.625 x 8 = 6 pJ per mA-cycle, VPP 2.5 V gives 12.5. One ACT: (IDD0 tRC - IDD3N tRAS -
+  // IDD2N (tRC - tRAS)) k = (57x74 - 52x52 - 37x22) x 6 = 4200 (on VPP (3x74 - 3x52 - 3x22) = 0); one read
+  // burst: (IDD4R - IDD3N) BL/2 k = (168 - 52) x 4 x 6 = 2784; background: precharge standby (IDD2N) until
+  // the ACT at cycle 5, active standby (IDD3N) from then on (the row stays open), IPP3N = 3 mA throughout.
   const double now = double(r.bench->controller().clock().to_cycles(sc_core::sc_time_stamp()));
-  const double expected_pj = 7092 + 2352 + (37 * 5 + 47 * (now - 5)) * 6;
+  const double expected_pj = 4200 + 2784 + (37 * 5 + 52 * (now - 5)) * 6 + 3 * now * 12.5;
   EXPECT_NEAR(r.stat("dram.energy_nj"), expected_pj / 1000, 1e-9);
+}
+
+TEST(DramSim, EnergyMatchesMicronPowerEquationsForAWorkedPattern) {
+  // Worked pattern on DDR4-3200 (Micron MT40A1G8 currents, 8 devices), closed page: 60 requests to one bank,
+  // alternating rows, one every 100 cycles (writes at even, reads at odd slots), then idle with a last read
+  // after ten refresh intervals. Micron TN-40-07 ("Calculating Memory Power for DDR4 SDRAM") gives power as
+  //   P(ACT) = (IDD0 - (IDD3N tRAS + IDD2N (tRC - tRAS)) / tRC) VDD x tRC / tRRDsch
+  //   P(RD)  = (IDD4R - IDD3N) VDD x RDsch%,  P(WR) = (IDD4W - IDD3N) VDD x WRsch%
+  //   P(REF) = (IDD5B - IDD3N) VDD x tRFC / tREFI
+  //   P(BG)  = IDD3N VDD x (share with a bank open or refreshing) + IDD2N VDD x (the rest)
+  // and the same on VPP with the IPP currents; energy is power x run time.
+  auto cfg = ddr4_3200();
+  cfg.ctrl.page_policy = "closed";
+  Rig r(cfg);
+  for (unsigned k = 0; k < 60; ++k) r.at(100 * k, k % 2 == 0, r.addr(0, 0, 1 + k % 2));
+  const uint64_t last = 10 * T::REFI + 1000;
+  r.at(last, false, r.addr(0, 0, 3));
+  r.run();
+  const double T_run = double(r.bench->controller().clock().to_cycles(sc_core::sc_time_stamp()));
+  ASSERT_EQ(r.times(Cmd::REF).size(), 10u);  // at k x tREFI, k = 1..10, all banks closed
+  ASSERT_EQ(r.times(Cmd::ACT).size(), 61u);
+  // A row is held from ACT to its implicit precharge: reads max(RDA + tRTP, ACT + tRAS) = tRAS = 52
+  // cycles, writes WRA + CWL + BL/2 + tWR = tRCD + 16 + 4 + 24 = 66 cycles; a refresh holds the rank tRFC.
+  const double n_act = 61, n_rd = 31, n_wr = 30, n_ref = 10;
+  const double busy = 31 * 52.0 + 30 * 66.0 + n_ref * 560;
+  const double tRC = 74, tRAS = 52, tRFC = 560, BL2 = 4, tCK = 0.625, dev = 8;
+  const double tRRDsch = T_run / n_act, rd_share = n_rd * BL2 / T_run, wr_share = n_wr * BL2 / T_run;
+  const double refi = T_run / n_ref;  // the run's refresh interval (exactly ten REF in it)
+  auto power_mw = [&](double v, double i0, double i2n, double i3n, double i4r, double i4w, double i5b) {
+    const double act = (i0 - (i3n * tRAS + i2n * (tRC - tRAS)) / tRC) * v * tRC / tRRDsch;
+    const double rd = (i4r - i3n) * v * rd_share, wr = (i4w - i3n) * v * wr_share;
+    const double ref = (i5b - i3n) * v * tRFC / refi;
+    const double bg = i3n * v * busy / T_run + i2n * v * (1 - busy / T_run);
+    return (act + rd + wr + ref + bg) * dev;
+  };
+  const double p_mw = power_mw(1.2, 57, 37, 52, 168, 150, 250) + power_mw(2.5, 3, 3, 3, 3, 3, 28);
+  const double expected_nj = p_mw * T_run * tCK * 1e-3;  // mW x ns = pJ
+  EXPECT_NEAR(r.stat("dram.energy_nj"), expected_nj, 1e-6 * expected_nj);
 }
 
 namespace {
