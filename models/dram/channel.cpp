@@ -442,7 +442,10 @@ uint64_t Channel::tick(uint64_t now) {
 
   // Write draining: writes wait in their queue until it reaches the high watermark (or no read waits),
   // then drain until the low watermark while reads wait, so the bus turns around rarely.
-  if (!m_draining) {
+  // The write queue is in arrival order, so its front holds the oldest write.
+  if (!m_wq.empty() && m_wq.front().id < m_drain_before) {
+    m_draining = true;
+  } else if (!m_draining) {
     if (m_wq.size() >= m_cfg.ctrl.write_high || (m_rq.empty() && !m_wq.empty())) m_draining = true;
   } else if (m_wq.empty() || (!m_rq.empty() && m_wq.size() <= m_cfg.ctrl.write_low)) {
     m_draining = false;

@@ -21,6 +21,8 @@ struct Request {
   uint64_t arrival = 0;  // cycle the request was accepted
   uint64_t ready = 0;    // first cycle the scheduler may serve it (after the front end)
   uint32_t tag = 0;      // the wrapper's transaction slot
+  uint64_t line = 0;     // burst-aligned address / burst bytes (the wrapper's data bookkeeping)
+  uint32_t wbuf = UINT32_MAX;  // writes: the wrapper's buffer holding the bytes to write (none: timing only)
   uint32_t bank_flat = 0;  // rank x banks + bank group x banks per group + bank (set by the channel)
   bool needed_act = false, needed_pre = false;  // row-buffer outcome, decided as commands are issued
 };
@@ -45,6 +47,8 @@ class Channel {
   size_t read_queue_size() const { return m_rq.size(); }
   size_t write_queue_size() const { return m_wq.size(); }
   bool idle() const { return m_rq.empty() && m_wq.empty(); }
+  // Drains the writes queued before request `id` now (a request waits for one of them to reach the DRAM).
+  void request_drain(uint64_t id) { m_drain_before = std::max(m_drain_before, id); }
 
   // Issues at most one command at cycle `now` (cycles must not go backwards) and returns the next cycle
   // at which calling tick can make progress (> now); new requests can only make it earlier.
@@ -125,6 +129,7 @@ class Channel {
   std::vector<Bank*> m_flat;  // every bank of the channel by Request::bank_flat
   std::vector<Request> m_rq, m_wq;  // arrival order
   bool m_draining = false;
+  uint64_t m_drain_before = 0;  // writes with a smaller id are drained now
 };
 
 }  // namespace pc::dram

@@ -263,6 +263,11 @@ int cmd_dram_trace(const ConfigOptions& opts, const std::string& file, bool fast
   }
   const auto& ctrl = bench.controller();
   const uint64_t n = bench.player().issued();
+  if (bench.player().data_errors()) {
+    pc::prepare_throw_after_simulation();
+    throw std::runtime_error(fmt::format("{}: {} of {} reads returned the wrong bytes", file,
+                                         bench.player().data_errors(), bench.player().reads_checked()));
+  }
   if (!stats_json.empty()) {
     Json out;
     out["config"] = cfg.to_json();
@@ -307,6 +312,9 @@ int cmd_dram_trace(const ConfigOptions& opts, const std::string& file, bool fast
              with_commas(static_cast<uint64_t>(bench.stat("dram.precharges"))),
              with_commas(static_cast<uint64_t>(bench.stat("dram.refreshes"))), with_commas(ctrl.commands_checked()));
   fmt::print("  energy              {:.3f} uJ (IDD estimate)\n", bench.stat("dram.energy_nj") / 1000);
+  fmt::print("  data check          {} reads checked, {} wrong; {} forwarded from the write buffer\n",
+             with_commas(bench.player().reads_checked()), with_commas(bench.player().data_errors()),
+             with_commas(static_cast<uint64_t>(bench.stat("dram.write_forwards"))));
   fmt::print("  host time           {:.3f} s  ({:.2f} M requests/s)\n", host, static_cast<double>(n) / std::max(1e-9, host) / 1e6);
   return 0;
 }

@@ -12,6 +12,7 @@ check() {  # check FILE FORMAT MODE
   expect_exit 0 "$PC" dram-trace "$1" --stats-json "$WORK/s.json"
   expect_out "($2 format, $3)"
   expect_out "200 (150 reads, 50 writes)"
+  expect_out "150 reads checked, 0 wrong"
   [ "$(json_num "$WORK/s.json" reads)" = 150 ] || fail "$1: expected 150 reads in dram.reads"
   [ "$(json_num "$WORK/s.json" writes)" = 50 ] || fail "$1: expected 50 writes in dram.writes"
 }

@@ -159,6 +159,21 @@ TEST(DramBandwidth, DefaultPlatformChecksDataThroughDdr) {
   EXPECT_GT(reads, 10000);
 }
 
+TEST(DramBandwidth, DataCheckerCatchesUnsafeOrderingOnTheDefaultPlatform) {
+  // The same run as above with the controller's test-only broken ordering: reads overtake queued writes
+  // to their address and writes overtake queued reads, and the workload's data checker must notice.
+  soc::ConfigResolver r;
+  for (const char* s : {"cpu.cores=2", "dram.size_mib=64", "workload.data_check=true",
+                        "workload.synthetic.pattern=random", "workload.synthetic.footprint_kib=512",
+                        "workload.synthetic.accesses=20000", "workload.synthetic.read_fraction=0.5"})
+    r.apply_set(s);
+  soc::Soc s(r.finish());
+  ASSERT_NE(s.dram(), nullptr);
+  s.dram()->set_unsafe_ordering_for_test(true);
+  s.run(false);
+  EXPECT_GT(s.data_errors(), 0u);
+}
+
 TEST(DramSoc, CoreReadThroughTheLtAdapterIsExact) {
   // One core, one read of address 0 (a closed bank). The core issues it after its 1-cycle issue slot:
   // at 333,333 fs, which the controller accepts at DRAM cycle ceil(333,333 / 625,000) = 1. Then front

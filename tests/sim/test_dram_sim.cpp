@@ -2,12 +2,15 @@
 // tCK 0.625 ns), constraint tests (tFAW, tWTR, refresh, power-down), the checker catching an injected
 // violation, and bandwidth bounds. Every run has the timing checker on.
 #include <gtest/gtest.h>
+#include <tlm_utils/simple_initiator_socket.h>
 
 #include <algorithm>
 #include <functional>
 #include <random>
 
 #include "models/dram/ddr_presets.h"
+#include "models/dram/lt_adapter.h"
+#include "platform/core/tlm_ext.h"
 #include "platform/soc/soc.h"
 #include "testbench/dram_trace/trace_bench.h"
 
@@ -485,4 +488,151 @@ TEST(DramSim, WriteDrainKeepsARowOpenedForAQueuedRead) {
   EXPECT_EQ(r.times(Cmd::ACT), (std::vector<uint64_t>{5, 79}));
   EXPECT_EQ(r.times(Cmd::WR).front(), 101u);
   EXPECT_EQ(r.times(Cmd::WR).size(), 24u);
+}
+
+// Data moves when the DRAM moves it: write data at WR, read data at RD, reads forwarded from the write
+// buffer, address hazards held at the front end. The trace player checks every read: a line reads as its
+// own address once a write to it was issued earlier in trace order, as zero before.
+TEST(DramSim, ReadAfterWriteIsForwardedFromTheWriteBuffer) {
+  Rig r(ddr4_3200());
+  const uint64_t x = r.addr(0, 0, 5, 0);
+  r.at(0, true, x);
+  r.at(1, false, x);  // the write is still queued (its WR comes at 5 + tRCD = 27)
+  r.run();
+  EXPECT_EQ(r.stat("dram.write_forwards"), 1);
+  EXPECT_EQ(r.stat("dram.read_bursts"), 0);  // no RD: the write buffer answered
+  EXPECT_TRUE(r.times(Cmd::RD).empty());
+  EXPECT_EQ(r.stat("dram.read_latency.max"), T::FE);  // answered after the front end
+  EXPECT_EQ(r.times(Cmd::WR), std::vector<uint64_t>{T::FE + T::RCD});
+  EXPECT_EQ(r.bench->player().reads_checked(), 1u);
+  EXPECT_EQ(r.bench->player().data_errors(), 0u);
+}
+
+TEST(DramSim, WriteAfterReadWaitsForTheReadsColumnCommand) {
+  Rig r(ddr4_3200());
+  const uint64_t x = r.addr(0, 0, 5, 0);
+  r.at(0, false, x);  // ACT at 5, RD at 27
+  r.at(1, true, x);   // may not be accepted before that RD: the scheduler could serve it first
+  r.run();
+  EXPECT_EQ(r.stat("dram.hazard_waits"), 1);
+  EXPECT_EQ(r.times(Cmd::RD), std::vector<uint64_t>{27});
+  // Accepted at 27, its WR follows the read-to-write turnaround: 27 + CL + BL/2 + 2 - CWL = 39.
+  EXPECT_EQ(r.times(Cmd::WR), std::vector<uint64_t>{39});
+  EXPECT_EQ(r.bench->player().data_errors(), 0u);  // the read saw the line before the write
+}
+
+// The broken ordering (test only): no forwarding, no front-end hazard holds. Read after write: the read's
+// RD (at 28) comes before the write's WR (drained later), so it returns the old zeros.
+TEST(DramSim, DataCheckerCatchesAReadOvertakingAWrite) {
+  Rig r(ddr4_3200());
+  r.bench->controller().set_unsafe_ordering_for_test(true);
+  r.at(0, true, r.addr(0, 0, 5, 0));
+  r.at(1, false, r.addr(0, 0, 5, 0));
+  r.run();
+  EXPECT_EQ(r.bench->player().data_errors(), 1u);
+}
+
+namespace {
+// A read, then a write to its line and 23 more writes elsewhere: the queue reaches the high watermark and
+// drains while the read waits.
+void write_behind_read(Rig& r) {
+  r.at(0, false, r.addr(0, 0, 5, 0));
+  r.at(1, true, r.addr(0, 0, 5, 0));
+  for (unsigned i = 1; i < 24; ++i) r.at(1, true, r.addr(1 + i % 3, i / 3 % 4, 9, i));
+}
+}  // namespace
+
+TEST(DramSim, DataCheckerCatchesAWriteOvertakingARead) {
+  Rig r(ddr4_3200());
+  r.bench->controller().set_unsafe_ordering_for_test(true);
+  write_behind_read(r);
+  r.run();
+  EXPECT_EQ(r.bench->player().data_errors(), 1u);  // the drain wrote the line before the read's RD
+}
+
+TEST(DramSim, AWriteBehindAReadWaitsThroughADrain) {
+  Rig r(ddr4_3200());
+  write_behind_read(r);
+  r.run();
+  EXPECT_EQ(r.bench->player().data_errors(), 0u);
+  EXPECT_EQ(r.stat("dram.hazard_waits"), 1);
+  EXPECT_LT(r.times(Cmd::RD).front(), r.times(Cmd::WR).front());
+}
+
+namespace {
+// A blocking initiator with atomics and debug access, behind the controller's LT adapter.
+struct LtHost : sc_core::sc_module {
+  tlm_utils::simple_initiator_socket<LtHost> isock{"isock"};
+  explicit LtHost(sc_core::sc_module_name n) : sc_module(n) {}
+  uint64_t access(tlm::tlm_command cmd, uint64_t addr, uint64_t v, AtomicExt* a = nullptr) {
+    tlm::tlm_generic_payload gp;
+    prepare_payload(gp, cmd, addr, reinterpret_cast<uint8_t*>(&v), 8);
+    if (a) gp.set_extension(a);
+    sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+    isock->b_transport(gp, d);
+    if (a) gp.clear_extension(a);
+    EXPECT_TRUE(gp.is_response_ok());
+    return v;
+  }
+  uint64_t dbg(tlm::tlm_command cmd, uint64_t addr, uint64_t v = 0) {
+    tlm::tlm_generic_payload gp;
+    prepare_payload(gp, cmd, addr, reinterpret_cast<uint8_t*>(&v), 8);
+    EXPECT_EQ(isock->transport_dbg(gp), 8u);
+    return v;
+  }
+};
+}  // namespace
+
+TEST(DramSim, AtomicsAndDebugAccessSeeDataMoveAtColumnCommands) {
+  stats::Group root(nullptr, "stats");
+  mem::BackingStore store(64ull << 20);
+  dram::DramController ctrl("dram", ddr4_3200(), store, root);
+  dram::LtAdapter lt("lt");
+  LtHost host("host");
+  host.isock.bind(lt.tsock);
+  lt.isock.bind(ctrl.tsock);
+  const uint64_t x = ctrl.mapper().encode(dram::DramAddr{0, 0, 0, 0, 5, 0});
+  auto in_store = [&] {
+    uint64_t v;
+    store.read(x, reinterpret_cast<uint8_t*>(&v), 8);
+    return v;
+  };
+  std::vector<std::pair<Cmd, uint64_t>> seen;  // each column command with the stored value just before it
+  std::vector<uint64_t> rd_at;
+  ctrl.set_command_hook([&](unsigned, const dram::Command& c) {
+    if (dram::is_read(c.cmd) || dram::is_write(c.cmd)) seen.emplace_back(c.cmd, in_store());
+    if (dram::is_read(c.cmd)) rd_at.push_back(c.cycle);
+  });
+  uint64_t dbg_before_wr = 0, stored_before_wr = 0, old = 0, after = 0, forwarded = 0;
+  sc_core::sc_spawn([&] {
+    host.access(tlm::TLM_WRITE_COMMAND, x, 5);  // posted: acknowledged at cycle 5, its WR comes at 27
+    dbg_before_wr = host.dbg(tlm::TLM_READ_COMMAND, x);
+    stored_before_wr = in_store();
+    AtomicExt a;
+    a.op = AtomicOp::FetchOr;
+    a.operand = 0x10;
+    old = host.access(tlm::TLM_WRITE_COMMAND, x, 0, &a);  // waits for the queued write, then RD
+    after = host.access(tlm::TLM_READ_COMMAND, x, 0);
+    host.access(tlm::TLM_WRITE_COMMAND, x, 7);  // queued; a debug write before its WR must survive it
+    host.dbg(tlm::TLM_WRITE_COMMAND, x, 9);
+    forwarded = host.access(tlm::TLM_READ_COMMAND, x, 0);
+    sc_core::wait(ctrl.clock().cycles(200));
+    sc_core::sc_stop();
+  });
+  sc_core::sc_start();
+  EXPECT_EQ(ctrl.violation(), "");
+  // Accepted but not yet at WR: the store still holds 0, debug access already sees 5.
+  EXPECT_EQ(stored_before_wr, 0u);
+  EXPECT_EQ(dbg_before_wr, 5u);
+  ASSERT_GE(seen.size(), 3u);
+  EXPECT_EQ(seen[0], std::make_pair(Cmd::WR, uint64_t{0}));  // the bytes reach the DRAM at WR
+  // The atomic waited for that WR (27), was accepted then, and performed its read and write at its RD:
+  // WR to RD in one bank group, CWL + BL/2 + tWTR_L = 32 later, at 59; 5 was stored just before it.
+  EXPECT_EQ(rd_at.front(), 27u + 16 + 4 + 12);
+  EXPECT_EQ(seen[1], std::make_pair(Cmd::RD, uint64_t{5}));
+  EXPECT_EQ(old, 5u);
+  EXPECT_EQ(after, 0x15u);
+  EXPECT_EQ(forwarded, 9u);   // from the write buffer, where the debug write merged
+  EXPECT_EQ(in_store(), 9u);  // the older queued write (7) did not undo the debug write
+  EXPECT_EQ(root.find("dram.hazard_waits")->to_json().get<double>(), 1);
 }
