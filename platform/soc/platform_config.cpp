@@ -15,32 +15,48 @@ cfg::Json PlatformConfig::to_json() const {
 const std::vector<Preset>& presets() {
   static const std::vector<Preset> p = [] {
     std::vector<Preset> v = {
-      {"default", "2 cores at 3 GHz, 4 GiB of DDR4-3200 (cycle-accurate controller), paging off, Zipf workload over 64 MiB per core",
-       "{}"},
-      {"small", "1 core, 256 MiB, 20,000 random accesses over 1 MiB: a run that finishes in milliseconds",
-       R"({"cpu": {"cores": 1}, "dram": {"size_mib": 256},
+        {"default",
+         "2 cores at 3 GHz, 4 GiB of DDR4-3200 (cycle-accurate controller), paging off, Zipf workload over "
+         "64 MiB per core",
+         "{}"},
+        {"small", "1 core, 256 MiB, 20,000 random accesses over 1 MiB: a run that finishes in milliseconds",
+         R"({"cpu": {"cores": 1}, "dram": {"size_mib": 256},
            "workload": {"synthetic": {"pattern": "random", "footprint_kib": 1024, "accesses": 20000}}})"},
-      {"datacheck", "2 cores, data checking on: each writes 50 MiB, mixes 1M random reads and writes, then reads it all back",
-       R"({"workload": {"data_check": true, "phases": [
+        {"datacheck",
+         "2 cores, data checking on: each writes 50 MiB, mixes 1M random reads and writes, then reads it all "
+         "back",
+         R"({"workload": {"data_check": true, "phases": [
             {"pattern": "sequential", "footprint_kib": 51200, "accesses": 819200, "access_size": 64, "read_fraction": 0.0},
             {"pattern": "random", "footprint_kib": 51200, "accesses": 1000000, "access_size": 8, "read_fraction": 0.5},
             {"pattern": "sequential", "footprint_kib": 51200, "accesses": 819200, "access_size": 64, "read_fraction": 1.0}]}})"},
-      {"fixed", "fixed-latency memory (50 ns, no bandwidth limit) instead of the DDR model", R"({"dram": {"model": "fixed"}})"},
-      {"hdd-7200", "disk: 250 GB 7200 rpm desktop drive of the 2.6.18 era (8 zones 1600..900 sectors/track = 98..55 MB/s, seek 1.0/8.5 avg/15.5 ms, read-ahead, SATA 3 Gb/s)",
-       R"({"disk": {"present": true, "media": "hdd", "controller": {"link_mbps": 300}}})"},
-      {"ssd-mqsim", "disk: MQSim default MLC SSD (8 ch x 8 dies x 2 planes, 8 KiB pages, tR 75 us, tPROG 750 us, tBERS 3.8 ms, 333 MB/s channels; 128 blocks/plane)",
-       R"({"disk": {"present": true, "media": "ssd", "controller": {"link_mbps": 600}, "ssd": {"channels": 8, "dies_per_channel": 8, "planes_per_die": 2,
+        {"fixed", "fixed-latency memory (50 ns, no bandwidth limit) instead of the DDR model",
+         R"({"dram": {"model": "fixed"}})"},
+        {"hdd-7200",
+         "disk: 250 GB 7200 rpm desktop drive of the 2.6.18 era (8 zones 1600..900 sectors/track = 98..55 "
+         "MB/s, seek 1.0/8.5 avg/15.5 ms, read-ahead, 4 MiB write cache in 64 segments, SATA 3 Gb/s)",
+         R"({"disk": {"present": true, "media": "hdd", "controller": {"link_mbps": 300}}})"},
+        {"ssd-mqsim",
+         "disk: MQSim default MLC SSD (8 ch x 8 dies x 2 planes, 8 KiB pages, tR 75 us, tPROG 750 us, tBERS "
+         "3.8 ms, 333 MB/s channels; 128 blocks/plane; 256 MiB DRAM write cache)",
+         R"({"disk": {"present": true, "media": "ssd", "controller": {"link_mbps": 600}, "ssd": {"channels": 8, "dies_per_channel": 8, "planes_per_die": 2,
            "blocks_per_plane": 128, "pages_per_block": 256, "page_bytes": 8192, "read_us": 75, "program_us": 750,
-           "erase_us": 3800, "channel_mbps": 333, "cmd_overhead_us": 20, "overprovision": 0.07, "gc_threshold": 0.05}}})"},
-      {"ssd-nvmevirt", "disk: NVMeVirt's Samsung 970 PRO-like MLC (8 ch x 2 LUNs, 32 KiB pages, tR 36 us, tPROG 185 us, 800 MB/s channels, 21.5 us firmware)",
-       R"({"disk": {"present": true, "media": "ssd", "controller": {"link_mbps": 600}, "ssd": {"channels": 8, "dies_per_channel": 2, "planes_per_die": 1,
+           "erase_us": 3800, "channel_mbps": 333, "cmd_overhead_us": 20, "overprovision": 0.07, "gc_threshold": 0.05,
+           "write_buffer_kib": 262144, "buffer_write_us": 20, "buffer_write_us_per_4k": 5.12}}})"},
+        {"ssd-nvmevirt",
+         "disk: NVMeVirt's Samsung 970 PRO-like MLC (8 ch x 2 LUNs, 32 KiB pages, tR 36 us, tPROG 185 us, "
+         "800 MB/s channels, 21.5 us firmware, 1 MiB write buffer with early completion)",
+         R"({"disk": {"present": true, "media": "ssd", "controller": {"link_mbps": 600}, "ssd": {"channels": 8, "dies_per_channel": 2, "planes_per_die": 1,
            "blocks_per_plane": 512, "pages_per_block": 128, "page_bytes": 32768, "read_us": 36, "program_us": 185,
-           "erase_us": 3500, "channel_mbps": 800, "cmd_overhead_us": 21.5, "overprovision": 0.07, "gc_threshold": 0.05}}})"},
-      {"blockio", "workload: 2,000 random 4 KiB reads at queue depth 1 through the block layer (cores idle)",
-       R"({"workload": {"source": "blockio", "blockio": {"pattern": "random", "read_fraction": 1.0, "block_kib": 4,
+           "erase_us": 3500, "channel_mbps": 800, "cmd_overhead_us": 21.5, "overprovision": 0.07, "gc_threshold": 0.05,
+           "write_buffer_kib": 1024, "buffer_write_us": 4.0, "buffer_write_us_per_4k": 0.46}}})"},
+        {"blockio",
+         "workload: 2,000 random 4 KiB reads at queue depth 1 through the block layer (cores idle)",
+         R"({"workload": {"source": "blockio", "blockio": {"pattern": "random", "read_fraction": 1.0, "block_kib": 4,
            "queue_depth": 1, "requests": 2000}}})"},
-      {"forkcow", "scenario: a process maps an anonymous heap and a private file mapping, forks twice; children write (COW), read the file and share memory; paging on, data checking on",
-       R"({"cpu": {"paging": "on"}, "workload": {"source": "scenario", "data_check": true, "scenario": {
+        {"forkcow",
+         "scenario: a process maps an anonymous heap and a private file mapping, forks twice; children write "
+         "(COW), read the file and share memory; paging on, data checking on",
+         R"({"cpu": {"paging": "on"}, "workload": {"source": "scenario", "data_check": true, "scenario": {
            "files": [{"name": "data.bin", "size_kib": 2048}],
            "programs": [
              {"name": "parent", "steps": [
@@ -64,8 +80,10 @@ const std::vector<Preset>& presets() {
                {"op": "access", "mapping": "data", "pattern": {"pattern": "sequential", "accesses": 32768, "access_size": 64, "read_fraction": 1}},
                {"op": "exit"}]}],
            "processes": [{"program": "parent"}]}}})"},
-      {"nehalem", "Linux-2.6-era Nehalem: paging on; DTLB 64+32 4-way, ITLB 128 4-way, STLB 512 4-way (4 KiB only), 1 walker; L1D 32K/4, L2 256K/10, LLC 8M/40 cycles",
-       R"({"cpu": {"paging": "on"},
+        {"nehalem",
+         "Linux-2.6-era Nehalem: paging on; DTLB 64+32 4-way, ITLB 128 4-way, STLB 512 4-way (4 KiB only), 1 "
+         "walker; L1D 32K/4, L2 256K/10, LLC 8M/40 cycles",
+         R"({"cpu": {"paging": "on"},
            "mmu": {"dtlb": {"4k": {"entries": 64, "ways": 4}, "2m": {"entries": 32, "ways": 4}, "1g": {"entries": 0}, "latency_cycles": 0},
                    "itlb": {"4k": {"entries": 128, "ways": 4}, "2m": {"entries": 7, "ways": 7}, "1g": {"entries": 0}, "latency_cycles": 0},
                    "stlb": {"4k": {"entries": 512, "ways": 4}, "2m": {"entries": 0}, "1g": {"entries": 0}, "latency_cycles": 7},
@@ -75,8 +93,10 @@ const std::vector<Preset>& presets() {
                       "l1d": {"size_kib": 32, "ways": 8, "latency_cycles": 4},
                       "l2": {"size_kib": 256, "ways": 8, "latency_cycles": 10},
                       "llc": {"size_kib": 8192, "ways": 16, "latency_cycles": 40}}})"},
-      {"skylake", "Skylake client: paging on; DTLB 64/32/4 4-way, ITLB 128 8-way + 8, STLB 1536 12-way (4K+2M) + 16 1G, 2 walkers; L1D 32K/4, L2 256K/12, LLC 8M/44 cycles",
-       R"({"cpu": {"paging": "on"},
+        {"skylake",
+         "Skylake client: paging on; DTLB 64/32/4 4-way, ITLB 128 8-way + 8, STLB 1536 12-way (4K+2M) + 16 "
+         "1G, 2 walkers; L1D 32K/4, L2 256K/12, LLC 8M/44 cycles",
+         R"({"cpu": {"paging": "on"},
            "mmu": {"dtlb": {"4k": {"entries": 64, "ways": 4}, "2m": {"entries": 32, "ways": 4}, "1g": {"entries": 4, "ways": 4}, "latency_cycles": 0},
                    "itlb": {"4k": {"entries": 128, "ways": 8}, "2m": {"entries": 8, "ways": 8}, "1g": {"entries": 0}, "latency_cycles": 0},
                    "stlb": {"4k": {"entries": 1536, "ways": 12}, "2m": {"entries": 1536, "ways": 12}, "1g": {"entries": 16, "ways": 4}, "latency_cycles": 8},
