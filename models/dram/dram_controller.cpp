@@ -158,6 +158,7 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
   AtomicExt* atomic = atomic_of(gp);
   if (atomic && (len != 8 || (addr & 7))) return reply_now(tlm::TLM_COMMAND_ERROR_RESPONSE);
 
+  m_refusal = Refusal::Full;
   // Split into bursts; all of them must fit in their channels' queues. An atomic (a bus-locked
   // read-modify-write) is one read burst and one write burst to the same address.
   const unsigned ob = m_mapper.offset_bits();
