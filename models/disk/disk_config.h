@@ -37,6 +37,12 @@ struct HddConfig {
   bool read_ahead = true;               // on-drive read cache with read-ahead
   uint64_t read_ahead_kib = 512;        // how far the drive reads ahead of a read
   double max_wait_ms = 500;             // NCQ: a command older than this is served next (no starvation)
+  // Write cache (WCE, on by default as drives of the era shipped): a write completes once its data is in
+  // the buffer; the drive destages dirty data in its own order (shortest positioning first) while idle, or
+  // at once when a write waits for buffer space or a FLUSH CACHE waits.
+  bool write_cache = true;
+  uint64_t write_cache_kib = 4096;     // buffer space for dirty data (half of the era's 8 MiB buffer)
+  uint64_t write_cache_segments = 64;  // contiguous dirty extents the buffer can hold
 
   void describe(cfg::Visitor& v) {
     v.f64("rpm", rpm, "rpm", "spindle speed", 1000, 30000);
@@ -52,6 +58,13 @@ struct HddConfig {
     v.boolean("read_ahead", read_ahead, "on-drive read cache with sequential read-ahead");
     v.u64("read_ahead_kib", read_ahead_kib, "KiB", "read-ahead distance beyond a read", 0, 1 << 20);
     v.f64("max_wait_ms", max_wait_ms, "ms", "NCQ aging: a command waiting longer is served first", 0.001, 1e6);
+    v.boolean("write_cache", write_cache,
+              "write cache (WCE): writes complete into the buffer and are destaged later; FLUSH CACHE waits "
+              "for them");
+    v.u64("write_cache_kib", write_cache_kib, "KiB", "buffer space for dirty (not yet destaged) data", 4,
+          1 << 20);
+    v.u64("write_cache_segments", write_cache_segments, "extents",
+          "contiguous dirty extents the buffer holds", 1, 65536);
   }
 };
 
@@ -71,6 +84,10 @@ struct SsdConfig {
   double overprovision = 0.07;          // share of physical pages hidden from the host
   double gc_threshold = 0.05;           // GC when a plane's free blocks fall below this share
   bool preconditioned = true;           // start with every logical page mapped (a filled drive)
+  // DRAM write buffer with early completion (0 = off: a write completes when its pages are programmed).
+  uint64_t write_buffer_kib = 0;
+  double buffer_write_us = 4.0;          // firmware time of a write into the buffer, per command
+  double buffer_write_us_per_4k = 0.46;  // plus this per 4 KiB (NVMeVirt's FW_WBUF_LATENCY0/1)
 
   void describe(cfg::Visitor& v) {
     v.u64("channels", channels, "channels", "flash channels", 1, 64);
@@ -87,6 +104,12 @@ struct SsdConfig {
     v.f64("overprovision", overprovision, "", "share of physical capacity hidden from the host", 0.01, 0.9);
     v.f64("gc_threshold", gc_threshold, "", "GC when a plane's free-block share falls below this", 0.001, 0.5);
     v.boolean("preconditioned", preconditioned, "start full: every logical page mapped");
+    v.u64("write_buffer_kib", write_buffer_kib, "KiB",
+          "DRAM write buffer: writes complete once buffered and are programmed behind (0 = off)", 0, 1 << 24);
+    v.f64("buffer_write_us", buffer_write_us, "us", "firmware time of a buffered write, per command", 0,
+          100000);
+    v.f64("buffer_write_us_per_4k", buffer_write_us_per_4k, "us",
+          "firmware time of a buffered write, per 4 KiB", 0, 100000);
   }
 };
 

@@ -35,12 +35,15 @@ DiskController::DiskController(sc_core::sc_module_name name, const DiskConfig& c
       m_read(m_stats, "read"),
       m_write(m_stats, "write"),
       m_flushes(m_stats, "flushes", "commands", "flush commands"),
-      m_bad_descriptors(m_stats, "bad_descriptors", "commands", "commands rejected for a malformed descriptor"),
+      m_bad_descriptors(m_stats, "bad_descriptors", "commands",
+                        "commands rejected for a malformed descriptor"),
       m_lba_errors(m_stats, "lba_errors", "commands", "commands beyond the device capacity"),
       m_dma_faults(m_stats, "dma_faults", "commands", "commands whose DMA hit an unmapped address"),
       m_dma_bytes(m_stats, "dma_bytes", "bytes", "bytes moved by the DMA engine (descriptors and data)"),
       m_interrupts(m_stats, "interrupts", "interrupts", "rising edges of the interrupt line"),
-      m_outstanding(m_stats, "outstanding", "commands", "commands in the device when one is issued") {
+      m_outstanding(m_stats, "outstanding", "commands", "commands in the device when one is issued"),
+      m_flush_us(m_stats, "flush_latency_us", "us",
+                 "FLUSH CACHE issue to completion (the drive's destaging of earlier writes)") {
   if (cfg.controller.dma_burst_bytes & (cfg.controller.dma_burst_bytes - 1))
     throw pc::cfg::ConfigError("disk.controller.dma_burst_bytes: expected a power of two");
   if (cfg.media == "ssd")
@@ -256,6 +259,7 @@ uint32_t DiskController::complete(unsigned slot, uint32_t status, sc_core::sc_ti
   const Fs t = now() + delay.value();
   if (h.opcode == hd::kOpFlush) {
     ++m_flushes;
+    if (status == hd::kStatusOk) m_flush_us.sample(static_cast<double>(t - s.issued) / kFsPerUs);
   } else {
     Dir& d = h.opcode == hd::kOpWrite ? m_write : m_read;
     if (status == hd::kStatusOk) {
@@ -303,8 +307,7 @@ void DiskController::run() {
       const uint32_t st = fetch(slot, delay);
       wait(delay);  // the DMA engine is busy for the descriptor and write-data transfer
       const auto& h = m_slots[slot].hdr;
-      if (st != hd::kStatusOk || h.opcode == hd::kOpFlush) {
-        // Flush: no write cache is modeled (writes complete on the medium), so it completes at once.
+      if (st != hd::kStatusOk) {
         m_slots[slot].started = now();
         delay = sc_core::SC_ZERO_TIME;
         const uint32_t done = complete(slot, st, delay);
@@ -312,7 +315,11 @@ void DiskController::run() {
         post(slot, done);
         continue;
       }
-      m_media->enqueue({slot, h.opcode == hd::kOpWrite, h.lba, h.sectors, now()});
+      // FLUSH CACHE goes to the medium too: it completes once the drive has every earlier write on the
+      // medium.
+      const bool flush = h.opcode == hd::kOpFlush;
+      m_media->enqueue(
+          {slot, h.opcode == hd::kOpWrite, flush ? 0 : h.lba, flush ? 0 : h.sectors, now(), flush});
     }
     MediaResult r;
     while (m_media->dispatch(now(), r)) {
@@ -331,8 +338,8 @@ void DiskController::run() {
       progressed = true;
     }
     if (progressed) continue;  // the medium may be free for the next command now
-    Fs next = ~Fs{0};
-    if (!m_done.empty()) next = m_done.top().first;
+    Fs next = m_media->next_event(now());
+    if (!m_done.empty()) next = std::min(next, m_done.top().first);
     for (const auto& i : m_issues) next = std::min(next, i.first);
     if (next == ~Fs{0})
       wait(m_wake);

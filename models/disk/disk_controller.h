@@ -99,7 +99,7 @@ class DiskController : public sc_core::sc_module {
   stats::Group m_stats;
   Dir m_read, m_write;
   stats::Counter m_flushes, m_bad_descriptors, m_lba_errors, m_dma_faults, m_dma_bytes, m_interrupts;
-  stats::Histogram m_outstanding;
+  stats::Histogram m_outstanding, m_flush_us;
 };
 
 }  // namespace pc::disk

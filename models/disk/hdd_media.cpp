@@ -12,12 +12,21 @@ namespace pc::disk {
 HddMedia::HddMedia(const HddConfig& cfg, stats::Group& parent)
     : m_cfg(cfg),
       m_stats(&parent, "hdd", "hard-disk mechanics"),
-      m_seek_distance(m_stats, "seek_distance", "cylinders", "seek distance per command served from the medium"),
-      m_seek_time(m_stats, "seek_time_us", "us", "seek (or head switch) time per command served from the medium"),
-      m_rot_latency(m_stats, "rotational_latency_us", "us", "rotational wait before the first sector, per command"),
+      m_seek_distance(m_stats, "seek_distance", "cylinders",
+                      "seek distance per command served from the medium"),
+      m_seek_time(m_stats, "seek_time_us", "us",
+                  "seek (or head switch) time per command served from the medium"),
+      m_rot_latency(m_stats, "rotational_latency_us", "us",
+                    "rotational wait before the first sector, per command"),
       m_cache_hits(m_stats, "cache_hits", "commands", "reads served from the read-ahead cache"),
       m_cache_misses(m_stats, "cache_misses", "commands", "reads that went to the medium"),
-      m_sptf_reorders(m_stats, "ncq_reorders", "commands", "commands NCQ started ahead of an older one") {
+      m_sptf_reorders(m_stats, "ncq_reorders", "commands", "commands NCQ started ahead of an older one"),
+      m_wc_writes(m_stats, "write_cache_writes", "commands", "writes completed into the write cache"),
+      m_wc_read_hits(m_stats, "write_cache_read_hits", "commands",
+                     "reads served from dirty data in the write cache"),
+      m_destages(m_stats, "destages", "accesses", "medium writes of dirty extents from the write cache"),
+      m_destaged_sectors(m_stats, "destaged_sectors", "sectors",
+                         "sectors written from the write cache to the medium") {
   if (cfg.zones.empty()) throw pc::cfg::ConfigError("disk.hdd.zones: expected at least one zone");
   uint64_t lba = 0, cyl = 0;
   for (const auto& z : cfg.zones) {
@@ -42,6 +51,7 @@ HddMedia::HddMedia(const HddConfig& cfg, stats::Group& parent)
   m_settle = fs_from_ms(cfg.write_settle_ms);
   m_max_wait = fs_from_ms(cfg.max_wait_ms);
   m_ra_sectors = cfg.read_ahead ? cfg.read_ahead_kib * 2 : 0;
+  m_wc_capacity = cfg.write_cache ? cfg.write_cache_kib * 2 : 0;
   // HPL curve pinned at d=1 (single_cyl), d=knee (knee_ms) and d=N-1 (full stroke), continuous at the knee.
   const double knee = static_cast<double>(cfg.knee_cyl);
   const double full = static_cast<double>(m_cylinders - 1);
@@ -172,32 +182,112 @@ Fs HddMedia::positioning_estimate(Fs now, uint64_t from_cyl, uint32_t from_head,
   return ready - now + rot_wait(ready, c);
 }
 
-bool HddMedia::dispatch(Fs now, MediaResult& out) {
-  if (m_queue.empty() || now < m_busy_until) return false;
-  // NCQ: shortest positioning time first (seek + rotation from the current head position), unless the
-  // oldest command has waited past max_wait (aging prevents starvation of far requests).
-  size_t pick = 0;
-  if (now - m_queue.front().arrival <= m_max_wait && m_queue.size() > 1) {
-    // The estimate needs the head where a read-ahead stream has taken it, without ending the stream.
-    uint64_t cyl = m_cyl;
-    uint32_t head = m_head;
-    if (m_ra_valid) {
-      const Chs h = chs(stream_position(now));
-      cyl = h.cyl;
-      head = h.head;
-    }
-    Fs best = ~Fs{0};
-    for (size_t i = 0; i < m_queue.size(); ++i) {
-      const Fs e = positioning_estimate(now, cyl, head, m_queue[i]);
-      if (e < best) best = e, pick = i;
-    }
+bool HddMedia::absorb(uint64_t lba, uint64_t n) {
+  // The union of [lba, lba + n) with the extents it overlaps or touches replaces them.
+  uint64_t lo = lba, hi = lba + n, covered = 0, merged = 0;
+  auto it = m_dirty.upper_bound(lba);
+  if (it != m_dirty.begin() && std::prev(it)->second >= lba) --it;
+  auto first = it;
+  for (; it != m_dirty.end() && it->first <= hi; ++it) {
+    covered += std::min(hi, it->second) > std::max(lba, it->first)
+                   ? std::min(hi, it->second) - std::max(lba, it->first)
+                   : 0;
+    lo = std::min(lo, it->first);
+    hi = std::max(hi, it->second);
+    ++merged;
   }
-  if (pick != 0) ++m_sptf_reorders;
-  const MediaOp op = m_queue[pick];
-  m_queue.erase(m_queue.begin() + static_cast<long>(pick));
+  const uint64_t added = n - covered;
+  if (m_dirty_sectors + m_destage_sectors + added > m_wc_capacity) return false;
+  // The extent being destaged keeps its segment until it is on the medium.
+  if (merged == 0 && m_dirty.size() + (m_destage_sectors ? 1 : 0) >= m_cfg.write_cache_segments) return false;
+  m_dirty.erase(first, it);
+  m_dirty.emplace(lo, hi);
+  m_dirty_sectors += added;
+  return true;
+}
 
-  Fs finish;
+bool HddMedia::dirty_hit(const MediaOp& op) const {
   const uint64_t end = op.lba + op.sectors;
+  if (m_destage_sectors && op.lba >= m_destage_lba && end <= m_destage_lba + m_destage_sectors) return true;
+  auto it = m_dirty.upper_bound(op.lba);
+  return it != m_dirty.begin() && std::prev(it)->second >= end;
+}
+
+bool HddMedia::flush_done(Fs now, size_t i) const {
+  for (size_t j = 0; j < i; ++j)
+    if (m_queue[j].write && !m_queue[j].flush) return false;
+  return m_dirty.empty() && m_destage_sectors == 0 && now >= m_writes_done;
+}
+
+Fs HddMedia::next_event(Fs now) const {
+  // Destaging continues by itself (and a waiting flush or write needs it to), so the medium asks to be
+  // called when the current access ends.
+  if (m_busy_until > now && (!m_queue.empty() || !m_dirty.empty() || m_destage_sectors)) return m_busy_until;
+  return ~Fs{0};
+}
+
+void HddMedia::head_now(Fs now, uint64_t& cyl, uint32_t& head) const {
+  // Where a read-ahead stream has taken the head, without ending the stream.
+  cyl = m_cyl;
+  head = m_head;
+  if (m_ra_valid) {
+    const Chs h = chs(stream_position(now));
+    cyl = h.cyl;
+    head = h.head;
+  }
+}
+
+void HddMedia::destage(Fs now) {
+  // The drive's own order: the dirty extent reached soonest from where the head is.
+  uint64_t cyl;
+  uint32_t head;
+  head_now(now, cyl, head);
+  // Dirty data that continues the access that just ended is written on without a pause, as the drive
+  // streams a sequential destage (no command overhead, no rotational wait): the best choice of all.
+  auto pick = m_dirty.find(m_stream_lba);
+  const bool streaming = pick != m_dirty.end() && now == m_destage_end;
+  Fs best = streaming ? 0 : ~Fs{0};
+  if (!streaming) pick = m_dirty.begin();
+  for (auto it = m_dirty.begin(); it != m_dirty.end() && !streaming; ++it) {
+    MediaOp op;
+    op.write = true;
+    op.lba = it->first;
+    const Fs e = positioning_estimate(now, cyl, head, op);
+    if (e < best) best = e, pick = it;
+  }
+  // At most 1 MiB per access, so that a read does not wait behind a whole sequential stream.
+  const uint64_t lba = pick->first, n = std::min<uint64_t>(pick->second - pick->first, 2048);
+  if (lba + n < pick->second) m_dirty.emplace(lba + n, pick->second);
+  m_dirty.erase(pick);
+  m_dirty_sectors -= n;
+  MediaOp op;
+  op.write = true;
+  op.lba = lba;
+  op.sectors = static_cast<uint32_t>(n);
+  m_destage_lba = lba;
+  m_destage_sectors = n;
+  if (streaming) {
+    // Continuing onto the next track costs the switch that track skew was laid out to cover.
+    const Chs c = chs(lba), prev = chs(lba - 1);
+    const Fs sw = c.cyl != prev.cyl ? seek_fs(1) : c.head != prev.head ? m_head_switch : 0;
+    m_destage_end = transfer(now + sw, lba, static_cast<uint32_t>(n), nullptr, nullptr);
+    m_ra_valid = false;
+    const Chs last = chs(lba + n - 1);
+    m_cyl = last.cyl;
+    m_head = last.head;
+    m_busy_until = m_destage_end;
+    m_writes_done = std::max(m_writes_done, m_destage_end);
+  } else {
+    m_destage_end = serve_from_medium(now, op);
+  }
+  m_stream_lba = lba + n;
+  ++m_destages;
+  m_destaged_sectors += n;
+}
+
+Fs HddMedia::serve_from_medium(Fs now, const MediaOp& op) {
+  const uint64_t end = op.lba + op.sectors;
+  Fs finish;
   if (ra_hit(op)) {
     ++m_cache_hits;
     Fs ready = now + m_overhead;
@@ -237,9 +327,68 @@ bool HddMedia::dispatch(Fs now, MediaResult& out) {
       m_ra_time = finish;
       m_ra_limit = std::min(m_capacity, end + m_ra_sectors);
     }
+    if (op.write) m_writes_done = std::max(m_writes_done, finish);
   }
   m_busy_until = finish;
-  out = {op.slot, now, finish};
+  return finish;
+}
+
+bool HddMedia::dispatch(Fs now, MediaResult& out) {
+  if (m_destage_sectors && now >= m_destage_end) m_destage_sectors = 0;  // that buffer space is free again
+  // Commands the buffer answers need no actuator: writes into the write cache, reads of dirty data, and
+  // a FLUSH once everything before it is on the medium.
+  bool waiting_write = false, waiting_flush = false;
+  for (size_t i = 0; i < m_queue.size(); ++i) {
+    const MediaOp op = m_queue[i];
+    bool done = false;
+    if (op.flush) {
+      done = flush_done(now, i);
+      waiting_flush = waiting_flush || !done;
+    } else if (op.write && m_wc_capacity) {
+      done = absorb(op.lba, op.sectors);
+      if (done)
+        ++m_wc_writes;
+      else
+        waiting_write = true;
+    } else if (!op.write && m_wc_capacity && dirty_hit(op)) {
+      done = true;
+      ++m_wc_read_hits;
+    }
+    if (done) {
+      m_queue.erase(m_queue.begin() + static_cast<long>(i));
+      out = {op.slot, now, op.flush ? now : now + m_overhead};
+      return true;
+    }
+  }
+  if (now < m_busy_until) return false;
+  // The actuator is free. A waiting flush or a write that finds no buffer space makes destaging urgent;
+  // otherwise host commands that need the medium go first and the drive destages while idle.
+  const bool urgent = waiting_flush || waiting_write;
+  std::vector<size_t> cand;
+  for (size_t i = 0; i < m_queue.size(); ++i)
+    if (!m_queue[i].flush && (!m_queue[i].write || !m_wc_capacity)) cand.push_back(i);
+  if ((urgent || cand.empty()) && !m_dirty.empty()) {
+    destage(now);
+    return false;
+  }
+  if (cand.empty()) return false;
+  // NCQ: shortest positioning time first (seek + rotation from the current head position), unless the
+  // oldest command has waited past max_wait (aging prevents starvation of far requests).
+  size_t pick = cand.front();
+  if (now - m_queue[pick].arrival <= m_max_wait && cand.size() > 1) {
+    uint64_t cyl;
+    uint32_t head;
+    head_now(now, cyl, head);
+    Fs best = ~Fs{0};
+    for (size_t i : cand) {
+      const Fs e = positioning_estimate(now, cyl, head, m_queue[i]);
+      if (e < best) best = e, pick = i;
+    }
+  }
+  if (pick != cand.front()) ++m_sptf_reorders;
+  const MediaOp op = m_queue[pick];
+  m_queue.erase(m_queue.begin() + static_cast<long>(pick));
+  out = {op.slot, now, serve_from_medium(now, op)};
   return true;
 }
 

@@ -1,9 +1,11 @@
 // Hard-disk medium: zoned geometry, DiskSim/Ruemmler–Wilkes HPL seek curve, a spindle whose angular
-// position follows simulated time, head switches, per-zone media rate, a read-ahead cache, and NCQ
-// shortest-positioning-time-first scheduling (../shared/spec/disk.md §2.1, §2.4).
+// position follows simulated time, head switches, per-zone media rate, a read-ahead cache, a segmented
+// write cache destaged shortest-positioning-first, and NCQ shortest-positioning-time-first scheduling
+// (../shared/spec/disk.md §2.1, §2.4; DiskSim's buffer segments and immediate-report writes).
 #pragma once
 
 #include <deque>
+#include <map>
 #include <vector>
 
 #include "models/disk/disk_config.h"
@@ -27,6 +29,8 @@ class HddMedia : public Media {
   uint64_t capacity_sectors() const override { return m_capacity; }
   void enqueue(const MediaOp& op) override { m_queue.push_back(op); }
   bool dispatch(Fs now, MediaResult& out) override;
+  Fs next_event(Fs now) const override;
+  uint64_t dirty_sectors() const { return m_dirty_sectors; }
 
   // Geometry and timing, public for tests.
   Chs chs(uint64_t lba) const;
@@ -59,6 +63,17 @@ class HddMedia : public Media {
   Fs positioning_estimate(Fs now, uint64_t from_cyl, uint32_t from_head, const MediaOp& op) const;
   bool ra_hit(const MediaOp& op) const;
   void sync_head_to_stream(Fs now);
+  void head_now(Fs now, uint64_t& cyl, uint32_t& head) const;  // for positioning estimates
+  // Serves `op` from the medium now (read miss, or a write without the cache): SPTF has chosen it.
+  Fs serve_from_medium(Fs now, const MediaOp& op);
+  // Write cache: takes [lba, lba + n) into the dirty set if space and segments allow.
+  bool absorb(uint64_t lba, uint64_t n);
+  bool dirty_hit(const MediaOp& op) const;
+  // A FLUSH at queue index i completes once no earlier write is queued and nothing dirty or destaging
+  // remains.
+  bool flush_done(Fs now, size_t i) const;
+  // Starts destaging the dirty extent with the shortest positioning time.
+  void destage(Fs now);
 
   HddConfig m_cfg;
   uint64_t m_capacity = 0, m_cylinders = 0;
@@ -77,9 +92,18 @@ class HddMedia : public Media {
   uint64_t m_ra_first = 0, m_ra_next = 0, m_ra_limit = 0, m_ra_sectors = 0;
   Fs m_ra_time = 0;
 
+  // Write cache: dirty extents (start -> end LBA), the extent being destaged, and when the last write
+  // that went to the medium (destage or uncached write) is done.
+  std::map<uint64_t, uint64_t> m_dirty;
+  uint64_t m_dirty_sectors = 0, m_wc_capacity = 0;
+  uint64_t m_destage_lba = 0, m_destage_sectors = 0,
+           m_stream_lba = ~uint64_t{0};  // stream: where the last destage ended
+  Fs m_destage_end = 0, m_writes_done = 0;
+
   stats::Group m_stats;
   stats::Histogram m_seek_distance, m_seek_time, m_rot_latency;
   stats::Counter m_cache_hits, m_cache_misses, m_sptf_reorders;
+  stats::Counter m_wc_writes, m_wc_read_hits, m_destages, m_destaged_sectors;
 };
 
 }  // namespace pc::disk

@@ -19,13 +19,14 @@ struct MediaOp {
   bool write = false;
   uint64_t lba = 0;
   uint32_t sectors = 0;
-  Fs arrival = 0;  // when the command reached the medium's queue
+  Fs arrival = 0;      // when the command reached the medium's queue
+  bool flush = false;  // FLUSH CACHE: completes once every write that arrived before it is on the medium
 };
 
 struct MediaResult {
   unsigned slot = 0;
   Fs start = 0;   // service started (left the queue)
-  Fs finish = 0;  // data is in the drive's buffer (read) or on the medium (write)
+  Fs finish = 0;  // data is in the drive's buffer (read), in its write cache or on the medium (write)
 };
 
 class Media {
@@ -36,6 +37,9 @@ class Media {
   // Starts one queued command that can start at `now`, chosen by the medium's NCQ policy; returns false
   // when none can (queue empty, or the medium is busy until a completion it already reported).
   virtual bool dispatch(Fs now, MediaResult& out) = 0;
+  // The next time after `now` at which dispatch can make progress without a new command (background
+  // work such as destaging a write cache ends then); ~0 for none.
+  virtual Fs next_event(Fs now) const { return ~Fs{0}; }
   // Called at the end of the run (die utilisation and similar time-based figures).
   virtual void finish_stats(Fs now) {}
 };

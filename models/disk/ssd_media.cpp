@@ -14,10 +14,15 @@ SsdMedia::SsdMedia(const SsdConfig& cfg, stats::Group& parent)
       m_stats(&parent, "ssd", "NAND flash, FTL and garbage collection"),
       m_page_reads(m_stats, "page_reads", "pages", "flash page reads for the host"),
       m_page_programs(m_stats, "page_programs", "pages", "flash page programs for the host"),
-      m_unmapped_reads(m_stats, "unmapped_reads", "pages", "reads of never-written pages (answered with zeros)"),
+      m_unmapped_reads(m_stats, "unmapped_reads", "pages",
+                       "reads of never-written pages (answered with zeros)"),
       m_gc_blocks(m_stats, "gc_blocks", "blocks", "blocks reclaimed by garbage collection"),
       m_gc_pages_moved(m_stats, "gc_pages_moved", "pages", "valid pages copied by garbage collection"),
       m_erases(m_stats, "erases", "blocks", "block erases"),
+      m_rmw_reads(m_stats, "rmw_reads", "pages", "old-page reads for sub-page writes (read-modify-write)"),
+      m_buffered_writes(m_stats, "buffered_writes", "commands",
+                        "writes completed into the DRAM write buffer"),
+      m_buffer_read_hits(m_stats, "buffer_read_hits", "pages", "page reads served from the write buffer"),
       m_gc_time_us(m_stats, "gc_time_us", "us", "die time spent in garbage collection"),
       m_die_util_mean(m_stats, "die_utilisation_mean", "", "mean share of the run each die was busy"),
       m_die_util_max(m_stats, "die_utilisation_max", "", "largest share of the run a die was busy"),
@@ -43,6 +48,10 @@ SsdMedia::SsdMedia(const SsdConfig& cfg, stats::Group& parent)
   m_tprog = fs_from_us(cfg.program_us);
   m_tbers = fs_from_us(cfg.erase_us);
   m_overhead = fs_from_us(cfg.cmd_overhead_us);
+  m_buf_capacity = cfg.write_buffer_kib * 1024;
+  if (m_buf_capacity && m_buf_capacity < cfg.page_bytes)
+    throw pc::cfg::ConfigError(fmt::format("disk.ssd.write_buffer_kib: {} KiB cannot hold one {}-byte page",
+                                           cfg.write_buffer_kib, cfg.page_bytes));
 
   m_fwd.assign(m_logical_pages, kNone);
   m_rev.assign(phys_pages, kNone);
@@ -133,6 +142,14 @@ Fs SsdMedia::collect(unsigned plane) {
 }
 
 Fs SsdMedia::read_page(Fs t0, uint64_t lpn, uint64_t bytes) {
+  const auto buf = m_buffered.find(lpn);
+  if (buf != m_buffered.end()) {
+    if (buf->second > t0) {
+      ++m_buffer_read_hits;  // the newest copy is still in DRAM, not yet programmed
+      return t0;
+    }
+    m_buffered.erase(buf);
+  }
   const uint32_t ppn = m_fwd[lpn];
   if (ppn == kNone) {
     ++m_unmapped_reads;
@@ -153,8 +170,7 @@ Fs SsdMedia::read_page(Fs t0, uint64_t lpn, uint64_t bytes) {
 
 Fs SsdMedia::write_page(Fs t0, uint64_t lpn, uint64_t bytes) {
   // Dynamic allocation: program on the die that frees up first (round-robin among equals), so writes
-  // spread over all dies. A write smaller than a page programs the whole page; the FTL merges the old
-  // contents from its buffer without a flash read (a simplification).
+  // spread over all dies.
   // A plane takes host writes while its active block has room or it has two free blocks: the last
   // free block is kept for GC's copies, and a plane whose blocks are all valid (nothing to reclaim)
   // simply stops receiving writes until it does.
@@ -179,11 +195,30 @@ Fs SsdMedia::write_page(Fs t0, uint64_t lpn, uint64_t bytes) {
   if (die == kNone) throw std::logic_error("SSD FTL: no plane can take a write (overprovisioning exhausted)");
   m_die_rr = (die + 1) % m_dies;
   m_plane_rr[die] = (plane - die * ppd + 1) % ppd;
+  // A page is programmed whole. Less than a page of new data needs the rest of the old page: the FTL reads
+  // it first (tR and its transfer on the old page's die and channel), unless the page was never written or
+  // its newest copy is still in the write buffer, where the FTL merges it.
+  Fs data_ready = t0;
+  const auto buffered = m_buffered.find(lpn);
+  const bool merged_in_buffer = buffered != m_buffered.end() && buffered->second > t0;
+  if (bytes < m_cfg.page_bytes && m_fwd[lpn] != kNone && !merged_in_buffer) {
+    ++m_rmw_reads;
+    const uint32_t old = m_fwd[lpn];
+    const unsigned od = die_of_plane(plane_of_block(block_of(old))), och = channel_of_die(od);
+    const Fs rs = std::max(t0, m_die_free[od]);
+    const Fs cs = std::max(rs + m_tr, m_ch_free[och]);
+    const Fs ce = cs + xfer_fs(m_cfg.page_bytes - bytes);
+    m_die_busy[od] += ce - rs;
+    m_die_free[od] = ce;
+    m_ch_free[och] = ce;
+    data_ready = ce;
+  }
+  const uint64_t program_bytes = bytes < m_cfg.page_bytes && m_fwd[lpn] != kNone ? m_cfg.page_bytes : bytes;
   const unsigned ch = channel_of_die(die);
   map(lpn, allocate(plane));
   ++m_page_programs;
-  const Fs start = std::max({t0, m_die_free[die], m_ch_free[ch]});
-  const Fs ce = start + xfer_fs(bytes);
+  const Fs start = std::max({data_ready, m_die_free[die], m_ch_free[ch]});
+  const Fs ce = start + xfer_fs(program_bytes);
   const Fs done = ce + m_tprog;
   m_ch_free[ch] = ce;
   // GC runs on the die right after the program and delays whatever comes next on it, so sustained
@@ -192,7 +227,23 @@ Fs SsdMedia::write_page(Fs t0, uint64_t lpn, uint64_t bytes) {
   m_gc_time_us.set(m_gc_time_us.value() + static_cast<double>(gc) / kFsPerUs);
   m_die_free[die] = done + gc;
   m_die_busy[die] += done + gc - start;
+  m_programs_done = std::max(m_programs_done, done);
   return done;
+}
+
+Fs SsdMedia::buffer_space(Fs t, uint64_t bytes) {
+  // In arrival order: a write enters the buffer once enough earlier pages have been programmed.
+  t = std::max(t, m_buf_cursor);
+  while (!m_buf.empty() && (m_buf.top().release <= t || m_buf_used + bytes > m_buf_capacity)) {
+    const Held h = m_buf.top();
+    m_buf.pop();
+    t = std::max(t, h.release);
+    m_buf_used -= h.bytes;
+    const auto it = m_buffered.find(h.lpn);
+    if (it != m_buffered.end() && it->second == h.release) m_buffered.erase(it);
+  }
+  m_buf_cursor = t;
+  return t;
 }
 
 bool SsdMedia::dispatch(Fs now, MediaResult& out) {
@@ -200,9 +251,35 @@ bool SsdMedia::dispatch(Fs now, MediaResult& out) {
   // Die-parallel: every queued command starts at once; each page waits only for its own die and channel.
   const MediaOp op = m_queue.front();
   m_queue.pop_front();
+  if (op.flush) {
+    // FLUSH: done once every page written before it is programmed (the write buffer has drained).
+    out = {op.slot, now, std::max(now, m_programs_done)};
+    return true;
+  }
+  const uint64_t end = op.lba + op.sectors;
+  if (op.write && m_buf_capacity) {
+    // Early completion (NVMeVirt's WRITE_EARLY_COMPLETION): the write is done once its data is in the DRAM
+    // buffer; its pages are programmed behind it and hold their buffer space until then.
+    const uint64_t bytes = uint64_t{op.sectors} * 512;
+    const Fs in_buffer = buffer_space(now, std::min(bytes, m_buf_capacity));
+    const Fs t0 = in_buffer + fs_from_us(m_cfg.buffer_write_us) +
+                  static_cast<Fs>(std::llround(static_cast<double>(fs_from_us(m_cfg.buffer_write_us_per_4k)) *
+                                               static_cast<double>(bytes) / 4096.0));
+    for (uint64_t s = op.lba; s < end;) {
+      const uint64_t lpn = s / m_sectors_per_page;
+      const uint64_t n = std::min(end, (lpn + 1) * m_sectors_per_page) - s;
+      const Fs done = write_page(t0, lpn, n * 512);
+      m_buf.push(Held{done, n * 512, lpn});
+      m_buf_used += n * 512;
+      m_buffered[lpn] = done;
+      s += n;
+    }
+    ++m_buffered_writes;
+    out = {op.slot, now, t0};
+    return true;
+  }
   const Fs t0 = now + m_overhead;
   Fs finish = t0;
-  const uint64_t end = op.lba + op.sectors;
   for (uint64_t s = op.lba; s < end;) {
     const uint64_t lpn = s / m_sectors_per_page;
     const uint64_t n = std::min(end, (lpn + 1) * m_sectors_per_page) - s;

@@ -1,10 +1,13 @@
 // NAND SSD medium: channels x dies x planes with per-die tR/tPROG/tBERS and per-channel transfer, a
 // page-mapped FTL with dynamic die allocation and greedy garbage collection below a free-block
-// threshold (../shared/spec/disk.md §3.1, §3.5; MQSim/SimpleSSD structure).
+// threshold, sub-page writes as read-modify-write, and a DRAM write buffer with early completion
+// (../shared/spec/disk.md §3.1, §3.3, §3.5; MQSim/SimpleSSD structure, NVMeVirt's write buffer).
 #pragma once
 
 #include <deque>
 #include <memory>
+#include <queue>
+#include <unordered_map>
 #include <vector>
 
 #include "models/disk/disk_config.h"
@@ -56,7 +59,12 @@ class SsdMedia : public Media {
   // Greedy GC on one plane while its free blocks are below the threshold; returns the die time it takes.
   Fs collect(unsigned plane);
   Fs read_page(Fs t0, uint64_t lpn, uint64_t bytes);
+  // Programs logical page `lpn` with `bytes` of new data whose transfer may start at t0; a write smaller
+  // than a page first reads the rest of the old page (read-modify-write) unless it is still buffered.
   Fs write_page(Fs t0, uint64_t lpn, uint64_t bytes);
+  // Write buffer: the time `bytes` of space are free at or after `t`, taking that space until `release`
+  // is known (set by hold()).
+  Fs buffer_space(Fs t, uint64_t bytes);
 
   SsdConfig m_cfg;
   unsigned m_dies = 0, m_planes_total = 0;
@@ -70,9 +78,21 @@ class SsdMedia : public Media {
   std::vector<Fs> m_die_free, m_ch_free, m_die_busy;
   std::deque<MediaOp> m_queue;
   unsigned m_die_rr = 0;
+  // Write buffer: bytes held until their page is programmed (release time, bytes), the earliest time the
+  // next buffered write may enter, the end of the last program, and pages whose newest data is buffered.
+  struct Held {
+    Fs release;
+    uint64_t bytes, lpn;
+    bool operator>(const Held& o) const { return release > o.release; }
+  };
+  std::priority_queue<Held, std::vector<Held>, std::greater<>> m_buf;
+  uint64_t m_buf_used = 0, m_buf_capacity = 0;
+  Fs m_buf_cursor = 0, m_programs_done = 0;
+  std::unordered_map<uint64_t, Fs> m_buffered;  // lpn -> when its buffered copy is programmed
 
   stats::Group m_stats;
   stats::Counter m_page_reads, m_page_programs, m_unmapped_reads, m_gc_blocks, m_gc_pages_moved, m_erases;
+  stats::Counter m_rmw_reads, m_buffered_writes, m_buffer_read_hits;
   stats::Scalar m_gc_time_us, m_die_util_mean, m_die_util_max;
   stats::Formula m_write_amp;
 };

@@ -21,6 +21,8 @@ struct Request {
   uint64_t arrival = 0;  // cycle the request was accepted
   uint64_t ready = 0;    // first cycle the scheduler may serve it (after the front end)
   uint32_t tag = 0;      // the wrapper's transaction slot
+  uint64_t line = 0;     // burst-aligned address / burst bytes (the wrapper's data bookkeeping)
+  uint32_t wbuf = UINT32_MAX;  // writes: the wrapper's buffer holding the bytes to write (none: timing only)
   uint32_t bank_flat = 0;  // rank x banks + bank group x banks per group + bank (set by the channel)
   bool needed_act = false, needed_pre = false;  // row-buffer outcome, decided as commands are issued
 };
@@ -45,6 +47,8 @@ class Channel {
   size_t read_queue_size() const { return m_rq.size(); }
   size_t write_queue_size() const { return m_wq.size(); }
   bool idle() const { return m_rq.empty() && m_wq.empty(); }
+  // Drains the writes queued before request `id` now (a request waits for one of them to reach the DRAM).
+  void request_drain(uint64_t id) { m_drain_before = std::max(m_drain_before, id); }
 
   // Issues at most one command at cycle `now` (cycles must not go backwards) and returns the next cycle
   // at which calling tick can make progress (> now); new requests can only make it earlier.
@@ -68,23 +72,41 @@ class Channel {
     uint64_t faw[4] = {0, 0, 0, 0};  // the last four ACTs (ring); a slot of 0 is "long ago"
     unsigned faw_head = 0;
     unsigned acts_seen = 0;
-    uint64_t ref_due = 0;
-    bool ref_pending = false;
+    uint64_t ref_due = 0;        // end of the current refresh slot: one refresh is owed per slot
+    int64_t ref_credit = 0;      // refreshes owed (> 0: postponed, < 0: pulled in)
+    bool ref_pending = false;    // a refresh is forced: requests to the refreshed banks wait
     unsigned sb_index = 0;       // same-bank refresh: bank index refreshed next
     bool powered_down = false;
     uint64_t pde_at = 0, cmd_ok = 0;  // cmd_ok: tXP after power-down exit
     uint64_t last_activity = 0;
     uint32_t queued = 0;         // requests in either queue for this rank
-    uint32_t open_banks = 0;
-    uint64_t open_since = 0, active_total = 0, pd_total = 0;
+    uint32_t open_banks = 0;     // banks with a row open, as the scheduler sees them
+    // Energy: the rank is in active standby while any bank holds a row, up to its actual precharge (an
+    // auto-precharge closes the row later than RDA/WRA, at max(tRTP / write recovery, tRAS)), or refreshes.
+    uint32_t rows_held = 0;
+    std::vector<uint64_t> closes;  // pending implicit precharges, ascending
+    uint64_t held_since = 0, active_total = 0, pd_total = 0;
   };
 
+  // What the scheduler found to do in one queue at one cycle.
+  struct Choice {
+    size_t index = SIZE_MAX;  // request in the queue, SIZE_MAX for none
+    Cmd cmd = Cmd::ACT;       // RD/WR: serve it; ACT, PRE or PDX: prepare for it
+    bool blocked = false;     // some request waits only because the other queue holds its bank's open row
+  };
   Bank& bank_of(const DramAddr& a) { return m_ranks[a.rank].banks[a.bank_group * m_bpg + a.bank]; }
+  Choice select(std::vector<Request>& q, bool write, uint64_t now, uint64_t& wake);
+  void perform(std::vector<Request>& q, bool write, const Choice& c, uint64_t now);
   uint64_t faw_ready(const Rank& r) const;
   void issue(uint64_t now, Cmd c, const DramAddr& a);
   void serve(uint64_t now, std::vector<Request>& q, size_t i, bool write);
   void open_bank(Rank& r, Bank& b, uint64_t now);
-  void close_bank(Rank& r, Bank& b, uint64_t now);
+  // Closes the bank for scheduling now; its row stays powered until `precharged_at` (>= now).
+  void close_bank(Rank& r, Bank& b, uint64_t now, uint64_t precharged_at);
+  static void settle(Rank& r, uint64_t now);  // applies the implicit precharges due by `now`
+  // Energy: the rank draws active-standby current from `now` to `until` (kNever: until a close): an open
+  // row, or a refresh (the DRAM works internally for tRFC; Micron TN-40-07 counts IDD3N under it).
+  static void hold_rows(Rank& r, uint64_t now, uint64_t until);
   bool refresh_step(uint64_t now, uint64_t& wake);
   bool powerdown_step(uint64_t now, uint64_t& wake);
   // Recounts the queued requests for bank `a`'s open row.
@@ -97,12 +119,17 @@ class Channel {
   uint64_t m_bl2;
   PagePolicy m_policy;
   bool m_same_bank_refresh;
+  uint64_t m_ref_interval;  // between refresh commands of one rank (same-bank: one bank set each)
+  int64_t m_ref_force_at;   // credit at which a refresh stops waiting for the rank to go idle
+  int64_t m_ref_pull_in;    // refreshes an idle rank may issue ahead of time
+  uint64_t m_bus_free = 0;  // first cycle the command bus is free (after a two-cycle command)
   TimingChecker* m_checker;
   ChannelObserver& m_obs;
   std::vector<Rank> m_ranks;
   std::vector<Bank*> m_flat;  // every bank of the channel by Request::bank_flat
   std::vector<Request> m_rq, m_wq;  // arrival order
   bool m_draining = false;
+  uint64_t m_drain_before = 0;  // writes with a smaller id are drained now
 };
 
 }  // namespace pc::dram

@@ -35,15 +35,24 @@ void TimingConfig::describe(cfg::Visitor& v) {
   v.u64("trtp", trtp, "tCK", "RD to PRE", 1, 1000);
   v.u64("twr", twr, "tCK", "write recovery: end of write data to PRE", 1, 1000);
   v.u64("trtrs", trtrs, "tCK", "rank-to-rank data-bus turnaround", 0, 1000);
-  v.u64("trefi", trefi, "tCK", "refresh interval (all-bank; same-bank: per bank set)", 1, M);
+  v.u64("trefi", trefi, "tCK",
+        "average refresh interval tREFI (DDR5 tREFI1; same-bank refresh runs in fine-granularity mode: each "
+        "bank set every tREFI/2)",
+        1, M);
   v.u64("trfc", trfc, "tCK", "all-bank refresh cycle time", 1, M);
   v.u64("trfcsb", trfcsb, "tCK", "same-bank refresh cycle time (DDR5 REFsb; 0 = not used)", 0, M);
+  v.u64("trefsbrd", trefsbrd, "tCK",
+        "REFsb to ACT of a bank outside the refreshed set (DDR5 tREFSBRD; 0 = no constraint)", 0, M);
+  v.u64("tccd_l_wr", tccd_l_wr, "tCK", "WR to WR, same bank group (DDR5 tCCD_L_WR; 0 = tCCD_L)", 0, 1000);
+  v.u64("ca_cycles", ca_cycles, "tCK",
+        "command-bus cycles taken by ACT, RD and WR (DDR5 two-cycle commands: 2)", 1, 2);
   v.u64("txp", txp, "tCK", "power-down exit to next command", 1, 1000);
   v.u64("tcke", tcke, "tCK", "minimum power-down residency", 1, 1000);
 }
 
 void PowerConfig::describe(cfg::Visitor& v) {
-  v.f64("vdd", vdd, "V", "supply voltage", 0.1, 5);
+  v.f64("vdd", vdd, "V", "core supply voltage VDD", 0.1, 5);
+  v.f64("vpp", vpp, "V", "word-line supply voltage VPP (0: not modeled)", 0, 5);
   v.f64("idd0", idd0, "mA", "one-bank ACT-PRE current", 0, 10000);
   v.f64("idd2n", idd2n, "mA", "precharge standby current", 0, 10000);
   v.f64("idd3n", idd3n, "mA", "active standby current", 0, 10000);
@@ -51,6 +60,11 @@ void PowerConfig::describe(cfg::Visitor& v) {
   v.f64("idd4w", idd4w, "mA", "burst write current", 0, 10000);
   v.f64("idd5b", idd5b, "mA", "burst refresh current", 0, 10000);
   v.f64("idd2p", idd2p, "mA", "precharge power-down current", 0, 10000);
+  v.f64("ipp0", ipp0, "mA", "one-bank ACT-PRE VPP current", 0, 10000);
+  v.f64("ipp3n", ipp3n, "mA", "standby VPP current (IPP2N/IPP3N/IPP2P)", 0, 10000);
+  v.f64("ipp4r", ipp4r, "mA", "burst read VPP current", 0, 10000);
+  v.f64("ipp4w", ipp4w, "mA", "burst write VPP current", 0, 10000);
+  v.f64("ipp5b", ipp5b, "mA", "burst refresh VPP current", 0, 10000);
   v.u64("devices", devices, "", "devices per rank", 1, 64);
 }
 
@@ -70,6 +84,10 @@ void CtrlConfig::describe(cfg::Visitor& v) {
         {"all_bank", "same_bank"});
   v.boolean("powerdown", powerdown, "precharge power-down of idle ranks (exit costs tXP)");
   v.u64("powerdown_idle", powerdown_idle, "tCK", "idle cycles before a rank enters power-down", 1, 1u << 20);
+  v.u64("refresh_postpone", refresh_postpone, "refreshes",
+        "refreshes a rank with queued requests may postpone, pulled in again while it is idle (JEDEC: at "
+        "most 8; 0 = refresh on time)",
+        0, 8);
   v.boolean("checker", checker, "validate every command against every timing constraint (a violation stops the run)");
   v.str("command_trace", command_trace, "write the DRAM command trace to this file (empty: off)");
 }
@@ -147,10 +165,16 @@ void DdrConfig::validate(const std::string& p) const {
   if (ctrl.refresh == "same_bank") {
     if (t.trfcsb == 0)
       throw cfg::ConfigError(fmt::format("key '{}.timing.trfcsb': same-bank refresh needs tRFCsb > 0", p));
-    if (t.trefi / org.banks_per_group <= t.trfcsb)
-      throw cfg::ConfigError(fmt::format("key '{}.timing.trefi': tREFI / banks_per_group must exceed tRFCsb", p));
+    if (refresh_interval() <= t.trfcsb)
+      throw cfg::ConfigError(
+          fmt::format("key '{}.timing.trefi': tREFI / (2 x banks_per_group) = {} must exceed tRFCsb = {}", p,
+                      refresh_interval(), t.trfcsb));
   }
   mapping_fields(p + ".ctrl.mapping");
+}
+
+uint64_t DdrConfig::refresh_interval() const {
+  return refresh_mode() == RefreshMode::SameBank ? timing.trefi / (2 * org.banks_per_group) : timing.trefi;
 }
 
 double DdrConfig::peak_gbps() const {

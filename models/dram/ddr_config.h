@@ -45,17 +45,23 @@ struct TimingConfig {
   uint64_t trefi = 12480;    // average refresh interval (all-bank)
   uint64_t trfc = 560;       // all-bank refresh cycle time
   uint64_t trfcsb = 0;       // same-bank refresh cycle time (DDR5 REFsb)
+  uint64_t trefsbrd = 0;     // REFsb to ACT of a bank outside the refreshed set (DDR5 tREFSBRD; 0 = none)
+  uint64_t tccd_l_wr = 0;    // WR to WR, same bank group (DDR5 tCCD_L_WR/WR2; 0 = tCCD_L as in DDR4)
+  uint64_t ca_cycles = 1;    // command-bus cycles of ACT, RD and WR (DDR5: 2; PRE and REF take one)
   uint64_t txp = 10;         // power-down exit to next valid command
   uint64_t tcke = 8;         // minimum power-down residency
 
   void describe(cfg::Visitor& v);
 };
 
-// IDD currents (mA) and supply voltage for the DRAMPower-style energy estimate, per device.
+// IDD (VDD) and IPP (VPP) currents in mA per device, for the DRAMPower-style energy estimate. Defaults:
+// Micron 8 Gb DDR4 x8 (MT40A1G8, die rev. B) at DDR4-3200 (see ddr_presets.cpp for every preset's source).
 struct PowerConfig {
-  double vdd = 1.2;
-  // Representative 8 Gb x8 DDR4-3200 datasheet magnitudes (IDD0 > IDD3N > IDD2N > IDD2P).
-  double idd0 = 60, idd2n = 37, idd3n = 47, idd4r = 145, idd4w = 140, idd5b = 250, idd2p = 25;
+  double vdd = 1.2, vpp = 2.5;
+  double idd0 = 57, idd2n = 37, idd3n = 52, idd4r = 168, idd4w = 150, idd5b = 250, idd2p = 25;
+  // VPP (word-line boost): ACT, standby (the DDR4 data sheets give one IPP3N limit for every IDD2x/3x/4x
+  // condition), burst read/write and refresh.
+  double ipp0 = 3, ipp3n = 3, ipp4r = 3, ipp4w = 3, ipp5b = 28;
   uint64_t devices = 8;  // devices per rank (64-bit bus of x8 parts)
 
   void describe(cfg::Visitor& v);
@@ -75,6 +81,7 @@ struct CtrlConfig {
   std::string refresh = "all_bank";
   bool powerdown = false;          // precharge power-down of idle ranks
   uint64_t powerdown_idle = 64;    // idle cycles before a rank enters power-down
+  uint64_t refresh_postpone = 0;  // refreshes a busy rank may postpone (and an idle one pull in), JEDEC max 8
   bool checker = true;             // validate every command against every timing constraint
   std::string command_trace;       // write ACT/PRE/RD/WR/REF lines to this file (empty: off)
 
@@ -96,6 +103,10 @@ struct DdrConfig {
   Standard std_kind() const { return standard == "ddr5" ? Standard::Ddr5 : Standard::Ddr4; }
   PagePolicy page_policy() const;
   RefreshMode refresh_mode() const { return ctrl.refresh == "same_bank" ? RefreshMode::SameBank : RefreshMode::AllBank; }
+  // Refresh commands a rank needs per tREFI and the interval between them: all-bank one REF per tREFI;
+  // same-bank (JESD79-5: REFsb only in fine-granularity mode) every bank set once per tREFI2 = tREFI/2,
+  // so one REFsb every tREFI / (2 x banks per group).
+  uint64_t refresh_interval() const;
   // The mapping fields from the most significant down; throws cfg::ConfigError on a bad string.
   std::vector<MapField> mapping_fields(const std::string& key) const;
   double peak_gbps() const;  // theoretical peak data bandwidth of all channels, GB/s

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
 namespace pc::dram {
 
 using sc_core::sc_time;
@@ -24,19 +26,31 @@ DramController::DramController(sc_core::sc_module_name name, const DdrConfig& cf
       m_read_bursts(m_stats, "read_bursts", "bursts", "read bursts on the data bus"),
       m_write_bursts(m_stats, "write_bursts", "bursts", "write bursts on the data bus"),
       m_errors(m_stats, "errors", "requests", "requests answered with an error response"),
-      m_atomics(m_stats, "atomics", "requests", "atomic read-modify-writes (each also counted as a read and a write)"),
+      m_atomics(m_stats, "atomics", "requests",
+                "atomic read-modify-writes (each also counted as a read and a write)"),
       m_row_hits(m_stats, "row_hits", "bursts", "column accesses to an already open row"),
-      m_row_misses(m_stats, "row_misses", "bursts", "column accesses that needed an ACT to a precharged bank"),
-      m_row_conflicts(m_stats, "row_conflicts", "bursts", "column accesses that needed a PRE of another row and an ACT"),
+      m_row_misses(m_stats, "row_misses", "bursts",
+                   "column accesses that needed an ACT to a precharged bank"),
+      m_row_conflicts(m_stats, "row_conflicts", "bursts",
+                      "column accesses that needed a PRE of another row and an ACT"),
       m_activates(m_stats, "activates", "commands", "ACT commands"),
       m_precharges(m_stats, "precharges", "commands", "precharges (PRE, PREA, auto-precharge of RDA/WRA)"),
       m_refreshes(m_stats, "refreshes", "commands", "refresh commands (REF, REFsb)"),
       m_powerdowns(m_stats, "powerdowns", "entries", "power-down entries"),
       m_backpressure(m_stats, "backpressure", "requests", "requests whose END_REQ waited for queue space"),
+      m_forwards(m_stats, "write_forwards", "bursts",
+                 "read bursts answered from a queued write to the same address"),
+      m_merges(m_stats, "write_merges", "bursts",
+               "write bursts merged into a queued write to the same address"),
+      m_hazard_waits(
+          m_stats, "hazard_waits", "requests",
+          "requests whose END_REQ waited for a queued request to the same address to reach the DRAM"),
       m_read_latency(m_stats, "read_latency", "tCK", "read latency, request accepted to data returned"),
       m_read_latency_ns(m_stats, "read_latency_ns", "ns", "read latency, request accepted to data returned"),
-      m_rq_occupancy(m_stats, "read_queue_occupancy", "entries", "read-queue occupancy seen by each arriving burst"),
-      m_wq_occupancy(m_stats, "write_queue_occupancy", "entries", "write-queue occupancy seen by each arriving burst"),
+      m_rq_occupancy(m_stats, "read_queue_occupancy", "entries",
+                     "read-queue occupancy seen by each arriving burst"),
+      m_wq_occupancy(m_stats, "write_queue_occupancy", "entries",
+                     "write-queue occupancy seen by each arriving burst"),
       m_window(m_stats, "active_cycles", "tCK", "first accepted request to the end of the last data burst"),
       m_row_hit_rate(m_stats, "row_hit_rate", "", "row hits / column accesses",
                      [this] {
@@ -61,7 +75,9 @@ DramController::DramController(sc_core::sc_module_name name, const DdrConfig& cf
   if (cfg.org.capacity_bytes() < store.size())
     throw cfg::ConfigError(fmt::format("dram: the DDR organisation holds {} MiB but dram.size_mib is {}",
                                        cfg.org.capacity_bytes() >> 20, store.size() >> 20));
-  if (cfg.ctrl.checker) m_checker = std::make_unique<TimingChecker>(cfg.org, checker_timing ? *checker_timing : cfg.timing);
+  if (cfg.ctrl.checker)
+    m_checker = std::make_unique<TimingChecker>(cfg.org, checker_timing ? *checker_timing : cfg.timing,
+                                                cfg.refresh_mode());
   for (unsigned c = 0; c < cfg.org.channels; ++c)
     m_channels.push_back(std::make_unique<Channel>(c, cfg, m_checker.get(), *this));
   m_next.assign(cfg.org.channels, 0);
@@ -117,7 +133,7 @@ void DramController::peq_cb(tlm::tlm_generic_payload& gp, const tlm::tlm_phase& 
   if (m_blocked) SC_REPORT_ERROR(name(), "BEGIN_REQ while the previous request still waits for END_REQ");
   if (!try_accept(gp)) {
     m_blocked = &gp;
-    ++m_backpressure;
+    ++(m_refusal == Refusal::Hazard ? m_hazard_waits : m_backpressure);
   }
 }
 
@@ -142,6 +158,7 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
   AtomicExt* atomic = atomic_of(gp);
   if (atomic && (len != 8 || (addr & 7))) return reply_now(tlm::TLM_COMMAND_ERROR_RESPONSE);
 
+  m_refusal = Refusal::Full;
   // Split into bursts; all of them must fit in their channels' queues. An atomic (a bus-locked
   // read-modify-write) is one read burst and one write burst to the same address.
   const unsigned ob = m_mapper.offset_bits();
@@ -155,21 +172,32 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
   for (size_t c = 0; c < m_channels.size(); ++c)
     if (need[c] && !catch_up(c, now)) return false;
 
-  // The bytes move now: the controller serves requests to one address in acceptance order, so what a
-  // read returns is fixed by the requests accepted before it. An atomic reads and writes at this one
-  // instant, so nothing accepted after it can fall between its read and its write.
   const auto* ext = gp.get_extension<AccessExt>();
-  if (ext && ext->timing_only) {
-    // A cache writeback: the bytes are in the store already; it only occupies the controller.
-  } else if (atomic) {
-    perform_atomic(gp, *atomic, [&](uint8_t* b, unsigned n) { m_store.read(addr, b, n); },
-                   [&](const uint8_t* b, unsigned n) { m_store.write(addr, b, n); });
-    ++m_atomics;
-  } else if (write) {
-    m_store.write(addr, gp.get_data_ptr(), len);
-  } else {
-    m_store.read(addr, gp.get_data_ptr(), len);
+  const bool timing_only =
+      ext && ext->timing_only;  // a cache writeback: its bytes reached the store by debug access
+  const bool data_write = write && !atomic && !timing_only;
+  if (!m_unsafe_ordering) {
+    // Address hazards: a read must not be served beside a queued write it only partly sees, a write not
+    // overtake a queued read (the scheduler reorders), an atomic must see and precede everything queued.
+    for (uint64_t b = first; b <= last; ++b) {
+      const auto it = m_lines.find(b);
+      if (it == m_lines.end()) continue;
+      const Line& l = it->second;
+      bool wait = false;
+      if (atomic)
+        wait = l.reads || l.wbuf != UINT32_MAX;
+      else if (data_write)
+        wait = l.reads > 0;
+      else if (!write)
+        wait = l.atomic || (l.wbuf != UINT32_MAX && !covers(m_wbufs[l.wbuf], b, addr, len));
+      if (wait) {
+        if (l.wbuf != UINT32_MAX) m_channels[m_mapper.decode(b << ob).channel]->request_drain(m_req_id);
+        m_refusal = Refusal::Hazard;
+        return false;
+      }
+    }
   }
+  m_refusal = Refusal::None;
   gp.set_response_status(tlm::TLM_OK_RESPONSE);
 
   uint32_t tag = UINT32_MAX;
@@ -180,7 +208,7 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
     }
     tag = m_free_txns.back();
     m_free_txns.pop_back();
-    m_txns[tag] = Txn{&gp, static_cast<uint32_t>(last - first + 1), now, 0};
+    m_txns[tag] = Txn{&gp, 0, now, 0, atomic};
     ++m_reads;
     m_bytes_read += len;
   } else {
@@ -190,7 +218,7 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
   ++m_outstanding;
   m_window.request(now);
   const uint64_t ready = now + m_cfg.ctrl.frontend_cycles;
-  auto enqueue = [&](uint64_t b, bool w, uint32_t t) {
+  auto enqueue = [&](uint64_t b, bool w, uint32_t t, uint32_t wbuf) {
     Request r;
     r.id = m_req_id++;
     r.write = w;
@@ -198,6 +226,8 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
     r.arrival = now;
     r.ready = ready;
     r.tag = t;
+    r.line = b;
+    r.wbuf = wbuf;
     Channel& ch = *m_channels[r.addr.channel];
     (w ? m_wq_occupancy : m_rq_occupancy).sample(double(w ? ch.write_queue_size() : ch.read_queue_size()));
     ch.enqueue(r);
@@ -205,23 +235,96 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
     wake_at(m_next[r.addr.channel]);
   };
   for (uint64_t b = first; b <= last; ++b) {
-    enqueue(b, write && !atomic, tag);
-    if (atomic) enqueue(b, true, UINT32_MAX);
+    uint64_t lo, hi;
+    line_span(b, addr, len, lo, hi);
+    const uint64_t base = b << ob;
+    if (data_write) {
+      // The bytes wait in a write buffer for the WR command; a later write to a queued line merges.
+      Line& l = m_lines[b];
+      const bool merge = l.wbuf != UINT32_MAX && !m_unsafe_ordering;
+      const uint32_t w = merge ? l.wbuf : alloc_wbuf();
+      WriteBuf& wb = m_wbufs[w];
+      std::memcpy(wb.data.data() + (lo - base), gp.get_data_ptr() + (lo - addr), hi - lo);
+      std::memset(wb.mask.data() + (lo - base), 1, hi - lo);
+      l.wbuf = w;
+      if (merge)
+        ++m_merges;
+      else
+        enqueue(b, true, UINT32_MAX, w);
+    } else if (write) {
+      if (atomic) {
+        Line& l = m_lines[b];
+        ++l.reads;
+        l.atomic = true;
+        ++m_txns[tag].bursts_left;
+        enqueue(b, false, tag, UINT32_MAX);
+      }
+      enqueue(b, true, UINT32_MAX, UINT32_MAX);  // timing only: an atomic's write half or a writeback
+    } else {
+      const auto it = m_lines.find(b);
+      if (!m_unsafe_ordering && it != m_lines.end() && it->second.wbuf != UINT32_MAX) {
+        // Forwarded from the write buffer (the hazard check made sure it holds every byte asked for).
+        std::memcpy(gp.get_data_ptr() + (lo - addr), m_wbufs[it->second.wbuf].data.data() + (lo - base),
+                    hi - lo);
+        ++m_forwards;
+        continue;
+      }
+      ++m_lines[b].reads;
+      ++m_txns[tag].bursts_left;
+      enqueue(b, false, tag, UINT32_MAX);
+    }
   }
   if (atomic) {
     ++m_writes;
     m_bytes_written += len;
+    ++m_atomics;
   }
   tlm::tlm_phase ph = tlm::END_REQ;
   sc_time d = sc_core::SC_ZERO_TIME;
   tsock->nb_transport_bw(gp, ph, d);
-  // Writes are posted: acknowledged once through the front end, served later from the write queue.
-  // An atomic answers with its read data (the old value).
-  if (write && !atomic) {
+  // Writes are posted: acknowledged once through the front end, served later from the write queue. A
+  // read forwarded whole from the write buffer is answered after the front end too.
+  if ((write && !atomic) || (!write && m_txns[tag].bursts_left == 0)) {
+    if (!write) {
+      m_read_latency.sample(double(ready - now));
+      m_read_latency_ns.sample(double((ready - now) * m_clk.period_fs()) * 1e-6);
+      m_free_txns.push_back(tag);
+    }
     push_response(gp, ready * m_clk.period_fs());
     --m_outstanding;
   }
   return true;
+}
+
+void DramController::line_span(uint64_t line, uint64_t addr, uint64_t len, uint64_t& lo, uint64_t& hi) const {
+  const unsigned ob = m_mapper.offset_bits();
+  lo = std::max(addr, line << ob);
+  hi = std::min(addr + len, (line + 1) << ob);
+}
+
+bool DramController::covers(const WriteBuf& w, uint64_t line, uint64_t addr, uint64_t len) const {
+  uint64_t lo, hi;
+  line_span(line, addr, len, lo, hi);
+  const uint64_t base = line << m_mapper.offset_bits();
+  for (uint64_t a = lo; a < hi; ++a)
+    if (!w.mask[a - base]) return false;
+  return true;
+}
+
+uint32_t DramController::alloc_wbuf() {
+  if (m_free_wbufs.empty()) {
+    m_free_wbufs.push_back(static_cast<uint32_t>(m_wbufs.size()));
+    const size_t n = m_cfg.org.burst_bytes();
+    m_wbufs.push_back(WriteBuf{std::vector<uint8_t>(n), std::vector<uint8_t>(n)});
+  }
+  const uint32_t w = m_free_wbufs.back();
+  m_free_wbufs.pop_back();
+  std::fill(m_wbufs[w].mask.begin(), m_wbufs[w].mask.end(), 0);
+  return w;
+}
+
+void DramController::release_line(uint64_t line, const Line& l) {
+  if (!l.reads && !l.atomic && l.wbuf == UINT32_MAX) m_lines.erase(line);
 }
 
 void DramController::push_response(tlm::tlm_generic_payload& gp, uint64_t fs) {
@@ -269,7 +372,17 @@ bool DramController::catch_up(size_t c, uint64_t now) {
 
 void DramController::sync_to_now() {
   const uint64_t now = m_clk.to_cycles(sc_core::sc_time_stamp());
-  for (size_t c = 0; c < m_channels.size() && m_violation.empty(); ++c) catch_up(c, now + 1);
+  for (size_t c = 0; c < m_channels.size() && m_violation.empty(); ++c) {
+    catch_up(c, now + 1);
+    // A scheduler that stopped refreshing issues no command the checker could object to: ask it directly.
+    if (m_checker && m_violation.empty()) {
+      try {
+        m_checker->check_refresh(static_cast<unsigned>(c), now);
+      } catch (const TimingViolation& e) {
+        m_violation = e.what();
+      }
+    }
+  }
 }
 
 void DramController::scheduler() {
@@ -322,12 +435,45 @@ void DramController::on_served(unsigned channel, const Request& r, uint64_t data
   else
     ++m_row_hits;
   m_window.data(data_end);
+  const uint64_t base = r.line << m_mapper.offset_bits();
   if (r.write) {
     ++m_write_bursts;
+    if (r.wbuf == UINT32_MAX) return;
+    // The WR command: the buffered bytes reach the DRAM.
+    WriteBuf& wb = m_wbufs[r.wbuf];
+    for (size_t i = 0; i < wb.mask.size();) {
+      size_t j = i;
+      while (j < wb.mask.size() && wb.mask[j]) ++j;
+      if (j > i) m_store.write(base + i, wb.data.data() + i, j - i);
+      i = j + 1;
+    }
+    m_free_wbufs.push_back(r.wbuf);
+    const auto it = m_lines.find(r.line);
+    if (it != m_lines.end() && it->second.wbuf == r.wbuf) {
+      it->second.wbuf = UINT32_MAX;
+      release_line(r.line, it->second);
+    }
     return;
   }
   ++m_read_bursts;
   Txn& x = m_txns[r.tag];
+  // The RD command: the bytes leave the DRAM now (an atomic reads and writes them in this one step).
+  const uint64_t addr = x.gp->get_address(), len = x.gp->get_data_length();
+  if (x.atomic) {
+    perform_atomic(
+        *x.gp, *x.atomic, [&](uint8_t* b, unsigned n) { m_store.read(addr, b, n); },
+        [&](const uint8_t* b, unsigned n) { m_store.write(addr, b, n); });
+  } else {
+    uint64_t lo, hi;
+    line_span(r.line, addr, len, lo, hi);
+    m_store.read(lo, x.gp->get_data_ptr() + (lo - addr), hi - lo);
+  }
+  const auto it = m_lines.find(r.line);
+  if (it != m_lines.end()) {
+    if (it->second.reads) --it->second.reads;
+    if (x.atomic) it->second.atomic = false;
+    release_line(r.line, it->second);
+  }
   x.data_end = std::max(x.data_end, data_end);
   if (--x.bursts_left) return;
   const uint64_t done = x.data_end + m_cfg.ctrl.phy_cycles;
@@ -352,35 +498,70 @@ unsigned int DramController::transport_dbg(tlm::tlm_generic_payload& gp) {
     gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     return 0;
   }
-  if (gp.is_read())
+  // Debug access sees every accepted write: a read takes the store and the bytes still waiting in write
+  // buffers; a write goes to the store and into those buffers, so an older queued write cannot undo it.
+  const bool rd = gp.is_read();
+  if (rd)
     m_store.read(addr, gp.get_data_ptr(), len);
   else if (gp.is_write())
     m_store.write(addr, gp.get_data_ptr(), len);
+  const unsigned ob = m_mapper.offset_bits();
+  if (!m_lines.empty() && len > 0 && (rd || gp.is_write())) {
+    for (uint64_t b = addr >> ob; b <= (addr + len - 1) >> ob; ++b) {
+      const auto it = m_lines.find(b);
+      if (it == m_lines.end() || it->second.wbuf == UINT32_MAX) continue;
+      WriteBuf& wb = m_wbufs[it->second.wbuf];
+      uint64_t lo, hi;
+      line_span(b, addr, len, lo, hi);
+      for (uint64_t a = lo; a < hi; ++a) {
+        if (!wb.mask[a - (b << ob)]) continue;
+        uint8_t& buffered = wb.data[a - (b << ob)];
+        uint8_t& mine = gp.get_data_ptr()[a - addr];
+        if (rd)
+          mine = buffered;
+        else
+          buffered = mine;
+      }
+    }
+  }
   gp.set_response_status(tlm::TLM_OK_RESPONSE);
   return static_cast<unsigned>(len);
 }
 
 double DramController::energy_pj() const {
-  // DRAMPower's command-based model: each command's current above the standby background, plus the
-  // background (active standby while any bank is open, power-down, precharge standby otherwise).
+  // DRAMPower's command-based model, which equals Micron's power equations (TN-40-07) for a periodic
+  // pattern: each command's charge above the standby background, plus the background (active standby
+  // while any bank of the rank holds a row, power-down, precharge standby otherwise), on both rails.
   const auto& p = m_cfg.power;
   const auto& t = m_cfg.timing;
   const double tck_ns = double(m_clk.period_fs()) * 1e-6;
-  const double k = p.vdd * tck_ns * double(p.devices);  // mA x cycles -> pJ
   const double bl2 = double(m_cfg.org.burst_length / 2);
-  const double e_act = (p.idd0 * double(t.trc) - p.idd3n * double(t.tras) - p.idd2n * double(t.trc - t.tras)) * k;
-  const double e_rd = (p.idd4r - p.idd3n) * bl2 * k, e_wr = (p.idd4w - p.idd3n) * bl2 * k;
-  const double e_ref = (p.idd5b - p.idd3n) * double(t.trfc) * k;
-  double e = e_act * double(m_activates.value()) + e_rd * double(m_read_bursts.value()) +
-             e_wr * double(m_write_bursts.value()) + e_ref * double(m_refreshes.value());
+  const double trc = double(t.trc), tras = double(t.tras);
+  // REFsb (fine-granularity mode) refreshes one bank per group with half a REF's rows per bank: the
+  // charge of an all-bank refresh divided by 2 x banks per group, so refresh power per tREFI is the same.
+  const double ref_share =
+      m_cfg.refresh_mode() == RefreshMode::SameBank ? 2.0 * double(m_cfg.org.banks_per_group) : 1.0;
   const uint64_t now = m_clk.to_cycles(sc_core::sc_time_stamp());
+  double act = 0, pd = 0, all = 0;
   for (size_t c = 0; c < m_channels.size(); ++c)
     for (unsigned r = 0; r < m_cfg.org.ranks; ++r) {
-      const double act = double(m_channels[c]->active_cycles(r, now));
-      const double pd = double(m_channels[c]->powerdown_cycles(r, now));
-      e += (p.idd3n * act + p.idd2p * pd + p.idd2n * std::max(0.0, double(now) - act - pd)) * k;
+      act += double(m_channels[c]->active_cycles(r, now));
+      pd += double(m_channels[c]->powerdown_cycles(r, now));
+      all += double(now);
     }
-  return e;
+  const double acts = double(m_activates.value()), rds = double(m_read_bursts.value()),
+               wrs = double(m_write_bursts.value());
+  const double refs = double(m_refreshes.value());
+  // One rail: mA x cycles x V x tCK(ns) x devices = pJ.
+  auto rail = [&](double v, double i0, double i2n, double i3n, double i4r, double i4w, double i5b,
+                  double i2p) {
+    const double q = acts * (i0 * trc - i3n * tras - i2n * (trc - tras)) + rds * (i4r - i3n) * bl2 +
+                     wrs * (i4w - i3n) * bl2 + refs * (i5b - i3n) * double(t.trfc) / ref_share + i3n * act +
+                     i2p * pd + i2n * std::max(0.0, all - act - pd);
+    return q * v * tck_ns * double(p.devices);
+  };
+  return rail(p.vdd, p.idd0, p.idd2n, p.idd3n, p.idd4r, p.idd4w, p.idd5b, p.idd2p) +
+         rail(p.vpp, p.ipp0, p.ipp3n, p.ipp3n, p.ipp4r, p.ipp4w, p.ipp5b, p.ipp3n);
 }
 
 }  // namespace pc::dram

@@ -1,7 +1,11 @@
 // Cycle-accurate DDR4/DDR5 memory controller and devices behind a TLM-2.0 approximately-timed target
 // socket (four-phase base protocol, END_REQ withheld while the queue is full), in the manner of DRAMSys.
-// Reads and writes move real bytes in the backing store when the request is accepted.
+// Bytes move when the DRAM moves them: write data at the WR command (held in a write buffer until then),
+// read data and atomics at the RD command, with reads forwarded from the write buffer.
 #pragma once
+
+#include <tlm_utils/peq_with_cb_and_phase.h>
+#include <tlm_utils/simple_target_socket.h>
 
 #include <algorithm>
 #include <fstream>
@@ -11,8 +15,7 @@
 #include <string>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/peq_with_cb_and_phase.h>
-#include <tlm_utils/simple_target_socket.h>
+#include <unordered_map>
 #include <vector>
 
 #include "models/dram/address_mapper.h"
@@ -70,6 +73,9 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   // request was queued), so that end-of-run stats are complete. Owners call it before dumping stats.
   void sync_to_now();
   double energy_pj() const;
+  // Tests only: accept every request without the address-hazard checks, forwarding or write merging, so
+  // a read may overtake an older write to its address (the data checker must then see stale data).
+  void set_unsafe_ordering_for_test(bool on) { m_unsafe_ordering = on; }
 
   // ChannelObserver (called by the channels).
   void on_command(unsigned channel, const Command& c) override;
@@ -80,7 +86,23 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
     tlm::tlm_generic_payload* gp = nullptr;
     uint32_t bursts_left = 0;
     uint64_t accept_cycle = 0, data_end = 0;
+    AtomicExt* atomic = nullptr;  // performed at the RD command
   };
+  // The bytes of a queued write, from acceptance until its WR command (the initiator may reuse its
+  // buffer as soon as the posted write is acknowledged).
+  struct WriteBuf {
+    std::vector<uint8_t> data, mask;  // one burst; mask: byte written
+  };
+  // What is queued for one burst address: reads (and atomics) not yet at their RD, and the one data
+  // write not yet at its WR (later writes merge into it). A read never waits in a queue beside a write
+  // to its address (it is forwarded or waits to be accepted), so data at RD and WR moves in order.
+  struct Line {
+    uint32_t reads = 0;
+    bool atomic = false;
+    uint32_t wbuf = UINT32_MAX;
+  };
+  // Why try_accept refused: queue space or an address hazard.
+  enum class Refusal { None, Full, Hazard };
   struct Resp {
     uint64_t fs;  // response time
     uint64_t seq;
@@ -100,6 +122,11 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   bool tick_channel(size_t c, uint64_t cycle);  // false after a timing violation
   bool catch_up(size_t c, uint64_t now);
   uint64_t now_cycle() const;
+  // Copies the part of [addr, addr + len) that falls in burst `line` between `buf` (at addr) and the store.
+  void line_span(uint64_t line, uint64_t addr, uint64_t len, uint64_t& lo, uint64_t& hi) const;
+  bool covers(const WriteBuf& w, uint64_t line, uint64_t addr, uint64_t len) const;
+  uint32_t alloc_wbuf();
+  void release_line(uint64_t line, const Line& l);
 
   DdrConfig m_cfg;
   ClockDomain m_clk;
@@ -114,6 +141,11 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   tlm::tlm_generic_payload* m_blocked = nullptr;  // BEGIN_REQ waiting for queue space
   std::vector<Txn> m_txns;
   std::vector<uint32_t> m_free_txns;
+  std::vector<WriteBuf> m_wbufs;
+  std::vector<uint32_t> m_free_wbufs;
+  std::unordered_map<uint64_t, Line> m_lines;
+  Refusal m_refusal = Refusal::None;
+  bool m_unsafe_ordering = false;
   std::priority_queue<Resp, std::vector<Resp>, std::greater<Resp>> m_resps;
   bool m_resp_busy = false;  // BEGIN_RESP sent, END_RESP not yet received
   uint64_t m_seq = 0, m_req_id = 0, m_outstanding = 0;
@@ -124,7 +156,7 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   stats::Group m_stats;
   stats::Counter m_reads, m_writes, m_bytes_read, m_bytes_written, m_read_bursts, m_write_bursts, m_errors, m_atomics;
   stats::Counter m_row_hits, m_row_misses, m_row_conflicts, m_activates, m_precharges, m_refreshes;
-  stats::Counter m_powerdowns, m_backpressure;
+  stats::Counter m_powerdowns, m_backpressure, m_forwards, m_merges, m_hazard_waits;
   stats::Histogram m_read_latency, m_read_latency_ns;
   stats::Average m_rq_occupancy, m_wq_occupancy;
   ActiveWindow m_window;

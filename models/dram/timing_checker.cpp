@@ -8,11 +8,46 @@
 
 namespace pc::dram {
 
-TimingChecker::TimingChecker(const OrgConfig& org, const TimingConfig& t) : m_org(org), m_t(t) {
+TimingChecker::TimingChecker(const OrgConfig& org, const TimingConfig& t, RefreshMode refresh)
+    : m_org(org), m_t(t) {
+  // Same-bank refresh is a fine-granularity-mode command: every bank set once per tREFI2 = tREFI / 2.
+  const uint64_t per_bank = refresh == RefreshMode::SameBank ? t.trefi / 2 : t.trefi;
+  m_refresh_window = static_cast<int64_t>((kMaxPostponed + 1) * per_bank);
   m_ch.resize(org.channels);
   for (auto& ch : m_ch) {
     ch.ranks.resize(org.ranks);
-    for (auto& r : ch.ranks) r.banks.resize(org.banks());
+    for (auto& r : ch.ranks) {
+      r.banks.resize(org.banks());
+      r.refsb.assign(org.banks_per_group, kNever);
+      r.refreshed.assign(org.banks_per_group, 0);  // power-up counts as refreshed at cycle 0
+      r.ref_deadline = m_refresh_window;
+    }
+  }
+}
+
+void TimingChecker::refreshed(Rank& rk, unsigned bank_index, int64_t at) {
+  int64_t oldest = INT64_MAX;
+  for (unsigned i = 0; i < rk.refreshed.size(); ++i) {
+    if (bank_index >= rk.refreshed.size() || i == bank_index) rk.refreshed[i] = at;
+    oldest = std::min(oldest, rk.refreshed[i]);
+  }
+  rk.ref_deadline = oldest + m_refresh_window;
+}
+
+void TimingChecker::check_refresh(unsigned chi, uint64_t cycle) const {
+  const Channel& ch = m_ch.at(chi);
+  for (unsigned r = 0; r < ch.ranks.size(); ++r) {
+    const Rank& rk = ch.ranks[r];
+    if (static_cast<int64_t>(cycle) <= rk.ref_deadline) continue;
+    unsigned worst = 0;
+    for (unsigned i = 1; i < rk.refreshed.size(); ++i)
+      if (rk.refreshed[i] < rk.refreshed[worst]) worst = i;
+    prepare_throw_after_simulation();
+    throw TimingViolation(fmt::format(
+        "DRAM timing violation: refresh overdue at cycle {} (channel {} rank {}): bank index {} was last "
+        "refreshed at "
+        "cycle {}, more than {} refresh intervals (at most {} postponed) = {} cycles ago",
+        cycle, chi, r, worst, rk.refreshed[worst], kMaxPostponed + 1, kMaxPostponed, m_refresh_window));
   }
 }
 
@@ -42,9 +77,17 @@ void TimingChecker::check(unsigned chi, const Command& c) {
   const auto& t = m_t;
   const int64_t bl2 = static_cast<int64_t>(m_org.burst_length / 2);
   const int64_t CL = t.cl, CWL = t.cwl;
-  // One command per cycle on the command bus.
+  // One command per cycle on the command bus; DDR5 ACT, RD and WR take two (JESD79-5 §4.1: two-cycle
+  // commands), so nothing may follow them in the next cycle.
   if (now <= ch.last_cmd) fail(chi, c, fmt::format("command bus already used at cycle {}", ch.last_cmd));
+  if (now < ch.bus_free)
+    fail(chi, c,
+         fmt::format("two-cycle command at cycle {} occupies the command bus until cycle {}", ch.last_cmd,
+                     ch.bus_free));
   ch.last_cmd = now;
+  const bool two_cycle = c.cmd == Cmd::ACT || is_read(c.cmd) || is_write(c.cmd);
+  ch.bus_free = now + static_cast<int64_t>(two_cycle ? m_t.ca_cycles : 1);
+  check_refresh(chi, c.cycle);
 
   if (c.cmd == Cmd::PDX) {
     if (!rk.powered_down) fail(chi, c, "rank is not in power-down");
@@ -70,6 +113,12 @@ void TimingChecker::check(unsigned chi, const Command& c) {
       require(chi, c, b.act + static_cast<int64_t>(t.trc), "tRC (ACT to ACT, same bank)");
       require(chi, c, b.pre + static_cast<int64_t>(t.trp), "tRP (PRE to ACT)");
       require(chi, c, b.ref_done, "tRFC (refresh to ACT)");
+      // DDR5 same-bank refresh: banks outside the refreshed set may be activated tREFSBRD after it.
+      if (m_t.trefsbrd)
+        for (unsigned j = 0; j < rk.refsb.size(); ++j)
+          if (j != c.addr.bank)
+            require(chi, c, rk.refsb[j] + static_cast<int64_t>(m_t.trefsbrd),
+                    "tREFSBRD (REFsb to ACT, other bank)");
       for (unsigned i = 0; i < nb; ++i) {
         if (i == bi) continue;
         const bool same_bg = i / m_org.banks_per_group == c.addr.bank_group;
@@ -135,6 +184,10 @@ void TimingChecker::check(unsigned chi, const Command& c) {
             require(chi, c, o.rd + tccd, same_bg ? "tCCD_L (RD to RD)" : "tCCD_S (RD to RD)");
             require(chi, c, o.wr + CWL + bl2 + static_cast<int64_t>(same_bg ? t.twtr_l : t.twtr_s),
                     same_bg ? "tWTR_L (WR to RD, same bank group)" : "tWTR_S (WR to RD, different bank group)");
+          } else if (same_bg && m_t.tccd_l_wr) {
+            require(chi, c, o.wr + static_cast<int64_t>(m_t.tccd_l_wr),
+                    "tCCD_L_WR (WR to WR, same bank group)");
+            require(chi, c, o.rd + CL + bl2 + 2 - CWL, "read-to-write turnaround (RL + BL/2 + 2 - WL)");
           } else {
             require(chi, c, o.wr + tccd, same_bg ? "tCCD_L (WR to WR)" : "tCCD_S (WR to WR)");
             // Read-to-write turnaround: RL + BL/2 + 2 - WL (JESD79-4 §4.26, one preamble clock each way).
@@ -170,6 +223,8 @@ void TimingChecker::check(unsigned chi, const Command& c) {
       const int64_t done = now + static_cast<int64_t>(sb ? t.trfcsb : t.trfc);
       for (unsigned i = 0; i < nb; ++i)
         if (!sb || i % m_org.banks_per_group == c.addr.bank) rk.banks[i].ref_done = done;
+      if (sb) rk.refsb[c.addr.bank] = now;
+      refreshed(rk, sb ? c.addr.bank : static_cast<unsigned>(m_org.banks_per_group), now);
       return;
     }
     case Cmd::PDE: {

@@ -21,9 +21,18 @@ class TimingViolation : public std::logic_error {
 
 class TimingChecker {
  public:
-  TimingChecker(const OrgConfig& org, const TimingConfig& t);
+  // JEDEC allows at most 8 refreshes to be postponed, so no bank may go longer than 9 refresh intervals
+  // without a refresh (JESD79-4 §4.9; the DDR3 datasheets state the same 9 x tREFI bound).
+  static constexpr uint64_t kMaxPostponed = 8;
+
+  // `refresh` decides the refresh interval each bank must keep (all-bank: tREFI; same-bank: tREFI/2).
+  TimingChecker(const OrgConfig& org, const TimingConfig& t, RefreshMode refresh = RefreshMode::AllBank);
   // Throws TimingViolation naming the command, its cycle and the constraint it breaks.
   void check(unsigned channel, const Command& c);
+  // Throws TimingViolation if some bank of `channel` has gone without a refresh for more than
+  // (kMaxPostponed + 1) refresh intervals by `cycle` (a scheduler that stops refreshing is caught at its
+  // next command or here, at the end of the run).
+  void check_refresh(unsigned channel, uint64_t cycle) const;
   uint64_t commands_checked() const { return m_checked; }
 
  private:
@@ -39,18 +48,24 @@ class TimingChecker {
     std::vector<int64_t> acts;  // every ACT in the last tFAW window
     int64_t pde = kNever, pdx = kNever;
     bool powered_down = false;
+    std::vector<int64_t> refsb;      // per bank index: last REFsb (for tREFSBRD)
+    std::vector<int64_t> refreshed;  // per bank index: last refresh (REF or REFsb) that covered it
+    int64_t ref_deadline = 0;        // the latest cycle by which the next refresh is due
   };
   struct Channel {
     std::vector<Rank> ranks;
     int64_t last_cmd = kNever;
+    int64_t bus_free = kNever;  // first cycle after a multi-cycle command's occupancy of the command bus
   };
   [[noreturn]] void fail(unsigned ch, const Command& c, const std::string& what) const;
+  void refreshed(Rank& rk, unsigned bank_index, int64_t at);  // bank_index == bpg: every bank (REF)
   void require(unsigned ch, const Command& c, int64_t earliest, const char* rule) const;
   // Implicit precharge of an auto-precharge command: max(end of tRTP / write recovery, ACT + tRAS).
   void close_bank(Bank& b, int64_t at);
 
   OrgConfig m_org;
   TimingConfig m_t;
+  int64_t m_refresh_window;  // (kMaxPostponed + 1) x the interval each bank must be refreshed in
   std::vector<Channel> m_ch;
   uint64_t m_checked = 0;
 };

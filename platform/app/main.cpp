@@ -248,13 +248,14 @@ int cmd_stats_list(const ConfigOptions& opts) {
 }
 
 // Replays a DRAM request trace straight into the DDR controller of the resolved configuration.
-int cmd_dram_trace(const ConfigOptions& opts, const std::string& file, bool timed, const std::string& cmd_trace,
-                   const std::string& stats_json, bool quiet) {
+int cmd_dram_trace(const ConfigOptions& opts, const std::string& file, bool fast,
+                   const std::string& cmd_trace, const std::string& stats_json, bool quiet) {
   auto cfg = opts.resolve();
   if (!cmd_trace.empty()) cfg.dram.ddr.ctrl.command_trace = cmd_trace;
   auto reader = std::make_shared<pc::tb::DramTraceReader>(file);
-  pc::tb::DramTraceBench bench(cfg.dram.ddr, cfg.dram.size_mib << 20,
-                               [reader](pc::tb::DramTraceEntry& e) { return reader->next(e); }, timed);
+  pc::tb::DramTraceBench bench(
+      cfg.dram.ddr, cfg.dram.size_mib << 20, [reader](pc::tb::DramTraceEntry& e) { return reader->next(e); },
+      !fast);
   const double host = bench.run();
   if (!bench.error().empty()) {
     pc::prepare_throw_after_simulation();
@@ -262,6 +263,11 @@ int cmd_dram_trace(const ConfigOptions& opts, const std::string& file, bool time
   }
   const auto& ctrl = bench.controller();
   const uint64_t n = bench.player().issued();
+  if (bench.player().data_errors()) {
+    pc::prepare_throw_after_simulation();
+    throw std::runtime_error(fmt::format("{}: {} of {} reads returned the wrong bytes", file,
+                                         bench.player().data_errors(), bench.player().reads_checked()));
+  }
   if (!stats_json.empty()) {
     Json out;
     out["config"] = cfg.to_json();
@@ -279,8 +285,12 @@ int cmd_dram_trace(const ConfigOptions& opts, const std::string& file, bool time
   const double end_cycles = bench.stat("dram.read_latency.count") + bench.stat("dram.write_bursts") > 0
                                 ? static_cast<double>(ctrl.clock().to_cycles(bench.player().last_response()))
                                 : 0.0;
+  // DRAMSim3 and DRAMSys replay a trace's time stamps as given; so do we unless --fast says otherwise.
+  const bool stamped = pc::tb::has_time_stamps(reader->format());
   fmt::print("DRAM trace {} ({} format, {})\n", file, pc::tb::format_name(reader->format()),
-             timed ? "at its time stamps" : "as fast as accepted");
+             !stamped ? "no time stamps: as fast as accepted"
+             : fast   ? "time stamps ignored (--fast): as fast as accepted"
+                      : "at its time stamps");
   fmt::print("  memory              {} {} MHz, {} channel(s) x {} rank(s), {}-bit, BL{}, mapping {}, {} page\n",
              d.standard, d.timing.clock_mhz, d.org.channels, d.org.ranks, d.org.bus_width, d.org.burst_length,
              d.ctrl.mapping, d.ctrl.page_policy);
@@ -302,6 +312,9 @@ int cmd_dram_trace(const ConfigOptions& opts, const std::string& file, bool time
              with_commas(static_cast<uint64_t>(bench.stat("dram.precharges"))),
              with_commas(static_cast<uint64_t>(bench.stat("dram.refreshes"))), with_commas(ctrl.commands_checked()));
   fmt::print("  energy              {:.3f} uJ (IDD estimate)\n", bench.stat("dram.energy_nj") / 1000);
+  fmt::print("  data check          {} reads checked, {} wrong; {} forwarded from the write buffer\n",
+             with_commas(bench.player().reads_checked()), with_commas(bench.player().data_errors()),
+             with_commas(static_cast<uint64_t>(bench.stat("dram.write_forwards"))));
   fmt::print("  host time           {:.3f} s  ({:.2f} M requests/s)\n", host, static_cast<double>(n) / std::max(1e-9, host) / 1e6);
   return 0;
 }
@@ -332,12 +345,18 @@ int sc_main(int argc, char** argv) {
 
   ConfigOptions dt_opts;
   std::string dt_file, dt_cmd_trace, dt_stats;
-  bool dt_timed = false, dt_quiet = false;
+  bool dt_fast = false, dt_timed = false, dt_quiet = false;
   auto* dram_trace = app.add_subcommand(
       "dram-trace", "replay a DRAM request trace (DRAMSim3, Ramulator 2 or DRAMSys format) into the DDR controller");
   dt_opts.add_to(dram_trace);
   dram_trace->add_option("file", dt_file, "trace file; format detected from its first request line")->required();
-  dram_trace->add_flag("--timed", dt_timed, "issue requests at their time stamps (DRAM cycles) instead of as fast as accepted");
+  auto* fast_flag = dram_trace->add_flag(
+      "--fast", dt_fast,
+      "ignore the time stamps: issue each request as soon as the controller accepts the previous one");
+  dram_trace
+      ->add_flag("--timed", dt_timed,
+                 "issue requests at their time stamps in DRAM cycles (the default; kept for old scripts)")
+      ->excludes(fast_flag);
   dram_trace->add_option("--command-trace", dt_cmd_trace, "write the DRAM command trace (ACT/PRE/RD/WR/REF) to this file");
   dram_trace->add_option("--stats-json", dt_stats, "write {config, stats, host} as JSON to this file");
   dram_trace->add_flag("-q,--quiet", dt_quiet, "print nothing but errors");
@@ -362,7 +381,8 @@ int sc_main(int argc, char** argv) {
     if (run->parsed()) return cmd_run(run_opts, stats_json, quiet);
     if (config->parsed()) return cmd_config(cfg_opts, schema);
     if (stats_list->parsed()) return cmd_stats_list(list_opts);
-    if (dram_trace->parsed()) return cmd_dram_trace(dt_opts, dt_file, dt_timed, dt_cmd_trace, dt_stats, dt_quiet);
+    if (dram_trace->parsed())
+      return cmd_dram_trace(dt_opts, dt_file, dt_fast, dt_cmd_trace, dt_stats, dt_quiet);
     if (presets->parsed()) {
       for (const auto& p : pc::soc::presets()) fmt::print("{:<14} {}\n", p.name, p.description);
       return 0;

@@ -55,6 +55,9 @@ void DramTracePlayer::run() {
       // Real bytes: each line carries its own address, so a later read-back can be checked.
       uint8_t* d = gp->get_data_ptr();
       for (unsigned i = 0; i < m_req_bytes; i += 8) std::memcpy(d + i, &addr, std::min<unsigned>(8, m_req_bytes - i));
+      m_written.insert(addr);
+    } else {
+      m_expect[gp] = m_written.count(addr) != 0;
     }
     gp->acquire();
     ++m_issued;
@@ -89,6 +92,21 @@ tlm::tlm_sync_enum DramTracePlayer::nb_transport_bw(tlm::tlm_generic_payload& gp
       m_end_req.notify(delay);
     }
     if (gp.is_response_error()) SC_REPORT_ERROR(name(), ("request failed: " + gp.get_response_string()).c_str());
+    if (gp.is_read()) {
+      const auto it = m_expect.find(&gp);
+      if (it != m_expect.end()) {
+        const uint64_t want = it->second ? gp.get_address() : 0;
+        bool ok = true;
+        for (unsigned i = 0; i + 8 <= gp.get_data_length(); i += 8) {
+          uint64_t v;
+          std::memcpy(&v, gp.get_data_ptr() + i, 8);
+          ok = ok && v == want;
+        }
+        ++m_reads_checked;
+        m_data_errors += !ok;
+        m_expect.erase(it);
+      }
+    }
     ++m_completed;
     m_last_resp = sc_core::sc_time_stamp() + delay;
     gp.release();

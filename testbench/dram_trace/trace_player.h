@@ -1,13 +1,18 @@
 // Replays DRAM requests into a TLM-2.0 AT target (the DDR controller) either as fast as it accepts them
-// (END_REQ back-pressure) or at their time stamps, like DRAMSys' StlPlayer; counts completions.
+// (END_REQ back-pressure) or at their time stamps, like DRAMSys' StlPlayer; counts completions and checks
+// the data: every write stores its line's own address, so a read must return that address if a write to
+// its line was issued before it in trace order, and zero (fresh memory) otherwise.
 #pragma once
+
+#include <tlm_utils/simple_initiator_socket.h>
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_initiator_socket.h>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "platform/core/clock.h"
@@ -32,6 +37,8 @@ class DramTracePlayer : public sc_core::sc_module, public tlm::tlm_mm_interface 
   uint64_t completed() const { return m_completed; }
   uint64_t reads() const { return m_reads; }
   uint64_t writes() const { return m_writes; }
+  uint64_t reads_checked() const { return m_reads_checked; }
+  uint64_t data_errors() const { return m_data_errors; }
   sc_core::sc_time last_response() const { return m_last_resp; }
   sc_core::sc_event& done_event() { return m_done_ev; }
 
@@ -54,7 +61,9 @@ class DramTracePlayer : public sc_core::sc_module, public tlm::tlm_mm_interface 
   bool m_waiting_end_req = false;
   tlm::tlm_generic_payload* m_in_request = nullptr;  // the transaction in its request phase
   bool m_source_done = false;
-  uint64_t m_issued = 0, m_completed = 0, m_reads = 0, m_writes = 0;
+  uint64_t m_issued = 0, m_completed = 0, m_reads = 0, m_writes = 0, m_reads_checked = 0, m_data_errors = 0;
+  std::unordered_set<uint64_t> m_written;                        // lines a write was issued to
+  std::unordered_map<tlm::tlm_generic_payload*, bool> m_expect;  // read in flight -> its line was written
   sc_core::sc_time m_last_resp;
 };
 

@@ -15,6 +15,10 @@ namespace pc::tb {
 
 enum class DramTraceFormat { Unknown, DramSim3, Ramulator, DramSys };
 const char* format_name(DramTraceFormat f);
+// Whether lines of the format carry a time stamp (DRAMSim3 and DRAMSys do, Ramulator 2's LD/ST does not).
+inline bool has_time_stamps(DramTraceFormat f) {
+  return f == DramTraceFormat::DramSim3 || f == DramTraceFormat::DramSys;
+}
 
 struct DramTraceEntry {
   uint64_t addr = 0;

@@ -68,6 +68,18 @@ struct Rig {
   sc_core::sc_signal<bool> irq;
 };
 
+// Spends the bus context's local time, then polls CI every `period` until every issued slot completed.
+void wait_ci_clear(kernel::KernelBus& b, kernel::BusCtx& bc, sc_time period) {
+  sc_time& d = bc.delay;
+  wait(d);
+  d = SC_ZERO_TIME;
+  while (b.read32(hw::kDiskCtrlBase + hd::kRegCi, bc) != 0) {
+    wait(d);
+    d = SC_ZERO_TIME;
+    wait(period);
+  }
+}
+
 uint64_t counter(stats::Group& root, const char* path) {
   const auto* c = dynamic_cast<const stats::Counter*>(root.find(path));
   return c ? c->value() : ~0ull;
@@ -150,13 +162,7 @@ TEST(DiskSim, ErrorPathsCompleteWithErrorStatusAndTheDeviceCarriesOn) {
     // The device carries on: read back what slot 5 wrote.
     cmd(0, hd::kOpRead, 100, 8, 0x30000, 4096);
     b.write32(R + hd::kRegCi, 1, bc);
-    wait(d);
-    d = SC_ZERO_TIME;
-    while (b.read32(R + hd::kRegCi, bc) != 0) {
-      wait(d);
-      d = SC_ZERO_TIME;
-      wait(sc_time(100, sc_core::SC_US));
-    }
+    wait_ci_clear(b, bc, sc_time(100, sc_core::SC_US));
     uint8_t got[4096];
     for (unsigned off = 0; off < 4096; off += 64) b.read(0x30000 + off, got + off, 64, bc);
     data_ok = std::memcmp(got, pattern, 4096) == 0 && b.read32(R + hd::kRegSlotStatus, bc) == hd::kStatusOk;
@@ -583,4 +589,77 @@ TEST(DiskSim, DmaCompetesWithACoreForMemory) {
   EXPECT_GT(core->max(), 150);  // 50 ns = 150 cycles at 3 GHz: some core access waited behind DMA
   EXPECT_EQ(stat(s, "blockio.read.ios"), 400);
   EXPECT_EQ(stat(s, "summary.mem_accesses"), 200000);
+}
+
+namespace {
+// Writes 4 KiB through MMIO/DMA, then issues FLUSH CACHE; returns the controller's write and flush latency
+// (us) and checks the data reads back.
+struct FlushRun {
+  double write_us = 0, flush_us = 0;
+  bool data_ok = false;
+};
+FlushRun write_then_flush(Rig& rig) {
+  FlushRun out;
+  sc_core::sc_spawn([&] {
+    auto& b = rig.bus;
+    kernel::BusCtx bc;
+    const uint64_t R = hw::kDiskCtrlBase, clb = 0x1000;
+    b.write32(R + hd::kRegClbLo, clb, bc);
+    b.write32(R + hd::kRegClbHi, 0, bc);
+    auto issue = [&](uint8_t op, uint64_t lba, uint64_t buf) {
+      hd::PrdEntry e{buf, 4096, 0};
+      b.write(0x4000, &e, sizeof(e), bc);
+      hd::CmdHeader h{};
+      h.opcode = op;
+      h.prd_count = op == hd::kOpFlush ? 0 : 1;
+      h.sectors = op == hd::kOpFlush ? 0 : 8;
+      h.lba = lba;
+      h.prd_base = 0x4000;
+      b.write(clb, &h, sizeof(h), bc);
+      b.write32(R + hd::kRegCi, 1, bc);
+      wait_ci_clear(b, bc, sc_time(10, sc_core::SC_US));
+      b.write32(R + hd::kRegCs, 1, bc);
+    };
+    uint8_t pattern[4096], got[4096];
+    for (unsigned i = 0; i < 4096; ++i) pattern[i] = static_cast<uint8_t>(i * 7 + 3);
+    for (unsigned off = 0; off < 4096; off += 64) b.write(0x20000 + off, pattern + off, 64, bc);
+    issue(hd::kOpWrite, 12345678, 0x20000);
+    issue(hd::kOpFlush, 0, 0);
+    issue(hd::kOpRead, 12345678, 0x30000);
+    for (unsigned off = 0; off < 4096; off += 64) b.read(0x30000 + off, got + off, 64, bc);
+    out.data_ok = std::memcmp(got, pattern, 4096) == 0;
+  });
+  sc_core::sc_start(sc_time(1, sc_core::SC_SEC));
+  out.write_us = rig.root.find("disk.write.latency_us")->to_json()["max"].get<double>();
+  out.flush_us = rig.root.find("disk.flush_latency_us")->to_json()["max"].get<double>();
+  return out;
+}
+}  // namespace
+
+TEST(DiskSim, FlushWaitsForTheDrivesWriteCacheToDestage) {
+  Rig rig(disk::DiskConfig{});  // hdd-7200 defaults: write cache on
+  const FlushRun r = write_then_flush(rig);
+  EXPECT_TRUE(r.data_ok);
+  // The write completes into the buffer: firmware 20 us, link 4 KiB at 600 MB/s, descriptor DMA; no
+  // positioning. The drive destages it while idle and FLUSH waits for that access (a seek and a rotational
+  // wait: more than the 20 us firmware time, at most a full stroke and a revolution).
+  EXPECT_LT(r.write_us, 100);
+  EXPECT_GT(r.flush_us, 20);
+  EXPECT_LT(r.flush_us, 20 + 15500 + 8334);
+  EXPECT_EQ(counter(rig.root, "disk.hdd.destages"), 1u);
+  EXPECT_EQ(counter(rig.root, "disk.hdd.write_cache_writes"), 1u);
+  EXPECT_EQ(counter(rig.root, "disk.flushes"), 1u);
+}
+
+TEST(DiskSim, WithoutWriteCacheWritesPayPositioningAndFlushIsImmediate) {
+  disk::DiskConfig c;
+  c.hdd.write_cache = false;
+  Rig rig(c);
+  const FlushRun r = write_then_flush(rig);
+  EXPECT_TRUE(r.data_ok);
+  // 12,345,678 is 6.2 GB in: a seek from cylinder 0 of at least the single-cylinder time, and the write
+  // is on the medium when it completes, so the flush has nothing to wait for.
+  EXPECT_GT(r.write_us, 1000);
+  EXPECT_LT(r.flush_us, 1);
+  EXPECT_EQ(counter(rig.root, "disk.hdd.destages"), 0u);
 }

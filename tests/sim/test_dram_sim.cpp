@@ -2,11 +2,15 @@
 // tCK 0.625 ns), constraint tests (tFAW, tWTR, refresh, power-down), the checker catching an injected
 // violation, and bandwidth bounds. Every run has the timing checker on.
 #include <gtest/gtest.h>
+#include <tlm_utils/simple_initiator_socket.h>
 
 #include <algorithm>
+#include <functional>
 #include <random>
 
 #include "models/dram/ddr_presets.h"
+#include "models/dram/lt_adapter.h"
+#include "platform/core/tlm_ext.h"
 #include "platform/soc/soc.h"
 #include "testbench/dram_trace/trace_bench.h"
 
@@ -227,20 +231,22 @@ TEST(DramSim, Ddr5ClosedBankLatency) {
   EXPECT_EQ(r.stat("dram.read_latency.max"), 5 + 39 + 40 + 8 + 6);
 }
 
-TEST(DramSim, Ddr5SameBankRefreshEveryTrefiOverBanksPerGroup) {
+TEST(DramSim, Ddr5SameBankRefreshEveryTrefi2OverBanksPerGroup) {
   const auto& ps = dram::ddr_presets();
   auto it = std::find_if(ps.begin(), ps.end(), [](const auto& p) { return p.name == "ddr5-4800"; });
   Rig r(it->cfg);
   r.at(3 * 9360, false, r.addr(0, 0, 1));
   r.run();
-  // REFsb for bank index 0,1,2,3 (in all 8 groups) at tREFI/4 = 2340 apart, on each subchannel.
+  // REFsb exists only in fine-granularity refresh mode (JESD79-5 §4.13), where every bank must be
+  // refreshed once per tREFI2 = tREFI/2 = 4680 cycles: REFsb for bank index 0,1,2,3 (in all 8 groups) at
+  // tREFI2/4 = 1170 apart, on each subchannel. (Before: every 2340, half the rate the standard requires.)
   std::vector<uint64_t> sb;
   std::vector<unsigned> idx;
   for (const auto& c : r.cmds)
     if (c.cmd == Cmd::REFSB && c.a.channel == 0) sb.push_back(c.cycle), idx.push_back(c.a.bank);
   ASSERT_GE(sb.size(), 5u);
   for (size_t i = 0; i < 5; ++i) {
-    EXPECT_EQ(sb[i], 2340 * (i + 1));
+    EXPECT_EQ(sb[i], 9360 / 2 / 4 * (i + 1));
     EXPECT_EQ(idx[i], i % 4);
   }
 }
@@ -305,11 +311,328 @@ TEST(DramSim, EnergyFollowsTheIddModel) {
   Rig r(ddr4_3200());
   r.at(0, false, r.addr(0, 0, 1));
   r.run();
-  // DRAMPower-style, per rank of 8 devices at 1.2 V and tCK 0.625 ns: k = 1.2 x 0.625 x 8 = 6 pJ per
-  // mA-cycle. One ACT: (IDD0 tRC - IDD3N tRAS - IDD2N (tRC - tRAS)) k = (60x74 - 47x52 - 37x22) x 6 = 7092;
-  // one read burst: (IDD4R - IDD3N) BL/2 k = (145 - 47) x 4 x 6 = 2352; background: precharge standby
-  // (IDD2N) until the ACT at cycle 5, active standby (IDD3N) from then on (the row stays open).
+  // DRAMPower-style, per rank of 8 Micron MT40A1G8 devices at DDR4-3200 (tCK 0.625 ns): VDD 1.2 V gives
+  // k = 1.2 x 0.625 x 8 = 6 pJ per mA-cycle, VPP 2.5 V gives 12.5. One ACT: (IDD0 tRC - IDD3N tRAS -
+  // IDD2N (tRC - tRAS)) k = (57x74 - 52x52 - 37x22) x 6 = 4200 (on VPP (3x74 - 3x52 - 3x22) = 0); one read
+  // burst: (IDD4R - IDD3N) BL/2 k = (168 - 52) x 4 x 6 = 2784; background: precharge standby (IDD2N) until
+  // the ACT at cycle 5, active standby (IDD3N) from then on (the row stays open), IPP3N = 3 mA throughout.
   const double now = double(r.bench->controller().clock().to_cycles(sc_core::sc_time_stamp()));
-  const double expected_pj = 7092 + 2352 + (37 * 5 + 47 * (now - 5)) * 6;
+  const double expected_pj = 4200 + 2784 + (37 * 5 + 52 * (now - 5)) * 6 + 3 * now * 12.5;
   EXPECT_NEAR(r.stat("dram.energy_nj"), expected_pj / 1000, 1e-9);
+}
+
+TEST(DramSim, EnergyMatchesMicronPowerEquationsForAWorkedPattern) {
+  // Worked pattern on DDR4-3200 (Micron MT40A1G8 currents, 8 devices), closed page: 60 requests to one bank,
+  // alternating rows, one every 100 cycles (writes at even, reads at odd slots), then idle with a last read
+  // after ten refresh intervals. Micron TN-40-07 ("Calculating Memory Power for DDR4 SDRAM") gives power as
+  //   P(ACT) = (IDD0 - (IDD3N tRAS + IDD2N (tRC - tRAS)) / tRC) VDD x tRC / tRRDsch
+  //   P(RD)  = (IDD4R - IDD3N) VDD x RDsch%,  P(WR) = (IDD4W - IDD3N) VDD x WRsch%
+  //   P(REF) = (IDD5B - IDD3N) VDD x tRFC / tREFI
+  //   P(BG)  = IDD3N VDD x (share with a bank open or refreshing) + IDD2N VDD x (the rest)
+  // and the same on VPP with the IPP currents; energy is power x run time.
+  auto cfg = ddr4_3200();
+  cfg.ctrl.page_policy = "closed";
+  Rig r(cfg);
+  for (unsigned k = 0; k < 60; ++k) r.at(100 * k, k % 2 == 0, r.addr(0, 0, 1 + k % 2));
+  const uint64_t last = 10 * T::REFI + 1000;
+  r.at(last, false, r.addr(0, 0, 3));
+  r.run();
+  const double T_run = double(r.bench->controller().clock().to_cycles(sc_core::sc_time_stamp()));
+  ASSERT_EQ(r.times(Cmd::REF).size(), 10u);  // at k x tREFI, k = 1..10, all banks closed
+  ASSERT_EQ(r.times(Cmd::ACT).size(), 61u);
+  // A row is held from ACT to its implicit precharge: reads max(RDA + tRTP, ACT + tRAS) = tRAS = 52
+  // cycles, writes WRA + CWL + BL/2 + tWR = tRCD + 16 + 4 + 24 = 66 cycles; a refresh holds the rank tRFC.
+  const double n_act = 61, n_rd = 31, n_wr = 30, n_ref = 10;
+  const double busy = 31 * 52.0 + 30 * 66.0 + n_ref * 560;
+  const double tRC = 74, tRAS = 52, tRFC = 560, BL2 = 4, tCK = 0.625, dev = 8;
+  const double tRRDsch = T_run / n_act, rd_share = n_rd * BL2 / T_run, wr_share = n_wr * BL2 / T_run;
+  const double refi = T_run / n_ref;  // the run's refresh interval (exactly ten REF in it)
+  auto power_mw = [&](double v, double i0, double i2n, double i3n, double i4r, double i4w, double i5b) {
+    const double act = (i0 - (i3n * tRAS + i2n * (tRC - tRAS)) / tRC) * v * tRC / tRRDsch;
+    const double rd = (i4r - i3n) * v * rd_share, wr = (i4w - i3n) * v * wr_share;
+    const double ref = (i5b - i3n) * v * tRFC / refi;
+    const double bg = i3n * v * busy / T_run + i2n * v * (1 - busy / T_run);
+    return (act + rd + wr + ref + bg) * dev;
+  };
+  const double p_mw = power_mw(1.2, 57, 37, 52, 168, 150, 250) + power_mw(2.5, 3, 3, 3, 3, 3, 28);
+  const double expected_nj = p_mw * T_run * tCK * 1e-3;  // mW x ns = pJ
+  EXPECT_NEAR(r.stat("dram.energy_nj"), expected_nj, 1e-6 * expected_nj);
+}
+
+namespace {
+dram::DdrConfig ddr5_4800() {
+  const auto& ps = dram::ddr_presets();
+  return std::find_if(ps.begin(), ps.end(), [](const auto& p) { return p.name == "ddr5-4800"; })->cfg;
+}
+// Runs `script` with the scheduler on `sched` and the checker on `chk`; returns the violation it reports.
+std::string injected(const dram::DdrConfig& sched, const dram::TimingConfig& chk,
+                     const std::function<void(Rig&)>& script) {
+  Rig r(sched, 64ull << 20, &chk);
+  script(r);
+  r.bench->run();
+  return r.bench->error();
+}
+std::vector<uint64_t> times_on(const Rig& r, Cmd c, unsigned channel) {
+  std::vector<uint64_t> v;
+  for (const auto& x : r.cmds)
+    if (x.cmd == c && x.a.channel == channel) v.push_back(x.cycle);
+  return v;
+}
+}  // namespace
+
+// DDR5-4800: tRCD 39, tCCD_L 12, tCCD_L_WR 24, tRRD_S 8, tREFSBRD 72; ACT, RD and WR take two command cycles.
+TEST(DramSim, Ddr5WritesToOneBankGroupAreTccdLWrApart) {
+  Rig r(ddr5_4800());
+  r.at(0, true, r.addr(0, 0, 3, 0));
+  r.at(0, true, r.addr(0, 0, 3, 1));
+  r.run();
+  // No read waits, so the writes drain at once: ACT at 5, WR tRCD later, the second tCCD_L_WR after it.
+  EXPECT_EQ(r.times(Cmd::WR), (std::vector<uint64_t>{5 + 39, 5 + 39 + 24}));
+}
+
+TEST(DramSim, Ddr5CheckerCatchesAWriteAtTccdL) {
+  auto sched = ddr5_4800();
+  sched.timing.tccd_l_wr = 0;  // the scheduler forgets tCCD_L_WR and uses tCCD_L = 12
+  const std::string e = injected(sched, ddr5_4800().timing, [](Rig& r) {
+    r.at(0, true, r.addr(0, 0, 3, 0));
+    r.at(0, true, r.addr(0, 0, 3, 1));
+  });
+  EXPECT_NE(e.find("WR at cycle 56"), std::string::npos) << e;
+  EXPECT_NE(e.find("tCCD_L_WR (WR to WR, same bank group) requires cycle >= 68"), std::string::npos) << e;
+}
+
+TEST(DramSim, Ddr5SameBankRefreshHoldsOtherBanksForTrefsbrd) {
+  Rig r(ddr5_4800());
+  // The first REFsb of subchannel 0 refreshes bank index 0 at tREFI2/4 = 1170; a read to bank index 1
+  // that becomes ready then waits tREFSBRD = 72 for its ACT.
+  r.at(1165, false, r.addr(2, 1, 7));
+  r.run();
+  EXPECT_EQ(times_on(r, Cmd::REFSB, 0).front(), 1170u);
+  EXPECT_EQ(times_on(r, Cmd::ACT, 0), std::vector<uint64_t>{1170 + 72});
+}
+
+TEST(DramSim, Ddr5CheckerCatchesAnActInsideTrefsbrd) {
+  auto sched = ddr5_4800();
+  sched.timing.trefsbrd = 0;
+  const std::string e =
+      injected(sched, ddr5_4800().timing, [](Rig& r) { r.at(1165, false, r.addr(2, 1, 7)); });
+  EXPECT_NE(e.find("ACT at cycle 1171"), std::string::npos) << e;
+  EXPECT_NE(e.find("tREFSBRD (REFsb to ACT, other bank) requires cycle >= 1242"), std::string::npos) << e;
+}
+
+TEST(DramSim, Ddr5TwoCycleCommandsHoldTheCommandBus) {
+  Rig r(ddr5_4800());
+  r.at(0, false, r.addr(0, 0, 1));   // ACT at 5, RD at 44
+  r.at(39, false, r.addr(1, 0, 1));  // ready at 44: its ACT may not follow the RD in the next cycle
+  r.run();
+  EXPECT_EQ(times_on(r, Cmd::RD, 0).front(), 44u);
+  EXPECT_EQ(times_on(r, Cmd::ACT, 0), (std::vector<uint64_t>{5, 46}));
+}
+
+TEST(DramSim, Ddr5CheckerCatchesACommandInsideATwoCycleCommand) {
+  auto sched = ddr5_4800();
+  sched.timing.ca_cycles = 1;
+  const std::string e = injected(sched, ddr5_4800().timing, [](Rig& r) {
+    r.at(0, false, r.addr(0, 0, 1));
+    r.at(39, false, r.addr(1, 0, 1));
+  });
+  EXPECT_NE(e.find("ACT at cycle 45"), std::string::npos) << e;
+  EXPECT_NE(e.find("two-cycle command at cycle 44 occupies the command bus until cycle 46"),
+            std::string::npos)
+      << e;
+}
+
+TEST(DramSim, RefreshPostponedUnderLoadAndPulledInWhenIdle) {
+  auto cfg = ddr4_3200();
+  cfg.ctrl.refresh_postpone = 8;
+  Rig r(cfg);
+  // 20,000 random reads at once keep the rank busy for at least 20,000 x tFAW/4 = 170,000 cycles.
+  std::mt19937_64 rng(5);
+  for (unsigned i = 0; i < 20000; ++i) r.at(0, false, (rng() % (64ull << 14)) * 64);
+  r.at(25 * T::REFI, false, r.addr(0, 0, 9));  // a lone read long after the load
+  r.run();
+  const auto refs = r.times(Cmd::REF);
+  ASSERT_GE(refs.size(), 2u);
+  // Busy: nothing until 8 refreshes are owed (8 x tREFI), then the refresh is forced: the open banks close
+  // (at most tRAS after the last ACT, which is before 8 x tREFI) and REF follows tRP later.
+  EXPECT_GE(refs[0], 8 * T::REFI + T::RP);
+  EXPECT_LE(refs[0], 8 * T::REFI + 52 + T::RP);
+  // Still busy: one refresh per interval, each forced when the owed count reaches 8 again.
+  EXPECT_GE(refs[1], 9 * T::REFI + T::RP);
+  EXPECT_LE(refs[1], 9 * T::REFI + 52 + T::RP);
+  // Idle: everything owed is paid back and 8 more are pulled in: 24 intervals + 8 before 25 x tREFI.
+  EXPECT_EQ(std::count_if(refs.begin(), refs.end(), [](uint64_t c) { return c < 25 * T::REFI; }), 24 + 8);
+}
+
+TEST(DramSim, CheckerCatchesAStoppedRefresh) {
+  auto sched = ddr4_3200();
+  sched.timing.trefi = 10 * T::REFI;  // refreshes ten times too rarely
+  const std::string e = injected(sched, ddr4_3200().timing, [](Rig& r) {
+    r.at(0, false, r.addr(0, 0, 1));
+    r.at(120000, false, r.addr(0, 0, 2));
+  });
+  // Nothing refreshed the rank within 9 x tREFI = 112,320 cycles of power-up.
+  EXPECT_NE(e.find("refresh overdue at cycle 120005"), std::string::npos) << e;
+}
+
+TEST(DramSim, WriteDrainKeepsARowOpenedForAQueuedRead) {
+  Rig r(ddr4_3200());
+  r.at(0, false, r.addr(0, 0, 1));                                       // ACT row 1 at 5, RD due at 27
+  for (unsigned i = 0; i < 24; ++i) r.at(10, true, r.addr(0, 0, 2, i));  // a drain of writes to row 2
+  r.run();
+  // The drain (24 writes queued at 15) may not close row 1 before the read it was opened for has its
+  // RD; with every write waiting on that row, the read is served in the drain: RD at 27, PRE at
+  // ACT + tRAS = 57, ACT row 2 at 79, first WR at 79 + tRCD = 101. One ACT per row, none wasted.
+  EXPECT_EQ(r.times(Cmd::RD), std::vector<uint64_t>{27});
+  EXPECT_EQ(r.times(Cmd::PRE), std::vector<uint64_t>{57});
+  EXPECT_EQ(r.times(Cmd::ACT), (std::vector<uint64_t>{5, 79}));
+  EXPECT_EQ(r.times(Cmd::WR).front(), 101u);
+  EXPECT_EQ(r.times(Cmd::WR).size(), 24u);
+}
+
+// Data moves when the DRAM moves it: write data at WR, read data at RD, reads forwarded from the write
+// buffer, address hazards held at the front end. The trace player checks every read: a line reads as its
+// own address once a write to it was issued earlier in trace order, as zero before.
+TEST(DramSim, ReadAfterWriteIsForwardedFromTheWriteBuffer) {
+  Rig r(ddr4_3200());
+  const uint64_t x = r.addr(0, 0, 5, 0);
+  r.at(0, true, x);
+  r.at(1, false, x);  // the write is still queued (its WR comes at 5 + tRCD = 27)
+  r.run();
+  EXPECT_EQ(r.stat("dram.write_forwards"), 1);
+  EXPECT_EQ(r.stat("dram.read_bursts"), 0);  // no RD: the write buffer answered
+  EXPECT_TRUE(r.times(Cmd::RD).empty());
+  EXPECT_EQ(r.stat("dram.read_latency.max"), T::FE);  // answered after the front end
+  EXPECT_EQ(r.times(Cmd::WR), std::vector<uint64_t>{T::FE + T::RCD});
+  EXPECT_EQ(r.bench->player().reads_checked(), 1u);
+  EXPECT_EQ(r.bench->player().data_errors(), 0u);
+}
+
+TEST(DramSim, WriteAfterReadWaitsForTheReadsColumnCommand) {
+  Rig r(ddr4_3200());
+  const uint64_t x = r.addr(0, 0, 5, 0);
+  r.at(0, false, x);  // ACT at 5, RD at 27
+  r.at(1, true, x);   // may not be accepted before that RD: the scheduler could serve it first
+  r.run();
+  EXPECT_EQ(r.stat("dram.hazard_waits"), 1);
+  EXPECT_EQ(r.times(Cmd::RD), std::vector<uint64_t>{27});
+  // Accepted at 27, its WR follows the read-to-write turnaround: 27 + CL + BL/2 + 2 - CWL = 39.
+  EXPECT_EQ(r.times(Cmd::WR), std::vector<uint64_t>{39});
+  EXPECT_EQ(r.bench->player().data_errors(), 0u);  // the read saw the line before the write
+}
+
+// The broken ordering (test only): no forwarding, no front-end hazard holds. Read after write: the read's
+// RD (at 28) comes before the write's WR (drained later), so it returns the old zeros.
+TEST(DramSim, DataCheckerCatchesAReadOvertakingAWrite) {
+  Rig r(ddr4_3200());
+  r.bench->controller().set_unsafe_ordering_for_test(true);
+  r.at(0, true, r.addr(0, 0, 5, 0));
+  r.at(1, false, r.addr(0, 0, 5, 0));
+  r.run();
+  EXPECT_EQ(r.bench->player().data_errors(), 1u);
+}
+
+namespace {
+// A read, then a write to its line and 23 more writes elsewhere: the queue reaches the high watermark and
+// drains while the read waits.
+void write_behind_read(Rig& r) {
+  r.at(0, false, r.addr(0, 0, 5, 0));
+  r.at(1, true, r.addr(0, 0, 5, 0));
+  for (unsigned i = 1; i < 24; ++i) r.at(1, true, r.addr(1 + i % 3, i / 3 % 4, 9, i));
+}
+}  // namespace
+
+TEST(DramSim, DataCheckerCatchesAWriteOvertakingARead) {
+  Rig r(ddr4_3200());
+  r.bench->controller().set_unsafe_ordering_for_test(true);
+  write_behind_read(r);
+  r.run();
+  EXPECT_EQ(r.bench->player().data_errors(), 1u);  // the drain wrote the line before the read's RD
+}
+
+TEST(DramSim, AWriteBehindAReadWaitsThroughADrain) {
+  Rig r(ddr4_3200());
+  write_behind_read(r);
+  r.run();
+  EXPECT_EQ(r.bench->player().data_errors(), 0u);
+  EXPECT_EQ(r.stat("dram.hazard_waits"), 1);
+  EXPECT_LT(r.times(Cmd::RD).front(), r.times(Cmd::WR).front());
+}
+
+namespace {
+// A blocking initiator with atomics and debug access, behind the controller's LT adapter.
+struct LtHost : sc_core::sc_module {
+  tlm_utils::simple_initiator_socket<LtHost> isock{"isock"};
+  explicit LtHost(sc_core::sc_module_name n) : sc_module(n) {}
+  uint64_t access(tlm::tlm_command cmd, uint64_t addr, uint64_t v, AtomicExt* a = nullptr) {
+    tlm::tlm_generic_payload gp;
+    prepare_payload(gp, cmd, addr, reinterpret_cast<uint8_t*>(&v), 8);
+    if (a) gp.set_extension(a);
+    sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+    isock->b_transport(gp, d);
+    if (a) gp.clear_extension(a);
+    EXPECT_TRUE(gp.is_response_ok());
+    return v;
+  }
+  uint64_t dbg(tlm::tlm_command cmd, uint64_t addr, uint64_t v = 0) {
+    tlm::tlm_generic_payload gp;
+    prepare_payload(gp, cmd, addr, reinterpret_cast<uint8_t*>(&v), 8);
+    EXPECT_EQ(isock->transport_dbg(gp), 8u);
+    return v;
+  }
+};
+}  // namespace
+
+TEST(DramSim, AtomicsAndDebugAccessSeeDataMoveAtColumnCommands) {
+  stats::Group root(nullptr, "stats");
+  mem::BackingStore store(64ull << 20);
+  dram::DramController ctrl("dram", ddr4_3200(), store, root);
+  dram::LtAdapter lt("lt");
+  LtHost host("host");
+  host.isock.bind(lt.tsock);
+  lt.isock.bind(ctrl.tsock);
+  const uint64_t x = ctrl.mapper().encode(dram::DramAddr{0, 0, 0, 0, 5, 0});
+  auto in_store = [&] {
+    uint64_t v;
+    store.read(x, reinterpret_cast<uint8_t*>(&v), 8);
+    return v;
+  };
+  std::vector<std::pair<Cmd, uint64_t>> seen;  // each column command with the stored value just before it
+  std::vector<uint64_t> rd_at;
+  ctrl.set_command_hook([&](unsigned, const dram::Command& c) {
+    if (dram::is_read(c.cmd) || dram::is_write(c.cmd)) seen.emplace_back(c.cmd, in_store());
+    if (dram::is_read(c.cmd)) rd_at.push_back(c.cycle);
+  });
+  uint64_t dbg_before_wr = 0, stored_before_wr = 0, old = 0, after = 0, forwarded = 0;
+  sc_core::sc_spawn([&] {
+    host.access(tlm::TLM_WRITE_COMMAND, x, 5);  // posted: acknowledged at cycle 5, its WR comes at 27
+    dbg_before_wr = host.dbg(tlm::TLM_READ_COMMAND, x);
+    stored_before_wr = in_store();
+    AtomicExt a;
+    a.op = AtomicOp::FetchOr;
+    a.operand = 0x10;
+    old = host.access(tlm::TLM_WRITE_COMMAND, x, 0, &a);  // waits for the queued write, then RD
+    after = host.access(tlm::TLM_READ_COMMAND, x, 0);
+    host.access(tlm::TLM_WRITE_COMMAND, x, 7);  // queued; a debug write before its WR must survive it
+    host.dbg(tlm::TLM_WRITE_COMMAND, x, 9);
+    forwarded = host.access(tlm::TLM_READ_COMMAND, x, 0);
+    sc_core::wait(ctrl.clock().cycles(200));
+    sc_core::sc_stop();
+  });
+  sc_core::sc_start();
+  EXPECT_EQ(ctrl.violation(), "");
+  // Accepted but not yet at WR: the store still holds 0, debug access already sees 5.
+  EXPECT_EQ(stored_before_wr, 0u);
+  EXPECT_EQ(dbg_before_wr, 5u);
+  ASSERT_GE(seen.size(), 3u);
+  EXPECT_EQ(seen[0], std::make_pair(Cmd::WR, uint64_t{0}));  // the bytes reach the DRAM at WR
+  // The atomic waited for that WR (27), was accepted then, and performed its read and write at its RD:
+  // WR to RD in one bank group, CWL + BL/2 + tWTR_L = 32 later, at 59; 5 was stored just before it.
+  EXPECT_EQ(rd_at.front(), 27u + 16 + 4 + 12);
+  EXPECT_EQ(seen[1], std::make_pair(Cmd::RD, uint64_t{5}));
+  EXPECT_EQ(old, 5u);
+  EXPECT_EQ(after, 0x15u);
+  EXPECT_EQ(forwarded, 9u);   // from the write buffer, where the debug write merged
+  EXPECT_EQ(in_store(), 9u);  // the older queued write (7) did not undo the debug write
+  EXPECT_EQ(root.find("dram.hazard_waits")->to_json().get<double>(), 1);
 }

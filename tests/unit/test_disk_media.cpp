@@ -14,6 +14,9 @@ namespace {
 
 constexpr Fs ms(double v) { return static_cast<Fs>(v * 1e12 + 0.5); }
 constexpr Fs us(double v) { return static_cast<Fs>(v * 1e9 + 0.5); }
+constexpr Fs ns(double v) {
+  return static_cast<Fs>(v * 1e6 + 0.5);
+}
 
 // 6000 rpm: one revolution is exactly 10 ms. Zone 0 has 1000 sectors per track, so a sector passes
 // the head in 10 us; 2 heads. Seek: 1.0 ms at d=1, 2.8 ms at the knee d=100, so the square-root piece
@@ -31,6 +34,7 @@ HddConfig test_hdd() {
   c.write_settle_ms = 0;
   c.cmd_overhead_us = 100;
   c.read_ahead = false;
+  c.write_cache = false;
   return c;
 }
 
@@ -275,4 +279,137 @@ TEST(SectorStore, ReadsBackWhatWasWrittenAndZerosElsewhere) {
   EXPECT_EQ(0, std::memcmp(r.data() + 512, w.data(), w.size()));
   for (size_t i = 4 * 512; i < r.size(); ++i) ASSERT_EQ(r[i], 0);
   EXPECT_THROW(s.write(999, 2, w.data()), std::logic_error);
+}
+
+// Write caches. The HDD below is test_hdd() (6000 rpm, 10 ms per revolution, 1000 sectors per track in
+// zone 0, 100 us firmware time, seek 0.8 + 0.2 sqrt(d) ms below the knee) with its write cache on.
+namespace {
+HddConfig cached_hdd(uint64_t kib, uint64_t segments) {
+  HddConfig c = test_hdd();
+  c.write_cache = true;
+  c.write_cache_kib = kib;
+  c.write_cache_segments = segments;
+  return c;
+}
+uint64_t counter_of(stats::Group& root, const char* path) {
+  return dynamic_cast<const stats::Counter*>(root.find(path))->value();
+}
+}  // namespace
+
+TEST(HddMedia, WriteCacheCompletesAtBufferSpeedAndDestagesWhileIdle) {
+  stats::Group root(nullptr, "stats");
+  HddMedia hdd(cached_hdd(64, 4), root);
+  const uint64_t lba = (49 * 2 + 1) * 1000 + 10;  // cylinder 49, head 1, sector 10
+  // The write is done once its data is in the buffer: firmware time only.
+  const auto w = run_one(hdd, {3, true, lba, 8, ms(3.3)}, ms(3.3));
+  EXPECT_EQ(w.finish, ms(3.4));
+  // Idle: the drive destages it at once, exactly as an uncached write would have gone: ready at
+  // 3.3 + 0.1 + seek(49) = 5.6 ms, rotational wait 4.49 ms, transfer 0.08 ms -> on the medium at 10.17 ms.
+  MediaResult r;
+  EXPECT_FALSE(hdd.dispatch(ms(3.3), r));
+  EXPECT_EQ(hdd.next_event(ms(3.3)), ms(10.17));
+  EXPECT_EQ(hdd.dirty_sectors(), 0u);
+  // FLUSH CACHE waits for that destage.
+  hdd.enqueue({4, false, 0, 0, ms(3.4), true});
+  EXPECT_FALSE(hdd.dispatch(ms(3.4), r));
+  ASSERT_TRUE(hdd.dispatch(ms(10.17), r));
+  EXPECT_EQ(r.slot, 4u);
+  EXPECT_EQ(r.finish, ms(10.17));
+  EXPECT_EQ(counter_of(root, "hdd.destages"), 1u);
+  EXPECT_EQ(counter_of(root, "hdd.write_cache_writes"), 1u);
+}
+
+TEST(HddMedia, AWriteThatFindsTheCacheFullWaitsForADestage) {
+  stats::Group root(nullptr, "stats");
+  HddMedia hdd(cached_hdd(8, 64), root);                    // 16 sectors: two 4 KiB writes
+  hdd.enqueue({0, true, 500, 8, 0});                        // cylinder 0, head 0, sector 500
+  hdd.enqueue({1, true, 2000000 + (500 * 2) * 500, 8, 0});  // cylinder 1500
+  hdd.enqueue({2, true, 4000, 8, 0});
+  MediaResult r;
+  ASSERT_TRUE(hdd.dispatch(0, r));
+  EXPECT_EQ(r.finish, us(100));
+  ASSERT_TRUE(hdd.dispatch(0, r));
+  EXPECT_EQ(r.finish, us(100));
+  // The third does not fit: the drive destages the extent it reaches first from cylinder 0, the one on
+  // cylinder 0 (no seek): ready 0.1 ms, sector 500 passes at 5.0 ms, 8 sectors on the medium at 5.08 ms.
+  EXPECT_FALSE(hdd.dispatch(0, r));
+  EXPECT_EQ(hdd.next_event(0), ms(5.08));
+  ASSERT_TRUE(hdd.dispatch(ms(5.08), r));
+  EXPECT_EQ(r.slot, 2u);
+  EXPECT_EQ(r.finish, ms(5.18));
+}
+
+TEST(HddMedia, SequentialWritesMergeAndDirtyDataAnswersReads) {
+  stats::Group root(nullptr, "stats");
+  HddMedia hdd(cached_hdd(64, 1), root);  // one segment: only a contiguous run fits
+  hdd.enqueue({0, true, 1000, 8, 0});
+  hdd.enqueue({1, true, 1008, 8, 0});  // appends to the same extent
+  hdd.enqueue({2, true, 5000, 8, 0});  // would need a second segment
+  MediaResult r;
+  ASSERT_TRUE(hdd.dispatch(0, r));
+  ASSERT_TRUE(hdd.dispatch(0, r));
+  EXPECT_EQ(r.slot, 1u);
+  EXPECT_FALSE(hdd.dispatch(0, r));  // slot 2 waits; the 16-sector extent is destaged as one access
+  EXPECT_EQ(counter_of(root, "hdd.destaged_sectors"), 16u);
+  // While it is being destaged, a read of it comes from the buffer.
+  hdd.enqueue({3, false, 1004, 8, us(10)});
+  ASSERT_TRUE(hdd.dispatch(us(10), r));
+  EXPECT_EQ(r.slot, 3u);
+  EXPECT_EQ(r.finish, us(110));
+  EXPECT_EQ(counter_of(root, "hdd.write_cache_read_hits"), 1u);
+}
+
+TEST(HddMedia, FlushWithoutWriteCacheWaitsOnlyForWritesInProgress) {
+  stats::Group root(nullptr, "stats");
+  HddMedia hdd(test_hdd(), root);  // write cache off: writes complete on the medium
+  const auto w = run_one(hdd, {0, true, (49 * 2 + 1) * 1000 + 10, 8, ms(3.3)}, ms(3.3));
+  EXPECT_EQ(w.finish, ms(10.17));  // the full positioning and transfer
+  hdd.enqueue({1, false, 0, 0, ms(4), true});
+  MediaResult r;
+  EXPECT_FALSE(hdd.dispatch(ms(4), r));
+  ASSERT_TRUE(hdd.dispatch(ms(10.17), r));
+  EXPECT_EQ(r.finish, ms(10.17));
+}
+
+TEST(SsdMedia, WriteBufferCompletesEarlyAndHoldsSpaceUntilProgrammed) {
+  stats::Group root(nullptr, "stats");
+  auto c = test_ssd();
+  c.write_buffer_kib = 8;  // two 4 KiB pages
+  c.buffer_write_us = 4;
+  c.buffer_write_us_per_4k = 0.5;
+  SsdMedia ssd(c, root);
+  for (unsigned i = 0; i < 3; ++i) ssd.enqueue({i, true, (10 + i) * 8ull, 8, 0});
+  ssd.enqueue({3, false, 0, 0, 0, true});
+  Fs finish[4] = {};
+  MediaResult r;
+  for (unsigned i = 0; i < 4; ++i) {
+    ASSERT_TRUE(ssd.dispatch(0, r));
+    finish[r.slot] = r.finish;
+  }
+  // Buffered after 4 + 0.5 us; each page then takes its channel for 10 us and its die for tPROG 500 us,
+  // holding its buffer space until then: pages 1 and 2 (dies 0 and 1) are programmed at 514.5 us.
+  EXPECT_EQ(finish[0], ns(4500));
+  EXPECT_EQ(finish[1], ns(4500));
+  // The third waits for space until 514.5 us, is buffered at 519 us and programmed on die 2 (channel 0,
+  // free) from 519 to 529 + 500 = 1029 us; the FLUSH completes then.
+  EXPECT_EQ(finish[2], ns(519000));
+  EXPECT_EQ(finish[3], ns(1029000));
+  // A read of a page still in the buffer is answered from DRAM.
+  EXPECT_EQ(run_one(ssd, {4, false, 12 * 8, 8, us(600)}, us(600)).finish, us(605));
+  EXPECT_EQ(counter_of(root, "ssd.buffer_read_hits"), 1u);
+}
+
+TEST(SsdMedia, SubPageWriteReadsTheRestOfTheOldPageFirst) {
+  stats::Group root(nullptr, "stats");
+  auto c = test_ssd();
+  c.page_bytes = 8192;  // two 4 KiB halves; page L preconditioned on die L mod 4
+  SsdMedia ssd(c, root);
+  // 4 KiB into page 5 at 1 ms: firmware 5 us; the other half is read from page 5's die 1 (tR 50 us, 4 KiB
+  // over channel 1 in 10 us); the whole page then goes to die 0 (channel 0, 8 KiB in 20 us) and is
+  // programmed in 500 us: done at 1 ms + 5 + 60 + 20 + 500 us.
+  EXPECT_EQ(run_one(ssd, {0, true, 5 * 16, 8, ms(1)}, ms(1)).finish, ms(1) + us(585));
+  EXPECT_EQ(counter_of(root, "ssd.rmw_reads"), 1u);
+  // A whole page needs no read: 16 sectors of page 6 at 3 ms go straight to a free die.
+  EXPECT_EQ(run_one(ssd, {1, true, 6 * 16, 16, ms(3)}, ms(3)).finish, ms(3) + us(5 + 20 + 500));
+  EXPECT_EQ(counter_of(root, "ssd.rmw_reads"), 1u);
 }

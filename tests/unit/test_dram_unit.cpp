@@ -2,6 +2,7 @@
 // checks and the DRAM trace readers.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include "models/dram/address_mapper.h"
@@ -21,17 +22,26 @@ DramAddr at(unsigned bg, unsigned bank, unsigned row = 0, unsigned rank = 0) {
   a.rank = rank, a.bank_group = bg, a.bank = bank, a.row = row;
   return a;
 }
-// Runs `cmds` through a fresh DDR4-3200 checker; returns the violation message or "" if all pass.
-std::string check(const std::vector<Command>& cmds, unsigned ranks = 1) {
-  dram::DdrConfig c;
-  c.org.ranks = ranks;
-  dram::TimingChecker k(c.org, c.timing);
+// Runs `cmds` through a fresh checker for `c`; returns the violation message or "" if all pass.
+std::string check_with(const dram::DdrConfig& c, const std::vector<Command>& cmds, uint64_t end = 0) {
+  dram::TimingChecker k(c.org, c.timing, c.refresh_mode());
   try {
     for (const auto& cmd : cmds) k.check(0, cmd);
+    if (end) k.check_refresh(0, end);
   } catch (const dram::TimingViolation& e) {
     return e.what();
   }
   return "";
+}
+// The same on DDR4-3200.
+std::string check(const std::vector<Command>& cmds, unsigned ranks = 1) {
+  dram::DdrConfig c;
+  c.org.ranks = ranks;
+  return check_with(c, cmds);
+}
+const dram::DdrConfig& ddr5() {
+  const auto& ps = dram::ddr_presets();
+  return std::find_if(ps.begin(), ps.end(), [](const auto& p) { return p.name == "ddr5-4800"; })->cfg;
 }
 }  // namespace
 
@@ -88,6 +98,74 @@ TEST(DramChecker, EachTimingRuleIsEnforcedAtItsBound) {
     const std::string msg = check(c.bad, 2);
     EXPECT_NE(msg.find(c.rule), std::string::npos) << c.rule << ": " << msg;
   }
+}
+
+// DDR5-4800 (16 Gb x8): tRCD 39, tRRD_L 12, tCCD_L_WR 24 (tCCD_L 12), tRFCsb 312, tREFSBRD 72, ACT/RD/WR take
+// two command cycles; same-bank refresh every bank set once per tREFI2 = 4680.
+TEST(DramChecker, EachDdr5RuleIsEnforcedAtItsBound) {
+  struct Case {
+    const char* rule;
+    std::vector<Command> ok, bad;
+  };
+  const std::vector<Case> cases = {
+      // WR to WR in one bank group: tCCD_L_WR = 24, not tCCD_L = 12.
+      {"tCCD_L_WR",
+       {{Cmd::ACT, 0, at(0, 0)}, {Cmd::ACT, 12, at(0, 1)}, {Cmd::WR, 51, at(0, 1)}, {Cmd::WR, 75, at(0, 0)}},
+       {{Cmd::ACT, 0, at(0, 0)}, {Cmd::ACT, 12, at(0, 1)}, {Cmd::WR, 51, at(0, 1)}, {Cmd::WR, 74, at(0, 0)}}},
+      // REFsb of bank index 0 at 10: bank index 1 may be activated from 10 + tREFSBRD = 82.
+      {"tREFSBRD",
+       {{Cmd::REFSB, 10, at(0, 0)}, {Cmd::ACT, 82, at(3, 1)}},
+       {{Cmd::REFSB, 10, at(0, 0)}, {Cmd::ACT, 81, at(3, 1)}}},
+      // The refreshed set itself (bank index 0 in every group) waits tRFCsb = 312.
+      {"tRFC (refresh to ACT)",
+       {{Cmd::REFSB, 10, at(0, 0)}, {Cmd::ACT, 322, at(5, 0)}},
+       {{Cmd::REFSB, 10, at(0, 0)}, {Cmd::ACT, 321, at(5, 0)}}},
+      // A two-cycle ACT at 0 holds the command bus in cycle 1 too.
+      {"two-cycle command",
+       {{Cmd::ACT, 0, at(0, 0)}, {Cmd::REFSB, 2, at(0, 1)}},
+       {{Cmd::ACT, 0, at(0, 0)}, {Cmd::REFSB, 1, at(0, 1)}}},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(check_with(ddr5(), c.ok), "") << c.rule;
+    const std::string msg = check_with(ddr5(), c.bad);
+    EXPECT_NE(msg.find(c.rule), std::string::npos) << c.rule << ": " << msg;
+  }
+  // On DDR4 the same WR-to-WR gap is only tCCD_L = 8, and commands take one cycle.
+  EXPECT_EQ(check({{Cmd::ACT, 0, at(0, 0)},
+                   {Cmd::ACT, 8, at(0, 1)},
+                   {Cmd::WR, 30, at(0, 1)},
+                   {Cmd::WR, 38, at(0, 0)}}),
+            "");
+  EXPECT_EQ(check({{Cmd::ACT, 0, at(0, 0)}, {Cmd::RD, 22, at(0, 0)}, {Cmd::ACT, 23, at(1, 0)}}), "");
+}
+
+TEST(DramChecker, RefreshIntervalIsAtMostNineTrefi) {
+  // JEDEC lets a controller postpone at most 8 refreshes, so no bank may go 9 x tREFI without one:
+  // DDR4-3200 9 x 12480 = 112320 cycles, counted from power-up (cycle 0) and from each REF.
+  dram::DdrConfig c;
+  EXPECT_EQ(check_with(c, {{Cmd::ACT, 112320, at(0, 0)}}), "");
+  EXPECT_NE(check_with(c, {{Cmd::ACT, 112321, at(0, 0)}}).find("refresh overdue at cycle 112321"),
+            std::string::npos);
+  EXPECT_EQ(check_with(c, {{Cmd::REF, 50, at(0, 0)}, {Cmd::REF, 50 + 112320, at(0, 0)}}), "");
+  EXPECT_NE(
+      check_with(c, {{Cmd::REF, 50, at(0, 0)}, {Cmd::REF, 50 + 112321, at(0, 0)}}).find("refresh overdue"),
+      std::string::npos);
+  // A scheduler that never refreshes issues nothing to object to: the end-of-run check catches it.
+  EXPECT_EQ(check_with(c, {{Cmd::REF, 50, at(0, 0)}}, 50 + 112320), "");
+  EXPECT_NE(check_with(c, {{Cmd::REF, 50, at(0, 0)}}, 50 + 112321).find("refresh overdue"),
+            std::string::npos);
+  // DDR5 same-bank refresh: each bank index within 9 x tREFI2 = 9 x 4680 = 42120 of its last REFsb; the
+  // other bank indexes still count from power-up.
+  const std::vector<Command> sets = {{Cmd::REFSB, 10, at(0, 0)},
+                                     {Cmd::REFSB, 20, at(0, 1)},
+                                     {Cmd::REFSB, 30, at(0, 2)},
+                                     {Cmd::REFSB, 40, at(0, 3)}};
+  EXPECT_EQ(check_with(ddr5(), sets, 10 + 42120), "");
+  const std::string late = check_with(ddr5(), sets, 10 + 42121);
+  EXPECT_NE(late.find("bank index 0 was last refreshed at cycle 10"), std::string::npos) << late;
+  EXPECT_NE(check_with(ddr5(), {{Cmd::REFSB, 10, at(0, 0)}}, 42121)
+                .find("bank index 1 was last refreshed at cycle 0"),
+            std::string::npos);
 }
 
 TEST(DramChecker, BankStateErrors) {
