@@ -99,12 +99,17 @@ module pc_mmu
   logic [PA_W-1:0] pa_q;
   logic l1_hit_q, stlb_hit_q, walk_q, da_q;
   logic [2:0] psc_lvl_q;
-  logic [PA_W-4:0] hit_leaf_pa_q;  // the clean entry a dirty assist works on
-  logic [PA_W-13:0] hit_frame_q;
-  logic [1:0] hit_size_q;
 
-  wire write = acc_q == ACC_WRITE;
-  wire fetch = acc_q == ACC_FETCH;
+  // In T_IDLE the L1 TLB is looked up with the request itself: with cfg_l1_lat = 0 a hit answers in the
+  // cycle of the request (the lookup runs beside the data-cache access, as in a real L1 TLB).
+  wire idle = st_q == T_IDLE;
+  wire [11:0] cur_pcid = cr4_pcide ? cr3[11:0] : 12'h0;
+  wire [35:0] lk_vpn = idle ? req_va[47:12] : vpn_q;
+  wire [11:0] lk_pcid = idle ? cur_pcid : pcid_q;
+  acc_e lk_acc;
+  assign lk_acc = idle ? req_acc : acc_q;
+  wire write = lk_acc == ACC_WRITE;
+  wire fetch = lk_acc == ACC_FETCH;
   wire [4:0] acc_ec = EC_U | (write ? EC_W : 5'h0) | (fetch ? EC_I : 5'h0);
 
   // ---- TLBs ----
@@ -139,7 +144,7 @@ module pc_mmu
       .E4K(DTLB_4K_E), .W4K(DTLB_4K_W), .E2M(DTLB_2M_E), .W2M(DTLB_2M_W), .E1G(DTLB_1G_E), .W1G(DTLB_1G_W),
       .REPL(REPL)
   ) u_dtlb (
-      .clk, .rst_n, .holds(d_holds), .lk_vpn(vpn_q), .lk_pcid(pcid_q), .lk_hit(d_hit), .lk_size(d_size),
+      .clk, .rst_n, .holds(d_holds), .lk_vpn(lk_vpn), .lk_pcid(lk_pcid), .lk_hit(d_hit), .lk_size(d_size),
       .lk_entry(d_ent), .lk_entry_pcid(d_pcid), .lk_touch(d_touch), .lk_set_dirty(d_dirty), .fill_valid(d_fill),
       .fill_size, .fill_vpn(vpn_q), .fill_pcid(l1_fill_pcid), .fill_entry(l1_fill_ent), .inv_valid(tlb_inv_d),
       .inv_scope(tlb_inv_scope), .inv_keep_global(tlb_inv_keep), .inv_vpn(tlb_inv_vpn), .inv_pcid(tlb_inv_pcid)
@@ -148,7 +153,7 @@ module pc_mmu
       .E4K(ITLB_4K_E), .W4K(ITLB_4K_W), .E2M(ITLB_2M_E), .W2M(ITLB_2M_W), .E1G(ITLB_1G_E), .W1G(ITLB_1G_W),
       .REPL(REPL)
   ) u_itlb (
-      .clk, .rst_n, .holds(i_holds), .lk_vpn(vpn_q), .lk_pcid(pcid_q), .lk_hit(i_hit), .lk_size(i_size),
+      .clk, .rst_n, .holds(i_holds), .lk_vpn(lk_vpn), .lk_pcid(lk_pcid), .lk_hit(i_hit), .lk_size(i_size),
       .lk_entry(i_ent), .lk_entry_pcid(i_pcid), .lk_touch(i_touch), .lk_set_dirty(1'b0), .fill_valid(i_fill),
       .fill_size, .fill_vpn(vpn_q), .fill_pcid(l1_fill_pcid), .fill_entry(l1_fill_ent), .inv_valid(tlb_inv_i),
       .inv_scope(tlb_inv_scope), .inv_keep_global(tlb_inv_keep), .inv_vpn(tlb_inv_vpn), .inv_pcid(tlb_inv_pcid)
@@ -157,7 +162,7 @@ module pc_mmu
       .E4K(STLB_4K_E), .W4K(STLB_4K_W), .E2M(STLB_2M_E), .W2M(STLB_2M_W), .E1G(STLB_1G_E), .W1G(STLB_1G_W),
       .REPL(REPL)
   ) u_stlb (
-      .clk, .rst_n, .holds(s_holds), .lk_vpn(vpn_q), .lk_pcid(pcid_q), .lk_hit(s_hit), .lk_size(s_size),
+      .clk, .rst_n, .holds(s_holds), .lk_vpn(lk_vpn), .lk_pcid(lk_pcid), .lk_hit(s_hit), .lk_size(s_size),
       .lk_entry(s_ent), .lk_entry_pcid(s_pcid), .lk_touch(s_touch), .lk_set_dirty(s_dirty), .fill_valid(s_fill),
       .fill_size, .fill_vpn(vpn_q), .fill_pcid(pcid_q), .fill_entry(fill_ent), .inv_valid(tlb_inv_s),
       .inv_scope(tlb_inv_scope), .inv_keep_global(tlb_inv_keep), .inv_vpn(tlb_inv_vpn), .inv_pcid(tlb_inv_pcid)
@@ -172,8 +177,8 @@ module pc_mmu
   pc_walker #(
       .PML4_E(PSC_PML4_E), .PDPT_E(PSC_PDPT_E), .PD_E(PSC_PD_E), .REPL(REPL), .INJECT_BUG(INJECT_BUG)
   ) u_walker (
-      .clk, .rst_n, .cfg_psc_lat, .start(w_start), .start_da(w_start_da), .vpn(vpn_q), .acc(acc_q), .pcid(pcid_q),
-      .cr3, .cr4_pge, .da_leaf_pa(hit_leaf_pa_q), .da_frame(hit_frame_q), .da_size(hit_size_q),
+      .clk, .rst_n, .cfg_psc_lat, .start(w_start), .start_da(w_start_da), .vpn(lk_vpn), .acc(lk_acc), .pcid(lk_pcid),
+      .cr3, .cr4_pge, .da_leaf_pa(hit_ent.leaf_pa), .da_frame(hit_ent.frame), .da_size(hit_size),
       .busy(w_busy), .done(w_done), .fault(w_fault), .ec(w_ec), .leaf(w_leaf), .leaf_size(w_size),
       .da_redo(w_redo), .psc_level(w_psc_level), .restart(walk_restart), .mreq_valid, .mreq_ready, .mreq_op,
       .mreq_addr, .mreq_wdata, .mreq_cmp, .mreq_level, .mreq_uc, .mrsp_valid, .mrsp_rdata, .inv_valid,
@@ -182,7 +187,7 @@ module pc_mmu
   assign walk_active = w_busy;
 
   // ---- lookup outcome in T_L1 / T_STLB ----
-  wire in_l1 = st_q == T_L1 && cnt_q + 8'd1 >= cfg_l1_lat;
+  wire in_l1 = (idle && req_valid && cfg_l1_lat == 8'd0) || (st_q == T_L1 && cnt_q + 8'd1 >= cfg_l1_lat);
   wire in_stlb = st_q == T_STLB && cnt_q + 8'd1 >= cfg_stlb_lat;
   wire l1_hit = fetch ? i_hit : d_hit;
   entry_t hit_ent;
@@ -194,6 +199,8 @@ module pc_mmu
   wire hit_now = (in_l1 && l1_hit) || (in_stlb && s_hit);
   wire hit_perm_fault = !hit_ent.us || (write && !hit_ent.rw) || (fetch && hit_ent.nx);
   wire hit_clean_write = write && !hit_ent.dirty;
+  wire fast_hit = idle && in_l1 && l1_hit && !hit_perm_fault && !hit_clean_write;
+  wire [PA_W-1:0] hit_pa = pa_of(hit_ent.frame, hit_size, lk_vpn[17:0], idle ? req_va[11:0] : off_q);
 
   // Page base | the offset bits of the page size.
   function automatic logic [PA_W-1:0] pa_of(input logic [PA_W-13:0] frame, input logic [1:0] s,
@@ -222,7 +229,7 @@ module pc_mmu
     w_start = 1'b0;
     w_start_da = 1'b0;
     case (st_q)
-      T_L1:
+      T_IDLE, T_L1:
       if (in_l1 && l1_hit) begin
         d_touch = !fetch;
         i_touch = fetch;
@@ -263,21 +270,21 @@ module pc_mmu
       end
       default: ;
     endcase
-    if ((st_q == T_L1 || st_q == T_STLB) && hit_now && !hit_perm_fault && hit_clean_write && cfg_dirty_rmw)
+    if (hit_now && !hit_perm_fault && hit_clean_write && cfg_dirty_rmw)
       w_start_da = 1'b1;
     if (w_start_da) w_start = 1'b1;
   end
 
-  assign req_ready = st_q == T_IDLE;
-  assign rsp_valid = st_q == T_RSP;
-  assign rsp_fault = fault_q;
-  assign rsp_ec = ec_q;
-  assign rsp_pa = pa_q;
-  assign rsp_l1_hit = l1_hit_q;
-  assign rsp_stlb_hit = stlb_hit_q;
-  assign rsp_walk = walk_q;
-  assign rsp_dirty_assist = da_q;
-  assign rsp_psc_level = psc_lvl_q;
+  assign req_ready = idle;
+  assign rsp_valid = st_q == T_RSP || fast_hit;
+  assign rsp_fault = !fast_hit && fault_q;
+  assign rsp_ec = fast_hit ? 5'h0 : ec_q;
+  assign rsp_pa = fast_hit ? hit_pa : pa_q;
+  assign rsp_l1_hit = fast_hit || l1_hit_q;
+  assign rsp_stlb_hit = !fast_hit && stlb_hit_q;
+  assign rsp_walk = !fast_hit && walk_q;
+  assign rsp_dirty_assist = !fast_hit && da_q;
+  assign rsp_psc_level = fast_hit ? 3'd0 : psc_lvl_q;
 
   always_ff @(posedge clk or negedge rst_n) begin
     if (!rst_n) begin
@@ -286,46 +293,47 @@ module pc_mmu
       fault_q <= 1'b0;
     end else begin
       case (st_q)
-        T_IDLE:
-        if (req_valid) begin
-          vpn_q <= req_va[47:12];
-          off_q <= req_va[11:0];
-          acc_q <= req_acc;
-          pcid_q <= cr4_pcide ? cr3[11:0] : 12'h0;
-          cnt_q <= '0;
-          fault_q <= 1'b0;
-          ec_q <= '0;
-          l1_hit_q <= 1'b0;
-          stlb_hit_q <= 1'b0;
-          walk_q <= 1'b0;
-          da_q <= 1'b0;
-          psc_lvl_q <= '0;
-          st_q <= T_L1;
-        end
-        T_L1, T_STLB:
-        if (!(in_l1 || in_stlb)) cnt_q <= cnt_q + 1'b1;
-        else if (hit_now) begin
-          l1_hit_q <= in_l1;
-          stlb_hit_q <= in_stlb;
-          hit_leaf_pa_q <= hit_ent.leaf_pa;
-          hit_frame_q <= hit_ent.frame;
-          hit_size_q <= hit_size;
-          pa_q <= pa_of(hit_ent.frame, hit_size, vpn_q[17:0], off_q);
-          if (hit_perm_fault) begin
-            // A #PF drops the TLB entries for the address (SDM §4.10.4.2); nothing is filled.
-            fault_q <= 1'b1;
-            ec_q <= EC_P | acc_ec;
-            st_q <= T_FINV;
-          end else if (hit_clean_write) begin
-            da_q <= 1'b1;
-            st_q <= cfg_dirty_rmw ? T_DA : T_RWINV;
-          end else st_q <= T_RSP;
-        end else if (in_l1) begin
-          cnt_q <= '0;
-          st_q <= T_STLB;
-        end else begin
-          walk_q <= 1'b1;
-          st_q <= T_WALK;
+        T_IDLE, T_L1, T_STLB: begin
+          if (idle && req_valid) begin
+            vpn_q <= req_va[47:12];
+            off_q <= req_va[11:0];
+            acc_q <= req_acc;
+            pcid_q <= cur_pcid;
+            cnt_q <= '0;
+            fault_q <= 1'b0;
+            ec_q <= '0;
+            l1_hit_q <= 1'b0;
+            stlb_hit_q <= 1'b0;
+            walk_q <= 1'b0;
+            da_q <= 1'b0;
+            psc_lvl_q <= '0;
+            if (!in_l1) st_q <= T_L1;
+          end else if (!idle && !(in_l1 || in_stlb)) cnt_q <= cnt_q + 1'b1;
+          if (fast_hit) begin
+            // Answered in this cycle; held in T_RSP only if the consumer is not ready.
+            l1_hit_q <= 1'b1;
+            pa_q <= hit_pa;
+            if (!rsp_ready) st_q <= T_RSP;
+          end else if (hit_now) begin
+            l1_hit_q <= in_l1;
+            stlb_hit_q <= in_stlb;
+            pa_q <= hit_pa;
+            if (hit_perm_fault) begin
+              // A #PF drops the TLB entries for the address (SDM §4.10.4.2); nothing is filled.
+              fault_q <= 1'b1;
+              ec_q <= EC_P | acc_ec;
+              st_q <= T_FINV;
+            end else if (hit_clean_write) begin
+              da_q <= 1'b1;
+              st_q <= cfg_dirty_rmw ? T_DA : T_RWINV;
+            end else st_q <= T_RSP;
+          end else if (in_l1) begin
+            cnt_q <= '0;
+            st_q <= T_STLB;
+          end else if (in_stlb) begin
+            walk_q <= 1'b1;
+            st_q <= T_WALK;
+          end
         end
         T_WALK:
         if (w_done) begin
