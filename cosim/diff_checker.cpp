@@ -32,6 +32,7 @@ uint64_t ReplayWalkMemory::read_pte(uint64_t pa, bool, sc_time&, uint8_t& served
   served = 0;
   MemOp op;
   op.addr = pa;
+  op.level = m_level;
   answer(op);
   m_ops.push_back(op);
   return op.rdata;
@@ -43,6 +44,7 @@ uint64_t ReplayWalkMemory::rmw_pte(uint64_t pa, uint64_t set, bool, sc_time&, ui
   MemOp op;
   op.kind = MemKind::CompareExchange;
   op.addr = pa;
+  op.level = m_level;
   for (auto it = m_ops.rbegin(); it != m_ops.rend(); ++it)
     if (it->addr == pa) {
       op.expected = it->kind == MemKind::Read ? it->rdata : it->wdata;

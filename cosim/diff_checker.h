@@ -35,6 +35,7 @@ class ReplayWalkMemory : public mmu::WalkMemory {
   }
   uint64_t read_pte(uint64_t pa, bool uncacheable, sc_core::sc_time& delay, uint8_t& served) override;
   uint64_t rmw_pte(uint64_t pa, uint64_t set, bool uncacheable, sc_core::sc_time& delay, uint8_t& served) override;
+  void tag(uint32_t, uint8_t level) override { m_level = level; }
   const std::vector<MemOp>& ops() const { return m_ops; }
 
  private:
@@ -45,6 +46,7 @@ class ReplayWalkMemory : public mmu::WalkMemory {
   size_t m_n = 0, m_next = 0;
   std::vector<MemOp> m_ops;
   bool m_mismatch = false;
+  uint8_t m_level = 0;
 };
 
 struct Divergence {

@@ -282,6 +282,9 @@ mmu::Translation RtlMmu::translate(uint64_t va, mmu::Access a, sc_time at) {
       }
       pending = true;
       m_in.mreq_ready = true;
+      // If another process clocked the unit while the target waited, the clock is high now: bring it
+      // low again so that the next evaluation is a rising edge.
+      if (m_cycle != issued) half(false);
     }
     half(true);
     ++m_cycle;

@@ -376,8 +376,8 @@ module pc_walker
         W_AD: if (mreq_ready) st_q <= W_ADW;
         W_ADW:
         if (mrsp_valid) begin
-          if (rd == mreq_cmp) begin
-            ref_val[ad_lvl] <= mreq_wdata;
+          if (rd == ref_val[ad_lvl]) begin
+            ref_val[ad_lvl] <= ref_val[ad_lvl] | ad_bits;
             st_q <= W_CHK;
           end else begin
             // The entry changed under the walk: read it again, and everything below it.
@@ -406,7 +406,7 @@ module pc_walker
           else st_q <= W_DA_CAS;
         end
         W_DA_CAS: if (mreq_ready) st_q <= W_DA_CASW;
-        W_DA_CASW: if (mrsp_valid) st_q <= rd == mreq_cmp ? W_DONE : W_DA_RD;
+        W_DA_CASW: if (mrsp_valid) st_q <= rd == da_val_q ? W_DONE : W_DA_RD;
         default: st_q <= W_IDLE;
       endcase
     end

@@ -27,17 +27,19 @@ class AtomicMemory : public sc_core::sc_module {
   tlm_utils::simple_target_socket<AtomicMemory> tsock{"tsock"};
 
   AtomicMemory(sc_core::sc_module_name n, mem::BackingStore& s, sc_core::sc_time latency, bool wait_inside)
-      : sc_module(n), m_store(s), m_latency(latency), m_wait(wait_inside) {
+      : sc_module(n), wait_inside(wait_inside), m_store(s), m_latency(latency) {
     tsock.register_b_transport(this, &AtomicMemory::b_transport);
     tsock.register_transport_dbg(this, &AtomicMemory::transport_dbg);
   }
   // Runs right before an atomic is performed on `addr` (another agent's store that lands first).
   std::function<void(uint64_t addr)> before_atomic;
+  // Wait inside b_transport (only from SystemC threads: build page tables before turning it on).
+  bool wait_inside;
   uint64_t reads = 0, atomics = 0;
 
  private:
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
-    if (m_wait) {
+    if (wait_inside) {
       wait(delay + m_latency);  // a real wait: other processes run meanwhile
       delay = sc_core::SC_ZERO_TIME;
     } else {
@@ -73,13 +75,11 @@ class AtomicMemory : public sc_core::sc_module {
   }
   mem::BackingStore& m_store;
   sc_core::sc_time m_latency;
-  bool m_wait;
 };
 
 struct CosimOptions {
   std::function<std::unique_ptr<cosim::MmuModel>()> model = [] { return cosim::make_mmu_model("nehalem"); };
   uint64_t mem_latency_ns = 100;  // 100 cycles
-  bool wait_inside = false;
   bool check = true;  // differential checker with the C++ model
   mmu::MmuConfig mmu;  // defaults: the nehalem geometry
 };
@@ -91,7 +91,7 @@ struct CosimRig {
         cpu(&root, "cpu"),
         core(&cpu, "core0"),
         store(64ull << 20),
-        memory("mem", store, sc_core::sc_time(static_cast<double>(o.mem_latency_ns), sc_core::SC_NS), o.wait_inside),
+        memory("mem", store, sc_core::sc_time(static_cast<double>(o.mem_latency_ns), sc_core::SC_NS), false),
         router("router", hw::physical_address_map(store.size(), false), sc_core::SC_ZERO_TIME, root),
         frames(1ull << 20, store.size()),
         pt("pt", frames),

@@ -19,6 +19,7 @@ using test::kUserRW;
 namespace {
 constexpr uint64_t kA4 = kUserRW | kA | kD;  // a leaf with A and D set: no compare-exchange on use
 constexpr uint64_t kTableNoA = kP | kRW | kUS;
+constexpr std::size_t kRtlStackBytes = 1 << 20;
 
 void expect_reads(const std::vector<cosim::MemOp>& ops, test::CosimRig& r, uint64_t cr3, uint64_t va,
                   std::vector<unsigned> levels) {
@@ -38,8 +39,8 @@ TEST(CosimDirected, ColdWalkThenHit) {
   const uint64_t cr3 = r.new_space();
   const uint64_t leaf = r.map(cr3, 0x10000000, PageSize::k4K, kA4);
   r.xl->write_cr3(cr3);
-  const sc_core::sc_time t0 = r.now;
   const auto t = r.tr(0x10000123);
+  const sc_core::sc_time t0 = r.clk.cycles(r.rtl->last_answer().cycle);  // the request's cycle
   ASSERT_FALSE(t.fault);
   EXPECT_EQ(t.pa, frame_of(r.peek(leaf)) | 0x123);
   expect_reads(r.ops(), r, cr3, 0x10000123, {4, 3, 2, 1});
@@ -135,7 +136,7 @@ TEST(CosimDirected, FaultCodes) {
   EXPECT_EQ(r.tr(0x30000000).error_code, kPfUser);                       // not present, read
   EXPECT_EQ(r.tr(0x30000000, Access::Write).error_code, kPfUser | kPfWrite);
   EXPECT_EQ(r.tr(0x30000000, Access::Fetch).error_code, kPfUser | kPfFetch);
-  EXPECT_EQ(r.ops().size(), 2u);  // PML4E present (shared), PDPTE not
+  EXPECT_EQ(r.ops().size(), 3u);  // PML4E and PDPTE present (shared with the pages above), PDE not
   EXPECT_EQ(r.tr(0x20000000, Access::Write).error_code, kPfPresent | kPfUser | kPfWrite);
   EXPECT_EQ(r.peek(ro) & kA, 0u);  // nothing written on a fault
   EXPECT_EQ(r.tr(0x20001000, Access::Fetch).error_code, kPfPresent | kPfUser | kPfFetch);
@@ -278,20 +279,21 @@ TEST(CosimDirected, CompareExchangeFailsOnRemappedEntry) {
 // An INVLPG arrives while the walk waits for memory: the walk does not fill from what it read; it starts
 // again from the top (PSCs invalidated too) and the answer is the one after the invalidation.
 TEST(CosimDirected, InvalidationDuringWalkRestarts) {
-  test::CosimOptions o;
-  o.wait_inside = true;
-  test::CosimRig r(o);
+  test::CosimRig r({});
   r.start();
   const uint64_t cr3 = r.new_space();
   r.map(cr3, 0x10000000, PageSize::k4K, kA4);
   r.map(cr3, 0x50000000, PageSize::k4K, kA4);
   r.xl->write_cr3(cr3);
+  r.memory.wait_inside = true;
   mmu::Translation t;
-  sc_core::sc_spawn([&] { t = r.xl->translate(0x10000000, Access::Read, sc_core::sc_time_stamp()); });
+  sc_core::sc_spawn_options big;
+  big.set_stack_size(kRtlStackBytes);
+  sc_core::sc_spawn([&] { t = r.xl->translate(0x10000000, Access::Read, sc_core::sc_time_stamp()); }, "xlate", &big);
   sc_core::sc_spawn([&] {
     sc_core::wait(150, sc_core::SC_NS);  // during the walk's second read (issued at 110 ns)
     r.xl->invlpg(0x50000000);
-  });
+  }, "inval", &big);
   sc_core::sc_start();
   ASSERT_FALSE(t.fault);
   EXPECT_EQ(r.cnt("rtl.walk_restarts"), 1u);
