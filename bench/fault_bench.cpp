@@ -59,7 +59,7 @@ int sc_main(int argc, char** argv) {
     uint64_t pages;
     RamBacking(KernelBus& b, uint64_t p) : bus(b), pages(p) {}
     bool readpage(uint64_t, uint64_t pa, KCtx& kk, IoDone) override {
-      bus.zero_page(pa, kk.delay);
+      bus.zero_page(pa, kk);
       return false;
     }
     void writepage(uint64_t, uint64_t, KCtx&, IoDone done) override { done(0, 0); }

@@ -135,7 +135,6 @@ void Kernel::add_task_stats(Task& t) {
 }
 
 void Kernel::boot(KCtx& k) {
-  m_bus.set_cpu(k.cpu);
   m_mm->init_zero_page(k);
   m_booted = true;
 }
@@ -206,7 +205,6 @@ hw::ExecContext* Kernel::pick_next(unsigned core) {
   KCtx k{core, sc_core::SC_ZERO_TIME};
   {
     KernelLock bkl(m_lock);
-    m_bus.set_cpu(core);
     m_mm->switch_mm(core, t->mm.get(), k);
   }
   k.delay += m_clk.cycles(m_cfg.costs.context_switch);
@@ -234,7 +232,6 @@ void Kernel::context_ended(unsigned core, hw::ExecContext& ctx) {
   Task* t = current(core);
   if (!t || t->ctx.get() != &ctx) throw std::logic_error("context_ended: not the current task");
   KCtx k{core, sc_core::SC_ZERO_TIME};
-  m_bus.set_cpu(core);
   do_exit(*t, "end of program", k);
   wait(k.delay);
 }
@@ -285,7 +282,6 @@ hw::TrapResult Kernel::page_fault(unsigned core, hw::ExecContext& ctx, uint64_t 
   KCtx k{core, sc_core::SC_ZERO_TIME};
   k.retry = t->fault_retry;
   t->fault_retry = false;
-  m_bus.set_cpu(core);
   const FaultResult r = m_mm->handle_mm_fault(*t->mm, cr2, error_code & pg::kPfWrite, error_code & pg::kPfFetch, k);
   t->cow_faults += k.cow_copies;
   hw::TrapAction action = hw::TrapAction::Resume;
@@ -351,8 +347,8 @@ int64_t Kernel::sys_rw(Task& t, bool write, uint64_t fd, uint64_t offset, uint64
     const uint64_t cache_pa = m_map->page_to_phys(page) + (pos & (kPageSize - 1));
     const uint64_t user_pa = pg::frame_of(pte) | (uva & (kPageSize - 1));
     uint8_t line[64];
-    m_bus.read(write ? user_pa : cache_pa, line, static_cast<unsigned>(n), k.delay);
-    m_bus.write(write ? cache_pa : user_pa, line, static_cast<unsigned>(n), k.delay);
+    m_bus.read(write ? user_pa : cache_pa, line, static_cast<unsigned>(n), k);
+    m_bus.write(write ? cache_pa : user_pa, line, static_cast<unsigned>(n), k);
     if (write) page->set(PG_dirty);  // written back by reclaim or writeback later
     done += n;
   }
@@ -364,7 +360,6 @@ hw::TrapResult Kernel::syscall(unsigned core, hw::ExecContext& ctx, const hw::Op
   Task* t = current(core);
   if (!t || t->ctx.get() != &ctx) throw std::logic_error("syscall: not the current task");
   KCtx k{core, sc_core::SC_ZERO_TIME};
-  m_bus.set_cpu(core);
   k.delay += m_clk.cycles(m_cfg.costs.syscall_entry);
   ++t->syscalls;
   const uint64_t* a = op.args;

@@ -72,7 +72,7 @@ void BlockIoWorkload::issuer(unsigned id) {
     const bool read = static_cast<double>(splitmix64(rng) >> 11) * 0x1.0p-53 < m_cfg.read_fraction;
     uint64_t version = 0;
     if (m_cfg.data_check) {
-      sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+      kernel::BusCtx d;
       if (!read) {
         version = ++m_version;
         for (uint64_t w = 0; w < words.size(); ++w) words[w] = pattern_word(block, w, version);
@@ -80,7 +80,7 @@ void BlockIoWorkload::issuer(unsigned id) {
           m_bus.write(buf + off, reinterpret_cast<uint8_t*>(words.data()) + off, 64, d);
         m_shadow[block] = version;
       }
-      wait(d);
+      wait(d.delay);
     }
     kernel::Bio bio;
     bio.sector = block * sectors;
@@ -110,10 +110,10 @@ void BlockIoWorkload::issuer(unsigned id) {
     if (m_cfg.data_check && read) {
       const auto it = m_shadow.find(block);
       const uint64_t want_version = it == m_shadow.end() ? 0 : it->second;
-      sc_core::sc_time dl = sc_core::SC_ZERO_TIME;
+      kernel::BusCtx dl;
       for (uint64_t off = 0; off < bytes; off += 64)
         m_bus.read(buf + off, reinterpret_cast<uint8_t*>(words.data()) + off, 64, dl);
-      wait(dl);
+      wait(dl.delay);
       bool ok = true;
       for (uint64_t w = 0; w < words.size() && ok; ++w) ok = words[w] == pattern_word(block, w, want_version);
       ++m_reads_checked;

@@ -58,23 +58,23 @@ AhciDisk::AhciDisk(sc_core::sc_module_name name, const BlockConfig& cfg, KernelB
   SC_THREAD(kblockd);
 }
 
-void AhciDisk::ahci_port_start(sc_core::sc_time& delay) {
+void AhciDisk::ahci_port_start(BusCtx& b) {
   if (m_started) return;
   m_started = true;
-  const uint32_t cap = m_bus.read32(m_mmio + hd::kRegCap, delay);
+  const uint32_t cap = m_bus.read32(m_mmio + hd::kRegCap, b);
   m_depth = std::min<unsigned>(static_cast<unsigned>(m_cfg.queue_depth), (cap & 31) + 1);
-  m_capacity = m_bus.read32(m_mmio + hd::kRegCapacityLo, delay) |
-               (uint64_t{m_bus.read32(m_mmio + hd::kRegCapacityHi, delay)} << 32);
-  m_bus.write32(m_mmio + hd::kRegClbLo, static_cast<uint32_t>(m_dma_base), delay);
-  m_bus.write32(m_mmio + hd::kRegClbHi, static_cast<uint32_t>(m_dma_base >> 32), delay);
-  m_bus.write32(m_mmio + hd::kRegIe, hd::kIntCompletion, delay);
+  m_capacity = m_bus.read32(m_mmio + hd::kRegCapacityLo, b) |
+               (uint64_t{m_bus.read32(m_mmio + hd::kRegCapacityHi, b)} << 32);
+  m_bus.write32(m_mmio + hd::kRegClbLo, static_cast<uint32_t>(m_dma_base), b);
+  m_bus.write32(m_mmio + hd::kRegClbHi, static_cast<uint32_t>(m_dma_base >> 32), b);
+  m_bus.write32(m_mmio + hd::kRegIe, hd::kIntCompletion, b);
 }
 
 uint64_t AhciDisk::capacity_sectors() {
   if (!m_started) {
-    sc_core::sc_time d = sc_core::SC_ZERO_TIME;
-    ahci_port_start(d);
-    wait(d);
+    BusCtx b;  // on CPU 0 (the kernel's execution model gives driver paths their CPUs)
+    ahci_port_start(b);
+    wait(b.delay);
   }
   return m_capacity;
 }
@@ -111,16 +111,16 @@ void AhciDisk::generic_make_request(Bio* bio) {
 
 void AhciDisk::generic_unplug_device() {
   m_q.blk_remove_plug();
-  sc_core::sc_time d = sc_core::SC_ZERO_TIME;
-  request_fn(d);
-  wait(d);
+  BusCtx b;
+  request_fn(b);
+  wait(b.delay);
 }
 
-void AhciDisk::request_fn(sc_core::sc_time& delay) {
-  ahci_port_start(delay);
+void AhciDisk::request_fn(BusCtx& b) {
+  ahci_port_start(b);
   uint32_t issue = 0;
   while (m_in_flight < m_depth) {
-    Request* rq = m_q.elv_next_request(now(delay));
+    Request* rq = m_q.elv_next_request(now(b.delay));
     if (!rq) break;
     unsigned tag = 0;
     while (m_tags[tag]) ++tag;
@@ -143,27 +143,28 @@ void AhciDisk::request_fn(sc_core::sc_time& delay) {
     // The CPU writes the table a cache line at a time.
     const auto* bytes = reinterpret_cast<const uint8_t*>(prd);
     for (unsigned off = 0; off < n * sizeof(hd::PrdEntry); off += 64)
-      m_bus.write(prd_base + off, bytes + off, std::min<unsigned>(64, n * sizeof(hd::PrdEntry) - off), delay);
+      m_bus.write(prd_base + off, bytes + off, std::min<unsigned>(64, n * sizeof(hd::PrdEntry) - off), b);
     hd::CmdHeader h{};
     h.opcode = rq->write ? hd::kOpWrite : hd::kOpRead;
     h.prd_count = static_cast<uint16_t>(n);
     h.sectors = rq->nr_sectors;
     h.lba = rq->sector;
     h.prd_base = prd_base;
-    m_bus.write(m_dma_base + tag * sizeof(hd::CmdHeader), &h, sizeof(h), delay);
+    m_bus.write(m_dma_base + tag * sizeof(hd::CmdHeader), &h, sizeof(h), b);
     for (Bio* b : rq->bios) b->dispatched = rq->dispatched;
     issue |= 1u << tag;
     ++m_issued;
   }
   // One PxCI write issues every command prepared in this pass.
-  if (issue) m_bus.write32(m_mmio + hd::kRegCi, issue, delay);
+  if (issue) m_bus.write32(m_mmio + hd::kRegCi, issue, b);
 }
 
 void AhciDisk::ahci_interrupt() {
   for (;;) {
     if (!irq_in.read()) wait(irq_in.posedge_event());
     ++m_irqs;
-    sc_core::sc_time d = sc_core::sc_time(static_cast<double>(m_cfg.irq_entry_ns), sc_core::SC_NS);
+    // The handler runs on CPU 0 (2.6.18 without irqbalance routes every interrupt there).
+    BusCtx d{0, sc_core::sc_time(static_cast<double>(m_cfg.irq_entry_ns), sc_core::SC_NS)};
     for (;;) {
       const uint32_t is = m_bus.read32(m_mmio + hd::kRegIs, d);
       if (!is) break;
@@ -186,14 +187,14 @@ void AhciDisk::ahci_interrupt() {
         }
         ++m_completed;
         if (error) ++m_errors;
-        m_device_us.sample(static_cast<double>(now(d) - rq->dispatched) / 1e9);
-        m_q.end_that_request_first(rq, error, now(d));
-        m_q.end_that_request_last(rq, now(d));
+        m_device_us.sample(static_cast<double>(now(d.delay) - rq->dispatched) / 1e9);
+        m_q.end_that_request_first(rq, error, now(d.delay));
+        m_q.end_that_request_last(rq, now(d.delay));
       }
     }
     // Completions freed tags: feed the device again (ahci's completion path runs the queue).
     request_fn(d);
-    wait(d);
+    wait(d.delay);
   }
 }
 

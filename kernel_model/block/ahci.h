@@ -56,8 +56,8 @@ class AhciDisk : public sc_core::sc_module {
  private:
   SC_HAS_PROCESS(AhciDisk);
   Fs now(const sc_core::sc_time& delay) const { return sc_core::sc_time_stamp().value() + delay.value(); }
-  void ahci_port_start(sc_core::sc_time& delay);
-  void request_fn(sc_core::sc_time& delay);
+  void ahci_port_start(BusCtx& b);
+  void request_fn(BusCtx& b);
   // generic_unplug_device(): remove the plug and run request_fn; waits for the MMIO it did.
   void generic_unplug_device();
   void ahci_interrupt();

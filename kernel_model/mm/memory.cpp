@@ -21,14 +21,14 @@ void MemoryManager::init_zero_page(KCtx& k) {
   Page* p = allocator().alloc_pages(GFP_KERNEL, 0, k.cpu);
   if (!p) throw std::runtime_error("boot: no memory for the zero page");
   p->set(PG_reserved);
-  m_bus.zero_page(mem_map().page_to_phys(p), k.delay);
+  m_bus.zero_page(mem_map().page_to_phys(p), k);
   m_zero_page = p;
 }
 
 Page* MemoryManager::alloc_user_page(bool zero, KCtx& k) {
   cost(m_costs.page_alloc, k);
   Page* p = allocator().alloc_pages(GFP_HIGHUSER, 0, k.cpu);
-  if (p && zero) m_bus.zero_page(mem_map().page_to_phys(p), k.delay);  // clear_user_highpage: 4 KiB of stores
+  if (p && zero) m_bus.zero_page(mem_map().page_to_phys(p), k);  // clear_user_highpage: 4 KiB of stores
   return p;
 }
 
@@ -220,7 +220,7 @@ FaultResult MemoryManager::do_no_page(MmStruct& mm, Vma& vma, uint64_t va, uint6
       ++m_stats.oom;
       return FaultResult::Oom;
     }
-    m_bus.copy_page(mem_map().page_to_phys(copy), mem_map().page_to_phys(page), k.delay);
+    m_bus.copy_page(mem_map().page_to_phys(copy), mem_map().page_to_phys(page), k);
     ++m_stats.cow_copies;
     ++k.cow_copies;
     ++mm.anon_rss;
@@ -268,7 +268,7 @@ FaultResult MemoryManager::do_wp_page(MmStruct& mm, Vma& vma, uint64_t va, uint6
     return FaultResult::Oom;
   }
   if (old != m_zero_page)
-    m_bus.copy_page(mem_map().page_to_phys(copy), mem_map().page_to_phys(old), k.delay);  // cow_user_page
+    m_bus.copy_page(mem_map().page_to_phys(copy), mem_map().page_to_phys(old), k);  // cow_user_page
   ++m_stats.cow_copies;
   ++k.cow_copies;
   cost(2 * m_costs.rmap_op + m_costs.lru_op, k);
@@ -306,8 +306,7 @@ void MemoryManager::zap_page_range(MmStruct& mm, Vma& vma, uint64_t start, uint6
         if (m_swap) m_swap->swap_free(pte);
         continue;
       }
-      const uint64_t old = m_bus.rmw64(p, ~0ull, 0, k.delay);  // ptep_get_and_clear
-      ++m_stats.pte_writes;
+      const uint64_t old = ptep_get_and_clear(p, k);
       Page* page = mem_map().phys_to_page(pg::frame_of(old));
       if (page->anon()) {
         --mm.anon_rss;
@@ -353,8 +352,7 @@ bool MemoryManager::copy_page_range(MmStruct& dst, MmStruct& src, Vma& vma, KCtx
       }
       // A COW mapping's writable PTE is write-protected in both parent and child.
       if (vma.is_cow() && (pte & pg::kRW)) {
-        m_bus.rmw64(p, pg::kRW, 0, k.delay);  // ptep_set_wrprotect
-        ++m_stats.pte_writes;
+        ptep_set_wrprotect(p, k);
         pte &= ~pg::kRW;
       }
       if (vma.vm_flags & VM_SHARED) pte &= ~pg::kD;  // pte_mkclean

@@ -120,6 +120,13 @@ class MemoryManager {
   uint64_t walk(MmStruct& mm, uint64_t va, bool alloc, KCtx& k);
   uint64_t get_pte(uint64_t pte_pa, KCtx& k);
   void set_pte(uint64_t pte_pa, uint64_t v, KCtx& k);
+  uint64_t ptep_get_and_clear(uint64_t pte_pa, KCtx& k);  // returns the old entry
+  bool ptep_test_and_clear_young(uint64_t pte_pa, KCtx& k);
+  bool ptep_test_and_clear_dirty(uint64_t pte_pa, KCtx& k);
+  void ptep_set_wrprotect(uint64_t pte_pa, KCtx& k);
+  bool ptep_clear_flush_young(MmStruct& mm, uint64_t addr, uint64_t pte_pa, KCtx& k);
+  bool ptep_clear_flush_dirty(MmStruct& mm, uint64_t addr, uint64_t pte_pa, KCtx& k);
+  uint64_t ptep_clear_flush(MmStruct& mm, uint64_t addr, uint64_t pte_pa, FlushCause why, KCtx& k);
   void free_pgtables(MmStruct& mm, uint64_t start, uint64_t end, KCtx& k);
   bool free_table_level(MmStruct& mm, uint64_t table_pa, unsigned level, uint64_t base, uint64_t start,
                         uint64_t end, KCtx& k);

@@ -10,6 +10,7 @@
 #include <systemc>
 #include <vector>
 
+#include "kernel_model/hal/kernel_bus.h"
 #include "kernel_model/mm/page.h"
 
 namespace pc::kernel {
@@ -29,9 +30,8 @@ struct File;
 
 // The context of one kernel path: the CPU it runs on and the time its memory traffic and CPU work cost
 // so far. A path entered from a core's trap hands the total back as trap cycles.
-struct KCtx {
-  unsigned cpu = 0;
-  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;  // not yet spent: added to the caller's time
+struct KCtx : BusCtx {
+  explicit KCtx(unsigned c = 0, sc_core::sc_time d = sc_core::SC_ZERO_TIME) : BusCtx{c, d} {}
   Page* wait_page = nullptr;  // FaultResult::Blocked: the locked page (I/O in flight) the task sleeps on
   bool retry = false;         // re-execution of a fault that slept on I/O: not counted again
   uint32_t cow_copies = 0;    // pages this path copied on write (per-task accounting)

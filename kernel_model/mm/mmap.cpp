@@ -241,11 +241,11 @@ File* MemoryManager::create_shmem_file(uint64_t len) {
     ShmemBacking(KernelBus& bus, uint64_t pages) : m_bus(bus), m_pages(pages) {}
     // A new shmem page is a zeroed page, not I/O.
     bool readpage(uint64_t, uint64_t pa, KCtx& k, IoDone) override {
-      m_bus.zero_page(pa, k.delay);
+      m_bus.zero_page(pa, k);
       return false;
     }
     bool readpages(uint64_t, const std::vector<uint64_t>& pas, KCtx& k, IoDone) override {
-      for (uint64_t pa : pas) m_bus.zero_page(pa, k.delay);
+      for (uint64_t pa : pas) m_bus.zero_page(pa, k);
       return false;
     }
     void writepage(uint64_t, uint64_t, KCtx&, IoDone done) override {

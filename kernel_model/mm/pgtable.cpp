@@ -21,7 +21,7 @@ uint64_t MemoryManager::alloc_table(KCtx& k) {
   Page* p = allocator().alloc_pages(GFP_KERNEL, 0, k.cpu);
   if (!p) return 0;
   const uint64_t pa = mem_map().page_to_phys(p);
-  m_bus.zero_page(pa, k.delay);
+  m_bus.zero_page(pa, k);
   ++m_stats.pt_pages_allocated;
   return pa;
 }
@@ -34,12 +34,53 @@ void MemoryManager::free_table(uint64_t pa, KCtx& k) {
 
 uint64_t MemoryManager::get_pte(uint64_t pte_pa, KCtx& k) {
   ++m_stats.pte_reads;
-  return m_bus.read64(pte_pa, k.delay);
+  return m_bus.read64(pte_pa, k);
 }
 
 void MemoryManager::set_pte(uint64_t pte_pa, uint64_t v, KCtx& k) {
   ++m_stats.pte_writes;
-  m_bus.write64(pte_pa, v, k.delay);
+  m_bus.write64(pte_pa, v, k);  // a plain store: only for entries no MMU can be updating
+}
+
+// The atomic PTE primitives of include/asm-x86_64/pgtable.h: each is one LOCK-prefixed operation, so an
+// Accessed or Dirty bit a walker sets at the same moment is never lost.
+uint64_t MemoryManager::ptep_get_and_clear(uint64_t pte_pa, KCtx& k) {
+  ++m_stats.pte_writes;
+  return m_bus.xchg64(pte_pa, 0, k);  // xchg
+}
+
+bool MemoryManager::ptep_test_and_clear_young(uint64_t pte_pa, KCtx& k) {
+  ++m_stats.pte_writes;
+  return m_bus.fetch_and_not64(pte_pa, pg::kA, k) & pg::kA;  // test_and_clear_bit(_PAGE_BIT_ACCESSED)
+}
+
+bool MemoryManager::ptep_test_and_clear_dirty(uint64_t pte_pa, KCtx& k) {
+  ++m_stats.pte_writes;
+  return m_bus.fetch_and_not64(pte_pa, pg::kD, k) & pg::kD;  // test_and_clear_bit(_PAGE_BIT_DIRTY)
+}
+
+void MemoryManager::ptep_set_wrprotect(uint64_t pte_pa, KCtx& k) {
+  ++m_stats.pte_writes;
+  m_bus.fetch_and_not64(pte_pa, pg::kRW, k);  // clear_bit(_PAGE_BIT_RW)
+}
+
+bool MemoryManager::ptep_clear_flush_young(MmStruct& mm, uint64_t addr, uint64_t pte_pa, KCtx& k) {
+  const bool young = ptep_test_and_clear_young(pte_pa, k);
+  // 2.6 flushes, or the CPU keeps using its cached translation and never sets A again.
+  if (young) flush_tlb_page(mm, addr, FlushCause::PageReferenced, k);
+  return young;
+}
+
+bool MemoryManager::ptep_clear_flush_dirty(MmStruct& mm, uint64_t addr, uint64_t pte_pa, KCtx& k) {
+  const bool dirty = ptep_test_and_clear_dirty(pte_pa, k);
+  if (dirty) flush_tlb_page(mm, addr, FlushCause::Other, k);
+  return dirty;
+}
+
+uint64_t MemoryManager::ptep_clear_flush(MmStruct& mm, uint64_t addr, uint64_t pte_pa, FlushCause why, KCtx& k) {
+  const uint64_t old = ptep_get_and_clear(pte_pa, k);
+  flush_tlb_page(mm, addr, why, k);
+  return old;
 }
 
 uint64_t MemoryManager::walk(MmStruct& mm, uint64_t va, bool alloc, KCtx& k) {

@@ -41,13 +41,8 @@ int MemoryManager::page_referenced_one(Page* page, Vma& vma, int& mapcount, KCtx
   const uint64_t pte = get_pte(pte_pa, k);
   if (!(pte & pg::kP) || pg::frame_of(pte) != mem_map().page_to_phys(page)) return 0;
   int referenced = 0;
-  // ptep_clear_flush_young: test-and-clear A with a locked bit operation, then (2.6 behaviour) flush the
-  // translation, or the CPU would keep using a cached entry and never set A again.
-  if (pte & pg::kA) {
-    m_bus.rmw64(pte_pa, pg::kA, 0, k.delay);
-    ++m_stats.pte_writes;
+  if (ptep_clear_flush_young(mm, address, pte_pa, k)) {
     ++m_stats.young_cleared;
-    flush_tlb_page(mm, address, FlushCause::PageReferenced, k);
     ++referenced;
   }
   --mapcount;
@@ -79,20 +74,14 @@ SwapResult MemoryManager::try_to_unmap_one(Page* page, Vma& vma, KCtx& k) {
   if (!pte_pa) return SwapResult::Again;
   const uint64_t pte = get_pte(pte_pa, k);
   if (!(pte & pg::kP) || pg::frame_of(pte) != mem_map().page_to_phys(page)) return SwapResult::Again;
-  // An mlocked page, or one referenced since page_referenced looked, stays (and is reactivated).
-  if (vma.vm_flags & VM_LOCKED) return SwapResult::Fail;
-  if (pte & pg::kA) {
-    m_bus.rmw64(pte_pa, pg::kA, 0, k.delay);
-    ++m_stats.pte_writes;
-    flush_tlb_page(mm, address, FlushCause::TryToUnmap, k);
-    return SwapResult::Fail;
-  }
+  // An mlocked page, or one referenced since page_referenced looked (A cleared atomically, with a
+  // flush), stays and is reactivated.
+  if ((vma.vm_flags & VM_LOCKED) || ptep_clear_flush_young(mm, address, pte_pa, k)) return SwapResult::Fail;
   if (page->anon() && !page->test(PG_swapcache))
     return SwapResult::Fail;  // shrink_page_list adds anon pages to the swap cache first; never lose data
-  // ptep_clear_flush: always a flush, the PTE is gone.
-  const uint64_t old = m_bus.rmw64(pte_pa, ~0ull, 0, k.delay);
-  ++m_stats.pte_writes;
-  flush_tlb_page(mm, address, FlushCause::TryToUnmap, k);
+  // ptep_clear_flush: the entry goes in one exchange (a Dirty bit set up to that instant is in `old`),
+  // then the translation is flushed everywhere.
+  const uint64_t old = ptep_clear_flush(mm, address, pte_pa, FlushCause::TryToUnmap, k);
   if (old & pg::kD) page->set(PG_dirty);
   mm.hiwater_rss = std::max(mm.hiwater_rss, mm.anon_rss + mm.file_rss);
   if (page->anon()) {

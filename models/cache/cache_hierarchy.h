@@ -2,13 +2,18 @@
 // shared LLC. Set-associative, write-back, write-allocate, non-inclusive (a miss fills every level,
 // evictions are independent). Caches hold tags and state only: the bytes always live in memory and every
 // access moves them functionally (transport_dbg), so DMA, the kernel and other cores see real data.
-// A write invalidates the line in the other cores' private caches, so sharing costs misses.
+// Coherence: a write invalidates the line in the other cores' private caches (a dirty copy is written
+// back to the LLC first); DMA snoops every cache (CoherentDma). Atomics (AtomicExt) take the line
+// exclusively and change the bytes in memory in the same step. Multi-line transactions (the kernel's
+// page clears and copies) stream through the line fill buffers, several misses in flight at once.
 #pragma once
 
+#include <deque>
 #include <memory>
 #include <systemc>
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/multi_passthrough_target_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 #include <vector>
 
@@ -27,7 +32,7 @@ struct CacheLevel {
   TagArray tags;
   sc_core::sc_time latency;
   stats::Group stats;
-  stats::Counter hits, misses, writebacks, coherence_invals;
+  stats::Counter hits, misses, writebacks, coherence_invals, snoop_writebacks;
   stats::Formula hit_rate;
 };
 
@@ -41,6 +46,10 @@ class SharedLlc {
   void attach(CoreCaches* c) { m_cores.push_back(c); }
   // A write by `core` to `line`: drop the line from every other core's private caches.
   void write_invalidate(unsigned core, uint64_t line);
+  // A DMA access to `line` snoops every cache. A write drops every copy; a read leaves them clean.
+  // Returns the number of dirty copies that must reach memory before the DMA access (a write covering
+  // the whole line supersedes dirty data instead: nothing to write back).
+  unsigned snoop_dma(uint64_t line, bool write, bool whole_line);
   // Miss-status holding registers: a miss ready to go to memory at absolute time `ready` gets the time
   // it may start; mshr_release records when it completes.
   sc_core::sc_time mshr_acquire(const sc_core::sc_time& ready);
@@ -57,38 +66,112 @@ class SharedLlc {
 
 class CoreCaches : public sc_core::sc_module {
  public:
-  tlm_utils::simple_target_socket<CoreCaches> tsock;         // from the core (data, fetches, page walks)
+  // From the core (data, fetches, page walks) and from the kernel's data path on this core (its loads
+  // and stores run on this CPU): any number of initiators bind here.
+  tlm_utils::multi_passthrough_target_socket<CoreCaches> tsock;
   tlm_utils::simple_initiator_socket<CoreCaches> mem_isock;  // to the router
 
   CoreCaches(sc_core::sc_module_name name, unsigned core, const CachesConfig& cfg, const ClockDomain& clk,
              SharedLlc& llc, stats::Group& core_stats);
-  ~CoreCaches() override { m_fill_gp.clear_extension(&m_fill_ext); }
+  ~CoreCaches() override;
 
   // Writes dirty private lines back into the LLC and empties L1I, L1D and L2 (WBINVD of the private levels).
   void flush_private();
-  // Coherence: another core wrote `line`.
+  // Coherence: another core wrote `line`. A dirty copy goes to the LLC first (it is the newest data).
   void invalidate_remote(uint64_t line);
+  // DMA snoop of the private levels: drops the line (write) or cleans it (read); true if it was dirty.
+  bool snoop_private(uint64_t line, bool write);
+  // Writes `line` back to memory from absolute time `at`: a timing-only transaction (the bytes are in
+  // memory already). Queued in the writeback buffer, so the requester does not wait for memory unless
+  // the buffer is full; returns the absolute time the requester may go on.
+  sc_core::sc_time memory_writeback(uint64_t line, const sc_core::sc_time& at);
   unsigned core() const { return m_core; }
 
  private:
-  void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
-  unsigned int transport_dbg(tlm::tlm_generic_payload& gp);
-  // Timing of one line; returns the latency and the level that served it (1..4). False on a bus error.
-  bool access_line(uint64_t line, bool write, bool fetch, const sc_core::sc_time& at, sc_core::sc_time& lat,
-                   uint8_t& served);
-  // Installs `line` into `lvl` and pushes a dirty victim down the hierarchy.
-  void install(int lvl, uint64_t line, bool dirty, const sc_core::sc_time& at);
-  void memory_writeback(uint64_t line, const sc_core::sc_time& at);
-  bool memory_fill(uint64_t line, sc_core::sc_time& delay);
+  SC_HAS_PROCESS(CoreCaches);
+  struct Payload {  // a transaction of our own (several threads may be inside this module at once)
+    tlm::tlm_generic_payload gp;
+    AccessExt ext;
+    std::vector<uint8_t> buf;
+    ~Payload() { gp.clear_extension(&ext); }
+  };
+  struct FillBuffer {  // a line fill buffer and its worker (streams on a memory that waits)
+    sc_core::sc_event start, done;
+    uint64_t line = 0;
+    sc_core::sc_time issue, free_at;  // the worker's fill starts at `issue`; the buffer frees at `free_at`
+    bool busy = false;
+    std::unique_ptr<Payload> p;
+  };
+  struct Writeback {
+    uint64_t line;
+    sc_core::sc_time at;
+  };
+
+  void b_transport(int, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+  unsigned int transport_dbg(int, tlm::tlm_generic_payload& gp) { return mem_isock->transport_dbg(gp); }
+  // Tag lookups for one line: counts hits and misses, returns the level that serves it (1..3, 4 =
+  // memory) and the latency of the lookup when it hits.
+  int probe(uint64_t line, bool fetch, sc_core::sc_time& lat);
+  // Installs a line served by `served` into the levels above it; victims' writebacks leave at `at`.
+  // Returns the absolute time the access may complete (later than `at` when the writeback buffer was full).
+  sc_core::sc_time fill_levels(uint64_t line, bool fetch, int served, const sc_core::sc_time& at);
+  void mark_written(uint64_t line);
+  // One line, start to finish, in the caller's thread; false on a bus error.
+  bool access_line(uint64_t line, bool write, bool fetch, sc_core::sc_time& t, uint8_t& served);
+  // Several lines with up to line_fill_buffers misses in flight; `t` advances to the last completion.
+  bool stream_lines(uint64_t first, uint64_t last, bool write, bool fetch, sc_core::sc_time& t, uint8_t& worst);
+  // Installs `line` into `lvl` and pushes a dirty victim down; returns when the access may go on.
+  sc_core::sc_time install(int lvl, uint64_t line, bool dirty, const sc_core::sc_time& at);
+  // Reads `line` from memory starting at absolute time `issue`; returns the completion time in `end`.
+  bool memory_fill(uint64_t line, const sc_core::sc_time& issue, sc_core::sc_time& end, Payload& p);
+  void fill_worker(FillBuffer* fb);
+  void start_fill_workers();
+  void writeback_drain();
+  std::unique_ptr<Payload> make_payload() const;
 
   unsigned m_core;
   unsigned m_line_bytes;
   unsigned m_line_shift;
   SharedLlc& m_shared;
   CacheLevel m_l1i, m_l1d, m_l2;
-  tlm::tlm_generic_payload m_fill_gp;
-  AccessExt m_fill_ext;
-  std::vector<uint8_t> m_line_buf;
+  sc_core::sc_time m_cycle, m_locked_rmw;
+  std::unique_ptr<Payload> m_fill;  // the caller-thread fills (one thread at a time: see m_fill_busy)
+  bool m_fill_busy = false;
+  // Learned at the first fill: memory that synchronizes (the DDR adapter) needs worker threads for
+  // fills to overlap; memory that only annotates delay (fixed latency) is timed inline.
+  bool m_memory_waits = false;
+  std::vector<std::unique_ptr<FillBuffer>> m_fill_buffers;
+  bool m_workers_started = false;
+  bool m_streaming = false, m_stream_ok = true;
+  sc_core::sc_event m_stream_free;
+  uint64_t m_wb_slots;
+  std::deque<Writeback> m_wb_queue;
+  sc_core::sc_event m_wb_kick, m_wb_freed;
+  std::unique_ptr<Payload> m_wb_payload;
+  stats::Counter m_kernel_lines, m_atomics, m_wb_stalls;
+};
+
+// Between a DMA master and the interconnect: every DMA access snoops the caches first (x86 DMA is
+// cache-coherent). Dirty lines the access needs are written back before it proceeds (a timing cost of
+// the DMA); a DMA write invalidates every cached copy.
+class CoherentDma : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_target_socket<CoherentDma> tsock;     // from the DMA master
+  tlm_utils::simple_initiator_socket<CoherentDma> isock;  // to the interconnect
+
+  CoherentDma(sc_core::sc_module_name name, SharedLlc& llc, unsigned line_bytes, stats::Group& root);
+  ~CoherentDma() override { m_wb.clear_extension(&m_wb_ext); }
+
+ private:
+  void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+  unsigned int transport_dbg(tlm::tlm_generic_payload& gp) { return isock->transport_dbg(gp); }
+
+  SharedLlc& m_llc;
+  unsigned m_line_bytes;
+  AccessExt m_wb_ext;  // before m_wb: the payload must not outlive the extension it carries
+  tlm::tlm_generic_payload m_wb;
+  stats::Group m_stats;
+  stats::Counter m_snoops, m_writebacks;
 };
 
 }  // namespace pc::cache

@@ -40,6 +40,13 @@ bool TagArray::set_dirty(uint64_t line) {
   return w != nullptr;
 }
 
+bool TagArray::clear_dirty(uint64_t line) {
+  Way* w = find(line);
+  const bool was = w && w->dirty;
+  if (w) w->dirty = false;
+  return was;
+}
+
 TagArray::Victim TagArray::fill(uint64_t line, bool dirty) {
   if (Way* w = find(line)) {
     w->dirty = w->dirty || dirty;

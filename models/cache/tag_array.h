@@ -24,6 +24,8 @@ class TagArray {
   bool contains(uint64_t line) const;
   // Marks a present line dirty; false when absent.
   bool set_dirty(uint64_t line);
+  // Marks a present line clean (written back, still valid); returns whether it was dirty.
+  bool clear_dirty(uint64_t line);
   // Installs `line` (most recently used); returns the line it evicted. Installing a present line only
   // updates its dirty bit and recency.
   Victim fill(uint64_t line, bool dirty);

@@ -111,6 +111,10 @@ void DiskController::reg_write(uint32_t off, uint32_t v, const sc_core::sc_time&
 
 void DiskController::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
   const uint64_t off = gp.get_address();
+  if (atomic_of(gp)) {  // registers have side effects: no locked read-modify-write on them
+    gp.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+    return;
+  }
   if (gp.get_data_length() != 4 || (off & 3) || off >= hw::kDiskCtrlSize || gp.get_byte_enable_ptr()) {
     gp.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
     return;

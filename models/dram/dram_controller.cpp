@@ -24,6 +24,7 @@ DramController::DramController(sc_core::sc_module_name name, const DdrConfig& cf
       m_read_bursts(m_stats, "read_bursts", "bursts", "read bursts on the data bus"),
       m_write_bursts(m_stats, "write_bursts", "bursts", "write bursts on the data bus"),
       m_errors(m_stats, "errors", "requests", "requests answered with an error response"),
+      m_atomics(m_stats, "atomics", "requests", "atomic read-modify-writes (each also counted as a read and a write)"),
       m_row_hits(m_stats, "row_hits", "bursts", "column accesses to an already open row"),
       m_row_misses(m_stats, "row_misses", "bursts", "column accesses that needed an ACT to a precharged bank"),
       m_row_conflicts(m_stats, "row_conflicts", "bursts", "column accesses that needed a PRE of another row and an ACT"),
@@ -138,27 +139,41 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
   if (gp.get_streaming_width() < len) return reply_now(tlm::TLM_BURST_ERROR_RESPONSE);
   if (len == 0 || !m_store.contains(addr, len) || (!write && !gp.is_read()))
     return reply_now(len == 0 || m_store.contains(addr, len) ? tlm::TLM_COMMAND_ERROR_RESPONSE : tlm::TLM_ADDRESS_ERROR_RESPONSE);
+  AtomicExt* atomic = atomic_of(gp);
+  if (atomic && (len != 8 || (addr & 7))) return reply_now(tlm::TLM_COMMAND_ERROR_RESPONSE);
 
-  // Split into bursts; all of them must fit in their channels' queues.
+  // Split into bursts; all of them must fit in their channels' queues. An atomic (a bus-locked
+  // read-modify-write) is one read burst and one write burst to the same address.
   const unsigned ob = m_mapper.offset_bits();
   const uint64_t first = addr >> ob, last = (addr + len - 1) >> ob;
   std::vector<uint64_t> need(m_channels.size(), 0);
   for (uint64_t b = first; b <= last; ++b) ++need[m_mapper.decode(b << ob).channel];
   for (size_t c = 0; c < m_channels.size(); ++c)
-    if (need[c] && !m_channels[c]->can_accept(write, need[c])) return false;
+    if (need[c] && (!m_channels[c]->can_accept(write && !atomic, need[c]) ||
+                    (atomic && !m_channels[c]->can_accept(true, need[c]))))
+      return false;
   for (size_t c = 0; c < m_channels.size(); ++c)
     if (need[c] && !catch_up(c, now)) return false;
 
   // The bytes move now: the controller serves requests to one address in acceptance order, so what a
-  // read returns is fixed by the requests accepted before it.
-  if (write)
+  // read returns is fixed by the requests accepted before it. An atomic reads and writes at this one
+  // instant, so nothing accepted after it can fall between its read and its write.
+  const auto* ext = gp.get_extension<AccessExt>();
+  if (ext && ext->timing_only) {
+    // A cache writeback: the bytes are in the store already; it only occupies the controller.
+  } else if (atomic) {
+    perform_atomic(gp, *atomic, [&](uint8_t* b, unsigned n) { m_store.read(addr, b, n); },
+                   [&](const uint8_t* b, unsigned n) { m_store.write(addr, b, n); });
+    ++m_atomics;
+  } else if (write) {
     m_store.write(addr, gp.get_data_ptr(), len);
-  else
+  } else {
     m_store.read(addr, gp.get_data_ptr(), len);
+  }
   gp.set_response_status(tlm::TLM_OK_RESPONSE);
 
   uint32_t tag = UINT32_MAX;
-  if (!write) {
+  if (!write || atomic) {
     if (m_free_txns.empty()) {
       m_free_txns.push_back(static_cast<uint32_t>(m_txns.size()));
       m_txns.emplace_back();
@@ -175,25 +190,34 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
   ++m_outstanding;
   m_window.request(now);
   const uint64_t ready = now + m_cfg.ctrl.frontend_cycles;
-  for (uint64_t b = first; b <= last; ++b) {
+  auto enqueue = [&](uint64_t b, bool w, uint32_t t) {
     Request r;
     r.id = m_req_id++;
-    r.write = write;
+    r.write = w;
     r.addr = m_mapper.decode(b << ob);
     r.arrival = now;
     r.ready = ready;
-    r.tag = tag;
+    r.tag = t;
     Channel& ch = *m_channels[r.addr.channel];
-    (write ? m_wq_occupancy : m_rq_occupancy).sample(double(write ? ch.write_queue_size() : ch.read_queue_size()));
+    (w ? m_wq_occupancy : m_rq_occupancy).sample(double(w ? ch.write_queue_size() : ch.read_queue_size()));
     ch.enqueue(r);
     m_next[r.addr.channel] = std::min(m_next[r.addr.channel], ready);
     wake_at(m_next[r.addr.channel]);
+  };
+  for (uint64_t b = first; b <= last; ++b) {
+    enqueue(b, write && !atomic, tag);
+    if (atomic) enqueue(b, true, UINT32_MAX);
+  }
+  if (atomic) {
+    ++m_writes;
+    m_bytes_written += len;
   }
   tlm::tlm_phase ph = tlm::END_REQ;
   sc_time d = sc_core::SC_ZERO_TIME;
   tsock->nb_transport_bw(gp, ph, d);
   // Writes are posted: acknowledged once through the front end, served later from the write queue.
-  if (write) {
+  // An atomic answers with its read data (the old value).
+  if (write && !atomic) {
     push_response(gp, ready * m_clk.period_fs());
     --m_outstanding;
   }

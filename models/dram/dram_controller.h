@@ -22,6 +22,7 @@
 #include "models/mem/backing_store.h"
 #include "platform/core/clock.h"
 #include "platform/core/stats.h"
+#include "platform/core/tlm_ext.h"
 
 namespace pc::dram {
 
@@ -121,7 +122,7 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   std::string m_violation;
 
   stats::Group m_stats;
-  stats::Counter m_reads, m_writes, m_bytes_read, m_bytes_written, m_read_bursts, m_write_bursts, m_errors;
+  stats::Counter m_reads, m_writes, m_bytes_read, m_bytes_written, m_read_bursts, m_write_bursts, m_errors, m_atomics;
   stats::Counter m_row_hits, m_row_misses, m_row_conflicts, m_activates, m_precharges, m_refreshes;
   stats::Counter m_powerdowns, m_backpressure;
   stats::Histogram m_read_latency, m_read_latency_ns;

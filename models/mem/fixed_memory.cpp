@@ -20,6 +20,7 @@ FixedMemory::FixedMemory(sc_core::sc_module_name name, const FixedMemConfig& cfg
       m_bytes_read(m_stats, "bytes_read", "bytes", "bytes read"),
       m_bytes_written(m_stats, "bytes_written", "bytes", "bytes written"),
       m_errors(m_stats, "errors", "requests", "requests answered with an error response"),
+      m_atomics(m_stats, "atomics", "requests", "atomic read-modify-writes performed (also counted as writes)"),
       m_latency_hist(m_stats, "latency_ns", "ns", "request latency including bandwidth queueing") {
   tsock.register_b_transport(this, &FixedMemory::b_transport);
   tsock.register_transport_dbg(this, &FixedMemory::transport_dbg);
@@ -41,10 +42,20 @@ bool FixedMemory::access(tlm::tlm_generic_payload& gp) {
     gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     return false;
   }
-  if (gp.is_read())
+  if (AtomicExt* a = atomic_of(gp)) {
+    ++m_atomics;
+    return perform_atomic(
+        gp, *a, [&](uint8_t* b, unsigned n) { m_store.read(addr, b, n); },
+        [&](const uint8_t* b, unsigned n) { m_store.write(addr, b, n); });
+  }
+  const auto* ext = gp.get_extension<AccessExt>();
+  if (ext && ext->timing_only) {
+    // A cache writeback: the bytes are in the store already; only the time is spent.
+  } else if (gp.is_read()) {
     m_store.read(addr, gp.get_data_ptr(), len);
-  else if (gp.is_write())
+  } else if (gp.is_write()) {
     m_store.write(addr, gp.get_data_ptr(), len);
+  }
   gp.set_response_status(tlm::TLM_OK_RESPONSE);
   return true;
 }
@@ -75,7 +86,9 @@ void FixedMemory::b_transport(tlm::tlm_generic_payload& gp, sc_time& delay) {
     start = std::max(start, m_busy_until);
     m_busy_until = start + sc_time::from_value(static_cast<uint64_t>(std::llround(m_fs_per_byte * static_cast<double>(len))));
   }
-  const sc_time done = start + m_latency;
+  // A bus-locked read-modify-write holds the port for a read cycle and a write cycle (performed at one
+  // instant: nothing comes between them).
+  const sc_time done = start + (atomic_of(gp) ? 2 * m_latency : m_latency);
   m_latency_hist.sample((done - arrival).to_seconds() * 1e9);
   delay = done - sc_core::sc_time_stamp();
 }

@@ -9,6 +9,7 @@
 #include "models/mem/backing_store.h"
 #include "platform/core/config.h"
 #include "platform/core/stats.h"
+#include "platform/core/tlm_ext.h"
 
 namespace pc::mem {
 
@@ -42,7 +43,7 @@ class FixedMemory : public sc_core::sc_module {
   sc_core::sc_time m_busy_until;   // the data port is occupied until then
 
   stats::Group m_stats;
-  stats::Counter m_reads, m_writes, m_bytes_read, m_bytes_written, m_errors;
+  stats::Counter m_reads, m_writes, m_bytes_read, m_bytes_written, m_errors, m_atomics;
   stats::Histogram m_latency_hist;
 };
 

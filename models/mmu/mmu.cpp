@@ -1,6 +1,7 @@
 // MMU: TLB lookups, the page walk with A/D updates, faults and invalidations.
 #include "models/mmu/mmu.h"
 
+#include <algorithm>
 #include <fmt/format.h>
 
 namespace pc::mmu {
@@ -13,18 +14,14 @@ TlmWalkMemory::TlmWalkMemory(tlm::tlm_initiator_socket<>& sock, uint16_t core) :
   m_ext.requester = Requester::PageWalk;
   m_ext.core = core;
   m_gp.set_extension(&m_ext);
+  m_atomic.op = AtomicOp::CompareExchange;
 }
+
+TlmWalkMemory::~TlmWalkMemory() { m_gp.clear_extension(&m_ext); }
 
 bool TlmWalkMemory::transact(tlm::tlm_command cmd, uint64_t pa, uint64_t& v, bool uc, bool locked, sc_time& delay,
                              uint8_t& served) {
-  m_gp.set_command(cmd);
-  m_gp.set_address(pa);
-  m_gp.set_data_ptr(reinterpret_cast<uint8_t*>(&v));
-  m_gp.set_data_length(8);
-  m_gp.set_streaming_width(8);
-  m_gp.set_byte_enable_ptr(nullptr);
-  m_gp.set_dmi_allowed(false);
-  m_gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  prepare_payload(m_gp, cmd, pa, reinterpret_cast<uint8_t*>(&v), 8);
   m_ext.uncacheable = uc;
   m_ext.locked = locked;
   m_ext.served = 0;
@@ -39,16 +36,28 @@ uint64_t TlmWalkMemory::read_pte(uint64_t pa, bool uc, sc_time& delay, uint8_t& 
   return v;
 }
 
-uint64_t TlmWalkMemory::rmw_pte(uint64_t pa, uint64_t set, bool uc, sc_time& delay, uint8_t& served) {
-  // LOCK OR: the read brings the line into L1D, the write then hits it. No other initiator runs between
-  // the two unless the read itself had to wait for memory, in which case the write re-reads nothing:
-  // the value written is computed from what the read returned, as a locked operation guarantees.
-  uint64_t old = 0;
-  if (!transact(tlm::TLM_READ_COMMAND, pa, old, uc, true, delay, served)) return ~0ull;
-  uint64_t v = old | set;
-  uint8_t s2 = 0;
-  transact(tlm::TLM_WRITE_COMMAND, pa, v, uc, true, delay, s2);
-  return old;
+uint64_t TlmWalkMemory::cmpxchg_pte(uint64_t pa, uint64_t expected, uint64_t desired, bool uc, sc_time& delay,
+                                    uint8_t& served) {
+  if (m_split) {
+    // The negative control: two transactions, so an agent that waits in between can slip its update in.
+    uint64_t old = 0;
+    if (!transact(tlm::TLM_READ_COMMAND, pa, old, uc, true, delay, served)) return ~0ull;
+    if (old == expected) {
+      uint64_t v = desired;
+      uint8_t s2 = 0;
+      transact(tlm::TLM_WRITE_COMMAND, pa, v, uc, true, delay, s2);
+    }
+    return old;
+  }
+  m_atomic.expected = expected;
+  m_atomic.operand = desired;
+  m_atomic.performed = false;
+  m_gp.set_extension(&m_atomic);
+  uint64_t v = desired;  // receives the old value
+  const bool ok = transact(tlm::TLM_WRITE_COMMAND, pa, v, uc, true, delay, served);
+  m_gp.clear_extension(&m_atomic);
+  // An error answers all ones: never the expected value, so the walk re-reads (and faults on) the entry.
+  return ok && m_atomic.performed ? m_atomic.old : ~0ull;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -99,6 +108,10 @@ Mmu::Mmu(unsigned core, const MmuConfig& cfg, const ClockDomain& clk, WalkMemory
       m_lookup_cycles(m_gwalk, "lookup_cycles", "cycles", "paging-structure-cache lookup cycles of all walks"),
       m_ref_cycles(m_gwalk, "ref_cycles", "cycles", "cycles of all entry reads and A/D updates"),
       m_queue_cycles(m_gwalk, "queue_cycles", "cycles", "cycles misses waited for a free walker"),
+      m_cas_restarts(m_gwalk, "cas_restarts", "updates",
+                     "A/D compare-exchanges that found the entry changed: the walk re-read it and the levels below"),
+      m_inval_restarts(m_gwalk, "inval_restarts", "walks",
+                       "walks started again from the top because an invalidation arrived while they were in flight"),
       m_latency(m_gwalk, "latency", "cycles", "walk latency: PSC lookup + every reference, in order"),
       m_gfault(&core_stats, "faults", "page faults raised (#PF)"),
       m_faults(m_gfault, "total", "faults", "page faults"),
@@ -158,8 +171,27 @@ void Mmu::count_fault(uint32_t ec) {
 }
 
 void Mmu::invalidate_psc(bool all_pcids, uint16_t pcid) {
-  m_inflight.clear();  // every invalidation also passes through here: a flushed walk result is not reused
+  // Every invalidation also passes through here: a flushed walk result is not reused, and a walk in
+  // flight will not fill from what it read.
+  m_inflight.clear();
+  ++m_inval_gen;
   for (unsigned l = 2; l <= 5; ++l) m_psc[l].invalidate_if([&](const TlbEntry& e) { return all_pcids || e.pcid == pcid; });
+}
+
+void Mmu::invalidate_for_fault(uint64_t va, uint16_t id) {
+  m_dtlb.invalidate_va(va, id, false);
+  m_itlb.invalidate_va(va, id, false);
+  m_stlb.invalidate_va(va, id, false);
+  for (unsigned l = 2; l <= 5; ++l) {
+    const uint64_t tag = va >> (12 + 9 * (l - 1));
+    m_psc[l].invalidate_if([&](const TlbEntry& e) { return e.pcid == id && e.tag == tag; });
+  }
+  const uint64_t vpn = va >> 12;
+  m_inflight.erase(std::remove_if(m_inflight.begin(), m_inflight.end(),
+                                  [&](const InFlight& w) { return w.vpn == vpn && w.pcid == id; }),
+                   m_inflight.end());
+  ++m_inval_gen;
+  ++m_inv_fault;
 }
 
 Translation Mmu::translate(uint64_t va, Access a, sc_time at) {
@@ -204,11 +236,8 @@ Translation Mmu::translate(uint64_t va, Access a, sc_time at) {
   if (e) {
     const Perms p{e->rw, e->us, e->nx};
     if (uint32_t ec = perm_fault(p, a)) {
-      // A #PF invalidates the TLB entries for the faulting address (SDM §4.10.4.2); nothing is filled.
-      m_dtlb.invalidate_va(va, id, false);
-      m_itlb.invalidate_va(va, id, false);
-      m_stlb.invalidate_va(va, id, false);
-      ++m_inv_fault;
+      // A #PF invalidates what translates the faulting address (SDM §4.10.4.1); nothing is filled.
+      invalidate_for_fault(va, id);
       count_fault(ec);
       out.fault = true;
       out.error_code = ec;
@@ -218,18 +247,39 @@ Translation Mmu::translate(uint64_t va, Access a, sc_time at) {
     if (write && !e->dirty) {
       ++m_dirty_assists;
       if (m_cfg.dirty_assist == "rmw") {
+        // LOCK CMPXCHG of D into the leaf, against the entry as memory holds it now: P, R/W and the frame
+        // are checked again, and anything but a plain D update sends the access to a full walk.
+        const uint64_t leaf_pa = e->leaf_pa, frame = e->frame;
+        const unsigned leaf_level = static_cast<unsigned>(size) + 1;
+        const uint64_t gen = m_inval_gen;
         sc_time d = mem_time(t);
-        uint8_t served = 0;
         m_mem.tag(0, 1);  // not part of a walk
-        m_mem.rmw_pte(e->leaf_pa, kD, false, d, served);
-        ++m_rmws;
-        ++m_d_writes;
-        m_ref_cycles += cycles(d - mem_time(t));
+        bool done = false;
+        for (;;) {
+          uint8_t served = 0;
+          const uint64_t v = m_mem.read_pte(leaf_pa, false, d, served);
+          if (!(v & kP) || !(v & kRW) || leaf_frame(v, leaf_level) != frame) break;
+          const uint64_t old = m_mem.cmpxchg_pte(leaf_pa, v, v | kD, false, d, served);
+          ++m_rmws;
+          if (old == v) {
+            done = true;
+            ++m_d_writes;
+            break;
+          }
+          ++m_cas_restarts;
+        }
+        m_ref_cycles += cycles(sc_core::sc_time_stamp() + d - t);
         t = sc_core::sc_time_stamp() + d;
-        e->dirty = true;
-        PageSize s2;
-        if (TlbEntry* o = m_stlb.lookup(va, id, s2)) o->dirty = true;
-        if (TlbEntry* o = m_dtlb.lookup(va, id, s2)) o->dirty = true;
+        if (done && m_inval_gen == gen) {
+          PageSize s2;
+          if (TlbEntry* o = m_stlb.lookup(va, id, s2)) o->dirty = true;
+          if (TlbEntry* o = m_dtlb.lookup(va, id, s2)) o->dirty = true;
+        } else {
+          // The entry changed or was invalidated meanwhile: walk it again (which faults if it must).
+          m_dtlb.invalidate_va(va, id, false);
+          m_stlb.invalidate_va(va, id, false);
+          need_walk = true;
+        }
       } else {
         // Re-walk: drop the clean entry and walk again; the walk sets D on the leaf.
         m_dtlb.invalidate_va(va, id, false);
@@ -270,86 +320,164 @@ Mmu::WalkResult Mmu::walk(uint64_t va, Access a, sc_time start) {
   ++m_walk_seq;
   struct Ref {
     unsigned level;
+    uint64_t table;  // the table holding the entry
+    bool uc;         // that table is uncacheable
+    Perms above;     // rights combined over the levels above
     uint64_t pa, val;
-    bool uc;
     Perms perms;  // combined through this level
   };
   Ref refs[5];
   unsigned n = 0;
-  Perms perms;
-  uint64_t table = cr3_table(m_cr3);
-  bool uc = m_cr3 & kPCD;
-  unsigned level = levels;
   sc_time t = start;
   WalkTrace tr;
   const bool tracing = static_cast<bool>(m_observer);
   auto note = [&](unsigned lvl, uint8_t served, bool rmw, const sc_time& lat) {
-    if (tracing && tr.nrefs < 10) tr.refs[tr.nrefs++] = {static_cast<uint8_t>(lvl), served, rmw, cycles(lat)};
+    if (tracing && tr.nrefs < WalkTrace::kMaxRefs)
+      tr.refs[tr.nrefs++] = {static_cast<uint8_t>(lvl), served, rmw, cycles(lat)};
   };
-  if (m_psc_any) {
-    t += m_psc_lat;
-    m_lookup_cycles += cycles(m_psc_lat);
-    // Longest match first: a PDE-cache hit skips the most levels (SDM §4.10.3.2).
-    bool hit = false;
-    for (unsigned l = 2; l <= levels && !hit; ++l)
-      if (TlbEntry* p = m_psc[l].lookup(va >> (12 + 9 * (l - 1)), id)) {
-        hit = true;
-        level = l - 1;
-        table = p->frame;
-        uc = p->pcd;
-        perms = Perms{p->rw, p->us, p->nx};
-        ++*m_psc_hits[l];
-        tr.psc_hit_level = static_cast<uint8_t>(l);
+  // Reads the entries from `level` down into refs[n..]; returns the fault's error code, 0 at a leaf
+  // whose rights allow the access.
+  auto descend = [&](unsigned level, uint64_t table, bool uc, Perms perms) -> uint32_t {
+    for (; level >= 1; --level) {
+      const uint64_t pa = table + index_of(va, level) * 8;
+      // Latency on absolute time: a memory that synchronizes (the DDR adapter) waits inside the call
+      // and hands back a delay relative to the new time stamp.
+      sc_time d = mem_time(t);
+      uint8_t served = 0;
+      m_mem.tag(m_walk_seq, static_cast<uint8_t>(level));
+      const uint64_t v = m_mem.read_pte(pa, uc, d, served);
+      const sc_time lat = sc_core::sc_time_stamp() + d - t;
+      t += lat;
+      ++m_refs;
+      m_ref_cycles += cycles(lat);
+      LevelStats& ls = *m_level[level];
+      ++ls.refs;
+      ++(served == 1 ? ls.l1 : served == 2 ? ls.l2 : served == 3 ? ls.llc : served == 4 ? ls.dram : ls.nocache);
+      note(level, served, false, lat);
+      if (!(v & kP)) return access_bits(a);
+      if (v & reserved_mask(v, level)) return kPfPresent | kPfRsvd | access_bits(a);
+      const Perms above = perms;
+      perms.rw = perms.rw && (v & kRW);
+      perms.us = perms.us && (v & kUS);
+      perms.nx = perms.nx || (v & kNX);
+      refs[n++] = Ref{level, table, uc, above, pa, v, perms};
+      if (is_leaf(v, level)) return perm_fault(perms, a);
+      table = frame_of(v);
+      uc = v & kPCD;
+    }
+    throw std::logic_error("page walk: a level-1 entry is always a leaf");
+  };
+  constexpr unsigned kMaxRestarts = 1u << 20;  // a livelock is a model bug, not a slow walk
+  for (unsigned attempt = 0;; ++attempt) {
+    if (attempt == kMaxRestarts) throw std::logic_error(fmt::format("core {}: page walk of 0x{:x} never settled", m_core, va));
+    const uint64_t gen = m_inval_gen;
+    n = 0;
+    uint64_t table = cr3_table(m_cr3);
+    // With CR4.PCIDE=1, CR3 bits 3 and 4 are PCID bits, not PWT/PCD (SDM §4.5).
+    bool uc = !(m_cr4 & kCr4PCIDE) && (m_cr3 & kPCD);
+    unsigned level = levels;
+    Perms perms;
+    if (m_psc_any) {
+      t += m_psc_lat;
+      m_lookup_cycles += cycles(m_psc_lat);
+      // Longest match first: a PDE-cache hit skips the most levels (SDM §4.10.3.2).
+      bool hit = false;
+      for (unsigned l = 2; l <= levels && !hit; ++l)
+        if (TlbEntry* p = m_psc[l].lookup(va >> (12 + 9 * (l - 1)), id)) {
+          hit = true;
+          level = l - 1;
+          table = p->frame;
+          uc = p->pcd;
+          perms = Perms{p->rw, p->us, p->nx};
+          ++*m_psc_hits[l];
+          tr.psc_hit_level = static_cast<uint8_t>(l);
+        }
+      if (!hit) ++m_psc_misses;
+    }
+    uint32_t ec = descend(level, table, uc, perms);
+    // SDM §4.8: A in every entry used that has A=0; D in the leaf on a write. Each is one LOCK CMPXCHG
+    // against the value the walk read: an entry that changed meanwhile (cleared, remapped, rights
+    // changed) is not written; the walk re-reads it and the levels below and checks P and the rights
+    // again, so nothing is ever written into a non-present entry.
+    for (unsigned i = 0; !ec && i < n; ++i) {
+      uint64_t set = (refs[i].val & kA) ? 0 : kA;
+      if (i + 1 == n && write && !(refs[i].val & kD)) set |= kD;
+      if (!set) continue;
+      sc_time d = mem_time(t);
+      uint8_t served = 0;
+      m_mem.tag(m_walk_seq, static_cast<uint8_t>(refs[i].level));
+      const uint64_t old = m_mem.cmpxchg_pte(refs[i].pa, refs[i].val, refs[i].val | set, refs[i].uc, d, served);
+      const sc_time lat = sc_core::sc_time_stamp() + d - t;  // absolute, as above
+      t += lat;
+      note(refs[i].level, served, true, lat);
+      m_ref_cycles += cycles(lat);
+      ++m_rmws;
+      if (old != refs[i].val) {
+        ++m_cas_restarts;
+        ++tr.restarts;
+        const Ref from = refs[i];
+        n = i;
+        ec = descend(from.level, from.table, from.uc, from.above);
+        --i;  // this entry again (unsigned wrap is defined; the loop's ++i brings it back)
+        continue;
       }
-    if (!hit) ++m_psc_misses;
-  }
-  uint32_t ec = 0;
-  bool leaf = false;
-  for (; level >= 1; --level) {
-    const uint64_t pa = table + index_of(va, level) * 8;
-    // Latency on absolute time: a memory that synchronizes (the DDR adapter) waits inside the call
-    // and hands back a delay relative to the new time stamp.
-    sc_time d = mem_time(t);
-    uint8_t served = 0;
-    m_mem.tag(m_walk_seq, static_cast<uint8_t>(level));
-    const uint64_t v = m_mem.read_pte(pa, uc, d, served);
-    const sc_time lat = sc_core::sc_time_stamp() + d - t;
-    t += lat;
-    ++m_refs;
-    m_ref_cycles += cycles(lat);
-    LevelStats& ls = *m_level[level];
-    ++ls.refs;
-    ++(served == 1 ? ls.l1 : served == 2 ? ls.l2 : served == 3 ? ls.llc : served == 4 ? ls.dram : ls.nocache);
-    note(level, served, false, lat);
-    if (!(v & kP)) {
-      ec = access_bits(a);
-      break;
+      if (set & kA) ++m_a_writes;
+      if (set & kD) ++m_d_writes;
+      refs[i].val |= set;
     }
-    if (v & reserved_mask(v, level)) {
-      ec = kPfPresent | kPfRsvd | access_bits(a);
-      break;
+    WalkResult r;
+    if (ec) {
+      // No fill on a faulting access; the fault drops what translated this address.
+      invalidate_for_fault(va, id);
+      count_fault(ec);
+      r.fault = true;
+      r.error_code = ec;
+      r.end = t;
+      m_latency.sample(static_cast<double>(cycles(t - start)));
+      if (tracing) {
+        tr.va = va;
+        tr.access = a;
+        tr.lookup_cycles = m_psc_any ? cycles(m_psc_lat) : 0;
+        tr.cycles = cycles(t - start);
+        tr.fault = true;
+        tr.error_code = ec;
+        m_observer(tr);
+      }
+      return r;
     }
-    perms.rw = perms.rw && (v & kRW);
-    perms.us = perms.us && (v & kUS);
-    perms.nx = perms.nx || (v & kNX);
-    refs[n++] = Ref{level, pa, v, uc, perms};
-    if (is_leaf(v, level)) {
-      leaf = true;
-      break;
+    if (m_inval_gen != gen) {
+      ++m_inval_restarts;
+      continue;
     }
-    table = frame_of(v);
-    uc = v & kPCD;
-  }
-  WalkResult r;
-  if (!ec && leaf) ec = perm_fault(perms, a);
-  if (ec) {
-    // No A/D update and no fill on a faulting access; the fault drops what translated this address.
-    m_dtlb.invalidate_va(va, id, false);
-    m_itlb.invalidate_va(va, id, false);
-    m_stlb.invalidate_va(va, id, false);
-    count_fault(ec);
-    r.fault = true;
-    r.error_code = ec;
+    // Fill the PSCs with the non-leaf entries read (P=1, reserved bits 0, A=1 by now), PCID-tagged.
+    for (unsigned i = 0; i + 1 < n; ++i) {
+      const unsigned l = refs[i].level;
+      TlbEntry pe;
+      pe.tag = va >> (12 + 9 * (l - 1));
+      pe.frame = frame_of(refs[i].val);
+      pe.pcid = id;
+      pe.rw = refs[i].perms.rw;
+      pe.us = refs[i].perms.us;
+      pe.nx = refs[i].perms.nx;
+      pe.pcd = refs[i].val & kPCD;
+      m_psc[l].fill(pe);
+    }
+    const Ref& lf = refs[n - 1];
+    const PageSize size = static_cast<PageSize>(lf.level - 1);
+    TlbEntry te;
+    te.tag = va >> Tlb::shift_of(size);
+    te.frame = leaf_frame(lf.val, lf.level);
+    te.leaf_pa = lf.pa;
+    te.pcid = id;
+    te.global = (lf.val & kG) && (m_cr4 & kCr4PGE);
+    te.rw = lf.perms.rw;
+    te.us = lf.perms.us;
+    te.nx = lf.perms.nx;
+    te.dirty = lf.val & kD;
+    Tlb& l1 = a == Access::Fetch ? m_itlb : m_dtlb;
+    if (l1.holds(size)) l1.fill(size, te);
+    if (m_stlb.holds(size)) m_stlb.fill(size, te);
+    r.pa = te.frame | (va & (page_bytes(size) - 1));
     r.end = t;
     m_latency.sample(static_cast<double>(cycles(t - start)));
     if (tracing) {
@@ -357,70 +485,10 @@ Mmu::WalkResult Mmu::walk(uint64_t va, Access a, sc_time start) {
       tr.access = a;
       tr.lookup_cycles = m_psc_any ? cycles(m_psc_lat) : 0;
       tr.cycles = cycles(t - start);
-      tr.fault = true;
-      tr.error_code = ec;
       m_observer(tr);
     }
     return r;
   }
-  // SDM §4.8: A in every entry used that has A=0; D in the leaf on a write. Each is one locked RMW.
-  for (unsigned i = 0; i < n; ++i) {
-    const bool is_leaf_ref = i + 1 == n;
-    uint64_t set = (refs[i].val & kA) ? 0 : kA;
-    if (is_leaf_ref && write && !(refs[i].val & kD)) set |= kD;
-    if (!set) continue;
-    sc_time d = mem_time(t);
-    uint8_t served = 0;
-    m_mem.tag(m_walk_seq, static_cast<uint8_t>(refs[i].level));
-    m_mem.rmw_pte(refs[i].pa, set, refs[i].uc, d, served);
-    const sc_time lat = sc_core::sc_time_stamp() + d - t;  // absolute, as above
-    t += lat;
-    note(refs[i].level, served, true, lat);
-    m_ref_cycles += cycles(lat);
-    ++m_rmws;
-    if (set & kA) ++m_a_writes;
-    if (set & kD) ++m_d_writes;
-    refs[i].val |= set;
-  }
-  // Fill the PSCs with the non-leaf entries read (P=1, reserved bits 0, A=1 by now), PCID-tagged.
-  for (unsigned i = 0; i + 1 < n; ++i) {
-    const unsigned l = refs[i].level;
-    TlbEntry pe;
-    pe.tag = va >> (12 + 9 * (l - 1));
-    pe.frame = frame_of(refs[i].val);
-    pe.pcid = id;
-    pe.rw = refs[i].perms.rw;
-    pe.us = refs[i].perms.us;
-    pe.nx = refs[i].perms.nx;
-    pe.pcd = refs[i].val & kPCD;
-    m_psc[l].fill(pe);
-  }
-  const Ref& lf = refs[n - 1];
-  const PageSize size = static_cast<PageSize>(lf.level - 1);
-  TlbEntry te;
-  te.tag = va >> Tlb::shift_of(size);
-  te.frame = leaf_frame(lf.val, lf.level);
-  te.leaf_pa = lf.pa;
-  te.pcid = id;
-  te.global = (lf.val & kG) && (m_cr4 & kCr4PGE);
-  te.rw = perms.rw;
-  te.us = perms.us;
-  te.nx = perms.nx;
-  te.dirty = lf.val & kD;
-  Tlb& l1 = a == Access::Fetch ? m_itlb : m_dtlb;
-  if (l1.holds(size)) l1.fill(size, te);
-  if (m_stlb.holds(size)) m_stlb.fill(size, te);
-  r.pa = te.frame | (va & (page_bytes(size) - 1));
-  r.end = t;
-  m_latency.sample(static_cast<double>(cycles(t - start)));
-  if (tracing) {
-    tr.va = va;
-    tr.access = a;
-    tr.lookup_cycles = m_psc_any ? cycles(m_psc_lat) : 0;
-    tr.cycles = cycles(t - start);
-    m_observer(tr);
-  }
-  return r;
 }
 
 void Mmu::write_cr3(uint64_t v) {

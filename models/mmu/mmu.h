@@ -31,9 +31,10 @@ class WalkMemory {
   // Which walk and level the next accesses belong to (carried in AccessExt for attribution).
   virtual void tag(uint32_t walk_id, uint8_t level) {}
   virtual uint64_t read_pte(uint64_t pa, bool uncacheable, sc_core::sc_time& delay, uint8_t& served) = 0;
-  // Locked read-modify-write ORing `set` into the entry; returns the old value.
-  virtual uint64_t rmw_pte(uint64_t pa, uint64_t set, bool uncacheable, sc_core::sc_time& delay,
-                           uint8_t& served) = 0;
+  // LOCK CMPXCHG: writes `desired` if the entry still holds `expected`; returns the value it held (the
+  // update happened iff that equals `expected`). Performed by the memory at one instant.
+  virtual uint64_t cmpxchg_pte(uint64_t pa, uint64_t expected, uint64_t desired, bool uncacheable,
+                               sc_core::sc_time& delay, uint8_t& served) = 0;
 };
 
 // WalkMemory over a TLM initiator socket (the core's memory port, so walks go through its caches).
@@ -42,13 +43,17 @@ class WalkMemory {
 class TlmWalkMemory : public WalkMemory {
  public:
   TlmWalkMemory(tlm::tlm_initiator_socket<>& sock, uint16_t core);
-  ~TlmWalkMemory() override { m_gp.clear_extension(&m_ext); }
+  ~TlmWalkMemory() override;
   uint64_t read_pte(uint64_t pa, bool uncacheable, sc_core::sc_time& delay, uint8_t& served) override;
-  uint64_t rmw_pte(uint64_t pa, uint64_t set, bool uncacheable, sc_core::sc_time& delay, uint8_t& served) override;
+  uint64_t cmpxchg_pte(uint64_t pa, uint64_t expected, uint64_t desired, bool uncacheable, sc_core::sc_time& delay,
+                       uint8_t& served) override;
   void tag(uint32_t walk_id, uint8_t level) override {
     m_ext.walk_id = walk_id;
     m_ext.level = level;
   }
+  // Test only (the negative control of the atomicity tests): performs the compare-exchange as a read
+  // and a separate write, so another agent can fall in between, as a non-atomic update would.
+  void set_split_atomics(bool on) { m_split = on; }
 
  private:
   bool transact(tlm::tlm_command cmd, uint64_t pa, uint64_t& v, bool uc, bool locked, sc_core::sc_time& delay,
@@ -56,6 +61,8 @@ class TlmWalkMemory : public WalkMemory {
   tlm::tlm_initiator_socket<>& m_sock;
   tlm::tlm_generic_payload m_gp;
   AccessExt m_ext;
+  AtomicExt m_atomic;
+  bool m_split = false;
 };
 
 // One walk as it happened, for an observer (x86-mmu.md §1.5 per-walk trace).
@@ -63,15 +70,17 @@ struct WalkTrace {
   struct Ref {
     uint8_t level = 0;    // 1 PTE .. 5 PML5E
     uint8_t served = 0;   // AccessExt::served of the access
-    bool rmw = false;     // an A/D update rather than a read
+    bool rmw = false;     // an A/D update (compare-exchange) rather than a read
     uint64_t cycles = 0;
   };
+  static constexpr unsigned kMaxRefs = 32;
   uint64_t va = 0;
   Access access = Access::Read;
   uint8_t psc_hit_level = 0;  // level of the PSC entry the walk started below (2 PDE .. 5 PML5E); 0 none
   uint64_t lookup_cycles = 0;
-  Ref refs[10];               // at most 5 reads and 5 RMWs
+  Ref refs[kMaxRefs];         // 5 reads and 5 updates, more when the walk restarted (kept up to kMaxRefs)
   unsigned nrefs = 0;
+  unsigned restarts = 0;      // compare-exchanges that found the entry changed (the walk re-read from there)
   uint64_t cycles = 0;        // the whole walk
   bool fault = false;
   uint32_t error_code = 0;
@@ -117,6 +126,9 @@ class Mmu : public Translator {
   static uint32_t access_bits(Access a);
   void count_fault(uint32_t ec);
   void invalidate_psc(bool all_pcids, uint16_t pcid);
+  // The TLB and paging-structure-cache entries that translate `va` in PCID `pcid` (SDM §4.10.4.1: what
+  // a #PF invalidates).
+  void invalidate_for_fault(uint64_t va, uint16_t pcid);
   sc_core::sc_time mem_time(const sc_core::sc_time& t) const { return t - sc_core::sc_time_stamp(); }
   uint64_t cycles(const sc_core::sc_time& t) const { return m_clk.to_cycles(t); }
 
@@ -131,6 +143,10 @@ class Mmu : public Translator {
   uint64_t m_cr3 = 0, m_cr4 = 0;
   uint64_t m_stall = 0;
   uint32_t m_walk_seq = 0;
+  // Bumped by every invalidation (INVLPG, INVPCID, CR3/CR4 flush, shootdown): a walk that sees it
+  // change while it was in flight does not fill anything from what it read (it starts again), so no
+  // translation survives an invalidation that completed during the walk.
+  uint64_t m_inval_gen = 0;
   std::vector<sc_core::sc_time> m_walker_free;
   struct InFlight {
     uint64_t vpn;
@@ -159,7 +175,7 @@ class Mmu : public Translator {
   stats::Counter m_psc_misses;
   stats::Group m_gwalk;
   stats::Counter m_walks, m_refs, m_rmws, m_a_writes, m_d_writes, m_dirty_assists, m_coalesced, m_lookup_cycles,
-      m_ref_cycles, m_queue_cycles;
+      m_ref_cycles, m_queue_cycles, m_cas_restarts, m_inval_restarts;
   stats::Histogram m_latency;
   std::unique_ptr<LevelStats> m_level[6];  // [1..5]
   stats::Group m_gfault;

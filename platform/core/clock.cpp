@@ -23,3 +23,12 @@ ClockDomain::ClockDomain(std::string name, double mhz) : m_name(std::move(name))
 }
 
 }  // namespace pc
+
+sc_core::sc_time pc::delay_until(const sc_core::sc_time& at, const char* where) {
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  if (at < now)
+    throw std::logic_error(std::string(where) + ": absolute time " + std::to_string(at.value()) +
+                           " fs lies before the current time " + std::to_string(now.value()) +
+                           " fs (the delay would wrap below zero)");
+  return at - now;
+}

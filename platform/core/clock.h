@@ -13,6 +13,11 @@ namespace pc {
 // sc_main and every simulation test calls it first. Calling it again is harmless.
 void init_time_resolution();
 
+// The delay from now until the absolute time `at`. Loosely-timed code keeps absolute times across calls
+// that may wait; one that lies in the past means a wait ran past it, which would wrap the unsigned
+// sc_time: a model bug, reported at once (always on: it is one comparison).
+sc_core::sc_time delay_until(const sc_core::sc_time& at, const char* where);
+
 class ClockDomain {
  public:
   ClockDomain() = default;

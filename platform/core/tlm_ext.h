@@ -18,6 +18,9 @@ struct AccessExt : tlm::tlm_extension<AccessExt> {
   uint8_t level = 0;     // page walks: paging-structure level of the entry (1 PTE .. 5 PML5E)
   uint32_t walk_id = 0;  // page walks: the walk this access belongs to (per core, from 1)
   uint8_t served = 0;    // set by the caches: level that served it (1 L1, 2 L2, 3 LLC, 4 memory; 0 no cache)
+  // A cache writeback: the bytes are in memory already (caches keep tags only), so the target spends
+  // the time and moves nothing. Carrying data would overwrite newer bytes written while it waited.
+  bool timing_only = false;
 
   tlm::tlm_extension_base* clone() const override { return new AccessExt(*this); }
   void copy_from(const tlm::tlm_extension_base& e) override { *this = static_cast<const AccessExt&>(e); }

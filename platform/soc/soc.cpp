@@ -118,6 +118,27 @@ Soc::Soc(const PlatformConfig& cfg)
       m_cores.back()->mem_isock.bind(m_router->tsock);
     }
   }
+  // The kernel's loads and stores run on a CPU: port c of each kernel bus goes through core c's caches.
+  for (kernel::KernelBus* bus : {m_kbus.get(), m_blk_bus.get()}) {
+    if (!bus) continue;
+    for (unsigned c = 0; c < cfg.cpu.cores; ++c) {
+      if (m_llc)
+        bus->mem_isock.bind(m_caches[c]->tsock);
+      else
+        bus->mem_isock.bind(m_router->tsock);
+    }
+  }
+  // DMA is coherent with the caches, as on x86: every DMA access snoops them first.
+  if (m_disk) {
+    if (m_llc) {
+      m_dma_snoop = std::make_unique<cache::CoherentDma>("dma_snoop", *m_llc, static_cast<unsigned>(cfg.caches.line_bytes),
+                                                         m_root);
+      m_disk->dma_isock.bind(m_dma_snoop->tsock);
+      m_dma_snoop->isock.bind(m_router->tsock);
+    } else {
+      m_disk->dma_isock.bind(m_router->tsock);
+    }
+  }
   build_workload();
 }
 
@@ -129,12 +150,10 @@ Soc::~Soc() = default;
 void Soc::build_disk() {
   const uint64_t mem_bytes = m_cfg.dram.size_mib << 20;
   m_disk = std::make_unique<disk::DiskController>("disk", m_cfg.disk, m_root);
-  m_router->isock.bind(m_disk->tsock);
-  m_disk->dma_isock.bind(m_router->tsock);
+  m_router->isock.bind(m_disk->tsock);  // its DMA port binds once the caches exist (it snoops them)
   m_disk_irq = std::make_unique<sc_core::sc_signal<bool>>("disk_irq");
   m_disk->irq_out.bind(*m_disk_irq);
   m_blk_bus = std::make_unique<kernel::KernelBus>("blk_bus", *m_kernel_stats, "blk_bus");
-  m_blk_bus->mem_isock.bind(m_router->tsock);
   m_blk = std::make_unique<kernel::BlockLayer>(*m_kernel_stats);
   const uint64_t dma_bytes = m_cfg.kernel.block.dma_region_kib << 10;
   m_ahci = std::make_unique<kernel::AhciDisk>("sda", m_cfg.kernel.block, *m_blk_bus, hw::kDiskCtrlBase,
@@ -168,7 +187,6 @@ void Soc::build_os() {
   m_mmu_ctl = std::make_unique<mmu::MmuControl>(m_cfg.mmu);
   m_arch = std::make_unique<CpuArchOps>(*m_mmu_ctl, m_cpu_clk);
   m_kbus = std::make_unique<kernel::KernelBus>("kbus", *m_kernel_stats, "bus");
-  m_kbus->mem_isock.bind(m_router->tsock);
   m_os = std::make_unique<kernel::Kernel>("os", m_cfg.kernel, mem_bytes - driver_bytes,
                                           static_cast<unsigned>(m_cfg.cpu.cores), m_cpu_clk, *m_kbus, *m_arch,
                                           *m_kernel_stats);

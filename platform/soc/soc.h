@@ -98,6 +98,7 @@ class Soc {
   std::unique_ptr<kernel::AhciDisk> m_ahci;
   std::unique_ptr<tb::BlockIoWorkload> m_blockio;
   std::unique_ptr<cache::SharedLlc> m_llc;
+  std::unique_ptr<cache::CoherentDma> m_dma_snoop;
   std::vector<std::unique_ptr<cache::CoreCaches>> m_caches;  // after m_cores: their stats live in the cores' groups
   double m_host_seconds = 0;
 };

@@ -83,68 +83,69 @@ TEST(DiskSim, ErrorPathsCompleteWithErrorStatusAndTheDeviceCarriesOn) {
   bool irq_seen = false, data_ok = false;
   sc_core::sc_spawn([&] {
     auto& b = rig.bus;
-    sc_time d = SC_ZERO_TIME;
-    const uint64_t cap = b.read32(R + hd::kRegCapacityLo, d);
+    kernel::BusCtx bc;
+    sc_time& d = bc.delay;
+    const uint64_t cap = b.read32(R + hd::kRegCapacityLo, bc);
     EXPECT_EQ(cap, 384u * 8);
-    b.write32(R + hd::kRegClbLo, clb, d);
-    b.write32(R + hd::kRegClbHi, 0, d);
-    b.write32(R + hd::kRegIe, hd::kIntCompletion, d);
+    b.write32(R + hd::kRegClbLo, clb, bc);
+    b.write32(R + hd::kRegClbHi, 0, bc);
+    b.write32(R + hd::kRegIe, hd::kIntCompletion, bc);
     auto cmd = [&](unsigned slot, uint8_t op, uint64_t lba, uint32_t sectors, uint64_t buf, uint32_t bytes) {
       const uint64_t prd_base = 0x4000 + slot * 0x100;
       hd::PrdEntry e{buf, bytes, 0};
-      b.write(prd_base, &e, sizeof(e), d);
+      b.write(prd_base, &e, sizeof(e), bc);
       hd::CmdHeader h{};
       h.opcode = op;
       h.prd_count = 1;
       h.sectors = sectors;
       h.lba = lba;
       h.prd_base = prd_base;
-      b.write(clb + slot * 32, &h, sizeof(h), d);
+      b.write(clb + slot * 32, &h, sizeof(h), bc);
     };
     uint8_t pattern[4096];
     for (unsigned i = 0; i < 4096; ++i) pattern[i] = static_cast<uint8_t>(i * 13 + 5);
-    for (unsigned off = 0; off < 4096; off += 64) b.write(0x20000 + off, pattern + off, 64, d);
+    for (unsigned off = 0; off < 4096; off += 64) b.write(0x20000 + off, pattern + off, 64, bc);
     cmd(0, hd::kOpRead, cap - 4, 8, 0x10000, 4096);       // reaches 4 sectors past the end
     cmd(1, hd::kOpRead, 0, 8, 0x10000, 2048);             // PRD bytes (2048) != 8 sectors
     cmd(2, hd::kOpWrite, 16, 8, unmapped, 4096);          // write data fetch from an unmapped address
     cmd(3, hd::kOpRead, 24, 8, unmapped, 4096);           // read data lands on an unmapped address
     cmd(4, 7, 0, 8, 0x10000, 4096);                       // no such opcode
     cmd(5, hd::kOpWrite, 100, 8, 0x20000, 4096);          // a good write among them
-    b.write32(R + hd::kRegCi, 0x3f, d);
+    b.write32(R + hd::kRegCi, 0x3f, bc);
     wait(d);
     d = SC_ZERO_TIME;
-    while (b.read32(R + hd::kRegCi, d) != 0) {
+    while (b.read32(R + hd::kRegCi, bc) != 0) {
       wait(d);
       d = SC_ZERO_TIME;
       if (rig.irq.read()) irq_seen = true;
       wait(sc_time(100, sc_core::SC_US));
     }
     if (rig.irq.read()) irq_seen = true;
-    cs = b.read32(R + hd::kRegCs, d);
-    err = b.read32(R + hd::kRegErr, d);
+    cs = b.read32(R + hd::kRegCs, bc);
+    err = b.read32(R + hd::kRegErr, bc);
     for (unsigned s = 0; s < 6; ++s) {
-      st[s] = b.read32(R + hd::kRegSlotStatus + 4 * s, d);
+      st[s] = b.read32(R + hd::kRegSlotStatus + 4 * s, bc);
       uint32_t wb[2];
-      b.read(clb + s * 32 + 24, wb, 8, d);
+      b.read(clb + s * 32 + 24, wb, 8, bc);
       hdr_status[s] = wb[0];
       if (s == 5) bytes_done5 = wb[1];
     }
-    b.write32(R + hd::kRegCs, cs, d);
-    b.write32(R + hd::kRegErr, err, d);
-    b.write32(R + hd::kRegIs, hd::kIntCompletion, d);
+    b.write32(R + hd::kRegCs, cs, bc);
+    b.write32(R + hd::kRegErr, err, bc);
+    b.write32(R + hd::kRegIs, hd::kIntCompletion, bc);
     // The device carries on: read back what slot 5 wrote.
     cmd(0, hd::kOpRead, 100, 8, 0x30000, 4096);
-    b.write32(R + hd::kRegCi, 1, d);
+    b.write32(R + hd::kRegCi, 1, bc);
     wait(d);
     d = SC_ZERO_TIME;
-    while (b.read32(R + hd::kRegCi, d) != 0) {
+    while (b.read32(R + hd::kRegCi, bc) != 0) {
       wait(d);
       d = SC_ZERO_TIME;
       wait(sc_time(100, sc_core::SC_US));
     }
     uint8_t got[4096];
-    for (unsigned off = 0; off < 4096; off += 64) b.read(0x30000 + off, got + off, 64, d);
-    data_ok = std::memcmp(got, pattern, 4096) == 0 && b.read32(R + hd::kRegSlotStatus, d) == hd::kStatusOk;
+    for (unsigned off = 0; off < 4096; off += 64) b.read(0x30000 + off, got + off, 64, bc);
+    data_ok = std::memcmp(got, pattern, 4096) == 0 && b.read32(R + hd::kRegSlotStatus, bc) == hd::kStatusOk;
     finished = true;
   });
   sc_core::sc_start(sc_time(1, sc_core::SC_SEC));

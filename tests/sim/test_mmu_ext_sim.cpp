@@ -1,5 +1,5 @@
 // Every page-walk transaction carries AccessExt{requester = PageWalk, walk_id, level, locked for A/D
-// updates} (x86-mmu.md §1.1), so caches and the DRAM controller can attribute walker traffic.
+// updates, carried as one AtomicExt compare-exchange} (x86-mmu.md §1.1), so caches and the DRAM controller can attribute walker traffic.
 #include <gtest/gtest.h>
 
 #include <tlm_utils/simple_target_socket.h>
@@ -20,6 +20,7 @@ struct Recorder : sc_core::sc_module {
     uint32_t walk;
     uint8_t level;
     bool locked;
+    bool atomic;
   };
   std::vector<Seen> seen;
   explicit Recorder(sc_core::sc_module_name n) : sc_module(n) {
@@ -27,7 +28,7 @@ struct Recorder : sc_core::sc_module {
   }
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& d) {
     const auto* e = gp.get_extension<AccessExt>();
-    seen.push_back({gp.is_write(), e->requester, e->walk_id, e->level, e->locked});
+    seen.push_back({gp.is_write(), e->requester, e->walk_id, e->level, e->locked, atomic_of(gp) != nullptr});
     isock->b_transport(gp, d);
   }
 };
@@ -58,15 +59,16 @@ TEST(MmuExtSim, WalkTransactionsCarryWalkIdLevelAndLock) {
   m.write_cr3(cr3);
   const auto t1 = m.translate(0x1000, mmu::Access::Read, sc_core::sc_time_stamp());
   m.translate(0x2000, mmu::Access::Read, t1.done);
-  // Walk 1: reads of levels 4,3,2,1, then the leaf's locked A update (read + write). Walk 2: PDE-cache
-  // hit, one PTE read.
-  ASSERT_EQ(rec.seen.size(), 7u);
-  const uint8_t levels[7] = {4, 3, 2, 1, 1, 1, 1};
-  for (unsigned i = 0; i < 7; ++i) {
+  // Walk 1: reads of levels 4,3,2,1, then the leaf's A update: one locked compare-exchange (a write
+  // command carrying AtomicExt). Walk 2: PDE-cache hit, one PTE read.
+  ASSERT_EQ(rec.seen.size(), 6u);
+  const uint8_t levels[6] = {4, 3, 2, 1, 1, 1};
+  for (unsigned i = 0; i < 6; ++i) {
     EXPECT_EQ(rec.seen[i].who, Requester::PageWalk) << i;
-    EXPECT_EQ(rec.seen[i].walk, i < 6 ? 1u : 2u) << i;
+    EXPECT_EQ(rec.seen[i].walk, i < 5 ? 1u : 2u) << i;
     EXPECT_EQ(rec.seen[i].level, levels[i]) << i;
-    EXPECT_EQ(rec.seen[i].locked, i == 4 || i == 5) << i;
-    EXPECT_EQ(rec.seen[i].write, i == 5) << i;
+    EXPECT_EQ(rec.seen[i].locked, i == 4) << i;
+    EXPECT_EQ(rec.seen[i].write, i == 4) << i;
+    EXPECT_EQ(rec.seen[i].atomic, i == 4) << i;
   }
 }
