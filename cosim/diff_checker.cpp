@@ -12,20 +12,34 @@ namespace pc::cosim {
 using sc_core::sc_time;
 
 uint64_t ReplayWalkMemory::answer(MemOp& op) {
+  const size_t index = m_ops.size();
+  bool matched = false;
   if (!m_mismatch && m_next < m_n) {
     const MemOp& d = m_dut[m_next];
-    const bool same = d.kind == op.kind && d.addr == op.addr &&
-                      (op.kind == MemKind::Read || (d.expected == op.expected && d.wdata == op.wdata));
-    if (same) {
+    matched = d.kind == op.kind && d.addr == op.addr &&
+              (op.kind == MemKind::Read || (d.expected == op.expected && d.wdata == op.wdata));
+    if (matched) {
       ++m_next;
       op.ok = d.ok;
-      return op.rdata = d.rdata;
+      op.rdata = d.rdata;
     }
   }
-  // The sequences parted: the comparison will report it; answer from memory so the reference finishes.
-  m_mismatch = true;
-  op.ok = true;
-  return op.rdata = m_fallback(op.addr);
+  if (!matched) {
+    // The sequences parted: the comparison will report it; answer from memory so the reference finishes.
+    m_mismatch = true;
+    op.ok = true;
+    op.rdata = m_fallback(op.addr);
+  }
+  // Invalidations that reached the RTL during this operation reach the reference now, as they would
+  // from another process while its walker waits in the memory.
+  if (m_during)
+    for (auto& [at, fn] : *m_during)
+      if (at == index && fn) {
+        auto f = std::move(fn);
+        fn = nullptr;
+        f();
+      }
+  return op.rdata;
 }
 
 uint64_t ReplayWalkMemory::read_pte(uint64_t pa, bool, sc_time&, uint8_t& served) {
@@ -33,27 +47,23 @@ uint64_t ReplayWalkMemory::read_pte(uint64_t pa, bool, sc_time&, uint8_t& served
   MemOp op;
   op.addr = pa;
   op.level = m_level;
-  answer(op);
+  const uint64_t v = answer(op);
   m_ops.push_back(op);
-  return op.rdata;
+  return v;
 }
 
-uint64_t ReplayWalkMemory::rmw_pte(uint64_t pa, uint64_t set, bool, sc_time&, uint8_t& served) {
+uint64_t ReplayWalkMemory::cmpxchg_pte(uint64_t pa, uint64_t expected, uint64_t desired, bool, sc_time&,
+                                       uint8_t& served) {
   served = 0;
-  // The reference's locked OR, seen as the compare-exchange against the value it last read there.
   MemOp op;
   op.kind = MemKind::CompareExchange;
   op.addr = pa;
   op.level = m_level;
-  for (auto it = m_ops.rbegin(); it != m_ops.rend(); ++it)
-    if (it->addr == pa) {
-      op.expected = it->kind == MemKind::Read ? it->rdata : it->wdata;
-      break;
-    }
-  op.wdata = op.expected | set;
-  answer(op);
+  op.expected = expected;
+  op.wdata = desired;
+  const uint64_t v = answer(op);
   m_ops.push_back(op);
-  return op.rdata;
+  return op.ok ? v : ~0ull;
 }
 
 namespace {
@@ -117,12 +127,18 @@ DiffChecker::~DiffChecker() { m_dut->set_mem_log(nullptr); }
 
 mmu::Translation DiffChecker::translate(uint64_t va, mmu::Access a, sc_time at) {
   m_log.clear();
-  const mmu::Translation r = m_dut->translate(va, a, at);
+  m_during.clear();
+  m_in_request = true;
+  mmu::Translation r;
+  try {
+    r = m_dut->translate(va, a, at);
+  } catch (...) {
+    m_in_request = false;
+    throw;
+  }
+  m_in_request = false;
   const RtlMmu::Answer& ans = m_dut->last_answer();
-  // Operations after the last restart from the top: the reference sees the invalidation that caused it
-  // before the request (the RTL had the walk in flight), so it does only the final walk.
-  const size_t from = std::min(m_dut->restart_mark(), m_log.size());
-  m_ref_mem.load(m_log.data() + from, m_log.size() - from);
+  m_ref_mem.load(m_log.data(), m_log.size(), &m_during);
   const uint64_t l1_before = ref_count(a == mmu::Access::Fetch ? m_ref_l1i_hits : m_ref_l1d_hits),
                  stlb_before = ref_count(m_ref_stlb_hits), walks_before = ref_count(m_ref_walks),
                  assists_before = ref_count(m_ref_assists);
@@ -130,12 +146,14 @@ mmu::Translation DiffChecker::translate(uint64_t va, mmu::Access a, sc_time at) 
   // are over, as they are for the blocking core), never earlier than now.
   m_ref_time = std::max({m_ref_time, at, sc_core::sc_time_stamp()});
   const mmu::Translation q = m_ref->translate(va, a, m_ref_time);
+  for (auto& [at_op, fn] : m_during)  // the reference did fewer operations: apply the rest now
+    if (fn) fn();
+  m_during.clear();
   m_ref_time = std::max(m_ref_time, q.done) + sc_core::sc_time::from_value(1);
   ++m_checked;
 
   Divergence d;
-  d.rtl = {r.fault, r.error_code, r.pa, ans.l1_hit, ans.stlb_hit, ans.walk, ans.dirty_assist,
-           std::vector<MemOp>(m_log.begin() + static_cast<long>(from), m_log.end())};
+  d.rtl = {r.fault, r.error_code, r.pa, ans.l1_hit, ans.stlb_hit, ans.walk, ans.dirty_assist, m_log};
   d.cpp = {q.fault, q.error_code, q.pa,
            ref_count(a == mmu::Access::Fetch ? m_ref_l1i_hits : m_ref_l1d_hits) > l1_before,
            ref_count(m_ref_stlb_hits) > stlb_before, ref_count(m_ref_walks) > walks_before,
@@ -173,29 +191,32 @@ mmu::Translation DiffChecker::translate(uint64_t va, mmu::Access a, sc_time at) 
   return r;
 }
 
+void DiffChecker::both(const std::function<void(mmu::Translator&)>& f) {
+  f(*m_dut);
+  if (m_in_request)  // during the RTL's memory operation m_log.size() (it is logged when it completes)
+    m_during.emplace_back(m_log.size(), [this, f] { f(*m_ref); });
+  else
+    f(*m_ref);
+}
+
 void DiffChecker::write_cr3(uint64_t v) {
-  m_dut->write_cr3(v);
-  m_ref->write_cr3(v);
+  both([v](mmu::Translator& t) { t.write_cr3(v); });
 }
 
 void DiffChecker::write_cr4(uint64_t v) {
-  m_dut->write_cr4(v);
-  m_ref->write_cr4(v);
+  both([v](mmu::Translator& t) { t.write_cr4(v); });
 }
 
 void DiffChecker::invlpg(uint64_t va) {
-  m_dut->invlpg(va);
-  m_ref->invlpg(va);
+  both([va](mmu::Translator& t) { t.invlpg(va); });
 }
 
 void DiffChecker::invpcid(hw::paging::InvpcidType type, uint16_t pcid, uint64_t va) {
-  m_dut->invpcid(type, pcid, va);
-  m_ref->invpcid(type, pcid, va);
+  both([=](mmu::Translator& t) { t.invpcid(type, pcid, va); });
 }
 
 void DiffChecker::flush(const hw::FlushRequest& r) {
-  m_dut->flush(r);
-  m_ref->flush(r);
+  both([r](mmu::Translator& t) { t.flush(r); });
 }
 
 }  // namespace pc::cosim

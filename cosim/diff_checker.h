@@ -2,7 +2,8 @@
 // goes to the RTL first; the reference then translates the same request against the same memory: its
 // walker's reads and compare-exchanges are answered from what the RTL's memory port saw, in order
 // (ReplayWalkMemory), so both judge the same page-table contents even when another agent changes them
-// during the walk. The answer (fault, error code, physical address), how it was found (L1 hit, STLB hit,
+// during the walk. An invalidation that reached the RTL while one of its memory operations was in
+// flight reaches the reference during the same operation of its own walk, so both restart alike. The answer (fault, error code, physical address), how it was found (L1 hit, STLB hit,
 // walk, dirty assist) and the sequence of memory operations (addresses read, compare-exchanges with
 // expected and new value) must agree. The first divergence is kept with everything needed to debug it.
 #pragma once
@@ -26,15 +27,18 @@ using DebugRead = std::function<uint64_t(uint64_t pa)>;
 class ReplayWalkMemory : public mmu::WalkMemory {
  public:
   explicit ReplayWalkMemory(DebugRead fallback) : m_fallback(std::move(fallback)) {}
-  void load(const MemOp* ops, size_t n) {
+  // `during[i]`: invalidations that arrived while the RTL's operation i was in flight.
+  void load(const MemOp* ops, size_t n, std::vector<std::pair<size_t, std::function<void()>>>* during) {
     m_dut = ops;
     m_n = n;
     m_next = 0;
     m_ops.clear();
     m_mismatch = false;
+    m_during = during;
   }
   uint64_t read_pte(uint64_t pa, bool uncacheable, sc_core::sc_time& delay, uint8_t& served) override;
-  uint64_t rmw_pte(uint64_t pa, uint64_t set, bool uncacheable, sc_core::sc_time& delay, uint8_t& served) override;
+  uint64_t cmpxchg_pte(uint64_t pa, uint64_t expected, uint64_t desired, bool uncacheable, sc_core::sc_time& delay,
+                       uint8_t& served) override;
   void tag(uint32_t, uint8_t level) override { m_level = level; }
   const std::vector<MemOp>& ops() const { return m_ops; }
 
@@ -47,6 +51,7 @@ class ReplayWalkMemory : public mmu::WalkMemory {
   std::vector<MemOp> m_ops;
   bool m_mismatch = false;
   uint8_t m_level = 0;
+  std::vector<std::pair<size_t, std::function<void()>>>* m_during = nullptr;
 };
 
 struct Divergence {
@@ -98,6 +103,8 @@ class DiffChecker : public mmu::Translator {
 
  private:
   uint64_t ref_count(const stats::Counter* c) const { return c ? c->value() : 0; }
+  // Applies a maintenance operation to both; the reference's waits for the RTL's request in flight.
+  void both(const std::function<void(mmu::Translator&)>& f);
 
   unsigned m_core;
   std::unique_ptr<RtlMmu> m_dut;
@@ -108,6 +115,8 @@ class DiffChecker : public mmu::Translator {
   const stats::Counter *m_ref_l1d_hits = nullptr, *m_ref_l1i_hits = nullptr, *m_ref_stlb_hits = nullptr,
                        *m_ref_walks = nullptr, *m_ref_assists = nullptr;
   sc_core::sc_time m_ref_time;
+  bool m_in_request = false;
+  std::vector<std::pair<size_t, std::function<void()>>> m_during;
   bool m_stop = false;
   stats::Group m_stats;
   stats::Counter m_checked, m_divergences;

@@ -20,7 +20,7 @@ sc_core::sc_time MemPortBridge::perform(MemOp& op, const sc_core::sc_time& at, u
   const bool atomic = op.kind == MemKind::CompareExchange;
   prepare_payload(m_gp, atomic ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, op.addr,
                   reinterpret_cast<uint8_t*>(&buf), 8);
-  m_ext.level = op.level;
+  m_ext.level = op.level ? op.level : 1;  // the dirty assist's accesses are tagged as the C++ model's
   m_ext.walk_id = walk_id;
   m_ext.uncacheable = uc;
   m_ext.locked = atomic;

@@ -43,6 +43,7 @@ struct MmuOut {
   bool rsp_l1_hit = false, rsp_stlb_hit = false, rsp_walk = false, rsp_dirty_assist = false;
   uint8_t rsp_psc_level = 0;
   bool walk_active = false, walk_restart = false;
+  uint8_t walk_psc_level = 0;
   bool mreq_valid = false;
   RtlMemOp mreq_op = RtlMemOp::Read;
   uint64_t mreq_addr = 0, mreq_wdata = 0, mreq_cmp = 0;

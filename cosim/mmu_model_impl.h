@@ -57,6 +57,7 @@ class VerilatedMmu final : public MmuModel {
     out.rsp_psc_level = t.rsp_psc_level;
     out.walk_active = t.walk_active;
     out.walk_restart = t.walk_restart;
+    out.walk_psc_level = t.walk_psc_level;
     out.mreq_valid = t.mreq_valid;
     out.mreq_op = static_cast<RtlMemOp>(t.mreq_op);
     out.mreq_addr = t.mreq_addr;

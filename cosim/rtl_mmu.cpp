@@ -99,6 +99,10 @@ RtlMmu::RtlMmu(unsigned core, const mmu::MmuConfig& cfg, const ClockDomain& clk,
       m_lookup_cycles(m_gwalk, "lookup_cycles", "cycles", "paging-structure-cache lookup cycles of all walks"),
       m_ref_cycles(m_gwalk, "ref_cycles", "cycles", "cycles of all entry reads and A/D updates"),
       m_queue_cycles(m_gwalk, "queue_cycles", "cycles", "cycles misses waited for a free walker"),
+      m_cas_restarts(m_gwalk, "cas_restarts", "updates",
+                     "A/D compare-exchanges that found the entry changed: the walk re-read it and the levels below"),
+      m_inval_restarts(m_gwalk, "inval_restarts", "walks",
+                       "walks started again from the top because an invalidation arrived while they were in flight"),
       m_latency(m_gwalk, "latency", "cycles", "walk latency: PSC lookup + every reference, in order"),
       m_gfault(&core_stats, "faults", "page faults raised (#PF)"),
       m_faults(m_gfault, "total", "faults", "page faults"),
@@ -113,9 +117,7 @@ RtlMmu::RtlMmu(unsigned core, const mmu::MmuConfig& cfg, const ClockDomain& clk,
       m_received(m_gshoot, "received", "ipis", "shootdown IPIs this core handled"),
       m_grtl(&core_stats, "rtl", "co-simulated RTL translation unit"),
       m_rtl_cycles(m_grtl, "cycles", "cycles", "cycles the RTL unit was clocked (each one evaluated)"),
-      m_rtl_skipped(m_grtl, "skipped_cycles", "cycles", "cycles advanced over while it only waited"),
-      m_restarts(m_grtl, "walk_restarts", "walks", "walks sent back to the top by an invalidation in flight"),
-      m_cas_failures(m_grtl, "cas_failures", "rmws", "A/D compare-exchanges that found the entry changed") {
+      m_rtl_skipped(m_grtl, "skipped_cycles", "cycles", "cycles advanced over while it only waited") {
   if (!m_model) throw std::logic_error("RtlMmu: no model");
   check_geometry(cfg, *m_model);
   const char* names[5] = {"", "", "pd", "pdpt", "pml4"};
@@ -200,6 +202,13 @@ void RtlMmu::catch_up(uint64_t cycle) {
 
 uint16_t RtlMmu::pcid() const { return (m_cr4 & kCr4PCIDE) ? cr3_pcid(m_cr3) : 0; }
 
+void RtlMmu::count_psc(uint8_t level) {
+  if (!m_psc_any) return;
+  m_lookup_cycles += m_cfg.psc.latency_cycles;
+  if (level >= 2 && level <= 4) ++*m_psc_hits[level];
+  else ++m_psc_misses;
+}
+
 void RtlMmu::count_fault(uint32_t ec) {
   ++m_faults;
   auto& c = m_fault_codes[ec];
@@ -216,7 +225,6 @@ mmu::Translation RtlMmu::translate(uint64_t va, mmu::Access a, sc_time at) {
   catch_up(m_clk.to_cycles_ceil(at));
   m_answer = Answer{};
   m_answer.cycle = m_cycle;
-  m_restart_mark = m_log ? m_log->size() : 0;
   m_in.req_valid = true;
   m_in.req_va = va & kVaMask;
   m_in.req_acc = a == mmu::Access::Write ? RtlAcc::Write : a == mmu::Access::Fetch ? RtlAcc::Fetch : RtlAcc::Read;
@@ -229,9 +237,9 @@ mmu::Translation RtlMmu::translate(uint64_t va, mmu::Access a, sc_time at) {
     const bool accepted = m_in.req_valid && m_out.req_ready;
     const bool answered = m_out.rsp_valid;
     if (m_out.walk_active) ++walk_cycles;
-    if (m_out.walk_restart) {
-      ++m_restarts;
-      m_restart_mark = m_log ? m_log->size() : 0;
+    if (m_out.walk_restart) {  // the attempt that ends here looked up the PSCs too
+      ++m_inval_restarts;
+      count_psc(m_out.walk_psc_level);
     }
     if (answered) {
       out.fault = m_out.rsp_fault;
@@ -258,15 +266,16 @@ mmu::Translation RtlMmu::translate(uint64_t va, mmu::Access a, sc_time at) {
       const uint64_t issued = m_cycle;
       uint8_t served = 0;
       // The target may wait inside; an invalidation from another process may then clock this unit.
-      const sc_time back = m_port.perform(op, time_of(issued), m_walk_seq, m_out.mreq_uc, served);
+      const sc_time back = m_port.perform(op, time_of(issued), op.level ? m_walk_seq : 0, m_out.mreq_uc, served);
       const uint64_t back_cycle = m_clk.to_cycles_ceil(back);
       const uint64_t lat = back_cycle > issued ? back_cycle - issued : 1;
       due = std::max(issued + lat, m_cycle + 1);  // m_cycle moved if an invalidation clocked the unit meanwhile
       m_ref_cycles += lat;
+      // Level 0: the dirty assist's accesses, which are not walk references.
       const unsigned lvl = std::min<unsigned>(op.level, 4);
       if (op.kind == MemKind::Read) {
-        ++m_refs;
         if (lvl >= 1) {
+          ++m_refs;
           LevelStats& ls = *m_level[lvl];
           ++ls.refs;
           ++(served == 1 ? ls.l1 : served == 2 ? ls.l2 : served == 3 ? ls.llc : served == 4 ? ls.dram : ls.nocache);
@@ -277,7 +286,7 @@ mmu::Translation RtlMmu::translate(uint64_t va, mmu::Access a, sc_time at) {
           if ((op.wdata ^ op.expected) & kA) ++m_a_writes;
           if ((op.wdata ^ op.expected) & kD) ++m_d_writes;
         } else {
-          ++m_cas_failures;
+          ++m_cas_restarts;
         }
       }
       pending = true;
@@ -317,15 +326,11 @@ mmu::Translation RtlMmu::translate(uint64_t va, mmu::Access a, sc_time at) {
   if (m_answer.dirty_assist) ++m_dirty_assists;
   if (m_answer.walk) {
     ++m_walks;
-    if (m_psc_any) {
-      m_lookup_cycles += m_cfg.psc.latency_cycles;
-      if (m_answer.psc_level >= 2 && m_answer.psc_level <= 4) ++*m_psc_hits[m_answer.psc_level];
-      else ++m_psc_misses;
-    }
+    count_psc(m_answer.psc_level);
     m_latency.sample(static_cast<double>(walk_cycles));
   }
   if (out.fault) {
-    if (!m_answer.walk) ++m_inv_fault;  // as the C++ model counts: faults on a TLB hit
+    ++m_inv_fault;  // every #PF drops what translated the address
     count_fault(out.error_code);
   }
   return out;

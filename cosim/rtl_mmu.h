@@ -50,13 +50,8 @@ class RtlMmu : public mmu::Translator {
     uint64_t cycle = 0;  // the cycle the request was presented in
   };
   const Answer& last_answer() const { return m_answer; }
-  // Memory operations of every request are appended to `log` while set; restart_mark() is the log size
-  // at the last time a walk of the last request was sent back to the top by an invalidation.
-  void set_mem_log(std::vector<MemOp>* log) {
-    m_log = log;
-    m_port.set_log(log);
-  }
-  size_t restart_mark() const { return m_restart_mark; }
+  // Memory operations of every request are appended to `log` while set.
+  void set_mem_log(std::vector<MemOp>* log) { m_port.set_log(log); }
   uint64_t cycle() const { return m_cycle; }
   uint64_t evals() const { return m_evals; }
   // Waveform of the unit for [from, to) of simulated time (to = 0: no end); closed when destroyed.
@@ -70,6 +65,7 @@ class RtlMmu : public mmu::Translator {
   void invalidate(RtlInvScope tlb, bool keep_global, RtlInvScope psc, uint64_t va, uint16_t pcid);
   uint16_t pcid() const;
   void count_fault(uint32_t ec);
+  void count_psc(uint8_t level);
   sc_core::sc_time time_of(uint64_t cycle) const { return m_clk.cycles(cycle); }
 
   unsigned m_core;
@@ -85,8 +81,6 @@ class RtlMmu : public mmu::Translator {
   uint32_t m_walk_seq = 0;
   bool m_psc_any = false;
   Answer m_answer;
-  std::vector<MemOp>* m_log = nullptr;
-  size_t m_restart_mark = 0;
   bool m_wave = false;
   uint64_t m_wave_from_ps = 0, m_wave_to_ps = 0, m_last_dump_ps = 0;
   bool m_dumped = false;
@@ -108,7 +102,7 @@ class RtlMmu : public mmu::Translator {
   stats::Counter m_psc_misses;
   stats::Group m_gwalk;
   stats::Counter m_walks, m_refs, m_rmws, m_a_writes, m_d_writes, m_dirty_assists, m_coalesced, m_lookup_cycles,
-      m_ref_cycles, m_queue_cycles;
+      m_ref_cycles, m_queue_cycles, m_cas_restarts, m_inval_restarts;
   stats::Histogram m_latency;
   std::unique_ptr<LevelStats> m_level[5];  // [1..4]
   stats::Group m_gfault;
@@ -121,7 +115,7 @@ class RtlMmu : public mmu::Translator {
   std::unique_ptr<stats::Counter> m_sent[hw::kFlushCauses];
   stats::Counter m_ipis_sent, m_received;
   stats::Group m_grtl;
-  stats::Counter m_rtl_cycles, m_rtl_skipped, m_restarts, m_cas_failures;
+  stats::Counter m_rtl_cycles, m_rtl_skipped;
 };
 
 }  // namespace pc::cosim

@@ -57,6 +57,7 @@ module pc_mmu
     output logic [2:0] rsp_psc_level,
     output logic walk_active,  // the walker is busy (walk latency)
     output logic walk_restart,  // pulse: an invalidation sent a walk back to the top
+    output logic [2:0] walk_psc_level,  // PSC the walk in flight started below (counted per attempt)
     // Walker memory port.
     output logic mreq_valid,
     input logic mreq_ready,
@@ -126,7 +127,7 @@ module pc_mmu
   logic [11:0] l1_fill_pcid;
   entry_t fill_ent, l1_fill_ent;
   // Internal invalidation (a fault drops the address; a dirty re-walk drops the clean entry).
-  logic iv_d, iv_i, iv_s;
+  logic iv_d, iv_i, iv_s, iv_psc;
   logic tlb_inv_d, tlb_inv_i, tlb_inv_s;
   inv_scope_e tlb_inv_scope;
   logic tlb_inv_keep;
@@ -139,6 +140,15 @@ module pc_mmu
   assign tlb_inv_keep = inv_valid ? inv_keep_global : 1'b0;
   assign tlb_inv_vpn = inv_valid ? inv_vpn : vpn_q;
   assign tlb_inv_pcid = inv_valid ? inv_pcid : pcid_q;
+  // A #PF also drops the PSC entries for the faulting address in the current PCID (SDM §4.10.4.1).
+  logic psc_inv;
+  inv_scope_e psc_inv_scope;
+  logic [35:0] psc_inv_vpn;
+  logic [11:0] psc_inv_pcid;
+  assign psc_inv = inv_valid || iv_psc;
+  assign psc_inv_scope = inv_valid ? inv_psc_scope : INV_ADDR;
+  assign psc_inv_vpn = inv_valid ? inv_vpn : vpn_q;
+  assign psc_inv_pcid = inv_valid ? inv_pcid : pcid_q;
 
   pc_tlb #(
       .E4K(DTLB_4K_E), .W4K(DTLB_4K_W), .E2M(DTLB_2M_E), .W2M(DTLB_2M_W), .E1G(DTLB_1G_E), .W1G(DTLB_1G_W),
@@ -178,13 +188,14 @@ module pc_mmu
       .PML4_E(PSC_PML4_E), .PDPT_E(PSC_PDPT_E), .PD_E(PSC_PD_E), .REPL(REPL), .INJECT_BUG(INJECT_BUG)
   ) u_walker (
       .clk, .rst_n, .cfg_psc_lat, .start(w_start), .start_da(w_start_da), .vpn(lk_vpn), .acc(lk_acc), .pcid(lk_pcid),
-      .cr3, .cr4_pge, .da_leaf_pa(hit_ent.leaf_pa), .da_frame(hit_ent.frame), .da_size(hit_size),
+      .cr3, .cr4_pge, .cr4_pcide, .da_leaf_pa(hit_ent.leaf_pa), .da_frame(hit_ent.frame), .da_size(hit_size),
       .busy(w_busy), .done(w_done), .fault(w_fault), .ec(w_ec), .leaf(w_leaf), .leaf_size(w_size),
       .da_redo(w_redo), .psc_level(w_psc_level), .restart(walk_restart), .mreq_valid, .mreq_ready, .mreq_op,
-      .mreq_addr, .mreq_wdata, .mreq_cmp, .mreq_level, .mreq_uc, .mrsp_valid, .mrsp_rdata, .inv_valid,
-      .inv_scope(inv_psc_scope), .inv_vpn(inv_vpn), .inv_pcid
+      .mreq_addr, .mreq_wdata, .mreq_cmp, .mreq_level, .mreq_uc, .mrsp_valid, .mrsp_rdata,
+      .inv_valid(psc_inv), .inv_scope(psc_inv_scope), .inv_vpn(psc_inv_vpn), .inv_pcid(psc_inv_pcid)
   );
   assign walk_active = w_busy;
+  assign walk_psc_level = w_psc_level;
 
   // ---- lookup outcome in T_L1 / T_STLB ----
   wire in_l1 = (idle && req_valid && cfg_l1_lat == 8'd0) || (st_q == T_L1 && cnt_q + 8'd1 >= cfg_l1_lat);
@@ -226,6 +237,7 @@ module pc_mmu
     iv_d = 1'b0;
     iv_i = 1'b0;
     iv_s = 1'b0;
+    iv_psc = 1'b0;
     w_start = 1'b0;
     w_start_da = 1'b0;
     case (st_q)
@@ -261,6 +273,7 @@ module pc_mmu
         iv_d = 1'b1;
         iv_i = 1'b1;
         iv_s = 1'b1;
+        iv_psc = 1'b1;
       end
       T_RWINV:
       if (!inv_valid) begin

@@ -25,6 +25,7 @@ module pc_walker
     input logic [11:0] pcid,
     input logic [63:0] cr3,
     input logic cr4_pge,
+    input logic cr4_pcide,  // with PCIDs, CR3 bits 3 and 4 are PCID bits, not PWT/PCD
     input logic [PA_W-4:0] da_leaf_pa,
     input logic [PA_W-13:0] da_frame,
     input logic [1:0] da_size,
@@ -36,7 +37,7 @@ module pc_walker
     output entry_t leaf,
     output logic [1:0] leaf_size,
     output logic da_redo,  // the dirty assist found the leaf changed: drop the entry and walk
-    output logic [2:0] psc_level,  // PSC the walk started below (2 PDE, 3 PDPTE, 4 PML4E), 0 none
+    output logic [2:0] psc_level,  // PSC the walk (attempt) started below (2 PDE, 3 PDPTE, 4 PML4E), 0 none
     output logic restart,  // pulse: an invalidation sent the walk back to the top
     // Memory port: one request at a time.
     output logic mreq_valid,
@@ -197,11 +198,14 @@ module pc_walker
   assign size_mask = leaf_lvl_q == 3'd3 ? {{(PA_W - 30) {1'b1}}, 18'h0} :
                      leaf_lvl_q == 3'd2 ? {{(PA_W - 21) {1'b1}}, 9'h0} : '1;
   assign busy = st_q != W_IDLE;
-  assign done = st_q == W_DONE && (da_q || (!abort_q && !inv_valid));
+  // A walk that saw an invalidation while in flight fills nothing: it starts again from the top (a fault
+  // is reported as is: it fills nothing anyway). A dirty assist that saw one sends the access to a walk.
+  wire inval_seen = abort_q || inv_valid;
+  assign done = st_q == W_DONE && (da_q || fault_q || !inval_seen);
   assign restart = st_q == W_DONE && !done;
   assign fault = fault_q;
   assign ec = ec_q;
-  assign da_redo = redo_q;
+  assign da_redo = redo_q || (da_q && inval_seen);
   assign psc_level = psc_lvl_q;
   assign leaf_size = 2'(leaf_lvl_q - 3'd1);
   always_comb begin
@@ -268,7 +272,7 @@ module pc_walker
         mreq_addr = {da_pa_q, 3'b000};
         mreq_cmp = da_val_q;
         mreq_wdata = da_val_q | (64'h1 << B_D);
-        mreq_level = 3'(da_size_q) + 3'd1;
+        mreq_level = 3'd0;  // not a walk reference
         mreq_uc = 1'b0;
       end
       default: ;
@@ -332,7 +336,7 @@ module pc_walker
               lvl_q <= 3'd4;
               top_q <= 3'd4;
               table_q <= cr3[PA_W-1:12];
-              uc_q <= cr3[B_PCD];
+              uc_q <= cr3[B_PCD] && !cr4_pcide;
               rights_q <= '{rw: 1'b1, us: 1'b1, nx: 1'b0};
               psc_lvl_q <= '0;
             end
@@ -402,8 +406,7 @@ module pc_walker
           if (!rd[B_P] || !rd[B_RW] || (rd[PA_W-1:12] & da_mask(da_size_q)) != da_frame_q) begin
             redo_q <= 1'b1;
             st_q <= W_DONE;
-          end else if (rd[B_D]) st_q <= W_DONE;
-          else st_q <= W_DA_CAS;
+          end else st_q <= W_DA_CAS;
         end
         W_DA_CAS: if (mreq_ready) st_q <= W_DA_CASW;
         W_DA_CASW: if (mrsp_valid) st_q <= rd == da_val_q ? W_DONE : W_DA_RD;

@@ -31,7 +31,7 @@ TEST(CosimRandom, HundredThousandTranslationsAgree) {
   EXPECT_GT(r.cnt("faults.ec_0x04"), 10u);  // not present
   EXPECT_GT(r.cnt("faults.ec_0x07"), 10u);  // write to read-only
   EXPECT_GT(r.cnt("faults.ec_0x15"), 10u);  // fetch from NX
-  EXPECT_GT(r.cnt("rtl.cas_failures"), 10u);
+  EXPECT_GT(r.cnt("walker.cas_restarts"), 10u);
   EXPECT_GT(res.faults, 1000u);
 }
 
