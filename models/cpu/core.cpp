@@ -46,9 +46,8 @@ Core::Core(sc_core::sc_module_name name, unsigned id, const CpuConfig& cfg, cons
   m_ext.requester = Requester::Core;
   m_ext.core = static_cast<uint16_t>(id);
   // Before the payload owns a pointer to m_ext: an MMU config error unwinds this constructor.
-  if (cfg.paging == "on" && make_mmu) {
-    m_mmu = make_mmu(id, mmu_cfg, clk, mem_isock, m_stats);
-  } else if (cfg.paging == "on") {
+  if (cfg.paging == "on" && make_mmu) m_mmu = make_mmu(id, mmu_cfg, clk, mem_isock, m_stats);
+  if (cfg.paging == "on" && !m_mmu) {  // no factory, or it leaves this core to the C++ Mmu
     m_walk_mem = std::make_unique<mmu::TlmWalkMemory>(mem_isock, static_cast<uint16_t>(id));
     m_mmu = std::make_unique<mmu::Mmu>(id, mmu_cfg, clk, *m_walk_mem, m_stats);
   }

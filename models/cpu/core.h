@@ -34,7 +34,8 @@ class Core : public sc_core::sc_module {
  public:
   tlm_utils::simple_initiator_socket<Core> mem_isock;
 
-  // `mmu_cfg` is used when cfg.paging is "on"; `make_mmu` builds the translation unit (default: the C++ Mmu).
+  // `mmu_cfg` is used when cfg.paging is "on"; `make_mmu` builds the translation unit (when it is empty
+  // or returns nullptr: the C++ Mmu).
   Core(sc_core::sc_module_name name, unsigned id, const CpuConfig& cfg, const ClockDomain& clk,
        hw::KernelInterface& kernel, stats::Group& parent, const mmu::MmuConfig& mmu_cfg = mmu::MmuConfig{},
        const mmu::TranslatorFactory& make_mmu = {});
