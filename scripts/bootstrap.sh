@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PKGS=(cmake make g++ pkg-config libsystemc-dev nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev
-      liblzma-dev libgtest-dev libgmock-dev libbenchmark-dev gzip xz-utils)
+      liblzma-dev libgtest-dev libgmock-dev libbenchmark-dev gzip xz-utils verilator)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
