@@ -1,18 +1,18 @@
-// --sc against --cc: the same rtl/pc_mmu.sv Verilated as a SystemC module (ports are sc_in/sc_out bound
-// to sc_signals, clocked by an sc_clock, one SC_METHOD evaluation per edge through the SystemC kernel)
-// and as plain C++ driven by the bridge's own loop. Prints clock cycles per host CPU second of each,
-// idle and answering one TLB-hit translation per cycle. Built with -DPC_COSIM_SC_BENCH=ON only.
+// --sc: rtl/pc_mmu.sv Verilated as a SystemC module (ports are sc_in/sc_out bound to sc_signals, clocked
+// by an sc_clock, evaluated by the SystemC kernel at each edge). Prints clock cycles per host CPU second,
+// idle and with a translation request every cycle; pc_cosim_bench prints the same for --cc. Built with
+// -DPC_COSIM_SC_BENCH=ON only (one Verilator runtime per binary: this one is compiled for SystemC).
 #include <fmt/format.h>
 
 #include <ctime>
 #include <systemc>
 
 #include "Vpc_mmu_sc.h"
-#include "cosim/mmu_model.h"
-#include "platform/core/clock.h"
 
 namespace {
-double cpu_seconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
+double cpu_seconds() {
+  return static_cast<double>(std::clock()) / CLOCKS_PER_SEC;
+}
 }  // namespace
 
 SC_MODULE(ScDriver) {
@@ -21,7 +21,9 @@ SC_MODULE(ScDriver) {
   sc_core::sc_out<uint64_t> req_va;
   uint64_t cycles = 0;
   bool requests = false;
-  SC_CTOR(ScDriver) { SC_THREAD(run); }
+  SC_CTOR(ScDriver) {
+    SC_THREAD(run);
+  }
   void run() {
     rst_n.write(false);
     wait(clk.posedge_event());
@@ -37,17 +39,18 @@ SC_MODULE(ScDriver) {
 };
 
 int sc_main(int argc, char** argv) {
-  pc::init_time_resolution();
+  // SystemC's default 1 ps resolution: the Verilated module's timeprecision.
   const uint64_t n = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 200000;
   // --sc: every port through a signal.
   sc_core::sc_clock clk("clk", 1, sc_core::SC_NS);
   Vpc_mmu_sc top("top");
   ScDriver drv("drv");
   sc_core::sc_signal<bool> rst_n, req_valid, cr4_pge, cr4_pcide, dirty_rmw, rsp_ready, mreq_ready, mrsp_valid,
-      inv_valid, inv_keep, req_ready, rsp_valid, rsp_fault, l1, stlb, walk, da, wact, wrst, mreq_valid, mreq_op, mreq_uc;
+      inv_valid, inv_keep, req_ready, rsp_valid, rsp_fault, l1, stlb, walk, da, wact, wrst, mreq_valid,
+      mreq_op, mreq_uc;
   sc_core::sc_signal<uint64_t> cr3, req_va, mrsp_rdata, inv_vpn, rsp_pa, mreq_addr, mreq_wdata, mreq_cmp;
-  sc_core::sc_signal<uint32_t> l1_lat, stlb_lat, psc_lat, req_acc, inv_scope, inv_psc_scope, inv_pcid, rsp_ec, psc_level,
-      wpsc, mreq_level;
+  sc_core::sc_signal<uint32_t> l1_lat, stlb_lat, psc_lat, req_acc, inv_scope, inv_psc_scope, inv_pcid, rsp_ec,
+      psc_level, wpsc, mreq_level;
   top.clk(clk);
   top.rst_n(rst_n);
   top.cr3(cr3);
@@ -104,30 +107,8 @@ int sc_main(int argc, char** argv) {
   sc_core::sc_start(static_cast<double>(n), sc_core::SC_NS);
   const double sc_busy = static_cast<double>(n) / (cpu_seconds() - t0) / 1e6;
 
-  // --cc through the same pins, driven by a plain loop (what cosim::RtlMmu does per cycle).
-  auto m = pc::cosim::make_mmu_model("nehalem");
-  pc::cosim::MmuIn in;
-  pc::cosim::MmuOut out;
-  for (int i = 0; i < 2; ++i) {
-    m->eval(false, in, out);
-    m->eval(true, in, out);
-  }
-  in.rst_n = true;
-  double cc[2];
-  for (int busy = 0; busy < 2; ++busy) {
-    in.req_valid = busy;
-    in.req_va = 0x10000000;
-    t0 = cpu_seconds();
-    for (uint64_t c = 0; c < n; ++c) {
-      m->eval(false, in, out);
-      m->eval(true, in, out);
-    }
-    cc[busy] = static_cast<double>(n) / (cpu_seconds() - t0) / 1e6;
-  }
   fmt::print("{:<28} {:>14} {:>14}\n", "M cycles per host CPU s", "idle", "requesting");
   fmt::print("{:<28} {:>14.3f} {:>14.3f}\n", "--sc (SystemC ports)", sc_idle, sc_busy);
-  fmt::print("{:<28} {:>14.3f} {:>14.3f}\n", "--cc (plain C++ eval)", cc[0], cc[1]);
-  fmt::print("--cc / --sc: {:.1f}x idle, {:.1f}x requesting\n", cc[0] / sc_idle, cc[1] / sc_busy);
   return 0;
 }
 

@@ -23,4 +23,4 @@ run "platform, mmu.impl=cpp"
 run "platform, mmu.impl=rtl" --set mmu.impl=rtl
 run "platform, mmu.impl=rtl + check" --set mmu.impl=rtl --set mmu.rtl.check=true
 run "platform, rtl, every cycle clocked" --set mmu.impl=rtl --set mmu.rtl.skip_idle_cycles=false
-"${BUILD_DIR:-build}/bench/pc_cosim_bench" 300000
+"${BUILD_DIR:-build}/bench/pc_cosim_bench" 300000 tests/data/true.lackey.xz

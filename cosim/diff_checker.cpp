@@ -77,33 +77,38 @@ std::string ops_text(const std::vector<MemOp>& ops) {
   std::string s;
   for (const auto& o : ops) {
     if (o.kind == MemKind::Read)
-      s += fmt::format("      read    L{} 0x{:012x} -> 0x{:016x}{}\n", o.level, o.addr, o.rdata, o.ok ? "" : " (error)");
+      s += fmt::format("      read    L{} 0x{:012x} -> 0x{:016x}{}\n", o.level, o.addr, o.rdata,
+                       o.ok ? "" : " (error)");
     else
-      s += fmt::format("      cmpxchg L{} 0x{:012x} expect 0x{:016x} new 0x{:016x} (sets{}{}) found 0x{:016x}: {}\n",
-                       o.level, o.addr, o.expected, o.wdata, ((o.wdata ^ o.expected) & hw::paging::kA) ? " A" : "",
-                       ((o.wdata ^ o.expected) & hw::paging::kD) ? " D" : "", o.rdata,
-                       o.succeeded() ? "written" : "failed");
+      s += fmt::format(
+          "      cmpxchg L{} 0x{:012x} expect 0x{:016x} new 0x{:016x} (sets{}{}) found 0x{:016x}: {}\n",
+          o.level, o.addr, o.expected, o.wdata, ((o.wdata ^ o.expected) & hw::paging::kA) ? " A" : "",
+          ((o.wdata ^ o.expected) & hw::paging::kD) ? " D" : "", o.rdata,
+          o.succeeded() ? "written" : "failed");
   }
   return s;
 }
 
 std::string side_text(const char* who, const Divergence::Side& s) {
   const char* how = s.l1_hit ? "L1 TLB hit" : s.stlb_hit ? "STLB hit" : s.walk ? "walk" : "no walk";
-  std::string head = s.fault ? fmt::format("#PF error code 0x{:02x}", s.error_code) : fmt::format("pa 0x{:x}", s.pa);
-  return fmt::format("  {}: {} ({}{})\n{}", who, head, how, s.dirty_assist ? ", dirty assist" : "", ops_text(s.ops));
+  std::string head =
+      s.fault ? fmt::format("#PF error code 0x{:02x}", s.error_code) : fmt::format("pa 0x{:x}", s.pa);
+  return fmt::format("  {}: {} ({}{})\n{}", who, head, how, s.dirty_assist ? ", dirty assist" : "",
+                     ops_text(s.ops));
 }
 
 }  // namespace
 
 std::string Divergence::report() const {
-  return fmt::format("RTL/C++ divergence on core {} at RTL cycle {} (request {}): {} of 0x{:x} with CR3 0x{:x}; "
-                     "first difference: {}\n{}{}",
-                     core, cycle, request, access_name(access), va, cr3, field, side_text("rtl", rtl),
-                     side_text("cpp", cpp));
+  return fmt::format(
+      "RTL/C++ divergence on core {} at RTL cycle {} (request {}): {} of 0x{:x} with CR3 0x{:x}; "
+      "first difference: {}\n{}{}",
+      core, cycle, request, access_name(access), va, cr3, field, side_text("rtl", rtl),
+      side_text("cpp", cpp));
 }
 
-DiffChecker::DiffChecker(unsigned core, const mmu::MmuConfig& cfg, const ClockDomain& clk, std::unique_ptr<RtlMmu> dut,
-                         DebugRead read, stats::Group& core_stats)
+DiffChecker::DiffChecker(unsigned core, const mmu::MmuConfig& cfg, const ClockDomain& clk,
+                         std::unique_ptr<RtlMmu> dut, DebugRead read, stats::Group& core_stats)
     : m_core(core),
       m_dut(std::move(dut)),
       m_ref_mem(std::move(read)),
@@ -114,7 +119,9 @@ DiffChecker::DiffChecker(unsigned core, const mmu::MmuConfig& cfg, const ClockDo
   mmu::MmuConfig rc = cfg;
   rc.impl = mmu::MmuImpl::Cpp;
   m_ref = std::make_unique<mmu::Mmu>(core, rc, clk, m_ref_mem, m_ref_root);
-  const auto counter = [&](const char* path) { return dynamic_cast<const stats::Counter*>(m_ref_root.find(path)); };
+  const auto counter = [&](const char* path) {
+    return dynamic_cast<const stats::Counter*>(m_ref_root.find(path));
+  };
   m_ref_l1d_hits = counter("dtlb.hits");
   m_ref_l1i_hits = counter("itlb.hits");
   m_ref_stlb_hits = counter("stlb.hits");
@@ -123,7 +130,9 @@ DiffChecker::DiffChecker(unsigned core, const mmu::MmuConfig& cfg, const ClockDo
   m_dut->set_mem_log(&m_log);
 }
 
-DiffChecker::~DiffChecker() { m_dut->set_mem_log(nullptr); }
+DiffChecker::~DiffChecker() {
+  m_dut->set_mem_log(nullptr);
+}
 
 mmu::Translation DiffChecker::translate(uint64_t va, mmu::Access a, sc_time at) {
   m_log.clear();
@@ -154,24 +163,37 @@ mmu::Translation DiffChecker::translate(uint64_t va, mmu::Access a, sc_time at) 
 
   Divergence d;
   d.rtl = {r.fault, r.error_code, r.pa, ans.l1_hit, ans.stlb_hit, ans.walk, ans.dirty_assist, m_log};
-  d.cpp = {q.fault, q.error_code, q.pa,
+  d.cpp = {q.fault,
+           q.error_code,
+           q.pa,
            ref_count(a == mmu::Access::Fetch ? m_ref_l1i_hits : m_ref_l1d_hits) > l1_before,
-           ref_count(m_ref_stlb_hits) > stlb_before, ref_count(m_ref_walks) > walks_before,
-           ref_count(m_ref_assists) > assists_before, m_ref_mem.ops()};
+           ref_count(m_ref_stlb_hits) > stlb_before,
+           ref_count(m_ref_walks) > walks_before,
+           ref_count(m_ref_assists) > assists_before,
+           m_ref_mem.ops()};
   const auto& x = d.rtl;
   const auto& y = d.cpp;
-  if (x.fault != y.fault) d.field = "fault";
-  else if (x.fault && x.error_code != y.error_code) d.field = "error code";
-  else if (!x.fault && x.pa != y.pa) d.field = "physical address";
-  else if (x.l1_hit != y.l1_hit) d.field = "L1 TLB hit";
-  else if (!x.l1_hit && x.stlb_hit != y.stlb_hit) d.field = "STLB hit";
-  else if (x.walk != y.walk) d.field = "walk";
-  else if (x.dirty_assist != y.dirty_assist) d.field = "dirty assist";
-  else if (x.ops.size() != y.ops.size()) d.field = "number of memory operations";
+  if (x.fault != y.fault)
+    d.field = "fault";
+  else if (x.fault && x.error_code != y.error_code)
+    d.field = "error code";
+  else if (!x.fault && x.pa != y.pa)
+    d.field = "physical address";
+  else if (x.l1_hit != y.l1_hit)
+    d.field = "L1 TLB hit";
+  else if (!x.l1_hit && x.stlb_hit != y.stlb_hit)
+    d.field = "STLB hit";
+  else if (x.walk != y.walk)
+    d.field = "walk";
+  else if (x.dirty_assist != y.dirty_assist)
+    d.field = "dirty assist";
+  else if (x.ops.size() != y.ops.size())
+    d.field = "number of memory operations";
   else
     for (size_t i = 0; i < x.ops.size() && d.field.empty(); ++i) {
       const MemOp &o = x.ops[i], &p = y.ops[i];
-      if (o.kind != p.kind || o.addr != p.addr) d.field = fmt::format("memory operation {} (address or kind)", i + 1);
+      if (o.kind != p.kind || o.addr != p.addr)
+        d.field = fmt::format("memory operation {} (address or kind)", i + 1);
       else if (o.kind == MemKind::CompareExchange && (o.expected != p.expected || o.wdata != p.wdata))
         d.field = fmt::format("memory operation {} (A/D bits written)", i + 1);
     }

@@ -3,9 +3,10 @@
 // walker's reads and compare-exchanges are answered from what the RTL's memory port saw, in order
 // (ReplayWalkMemory), so both judge the same page-table contents even when another agent changes them
 // during the walk. An invalidation that reached the RTL while one of its memory operations was in
-// flight reaches the reference during the same operation of its own walk, so both restart alike. The answer (fault, error code, physical address), how it was found (L1 hit, STLB hit,
-// walk, dirty assist) and the sequence of memory operations (addresses read, compare-exchanges with
-// expected and new value) must agree. The first divergence is kept with everything needed to debug it.
+// flight reaches the reference during the same operation of its own walk, so both restart alike. The answer
+// (fault, error code, physical address), how it was found (L1 hit, STLB hit, walk, dirty assist) and the
+// sequence of memory operations (addresses read, compare-exchanges with expected and new value) must agree.
+// The first divergence is kept with everything needed to debug it.
 #pragma once
 
 #include <functional>
@@ -37,8 +38,8 @@ class ReplayWalkMemory : public mmu::WalkMemory {
     m_during = during;
   }
   uint64_t read_pte(uint64_t pa, bool uncacheable, sc_core::sc_time& delay, uint8_t& served) override;
-  uint64_t cmpxchg_pte(uint64_t pa, uint64_t expected, uint64_t desired, bool uncacheable, sc_core::sc_time& delay,
-                       uint8_t& served) override;
+  uint64_t cmpxchg_pte(uint64_t pa, uint64_t expected, uint64_t desired, bool uncacheable,
+                       sc_core::sc_time& delay, uint8_t& served) override;
   void tag(uint32_t, uint8_t level) override { m_level = level; }
   const std::vector<MemOp>& ops() const { return m_ops; }
 
@@ -89,7 +90,9 @@ class DiffChecker : public mmu::Translator {
   void flush(const hw::FlushRequest& r) override;
   uint64_t take_stall_cycles() override { return m_dut->take_stall_cycles(); }
   void add_stall_cycles(uint64_t c) override { m_dut->add_stall_cycles(c); }
-  void count_shootdown_sent(hw::FlushCause c, unsigned targets) override { m_dut->count_shootdown_sent(c, targets); }
+  void count_shootdown_sent(hw::FlushCause c, unsigned targets) override {
+    m_dut->count_shootdown_sent(c, targets);
+  }
 
   // At the first divergence: stop (throw std::runtime_error with the report) instead of counting on.
   void set_stop_on_divergence(bool stop) { m_stop = stop; }

@@ -20,7 +20,8 @@ void check_geometry(const mmu::MmuConfig& cfg, const MmuModel& m) {
   const MmuGeometry& g = m.geometry();
   const auto fail = [&](const std::string& key, const std::string& built, const std::string& asked) {
     throw cfg::ConfigError(fmt::format(
-        "key '{}': mmu.impl = rtl runs the RTL unit built as variant '{}', which has {} there; the configuration "
+        "key '{}': mmu.impl = rtl runs the RTL unit built as variant '{}', which has {} there; the "
+        "configuration "
         "asks for {} (use a matching geometry such as --preset nehalem, or build a variant: README, RTL)",
         key, m.variant(), built, asked));
   };
@@ -36,7 +37,8 @@ void check_geometry(const mmu::MmuConfig& cfg, const MmuModel& m) {
     }
     if (c.replacement != (g.fifo ? "fifo" : "lru"))
       fail(fmt::format("mmu.{}.replacement", tlb), g.fifo ? "fifo" : "lru", c.replacement);
-    if (c.latency_cycles > 255) fail(fmt::format("mmu.{}.latency_cycles", tlb), "at most 255", std::to_string(c.latency_cycles));
+    if (c.latency_cycles > 255)
+      fail(fmt::format("mmu.{}.latency_cycles", tlb), "at most 255", std::to_string(c.latency_cycles));
   };
   arrays("dtlb", cfg.dtlb, g.dtlb);
   arrays("itlb", cfg.itlb, g.itlb);
@@ -45,14 +47,17 @@ void check_geometry(const mmu::MmuConfig& cfg, const MmuModel& m) {
     fail("mmu.itlb.latency_cycles", "one L1 lookup latency for both L1 TLBs",
          fmt::format("{} (dtlb: {})", cfg.itlb.latency_cycles, cfg.dtlb.latency_cycles));
   const std::pair<const char*, std::pair<const mmu::TlbArrayConfig*, uint64_t>> pscs[3] = {
-      {"pml4", {&cfg.psc.pml4, g.psc_pml4}}, {"pdpt", {&cfg.psc.pdpt, g.psc_pdpt}}, {"pd", {&cfg.psc.pd, g.psc_pd}}};
+      {"pml4", {&cfg.psc.pml4, g.psc_pml4}},
+      {"pdpt", {&cfg.psc.pdpt, g.psc_pdpt}},
+      {"pd", {&cfg.psc.pd, g.psc_pd}}};
   for (const auto& [name, p] : pscs) {
     const auto& [asked, built] = p;
     if (asked->entries != built || (built && asked->ways != built))
       fail(fmt::format("mmu.psc.{}", name), fmt::format("{} entries, fully associative", built),
            fmt::format("{} entries x {} ways", asked->entries, asked->ways));
   }
-  if (cfg.psc.latency_cycles > 255) fail("mmu.psc.latency_cycles", "at most 255", std::to_string(cfg.psc.latency_cycles));
+  if (cfg.psc.latency_cycles > 255)
+    fail("mmu.psc.latency_cycles", "at most 255", std::to_string(cfg.psc.latency_cycles));
   if (cfg.la57) fail("mmu.la57", "4-level paging only", "5-level paging");
 }
 
@@ -76,8 +81,8 @@ RtlMmu::LevelStats::LevelStats(stats::Group& parent, const char* name)
       dram(g, "dram", "reads", "served by memory"),
       nocache(g, "nocache", "reads", "served by memory with caches disabled") {}
 
-RtlMmu::RtlMmu(unsigned core, const mmu::MmuConfig& cfg, const ClockDomain& clk, std::unique_ptr<MmuModel> model,
-               tlm::tlm_initiator_socket<>& mem, stats::Group& core_stats)
+RtlMmu::RtlMmu(unsigned core, const mmu::MmuConfig& cfg, const ClockDomain& clk,
+               std::unique_ptr<MmuModel> model, tlm::tlm_initiator_socket<>& mem, stats::Group& core_stats)
     : m_core(core),
       m_cfg(cfg),
       m_clk(clk),
@@ -96,13 +101,16 @@ RtlMmu::RtlMmu(unsigned core, const mmu::MmuConfig& cfg, const ClockDomain& clk,
       m_d_writes(m_gwalk, "d_writes", "entries", "leaf entries whose Dirty bit the MMU set"),
       m_dirty_assists(m_gwalk, "dirty_assists", "writes", "writes that hit a TLB entry with D=0"),
       m_coalesced(m_gwalk, "coalesced", "misses", "misses that joined a walk in flight to the same page"),
-      m_lookup_cycles(m_gwalk, "lookup_cycles", "cycles", "paging-structure-cache lookup cycles of all walks"),
+      m_lookup_cycles(m_gwalk, "lookup_cycles", "cycles",
+                      "paging-structure-cache lookup cycles of all walks"),
       m_ref_cycles(m_gwalk, "ref_cycles", "cycles", "cycles of all entry reads and A/D updates"),
       m_queue_cycles(m_gwalk, "queue_cycles", "cycles", "cycles misses waited for a free walker"),
-      m_cas_restarts(m_gwalk, "cas_restarts", "updates",
-                     "A/D compare-exchanges that found the entry changed: the walk re-read it and the levels below"),
-      m_inval_restarts(m_gwalk, "inval_restarts", "walks",
-                       "walks started again from the top because an invalidation arrived while they were in flight"),
+      m_cas_restarts(
+          m_gwalk, "cas_restarts", "updates",
+          "A/D compare-exchanges that found the entry changed: the walk re-read it and the levels below"),
+      m_inval_restarts(
+          m_gwalk, "inval_restarts", "walks",
+          "walks started again from the top because an invalidation arrived while they were in flight"),
       m_latency(m_gwalk, "latency", "cycles", "walk latency: PSC lookup + every reference, in order"),
       m_gfault(&core_stats, "faults", "page faults raised (#PF)"),
       m_faults(m_gfault, "total", "faults", "page faults"),
@@ -124,8 +132,9 @@ RtlMmu::RtlMmu(unsigned core, const mmu::MmuConfig& cfg, const ClockDomain& clk,
   const uint64_t psc_entries[5] = {0, 0, cfg.psc.pd.entries, cfg.psc.pdpt.entries, cfg.psc.pml4.entries};
   for (unsigned l = 2; l <= 4; ++l) {
     m_psc_any = m_psc_any || psc_entries[l] > 0;
-    m_psc_hits[l] = std::make_unique<stats::Counter>(m_gpsc, fmt::format("{}_hits", names[l]), "walks",
-                                                     fmt::format("walks that started below a cached {} entry", names[l]));
+    m_psc_hits[l] =
+        std::make_unique<stats::Counter>(m_gpsc, fmt::format("{}_hits", names[l]), "walks",
+                                         fmt::format("walks that started below a cached {} entry", names[l]));
   }
   const char* lnames[5] = {"", "pt", "pd", "pdpt", "pml4"};
   for (unsigned l = 1; l <= 4; ++l) m_level[l] = std::make_unique<LevelStats>(m_gwalk, lnames[l]);
@@ -200,34 +209,42 @@ void RtlMmu::catch_up(uint64_t cycle) {
   }
 }
 
-uint16_t RtlMmu::pcid() const { return (m_cr4 & kCr4PCIDE) ? cr3_pcid(m_cr3) : 0; }
+uint16_t RtlMmu::pcid() const {
+  return (m_cr4 & kCr4PCIDE) ? cr3_pcid(m_cr3) : 0;
+}
 
 void RtlMmu::count_psc(uint8_t level) {
   if (!m_psc_any) return;
   m_lookup_cycles += m_cfg.psc.latency_cycles;
-  if (level >= 2 && level <= 4) ++*m_psc_hits[level];
-  else ++m_psc_misses;
+  if (level >= 2 && level <= 4)
+    ++*m_psc_hits[level];
+  else
+    ++m_psc_misses;
 }
 
 void RtlMmu::count_fault(uint32_t ec) {
   ++m_faults;
   auto& c = m_fault_codes[ec];
   if (!c)
-    c = std::make_unique<stats::Counter>(m_gfault, fmt::format("ec_0x{:02x}", ec), "faults",
-                                         fmt::format("faults with error code 0x{:x} (P={} W={} U={} RSVD={} I={})", ec,
-                                                     ec & 1, (ec >> 1) & 1, (ec >> 2) & 1, (ec >> 3) & 1, (ec >> 4) & 1));
+    c = std::make_unique<stats::Counter>(
+        m_gfault, fmt::format("ec_0x{:02x}", ec), "faults",
+        fmt::format("faults with error code 0x{:x} (P={} W={} U={} RSVD={} I={})", ec, ec & 1, (ec >> 1) & 1,
+                    (ec >> 2) & 1, (ec >> 3) & 1, (ec >> 4) & 1));
   ++*c;
 }
 
 mmu::Translation RtlMmu::translate(uint64_t va, mmu::Access a, sc_time at) {
   if (!is_canonical(va, false))
-    throw std::logic_error(fmt::format("core {}: non-canonical linear address 0x{:x} (a #GP, not a #PF)", m_core, va));
+    throw std::logic_error(
+        fmt::format("core {}: non-canonical linear address 0x{:x} (a #GP, not a #PF)", m_core, va));
   catch_up(m_clk.to_cycles_ceil(at));
   m_answer = Answer{};
   m_answer.cycle = m_cycle;
   m_in.req_valid = true;
   m_in.req_va = va & kVaMask;
-  m_in.req_acc = a == mmu::Access::Write ? RtlAcc::Write : a == mmu::Access::Fetch ? RtlAcc::Fetch : RtlAcc::Read;
+  m_in.req_acc = a == mmu::Access::Write   ? RtlAcc::Write
+                 : a == mmu::Access::Fetch ? RtlAcc::Fetch
+                                           : RtlAcc::Read;
   bool pending = false, walk_counted = false;
   uint64_t due = 0, walk_cycles = 0;
   MemOp op;
@@ -266,10 +283,12 @@ mmu::Translation RtlMmu::translate(uint64_t va, mmu::Access a, sc_time at) {
       const uint64_t issued = m_cycle;
       uint8_t served = 0;
       // The target may wait inside; an invalidation from another process may then clock this unit.
-      const sc_time back = m_port.perform(op, time_of(issued), op.level ? m_walk_seq : 0, m_out.mreq_uc, served);
+      const sc_time back =
+          m_port.perform(op, time_of(issued), op.level ? m_walk_seq : 0, m_out.mreq_uc, served);
       const uint64_t back_cycle = m_clk.to_cycles_ceil(back);
       const uint64_t lat = back_cycle > issued ? back_cycle - issued : 1;
-      due = std::max(issued + lat, m_cycle + 1);  // m_cycle moved if an invalidation clocked the unit meanwhile
+      due =
+          std::max(issued + lat, m_cycle + 1);  // m_cycle moved if an invalidation clocked the unit meanwhile
       m_ref_cycles += lat;
       // Level 0: the dirty assist's accesses, which are not walk references.
       const unsigned lvl = std::min<unsigned>(op.level, 4);
@@ -278,7 +297,11 @@ mmu::Translation RtlMmu::translate(uint64_t va, mmu::Access a, sc_time at) {
           ++m_refs;
           LevelStats& ls = *m_level[lvl];
           ++ls.refs;
-          ++(served == 1 ? ls.l1 : served == 2 ? ls.l2 : served == 3 ? ls.llc : served == 4 ? ls.dram : ls.nocache);
+          ++(served == 1   ? ls.l1
+             : served == 2 ? ls.l2
+             : served == 3 ? ls.llc
+             : served == 4 ? ls.dram
+                           : ls.nocache);
         }
       } else {
         ++m_rmws;
@@ -387,20 +410,36 @@ void RtlMmu::invlpg(uint64_t va) {
 void RtlMmu::invpcid(InvpcidType type, uint16_t id, uint64_t va) {
   ++*m_inv_invpcid[static_cast<unsigned>(type) & 3];
   switch (type) {
-    case InvpcidType::IndividualAddress: invalidate(RtlInvScope::Addr, true, RtlInvScope::Pcid, va, id); break;
-    case InvpcidType::SingleContext: invalidate(RtlInvScope::Pcid, true, RtlInvScope::Pcid, 0, id); break;
-    case InvpcidType::AllContextsGlobal: invalidate(RtlInvScope::All, false, RtlInvScope::All, 0, 0); break;
-    case InvpcidType::AllContexts: invalidate(RtlInvScope::All, true, RtlInvScope::All, 0, 0); break;
+    case InvpcidType::IndividualAddress:
+      invalidate(RtlInvScope::Addr, true, RtlInvScope::Pcid, va, id);
+      break;
+    case InvpcidType::SingleContext:
+      invalidate(RtlInvScope::Pcid, true, RtlInvScope::Pcid, 0, id);
+      break;
+    case InvpcidType::AllContextsGlobal:
+      invalidate(RtlInvScope::All, false, RtlInvScope::All, 0, 0);
+      break;
+    case InvpcidType::AllContexts:
+      invalidate(RtlInvScope::All, true, RtlInvScope::All, 0, 0);
+      break;
   }
 }
 
 void RtlMmu::flush(const hw::FlushRequest& r) {
   ++m_received;
   switch (r.scope) {
-    case hw::FlushRequest::Scope::Page: invlpg(r.va); break;
-    case hw::FlushRequest::Scope::Pcid: invpcid(InvpcidType::SingleContext, r.pcid, 0); break;
-    case hw::FlushRequest::Scope::AllNonGlobal: invpcid(InvpcidType::AllContexts, 0, 0); break;
-    case hw::FlushRequest::Scope::All: invpcid(InvpcidType::AllContextsGlobal, 0, 0); break;
+    case hw::FlushRequest::Scope::Page:
+      invlpg(r.va);
+      break;
+    case hw::FlushRequest::Scope::Pcid:
+      invpcid(InvpcidType::SingleContext, r.pcid, 0);
+      break;
+    case hw::FlushRequest::Scope::AllNonGlobal:
+      invpcid(InvpcidType::AllContexts, 0, 0);
+      break;
+    case hw::FlushRequest::Scope::All:
+      invpcid(InvpcidType::AllContextsGlobal, 0, 0);
+      break;
   }
 }
 

@@ -101,8 +101,8 @@ class RtlMmu : public mmu::Translator {
   std::unique_ptr<stats::Counter> m_psc_hits[5];  // [2..4]
   stats::Counter m_psc_misses;
   stats::Group m_gwalk;
-  stats::Counter m_walks, m_refs, m_rmws, m_a_writes, m_d_writes, m_dirty_assists, m_coalesced, m_lookup_cycles,
-      m_ref_cycles, m_queue_cycles, m_cas_restarts, m_inval_restarts;
+  stats::Counter m_walks, m_refs, m_rmws, m_a_writes, m_d_writes, m_dirty_assists, m_coalesced,
+      m_lookup_cycles, m_ref_cycles, m_queue_cycles, m_cas_restarts, m_inval_restarts;
   stats::Histogram m_latency;
   std::unique_ptr<LevelStats> m_level[5];  // [1..4]
   stats::Group m_gfault;

@@ -21,9 +21,9 @@ enum class Access : uint8_t { Read, Write, Fetch };
 
 struct Translation {
   bool fault = false;
-  uint32_t error_code = 0;   // #PF error code (SDM §4.7) when `fault`
+  uint32_t error_code = 0;  // #PF error code (SDM §4.7) when `fault`
   uint64_t pa = 0;
-  sc_core::sc_time done;     // absolute time the translation (or the fault) is known
+  sc_core::sc_time done;  // absolute time the translation (or the fault) is known
 };
 
 class Translator {
@@ -46,8 +46,8 @@ class Translator {
 };
 
 // Builds a core's translation unit; `mem` is the core's memory port (walks go through its caches).
-using TranslatorFactory = std::function<std::unique_ptr<Translator>(
-    unsigned core, const MmuConfig& cfg, const ClockDomain& clk, tlm::tlm_initiator_socket<>& mem,
-    stats::Group& core_stats)>;
+using TranslatorFactory =
+    std::function<std::unique_ptr<Translator>(unsigned core, const MmuConfig& cfg, const ClockDomain& clk,
+                                              tlm::tlm_initiator_socket<>& mem, stats::Group& core_stats)>;
 
 }  // namespace pc::mmu

@@ -27,9 +27,10 @@ std::vector<bool> rtl_cores(const std::string& spec, uint64_t cores) {
       used = 0;
     }
     if (used == 0 || used != tok.size() || c >= cores)
-      throw cfg::ConfigError(fmt::format("key 'mmu.rtl.cores': '{}' is not a core number below cpu.cores ({}); expected "
-                                         "\"all\" or a list such as \"0,2\"",
-                                         tok, cores));
+      throw cfg::ConfigError(
+          fmt::format("key 'mmu.rtl.cores': '{}' is not a core number below cpu.cores ({}); expected "
+                      "\"all\" or a list such as \"0,2\"",
+                      tok, cores));
     on[c] = any = true;
   }
   if (!any) throw cfg::ConfigError("key 'mmu.rtl.cores': empty; expected \"all\" or a list such as \"0,2\"");
@@ -41,14 +42,16 @@ std::vector<bool> rtl_cores(const std::string& spec, uint64_t cores) {
 mmu::TranslatorFactory make_translator_factory(const PlatformConfig& cfg, const mem::BackingStore& store) {
   if (cfg.mmu.impl == mmu::MmuImpl::Cpp) return {};
   if (cfg.cpu.paging != "on")
-    throw cfg::ConfigError("key 'mmu.impl': rtl translates with paging on (cpu.paging = on, e.g. --preset nehalem)");
+    throw cfg::ConfigError(
+        "key 'mmu.impl': rtl translates with paging on (cpu.paging = on, e.g. --preset nehalem)");
   const std::vector<bool> on = rtl_cores(cfg.mmu.rtl.cores, cfg.cpu.cores);
   const mmu::RtlConfig rc = cfg.mmu.rtl;
   if (rc.wave_to_ns && rc.wave_to_ns <= rc.wave_from_ns)
     throw cfg::ConfigError(fmt::format("key 'mmu.rtl.wave_to_ns': {} is not after mmu.rtl.wave_from_ns ({})",
                                        rc.wave_to_ns, rc.wave_from_ns));
   const mem::BackingStore* mem = &store;
-  return [on, rc, mem](unsigned core, const mmu::MmuConfig& mc, const ClockDomain& clk, tlm::tlm_initiator_socket<>& sock,
+  return [on, rc, mem](unsigned core, const mmu::MmuConfig& mc, const ClockDomain& clk,
+                       tlm::tlm_initiator_socket<>& sock,
                        stats::Group& core_stats) -> std::unique_ptr<mmu::Translator> {
     if (core >= on.size() || !on[core]) return nullptr;  // this core keeps the C++ Mmu
     auto model = cosim::make_mmu_model("nehalem");

@@ -5,10 +5,11 @@
 // Rig clock: 1 GHz.
 #pragma once
 
+#include <tlm_utils/simple_target_socket.h>
+
 #include <functional>
 #include <memory>
 #include <systemc>
-#include <tlm_utils/simple_target_socket.h>
 
 #include "cosim/diff_checker.h"
 #include "models/interconnect/router.h"
@@ -69,8 +70,10 @@ class AtomicMemory : public sc_core::sc_module {
   unsigned int transport_dbg(tlm::tlm_generic_payload& gp) {
     const uint64_t a = gp.get_address();
     if (!m_store.contains(a, gp.get_data_length())) return 0;
-    if (gp.is_read()) m_store.read(a, gp.get_data_ptr(), gp.get_data_length());
-    else m_store.write(a, gp.get_data_ptr(), gp.get_data_length());
+    if (gp.is_read())
+      m_store.read(a, gp.get_data_ptr(), gp.get_data_length());
+    else
+      m_store.write(a, gp.get_data_ptr(), gp.get_data_length());
     return gp.get_data_length();
   }
   mem::BackingStore& m_store;
@@ -80,8 +83,8 @@ class AtomicMemory : public sc_core::sc_module {
 struct CosimOptions {
   std::function<std::unique_ptr<cosim::MmuModel>()> model = [] { return cosim::make_mmu_model("nehalem"); };
   uint64_t mem_latency_ns = 100;  // 100 cycles
-  bool check = true;  // differential checker with the C++ model
-  mmu::MmuConfig mmu;  // defaults: the nehalem geometry
+  bool check = true;              // differential checker with the C++ model
+  mmu::MmuConfig mmu;             // defaults: the nehalem geometry
 };
 
 struct CosimRig {
@@ -102,8 +105,8 @@ struct CosimRig {
     auto dut = std::make_unique<cosim::RtlMmu>(0, o.mmu, clk, o.model(), port.isock, core);
     rtl = dut.get();
     if (o.check) {
-      checker = std::make_unique<cosim::DiffChecker>(0, o.mmu, clk, std::move(dut), [this](uint64_t pa) { return peek(pa); },
-                                                     core);
+      checker = std::make_unique<cosim::DiffChecker>(
+          0, o.mmu, clk, std::move(dut), [this](uint64_t pa) { return peek(pa); }, core);
       xl = checker.get();
     } else {
       owned = std::move(dut);
@@ -121,7 +124,8 @@ struct CosimRig {
     sc_core::sc_time d;
     return pt.new_table(d);
   }
-  uint64_t map(uint64_t cr3, uint64_t va, hw::paging::PageSize s, uint64_t leaf_flags, uint64_t table_flags = kTableA) {
+  uint64_t map(uint64_t cr3, uint64_t va, hw::paging::PageSize s, uint64_t leaf_flags,
+               uint64_t table_flags = kTableA) {
     sc_core::sc_time d;
     return pt.map(cr3, va, frames.alloc(hw::paging::page_bytes(s)), s, leaf_flags, d, table_flags);
   }

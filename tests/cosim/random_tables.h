@@ -18,7 +18,8 @@ struct RandomRunResult {
 class RandomTables {
  public:
   // `race_percent`: share of compare-exchanges before which another agent rewrites the entry.
-  RandomTables(CosimRig& r, uint64_t seed, unsigned race_percent = 2) : m_r(r), m_rng(seed), m_race(race_percent) {}
+  RandomTables(CosimRig& r, uint64_t seed, unsigned race_percent = 2)
+      : m_r(r), m_rng(seed), m_race(race_percent) {}
 
   // Runs `n` translations with maintenance operations between them.
   RandomRunResult run(uint64_t n) {
@@ -76,7 +77,9 @@ class RandomTables {
         const bool big = (level == 2 && m_rng.below(100) < 20) || (level == 3 && m_rng.below(100) < 4) ||
                          (level == 4 && m_rng.below(1000) < 3);  // PS in a PML4E is reserved
         if (big || level == 1) {
-          const uint64_t frame = level == 2 ? m_rng.below(32) << 21 : level == 3 ? 0 : m_rng.below(16384) << 12;
+          const uint64_t frame = level == 2   ? m_rng.below(32) << 21
+                                 : level == 3 ? 0
+                                              : m_rng.below(16384) << 12;
           e = random_entry(level, frame) | (big ? kPS : 0);
         } else {
           e = random_entry(level, m_r.frames.alloc()) & ~kD & ~kG;
@@ -92,7 +95,7 @@ class RandomTables {
     m_cur = m_rng.below(m_spaces.size());
     uint64_t cr3 = m_spaces[m_cur];
     if (m_r.xl->cr4() & kCr4PCIDE) {
-      cr3 |= m_cur + 1;                                // one PCID per address space
+      cr3 |= m_cur + 1;  // one PCID per address space
       if (m_rng.below(2)) cr3 |= kCr3NoFlush;
     }
     m_r.xl->write_cr3(cr3);
@@ -103,8 +106,9 @@ class RandomTables {
     const uint64_t va = m_pages[m_rng.below(100) < 85 ? m_rng.below(24) : m_rng.below(m_pages.size())];
     if (k < 920) {
       const uint64_t a = m_rng.below(10);
-      const auto t = m_r.tr(va | (m_rng.below(512) * 8), a < 6 ? mmu::Access::Read : a < 9 ? mmu::Access::Write
-                                                                                        : mmu::Access::Fetch);
+      const auto t = m_r.tr(va | (m_rng.below(512) * 8), a < 6   ? mmu::Access::Read
+                                                         : a < 9 ? mmu::Access::Write
+                                                                 : mmu::Access::Fetch);
       ++m_res.translations;
       if (t.fault) ++m_res.faults;
     } else if (k < 950) {

@@ -133,7 +133,7 @@ TEST(CosimDirected, FaultCodes) {
   const uint64_t rsv = r.map(cr3, 0x20003000, PageSize::k4K, kA4);
   r.poke(rsv, r.peek(rsv) | (1ull << 50));  // a reserved address bit (MAXPHYADDR 46)
   r.xl->write_cr3(cr3);
-  EXPECT_EQ(r.tr(0x30000000).error_code, kPfUser);                       // not present, read
+  EXPECT_EQ(r.tr(0x30000000).error_code, kPfUser);  // not present, read
   EXPECT_EQ(r.tr(0x30000000, Access::Write).error_code, kPfUser | kPfWrite);
   EXPECT_EQ(r.tr(0x30000000, Access::Fetch).error_code, kPfUser | kPfFetch);
   EXPECT_EQ(r.ops().size(), 3u);  // PML4E and PDPTE present (shared with the pages above), PDE not
@@ -213,7 +213,7 @@ TEST(CosimDirected, LruOrder) {
   for (unsigned k = 0; k < 5; ++k) r.map(cr3, page(k), PageSize::k4K, kA4);
   r.xl->write_cr3(cr3);
   for (unsigned k = 0; k < 4; ++k) r.tr(page(k));  // fill the set: LRU order 0,1,2,3
-  r.tr(page(0));                                    // 0 becomes most recent: LRU is 1
+  r.tr(page(0));                                   // 0 becomes most recent: LRU is 1
   EXPECT_EQ(r.cnt("dtlb.hits"), 1u);
   r.tr(page(4));  // evicts page 1
   r.tr(page(0));
@@ -289,11 +289,14 @@ TEST(CosimDirected, InvalidationDuringWalkRestarts) {
   mmu::Translation t;
   sc_core::sc_spawn_options big;
   big.set_stack_size(kRtlStackBytes);
-  sc_core::sc_spawn([&] { t = r.xl->translate(0x10000000, Access::Read, sc_core::sc_time_stamp()); }, "xlate", &big);
-  sc_core::sc_spawn([&] {
-    sc_core::wait(150, sc_core::SC_NS);  // during the walk's second read (issued at 110 ns)
-    r.xl->invlpg(0x50000000);
-  }, "inval", &big);
+  sc_core::sc_spawn([&] { t = r.xl->translate(0x10000000, Access::Read, sc_core::sc_time_stamp()); }, "xlate",
+                    &big);
+  sc_core::sc_spawn(
+      [&] {
+        sc_core::wait(150, sc_core::SC_NS);  // during the walk's second read (issued at 110 ns)
+        r.xl->invlpg(0x50000000);
+      },
+      "inval", &big);
   sc_core::sc_start();
   ASSERT_FALSE(t.fault);
   EXPECT_EQ(r.cnt("walker.inval_restarts"), 1u);
