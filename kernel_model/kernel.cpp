@@ -31,6 +31,10 @@ Kernel::Kernel(sc_core::sc_module_name name, const KernelConfig& cfg, uint64_t m
       m_timeslice_cycles(static_cast<uint64_t>(cfg.timeslice_us * cpu_clk.mhz())),
       m_current(cpus, nullptr),
       m_stats(kernel_stats),
+      m_fault_lat(&m_stats, "fault_latency", "page faults from entry to return, every wait included"),
+      m_lat_minor(m_fault_lat, "minor", "cycles", "faults that allocated or mapped a page without I/O or a copy"),
+      m_lat_cow(m_fault_lat, "cow", "cycles", "faults that copied a page (copy-on-write)"),
+      m_lat_major(m_fault_lat, "major", "cycles", "faults that started a read (to the point the task slept)"),
       m_vmstat(&m_stats, "vmstat", "Linux /proc/vmstat counters"),
       m_task_stats(&m_stats, "tasks", "per-task counters and cycle attribution") {
   m_mm->set_cpu_clock(cpu_clk.period(), cpus);
@@ -282,8 +286,13 @@ hw::TrapResult Kernel::page_fault(unsigned core, hw::ExecContext& ctx, uint64_t 
   KCtx k{core, sc_core::SC_ZERO_TIME};
   k.retry = t->fault_retry;
   t->fault_retry = false;
+  const sc_core::sc_time entered = sc_core::sc_time_stamp();
   const FaultResult r = m_mm->handle_mm_fault(*t->mm, cr2, error_code & pg::kPfWrite, error_code & pg::kPfFetch, k);
   t->cow_faults += k.cow_copies;
+  if (!k.retry && (r == FaultResult::Minor || r == FaultResult::Major || r == FaultResult::Blocked)) {
+    const double cyc = m_clk.to_cycles_exact(sc_core::sc_time_stamp() + k.delay - entered);
+    (k.major ? m_lat_major : k.cow_copies ? m_lat_cow : m_lat_minor).sample(cyc);
+  }
   hw::TrapAction action = hw::TrapAction::Resume;
   switch (r) {
     case FaultResult::Minor:

@@ -127,6 +127,8 @@ class Kernel : public sc_core::sc_module, public hw::KernelInterface, private Re
   uint64_t m_kswapd_wakeups = 0;
 
   stats::Group& m_stats;
+  stats::Group m_fault_lat;
+  stats::Histogram m_lat_minor, m_lat_cow, m_lat_major;  // entry to return, memory waits included
   stats::Group m_vmstat;
   stats::Group m_task_stats;
   std::vector<std::unique_ptr<stats::Group>> m_task_groups;

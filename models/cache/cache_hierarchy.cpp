@@ -54,20 +54,21 @@ void SharedLlc::write_invalidate(unsigned core, uint64_t line) {
 }
 
 unsigned SharedLlc::snoop_dma(uint64_t line, bool write, bool whole_line) {
+  // A DMA write covering the whole line supersedes dirty data: nothing is written back for it.
+  const bool wb = !(write && whole_line);
   bool dirty = false;
-  for (CoreCaches* c : m_cores) dirty |= c->snoop_private(line, write);
+  for (CoreCaches* c : m_cores) dirty |= c->snoop_private(line, write, wb);
   bool llc_dirty = false;
   if (write) {
     if (m_llc.tags.invalidate(line, &llc_dirty)) ++m_llc.coherence_invals;
   } else if (m_llc.tags.contains(line)) {
     llc_dirty = m_llc.tags.clear_dirty(line);
   }
+  if (llc_dirty && wb) ++m_llc.snoop_writebacks;
   dirty |= llc_dirty;
   // One line write brings memory up to date whatever the number of dirty copies (the newest is the
   // private one; the bytes are in memory already, the writeback is the time it takes).
-  if (!dirty || (write && whole_line)) return 0;
-  ++m_llc.snoop_writebacks;
-  return 1;
+  return dirty && wb ? 1 : 0;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -341,7 +342,7 @@ void CoreCaches::b_transport(int, tlm::tlm_generic_payload& gp, sc_time& delay) 
   uint8_t worst = 0;
   bool ok = true;
   if (atomic) {
-    if (first != last) {
+    if (len != 8 || (addr & 7)) {  // an atomic is 8 aligned bytes (it never splits across lines)
       gp.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
       return;
     }
@@ -414,7 +415,7 @@ void CoreCaches::invalidate_remote(uint64_t line) {
   if (dirty) install(3, line, true, sc_core::sc_time_stamp());
 }
 
-bool CoreCaches::snoop_private(uint64_t line, bool write) {
+bool CoreCaches::snoop_private(uint64_t line, bool write, bool writeback) {
   bool dirty = false;
   for (auto* L : {&m_l1i, &m_l1d, &m_l2}) {
     bool d = false;
@@ -423,7 +424,7 @@ bool CoreCaches::snoop_private(uint64_t line, bool write) {
     } else if (L->tags.contains(line)) {
       d = L->tags.clear_dirty(line);
     }
-    if (d) ++L->snoop_writebacks;
+    if (d && writeback) ++L->snoop_writebacks;
     dirty |= d;
   }
   return dirty;

@@ -49,7 +49,7 @@ class SharedLlc {
   // A DMA access to `line` snoops every cache. A write drops every copy; a read leaves them clean.
   // Returns the number of dirty copies that must reach memory before the DMA access (a write covering
   // the whole line supersedes dirty data instead: nothing to write back).
-  unsigned snoop_dma(uint64_t line, bool write, bool whole_line);
+  unsigned snoop_dma(uint64_t line, bool write, bool whole_line);  // 0 or 1
   // Miss-status holding registers: a miss ready to go to memory at absolute time `ready` gets the time
   // it may start; mshr_release records when it completes.
   sc_core::sc_time mshr_acquire(const sc_core::sc_time& ready);
@@ -80,7 +80,8 @@ class CoreCaches : public sc_core::sc_module {
   // Coherence: another core wrote `line`. A dirty copy goes to the LLC first (it is the newest data).
   void invalidate_remote(uint64_t line);
   // DMA snoop of the private levels: drops the line (write) or cleans it (read); true if it was dirty.
-  bool snoop_private(uint64_t line, bool write);
+  // `writeback`: a dirty copy is written back (not superseded by a whole-line DMA write).
+  bool snoop_private(uint64_t line, bool write, bool writeback);
   // Writes `line` back to memory from absolute time `at`: a timing-only transaction (the bytes are in
   // memory already). Queued in the writeback buffer, so the requester does not wait for memory unless
   // the buffer is full; returns the absolute time the requester may go on.
