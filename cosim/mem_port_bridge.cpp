@@ -33,7 +33,8 @@ sc_core::sc_time MemPortBridge::perform(MemOp& op, const sc_core::sc_time& at, u
     m_gp.set_extension(&m_atomic);
   }
   // Latency on absolute time: a target that waits inside returns a delay relative to the new time stamp.
-  sc_core::sc_time delay = at - sc_core::sc_time_stamp();
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  sc_core::sc_time delay = at > now ? at - now : sc_core::SC_ZERO_TIME;
   m_sock->b_transport(m_gp, delay);
   if (atomic) m_gp.clear_extension(&m_atomic);
   op.ok = m_gp.is_response_ok() && (!atomic || m_atomic.performed);
