@@ -14,7 +14,8 @@ namespace pc::cpu {
 using sc_core::sc_time;
 
 Core::Core(sc_core::sc_module_name name, unsigned id, const CpuConfig& cfg, const ClockDomain& clk,
-           hw::KernelInterface& kernel, stats::Group& parent, const mmu::MmuConfig& mmu_cfg)
+           hw::KernelInterface& kernel, stats::Group& parent, const mmu::MmuConfig& mmu_cfg,
+           const mmu::TranslatorFactory& make_mmu)
     : sc_module(name),
       mem_isock("mem_isock"),
       m_id(id),
@@ -45,7 +46,8 @@ Core::Core(sc_core::sc_module_name name, unsigned id, const CpuConfig& cfg, cons
   m_ext.requester = Requester::Core;
   m_ext.core = static_cast<uint16_t>(id);
   // Before the payload owns a pointer to m_ext: an MMU config error unwinds this constructor.
-  if (cfg.paging == "on") {
+  if (cfg.paging == "on" && make_mmu) m_mmu = make_mmu(id, mmu_cfg, clk, mem_isock, m_stats);
+  if (cfg.paging == "on" && !m_mmu) {  // no factory, or it leaves this core to the C++ Mmu
     m_walk_mem = std::make_unique<mmu::TlmWalkMemory>(mem_isock, static_cast<uint16_t>(id));
     m_mmu = std::make_unique<mmu::Mmu>(id, mmu_cfg, clk, *m_walk_mem, m_stats);
   }

@@ -34,9 +34,11 @@ class Core : public sc_core::sc_module {
  public:
   tlm_utils::simple_initiator_socket<Core> mem_isock;
 
-  // `mmu_cfg` is used when cfg.paging is "on".
+  // `mmu_cfg` is used when cfg.paging is "on"; `make_mmu` builds the translation unit (when it is empty
+  // or returns nullptr: the C++ Mmu).
   Core(sc_core::sc_module_name name, unsigned id, const CpuConfig& cfg, const ClockDomain& clk,
-       hw::KernelInterface& kernel, stats::Group& parent, const mmu::MmuConfig& mmu_cfg = mmu::MmuConfig{});
+       hw::KernelInterface& kernel, stats::Group& parent, const mmu::MmuConfig& mmu_cfg = mmu::MmuConfig{},
+       const mmu::TranslatorFactory& make_mmu = {});
   // The payload would delete its extensions; m_ext is a member, so take it back first.
   ~Core() override { m_gp.clear_extension(&m_ext); }
 
@@ -47,8 +49,8 @@ class Core : public sc_core::sc_module {
   uint64_t ops_done() const { return m_ops.value(); }
   uint64_t bus_errors() const { return m_bus_errors.value(); }
   uint64_t mem_accesses() const { return m_reads.value() + m_writes.value() + m_fetches.value(); }
-  // The core's MMU (nullptr with paging off).
-  mmu::Mmu* mmu() { return m_mmu.get(); }
+  // The core's translation unit (nullptr with paging off).
+  mmu::Translator* mmu() { return m_mmu.get(); }
   stats::Group& stats_group() { return m_stats; }
 
  private:
@@ -76,7 +78,7 @@ class Core : public sc_core::sc_module {
 
   stats::Group m_stats;
   std::unique_ptr<mmu::TlmWalkMemory> m_walk_mem;
-  std::unique_ptr<mmu::Mmu> m_mmu;
+  std::unique_ptr<mmu::Translator> m_mmu;
   uint64_t m_fault_addr = 0;
   uint32_t m_fault_code = 0;
   uint64_t m_xlate_fs = 0;  // translation latency accumulated, in fs

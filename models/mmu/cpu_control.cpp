@@ -6,7 +6,7 @@
 
 namespace pc::mmu {
 
-Mmu& MmuControl::at(unsigned core) const {
+Translator& MmuControl::at(unsigned core) const {
   if (core >= m_mmus.size() || !m_mmus[core])
     throw std::logic_error(fmt::format("CpuControl: core {} has no MMU (paging off or no such core)", core));
   return *m_mmus[core];
@@ -34,11 +34,11 @@ uint64_t MmuControl::invpcid(unsigned core, hw::paging::InvpcidType type, uint16
 
 uint64_t MmuControl::shootdown(unsigned from, const std::vector<unsigned>& targets, const hw::FlushRequest& what,
                                hw::FlushCause cause) {
-  Mmu& src = at(from);
+  Translator& src = at(from);
   unsigned n = 0;
   for (unsigned t : targets) {
     if (t == from) continue;  // the initiator flushes itself with invlpg/invpcid
-    Mmu& dst = at(t);
+    Translator& dst = at(t);
     // Loosely timed: the target's entries go at once; the handler's cycles are charged to the target
     // at its next operation, and the sender waits for the slowest acknowledgement.
     dst.flush(what);

@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "models/mmu/mmu.h"
+#include "models/mmu/translator.h"
 #include "platform/hwdefs/cpu_control.h"
 
 namespace pc::mmu {
@@ -12,7 +12,7 @@ namespace pc::mmu {
 class MmuControl : public hw::CpuControl {
  public:
   explicit MmuControl(const MmuConfig& cfg) : m_cfg(cfg) {}
-  void add(Mmu* m) { m_mmus.push_back(m); }
+  void add(Translator* m) { m_mmus.push_back(m); }
 
   unsigned num_cores() const override { return static_cast<unsigned>(m_mmus.size()); }
   uint64_t write_cr3(unsigned core, uint64_t value) override;
@@ -25,9 +25,9 @@ class MmuControl : public hw::CpuControl {
                      hw::FlushCause cause) override;
 
  private:
-  Mmu& at(unsigned core) const;
+  Translator& at(unsigned core) const;
   MmuConfig m_cfg;
-  std::vector<Mmu*> m_mmus;
+  std::vector<Translator*> m_mmus;
 };
 
 }  // namespace pc::mmu

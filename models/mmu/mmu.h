@@ -13,6 +13,7 @@
 
 #include "models/mmu/mmu_config.h"
 #include "models/mmu/tlb.h"
+#include "models/mmu/translator.h"
 #include "platform/core/clock.h"
 #include "platform/core/stats.h"
 #include "platform/core/tlm_ext.h"
@@ -20,8 +21,6 @@
 #include "platform/hwdefs/paging.h"
 
 namespace pc::mmu {
-
-enum class Access : uint8_t { Read, Write, Fetch };
 
 // How the walker reaches page-table entries. `delay` is the loosely-timed offset from sc_time_stamp()
 // at which the access starts; the access adds its latency. `served` is the level that answered
@@ -87,38 +86,27 @@ struct WalkTrace {
   uint32_t error_code = 0;
 };
 
-struct Translation {
-  bool fault = false;
-  uint32_t error_code = 0;   // #PF error code (SDM §4.7) when `fault`
-  uint64_t pa = 0;
-  sc_core::sc_time done;     // absolute time the translation (or the fault) is known
-};
-
-class Mmu {
+class Mmu : public Translator {
  public:
   Mmu(unsigned core, const MmuConfig& cfg, const ClockDomain& clk, WalkMemory& mem, stats::Group& core_stats);
-  ~Mmu();
+  ~Mmu() override;
 
-  // Translates a user-mode access that reaches the MMU at absolute time `at` (>= sc_time_stamp()).
-  Translation translate(uint64_t va, Access a, sc_core::sc_time at);
-
-  void write_cr3(uint64_t v);
-  uint64_t cr3() const { return m_cr3; }
-  void write_cr4(uint64_t v);
-  uint64_t cr4() const { return m_cr4; }
+  Translation translate(uint64_t va, Access a, sc_core::sc_time at) override;
+  void write_cr3(uint64_t v) override;
+  uint64_t cr3() const override { return m_cr3; }
+  void write_cr4(uint64_t v) override;
+  uint64_t cr4() const override { return m_cr4; }
   uint16_t pcid() const;
-  void invlpg(uint64_t va);
-  void invpcid(hw::paging::InvpcidType type, uint16_t pcid, uint64_t va);
-  // The target side of a shootdown IPI.
-  void flush(const hw::FlushRequest& r);
-  // Cycles the core owes for IPI handlers run on it since the last call.
-  uint64_t take_stall_cycles() {
+  void invlpg(uint64_t va) override;
+  void invpcid(hw::paging::InvpcidType type, uint16_t pcid, uint64_t va) override;
+  void flush(const hw::FlushRequest& r) override;
+  uint64_t take_stall_cycles() override {
     const uint64_t c = m_stall;
     m_stall = 0;
     return c;
   }
-  void add_stall_cycles(uint64_t c) { m_stall += c; }
-  void count_shootdown_sent(hw::FlushCause c, unsigned targets);
+  void add_stall_cycles(uint64_t c) override { m_stall += c; }
+  void count_shootdown_sent(hw::FlushCause c, unsigned targets) override;
   const MmuConfig& config() const { return m_cfg; }
   // Called after every walk (tests, trace writers); empty by default, so walks pay nothing for it.
   void set_walk_observer(std::function<void(const WalkTrace&)> f) { m_observer = std::move(f); }

@@ -58,6 +58,31 @@ struct ShootdownConfig {
   }
 };
 
+// Which translation unit a core runs: the C++ model, or the SystemVerilog unit in rtl/ co-simulated
+// through Verilator (cosim/). The RTL's TLB geometry is fixed when it is built; see README "RTL".
+enum class MmuImpl : uint8_t { Cpp, Rtl };
+
+struct RtlConfig {
+  std::string cores = "all";          // cores that run the RTL unit: "all" or a list such as "0,2"
+  bool check = false;                 // run the C++ model beside it as a reference, compare every request
+  bool stop_on_divergence = false;    // end the run at the first divergence
+  std::string wave;                   // waveform file (.fst); empty: none. Core N > 0 writes FILE.coreN.fst
+  uint64_t wave_from_ns = 0;          // window of simulated time dumped into the waveform
+  uint64_t wave_to_ns = 0;            // 0: until the end
+  bool skip_idle_cycles = true;       // do not clock, one by one, cycles in which the unit only waits
+
+  void describe(cfg::Visitor& v) {
+    v.str("cores", cores, "cores whose MMU is the RTL unit when mmu.impl = rtl: all, or a list such as 0,2");
+    v.boolean("check", check, "differential check: run the C++ MMU beside the RTL on the same requests and memory");
+    v.boolean("stop_on_divergence", stop_on_divergence, "stop the run at the first divergence the check finds");
+    v.str("wave", wave, "FST waveform of the RTL unit (viewable in GTKWave); empty: none");
+    v.u64("wave_from_ns", wave_from_ns, "ns", "start of the dumped time window");
+    v.u64("wave_to_ns", wave_to_ns, "ns", "end of the dumped time window (0: the end of the run)");
+    v.boolean("skip_idle_cycles", skip_idle_cycles,
+              "advance over cycles in which the RTL only waits for memory instead of clocking each one");
+  }
+};
+
 struct MmuConfig {
   TlbConfig dtlb{{64, 4}, {32, 4}, {0, 4}, 0, "lru"};
   TlbConfig itlb{{128, 4}, {7, 7}, {0, 4}, 0, "lru"};
@@ -70,6 +95,8 @@ struct MmuConfig {
   uint64_t invlpg_cycles = 200;         // cost of INVLPG / INVPCID on the executing core
   uint64_t cr3_write_cycles = 150;      // cost of a MOV to CR3 (or CR4)
   ShootdownConfig shootdown;
+  MmuImpl impl = MmuImpl::Cpp;
+  RtlConfig rtl;
 
   void describe(cfg::Visitor& v) {
     v.section("dtlb", dtlb, "L1 data TLB");
@@ -87,6 +114,9 @@ struct MmuConfig {
     v.u64("invlpg_cycles", invlpg_cycles, "cycles", "cost of INVLPG or INVPCID", 0, 1000000);
     v.u64("cr3_write_cycles", cr3_write_cycles, "cycles", "cost of a MOV to CR3 or CR4", 0, 1000000);
     v.section("shootdown", shootdown, "TLB shootdown IPIs");
+    v.choice("impl", impl, {{"cpp", MmuImpl::Cpp}, {"rtl", MmuImpl::Rtl}},
+             "translation unit: cpp (the C++ model) or rtl (the SystemVerilog unit co-simulated with Verilator)");
+    v.section("rtl", rtl, "co-simulation of the RTL translation unit (mmu.impl = rtl)");
   }
 };
 

@@ -26,7 +26,7 @@ constexpr int kExitConfig = 2;
 
 struct ConfigOptions {
   std::vector<std::string> presets, files, sets;
-  std::string trace;
+  std::string trace, wave;
   int64_t seed = -1;
 
   void add_to(CLI::App* app) {
@@ -35,6 +35,8 @@ struct ConfigOptions {
     app->add_option("--set", sets, "override one field: path=value, e.g. dram.size_mib=1024 (repeatable, last)");
     app->add_option("--trace", trace, "replay a valgrind lackey trace (plain, .gz or .xz) on core 0");
     app->add_option("--seed", seed, "seed of every random choice (sets sim.seed)")->check(CLI::NonNegativeNumber);
+    app->add_option("--wave", wave,
+                    "mmu.impl=rtl: FST waveform of the RTL unit (sets mmu.rtl.wave; window: mmu.rtl.wave_from_ns/_to_ns)");
   }
 
   pc::soc::PlatformConfig resolve() const {
@@ -51,6 +53,11 @@ struct ConfigOptions {
       Json o;
       o["sim"]["seed"] = static_cast<uint64_t>(seed);
       r.apply_json(o, "--seed");
+    }
+    if (!wave.empty()) {
+      Json o;
+      o["mmu"]["rtl"]["wave"] = wave;
+      r.apply_json(o, "--wave");
     }
     for (const auto& s : sets) r.apply_set(s);
     return r.finish();
@@ -175,6 +182,17 @@ void print_summary(pc::soc::Soc& soc, const std::vector<std::string>& presets) {
                stat_value(soc, "dram.read_latency_ns.mean"), 100 * stat_value(soc, "dram.row_hit_rate"),
                stat_value(soc, "dram.bandwidth_gbps"));
   }
+  if (c.cpu.paging == "on" && c.mmu.impl == pc::mmu::MmuImpl::Rtl) {
+    uint64_t checked = 0, diverged = 0;
+    for (const auto& core : soc.cores()) {
+      checked += static_cast<uint64_t>(stat_value(soc, fmt::format("cpu.core{}.cosim.checked", core->id())));
+      diverged += static_cast<uint64_t>(stat_value(soc, fmt::format("cpu.core{}.cosim.divergences", core->id())));
+    }
+    fmt::print("  mmu                 RTL unit (Verilated rtl/pc_mmu.sv) on cores {}{}\n", c.mmu.rtl.cores,
+               c.mmu.rtl.check ? fmt::format("; checked against the C++ model: {} requests, {} divergences",
+                                             with_commas(checked), diverged)
+                               : "");
+  }
   if (c.workload.data_check)
     fmt::print("  data check          {} reads verified, {} errors\n",
                with_commas(static_cast<uint64_t>(stat_value(soc, "summary.reads_checked"))), soc.data_errors());
@@ -224,7 +242,11 @@ int cmd_run(const ConfigOptions& opts, const std::string& stats_json, bool quiet
     f << out.dump(2) << "\n";
   }
   if (!quiet) print_summary(soc, opts.presets);
-  return soc.data_errors() ? 1 : 0;
+  uint64_t diverged = 0;  // mmu.rtl.check: a run on which the RTL and the C++ model disagreed fails
+  for (const auto& core : soc.cores())
+    diverged += static_cast<uint64_t>(stat_value(soc, fmt::format("cpu.core{}.cosim.divergences", core->id())));
+  if (diverged) fmt::print(stderr, "pagecycle: {} RTL/C++ divergence(s); the first is reported above\n", diverged);
+  return soc.data_errors() || diverged ? 1 : 0;
 }
 
 int cmd_config(const ConfigOptions& opts, bool schema) {

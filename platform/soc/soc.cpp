@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "platform/core/sanitizer.h"
+#include "platform/soc/mmu_factory.h"
 #include "testbench/workload/lackey.h"
 #include "kernel_model/mm/block_file.h"
 #include "testbench/workload/patterns.h"
@@ -105,9 +106,10 @@ Soc::Soc(const PlatformConfig& cfg)
   }
   hw::KernelInterface& kif = m_os ? static_cast<hw::KernelInterface&>(*m_os) : *m_kernel;
   if (cfg.caches.enabled) m_llc = std::make_unique<cache::SharedLlc>(cfg.caches, m_cpu_clk, m_root);
+  const mmu::TranslatorFactory make_mmu = make_translator_factory(cfg, *m_store);  // mmu.impl
   for (unsigned i = 0; i < cfg.cpu.cores; ++i) {
     m_cores.push_back(std::make_unique<cpu::Core>(fmt::format("core{}", i).c_str(), i, cfg.cpu, m_cpu_clk,
-                                                  kif, m_cpu_stats, cfg.mmu));
+                                                  kif, m_cpu_stats, cfg.mmu, make_mmu));
     if (m_mmu_ctl) m_mmu_ctl->add(m_cores.back()->mmu());
     if (m_llc) {
       m_caches.push_back(std::make_unique<cache::CoreCaches>(fmt::format("caches{}", i).c_str(), i, cfg.caches,

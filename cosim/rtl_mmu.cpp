@@ -1,0 +1,451 @@
+// The Verilated translation unit behind mmu::Translator.
+#include "cosim/rtl_mmu.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace pc::cosim {
+
+using namespace hw::paging;
+using sc_core::sc_time;
+
+namespace {
+
+constexpr uint64_t kVaMask = (1ull << 48) - 1;
+
+// Checks that `cfg` asks for what the model was built with; names the first key that differs.
+void check_geometry(const mmu::MmuConfig& cfg, const MmuModel& m) {
+  const MmuGeometry& g = m.geometry();
+  const auto fail = [&](const std::string& key, const std::string& built, const std::string& asked) {
+    throw cfg::ConfigError(fmt::format(
+        "key '{}': mmu.impl = rtl runs the RTL unit built as variant '{}', which has {} there; the "
+        "configuration "
+        "asks for {} (use a matching geometry such as --preset nehalem, or build a variant: README, RTL)",
+        key, m.variant(), built, asked));
+  };
+  const char* sizes[3] = {"4k", "2m", "1g"};
+  const auto arrays = [&](const char* tlb, const mmu::TlbConfig& c, const mmu::TlbArrayConfig* built) {
+    const mmu::TlbArrayConfig* asked[3] = {&c.a4k, &c.a2m, &c.a1g};
+    for (int s = 0; s < 3; ++s) {
+      const auto desc = [](const mmu::TlbArrayConfig& a) {
+        return a.entries ? fmt::format("{} entries x {} ways", a.entries, a.ways) : std::string("no array");
+      };
+      if (asked[s]->entries != built[s].entries || (built[s].entries && asked[s]->ways != built[s].ways))
+        fail(fmt::format("mmu.{}.{}", tlb, sizes[s]), desc(built[s]), desc(*asked[s]));
+    }
+    if (c.replacement != (g.fifo ? "fifo" : "lru"))
+      fail(fmt::format("mmu.{}.replacement", tlb), g.fifo ? "fifo" : "lru", c.replacement);
+    if (c.latency_cycles > 255)
+      fail(fmt::format("mmu.{}.latency_cycles", tlb), "at most 255", std::to_string(c.latency_cycles));
+  };
+  arrays("dtlb", cfg.dtlb, g.dtlb);
+  arrays("itlb", cfg.itlb, g.itlb);
+  arrays("stlb", cfg.stlb, g.stlb);
+  if (cfg.dtlb.latency_cycles != cfg.itlb.latency_cycles)
+    fail("mmu.itlb.latency_cycles", "one L1 lookup latency for both L1 TLBs",
+         fmt::format("{} (dtlb: {})", cfg.itlb.latency_cycles, cfg.dtlb.latency_cycles));
+  const std::pair<const char*, std::pair<const mmu::TlbArrayConfig*, uint64_t>> pscs[3] = {
+      {"pml4", {&cfg.psc.pml4, g.psc_pml4}},
+      {"pdpt", {&cfg.psc.pdpt, g.psc_pdpt}},
+      {"pd", {&cfg.psc.pd, g.psc_pd}}};
+  for (const auto& [name, p] : pscs) {
+    const auto& [asked, built] = p;
+    if (asked->entries != built || (built && asked->ways != built))
+      fail(fmt::format("mmu.psc.{}", name), fmt::format("{} entries, fully associative", built),
+           fmt::format("{} entries x {} ways", asked->entries, asked->ways));
+  }
+  if (cfg.psc.latency_cycles > 255)
+    fail("mmu.psc.latency_cycles", "at most 255", std::to_string(cfg.psc.latency_cycles));
+  if (cfg.la57) fail("mmu.la57", "4-level paging only", "5-level paging");
+}
+
+}  // namespace
+
+RtlMmu::TlbStats::TlbStats(stats::Group& parent, const char* name)
+    : g(&parent, name, fmt::format("{} TLB", name)),
+      hits(g, "hits", "lookups", "lookups that hit"),
+      misses(g, "misses", "lookups", "lookups that missed"),
+      hit_rate(g, "hit_rate", "ratio", "hits / lookups", [this] {
+        const double n = static_cast<double>(hits.value() + misses.value());
+        return n ? static_cast<double>(hits.value()) / n : 0.0;
+      }) {}
+
+RtlMmu::LevelStats::LevelStats(stats::Group& parent, const char* name)
+    : g(&parent, name, fmt::format("walker references to {} entries", name)),
+      refs(g, "refs", "reads", "entry reads at this level"),
+      l1(g, "l1", "reads", "served by L1D"),
+      l2(g, "l2", "reads", "served by L2"),
+      llc(g, "llc", "reads", "served by the LLC"),
+      dram(g, "dram", "reads", "served by memory"),
+      nocache(g, "nocache", "reads", "served by memory with caches disabled") {}
+
+RtlMmu::RtlMmu(unsigned core, const mmu::MmuConfig& cfg, const ClockDomain& clk,
+               std::unique_ptr<MmuModel> model, tlm::tlm_initiator_socket<>& mem, stats::Group& core_stats)
+    : m_core(core),
+      m_cfg(cfg),
+      m_clk(clk),
+      m_model(std::move(model)),
+      m_port(mem, static_cast<uint16_t>(core), Requester::PageWalk),
+      m_sdtlb(core_stats, "dtlb"),
+      m_sitlb(core_stats, "itlb"),
+      m_sstlb(core_stats, "stlb"),
+      m_gpsc(&core_stats, "psc", "paging-structure caches"),
+      m_psc_misses(m_gpsc, "misses", "walks", "walks that hit no paging-structure cache"),
+      m_gwalk(&core_stats, "walker", "page walker"),
+      m_walks(m_gwalk, "walks", "walks", "page walks started (STLB misses and dirty-assist re-walks)"),
+      m_refs(m_gwalk, "refs", "reads", "paging-structure entries read"),
+      m_rmws(m_gwalk, "rmws", "rmws", "compare-exchanges setting A and/or D"),
+      m_a_writes(m_gwalk, "a_writes", "entries", "entries whose Accessed bit the walker set"),
+      m_d_writes(m_gwalk, "d_writes", "entries", "leaf entries whose Dirty bit the MMU set"),
+      m_dirty_assists(m_gwalk, "dirty_assists", "writes", "writes that hit a TLB entry with D=0"),
+      m_coalesced(m_gwalk, "coalesced", "misses", "misses that joined a walk in flight to the same page"),
+      m_lookup_cycles(m_gwalk, "lookup_cycles", "cycles",
+                      "paging-structure-cache lookup cycles of all walks"),
+      m_ref_cycles(m_gwalk, "ref_cycles", "cycles", "cycles of all entry reads and A/D updates"),
+      m_queue_cycles(m_gwalk, "queue_cycles", "cycles", "cycles misses waited for a free walker"),
+      m_cas_restarts(
+          m_gwalk, "cas_restarts", "updates",
+          "A/D compare-exchanges that found the entry changed: the walk re-read it and the levels below"),
+      m_inval_restarts(
+          m_gwalk, "inval_restarts", "walks",
+          "walks started again from the top because an invalidation arrived while they were in flight"),
+      m_latency(m_gwalk, "latency", "cycles", "walk latency: PSC lookup + every reference, in order"),
+      m_gfault(&core_stats, "faults", "page faults raised (#PF)"),
+      m_faults(m_gfault, "total", "faults", "page faults"),
+      m_ginval(&core_stats, "inval", "TLB/PSC invalidations by cause"),
+      m_inv_invlpg(m_ginval, "invlpg", "ops", "INVLPG executed"),
+      m_inv_cr3_flush(m_ginval, "cr3_flush", "ops", "CR3 writes that flushed"),
+      m_inv_cr3_noflush(m_ginval, "cr3_noflush", "ops", "CR3 writes with PCID no-flush"),
+      m_inv_cr4(m_ginval, "cr4_flush", "ops", "CR4 writes that flushed everything (PGE or PCIDE change)"),
+      m_inv_fault(m_ginval, "fault", "faults", "faults that invalidated the faulting address"),
+      m_gshoot(&core_stats, "shootdown", "TLB shootdown IPIs"),
+      m_ipis_sent(m_gshoot, "ipis_sent", "ipis", "IPIs this core sent"),
+      m_received(m_gshoot, "received", "ipis", "shootdown IPIs this core handled"),
+      m_grtl(&core_stats, "rtl", "co-simulated RTL translation unit"),
+      m_rtl_cycles(m_grtl, "cycles", "cycles", "cycles the RTL unit was clocked (each one evaluated)"),
+      m_rtl_skipped(m_grtl, "skipped_cycles", "cycles", "cycles advanced over while it only waited") {
+  if (!m_model) throw std::logic_error("RtlMmu: no model");
+  check_geometry(cfg, *m_model);
+  const char* names[5] = {"", "", "pd", "pdpt", "pml4"};
+  const uint64_t psc_entries[5] = {0, 0, cfg.psc.pd.entries, cfg.psc.pdpt.entries, cfg.psc.pml4.entries};
+  for (unsigned l = 2; l <= 4; ++l) {
+    m_psc_any = m_psc_any || psc_entries[l] > 0;
+    m_psc_hits[l] =
+        std::make_unique<stats::Counter>(m_gpsc, fmt::format("{}_hits", names[l]), "walks",
+                                         fmt::format("walks that started below a cached {} entry", names[l]));
+  }
+  const char* lnames[5] = {"", "pt", "pd", "pdpt", "pml4"};
+  for (unsigned l = 1; l <= 4; ++l) m_level[l] = std::make_unique<LevelStats>(m_gwalk, lnames[l]);
+  for (unsigned t = 0; t < 4; ++t)
+    m_inv_invpcid[t] = std::make_unique<stats::Counter>(m_ginval, fmt::format("invpcid{}", t), "ops",
+                                                        fmt::format("INVPCID type {} executed", t));
+  for (unsigned c = 0; c < hw::kFlushCauses; ++c)
+    m_sent[c] = std::make_unique<stats::Counter>(
+        m_gshoot, fmt::format("sent_{}", hw::flush_cause_name(static_cast<hw::FlushCause>(c))), "shootdowns",
+        "shootdowns this core initiated for this cause");
+  m_in.cfg_dirty_rmw = cfg.dirty_assist == "rmw";
+  m_in.cfg_l1_lat = static_cast<uint8_t>(cfg.dtlb.latency_cycles);
+  m_in.cfg_stlb_lat = static_cast<uint8_t>(cfg.stlb.latency_cycles);
+  m_in.cfg_psc_lat = static_cast<uint8_t>(cfg.psc.latency_cycles);
+  // Reset for two cycles; the unit's cycle 0 is the first one after reset.
+  m_in.rst_n = false;
+  clock();
+  clock();
+  m_in.rst_n = true;
+  m_cycle = 0;
+  m_rtl_cycles.reset();
+}
+
+RtlMmu::~RtlMmu() = default;
+
+std::string RtlMmu::wave_path_for_core(const std::string& path, unsigned core) {
+  if (core == 0) return path;
+  const auto dot = path.rfind('.');
+  const auto slash = path.rfind('/');
+  const bool ext = dot != std::string::npos && (slash == std::string::npos || dot > slash);
+  return ext ? fmt::format("{}.core{}{}", path.substr(0, dot), core, path.substr(dot))
+             : fmt::format("{}.core{}", path, core);
+}
+
+void RtlMmu::open_wave(const std::string& path, sc_time from, sc_time to) {
+  m_model->open_wave(path);
+  m_wave = true;
+  m_wave_from_ps = from.value() / 1000;
+  m_wave_to_ps = to == sc_core::SC_ZERO_TIME ? ~0ull : to.value() / 1000;
+}
+
+void RtlMmu::half(bool clk) {
+  m_model->eval(clk, m_in, m_out);
+  ++m_evals;
+  if (m_wave) {
+    // Edges at cycle x period; the falling edge half a period later. Time stamps only go forward.
+    uint64_t ps = (m_cycle * m_clk.period_fs() + (clk ? 0 : m_clk.period_fs() / 2)) / 1000;
+    if (m_dumped && ps <= m_last_dump_ps) ps = m_last_dump_ps + 1;
+    if (ps >= m_wave_from_ps && ps < m_wave_to_ps) {
+      m_model->dump(ps);
+      m_last_dump_ps = ps;
+      m_dumped = true;
+    }
+  }
+}
+
+// Inputs for the cycle are set: evaluate them with the clock low, then the rising edge.
+void RtlMmu::clock() {
+  half(false);
+  half(true);
+  ++m_cycle;
+  ++m_rtl_cycles;
+}
+
+void RtlMmu::catch_up(uint64_t cycle) {
+  if (cycle <= m_cycle) return;
+  if (m_cfg.rtl.skip_idle_cycles) {
+    m_rtl_skipped += cycle - m_cycle;
+    m_cycle = cycle;
+  } else {
+    while (m_cycle < cycle) clock();
+  }
+}
+
+uint16_t RtlMmu::pcid() const {
+  return (m_cr4 & kCr4PCIDE) ? cr3_pcid(m_cr3) : 0;
+}
+
+void RtlMmu::count_psc(uint8_t level) {
+  if (!m_psc_any) return;
+  m_lookup_cycles += m_cfg.psc.latency_cycles;
+  if (level >= 2 && level <= 4)
+    ++*m_psc_hits[level];
+  else
+    ++m_psc_misses;
+}
+
+void RtlMmu::count_fault(uint32_t ec) {
+  ++m_faults;
+  auto& c = m_fault_codes[ec];
+  if (!c)
+    c = std::make_unique<stats::Counter>(
+        m_gfault, fmt::format("ec_0x{:02x}", ec), "faults",
+        fmt::format("faults with error code 0x{:x} (P={} W={} U={} RSVD={} I={})", ec, ec & 1, (ec >> 1) & 1,
+                    (ec >> 2) & 1, (ec >> 3) & 1, (ec >> 4) & 1));
+  ++*c;
+}
+
+mmu::Translation RtlMmu::translate(uint64_t va, mmu::Access a, sc_time at) {
+  if (!is_canonical(va, false))
+    throw std::logic_error(
+        fmt::format("core {}: non-canonical linear address 0x{:x} (a #GP, not a #PF)", m_core, va));
+  catch_up(m_clk.to_cycles_ceil(at));
+  m_answer = Answer{};
+  m_answer.cycle = m_cycle;
+  m_in.req_valid = true;
+  m_in.req_va = va & kVaMask;
+  m_in.req_acc = a == mmu::Access::Write   ? RtlAcc::Write
+                 : a == mmu::Access::Fetch ? RtlAcc::Fetch
+                                           : RtlAcc::Read;
+  bool pending = false, walk_counted = false;
+  uint64_t due = 0, walk_cycles = 0;
+  MemOp op;
+  mmu::Translation out;
+  for (;;) {
+    half(false);
+    const bool accepted = m_in.req_valid && m_out.req_ready;
+    const bool answered = m_out.rsp_valid;
+    if (m_out.walk_active) ++walk_cycles;
+    if (m_out.walk_restart) {  // the attempt that ends here looked up the PSCs too
+      ++m_inval_restarts;
+      count_psc(m_out.walk_psc_level);
+    }
+    if (answered) {
+      out.fault = m_out.rsp_fault;
+      out.error_code = m_out.rsp_ec;
+      out.pa = m_out.rsp_pa;
+      out.done = time_of(m_cycle);
+      m_answer.l1_hit = m_out.rsp_l1_hit;
+      m_answer.stlb_hit = m_out.rsp_stlb_hit;
+      m_answer.walk = m_out.rsp_walk;
+      m_answer.dirty_assist = m_out.rsp_dirty_assist;
+      m_answer.psc_level = m_out.rsp_psc_level;
+    }
+    if (m_out.mreq_valid && !pending && !answered) {
+      op = MemOp{};
+      op.kind = m_out.mreq_op == RtlMemOp::Read ? MemKind::Read : MemKind::CompareExchange;
+      op.addr = m_out.mreq_addr;
+      op.wdata = m_out.mreq_wdata;
+      op.expected = m_out.mreq_cmp;
+      op.level = m_out.mreq_level;
+      if (!walk_counted) {
+        walk_counted = true;
+        ++m_walk_seq;
+      }
+      const uint64_t issued = m_cycle;
+      uint8_t served = 0;
+      // The target may wait inside; an invalidation from another process may then clock this unit.
+      const sc_time back =
+          m_port.perform(op, time_of(issued), op.level ? m_walk_seq : 0, m_out.mreq_uc, served);
+      const uint64_t back_cycle = m_clk.to_cycles_ceil(back);
+      const uint64_t lat = back_cycle > issued ? back_cycle - issued : 1;
+      due =
+          std::max(issued + lat, m_cycle + 1);  // m_cycle moved if an invalidation clocked the unit meanwhile
+      m_ref_cycles += lat;
+      // Level 0: the dirty assist's accesses, which are not walk references.
+      const unsigned lvl = std::min<unsigned>(op.level, 4);
+      if (op.kind == MemKind::Read) {
+        if (lvl >= 1) {
+          ++m_refs;
+          LevelStats& ls = *m_level[lvl];
+          ++ls.refs;
+          ++(served == 1   ? ls.l1
+             : served == 2 ? ls.l2
+             : served == 3 ? ls.llc
+             : served == 4 ? ls.dram
+                           : ls.nocache);
+        }
+      } else {
+        ++m_rmws;
+        if (op.succeeded()) {
+          if ((op.wdata ^ op.expected) & kA) ++m_a_writes;
+          if ((op.wdata ^ op.expected) & kD) ++m_d_writes;
+        } else {
+          ++m_cas_restarts;
+        }
+      }
+      pending = true;
+      m_in.mreq_ready = true;
+      // If another process clocked the unit while the target waited, the clock is high now: bring it
+      // low again so that the next evaluation is a rising edge.
+      if (m_cycle != issued) half(false);
+    }
+    half(true);
+    ++m_cycle;
+    ++m_rtl_cycles;
+    if (accepted) m_in.req_valid = false;
+    m_in.mreq_ready = false;
+    m_in.mrsp_valid = false;
+    if (answered) break;
+    if (pending) {
+      if (m_cycle < due && m_cfg.rtl.skip_idle_cycles) {
+        walk_cycles += due - m_cycle;  // the walker is busy throughout
+        m_rtl_skipped += due - m_cycle;
+        m_cycle = due;
+      }
+      if (m_cycle >= due) {
+        m_in.mrsp_valid = true;
+        m_in.mrsp_rdata = op.rdata;
+        pending = false;
+      }
+    }
+  }
+  // Counters as the C++ model keeps them.
+  TlbStats& l1 = a == mmu::Access::Fetch ? m_sitlb : m_sdtlb;
+  if (m_answer.l1_hit) {
+    ++l1.hits;
+  } else {
+    ++l1.misses;
+    ++(m_answer.stlb_hit ? m_sstlb.hits : m_sstlb.misses);
+  }
+  if (m_answer.dirty_assist) ++m_dirty_assists;
+  if (m_answer.walk) {
+    ++m_walks;
+    count_psc(m_answer.psc_level);
+    m_latency.sample(static_cast<double>(walk_cycles));
+  }
+  if (out.fault) {
+    ++m_inv_fault;  // every #PF drops what translated the address
+    count_fault(out.error_code);
+  }
+  return out;
+}
+
+void RtlMmu::invalidate(RtlInvScope tlb, bool keep_global, RtlInvScope psc, uint64_t va, uint16_t pcid) {
+  // Applied at the caller's time, or at the unit's own cycle if it is ahead (busy into the future).
+  catch_up(m_clk.to_cycles_ceil(sc_core::sc_time_stamp()));
+  m_in.inv_valid = true;
+  m_in.inv_scope = tlb;
+  m_in.inv_keep_global = keep_global;
+  m_in.inv_psc_scope = psc;
+  m_in.inv_vpn = (va & kVaMask) >> 12;
+  m_in.inv_pcid = pcid;
+  clock();
+  m_in.inv_valid = false;
+}
+
+void RtlMmu::write_cr3(uint64_t v) {
+  const bool noflush = (m_cr4 & kCr4PCIDE) && (v & kCr3NoFlush);
+  m_cr3 = v & ~kCr3NoFlush;
+  m_in.cr3 = m_cr3;
+  if (noflush) {
+    ++m_inv_cr3_noflush;
+    return;
+  }
+  ++m_inv_cr3_flush;
+  // Without PCIDs a CR3 write flushes every non-global entry; with them, those of the new PCID.
+  if (m_cr4 & kCr4PCIDE)
+    invalidate(RtlInvScope::Pcid, true, RtlInvScope::Pcid, 0, pcid());
+  else
+    invalidate(RtlInvScope::All, true, RtlInvScope::All, 0, 0);
+}
+
+void RtlMmu::write_cr4(uint64_t v) {
+  const uint64_t changed = m_cr4 ^ v;
+  if (changed & kCr4LA57)
+    throw std::logic_error(fmt::format("core {}: CR4.LA57: the RTL unit does 4-level paging only", m_core));
+  m_cr4 = v;
+  m_in.cr4_pge = v & kCr4PGE;
+  m_in.cr4_pcide = v & kCr4PCIDE;
+  if ((changed & kCr4PGE) || ((changed & kCr4PCIDE) && !(v & kCr4PCIDE))) {
+    ++m_inv_cr4;
+    invalidate(RtlInvScope::All, false, RtlInvScope::All, 0, 0);
+  }
+}
+
+void RtlMmu::invlpg(uint64_t va) {
+  ++m_inv_invlpg;
+  // SDM §4.10.4.1: INVLPG drops the address's TLB entries (globals too) and every PSC entry of the PCID.
+  invalidate(RtlInvScope::Addr, false, RtlInvScope::Pcid, va, pcid());
+}
+
+void RtlMmu::invpcid(InvpcidType type, uint16_t id, uint64_t va) {
+  ++*m_inv_invpcid[static_cast<unsigned>(type) & 3];
+  switch (type) {
+    case InvpcidType::IndividualAddress:
+      invalidate(RtlInvScope::Addr, true, RtlInvScope::Pcid, va, id);
+      break;
+    case InvpcidType::SingleContext:
+      invalidate(RtlInvScope::Pcid, true, RtlInvScope::Pcid, 0, id);
+      break;
+    case InvpcidType::AllContextsGlobal:
+      invalidate(RtlInvScope::All, false, RtlInvScope::All, 0, 0);
+      break;
+    case InvpcidType::AllContexts:
+      invalidate(RtlInvScope::All, true, RtlInvScope::All, 0, 0);
+      break;
+  }
+}
+
+void RtlMmu::flush(const hw::FlushRequest& r) {
+  ++m_received;
+  switch (r.scope) {
+    case hw::FlushRequest::Scope::Page:
+      invlpg(r.va);
+      break;
+    case hw::FlushRequest::Scope::Pcid:
+      invpcid(InvpcidType::SingleContext, r.pcid, 0);
+      break;
+    case hw::FlushRequest::Scope::AllNonGlobal:
+      invpcid(InvpcidType::AllContexts, 0, 0);
+      break;
+    case hw::FlushRequest::Scope::All:
+      invpcid(InvpcidType::AllContextsGlobal, 0, 0);
+      break;
+  }
+}
+
+void RtlMmu::count_shootdown_sent(hw::FlushCause c, unsigned targets) {
+  ++*m_sent[static_cast<unsigned>(c) % hw::kFlushCauses];
+  m_ipis_sent += targets;
+}
+
+}  // namespace pc::cosim
