@@ -134,13 +134,13 @@ DiffChecker::~DiffChecker() {
   m_dut->set_mem_log(nullptr);
 }
 
-mmu::Translation DiffChecker::translate(uint64_t va, mmu::Access a, sc_time at) {
+mmu::Translation DiffChecker::translate(uint64_t va, mmu::Access a, sc_time at, bool supervisor) {
   m_log.clear();
   m_during.clear();
   m_in_request = true;
   mmu::Translation r;
   try {
-    r = m_dut->translate(va, a, at);
+    r = m_dut->translate(va, a, at, supervisor);
   } catch (...) {
     m_in_request = false;
     throw;
@@ -154,7 +154,7 @@ mmu::Translation DiffChecker::translate(uint64_t va, mmu::Access a, sc_time at) 
   // The reference runs on its own time line: later than anything it did before (its in-flight walks
   // are over, as they are for the blocking core), never earlier than now.
   m_ref_time = std::max({m_ref_time, at, sc_core::sc_time_stamp()});
-  const mmu::Translation q = m_ref->translate(va, a, m_ref_time);
+  const mmu::Translation q = m_ref->translate(va, a, m_ref_time, supervisor);
   for (auto& [at_op, fn] : m_during)  // the reference did fewer operations: apply the rest now
     if (fn) fn();
   m_during.clear();

@@ -80,7 +80,8 @@ class DiffChecker : public mmu::Translator {
               DebugRead read, stats::Group& core_stats);
   ~DiffChecker() override;
 
-  mmu::Translation translate(uint64_t va, mmu::Access a, sc_core::sc_time at) override;
+  mmu::Translation translate(uint64_t va, mmu::Access a, sc_core::sc_time at,
+                             bool supervisor = false) override;
   void write_cr3(uint64_t v) override;
   uint64_t cr3() const override { return m_dut->cr3(); }
   void write_cr4(uint64_t v) override;

@@ -233,7 +233,10 @@ void RtlMmu::count_fault(uint32_t ec) {
   ++*c;
 }
 
-mmu::Translation RtlMmu::translate(uint64_t va, mmu::Access a, sc_time at) {
+// The RTL has no CPL input: a supervisor access (the kernel's copy to or from user memory) is checked as a
+// user one. The kernel model maps every user page with U = 1, and CR0.WP = 1 makes a supervisor write to a
+// read-only page fault as a user write does, so only the error code's U bit differs; it is cleared here.
+mmu::Translation RtlMmu::translate(uint64_t va, mmu::Access a, sc_time at, bool supervisor) {
   if (!is_canonical(va, false))
     throw std::logic_error(
         fmt::format("core {}: non-canonical linear address 0x{:x} (a #GP, not a #PF)", m_core, va));
@@ -353,6 +356,7 @@ mmu::Translation RtlMmu::translate(uint64_t va, mmu::Access a, sc_time at) {
     m_latency.sample(static_cast<double>(walk_cycles));
   }
   if (out.fault) {
+    if (supervisor) out.error_code &= ~uint32_t{4};
     ++m_inv_fault;  // every #PF drops what translated the address
     count_fault(out.error_code);
   }
@@ -427,20 +431,7 @@ void RtlMmu::invpcid(InvpcidType type, uint16_t id, uint64_t va) {
 
 void RtlMmu::flush(const hw::FlushRequest& r) {
   ++m_received;
-  switch (r.scope) {
-    case hw::FlushRequest::Scope::Page:
-      invlpg(r.va);
-      break;
-    case hw::FlushRequest::Scope::Pcid:
-      invpcid(InvpcidType::SingleContext, r.pcid, 0);
-      break;
-    case hw::FlushRequest::Scope::AllNonGlobal:
-      invpcid(InvpcidType::AllContexts, 0, 0);
-      break;
-    case hw::FlushRequest::Scope::All:
-      invpcid(InvpcidType::AllContextsGlobal, 0, 0);
-      break;
-  }
+  apply_flush(r);
 }
 
 void RtlMmu::count_shootdown_sent(hw::FlushCause c, unsigned targets) {

@@ -27,7 +27,8 @@ class RtlMmu : public mmu::Translator {
          tlm::tlm_initiator_socket<>& mem, stats::Group& core_stats);
   ~RtlMmu() override;
 
-  mmu::Translation translate(uint64_t va, mmu::Access a, sc_core::sc_time at) override;
+  mmu::Translation translate(uint64_t va, mmu::Access a, sc_core::sc_time at,
+                             bool supervisor = false) override;
   void write_cr3(uint64_t v) override;
   uint64_t cr3() const override { return m_cr3; }
   void write_cr4(uint64_t v) override;

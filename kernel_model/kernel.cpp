@@ -1,8 +1,10 @@
-// The modeled kernel: boot, tasks, scheduling, system calls and the page-fault entry.
+// The modeled kernel: boot, tasks on their own threads, the trap entries, kernel threads, interrupts.
 #include "kernel_model/kernel.h"
 
-#include <algorithm>
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
 
 #include "platform/core/log.h"
 #include "platform/hwdefs/paging.h"
@@ -12,443 +14,534 @@ namespace pc::kernel {
 namespace pg = hw::paging;
 
 namespace {
-constexpr int64_t kENOMEM = 12, kEINVAL = 22, kEBADF = 9, kENOSYS = 38, kEFAULT = 14;
+constexpr int64_t kEINVAL = 22, kEBADF = 9, kENOSYS = 38, kENOMEM = 12;
 constexpr uint64_t kInitialBrk = 0x0000000001000000ull;  // 16 MiB: where the heap of every process starts
 constexpr uint64_t kInitialStack = 128 * 1024;
+// A task's kernel stack (its SystemC thread). Reclaim paths are deep, more so under ASan.
+constexpr size_t kStackBytes = 1 << 20;
+constexpr unsigned kMaxRepeatFaults = 64;
 }  // namespace
 
-Kernel::Kernel(sc_core::sc_module_name name, const KernelConfig& cfg, uint64_t managed_bytes, unsigned cpus,
-               const ClockDomain& cpu_clk, KernelBus& bus, ArchOps& arch, stats::Group& kernel_stats)
+Kernel::Kernel(sc_core::sc_module_name name, const KernelConfig& cfg, uint64_t managed_bytes,
+               std::vector<hw::Cpu*> cpus, const ClockDomain& cpu_clk, KernelBus& bus, ArchOps& arch,
+               stats::Group& kernel_stats, const DiskAttach* disk)
     : sc_module(name),
       m_cfg(cfg),
       m_clk(cpu_clk),
       m_bus(bus),
-      m_cpus(cpus),
-      m_map(std::make_unique<MemMap>(managed_bytes >> kPageShift)),
-      m_alloc(std::make_unique<PageAllocator>(*m_map, cpus, (cfg.reserved_kib * 1024 + kPageSize - 1) >> kPageShift)),
-      m_lru(std::make_unique<Lru>(*m_alloc, cpus)),
-      m_mm(std::make_unique<MemoryManager>(bus, *m_lru, arch, cfg.costs)),
-      m_timeslice_cycles(static_cast<uint64_t>(cfg.timeslice_us * cpu_clk.mhz())),
-      m_current(cpus, nullptr),
+      m_cpus(std::move(cpus)),
       m_stats(kernel_stats),
+      m_locks(std::make_unique<LockClasses>(kernel_stats, cfg.costs.spin_lock, cpu_clk)),
+      m_timers("timers"),
+      m_map(std::make_unique<MemMap>(managed_bytes >> kPageShift)),
+      m_alloc(std::make_unique<PageAllocator>(*m_map, static_cast<unsigned>(m_cpus.size()),
+                                              (cfg.reserved_kib * 1024 + kPageSize - 1) >> kPageShift)),
+      m_lru(std::make_unique<Lru>(*m_alloc, static_cast<unsigned>(m_cpus.size()))),
+      m_mm(std::make_unique<MemoryManager>(bus, *m_lru, arch, cfg.costs, cfg.vm, *m_locks)),
       m_fault_lat(&m_stats, "fault_latency", "page faults from entry to return, every wait included"),
-      m_lat_minor(m_fault_lat, "minor", "cycles", "faults that allocated or mapped a page without I/O or a copy"),
+      m_lat_minor(m_fault_lat, "minor", "cycles",
+                  "faults that allocated or mapped a page without I/O or a copy"),
       m_lat_cow(m_fault_lat, "cow", "cycles", "faults that copied a page (copy-on-write)"),
-      m_lat_major(m_fault_lat, "major", "cycles", "faults that started a read (to the point the task slept)"),
-      m_vmstat(&m_stats, "vmstat", "Linux /proc/vmstat counters"),
+      m_lat_major(m_fault_lat, "major", "cycles", "faults that read their page (the I/O wait included)"),
+      m_vmstat(&m_stats, "vmstat", "Linux 2.6.18 /proc/vmstat counters, with their names"),
+      m_meminfo(&m_stats, "meminfo", "memory state (as /proc/meminfo shows it)"),
       m_task_stats(&m_stats, "tasks", "per-task counters and cycle attribution") {
-  m_mm->set_cpu_clock(cpu_clk.period(), cpus);
-  m_mm->set_readahead_pages(cfg.readahead_kib / 4);
+  if (m_cpus.empty()) throw std::invalid_argument("kernel: no CPUs to run on");
+  if (cfg.irq_affinity >= m_cpus.size())
+    throw cfg::ConfigError(fmt::format("key 'kernel.irq_affinity': CPU {} does not exist ({} cores)",
+                                       cfg.irq_affinity, m_cpus.size()));
+  m_alloc->set_lock_classes(*m_locks);
   m_alloc->set_reclaim_hooks(this);
-  m_mm->set_page_unlock_hook([this](Page* p, uint64_t at) { on_page_unlocked(p, at); });
-  auto formula = [&](stats::Group& g, const char* n, const char* unit, const char* desc, std::function<double()> f) {
-    m_stat_objs.push_back(std::make_unique<stats::Formula>(g, n, unit, desc, std::move(f)));
+  m_mm->set_cpus(m_cpus, cpu_clk.period());
+  SchedConfig sc;
+  sc.hz = static_cast<unsigned>(cfg.hz);
+  sc.switch_cycles = cfg.costs.context_switch;
+  m_sched = std::make_unique<Scheduler>(
+      m_cpus, cpu_clk, sc, m_timers,
+      [this](unsigned cpu, Task& t, KCtx& k) { m_mm->switch_mm(cpu, t.mm, t.active_mm, k); }, m_stats);
+  if (disk) {
+    m_blk = std::make_unique<BlockLayer>(m_stats);
+    m_blk->set_vm_events(&m_alloc->events());
+    m_ahci = std::make_unique<AhciDisk>("sda", cfg.block, bus, disk->mmio_base, disk->dma_base,
+                                        disk->dma_bytes, *m_blk, m_stats);
+  }
+
+  // Statistics: /proc/vmstat in its order (the zone items summed over zones, then the events).
+  auto formula = [&](stats::Group& g, std::string n, const char* unit, const char* desc,
+                     std::function<double()> f) {
+    m_stat_objs.push_back(std::make_unique<stats::Formula>(g, std::move(n), unit, desc, std::move(f)));
   };
-  auto u = [](uint64_t v) { return static_cast<double>(v); };
-  const MmStats& ms = m_mm->stats();
-  const AllocStats& as = m_alloc->stats();
-  const LruStats& ls = m_lru->stats();
-  formula(m_vmstat, "pgfault", "faults", "page faults handled", [&ms, u] { return u(ms.pgfault); });
-  formula(m_vmstat, "pgmajfault", "faults", "faults that needed I/O", [&ms, u] { return u(ms.pgmajfault); });
-  formula(m_vmstat, "pgalloc_dma", "pages", "pages allocated from ZONE_DMA", [&as, u] { return u(as.pgalloc[ZONE_DMA]); });
-  formula(m_vmstat, "pgalloc_dma32", "pages", "pages allocated from ZONE_DMA32", [&as, u] { return u(as.pgalloc[ZONE_DMA32]); });
-  formula(m_vmstat, "pgalloc_normal", "pages", "pages allocated from ZONE_NORMAL", [&as, u] { return u(as.pgalloc[ZONE_NORMAL]); });
-  formula(m_vmstat, "pgfree", "pages", "pages freed", [&as, u] { return u(as.pgfree); });
-  formula(m_vmstat, "pgactivate", "pages", "pages moved to the active list", [&ls, u] { return u(ls.pgactivate); });
-  formula(m_vmstat, "pgdeactivate", "pages", "pages moved to the inactive list", [&ls, u] { return u(ls.pgdeactivate); });
-  formula(m_vmstat, "allocstall", "events", "entries into direct reclaim", [&as, u] { return u(as.allocstall); });
-  formula(m_vmstat, "oom_kill", "tasks", "tasks killed by the OOM killer (none before reclaim lands)", [] { return 0.0; });
-  formula(m_vmstat, "nr_free_pages", "pages", "free pages (buddy and per-CPU lists)",
-          [this, u] { return u(m_alloc->nr_free_pages()); });
-  formula(m_vmstat, "nr_active", "pages", "pages on the active lists", [this, u] {
+  for (unsigned i = 0; i < NR_VM_ZONE_STAT_ITEMS; ++i)
+    formula(m_vmstat, kZoneStatNames[i], "pages", kZoneStatHelp[i], [this, i] {
+      return static_cast<double>(m_alloc->global_page_state(static_cast<ZoneStatItem>(i)));
+    });
+  for (unsigned i = 0; i < NR_VM_EVENT_ITEMS; ++i) {
+    const auto e = static_cast<VmEvent>(i);
+    formula(m_vmstat, kVmEventNames[i], e == PGPGIN || e == PGPGOUT ? "KiB" : "events", vm_event_help(e),
+            [this, e] { return static_cast<double>(m_alloc->events().shown(e)); });
+  }
+  formula(m_meminfo, "free_pages", "pages", "free pages (buddy and per-CPU lists)",
+          [this] { return static_cast<double>(m_alloc->nr_free_pages()); });
+  formula(m_meminfo, "active", "pages", "pages on the active lists", [this] {
     uint64_t n = 0;
     for (unsigned z = 0; z < MAX_NR_ZONES; ++z) n += m_alloc->zone(z).nr_active;
-    return u(n);
+    return static_cast<double>(n);
   });
-  formula(m_vmstat, "nr_inactive", "pages", "pages on the inactive lists", [this, u] {
+  formula(m_meminfo, "inactive", "pages", "pages on the inactive lists", [this] {
     uint64_t n = 0;
     for (unsigned z = 0; z < MAX_NR_ZONES; ++z) n += m_alloc->zone(z).nr_inactive;
-    return u(n);
+    return static_cast<double>(n);
   });
-  formula(m_vmstat, "nr_page_table_pages", "pages", "frames holding page tables",
-          [this, u] { return u(m_mm->page_table_pages()); });
-  formula(m_stats, "cow_copies", "faults", "copy-on-write faults that copied a page", [&ms, u] { return u(ms.cow_copies); });
+  formula(m_meminfo, "page_table_pages", "pages", "frames holding page tables of every level (PGDs included)",
+          [this] { return static_cast<double>(m_mm->page_table_pages()); });
+  formula(m_meminfo, "min_free_kbytes", "KiB", "vm.min_free_kbytes computed at boot",
+          [this] { return static_cast<double>(m_alloc->min_free_kbytes()); });
+  const MmStats& ms = m_mm->stats();
+  auto u = [](uint64_t v) { return static_cast<double>(v); };
+  formula(m_stats, "cow_copies", "faults", "copy-on-write faults that copied a page",
+          [&ms, u] { return u(ms.cow_copies); });
   formula(m_stats, "cow_reuses", "faults", "write faults on a read-only page mapped once (no copy)",
           [&ms, u] { return u(ms.cow_reuses); });
-  formula(m_stats, "zero_page_maps", "faults", "read faults that mapped the zero page", [&ms, u] { return u(ms.zero_page_maps); });
-  formula(m_stats, "file_faults", "faults", "faults on file mappings", [&ms, u] { return u(ms.file_faults); });
-  formula(m_stats, "segv", "faults", "faults that ended a task with SIGSEGV", [&ms, u] { return u(ms.segv); });
-  formula(m_stats, "oom", "faults", "faults that found no memory (the task ends)", [&ms, u] { return u(ms.oom); });
+  formula(m_stats, "zero_page_maps", "faults", "read faults that mapped the zero page",
+          [&ms, u] { return u(ms.zero_page_maps); });
+  formula(m_stats, "file_faults", "faults", "faults on file mappings",
+          [&ms, u] { return u(ms.file_faults); });
+  formula(m_stats, "segv", "faults", "faults that ended a task with SIGSEGV",
+          [&ms, u] { return u(ms.segv); });
+  formula(m_stats, "oom", "faults", "faults that found no memory (the task ends)",
+          [&ms, u] { return u(ms.oom); });
   formula(m_stats, "forks", "calls", "successful forks", [&ms, u] { return u(ms.forks); });
-  formula(m_stats, "tlb_page_flushes", "calls", "flush_tlb_page calls", [&ms, u] { return u(ms.tlb_page_flushes); });
-  formula(m_stats, "tlb_mm_flushes", "calls", "flush_tlb_mm calls", [&ms, u] { return u(ms.tlb_mm_flushes); });
-  formula(m_stats, "kswapd_wakeups", "calls", "wakeup_kswapd calls from the allocator", [this, u] { return u(m_kswapd_wakeups); });
-  formula(m_stats, "min_free_kbytes", "KiB", "vm.min_free_kbytes computed at boot",
-          [this, u] { return u(m_alloc->min_free_kbytes()); });
-  SC_THREAD(init_thread);
-  SC_METHOD(wake_due);
-  sensitive << m_wake_queue;
-  dont_initialize();
+  formula(m_stats, "tlb_page_flushes", "calls", "flush_tlb_page calls",
+          [&ms, u] { return u(ms.tlb_page_flushes); });
+  formula(m_stats, "tlb_mm_flushes", "calls", "flush_tlb_mm calls",
+          [&ms, u] { return u(ms.tlb_mm_flushes); });
+  formula(m_stats, "readahead_pages", "pages",
+          "pages read by readahead (read() windows and mmap read-around)",
+          [&ms, u] { return u(ms.readahead_pages); });
+  formula(m_stats, "readaround_pages", "pages", "pages read around mmap faults",
+          [&ms, u] { return u(ms.readaround_pages); });
+  formula(m_stats, "lock_page_waits", "waits", "sleeps in lock_page",
+          [&ms, u] { return u(ms.lock_page_waits); });
+  formula(m_stats, "kswapd_wakeups", "calls", "wakeup_kswapd calls that woke kswapd",
+          [this, u] { return u(m_kswapd_wakeups); });
+  SC_THREAD(boot_thread);
 }
 
 Kernel::~Kernel() = default;
 
 uint64_t Kernel::register_file(const std::string& name, std::unique_ptr<FileBacking> backing) {
-  auto f = std::make_unique<File>();
-  f->name = name;
-  f->backing = std::move(backing);
-  f->mapping.host = f.get();
-  m_files.push_back(std::move(f));
+  m_files.push_back(m_mm->new_file(name, std::move(backing)));
   return m_files.size() - 1;
 }
 
-void Kernel::spawn(const std::string& name, std::unique_ptr<hw::ExecContext> ctx, sc_core::sc_time start) {
+Task& Kernel::new_task(const std::string& comm, std::unique_ptr<hw::ExecContext> ctx,
+                       std::function<void(KCtx&)> kfn) {
   auto t = std::make_unique<Task>();
   t->pid = m_next_pid++;
-  t->name = name;
+  t->comm = comm;
   t->ctx = std::move(ctx);
-  t->start_time = start;
+  t->kthread = std::move(kfn);
+  t->sched = m_sched.get();
+  t->resume_bucket = t->kthread ? hw::Charge::KernelThread : hw::Charge::Syscall;
+  if (!t->kthread) ++m_live_users;
   add_task_stats(*t);
   m_tasks.push_back(std::move(t));
+  return *m_tasks.back();
 }
 
-void Kernel::add_task_stats(Task& t) {
-  auto g = std::make_unique<stats::Group>(&m_task_stats, fmt::format("task{}", t.pid), t.name);
-  auto f = [&](const char* n, const char* unit, const char* desc, std::function<double()> fn) {
-    m_stat_objs.push_back(std::make_unique<stats::Formula>(*g, n, unit, desc, std::move(fn)));
-  };
-  Task* p = &t;
-  auto u = [](uint64_t v) { return static_cast<double>(v); };
-  f("min_flt", "faults", "minor faults", [p, u] { return u(p->min_flt); });
-  f("maj_flt", "faults", "major faults", [p, u] { return u(p->maj_flt); });
-  f("cow_faults", "faults", "faults that copied a page", [p, u] { return u(p->cow_faults); });
-  f("syscalls", "calls", "system calls", [p, u] { return u(p->syscalls); });
-  f("switches", "switches", "times scheduled onto a core", [p, u] { return u(p->switches); });
-  f("killed", "", "1 if the task ended by a signal or for lack of memory", [p] {
-    return p->state == Task::State::Dead && p->exit_reason != "exit" && p->exit_reason != "end of program" ? 1.0 : 0.0;
-  });
-  f("end_cycle", "cycles", "CPU cycle at which the task ended", [p, u] { return u(p->end_cycle); });
-  f("compute_cycles", "cycles", "cycles in compute operations", [p, u] { return u(p->ctx->charges.compute); });
-  f("mem_stall_cycles", "cycles", "cycles stalled on memory", [p, u] { return u(p->ctx->charges.mem_stall); });
-  f("page_walk_cycles", "cycles", "cycles in page walks", [p, u] { return u(p->ctx->charges.page_walk); });
-  f("fault_cycles", "cycles", "cycles in page-fault handling", [p, u] { return u(p->ctx->charges.fault); });
-  f("syscall_cycles", "cycles", "cycles in system calls", [p, u] { return u(p->ctx->charges.syscall); });
-  f("io_wait_cycles", "cycles", "cycles blocked on I/O", [p, u] { return u(p->ctx->charges.io_wait); });
-  f("runnable_wait_cycles", "cycles", "cycles ready but waiting for a core", [p, u] { return u(p->ctx->charges.runnable_wait); });
-  m_task_groups.push_back(std::move(g));
+void Kernel::start_thread(Task& t) {
+  sc_core::sc_spawn_options o;
+  o.set_stack_size(kStackBytes);
+  Task* tp = &t;
+  sc_core::sc_spawn([this, tp] { task_main(*tp); }, sc_core::sc_gen_unique_name(("task_" + t.comm).c_str()),
+                    &o);
 }
 
-void Kernel::boot(KCtx& k) {
+void Kernel::spawn(const std::string& name, std::unique_ptr<hw::ExecContext> ctx, sc_core::sc_time start,
+                   int nice) {
+  Task& t = new_task(name, std::move(ctx), nullptr);
+  t.nice = nice;
+  t.static_prio = nice_to_prio(nice);
+  m_spawns.push_back({&t, start});
+}
+
+Task& Kernel::kthread_run(const std::string& name, std::function<void(KCtx&)> fn, int bound_cpu) {
+  Task& t = new_task(name, nullptr, std::move(fn));
+  t.bound_cpu = bound_cpu;
+  start_thread(t);
+  m_sched->wake_up_new(t, sc_core::sc_time_stamp());
+  return t;
+}
+
+void Kernel::boot_thread() {
+  // start_kernel: the zero page, then the kernel threads (each sleeps until it has work), then init
+  // starts the scenario's processes at their times.
+  KCtx k;
   m_mm->init_zero_page(k);
+  k.sync();
+  auto worker = [this](const char* name, unsigned cpu) {
+    auto q = std::make_unique<WorkQueue>();
+    WorkQueue* qp = q.get();
+    q->thread = &kthread_run(
+        fmt::format("{}/{}", name, cpu), [this, qp](KCtx& kk) { worker_main(*qp, kk); },
+        static_cast<int>(cpu));
+    return q;
+  };
+  Task& kswapd = kthread_run("kswapd0", [this](KCtx& kk) {
+    for (;;) {
+      // kswapd(): sleep on pgdat->kswapd_wait until wakeup_kswapd; balance_pgdat arrives with reclaim.
+      m_kswapd_wait.sleep(kk, hw::Charge::Idle);
+    }
+  });
+  kswapd.flags |= PF_MEMALLOC | PF_SWAPWRITE | PF_KSWAPD;
+  for (unsigned i = 0; i < 2; ++i) {  // MIN_PDFLUSH_THREADS
+    auto q = std::make_unique<WorkQueue>();
+    WorkQueue* qp = q.get();
+    q->thread = &kthread_run("pdflush", [this, qp](KCtx& kk) { worker_main(*qp, kk); });
+    q->thread->flags |= PF_FLUSHER | PF_SWAPWRITE;
+    m_pdflush.push_back(std::move(q));
+  }
+  for (unsigned c = 0; c < m_cpus.size(); ++c) {
+    m_kblockd.push_back(worker("kblockd", c));
+    m_events.push_back(worker("events", c));
+    // cache_reap runs on each CPU's events thread HZ + 3*cpu jiffies after boot, then every 2 s.
+    const sc_core::sc_time first = m_sched->jiffy() * static_cast<double>(m_cfg.hz + 3 * c);
+    m_timers.add(sc_core::sc_time_stamp() + first, [this, c] {
+      queue_work(
+          *m_events[c], [this, c](KCtx& kk) { cache_reap(c, kk); }, sc_core::sc_time_stamp());
+    });
+  }
+  if (m_ahci)
+    m_ahci->set_kernel_hooks(
+        [this] {
+          // The unplug timer runs on the CPU that armed it; one kblockd is enough to model its work.
+          queue_work(
+              *m_kblockd[0], [this](KCtx& kk) { m_ahci->unplug(kk); }, sc_core::sc_time_stamp());
+        },
+        [this](unsigned cpu, uint64_t fs) { irq_done(cpu, fs); }, static_cast<unsigned>(m_cfg.irq_affinity));
   m_booted = true;
+  for (const Pending& p : m_spawns) {
+    start_thread(*p.task);
+    m_sched->wake_up_new(*p.task, std::max(p.start, sc_core::sc_time_stamp()));
+  }
+  m_spawns.clear();
+}
+
+void Kernel::queue_work(WorkQueue& q, std::function<void(KCtx&)> fn, const sc_core::sc_time& at) {
+  q.work.push_back(std::move(fn));
+  q.wq.wake_up(at);
+}
+
+void Kernel::worker_main(WorkQueue& q, KCtx& k) {
+  for (;;) {
+    while (q.work.empty()) q.wq.sleep(k, hw::Charge::Idle);
+    auto fn = std::move(q.work.front());
+    q.work.pop_front();
+    m_mm->cost(m_cfg.costs.work_item, k);
+    fn(k);
+    m_sched->check_resched(k);
+  }
+}
+
+void Kernel::cache_reap(unsigned cpu, KCtx& k) {
+  // The slab's periodic reap (and, in 2.6.18, refresh_cpu_vm_stats): the slab arrives with reclaim. It
+  // re-arms itself every 2 s on this CPU.
+  (void)k;
+  m_timers.add(sc_core::sc_time_stamp() + m_sched->jiffy() * static_cast<double>(2 * m_cfg.hz), [this, cpu] {
+    queue_work(
+        *m_events[cpu], [this, cpu](KCtx& kk) { cache_reap(cpu, kk); }, sc_core::sc_time_stamp());
+  });
+}
+
+void Kernel::irq_done(unsigned cpu, uint64_t fs) {
+  // The handler ran on `cpu`: the task there loses its time (an idle CPU loses nothing).
+  if (!m_sched->idle(cpu)) m_cpus[cpu]->steal(m_clk.to_cycles_ceil(sc_core::sc_time::from_value(fs)));
+}
+
+void Kernel::task_main(Task& t) {
+  KCtx k(0, sc_core::SC_ZERO_TIME, &t);
+  m_sched->wait_for_cpu(t, k);
+  if (t.kthread) {
+    t.kthread(k);
+    return;  // kernel threads never end in this model
+  }
+  user_main(t, k);
 }
 
 bool Kernel::exec(Task& t, KCtx& k) {
+  m_mm->cost(m_cfg.costs.exec_base, k);
   t.mm = m_mm->mm_alloc(k);
   if (!t.mm) return false;
   t.mm->start_brk = t.mm->brk = kInitialBrk;
   m_mm->setup_stack(*t.mm, kInitialStack, k);
+  m_mm->switch_mm(k.cpu, t.mm, t.active_mm, k);  // activate_mm
   return true;
 }
 
-void Kernel::init_thread() {
-  KCtx k{0, sc_core::SC_ZERO_TIME};
-  boot(k);
-  wait(k.delay);
-  std::vector<Task*> order;
-  for (auto& t : m_tasks) order.push_back(t.get());
-  std::stable_sort(order.begin(), order.end(), [](Task* a, Task* b) { return a->start_time < b->start_time; });
-  for (Task* t : order) {
-    if (t->start_time > sc_core::sc_time_stamp()) wait(t->start_time - sc_core::sc_time_stamp());
+void Kernel::user_main(Task& t, KCtx& k) {
+  if (!t.mm && !exec(t, k)) {
+    do_exit(t, "out of memory at exec", k);
+    return;
+  }
+  uint64_t last_fault = ~0ull;
+  unsigned repeats = 0;
+  for (;;) {
+    // Return to user space: need_resched and the time slice are checked here (no kernel preemption).
+    m_sched->check_resched(k);
+    hw::Cpu& cpu = *m_cpus[k.cpu];
+    t.account(hw::Charge::Compute, k.now());  // the core charges the user-mode time itself
+    cpu.give_local_time(k.delay);
     k.delay = sc_core::SC_ZERO_TIME;
-    m_lock.lock();
-    const bool ok = exec(*t, k);
-    m_lock.unlock();
-    if (!ok) {
-      t->state = Task::State::Dead;
-      t->exit_reason = "out of memory at exec";
-      continue;
+    const uint64_t retired = t.min_flt + t.maj_flt + t.syscalls;
+    const hw::Trap tr = cpu.run_user(*t.ctx);
+    k.delay = cpu.take_local_time();
+    t.mark = k.now();  // user time up to here went to the core's buckets
+    switch (tr.kind) {
+      case hw::TrapKind::PageFault:
+        t.bucket = hw::Charge::Fault;
+        if (tr.cr2 == last_fault && retired == t.min_flt + t.maj_flt + t.syscalls) {
+          if (++repeats > kMaxRepeatFaults)
+            throw std::logic_error(
+                fmt::format("task {} ({}): {} page faults in a row at 0x{:x} (error code 0x{:x}): "
+                            "the kernel resumes without fixing the mapping",
+                            t.pid, t.comm, kMaxRepeatFaults, tr.cr2, tr.error_code));
+        } else {
+          repeats = 0;
+        }
+        last_fault = tr.cr2;
+        do_page_fault(t, tr, k);
+        break;
+      case hw::TrapKind::Syscall:
+        t.bucket = hw::Charge::Syscall;
+        do_syscall(t, *t.ctx->current(), k);
+        break;
+      case hw::TrapKind::Resched:
+        t.bucket = hw::Charge::Syscall;  // the timer interrupt's path: no time passes in it
+        break;
+      case hw::TrapKind::Ended:
+        t.bucket = hw::Charge::Syscall;
+        do_exit(t, "end of program", k);
+        break;
     }
-    wait(k.delay);
-    make_runnable(*t);
-  }
-  m_wakeup.notify(sc_core::SC_ZERO_TIME);  // idle cores re-check whether anything is left to run
-}
-
-void Kernel::make_runnable(Task& t) {
-  t.state = Task::State::Runnable;
-  t.ready_since = sc_core::sc_time_stamp();
-  m_runqueue.push_back(&t);
-  m_wakeup.notify(sc_core::SC_ZERO_TIME);
-}
-
-bool Kernel::all_exited() const {
-  for (const auto& t : m_tasks)
-    if (t->state != Task::State::Dead) return false;
-  return true;
-}
-
-Task* Kernel::task_of(const hw::ExecContext& ctx) const {
-  for (const auto& t : m_tasks)
-    if (t->ctx.get() == &ctx) return t.get();
-  return nullptr;
-}
-
-hw::ExecContext* Kernel::pick_next(unsigned core) {
-  m_current.at(core) = nullptr;
-  while (m_runqueue.empty()) {
-    if (all_exited() && m_booted) return nullptr;
-    wait(m_wakeup);
-  }
-  Task* t = m_runqueue.front();
-  m_runqueue.pop_front();
-  t->state = Task::State::Running;
-  ++t->switches;
-  t->ctx->charges.runnable_wait += to_cycles(sc_core::sc_time_stamp() - t->ready_since);
-  m_current[core] = t;
-  KCtx k{core, sc_core::SC_ZERO_TIME};
-  {
-    KernelLock bkl(m_lock);
-    m_mm->switch_mm(core, t->mm.get(), k);
-  }
-  k.delay += m_clk.cycles(m_cfg.costs.context_switch);
-  wait(k.delay);  // the switch runs on this core before the task's first operation
-  return t->ctx.get();
-}
-
-void Kernel::do_exit(Task& t, const std::string& reason, KCtx& k) {
-  if (t.mm) {
-    for (unsigned c = 0; c < m_cpus; ++c)
-      if (m_mm->current_mm(c) == t.mm.get()) m_mm->switch_mm(c, nullptr, k);
-    m_mm->exit_mmap(*t.mm, k);
-    t.mm.reset();
-  }
-  m_lru->lru_add_drain(k.cpu);
-  t.state = Task::State::Dead;
-  t.exit_reason = reason;
-  t.end_cycle = to_cycles(sc_core::sc_time_stamp() + k.delay);
-  if (reason != "exit" && reason != "end of program") log::info("task {} ({}) ended: {}", t.pid, t.name, reason);
-  m_wakeup.notify(sc_core::SC_ZERO_TIME);
-}
-
-void Kernel::context_ended(unsigned core, hw::ExecContext& ctx) {
-  KernelLock bkl(m_lock);
-  Task* t = current(core);
-  if (!t || t->ctx.get() != &ctx) throw std::logic_error("context_ended: not the current task");
-  KCtx k{core, sc_core::SC_ZERO_TIME};
-  do_exit(*t, "end of program", k);
-  wait(k.delay);
-}
-
-hw::TrapResult Kernel::timer_interrupt(unsigned core, hw::ExecContext&) {
-  Task* t = current(core);
-  if (!t || m_runqueue.empty()) return {};
-  make_runnable(*t);  // round robin: to the back of the queue
-  return {hw::TrapAction::Reschedule, 0};
-}
-
-hw::TrapResult Kernel::block_on_page(Task& t, Page* page, KCtx& k) {
-  // The read may already have completed (an error completes at once): then just re-execute.
-  if (!page->test(PG_locked)) return finish(k, hw::TrapAction::Resume);
-  t.state = Task::State::Blocked;
-  t.blocked_since = sc_core::sc_time_stamp() + k.delay;
-  m_page_waiters[page].push_back(&t);
-  return finish(k, hw::TrapAction::Reschedule);
-}
-
-void Kernel::on_page_unlocked(Page* page, uint64_t completed_fs) {
-  auto it = m_page_waiters.find(page);
-  if (it == m_page_waiters.end()) return;
-  const uint64_t now = sc_core::sc_time_stamp().value();
-  for (Task* t : it->second) m_pending_wakes.emplace_back(completed_fs, t);
-  m_page_waiters.erase(it);
-  m_wake_queue.notify(sc_core::sc_time::from_value(completed_fs > now ? completed_fs - now : 0));
-}
-
-void Kernel::wake_due() {
-  const uint64_t now = sc_core::sc_time_stamp().value();
-  for (size_t i = 0; i < m_pending_wakes.size();) {
-    if (m_pending_wakes[i].first > now) {
-      ++i;
-      continue;
-    }
-    Task* t = m_pending_wakes[i].second;
-    t->ctx->charges.io_wait += to_cycles(sc_core::sc_time_stamp() - t->blocked_since);
-    make_runnable(*t);
-    m_pending_wakes.erase(m_pending_wakes.begin() + static_cast<std::ptrdiff_t>(i));
+    if (t.dead()) return;
   }
 }
 
-hw::TrapResult Kernel::page_fault(unsigned core, hw::ExecContext& ctx, uint64_t cr2, uint32_t error_code) {
-  KernelLock bkl(m_lock);
-  Task* t = current(core);
-  if (!t || t->ctx.get() != &ctx) throw std::logic_error("page_fault: not the current task");
-  KCtx k{core, sc_core::SC_ZERO_TIME};
-  k.retry = t->fault_retry;
-  t->fault_retry = false;
-  const sc_core::sc_time entered = sc_core::sc_time_stamp();
-  const FaultResult r = m_mm->handle_mm_fault(*t->mm, cr2, error_code & pg::kPfWrite, error_code & pg::kPfFetch, k);
-  t->cow_faults += k.cow_copies;
-  if (!k.retry && (r == FaultResult::Minor || r == FaultResult::Major || r == FaultResult::Blocked)) {
-    const double cyc = m_clk.to_cycles_exact(sc_core::sc_time_stamp() + k.delay - entered);
-    (k.major ? m_lat_major : k.cow_copies ? m_lat_cow : m_lat_minor).sample(cyc);
-  }
-  hw::TrapAction action = hw::TrapAction::Resume;
+void Kernel::do_page_fault(Task& t, const hw::Trap& tr, KCtx& k) {
+  const sc_core::sc_time entered = k.now();
+  k.cow_copies = 0;
+  const FaultResult r = m_mm->do_page_fault(*t.mm, tr.cr2, tr.error_code, k);
+  t.cow_faults += k.cow_copies;
   switch (r) {
     case FaultResult::Minor:
-      if (!k.retry) ++t->min_flt;
+    case FaultResult::Major: {
+      ++(r == FaultResult::Major ? t.maj_flt : t.min_flt);
+      const double cyc = m_clk.to_cycles_exact(k.now() - entered);
+      (r == FaultResult::Major ? m_lat_major : k.cow_copies ? m_lat_cow : m_lat_minor).sample(cyc);
       break;
-    case FaultResult::Major: ++t->maj_flt; break;
-    case FaultResult::Blocked: {
-      // The fault is counted once, here: major if this fault started the read, minor if it waits for
-      // another task's read of the same page. The re-executed fault is not counted again.
-      ++(k.major ? t->maj_flt : t->min_flt);
-      t->fault_retry = true;
-      const auto res = block_on_page(*t, k.wait_page, k);
-      ctx.charges.fault += res.cycles;
-      return res;
     }
     case FaultResult::SigSegv:
-      do_exit(*t, fmt::format("SIGSEGV at 0x{:x} (error code 0x{:x})", cr2, error_code), k);
-      action = hw::TrapAction::Reschedule;
+      do_exit(t, fmt::format("SIGSEGV at 0x{:x} (error code 0x{:x})", tr.cr2, tr.error_code), k);
       break;
     case FaultResult::SigBus:
-      do_exit(*t, fmt::format("SIGBUS at 0x{:x}", cr2), k);
-      action = hw::TrapAction::Reschedule;
+      do_exit(t, fmt::format("SIGBUS at 0x{:x}", tr.cr2), k);
       break;
     case FaultResult::Oom:
-      do_exit(*t, fmt::format("out of memory at 0x{:x} (no page reclaim yet)", cr2), k);
-      action = hw::TrapAction::Reschedule;
+      // VM_FAULT_OOM in do_page_fault: the task is killed.
+      do_exit(t, fmt::format("out of memory at 0x{:x}", tr.cr2), k);
       break;
   }
-  const auto res = finish(k, action);
-  ctx.charges.fault += res.cycles;
-  return res;
 }
 
-int64_t Kernel::sys_rw(Task& t, bool write, uint64_t fd, uint64_t offset, uint64_t len, uint64_t buf, KCtx& k) {
-  if (fd >= m_files.size()) return -kEBADF;
-  File& f = *m_files[fd];
-  const uint64_t size = f.backing->size_pages() << kPageShift;
-  if (offset >= size) return 0;  // files do not grow in this model
-  len = std::min(len, size - offset);
-  uint64_t done = 0;
-  while (done < len) {
-    const uint64_t pos = offset + done;
-    const uint64_t index = pos >> kPageShift;
-    bool major = false;
-    Page* page = m_mm->page_cache_read(f, index, major, k);
-    if (major) ++t.maj_flt;
-    if (!page && k.wait_page) return 0;  // the caller sleeps; the call restarts when the page is read
-    if (!page) return done ? static_cast<int64_t>(done) : -kENOMEM;
-    // One mark_page_accessed per page, not per call (spec §3.2).
-    if (index != f.last_read_index) m_lru->mark_page_accessed(page);
-    f.last_read_index = index;
-    // The user side: fault the page in (writable for a read into it), then copy through the bus.
-    const uint64_t uva = buf + done;
-    uint64_t pte = m_mm->read_pte(*t.mm, uva, k);
-    if (!(pte & pg::kP) || (!write && !(pte & pg::kRW))) {
-      if (m_mm->handle_mm_fault(*t.mm, uva, !write, false, k) != FaultResult::Minor) return -kEFAULT;
-      pte = m_mm->read_pte(*t.mm, uva, k);
-    }
-    const uint64_t n = std::min({len - done, kPageSize - (pos & (kPageSize - 1)), kPageSize - (uva & (kPageSize - 1)),
-                                 uint64_t{64} - (uva & 63)});
-    const uint64_t cache_pa = m_map->page_to_phys(page) + (pos & (kPageSize - 1));
-    const uint64_t user_pa = pg::frame_of(pte) | (uva & (kPageSize - 1));
-    uint8_t line[64];
-    m_bus.read(write ? user_pa : cache_pa, line, static_cast<unsigned>(n), k);
-    m_bus.write(write ? cache_pa : user_pa, line, static_cast<unsigned>(n), k);
-    if (write) page->set(PG_dirty);  // written back by reclaim or writeback later
-    done += n;
+int64_t Kernel::do_fork(Task& t, uint64_t program, bool share_vm, KCtx& k) {
+  m_mm->cost(m_cfg.costs.fork_base, k);
+  auto child_ctx = t.ctx->fork_child(program, share_vm);
+  if (!child_ctx) return -kEINVAL;
+  MmStruct* mm = nullptr;
+  if (share_vm) {
+    mm = t.mm;  // CLONE_VM: a thread shares the address space
+    ++mm->mm_users;
+  } else {
+    mm = m_mm->dup_mm(*t.mm, k);
+    if (!mm) return -kENOMEM;
   }
-  return static_cast<int64_t>(done);
+  Task& c = new_task(fmt::format("{}-{}{}", t.comm, share_vm ? "thread" : "child", m_next_pid),
+                     std::move(child_ctx), nullptr);
+  c.ppid = t.pid;
+  c.parent = &t;
+  c.mm = mm;
+  c.nice = t.nice;
+  c.static_prio = t.static_prio;
+  t.children.push_back(&c);
+  start_thread(c);
+  k.sync();  // the child's life starts at the parent's time
+  m_sched->wake_up_new_task(c, t);
+  return c.pid;
 }
 
-hw::TrapResult Kernel::syscall(unsigned core, hw::ExecContext& ctx, const hw::Op& op) {
-  KernelLock bkl(m_lock);
-  Task* t = current(core);
-  if (!t || t->ctx.get() != &ctx) throw std::logic_error("syscall: not the current task");
-  KCtx k{core, sc_core::SC_ZERO_TIME};
-  k.delay += m_clk.cycles(m_cfg.costs.syscall_entry);
-  ++t->syscalls;
+void Kernel::do_syscall(Task& t, const hw::Op& op, KCtx& k) {
+  m_mm->cost(m_cfg.costs.syscall_entry, k);
+  ++t.syscalls;
   const uint64_t* a = op.args;
   int64_t ret = -kENOSYS;
-  hw::TrapAction action = hw::TrapAction::Resume;
+  auto file = [&](uint64_t id) -> File* { return id < m_files.size() ? m_files[id] : nullptr; };
   switch (op.nr) {
     case hw::Syscall::Mmap: {
       File* f = nullptr;
-      if (!(a[3] & MAP_ANONYMOUS)) {
-        if (a[4] >= m_files.size()) {
-          ret = -kEBADF;
-          break;
-        }
-        f = m_files[a[4]].get();
-      }
-      ret = m_mm->do_mmap(*t->mm, a[0], a[1], static_cast<uint32_t>(a[2]), static_cast<uint32_t>(a[3]), f, a[5], k);
-      break;
-    }
-    case hw::Syscall::Munmap: ret = m_mm->do_munmap(*t->mm, a[0], a[1], k); break;
-    case hw::Syscall::Mprotect: ret = m_mm->do_mprotect(*t->mm, a[0], a[1], static_cast<uint32_t>(a[2]), k); break;
-    case hw::Syscall::Brk: ret = m_mm->do_brk(*t->mm, a[0], k); break;
-    case hw::Syscall::Read: ret = sys_rw(*t, false, a[0], a[3], a[2], a[1], k); break;
-    case hw::Syscall::Write: ret = sys_rw(*t, true, a[0], a[3], a[2], a[1], k); break;
-    case hw::Syscall::Fork: {
-      k.delay += m_clk.cycles(m_cfg.costs.fork_base);
-      auto child_ctx = ctx.fork_child(a[0]);
-      if (!child_ctx) {
-        ret = -kEINVAL;
+      if (!(a[3] & MAP_ANONYMOUS) && !(f = file(a[4]))) {
+        ret = -kEBADF;
         break;
       }
-      auto child_mm = m_mm->dup_mm(*t->mm, k);
-      if (!child_mm) {
-        ret = -kENOMEM;
-        break;
-      }
-      auto c = std::make_unique<Task>();
-      c->pid = m_next_pid++;
-      c->ppid = t->pid;
-      c->name = fmt::format("{}-child{}", t->name, c->pid);
-      c->mm = std::move(child_mm);
-      c->ctx = std::move(child_ctx);
-      c->start_time = sc_core::sc_time_stamp() + k.delay;
-      add_task_stats(*c);
-      Task* child = c.get();
-      m_tasks.push_back(std::move(c));
-      make_runnable(*child);
-      ret = child->pid;
+      ret = m_mm->do_mmap(*t.mm, a[0], a[1], static_cast<uint32_t>(a[2]), static_cast<uint32_t>(a[3]), f,
+                          a[5], k);
       break;
     }
+    case hw::Syscall::Munmap:
+      ret = m_mm->do_munmap(*t.mm, a[0], a[1], k);
+      break;
+    case hw::Syscall::Mprotect:
+      ret = m_mm->do_mprotect(*t.mm, a[0], a[1], static_cast<uint32_t>(a[2]), k);
+      break;
+    case hw::Syscall::Brk:
+      ret = m_mm->do_brk(*t.mm, a[0], k);
+      break;
+    case hw::Syscall::Read:
+    case hw::Syscall::Write: {
+      File* f = file(a[0]);
+      if (!f) {
+        ret = -kEBADF;
+        break;
+      }
+      ret = op.nr == hw::Syscall::Read ? m_mm->do_generic_mapping_read(*t.mm, *f, a[3], a[2], a[1], k)
+                                       : m_mm->generic_file_buffered_write(*t.mm, *f, a[3], a[2], a[1], k);
+      break;
+    }
+    case hw::Syscall::Fork:
+      ret = do_fork(t, a[0], false, k);
+      break;
+    case hw::Syscall::Clone:
+      ret = do_fork(t, a[0], true, k);
+      break;
     case hw::Syscall::Exit:
-      ctx.retire(nullptr, hw::AccessStatus::Ok);
-      do_exit(*t, "exit", k);
-      return finish(k, hw::TrapAction::Reschedule);
+      t.ctx->retire(nullptr, hw::AccessStatus::Ok);
+      do_exit(t, "exit", k);
+      return;
     case hw::Syscall::Yield:
       ret = 0;
-      if (!m_runqueue.empty()) {
-        make_runnable(*t);
-        action = hw::TrapAction::Reschedule;
-      }
+      m_sched->sched_yield(k);
       break;
     default:
       break;
   }
-  if (k.wait_page) {
-    // The call slept on a page read: it is not retired and runs again from the start when the task
-    // wakes (the pages it already brought in are page-cache hits then).
-    const auto res = block_on_page(*t, k.wait_page, k);
-    ctx.charges.syscall += res.cycles;
-    return res;
+  t.ctx->retire(reinterpret_cast<const uint8_t*>(&ret), hw::AccessStatus::Ok);
+}
+
+void Kernel::do_exit(Task& t, const std::string& reason, KCtx& k) {
+  t.flags |= PF_EXITING;
+  t.exit_reason = reason;
+  if (reason != "exit" && reason != "end of program")
+    log::info("task {} ({}) ended: {}", t.pid, t.comm, reason);
+  if (MmStruct* mm = t.mm) {
+    // exit_mm: the task lets go of its mm; the CPU keeps it loaded (lazily) until it switches away.
+    t.mm = nullptr;
+    m_mm->mmput(mm, k);
   }
-  ctx.retire(reinterpret_cast<const uint8_t*>(&ret), hw::AccessStatus::Ok);
-  const auto res = finish(k, action);
-  ctx.charges.syscall += res.cycles;
-  return res;
+  m_lru->lru_add_drain(k);
+  t.exit_time = k.now();
+  t.account(t.bucket, t.exit_time);
+  m_last_exit = std::max(m_last_exit, t.exit_time);
+  --m_live_users;
+  m_sched->exit_current(k);
+}
+
+bool Kernel::all_exited() const {
+  return m_booted && m_live_users == 0;
 }
 
 uint64_t Kernel::frames_in_use() const {
   uint64_t n = 0;
   for (uint64_t pfn = 0; pfn < m_map->frames(); ++pfn) n += m_map->pfn_to_page(pfn)->count > 0;
   return n;
+}
+
+void Kernel::wakeup_kswapd(Zone& zone, unsigned order, KCtx& k) {
+  if (!zone.populated()) return;
+  if (m_alloc->zone_watermark_ok(zone, order, zone.pages_low, 0, 0)) return;
+  m_kswapd_max_order = std::max(m_kswapd_max_order, order);
+  if (!m_kswapd_wait.active()) return;
+  ++m_kswapd_wakeups;
+  m_kswapd_wait.wake_up(k.now());
+}
+
+uint64_t Kernel::try_to_free_pages(const std::vector<Zone*>&, gfp_t, KCtx&) {
+  m_alloc->events().count(ALLOCSTALL);
+  return 0;
+}
+
+void Kernel::congestion_wait(KCtx& k) {
+  // blk_congestion_wait(WRITE, HZ/50).
+  const sc_core::sc_time nap = m_sched->jiffy() * static_cast<double>(std::max<uint64_t>(1, m_cfg.hz / 50));
+  if (m_blk) {
+    m_blk->blk_congestion_wait(true, nap, k);
+  } else {
+    WaitQueue nobody;
+    nobody.sleep(k, hw::Charge::CongestionWait, false, nap);
+  }
+}
+
+void Kernel::cond_resched(KCtx& k) {
+  if (k.task) m_sched->check_resched(k);
+}
+
+void Kernel::add_task_stats(Task& t) {
+  auto g = std::make_unique<stats::Group>(&m_task_stats, fmt::format("task{}", t.pid), t.comm);
+  auto f = [&](std::string n, const char* unit, std::string desc, std::function<double()> fn) {
+    m_stat_objs.push_back(
+        std::make_unique<stats::Formula>(*g, std::move(n), unit, std::move(desc), std::move(fn)));
+  };
+  Task* p = &t;
+  auto u = [](uint64_t v) { return static_cast<double>(v); };
+  const double period = static_cast<double>(m_clk.period_fs());
+  f("min_flt", "faults", "minor faults", [p, u] { return u(p->min_flt); });
+  f("maj_flt", "faults", "major faults", [p, u] { return u(p->maj_flt); });
+  f("cow_faults", "faults", "faults that copied a page", [p, u] { return u(p->cow_faults); });
+  f("syscalls", "calls", "system calls", [p, u] { return u(p->syscalls); });
+  f("nvcsw", "switches", "voluntary context switches (it slept)", [p, u] { return u(p->nvcsw); });
+  f("nivcsw", "switches", "involuntary context switches (preempted)", [p, u] { return u(p->nivcsw); });
+  f("killed", "", "1 if the task ended by a signal or for lack of memory",
+    [p] { return p->dead() && p->exit_reason != "exit" && p->exit_reason != "end of program" ? 1.0 : 0.0; });
+  f("start_cycle", "cycles", "CPU cycle at which the task was created",
+    [p, period] { return static_cast<double>(p->start_time.value()) / period; });
+  f("end_cycle", "cycles", "CPU cycle at which the task ended (0 while it lives)",
+    [p, period] { return static_cast<double>(p->exit_time.value()) / period; });
+  f("elapsed_cycles", "cycles",
+    "cycles from its creation to its exit (or to now): the sum of the *_cycles below", [p, period] {
+      const sc_core::sc_time end = p->dead() ? p->exit_time : sc_core::sc_time_stamp();
+      return end > p->start_time ? static_cast<double>((end - p->start_time).value()) / period : 0.0;
+    });
+  for (unsigned c = 0; c < hw::kCharges; ++c) {
+    const auto ch = static_cast<hw::Charge>(c);
+    f(fmt::format("{}_cycles", hw::charge_name(ch)), "cycles",
+      fmt::format("cycles of {}", hw::charge_name(ch)),
+      [p, ch, period] { return static_cast<double>(p->charges()[ch]) / period; });
+  }
+  // utime/stime in jiffies, as the tick would have sampled them.
+  const double jiffy = static_cast<double>(m_sched->jiffy().value());
+  f("utime", "jiffies", "user time (compute, memory stall, page walk)", [p, jiffy] {
+    const auto& c = p->charges();
+    return std::floor(
+        static_cast<double>(c[hw::Charge::Compute] + c[hw::Charge::MemStall] + c[hw::Charge::PageWalk]) /
+        jiffy);
+  });
+  f("stime", "jiffies", "system time (faults, system calls, reclaim, kernel-thread work, interrupts)",
+    [p, jiffy] {
+      const auto& c = p->charges();
+      return std::floor(static_cast<double>(c[hw::Charge::Fault] + c[hw::Charge::Syscall] +
+                                            c[hw::Charge::DirectReclaim] + c[hw::Charge::KernelThread] +
+                                            c[hw::Charge::Irq]) /
+                        jiffy);
+    });
+  m_task_groups.push_back(std::move(g));
 }
 
 }  // namespace pc::kernel

@@ -1,6 +1,7 @@
-// The modeled Linux 2.6 kernel as the cores see it: boot, tasks and round-robin scheduling, system
-// calls, the page-fault entry, files, and the vmstat counters (Linux 2.6.18 kernel/sched.c, fork.c,
-// exit.c, arch/x86_64/mm/fault.c). It implements the trap interface of platform/hwdefs.
+// The modeled Linux 2.6.18 kernel on the simulated cores (ARCHITECTURE.md §5): boot, tasks with a SystemC
+// thread each (their kernel stacks) that drive the cores through hw::Cpu, the trap entries (page faults,
+// system calls: arch/x86_64/mm/fault.c, kernel/fork.c, exit.c), the kernel threads (kswapd0, pdflush,
+// kblockd/N, events/N), device interrupts on a core, the block layer it owns, and its statistics.
 #pragma once
 
 #include <deque>
@@ -11,7 +12,12 @@
 #include <systemc>
 #include <vector>
 
+#include "kernel_model/block/ahci.h"
 #include "kernel_model/hal/kernel_bus.h"
+#include "kernel_model/kernel/locks.h"
+#include "kernel_model/kernel/sched.h"
+#include "kernel_model/kernel/task.h"
+#include "kernel_model/kernel/wait.h"
 #include "kernel_model/kernel_config.h"
 #include "kernel_model/mm/mm.h"
 #include "platform/core/clock.h"
@@ -20,116 +26,119 @@
 
 namespace pc::kernel {
 
-struct Task {
-  enum class State { New, Runnable, Running, Blocked, Dead };
-  uint32_t pid = 0;
-  uint32_t ppid = 0;
-  std::string name;
-  State state = State::New;
-  std::unique_ptr<MmStruct> mm;
-  std::unique_ptr<hw::ExecContext> ctx;
-  sc_core::sc_time start_time;
-  sc_core::sc_time ready_since;
-  std::string exit_reason;  // "exit", "SIGSEGV at 0x...", "out of memory", ...
-  // Per-task fault counters (the task's share of the vmstat ones).
-  uint64_t min_flt = 0, maj_flt = 0, cow_faults = 0, syscalls = 0, switches = 0;
-  uint64_t end_cycle = 0;
-  sc_core::sc_time blocked_since;
-  bool fault_retry = false;  // its last fault slept on I/O: the re-executed fault is the same fault
+// Where the disk is: its register window and the memory the driver keeps its descriptors in.
+struct DiskAttach {
+  uint64_t mmio_base = 0;
+  uint64_t dma_base = 0, dma_bytes = 0;
 };
 
-class Kernel : public sc_core::sc_module, public hw::KernelInterface, private ReclaimHooks {
+// A per-CPU workqueue thread (kblockd/N, events/N): work items run in the thread, on its CPU.
+struct WorkQueue {
+  Task* thread = nullptr;
+  std::deque<std::function<void(KCtx&)>> work;
+  WaitQueue wq;
+};
+
+class Kernel : public sc_core::sc_module, private ReclaimHooks {
  public:
-  // `managed_bytes`: the physical memory from address 0 the page allocator manages (the rest belongs
-  // to drivers). Stats go into `kernel_stats` (the platform's stats.kernel group).
-  Kernel(sc_core::sc_module_name name, const KernelConfig& cfg, uint64_t managed_bytes, unsigned cpus,
-         const ClockDomain& cpu_clk, KernelBus& bus, ArchOps& arch, stats::Group& kernel_stats);
+  // `managed_bytes`: the physical memory from address 0 the page allocator manages (the rest belongs to
+  // the driver). `cpus`: the cores the kernel drives. `disk`: the disk controller, if there is one (the
+  // kernel builds the block layer and the driver; the SoC binds disk()->irq_in). Stats go into
+  // `kernel_stats` (the platform's stats.kernel group).
+  Kernel(sc_core::sc_module_name name, const KernelConfig& cfg, uint64_t managed_bytes,
+         std::vector<hw::Cpu*> cpus, const ClockDomain& cpu_clk, KernelBus& bus, ArchOps& arch,
+         stats::Group& kernel_stats, const DiskAttach* disk = nullptr);
   ~Kernel() override;
 
-  // A process created at `start` running `ctx` (exec: fresh mm with a stack; the stream does the rest).
-  void spawn(const std::string& name, std::unique_ptr<hw::ExecContext> ctx, sc_core::sc_time start);
-  // A file the processes can mmap or read, by the id returned (Mmap arg 3, Read arg 0).
+  // A process created at `start` running `ctx` (execve: a fresh mm with a stack; the stream does the rest).
+  void spawn(const std::string& name, std::unique_ptr<hw::ExecContext> ctx, sc_core::sc_time start,
+             int nice = 0);
+  // A file the processes can mmap or read, by the id returned (Mmap arg 4, Read/Write arg 0).
   uint64_t register_file(const std::string& name, std::unique_ptr<FileBacking> backing);
+  // Runs `fn` as a kernel thread started now (tests of kernel paths).
+  Task& kthread_run(const std::string& name, std::function<void(KCtx&)> fn, int bound_cpu = -1);
 
-  // hw::KernelInterface
-  hw::ExecContext* pick_next(unsigned core) override;
-  hw::TrapResult syscall(unsigned core, hw::ExecContext& ctx, const hw::Op& op) override;
-  hw::TrapResult page_fault(unsigned core, hw::ExecContext& ctx, uint64_t cr2, uint32_t error_code) override;
-  void context_ended(unsigned core, hw::ExecContext& ctx) override;
-  hw::TrapResult timer_interrupt(unsigned core, hw::ExecContext& ctx) override;
-  uint64_t timeslice_cycles() const override { return m_timeslice_cycles; }
-
+  BlockLayer* block_layer() { return m_blk.get(); }
+  AhciDisk* disk() { return m_ahci.get(); }
   MemoryManager& mm() { return *m_mm; }
   PageAllocator& allocator() { return *m_alloc; }
   Lru& lru() { return *m_lru; }
+  Scheduler& sched() { return *m_sched; }
+  LockClasses& locks() { return *m_locks; }
+  KTimers& timers() { return m_timers; }
   const std::vector<std::unique_ptr<Task>>& tasks() const { return m_tasks; }
+  // Every user process has exited (kernel threads live on).
   bool all_exited() const;
+  sc_core::sc_time last_exit() const { return m_last_exit; }
   // Frames: free (buddy + per-CPU) + in use (any reference) must equal present.
   uint64_t frames_in_use() const;
+  // The kernel's own work queues: kblockd/N and events/N.
+  void queue_work(WorkQueue& q, std::function<void(KCtx&)> fn, const sc_core::sc_time& at);
+  WorkQueue& kblockd(unsigned cpu) { return *m_kblockd.at(cpu); }
+  WorkQueue& events(unsigned cpu) { return *m_events.at(cpu); }
 
  private:
   SC_HAS_PROCESS(Kernel);
-  void init_thread();  // boot, then start each spawned task at its time
-  void boot(KCtx& k);
+  void boot_thread();
+  Task& new_task(const std::string& comm, std::unique_ptr<hw::ExecContext> ctx,
+                 std::function<void(KCtx&)> kfn);
+  void start_thread(Task& t);
+  void task_main(Task& t);
+  void user_main(Task& t, KCtx& k);
   bool exec(Task& t, KCtx& k);
+  // The trap entries, in the task's thread on its core.
+  void do_page_fault(Task& t, const hw::Trap& tr, KCtx& k);
+  void do_syscall(Task& t, const hw::Op& op, KCtx& k);
+  int64_t do_fork(Task& t, uint64_t program, bool share_vm, KCtx& k);
   void do_exit(Task& t, const std::string& reason, KCtx& k);
-  void make_runnable(Task& t);
-  Task* task_of(const hw::ExecContext& ctx) const;
-  Task* current(unsigned core) const { return m_current.at(core); }
-  uint64_t to_cycles(const sc_core::sc_time& t) const { return m_clk.to_cycles_ceil(t); }
-  hw::TrapResult finish(KCtx& k, hw::TrapAction action) const { return {action, to_cycles(k.delay)}; }
-  // pread/pwrite through the page cache (do_generic_mapping_read / generic_file_buffered_write): the
-  // user buffer is faulted in as get_user_pages would, bytes move through the kernel bus.
-  int64_t sys_rw(Task& t, bool write, uint64_t file_id, uint64_t offset, uint64_t len, uint64_t user_buf, KCtx& k);
+  void worker_main(WorkQueue& q, KCtx& k);
+  void cache_reap(unsigned cpu, KCtx& k);
   void add_task_stats(Task& t);
-  // A task sleeps on a locked page (I/O in flight) and gives up its core.
-  hw::TrapResult block_on_page(Task& t, Page* page, KCtx& k);
-  void on_page_unlocked(Page* page, uint64_t completed_fs);
-  void wake_due();  // SC_METHOD: moves tasks whose I/O completed by now to the run queue
+  void irq_done(unsigned cpu, uint64_t fs);
 
-  // ReclaimHooks: page reclaim arrives with the next issue; until then nothing can be freed, and the
-  // allocating task is the one that ends (out_of_memory returns false).
-  void wakeup_kswapd(Zone&, unsigned) override { ++m_kswapd_wakeups; }
-  uint64_t try_to_free_pages(const std::vector<Zone*>&, gfp_t) override { return 0; }
-  bool out_of_memory(const std::vector<Zone*>&, gfp_t, unsigned) override { return false; }
-  void congestion_wait() override {}
-
-  // One lock around every kernel entry (the model's big kernel lock: mmap_sem, page_table_lock and the
-  // zone locks in one). Kernel paths wait inside memory transactions; without it two cores' faults could
-  // interleave inside one page-table update.
-  struct KernelLock {
-    explicit KernelLock(sc_core::sc_mutex& m) : m_m(m) { m_m.lock(); }
-    ~KernelLock() { m_m.unlock(); }
-    sc_core::sc_mutex& m_m;
-  };
-  sc_core::sc_mutex m_lock;
+  // ReclaimHooks: page reclaim and the OOM killer arrive with the reclaim issue; until then reclaim
+  // frees nothing and an allocation that finds no memory fails (its task ends).
+  void wakeup_kswapd(Zone& zone, unsigned order, KCtx& k) override;
+  uint64_t try_to_free_pages(const std::vector<Zone*>& zonelist, gfp_t gfp, KCtx& k) override;
+  bool out_of_memory(const std::vector<Zone*>&, gfp_t, unsigned, KCtx&) override { return false; }
+  void congestion_wait(KCtx& k) override;
+  void cond_resched(KCtx& k) override;
 
   KernelConfig m_cfg;
   ClockDomain m_clk;
   KernelBus& m_bus;
-  unsigned m_cpus;
+  std::vector<hw::Cpu*> m_cpus;
+  stats::Group& m_stats;
+  std::unique_ptr<LockClasses> m_locks;
+  KTimers m_timers;
   std::unique_ptr<MemMap> m_map;
   std::unique_ptr<PageAllocator> m_alloc;
   std::unique_ptr<Lru> m_lru;
   std::unique_ptr<MemoryManager> m_mm;
+  std::unique_ptr<Scheduler> m_sched;
+  std::unique_ptr<BlockLayer> m_blk;
+  std::unique_ptr<AhciDisk> m_ahci;
   bool m_booted = false;
-  uint64_t m_timeslice_cycles;
 
   std::vector<std::unique_ptr<Task>> m_tasks;
-  std::vector<std::unique_ptr<File>> m_files;
-  std::deque<Task*> m_runqueue;
-  std::vector<Task*> m_current;
-  sc_core::sc_event m_wakeup;  // a task became runnable, or all tasks are gone
-  std::map<Page*, std::vector<Task*>> m_page_waiters;
-  std::vector<std::pair<uint64_t, Task*>> m_pending_wakes;  // (completion time in fs, task)
-  sc_core::sc_event_queue m_wake_queue;
+  std::vector<File*> m_files;
+  struct Pending {
+    Task* task;
+    sc_core::sc_time start;
+  };
+  std::vector<Pending> m_spawns;  // processes waiting for boot
   uint32_t m_next_pid = 1;
+  unsigned m_live_users = 0;
+  sc_core::sc_time m_last_exit;
+  WaitQueue m_kswapd_wait;
+  unsigned m_kswapd_max_order = 0;
+  std::vector<std::unique_ptr<WorkQueue>> m_kblockd, m_events, m_pdflush;
   uint64_t m_kswapd_wakeups = 0;
 
-  stats::Group& m_stats;
   stats::Group m_fault_lat;
-  stats::Histogram m_lat_minor, m_lat_cow, m_lat_major;  // entry to return, memory waits included
+  stats::Histogram m_lat_minor, m_lat_cow, m_lat_major;  // entry to return, every wait included
   stats::Group m_vmstat;
+  stats::Group m_meminfo;
   stats::Group m_task_stats;
   std::vector<std::unique_ptr<stats::Group>> m_task_groups;
   std::vector<std::unique_ptr<stats::Stat>> m_stat_objs;  // last: destroyed before the groups they sit in

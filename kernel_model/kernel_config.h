@@ -21,10 +21,13 @@ struct KernelCosts {
   uint64_t page_free = 50;         // freeing one page
   uint64_t lru_op = 15;            // pagevec add, list move
   uint64_t rmap_op = 20;           // mapcount / anon_vma bookkeeping of one page
-  uint64_t pte_lock = 25;          // taking and releasing a page-table lock
+  uint64_t spin_lock = 25;         // taking and releasing an uncontended spinlock (or a semaphore)
   uint64_t vma_op = 250;           // creating, splitting, merging or removing a VMA
   uint64_t context_switch = 1500;  // schedule(): runqueue work and register state (CR3 load is separate)
   uint64_t fork_base = 20000;      // copy_process without the address space (task struct, files, signals)
+  uint64_t exec_base = 20000;      // execve without the address space (binary loading, argument copying)
+  uint64_t page_cache_op = 40;     // a radix-tree lookup or insertion in a mapping
+  uint64_t work_item = 500;        // running one workqueue item (the work itself is charged separately)
 
   void describe(cfg::Visitor& v) {
     v.u64("fault_entry", fault_entry, "cycles", "page-fault exception entry and exit");
@@ -34,26 +37,49 @@ struct KernelCosts {
     v.u64("page_free", page_free, "cycles", "allocator list work per freed page");
     v.u64("lru_op", lru_op, "cycles", "LRU pagevec or list operation");
     v.u64("rmap_op", rmap_op, "cycles", "reverse-mapping bookkeeping per page");
-    v.u64("pte_lock", pte_lock, "cycles", "page-table lock round trip");
+    v.u64("spin_lock", spin_lock, "cycles", "uncontended spinlock (or semaphore) acquire and release");
     v.u64("vma_op", vma_op, "cycles", "VMA create, split, merge or remove");
     v.u64("context_switch", context_switch, "cycles", "scheduler work of one context switch");
     v.u64("fork_base", fork_base, "cycles", "fork work other than copying the address space");
+    v.u64("exec_base", exec_base, "cycles", "execve work other than building the address space");
+    v.u64("page_cache_op", page_cache_op, "cycles", "page-cache radix-tree lookup or insertion");
+    v.u64("work_item", work_item, "cycles", "workqueue overhead of one work item");
+  }
+};
+
+// VM policy switches (the /proc/sys/vm knobs of the execution-model and reclaim issues).
+struct VmConfig {
+  bool flush_on_young =
+      true;  // ptep_clear_flush_young flushes the TLB entry of a young PTE (2.6.18; off: later kernels)
+
+  void describe(cfg::Visitor& v) {
+    v.boolean(
+        "flush_on_young", flush_on_young,
+        "page_referenced flushes the TLB entry of each young PTE it clears (2.6.18 behaviour); off selects "
+        "what later kernels (3.x) do: leave the stale entry until something else flushes it");
   }
 };
 
 struct KernelConfig {
   uint64_t reserved_kib = 2048;  // low memory the kernel image and firmware occupy (never allocatable)
-  uint64_t timeslice_us = 1000;  // round-robin time slice
-  uint64_t readahead_kib = 128;  // file readahead window (VM_MAX_READAHEAD)
+  uint64_t hz = 250;             // CONFIG_HZ: jiffies per second (time slices, timers, congestion naps)
+  uint64_t irq_affinity = 0;     // the CPU device interrupts go to (2.6.18 without irqbalance: CPU 0)
+  uint64_t readahead_kib = 128;  // VM_MAX_READAHEAD: the largest readahead window of a file
+  VmConfig vm;
   KernelCosts costs;
   BlockConfig block;
 
   void describe(cfg::Visitor& v) {
-    v.u64("reserved_kib", reserved_kib, "KiB", "low physical memory reserved for firmware and the kernel image", 4,
-          1ull << 30);
-    v.u64("timeslice_us", timeslice_us, "us", "scheduler time slice", 1, 10000000);
+    v.u64("reserved_kib", reserved_kib, "KiB",
+          "low physical memory reserved for firmware and the kernel image", 4, 1ull << 30);
+    v.u64("hz", hz, "Hz", "CONFIG_HZ: the timer tick (time slices are whole jiffies: nice 0 gets 100 ms)",
+          100, 1000);
+    v.u64("irq_affinity", irq_affinity, "cpu", "the CPU that handles device interrupts", 0, 255);
     v.u64("readahead_kib", readahead_kib, "KiB",
-          "file readahead: a page-cache miss reads up to this much of the file in one request (4 = none)", 4, 2048);
+          "file readahead: the largest window (VM_MAX_READAHEAD; mmap read-around reads this much around a "
+          "fault)",
+          4, 2048);
+    v.section("vm", vm, "VM policy (/proc/sys/vm)");
     v.section("costs", costs, "CPU cycles of kernel operations not modeled instruction by instruction");
     v.section("block", block, "block layer and disk driver (Linux 2.6.18)");
   }

@@ -12,8 +12,10 @@ BlockIoWorkload::Dir::Dir(stats::Group& parent, const char* name)
       ios(g, "ios", "I/Os", "I/Os completed"),
       bytes(g, "bytes", "bytes", "bytes transferred"),
       latency_us(g, "latency_us", "us", "submit_bio to bi_end_io"),
-      queue_us(g, "queue_us", "us", "submit_bio to the request's dispatch to the driver (block-layer queueing)"),
-      device_us(g, "device_us", "us", "dispatch to the driver to bi_end_io (device queueing + service + interrupt)"),
+      queue_us(g, "queue_us", "us",
+               "submit_bio to the request's dispatch to the driver (block-layer queueing)"),
+      device_us(g, "device_us", "us",
+                "dispatch to the driver to bi_end_io (device queueing + service + interrupt)"),
       iops(g, "iops", "1/s", "I/Os per simulated second of the run", [this] {
         const double s = sc_core::sc_time_stamp().to_seconds();
         return s > 0 ? static_cast<double>(ios.value()) / s : 0.0;
@@ -57,7 +59,9 @@ uint64_t BlockIoWorkload::next_block(unsigned id, uint64_t& rng) {
 void BlockIoWorkload::issuer(unsigned id) {
   const uint64_t bytes = m_cfg.block_kib * 1024, sectors = bytes / 512;
   if (m_span_blocks == 0) {
-    const uint64_t cap = m_blk.disk()->capacity_sectors() / sectors;
+    kernel::KCtx kc;  // a plain SystemC thread of the workload: it waits in place
+    const uint64_t cap = m_blk.disk()->capacity_sectors(kc) / sectors;
+    kc.sync();
     const uint64_t span = m_cfg.span_mib ? m_cfg.span_mib * 1024 * 1024 / bytes : cap;
     m_span_blocks = std::max<uint64_t>(std::min(span, cap), m_cfg.queue_depth);
   }
@@ -93,7 +97,9 @@ void BlockIoWorkload::issuer(unsigned id) {
       const kernel::Fs now = sc_core::sc_time_stamp().value();
       done_ev.notify(sc_core::sc_time::from_value(b.completed > now ? b.completed - now : 0));
     };
-    m_blk.submit_bio(&bio);
+    kernel::KCtx kc;
+    m_blk.submit_bio(&bio, kc);
+    kc.sync();
     wait(done_ev);
     const kernel::Fs t = sc_core::sc_time_stamp().value();
     m_end = std::max(m_end, t);

@@ -1,9 +1,10 @@
 // Scenario processes on the modeled kernel.
 #include "testbench/scenario.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstring>
-#include <fmt/format.h>
 #include <set>
 
 #include "platform/hwdefs/paging.h"
@@ -21,7 +22,8 @@ constexpr uint64_t kMapShared = 0x01, kMapPrivate = 0x02, kMapFixed = 0x10, kMap
 
 uint64_t prot_bits(const std::string& p) {
   if (p == "none") return 0;
-  return ((p.find('r') != std::string::npos) ? kProtRead : 0) | ((p.find('w') != std::string::npos) ? kProtWrite : 0) |
+  return ((p.find('r') != std::string::npos) ? kProtRead : 0) |
+         ((p.find('w') != std::string::npos) ? kProtWrite : 0) |
          ((p.find('x') != std::string::npos) ? kProtExec : 0);
 }
 
@@ -65,8 +67,8 @@ ProgramContext::ProgramContext(ScenarioShared& shared, size_t program, uint64_t 
 }
 
 void ProgramContext::fail(const std::string& what) {
-  m_sh.errors.push_back(fmt::format("program '{}' (context {}), step {}: {}", m_sh.cfg->programs[m_prog].name, m_id,
-                                    m_step, what));
+  m_sh.errors.push_back(fmt::format("program '{}' (context {}), step {}: {}", m_sh.cfg->programs[m_prog].name,
+                                    m_id, m_step, what));
   m_ended = true;
 }
 
@@ -127,7 +129,8 @@ bool ProgramContext::begin_step() {
       } else {
         flags = kMapAnonymous | (s.kind == "shared-anon" ? kMapShared : kMapPrivate);
       }
-      syscall(hw::Syscall::Mmap, {0, s.size_kib * 1024, prot_bits(s.prot), flags, fd, s.offset_kib / 4}, Pending::Mmap);
+      syscall(hw::Syscall::Mmap, {0, s.size_kib * 1024, prot_bits(s.prot), flags, fd, s.offset_kib / 4},
+              Pending::Mmap);
       return true;
     }
     if (s.op == "munmap" || s.op == "mprotect") {
@@ -153,13 +156,14 @@ bool ProgramContext::begin_step() {
               rd ? Pending::Read : Pending::Write);
       return true;
     }
-    if (s.op == "fork") {
+    if (s.op == "fork" || s.op == "thread") {
       const int p = m_sh.program_index(s.program);
       if (p < 0) {
-        fail(fmt::format("fork of unknown program '{}'", s.program));
+        fail(fmt::format("{} of unknown program '{}'", s.op, s.program));
         return false;
       }
-      syscall(hw::Syscall::Fork, {static_cast<uint64_t>(p)}, Pending::Other);
+      syscall(s.op == "fork" ? hw::Syscall::Fork : hw::Syscall::Clone, {static_cast<uint64_t>(p)},
+              Pending::Other);
       return true;
     }
     if (s.op == "yield" || s.op == "exit") {
@@ -188,7 +192,9 @@ bool ProgramContext::begin_step() {
     }
     if (s.op == "trace" && !m_trace_ranges.empty()) {
       const auto [lo, hi] = m_trace_ranges.front();
-      syscall(hw::Syscall::Mmap, {lo, hi - lo, kProtRead | kProtWrite | kProtExec, kMapPrivate | kMapAnonymous | kMapFixed, ~0ull, 0},
+      syscall(hw::Syscall::Mmap,
+              {lo, hi - lo, kProtRead | kProtWrite | kProtExec, kMapPrivate | kMapAnonymous | kMapFixed,
+               ~0ull, 0},
               Pending::Mmap);
       return true;
     }
@@ -298,7 +304,8 @@ void ProgramContext::retire(const uint8_t* rdata, hw::AccessStatus status) {
         const Mapping& m = m_maps[s.mapping];
         const auto& fs = *m_sh.file_shadows[m_sh.file_index(s.file)];
         mem::BackingStore& to = m.shared_shadow ? *m.shared_shadow : *m_shadow;
-        copy_store(fs, s.offset_kib * 1024, to, m.shared_shadow ? m.shared_base : m.addr, static_cast<uint64_t>(ret));
+        copy_store(fs, s.offset_kib * 1024, to, m.shared_shadow ? m.shared_base : m.addr,
+                   static_cast<uint64_t>(ret));
       }
       break;
     case Pending::Write:
@@ -306,8 +313,9 @@ void ProgramContext::retire(const uint8_t* rdata, hw::AccessStatus status) {
         // The file now holds the buffer's bytes: every later reader of the file must see them.
         const Mapping& m = m_maps[s.mapping];
         const mem::BackingStore& from = m.shared_shadow ? *m.shared_shadow : *m_shadow;
-        copy_store(from, m.shared_shadow ? m.shared_base : m.addr, *m_sh.file_shadows[m_sh.file_index(s.file)],
-                   s.offset_kib * 1024, static_cast<uint64_t>(ret));
+        copy_store(from, m.shared_shadow ? m.shared_base : m.addr,
+                   *m_sh.file_shadows[m_sh.file_index(s.file)], s.offset_kib * 1024,
+                   static_cast<uint64_t>(ret));
       }
       break;
     default:
@@ -316,11 +324,13 @@ void ProgramContext::retire(const uint8_t* rdata, hw::AccessStatus status) {
   ++m_step;
 }
 
-std::unique_ptr<hw::ExecContext> ProgramContext::fork_child(uint64_t program) {
+std::unique_ptr<hw::ExecContext> ProgramContext::fork_child(uint64_t program, bool share_vm) {
   if (program >= m_sh.cfg->programs.size()) return nullptr;
   auto c = std::make_unique<ProgramContext>(m_sh, program, mix64(m_seed + ++m_children));
   c->m_maps = m_maps;  // the child inherits every mapping; shared ones keep sharing their shadow
-  if (m_shadow) c->m_shadow = m_shadow->clone();
+  // A forked child gets a copy of private memory; a thread shares it (the same address space). A thread
+  // sees the mappings that existed when it was created, and its own.
+  if (m_shadow) c->m_shadow = share_vm ? m_shadow : std::shared_ptr<mem::BackingStore>(m_shadow->clone());
   return c;
 }
 

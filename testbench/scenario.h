@@ -40,7 +40,7 @@ class ProgramContext : public hw::ExecContext {
   const hw::Op* current() override;
   void retire(const uint8_t* rdata, hw::AccessStatus status) override;
   uint32_t id() const override { return m_id; }
-  std::unique_ptr<hw::ExecContext> fork_child(uint64_t program) override;
+  std::unique_ptr<hw::ExecContext> fork_child(uint64_t program, bool share_vm) override;
 
  private:
   struct Mapping {
@@ -66,10 +66,10 @@ class ProgramContext : public hw::ExecContext {
   uint32_t m_id;
   size_t m_step = 0;
   std::map<std::string, Mapping> m_maps;
-  std::unique_ptr<OpStream> m_stream;  // the current access or trace step
+  std::unique_ptr<OpStream> m_stream;                         // the current access or trace step
   std::vector<std::pair<uint64_t, uint64_t>> m_trace_ranges;  // trace: ranges still to mmap
   std::unique_ptr<DataChecker> m_checker;
-  std::unique_ptr<mem::BackingStore> m_shadow;
+  std::shared_ptr<mem::BackingStore> m_shadow;  // private memory's bytes (threads share it)
   hw::Op m_op;
   Pending m_pending = Pending::None;
   bool m_valid = false, m_ended = false;

@@ -13,17 +13,20 @@ BlockLayer::BlockLayer(stats::Group& parent)
       m_woken(m_stats, "woken", "calls", "waits ended by a queue leaving congestion (not the timeout)"),
       m_wait_us(m_stats, "wait_us", "us", "time slept in blk_congestion_wait") {}
 
-void BlockLayer::submit_bio(Bio* bio) {
+void BlockLayer::submit_bio(Bio* bio, KCtx& k) {
   if (!m_disk) throw std::logic_error("submit_bio: no block device registered");
-  m_disk->generic_make_request(bio);
+  if (m_events) m_events->count(bio->write ? PGPGOUT : PGPGIN, bio->sectors());
+  m_disk->generic_make_request(bio, k);
 }
 
-sc_core::sc_time BlockLayer::blk_congestion_wait(bool write, const sc_core::sc_time& timeout) {
+sc_core::sc_time BlockLayer::blk_congestion_wait(bool write, const sc_core::sc_time& timeout, KCtx& k) {
   ++m_waits;
+  k.sync();
   const sc_core::sc_time t0 = sc_core::sc_time_stamp();
-  sc_core::wait(timeout, m_congestion_wqh[write]);
+  // io_schedule_timeout on congestion_wqh: any queue leaving congestion in that direction wakes it.
+  if (m_congestion_wqh[write].sleep(k, hw::Charge::CongestionWait, false, timeout)) ++m_woken;
+  k.sync();
   const sc_core::sc_time slept = sc_core::sc_time_stamp() - t0;
-  if (slept < timeout) ++m_woken;
   m_wait_us.sample(slept.to_seconds() * 1e6);
   return slept;
 }
@@ -43,7 +46,8 @@ AhciDisk::AhciDisk(sc_core::sc_module_name name, const BlockConfig& cfg, KernelB
       m_completed(m_stats, "commands_completed", "commands", "commands completed in the interrupt handler"),
       m_errors(m_stats, "command_errors", "commands", "commands completed with an error status (-EIO)"),
       m_irqs(m_stats, "interrupts", "interrupts", "disk interrupts handled"),
-      m_unplug_thresh(m_stats, "unplugs_threshold", "events", "unplugs because unplug_thresh requests queued"),
+      m_unplug_thresh(m_stats, "unplugs_threshold", "events",
+                      "unplugs because unplug_thresh requests queued"),
       m_unplug_timer(m_stats, "unplugs_timer", "events", "unplugs by the unplug timer"),
       m_bad_bios(m_stats, "bad_bios", "bios", "bios beyond the device (ended with -EIO)"),
       m_device_us(m_stats, "device_time_us", "us", "request handed to the driver to completion handled") {
@@ -51,8 +55,9 @@ AhciDisk::AhciDisk(sc_core::sc_module_name name, const BlockConfig& cfg, KernelB
   const uint64_t need = hd::kCmdListBytes + uint64_t{hd::kSlots} * hd::kMaxPrdEntries * sizeof(hd::PrdEntry);
   if (dma_bytes < need || (dma_base & 1023))
     throw std::logic_error("AhciDisk: descriptor region too small or not 1 KiB aligned");
-  m_q.on_congestion_cleared = [this](bool w) { m_blk.clear_congested(w); };
-  m_q.on_request_freed = [this](bool w) { m_rq_freed[w].notify(sc_core::SC_ZERO_TIME); };
+  // Both fire in request completion (interrupt context) at the handler's time.
+  m_q.on_congestion_cleared = [this](bool w) { m_blk.clear_congested(w, m_completion_time); };
+  m_q.on_request_freed = [this](bool w) { m_rq_freed[w].wake_up_all(m_completion_time); };
   blk.register_disk(this);
   SC_THREAD(ahci_interrupt);
   SC_THREAD(kblockd);
@@ -70,50 +75,48 @@ void AhciDisk::ahci_port_start(BusCtx& b) {
   m_bus.write32(m_mmio + hd::kRegIe, hd::kIntCompletion, b);
 }
 
-uint64_t AhciDisk::capacity_sectors() {
-  if (!m_started) {
-    BusCtx b;  // on CPU 0 (the kernel's execution model gives driver paths their CPUs)
-    ahci_port_start(b);
-    wait(b.delay);
-  }
+uint64_t AhciDisk::capacity_sectors(KCtx& k) {
+  if (!m_started) ahci_port_start(k);
   return m_capacity;
 }
 
-void AhciDisk::generic_make_request(Bio* bio) {
-  bio->submitted = sc_core::sc_time_stamp().value();
-  const uint64_t cap = capacity_sectors();
+void AhciDisk::generic_make_request(Bio* bio, KCtx& k) {
+  bio->submitted = now(k.delay);
+  const uint64_t cap = capacity_sectors(k);
   if (bio->sectors() == 0 || bio->size() % 512 || bio->sector > cap || bio->sectors() > cap - bio->sector ||
       bio->vecs.size() > m_cfg.max_segments || bio->sectors() > 65536) {
     ++m_bad_bios;  // handle_bad_sector(): the bio ends with -EIO, nothing reaches the device
-    bio->completed = sc_core::sc_time_stamp().value();
+    bio->completed = now(k.delay);
     if (bio->end_io) bio->end_io(*bio, -5);
     return;
   }
   for (;;) {
     const bool was_plugged = m_q.plugged();
-    const auto r = m_q.__make_request(bio, sc_core::sc_time_stamp().value());
+    const auto r = m_q.__make_request(bio, now(k.delay));
     if (r == RequestQueue::MakeResult::NoRequest) {
       // get_request_wait(): kick the queue so requests drain, then sleep until one is freed.
-      generic_unplug_device();
-      wait(m_rq_freed[bio->write]);
+      generic_unplug_device(k);
+      m_rq_freed[bio->write].sleep(k, hw::Charge::IoWait);
       continue;
     }
-    if (!was_plugged && m_q.plugged()) m_plug_ev.notify(sc_core::SC_ZERO_TIME);  // arm the unplug timer
+    if (!was_plugged && m_q.plugged()) m_plug_ev.notify(k.delay);  // arm the unplug timer
     break;
   }
   if (m_q.unplug_due()) {
     ++m_unplug_thresh;
-    generic_unplug_device();
+    generic_unplug_device(k);
   } else if (bio->sync) {
-    generic_unplug_device();
+    generic_unplug_device(k);
   }
 }
 
-void AhciDisk::generic_unplug_device() {
+void AhciDisk::unplug(KCtx& k) {
+  if (m_q.plugged()) generic_unplug_device(k);
+}
+
+void AhciDisk::generic_unplug_device(KCtx& k) {
   m_q.blk_remove_plug();
-  BusCtx b;
-  request_fn(b);
-  wait(b.delay);
+  request_fn(k);
 }
 
 void AhciDisk::request_fn(BusCtx& b) {
@@ -139,7 +142,8 @@ void AhciDisk::request_fn(BusCtx& b) {
           prd[n++] = {v.pa, v.len, 0};
         }
       }
-    const uint64_t prd_base = m_dma_base + hd::kCmdListBytes + uint64_t{tag} * hd::kMaxPrdEntries * sizeof(hd::PrdEntry);
+    const uint64_t prd_base =
+        m_dma_base + hd::kCmdListBytes + uint64_t{tag} * hd::kMaxPrdEntries * sizeof(hd::PrdEntry);
     // The CPU writes the table a cache line at a time.
     const auto* bytes = reinterpret_cast<const uint8_t*>(prd);
     for (unsigned off = 0; off < n * sizeof(hd::PrdEntry); off += 64)
@@ -163,8 +167,9 @@ void AhciDisk::ahci_interrupt() {
   for (;;) {
     if (!irq_in.read()) wait(irq_in.posedge_event());
     ++m_irqs;
-    // The handler runs on CPU 0 (2.6.18 without irqbalance routes every interrupt there).
-    BusCtx d{0, sc_core::sc_time(static_cast<double>(m_cfg.irq_entry_ns), sc_core::SC_NS)};
+    // The handler runs on the interrupt's CPU (2.6.18 without irqbalance routes every interrupt to CPU 0);
+    // its loads and stores go through that CPU's caches.
+    KCtx d(m_irq_cpu, sc_core::sc_time(static_cast<double>(m_cfg.irq_entry_ns), sc_core::SC_NS));
     for (;;) {
       const uint32_t is = m_bus.read32(m_mmio + hd::kRegIs, d);
       if (!is) break;
@@ -188,12 +193,16 @@ void AhciDisk::ahci_interrupt() {
         ++m_completed;
         if (error) ++m_errors;
         m_device_us.sample(static_cast<double>(now(d.delay) - rq->dispatched) / 1e9);
+        m_completion_time = d.now();
         m_q.end_that_request_first(rq, error, now(d.delay));
         m_q.end_that_request_last(rq, now(d.delay));
       }
     }
     // Completions freed tags: feed the device again (ahci's completion path runs the queue).
     request_fn(d);
+    // The handler's time is stolen from whatever runs on its CPU.
+    const uint64_t spent = d.delay.value();
+    if (m_irq_done) m_irq_done(m_irq_cpu, spent);
     wait(d.delay);
   }
 }
@@ -211,7 +220,16 @@ void AhciDisk::kblockd() {
     }
     // blk_unplug_timeout -> kblockd -> q->unplug_fn
     ++m_unplug_timer;
-    generic_unplug_device();
+    if (m_queue_unplug) {
+      // The timer fired: kblockd's work item (blk_unplug_work) unplugs the queue when it runs. Until the
+      // queue is plugged again there is nothing more for the timer to do.
+      m_queue_unplug();
+      wait(m_plug_ev);
+      continue;
+    }
+    KCtx k;
+    generic_unplug_device(k);
+    k.sync();
   }
 }
 

@@ -8,6 +8,9 @@
 
 #include "kernel_model/block/request_queue.h"
 #include "kernel_model/hal/kernel_bus.h"
+#include "kernel_model/kernel/kctx.h"
+#include "kernel_model/kernel/wait.h"
+#include "kernel_model/mm/vmstat.h"
 #include "platform/core/stats.h"
 #include "platform/hwdefs/disk_regs.h"
 
@@ -16,21 +19,26 @@ namespace pc::kernel {
 class AhciDisk;
 
 // Block-layer globals: the per-direction congestion wait queues (congestion_wqh[2]) and submit_bio.
+// Every path that may sleep takes the path's context: a kernel task sleeps through the scheduler, a
+// plain SystemC thread (the standalone block-I/O workload) waits on an event.
 class BlockLayer {
  public:
   explicit BlockLayer(stats::Group& parent);
   void register_disk(AhciDisk* disk) { m_disk = disk; }
   AhciDisk* disk() const { return m_disk; }
-  // submit_bio(rw, bio): from an SC_THREAD; may sleep for a free request.
-  void submit_bio(Bio* bio);
+  // The kernel's event counters (pgpgin / pgpgout), if there is a kernel.
+  void set_vm_events(VmEvents* e) { m_events = e; }
+  // submit_bio(rw, bio): may sleep for a free request.
+  void submit_bio(Bio* bio, KCtx& k);
   // blk_congestion_wait(rw, timeout): sleep until a queue leaves congestion in that direction, or the
-  // timeout; returns the time slept. From an SC_THREAD.
-  sc_core::sc_time blk_congestion_wait(bool write, const sc_core::sc_time& timeout);
-  void clear_congested(bool write) { m_congestion_wqh[write].notify(sc_core::SC_ZERO_TIME); }
+  // timeout; returns the time slept.
+  sc_core::sc_time blk_congestion_wait(bool write, const sc_core::sc_time& timeout, KCtx& k);
+  void clear_congested(bool write, const sc_core::sc_time& at) { m_congestion_wqh[write].wake_up_all(at); }
 
  private:
   AhciDisk* m_disk = nullptr;
-  sc_core::sc_event m_congestion_wqh[2];
+  VmEvents* m_events = nullptr;
+  WaitQueue m_congestion_wqh[2];
   stats::Group m_stats;
   stats::Counter m_waits, m_woken;
   stats::Histogram m_wait_us;
@@ -45,10 +53,21 @@ class AhciDisk : public sc_core::sc_module {
   AhciDisk(sc_core::sc_module_name name, const BlockConfig& cfg, KernelBus& bus, uint64_t mmio_base,
            uint64_t dma_base, uint64_t dma_bytes, BlockLayer& blk, stats::Group& parent);
 
-  // generic_make_request -> __make_request. From an SC_THREAD (it may sleep).
-  void generic_make_request(Bio* bio);
-  // The device size read from the controller (probes the port on first use). From an SC_THREAD.
-  uint64_t capacity_sectors();
+  // generic_make_request -> __make_request (it may sleep in get_request_wait).
+  void generic_make_request(Bio* bio, KCtx& k);
+  // The device size read from the controller (probes the port on first use, on the path's CPU).
+  uint64_t capacity_sectors(KCtx& k);
+  // block_sync_page / blk_run_backing_dev: a task about to sleep on a page kicks the queue.
+  void unplug(KCtx& k);
+  // With a kernel: the unplug timer queues its work on kblockd (which calls unplug with its context)
+  // and each interrupt handler's time is taken from the CPU it ran on. Without one, a thread of the
+  // driver's own does the unplug and the handler's time goes nowhere.
+  void set_kernel_hooks(std::function<void()> queue_unplug_work,
+                        std::function<void(unsigned cpu, uint64_t fs)> irq_done, unsigned irq_cpu) {
+    m_queue_unplug = std::move(queue_unplug_work);
+    m_irq_done = std::move(irq_done);
+    m_irq_cpu = irq_cpu;
+  }
   RequestQueue& queue() { return m_q; }
   unsigned in_flight() const { return m_in_flight; }
   void finish_stats() { m_q.finish_stats(sc_core::sc_time_stamp().value()); }
@@ -58,8 +77,8 @@ class AhciDisk : public sc_core::sc_module {
   Fs now(const sc_core::sc_time& delay) const { return sc_core::sc_time_stamp().value() + delay.value(); }
   void ahci_port_start(BusCtx& b);
   void request_fn(BusCtx& b);
-  // generic_unplug_device(): remove the plug and run request_fn; waits for the MMIO it did.
-  void generic_unplug_device();
+  // generic_unplug_device(): remove the plug and run request_fn on the path's CPU.
+  void generic_unplug_device(KCtx& k);
   void ahci_interrupt();
   void kblockd();
 
@@ -73,7 +92,12 @@ class AhciDisk : public sc_core::sc_module {
   uint64_t m_capacity = 0;
   unsigned m_depth = 0, m_in_flight = 0;
   Request* m_tags[hw::disk::kSlots] = {};
-  sc_core::sc_event m_rq_freed[2], m_plug_ev;
+  WaitQueue m_rq_freed[2];  // get_request_wait sleepers
+  sc_core::sc_event m_plug_ev;
+  std::function<void()> m_queue_unplug;
+  sc_core::sc_time m_completion_time;  // the interrupt handler's time while it completes requests
+  std::function<void(unsigned, uint64_t)> m_irq_done;
+  unsigned m_irq_cpu = 0;
   stats::Counter m_issued, m_completed, m_errors, m_irqs, m_unplug_thresh, m_unplug_timer, m_bad_bios;
   stats::Histogram m_device_us;
 };

@@ -3,39 +3,36 @@
 
 namespace pc::kernel {
 
-void BlockFileBacking::submit(uint64_t index, const std::vector<uint64_t>& pas, bool write, KCtx& k, IoDone done) {
+void BlockFileBacking::submit(uint64_t index, const std::vector<uint64_t>& pas, bool write, KCtx& k,
+                              IoDone done) {
   m_inflight.remove_if([](const std::unique_ptr<InFlight>& f) { return f->done; });
-  // The path's CPU time so far happens before the request goes out.
-  if (k.delay != sc_core::SC_ZERO_TIME) {
-    sc_core::wait(k.delay);
-    k.delay = sc_core::SC_ZERO_TIME;
-  }
   m_inflight.push_back(std::make_unique<InFlight>());
   InFlight* f = m_inflight.back().get();
   Bio& bio = f->bio;
   bio.sector = m_start + index * (kPageSize / 512);
   bio.write = write;
-  bio.sync = !write;  // a task waits for this page: unplug at once (sync_page)
+  // No BIO_RW_SYNC: a task that waits for one of these pages kicks the queue itself (sync_page).
+  bio.sync = false;
   for (uint64_t pa : pas) bio.vecs.push_back({pa, static_cast<uint32_t>(kPageSize)});
   bio.end_io = [f, done = std::move(done)](Bio& b, int err) {
     f->done = true;
     done(err, b.completed);
   };
-  m_blk.submit_bio(&bio);
-}
-
-bool BlockFileBacking::readpage(uint64_t index, uint64_t pa, KCtx& k, IoDone done) {
-  submit(index, {pa}, false, k, std::move(done));
-  return true;
+  m_blk.submit_bio(&bio, k);
 }
 
 bool BlockFileBacking::readpages(uint64_t index, const std::vector<uint64_t>& pas, KCtx& k, IoDone done) {
-  submit(index, pas, false, k, std::move(done));  // one bio: the window is contiguous on the disk
+  submit(index, pas, false, k, std::move(done));  // one bio: the run is contiguous on the disk
   return true;
 }
 
-void BlockFileBacking::writepage(uint64_t index, uint64_t pa, KCtx& k, IoDone done) {
+int BlockFileBacking::writepage(uint64_t index, uint64_t pa, KCtx& k, IoDone done) {
   submit(index, {pa}, true, k, std::move(done));
+  return 0;
+}
+
+void BlockFileBacking::sync_page(KCtx& k) {
+  if (AhciDisk* d = m_blk.disk()) d->unplug(k);
 }
 
 }  // namespace pc::kernel

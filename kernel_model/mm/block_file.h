@@ -1,5 +1,5 @@
-// A file stored in one contiguous extent of the disk, read and written a page at a time through the
-// block layer (Linux 2.6.18 mpage_readpage / block_write_full_page on a simple extent layout).
+// A file stored in one contiguous extent of the disk, read and written through the block layer (Linux
+// 2.6.18 mpage_readpages / block_write_full_page on a simple extent layout; block_sync_page).
 #pragma once
 
 #include <cstdint>
@@ -16,10 +16,10 @@ class BlockFileBacking : public FileBacking {
   BlockFileBacking(BlockLayer& blk, uint64_t start_sector, uint64_t pages)
       : m_blk(blk), m_start(start_sector), m_pages(pages) {}
 
-  // Submits the page's bio and returns: the caller sleeps on the locked page, the CPU is free meanwhile.
-  bool readpage(uint64_t index, uint64_t pa, KCtx& k, IoDone done) override;
+  // Submits one bio for the run of pages and returns: the caller sleeps on a locked page meanwhile.
   bool readpages(uint64_t index, const std::vector<uint64_t>& pas, KCtx& k, IoDone done) override;
-  void writepage(uint64_t index, uint64_t pa, KCtx& k, IoDone done) override;
+  int writepage(uint64_t index, uint64_t pa, KCtx& k, IoDone done) override;
+  void sync_page(KCtx& k) override;
   uint64_t size_pages() const override { return m_pages; }
   uint64_t start_sector() const { return m_start; }
 

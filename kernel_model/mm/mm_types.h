@@ -1,5 +1,6 @@
-// Address-space objects: mm_struct, vm_area_struct, anon_vma, address_space and the kernel-path context
-// (Linux 2.6.18 include/linux/mm_types.h, mm.h, rmap.h, fs.h; spec linux-2.6.18-mm.md §8.1).
+// Address-space objects: mm_struct, vm_area_struct, anon_vma, address_space, struct file with its
+// readahead state (Linux 2.6.18 include/linux/mm_types.h, mm.h, rmap.h, fs.h; spec §8.1), with the
+// locks Linux keeps in them.
 #pragma once
 
 #include <cstdint>
@@ -8,9 +9,11 @@
 #include <memory>
 #include <string>
 #include <systemc>
+#include <unordered_map>
 #include <vector>
 
-#include "kernel_model/hal/kernel_bus.h"
+#include "kernel_model/kernel/kctx.h"
+#include "kernel_model/kernel/locks.h"
 #include "kernel_model/mm/page.h"
 
 namespace pc::kernel {
@@ -18,7 +21,9 @@ namespace pc::kernel {
 // vm_flags (include/linux/mm.h).
 constexpr uint32_t VM_READ = 0x1, VM_WRITE = 0x2, VM_EXEC = 0x4, VM_SHARED = 0x8;
 constexpr uint32_t VM_MAYREAD = 0x10, VM_MAYWRITE = 0x20, VM_MAYEXEC = 0x40, VM_MAYSHARE = 0x80;
-constexpr uint32_t VM_GROWSDOWN = 0x100, VM_LOCKED = 0x2000;
+constexpr uint32_t VM_GROWSDOWN = 0x100, VM_PFNMAP = 0x400, VM_LOCKED = 0x2000, VM_SEQ_READ = 0x8000,
+                   VM_RAND_READ = 0x10000, VM_NONLINEAR = 0x800000, VM_HUGETLB = 0x400000,
+                   VM_INSERTPAGE = 0x2000000;
 
 // mmap prot/flags (asm-generic/mman.h).
 constexpr uint32_t PROT_READ = 0x1, PROT_WRITE = 0x2, PROT_EXEC = 0x4, PROT_NONE = 0x0;
@@ -28,18 +33,9 @@ struct MmStruct;
 struct Vma;
 struct File;
 
-// The context of one kernel path: the CPU it runs on and the time its memory traffic and CPU work cost
-// so far. A path entered from a core's trap hands the total back as trap cycles.
-struct KCtx : BusCtx {
-  explicit KCtx(unsigned c = 0, sc_core::sc_time d = sc_core::SC_ZERO_TIME) : BusCtx{c, d} {}
-  Page* wait_page = nullptr;  // FaultResult::Blocked: the locked page (I/O in flight) the task sleeps on
-  bool retry = false;         // re-execution of a fault that slept on I/O: not counted again
-  uint32_t cow_copies = 0;    // pages this path copied on write (per-task accounting)
-  uint32_t major = 0;         // reads this path started (major faults)
-};
-
 struct AnonVma {
   std::vector<Vma*> vmas;  // every VMA that may map pages of this anonymous family
+  std::unique_ptr<Spinlock> lock;
 };
 
 // Where a file's pages come from (the block layer for disk files, zero-filled for shmem).
@@ -48,41 +44,45 @@ class FileBacking {
   virtual ~FileBacking() = default;
   // done(error, completion time in fs): may run ahead of sc_time_stamp() (an interrupt handler's local time).
   using IoDone = std::function<void(int, uint64_t)>;
-  // Starts filling the frame at `pa` with file page `index` (readpage). Returns false when the page is
-  // ready at once (no I/O); otherwise the read is in flight and `done` runs when it completes.
-  virtual bool readpage(uint64_t index, uint64_t pa, KCtx& k, IoDone done) = 0;
-  // The same for consecutive file pages index, index+1, ... into the frames `pas` (readahead: one
-  // request for the whole window). The default reads them one by one and reports once.
-  virtual bool readpages(uint64_t index, const std::vector<uint64_t>& pas, KCtx& k, IoDone done) {
-    auto left = std::make_shared<size_t>(pas.size());
-    auto first_err = std::make_shared<int>(0);
-    bool io = false;
-    for (size_t i = 0; i < pas.size(); ++i) {
-      io |= readpage(index + i, pas[i], k, [left, first_err, done](int err, uint64_t at) {
-        if (err && !*first_err) *first_err = err;
-        if (--*left == 0) done(*first_err, at);
-      });
-    }
-    return io;
-  }
-  // Starts writing the frame at `pa` back as file page `index` (writepage).
-  virtual void writepage(uint64_t index, uint64_t pa, KCtx& k, IoDone done) = 0;
+  // Starts filling the frames `pas` with consecutive file pages index, index+1, ... (readpage/readpages:
+  // one request for a contiguous run). Returns false when the pages are ready at once (no I/O);
+  // otherwise the read is in flight and `done` runs once when all of it has completed.
+  virtual bool readpages(uint64_t index, const std::vector<uint64_t>& pas, KCtx& k, IoDone done) = 0;
+  // Starts writing the frame at `pa` back as file page `index` (writepage). Returns 0 if the write went
+  // out (`done` will run), or a positive errno if the page cannot be written back now: shmem has no
+  // backing store until swap exists (AOP_WRITEPAGE_ACTIVATE: the page stays and is reactivated).
+  virtual int writepage(uint64_t index, uint64_t pa, KCtx& k, IoDone done) = 0;
+  // ->sync_page (block_sync_page): a task about to sleep on one of its pages kicks the I/O queue.
+  virtual void sync_page(KCtx& k) {}
   virtual uint64_t size_pages() const = 0;
 };
+
+// struct file_ra_state (include/linux/fs.h): the readahead windows of an open file.
+struct FileRaState {
+  uint64_t start = 0, size = 0;  // the current window
+  uint32_t flags = 0;            // RA_FLAG_MISS, RA_FLAG_INCACHE
+  uint64_t cache_hit = 0;        // consecutive pages found cached
+  int64_t prev_page = -1;        // the page last read
+  uint64_t ahead_start = 0, ahead_size = 0;
+  uint64_t ra_pages = 32;  // the largest window (VM_MAX_READAHEAD 128 KiB)
+  uint64_t mmap_hit = 0, mmap_miss = 0;
+};
+constexpr uint32_t RA_FLAG_MISS = 0x01, RA_FLAG_INCACHE = 0x02;
 
 struct AddressSpace {
   File* host = nullptr;
   std::map<uint64_t, Page*> page_tree;  // radix tree: file page index -> page
-  std::vector<Vma*> i_mmap;             // VMAs mapping this file (the prio tree, as a list)
+  std::vector<Vma*> i_mmap;             // VMAs mapping this file
   uint64_t nrpages = 0;
+  std::unique_ptr<Spinlock> tree_lock, i_mmap_lock;
 };
 
 struct File {
   std::string name;
   std::unique_ptr<FileBacking> backing;
   AddressSpace mapping;
-  uint64_t last_read_index = ~0ull;  // mark_page_accessed once per page for sequential reads (spec §3.2)
-  bool unlinked_shmem = false;       // shared anonymous memory: released with its last mapping
+  FileRaState ra;
+  bool unlinked_shmem = false;  // shared anonymous memory: released with its last mapping
 };
 
 struct Vma {
@@ -96,17 +96,24 @@ struct Vma {
   bool contains(uint64_t va) const { return va >= vm_start && va < vm_end; }
   // A private writable mapping whose pages are copied on write (is_cow_mapping).
   bool is_cow() const { return (vm_flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE; }
+  uint64_t pages() const { return (vm_end - vm_start) >> kPageShift; }
 };
 
 struct MmStruct {
-  uint64_t pgd = 0;       // physical address of the PML4 table
+  uint64_t pgd = 0;  // physical address of the PML4 table
   uint16_t pcid = 0;
   std::map<uint64_t, std::unique_ptr<Vma>> vmas;  // keyed by vm_start
   uint64_t start_brk = 0, brk = 0, start_stack = 0;
   uint64_t anon_rss = 0, file_rss = 0, hiwater_rss = 0;
-  uint64_t nr_ptes = 0;       // page-table pages below the PGD (PUD/PMD/PTE tables)
-  uint64_t cpu_vm_mask = 0;   // CPUs that have run this mm since its last full flush
-  int users = 1;
+  uint64_t total_vm = 0;     // pages of address space mapped (OOM badness)
+  uint64_t nr_ptes = 0;      // PTE pages
+  uint64_t cpu_vm_mask = 0;  // CPUs that have this mm loaded (lazily or not)
+  int mm_users = 1;          // tasks using it (threads share it)
+  int mm_count = 1;          // references to the struct (mm_users counts as one; lazy-TLB CPUs one each)
+  std::unique_ptr<RwSemaphore> mmap_sem;
+  std::unique_ptr<Spinlock> page_table_lock;
+  // The split PTE locks (x86-64 SMP: NR_CPUS >= CONFIG_SPLIT_PTLOCK_CPUS): one per PTE page, by its address.
+  std::unordered_map<uint64_t, std::unique_ptr<Spinlock>> ptl;
 
   uint64_t cr3() const { return pgd | pcid; }
   // find_vma: the first VMA with vm_end > va (it may start above va).

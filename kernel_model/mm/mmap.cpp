@@ -1,5 +1,5 @@
-// Address-space management: mm creation, fork (dup_mm), exit, mmap/munmap/mprotect/brk and VMA
-// bookkeeping (Linux 2.6.18 kernel/fork.c, mm/mmap.c, mm/mprotect.c).
+// Address-space management: the mm's life (mm_alloc, mmput, mmdrop, exit_mmap), mmap/munmap/brk and VMA
+// bookkeeping (Linux 2.6.18 kernel/fork.c, mm/mmap.c). Each system call holds mmap_sem for writing.
 #include <algorithm>
 #include <stdexcept>
 
@@ -10,47 +10,109 @@ namespace pc::kernel {
 
 namespace {
 constexpr int64_t kENOMEM = 12, kEINVAL = 22;  // errno values
-uint64_t page_align(uint64_t x) { return (x + kPageSize - 1) & ~(kPageSize - 1); }
+uint64_t page_align(uint64_t x) {
+  return (x + kPageSize - 1) & ~(kPageSize - 1);
+}
 uint32_t prot_to_vm_flags(uint32_t prot) {
-  return ((prot & PROT_READ) ? VM_READ : 0) | ((prot & PROT_WRITE) ? VM_WRITE : 0) | ((prot & PROT_EXEC) ? VM_EXEC : 0);
+  return ((prot & PROT_READ) ? VM_READ : 0) | ((prot & PROT_WRITE) ? VM_WRITE : 0) |
+         ((prot & PROT_EXEC) ? VM_EXEC : 0);
 }
 }  // namespace
 
-std::unique_ptr<MmStruct> MemoryManager::mm_alloc(KCtx& k) {
+MmStruct* MemoryManager::mm_alloc(KCtx& k) {
   auto mm = std::make_unique<MmStruct>();
+  mm->mmap_sem = std::make_unique<RwSemaphore>(m_locks.mmap_sem);
+  mm->page_table_lock = std::make_unique<Spinlock>(m_locks.page_table_lock);
   mm->pgd = alloc_table(k);  // pgd_alloc: a zeroed PML4
   if (!mm->pgd) return nullptr;
-  return mm;
+  MmStruct* raw = mm.get();
+  m_mms.emplace(raw, std::move(mm));
+  return raw;
 }
 
-void MemoryManager::anon_vma_prepare(Vma& vma) {
+void MemoryManager::mmput(MmStruct* mm, KCtx& k) {
+  if (--mm->mm_users > 0) return;
+  exit_mmap(*mm, k);
+  mmdrop(mm, k);
+}
+
+void MemoryManager::mmdrop(MmStruct* mm, KCtx& k) {
+  if (--mm->mm_count > 0) return;
+  // __mmdrop: the PGD goes with the struct (a lazy-TLB CPU kept both alive until it switched away).
+  if (mm->pgd) {
+    put_page(mem_map().phys_to_page(mm->pgd), k);
+    ++m_stats.pt_pages_freed;
+  }
+  m_mms.erase(mm);
+}
+
+void MemoryManager::init_mapping(AddressSpace& as) {
+  as.tree_lock = std::make_unique<Spinlock>(m_locks.tree_lock);
+  as.i_mmap_lock = std::make_unique<Spinlock>(m_locks.i_mmap_lock);
+}
+
+File* MemoryManager::new_file(const std::string& name, std::unique_ptr<FileBacking> backing) {
+  auto f = std::make_unique<File>();
+  f->name = name;
+  f->backing = std::move(backing);
+  f->mapping.host = f.get();
+  init_mapping(f->mapping);
+  m_files.push_back(std::move(f));
+  return m_files.back().get();
+}
+
+void MemoryManager::anon_vma_prepare(MmStruct& mm, Vma& vma, KCtx& k) {
   if (vma.anon_vma) return;
   // 2.6.18 first tries a mergeable neighbour's anon_vma; a fresh one per VMA is equivalent for rmap.
   m_anon_vmas.push_back(std::make_unique<AnonVma>());
-  vma.anon_vma = m_anon_vmas.back().get();
-  vma.anon_vma->vmas.push_back(&vma);
+  AnonVma* av = m_anon_vmas.back().get();
+  av->lock = std::make_unique<Spinlock>(m_locks.anon_vma_lock);
+  SpinGuard ga(*av->lock, k);
+  SpinGuard gp(*mm.page_table_lock, k);
+  if (vma.anon_vma) return;  // another thread of this mm set it meanwhile (the new one stays unused)
+  vma.anon_vma = av;
+  av->vmas.push_back(&vma);
 }
 
-void MemoryManager::link_vma_rmap(Vma& vma) {
-  if (vma.anon_vma) vma.anon_vma->vmas.push_back(&vma);
-  if (vma.vm_file) vma.vm_file->mapping.i_mmap.push_back(&vma);
+void MemoryManager::link_vma_rmap(Vma& vma, KCtx& k) {
+  if (vma.anon_vma) {
+    SpinGuard g(*vma.anon_vma->lock, k);
+    vma.anon_vma->vmas.push_back(&vma);
+  }
+  if (vma.vm_file) {
+    SpinGuard g(*vma.vm_file->mapping.i_mmap_lock, k);
+    vma.vm_file->mapping.i_mmap.push_back(&vma);
+  }
 }
 
 void MemoryManager::unlink_vma_rmap(Vma& vma, KCtx& k) {
   auto drop = [&](std::vector<Vma*>& v) { v.erase(std::remove(v.begin(), v.end(), &vma), v.end()); };
-  if (vma.anon_vma) drop(vma.anon_vma->vmas);
+  if (vma.anon_vma) {
+    SpinGuard g(*vma.anon_vma->lock, k);
+    drop(vma.anon_vma->vmas);
+  }
   if (!vma.vm_file) return;
   AddressSpace& as = vma.vm_file->mapping;
-  drop(as.i_mmap);
+  {
+    SpinGuard g(*as.i_mmap_lock, k);
+    drop(as.i_mmap);
+  }
   if (vma.vm_file->unlinked_shmem && as.i_mmap.empty()) {
     // The last mapping of shared anonymous memory is gone: its inode goes and takes its pages
     // (truncate_inode_pages). Each page still holds the page cache's reference.
-    for (auto& [index, page] : as.page_tree) {
-      page->mapping = 0;
-      put_page(page, k);
+    std::vector<Page*> pages;
+    {
+      SpinGuard g(*as.tree_lock, k);
+      for (auto& [index, page] : as.page_tree) {
+        pages.push_back(page);
+        allocator().mod_zone_page_state(page, NR_FILE_PAGES, -1);
+        if (page->test_and_clear(PG_dirty)) allocator().mod_zone_page_state(page, NR_FILE_DIRTY, -1);
+        page->mapping = 0;
+      }
+      as.page_tree.clear();
+      as.nrpages = 0;
     }
-    as.page_tree.clear();
-    as.nrpages = 0;
+    for (Page* p : pages) put_page(p, k);
   }
 }
 
@@ -58,13 +120,15 @@ Vma* MemoryManager::insert_vma(MmStruct& mm, std::unique_ptr<Vma> v, KCtx& k) {
   cost(m_costs.vma_op, k);
   v->mm = &mm;
   Vma* raw = v.get();
+  mm.total_vm += raw->pages();
   mm.vmas.emplace(raw->vm_start, std::move(v));
-  link_vma_rmap(*raw);
+  link_vma_rmap(*raw, k);
   return raw;
 }
 
 void MemoryManager::remove_vma(MmStruct& mm, Vma& vma, KCtx& k) {
   cost(m_costs.vma_op, k);
+  mm.total_vm -= vma.pages();
   unlink_vma_rmap(vma, k);
   mm.vmas.erase(vma.vm_start);
 }
@@ -73,6 +137,7 @@ void MemoryManager::split_vma(MmStruct& mm, Vma& vma, uint64_t addr, KCtx& k) {
   auto tail = std::make_unique<Vma>(vma);
   tail->vm_start = addr;
   tail->vm_pgoff = vma.vm_pgoff + ((addr - vma.vm_start) >> kPageShift);
+  mm.total_vm -= tail->pages();  // insert_vma counts the tail again
   vma.vm_end = addr;
   insert_vma(mm, std::move(tail), k);  // shares the anon_vma and the file, as __split_vma does
 }
@@ -95,12 +160,20 @@ int64_t MemoryManager::do_mmap(MmStruct& mm, uint64_t addr, uint64_t len, uint32
   if (!len || len > TASK_SIZE) return -kEINVAL;
   if (!(flags & (MAP_SHARED | MAP_PRIVATE))) return -kEINVAL;
   if (!(flags & MAP_ANONYMOUS) && !file) return -kEINVAL;
+  mm.mmap_sem->down_write(k);
+  int64_t ret;
   if (flags & MAP_FIXED) {
-    if ((addr & (kPageSize - 1)) || addr + len > TASK_SIZE || addr + len < addr) return -kEINVAL;
-    do_munmap(mm, addr, len, k);
+    if ((addr & (kPageSize - 1)) || addr + len > TASK_SIZE || addr + len < addr) {
+      mm.mmap_sem->up_write(k);
+      return -kEINVAL;
+    }
+    do_munmap_locked(mm, addr, len, k);
   } else {
     addr = get_unmapped_area(mm, len);
-    if (!addr) return -kENOMEM;
+    if (!addr) {
+      mm.mmap_sem->up_write(k);
+      return -kENOMEM;
+    }
   }
   auto v = std::make_unique<Vma>();
   v->vm_start = addr;
@@ -121,10 +194,19 @@ int64_t MemoryManager::do_mmap(MmStruct& mm, uint64_t addr, uint64_t len, uint32
     v->vm_pgoff = pgoff;
   }
   insert_vma(mm, std::move(v), k);
-  return static_cast<int64_t>(addr);
+  ret = static_cast<int64_t>(addr);
+  mm.mmap_sem->up_write(k);
+  return ret;
 }
 
 int64_t MemoryManager::do_munmap(MmStruct& mm, uint64_t start, uint64_t len, KCtx& k) {
+  mm.mmap_sem->down_write(k);
+  const int64_t r = do_munmap_locked(mm, start, len, k);
+  mm.mmap_sem->up_write(k);
+  return r;
+}
+
+int64_t MemoryManager::do_munmap_locked(MmStruct& mm, uint64_t start, uint64_t len, KCtx& k) {
   if ((start & (kPageSize - 1)) || start >= TASK_SIZE) return -kEINVAL;
   len = page_align(len);
   if (!len) return -kEINVAL;
@@ -135,36 +217,25 @@ int64_t MemoryManager::do_munmap(MmStruct& mm, uint64_t start, uint64_t len, KCt
   std::vector<Vma*> victims;
   for (auto it = mm.vmas.lower_bound(start); it != mm.vmas.end() && it->first < end; ++it)
     victims.push_back(it->second.get());
-  for (Vma* v : victims) {
-    zap_page_range(mm, *v, v->vm_start, v->vm_end, k);
-    remove_vma(mm, *v, k);
-  }
-  free_pgtables(mm, start, end, k);
-  return 0;
-}
-
-int64_t MemoryManager::do_mprotect(MmStruct& mm, uint64_t start, uint64_t len, uint32_t prot, KCtx& k) {
-  if (start & (kPageSize - 1)) return -kEINVAL;
-  len = page_align(len);
-  const uint64_t end = start + len;
-  if (end < start) return -kEINVAL;
-  // The whole range must be mapped (-kENOMEM otherwise, checked before anything changes).
-  for (uint64_t a = start; a < end;) {
-    Vma* v = mm.find_vma(a);
-    if (!v || v->vm_start > a) return -kENOMEM;
-    a = v->vm_end;
-  }
-  if (Vma* v = mm.find_vma(start); v->vm_start < start) split_vma(mm, *v, start, k);
-  if (Vma* v = mm.find_vma(end); v && v->vm_start < end && v->vm_end > end) split_vma(mm, *v, end, k);
-  for (auto it = mm.vmas.lower_bound(start); it != mm.vmas.end() && it->first < end; ++it) {
-    Vma& v = *it->second;
-    v.vm_flags = (v.vm_flags & ~(VM_READ | VM_WRITE | VM_EXEC)) | prot_to_vm_flags(prot);
-    change_protection(mm, v, v.vm_start, v.vm_end, k);
-  }
+  if (victims.empty()) return 0;
+  // unmap_region: unmap the pages, unlink the VMAs from rmap and free the page tables they used, then one
+  // TLB flush, and only then free the pages and tables (tlb_finish_mmu).
+  m_lru.lru_add_drain(k);
+  MmuGather tlb{&mm};
+  for (Vma* v : victims) unmap_vmas(mm, *v, v->vm_start, v->vm_end, tlb, k);
+  for (Vma* v : victims) remove_vma(mm, *v, k);
+  free_pgtables(mm, start, end, tlb, k);
+  tlb_finish_mmu(tlb, k);
   return 0;
 }
 
 int64_t MemoryManager::do_brk(MmStruct& mm, uint64_t brk, KCtx& k) {
+  mm.mmap_sem->down_write(k);
+  struct Unlock {
+    MmStruct& mm;
+    KCtx& k;
+    ~Unlock() { mm.mmap_sem->up_write(k); }
+  } unlock{mm, k};
   if (brk < mm.start_brk) return static_cast<int64_t>(mm.brk);
   const uint64_t newbrk = page_align(brk), oldbrk = page_align(mm.brk);
   if (newbrk == oldbrk) {
@@ -172,7 +243,7 @@ int64_t MemoryManager::do_brk(MmStruct& mm, uint64_t brk, KCtx& k) {
     return static_cast<int64_t>(brk);
   }
   if (brk < mm.brk) {
-    do_munmap(mm, newbrk, oldbrk - newbrk, k);
+    do_munmap_locked(mm, newbrk, oldbrk - newbrk, k);
     mm.brk = brk;
     return static_cast<int64_t>(brk);
   }
@@ -180,6 +251,7 @@ int64_t MemoryManager::do_brk(MmStruct& mm, uint64_t brk, KCtx& k) {
   if (Vma* v = mm.find_vma(oldbrk); v && v->vm_start < newbrk) return static_cast<int64_t>(mm.brk);
   Vma* heap = oldbrk > mm.start_brk ? mm.find_vma(oldbrk - 1) : nullptr;
   if (heap && heap->vm_end == oldbrk && !heap->vm_file) {
+    mm.total_vm += (newbrk - heap->vm_end) >> kPageShift;
     heap->vm_end = newbrk;
     cost(m_costs.vma_op, k);
   } else {
@@ -204,66 +276,17 @@ void MemoryManager::setup_stack(MmStruct& mm, uint64_t size, KCtx& k) {
   insert_vma(mm, std::move(v), k);
 }
 
-std::unique_ptr<MmStruct> MemoryManager::dup_mm(MmStruct& old, KCtx& k) {
-  auto mm = mm_alloc(k);
-  if (!mm) return nullptr;
-  mm->start_brk = old.start_brk;
-  mm->brk = old.brk;
-  mm->start_stack = old.start_stack;
-  for (auto& [start, ov] : old.vmas) {
-    auto v = std::make_unique<Vma>(*ov);  // shares anon_vma (anon_vma_link) and file
-    Vma* nv = insert_vma(*mm, std::move(v), k);
-    if (!copy_page_range(*mm, old, *nv, k)) {
-      exit_mmap(*mm, k);
-      return nullptr;
-    }
-  }
-  // The parent's writable PTEs became read-only: no CPU may keep a writable translation.
-  flush_tlb_mm(old, FlushCause::Fork, k);
-  ++m_stats.forks;
-  return mm;
-}
-
 void MemoryManager::exit_mmap(MmStruct& mm, KCtx& k) {
+  // The last user is gone: unmap everything, free every table but the PGD (mmdrop frees it), one flush.
+  m_lru.lru_add_drain(k);
   std::vector<Vma*> all;
   for (auto& [s, v] : mm.vmas) all.push_back(v.get());
-  for (Vma* v : all) zap_page_range(mm, *v, v->vm_start, v->vm_end, k);
+  MmuGather tlb{&mm};
+  for (Vma* v : all) unmap_vmas(mm, *v, v->vm_start, v->vm_end, tlb, k);
   for (Vma* v : all) remove_vma(mm, *v, k);
-  free_pgtables(mm, 0, TASK_SIZE, k);
-  if (mm.pgd) free_table(mm.pgd, k);
-  mm.pgd = 0;
+  free_pgtables(mm, 0, TASK_SIZE, tlb, k);
+  tlb_finish_mmu(tlb, k);
   ++m_stats.exits;
-}
-
-File* MemoryManager::create_shmem_file(uint64_t len) {
-  class ShmemBacking : public FileBacking {
-   public:
-    ShmemBacking(KernelBus& bus, uint64_t pages) : m_bus(bus), m_pages(pages) {}
-    // A new shmem page is a zeroed page, not I/O.
-    bool readpage(uint64_t, uint64_t pa, KCtx& k, IoDone) override {
-      m_bus.zero_page(pa, k);
-      return false;
-    }
-    bool readpages(uint64_t, const std::vector<uint64_t>& pas, KCtx& k, IoDone) override {
-      for (uint64_t pa : pas) m_bus.zero_page(pa, k);
-      return false;
-    }
-    void writepage(uint64_t, uint64_t, KCtx&, IoDone done) override {
-      done(0, sc_core::sc_time_stamp().value());
-    }
-    uint64_t size_pages() const override { return m_pages; }
-
-   private:
-    KernelBus& m_bus;
-    uint64_t m_pages;
-  };
-  auto f = std::make_unique<File>();
-  f->name = "/dev/zero (deleted)";
-  f->unlinked_shmem = true;
-  f->backing = std::make_unique<ShmemBacking>(m_bus, len >> kPageShift);
-  f->mapping.host = f.get();
-  m_files.push_back(std::move(f));
-  return m_files.back().get();
 }
 
 }  // namespace pc::kernel

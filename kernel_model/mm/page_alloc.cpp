@@ -1,8 +1,12 @@
 // Zones, watermarks, buddy allocator, per-CPU lists and __alloc_pages (Linux 2.6.18 mm/page_alloc.c).
 #include "kernel_model/mm/page_alloc.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <stdexcept>
+
+#include "kernel_model/kernel/task.h"
 
 namespace pc::kernel {
 namespace {
@@ -49,8 +53,7 @@ uint64_t PageAllocator::zone_batchsize(uint64_t present_pages) {
   return (1ull << (fls(batch + batch / 2) - 1)) - 1;
 }
 
-PageAllocator::PageAllocator(MemMap& mem_map, unsigned cpus, uint64_t reserved_frames)
-    : m_mem_map(mem_map) {
+PageAllocator::PageAllocator(MemMap& mem_map, unsigned cpus, uint64_t reserved_frames) : m_mem_map(mem_map) {
   const uint64_t frames = mem_map.frames();
   const uint64_t limits[MAX_NR_ZONES] = {kDmaLimitPfn, kDma32LimitPfn, ~0ull};
   const char* names[MAX_NR_ZONES] = {"DMA", "DMA32", "Normal"};
@@ -204,7 +207,33 @@ void PageAllocator::__free_one_page(Page* page, Zone& z, unsigned order) {
   ++z.free_area[order].nr_free;
 }
 
-void PageAllocator::free_pages_bulk(Zone& z, PerCpuPages& pcp, uint64_t count) {
+void PageAllocator::set_lock_classes(LockClasses& lc) {
+  for (auto& z : m_zones) {
+    z.lock = std::make_unique<Spinlock>(lc.zone_lock);
+    z.lru_lock = std::make_unique<Spinlock>(lc.lru_lock);
+  }
+}
+
+int64_t PageAllocator::global_page_state(ZoneStatItem item) const {
+  int64_t n = 0;
+  for (const auto& z : m_zones) n += z.vm_stat[item];
+  return n;
+}
+
+void PageAllocator::free_pages_check(const Page* p, const char* where) const {
+  // free_pages_check / prep_new_page: mapped, still in a mapping, referenced, or carrying a flag that
+  // only a page in use may carry: bad_page() (2.6.18 prints "Bad page state" and taints; the model stops).
+  constexpr uint32_t kBad = (1u << PG_lru) | (1u << PG_private) | (1u << PG_locked) | (1u << PG_active) |
+                            (1u << PG_reclaim) | (1u << PG_slab) | (1u << PG_swapcache) |
+                            (1u << PG_writeback) | (1u << PG_reserved) | (1u << PG_buddy);
+  if (p->mapcount != -1 || p->mapping || p->count != 0 || (p->flags & kBad))
+    throw std::logic_error(
+        fmt::format("Bad page state at {}: pfn {} flags 0x{:x} mapping 0x{:x} mapcount {} count {}", where,
+                    m_mem_map.page_to_pfn(p), p->flags, p->mapping, p->mapcount, p->count));
+}
+
+void PageAllocator::free_pages_bulk(Zone& z, PerCpuPages& pcp, uint64_t count, KCtx* k) {
+  lock_zone(z, k);
   // Returning pages to the buddy allocator is what tells reclaim the zone is no longer stuck.
   z.all_unreclaimable = false;
   z.pages_scanned = 0;
@@ -214,33 +243,36 @@ void PageAllocator::free_pages_bulk(Zone& z, PerCpuPages& pcp, uint64_t count) {
     --pcp.count;
     __free_one_page(p, z, 0);
   }
+  unlock_zone(z, k);
 }
 
 void PageAllocator::prep_new_page(Page* page, unsigned order) {
   for (uint64_t i = 0; i < (1ull << order); ++i) {
     Page* p = page + i;
-    p->flags &= ~((1u << PG_referenced) | (1u << PG_uptodate) | (1u << PG_dirty) | (1u << PG_active) |
-                  (1u << PG_reclaim) | (1u << PG_writeback) | (1u << PG_buddy));
+    if (p->flags & (1u << PG_dirty)) free_pages_check(p, "prep_new_page (PG_dirty)");
+    p->count = 0;
+    free_pages_check(p, "prep_new_page");
+    p->flags &= ~((1u << PG_referenced) | (1u << PG_uptodate) | (1u << PG_error));
     p->private_ = 0;
-    p->mapping = 0;
     p->index = 0;
-    p->mapcount = -1;
   }
   page->count = 1;
 }
 
-Page* PageAllocator::buffered_rmqueue(Zone& z, unsigned order, gfp_t gfp, unsigned cpu) {
+Page* PageAllocator::buffered_rmqueue(Zone& z, unsigned order, gfp_t gfp, KCtx& k) {
   Page* page = nullptr;
   if (order == 0) {
-    PerCpuPages& pcp = (*z.pageset.at(cpu))[(gfp & __GFP_COLD) ? 1 : 0];
+    PerCpuPages& pcp = (*z.pageset.at(k.cpu))[(gfp & __GFP_COLD) ? 1 : 0];
     if (pcp.list.empty()) {
       ++m_stats.pcp_refills;
+      lock_zone(z, &k);
       for (uint64_t i = 0; i < pcp.batch; ++i) {  // rmqueue_bulk
         Page* p = __rmqueue(z, 0);
         if (!p) break;
         pcp.list.add_tail(&p->lru);
         ++pcp.count;
       }
+      unlock_zone(z, &k);
     }
     if (!pcp.list.empty()) {
       page = page_of(pcp.list.next);
@@ -248,16 +280,18 @@ Page* PageAllocator::buffered_rmqueue(Zone& z, unsigned order, gfp_t gfp, unsign
       --pcp.count;
     }
   } else {
+    lock_zone(z, &k);
     page = __rmqueue(z, order);
+    unlock_zone(z, &k);
   }
   if (!page) return nullptr;
-  m_stats.pgalloc[z.idx] += 1ull << order;
+  m_events.count(zone_event(PGALLOC_DMA, z.idx), 1ull << order);
   prep_new_page(page, order);
   return page;
 }
 
 Page* PageAllocator::get_page_from_freelist(gfp_t gfp, unsigned order, const std::vector<Zone*>& zl,
-                                            unsigned alloc_flags, unsigned cpu) {
+                                            unsigned alloc_flags, KCtx& k) {
   if (zl.empty()) return nullptr;
   const unsigned classzone_idx = zl.front()->idx;
   for (Zone* z : zl) {
@@ -267,13 +301,12 @@ Page* PageAllocator::get_page_from_freelist(gfp_t gfp, unsigned order, const std
                                                               : z->pages_high;
       if (!zone_watermark_ok(*z, order, mark, classzone_idx, alloc_flags)) continue;
     }
-    if (Page* p = buffered_rmqueue(*z, order, gfp, cpu)) return p;
+    if (Page* p = buffered_rmqueue(*z, order, gfp, k)) return p;
   }
   return nullptr;
 }
 
-Page* PageAllocator::alloc_pages(gfp_t gfp, unsigned order, unsigned cpu, const AllocTaskState& task,
-                                 AllocFailure* why) {
+Page* PageAllocator::alloc_pages(gfp_t gfp, unsigned order, KCtx& k, AllocFailure* why) {
   if (order >= MAX_ORDER) throw std::invalid_argument("alloc_pages: order above MAX_ORDER-1");
   auto fail = [&](AllocFailure f) -> Page* {
     ++m_stats.failures;
@@ -283,87 +316,104 @@ Page* PageAllocator::alloc_pages(gfp_t gfp, unsigned order, unsigned cpu, const 
   if (why) *why = AllocFailure::None;
   const std::vector<Zone*> zl = zonelist(gfp);
   const bool wait = gfp & __GFP_WAIT;
+  // The task state the slow path reads: PF_MEMALLOC (kswapd, or a task inside reclaim), TIF_MEMDIE (an
+  // OOM victim). A path with no task (interrupt context, boot) is neither and may not sleep.
+  Task* cur = k.task;
+  const bool memalloc = cur && (cur->flags & PF_MEMALLOC);
+  const bool memdie = cur && cur->memdie;
+  const bool in_interrupt = !cur;
   for (unsigned restart = 0; restart < kMaxRestarts; ++restart) {
     // 1. Fast path at the low watermark.
-    if (Page* p = get_page_from_freelist(gfp | __GFP_HARDWALL, order, zl, ALLOC_WMARK_LOW | ALLOC_CPUSET, cpu))
+    if (Page* p = get_page_from_freelist(gfp | __GFP_HARDWALL, order, zl, ALLOC_WMARK_LOW | ALLOC_CPUSET, k))
       return p;
     // 2. Wake kswapd for every zone of the zonelist.
     if (m_hooks)
-      for (Zone* z : zl) m_hooks->wakeup_kswapd(*z, order);
-    // 3-4. Second try at the min watermark, lowered for atomic and real-time callers.
+      for (Zone* z : zl) m_hooks->wakeup_kswapd(*z, order, k);
+    // 3-4. Second try at the min watermark, lowered for atomic callers (no real-time tasks are modeled).
     unsigned alloc_flags = ALLOC_WMARK_MIN;
-    if ((task.rt && !task.in_interrupt) || !wait) alloc_flags |= ALLOC_HARDER;
+    if (!wait) alloc_flags |= ALLOC_HARDER;
     if (gfp & __GFP_HIGH) alloc_flags |= ALLOC_HIGH;
     if (wait) alloc_flags |= ALLOC_CPUSET;
-    if (Page* p = get_page_from_freelist(gfp, order, zl, alloc_flags, cpu)) return p;
+    if (Page* p = get_page_from_freelist(gfp, order, zl, alloc_flags, k)) return p;
     // 5. Tasks in reclaim or chosen by the OOM killer may dip into the reserves entirely.
-    if ((task.memalloc || task.memdie) && !task.in_interrupt) {
+    if ((memalloc || memdie) && !in_interrupt) {
       if (!(gfp & __GFP_NOMEMALLOC)) {
         for (unsigned i = 0; i < kMaxRestarts; ++i) {
-          if (Page* p = get_page_from_freelist(gfp, order, zl, ALLOC_NO_WATERMARKS, cpu)) return p;
+          if (Page* p = get_page_from_freelist(gfp, order, zl, ALLOC_NO_WATERMARKS, k)) return p;
           if (!(gfp & __GFP_NOFAIL) || !m_hooks) break;
-          m_hooks->congestion_wait();
+          m_hooks->congestion_wait(k);
         }
       }
       return fail(AllocFailure::Watermarks);
     }
-    // 6. Atomic requests fail here.
-    if (!wait) return fail(AllocFailure::CannotSleep);
+    // 6. Atomic requests (and paths that cannot sleep) fail here.
+    if (!wait || in_interrupt) return fail(AllocFailure::CannotSleep);
     // 7-10. Direct reclaim, retried while it makes progress or the request is small.
     for (unsigned attempt = 0;; ++attempt) {
       if (attempt >= kMaxRestarts) throw std::logic_error("__alloc_pages: reclaim loop made no progress");
-      ++m_stats.allocstall;
-      const uint64_t progress = m_hooks ? m_hooks->try_to_free_pages(zl, gfp) : 0;
+      uint64_t progress = 0;
+      if (m_hooks) {
+        m_hooks->cond_resched(k);
+        cur->flags |= PF_MEMALLOC;
+        progress = m_hooks->try_to_free_pages(zl, gfp, k);
+        cur->flags &= ~PF_MEMALLOC;
+        m_hooks->cond_resched(k);
+      }
       if (progress) {
-        if (Page* p = get_page_from_freelist(gfp, order, zl, alloc_flags, cpu)) return p;
+        if (Page* p = get_page_from_freelist(gfp, order, zl, alloc_flags, k)) return p;
       } else if ((gfp & __GFP_FS) && !(gfp & __GFP_NORETRY)) {
         // Memory may have been freed by a concurrent OOM kill: one last try at the high watermark.
-        if (Page* p = get_page_from_freelist(gfp | __GFP_HARDWALL, order, zl, ALLOC_WMARK_HIGH | ALLOC_CPUSET, cpu))
+        if (Page* p =
+                get_page_from_freelist(gfp | __GFP_HARDWALL, order, zl, ALLOC_WMARK_HIGH | ALLOC_CPUSET, k))
           return p;
         ++m_stats.oom_calls;
-        if (!m_hooks || !m_hooks->out_of_memory(zl, gfp, order)) return fail(AllocFailure::OutOfMemory);
+        if (!m_hooks || !m_hooks->out_of_memory(zl, gfp, order, k)) return fail(AllocFailure::OutOfMemory);
         break;  // a victim was killed: restart from the fast path
       }
       bool retry = false;
       if (!(gfp & __GFP_NORETRY)) retry = order <= 3 || (gfp & __GFP_REPEAT) || (gfp & __GFP_NOFAIL);
       if (!retry) return fail(AllocFailure::NoRetry);
-      if (m_hooks) m_hooks->congestion_wait();
+      if (m_hooks) m_hooks->congestion_wait(k);
+      if (!m_hooks) return fail(AllocFailure::OutOfMemory);  // nothing can ever free memory
     }
   }
   throw std::logic_error("__alloc_pages: OOM restarts made no progress");
 }
 
-void PageAllocator::free_pages(Page* page, unsigned order, unsigned cpu) {
+void PageAllocator::free_pages(Page* page, unsigned order, KCtx& k) {
   Zone& z = m_zones[page->zone];
-  m_stats.pgfree += 1ull << order;
+  m_events.count(PGFREE, 1ull << order);
   page->count = 0;
-  page->mapping = 0;
-  page->mapcount = -1;
+  if (page->anon()) page->mapping = 0;  // free_hot_cold_page clears an anonymous page's anon_vma
+  free_pages_check(page, "free_pages");
+  page->flags &= ~(1u << PG_dirty);
   if (order == 0) {
     // free_hot_cold_page (hot): onto the per-CPU list; past `high`, a batch goes back to the buddy lists.
-    PerCpuPages& pcp = (*z.pageset.at(cpu))[0];
+    PerCpuPages& pcp = (*z.pageset.at(k.cpu))[0];
     pcp.list.add(&page->lru);
     ++pcp.count;
     if (pcp.count >= pcp.high) {
       ++m_stats.pcp_drains;
-      free_pages_bulk(z, pcp, pcp.batch);
+      free_pages_bulk(z, pcp, pcp.batch, &k);
     }
     return;
   }
+  lock_zone(z, &k);
   z.all_unreclaimable = false;
   z.pages_scanned = 0;
   __free_one_page(page, z, order);
+  unlock_zone(z, &k);
 }
 
-void PageAllocator::put_page(Page* page, unsigned cpu) {
+void PageAllocator::put_page(Page* page, KCtx& k) {
   if (page->count <= 0) throw std::logic_error("put_page on a free page");
-  if (--page->count == 0) free_pages(page, 0, cpu);
+  if (--page->count == 0) free_pages(page, 0, k);
 }
 
 void PageAllocator::drain_all_pages() {
   for (auto& z : m_zones)
     for (auto& c : z.pageset)
-      for (auto& pcp : *c) free_pages_bulk(z, pcp, pcp.count);
+      for (auto& pcp : *c) free_pages_bulk(z, pcp, pcp.count, nullptr);
 }
 
 uint64_t PageAllocator::nr_free_pages() const {

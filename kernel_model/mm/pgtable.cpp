@@ -1,5 +1,6 @@
-// Page tables in simulated memory: allocation of table pages, walks, and freeing tables that no VMA
-// needs any more (Linux 2.6.18 mm/memory.c: __pte_alloc and friends, free_pgtables).
+// Page tables in simulated memory: allocation of table pages under mm->page_table_lock with the split
+// PTE locks, walks, the atomic PTE primitives, and freeing tables no VMA needs any more (Linux 2.6.18
+// mm/memory.c: __pte_alloc and friends, free_pgtables; include/asm-x86_64/pgtable.h).
 #include <stdexcept>
 
 #include "kernel_model/mm/mm.h"
@@ -13,23 +14,30 @@ namespace pg = hw::paging;
 // the walker never has to write them back.
 constexpr uint64_t kPageTableEntryBits = pg::kP | pg::kRW | pg::kUS | pg::kA | pg::kD;
 
-MemoryManager::MemoryManager(KernelBus& bus, Lru& lru, ArchOps& arch, const KernelCosts& costs)
-    : m_bus(bus), m_lru(lru), m_arch(arch), m_costs(costs), m_cpu_cycle(sc_core::SC_ZERO_TIME) {}
+MemoryManager::MemoryManager(KernelBus& bus, Lru& lru, ArchOps& arch, const KernelCosts& costs,
+                             const VmConfig& vm, LockClasses& locks)
+    : m_bus(bus),
+      m_lru(lru),
+      m_arch(arch),
+      m_costs(costs),
+      m_vm(vm),
+      m_locks(locks),
+      m_cpu_cycle(sc_core::SC_ZERO_TIME) {}
+
+void MemoryManager::set_cpus(std::vector<hw::Cpu*> cpus, sc_core::sc_time cpu_cycle) {
+  m_cpu_cycle = cpu_cycle;
+  m_loaded.assign(cpus.size(), nullptr);
+  m_cpus = std::move(cpus);
+}
 
 uint64_t MemoryManager::alloc_table(KCtx& k) {
   cost(m_costs.page_alloc, k);
-  Page* p = allocator().alloc_pages(GFP_KERNEL, 0, k.cpu);
+  Page* p = allocator().alloc_pages(GFP_KERNEL, 0, k);
   if (!p) return 0;
   const uint64_t pa = mem_map().page_to_phys(p);
   m_bus.zero_page(pa, k);
   ++m_stats.pt_pages_allocated;
   return pa;
-}
-
-void MemoryManager::free_table(uint64_t pa, KCtx& k) {
-  cost(m_costs.page_free, k);
-  put_page(mem_map().phys_to_page(pa), k);
-  ++m_stats.pt_pages_freed;
 }
 
 uint64_t MemoryManager::get_pte(uint64_t pte_pa, KCtx& k) {
@@ -66,8 +74,9 @@ void MemoryManager::ptep_set_wrprotect(uint64_t pte_pa, KCtx& k) {
 
 bool MemoryManager::ptep_clear_flush_young(MmStruct& mm, uint64_t addr, uint64_t pte_pa, KCtx& k) {
   const bool young = ptep_test_and_clear_young(pte_pa, k);
-  // 2.6 flushes, or the CPU keeps using its cached translation and never sets A again.
-  if (young) flush_tlb_page(mm, addr, FlushCause::PageReferenced, k);
+  // 2.6.18 flushes, or the CPU keeps using its cached translation and never sets A again; later kernels
+  // (kernel.vm.flush_on_young off) leave the entry until something else flushes it.
+  if (young && m_vm.flush_on_young) flush_tlb_page(mm, addr, FlushCause::PageReferenced, k);
   return young;
 }
 
@@ -77,10 +86,17 @@ bool MemoryManager::ptep_clear_flush_dirty(MmStruct& mm, uint64_t addr, uint64_t
   return dirty;
 }
 
-uint64_t MemoryManager::ptep_clear_flush(MmStruct& mm, uint64_t addr, uint64_t pte_pa, FlushCause why, KCtx& k) {
+uint64_t MemoryManager::ptep_clear_flush(MmStruct& mm, uint64_t addr, uint64_t pte_pa, FlushCause why,
+                                         KCtx& k) {
   const uint64_t old = ptep_get_and_clear(pte_pa, k);
   flush_tlb_page(mm, addr, why, k);
   return old;
+}
+
+Spinlock& MemoryManager::pte_lockptr(MmStruct& mm, uint64_t pte_pa) {
+  auto it = mm.ptl.find(pte_pa & ~(kPageSize - 1));
+  if (it == mm.ptl.end()) throw std::logic_error("pte_lockptr: no PTE page at that address");
+  return *it->second;
 }
 
 uint64_t MemoryManager::walk(MmStruct& mm, uint64_t va, bool alloc, KCtx& k) {
@@ -90,18 +106,34 @@ uint64_t MemoryManager::walk(MmStruct& mm, uint64_t va, bool alloc, KCtx& k) {
     uint64_t e = get_pte(e_pa, k);
     if (!(e & pg::kP)) {
       if (!alloc) return 0;
+      // __pud_alloc / __pmd_alloc / __pte_alloc: allocate without the lock (it may sleep), then install
+      // under mm->page_table_lock unless another path did meanwhile.
       const uint64_t t = alloc_table(k);
       if (!t) return 0;
-      e = t | kPageTableEntryBits;
-      set_pte(e_pa, e, k);
-      ++mm.nr_ptes;
+      SpinGuard g(*mm.page_table_lock, k);
+      e = get_pte(e_pa, k);
+      if (e & pg::kP) {
+        g.unlock();
+        put_page(mem_map().phys_to_page(t), k);
+        ++m_stats.pt_pages_freed;
+      } else {
+        e = t | kPageTableEntryBits;
+        set_pte(e_pa, e, k);
+        if (level - 1 == pg::PT) {  // a PTE page: its lock, NR_PAGETABLE and nr_ptes
+          mm.ptl.emplace(t, std::make_unique<Spinlock>(m_locks.page_table_lock));
+          ++mm.nr_ptes;
+          allocator().mod_zone_page_state(mem_map().phys_to_page(t), NR_PAGETABLE, 1);
+        }
+      }
     }
     table = pg::frame_of(e);
   }
   return table + 8ull * pg::index_of(va, pg::PT);
 }
 
-uint64_t MemoryManager::pte_addr(MmStruct& mm, uint64_t va, KCtx& k) { return walk(mm, va, false, k); }
+uint64_t MemoryManager::pte_addr(MmStruct& mm, uint64_t va, KCtx& k) {
+  return walk(mm, va, false, k);
+}
 
 uint64_t MemoryManager::read_pte(MmStruct& mm, uint64_t va, KCtx& k) {
   const uint64_t pa = walk(mm, va, false, k);
@@ -109,7 +141,7 @@ uint64_t MemoryManager::read_pte(MmStruct& mm, uint64_t va, KCtx& k) {
 }
 
 bool MemoryManager::free_table_level(MmStruct& mm, uint64_t table_pa, unsigned level, uint64_t base,
-                                     uint64_t start, uint64_t end, KCtx& k) {
+                                     uint64_t start, uint64_t end, MmuGather& tlb, KCtx& k) {
   // Entries of this table each cover `span` bytes; visit those that intersect [start, end).
   const uint64_t span = pg::page_bytes_at(level);
   const uint64_t first = start > base ? (start - base) / span : 0;
@@ -121,22 +153,30 @@ bool MemoryManager::free_table_level(MmStruct& mm, uint64_t table_pa, unsigned l
     if (!(e & pg::kP)) continue;
     const uint64_t eb = base + i * span;
     const uint64_t child = pg::frame_of(e);
-    if (level > pg::PD) free_table_level(mm, child, level - 1, eb, start, end, k);
+    if (level > pg::PD) free_table_level(mm, child, level - 1, eb, start, end, tlb, k);
     // A table may go once no VMA reaches into the range it maps (free_pgtables' floor/ceiling rule).
     const Vma* v = mm.find_vma(eb);
     if (!v || v->vm_start >= eb + span) {
       set_pte(e_pa, 0, k);
-      free_table(child, k);
-      --mm.nr_ptes;
+      Page* tp = mem_map().phys_to_page(child);
+      if (level == pg::PD) {  // free_pte_range: the PTE page, its lock, NR_PAGETABLE
+        mm.ptl.erase(child);
+        --mm.nr_ptes;
+        allocator().mod_zone_page_state(tp, NR_PAGETABLE, -1);
+      }
+      // pte_free_tlb: into the gather, freed after the TLB flush.
+      tlb.pages.push_back(tp);
+      tlb.need_flush = true;
+      ++m_stats.pt_pages_freed;
       freed_any = true;
     }
   }
   return freed_any;
 }
 
-void MemoryManager::free_pgtables(MmStruct& mm, uint64_t start, uint64_t end, KCtx& k) {
+void MemoryManager::free_pgtables(MmStruct& mm, uint64_t start, uint64_t end, MmuGather& tlb, KCtx& k) {
   if (start >= end) return;
-  free_table_level(mm, mm.pgd, pg::PML4, 0, start, end, k);
+  free_table_level(mm, mm.pgd, pg::PML4, 0, start, end, tlb, k);
 }
 
 uint64_t MemoryManager::mk_pte(const Page* page, uint32_t vm_flags, bool writable) {

@@ -1,4 +1,6 @@
-// Reverse mapping: map counts, page_referenced and try_to_unmap (Linux 2.6.18 mm/rmap.c; spec §8).
+// Reverse mapping: map counts with the NR_ANON_PAGES / NR_FILE_MAPPED page state, page_referenced and
+// try_to_unmap (Linux 2.6.18 mm/rmap.c; spec §8). The walks hold anon_vma->lock or i_mmap_lock, then the
+// PTE lock of each mapping (page_check_address).
 #include "kernel_model/mm/mm.h"
 #include "platform/hwdefs/paging.h"
 
@@ -10,14 +12,18 @@ void MemoryManager::page_add_new_anon_rmap(Page* page, Vma& vma, uint64_t addr) 
   page->mapcount = 0;
   page->mapping = reinterpret_cast<uintptr_t>(vma.anon_vma) | 1;  // PAGE_MAPPING_ANON
   page->index = linear_page_index(&vma, addr);
+  allocator().mod_zone_page_state(page, NR_ANON_PAGES, 1);
 }
 
-void MemoryManager::page_add_file_rmap(Page* page) { ++page->mapcount; }
+void MemoryManager::page_add_file_rmap(Page* page) {
+  if (++page->mapcount == 0) allocator().mod_zone_page_state(page, NR_FILE_MAPPED, 1);
+}
 
 void MemoryManager::page_remove_rmap(Page* page) {
   if (page->mapcount < 0) throw std::logic_error("page_remove_rmap: page not mapped");
-  --page->mapcount;
-  // An anonymous page keeps its anon_vma in ->mapping after the last unmap (reset when freed).
+  if (--page->mapcount < 0)  // the last mapping went
+    allocator().mod_zone_page_state(page, page->anon() ? NR_ANON_PAGES : NR_FILE_MAPPED, -1);
+  // An anonymous page keeps its anon_vma in ->mapping after the last unmap (cleared when freed).
 }
 
 std::vector<Vma*> MemoryManager::rmap_vmas(Page* page) {
@@ -35,9 +41,10 @@ int MemoryManager::page_referenced_one(Page* page, Vma& vma, int& mapcount, KCtx
   const uint64_t address = vma_address(page, &vma);
   if (address == ~0ull) return 0;
   MmStruct& mm = *vma.mm;
-  // page_check_address: the PTE must be present and point at this page.
+  // page_check_address: the PTE, under its lock, must be present and point at this page.
   const uint64_t pte_pa = walk(mm, address, false, k);
   if (!pte_pa) return 0;
+  SpinGuard g(pte_lockptr(mm, pte_pa), k);
   const uint64_t pte = get_pte(pte_pa, k);
   if (!(pte & pg::kP) || pg::frame_of(pte) != mem_map().page_to_phys(page)) return 0;
   int referenced = 0;
@@ -56,13 +63,24 @@ int MemoryManager::page_referenced(Page* page, bool is_locked, KCtx& k) {
   if (!page->mapped() || !page->mapping) return referenced;
   int mapcount = page->page_mapcount();
   const bool file = !page->anon();
-  if (file && !is_locked && page->test(PG_locked)) return referenced + 1;  // trylock failed
+  bool trylocked = false;
+  if (file && !is_locked) {
+    if (!trylock_page(page)) return referenced + 1;  // somebody holds it: treat as referenced
+    trylocked = true;
+  }
+  Spinlock* lock = file ? page->file_mapping()->i_mmap_lock.get() : page->anon_vma()->lock.get();
+  if (lock) lock->lock(k);
   for (Vma* v : rmap_vmas(page)) {
     cost(m_costs.rmap_op, k);
-    if (file && (v->vm_flags & VM_LOCKED) && (v->vm_flags & VM_MAYSHARE)) return referenced + 1;
+    if (file && (v->vm_flags & VM_LOCKED) && (v->vm_flags & VM_MAYSHARE)) {
+      ++referenced;
+      break;
+    }
     referenced += page_referenced_one(page, *v, mapcount, k);
     if (mapcount <= 0) break;
   }
+  if (lock) lock->unlock(k);
+  if (trylocked) unlock_page(page, k.now());
   return referenced;
 }
 
@@ -72,6 +90,7 @@ SwapResult MemoryManager::try_to_unmap_one(Page* page, Vma& vma, KCtx& k) {
   MmStruct& mm = *vma.mm;
   const uint64_t pte_pa = walk(mm, address, false, k);
   if (!pte_pa) return SwapResult::Again;
+  SpinGuard g(pte_lockptr(mm, pte_pa), k);
   const uint64_t pte = get_pte(pte_pa, k);
   if (!(pte & pg::kP) || pg::frame_of(pte) != mem_map().page_to_phys(page)) return SwapResult::Again;
   // An mlocked page, or one referenced since page_referenced looked (A cleared atomically, with a
@@ -82,7 +101,7 @@ SwapResult MemoryManager::try_to_unmap_one(Page* page, Vma& vma, KCtx& k) {
   // ptep_clear_flush: the entry goes in one exchange (a Dirty bit set up to that instant is in `old`),
   // then the translation is flushed everywhere.
   const uint64_t old = ptep_clear_flush(mm, address, pte_pa, FlushCause::TryToUnmap, k);
-  if (old & pg::kD) page->set(PG_dirty);
+  if (old & pg::kD) set_page_dirty(page);
   mm.hiwater_rss = std::max(mm.hiwater_rss, mm.anon_rss + mm.file_rss);
   if (page->anon()) {
     const uint64_t entry = page->private_;
@@ -94,6 +113,7 @@ SwapResult MemoryManager::try_to_unmap_one(Page* page, Vma& vma, KCtx& k) {
   }
   cost(m_costs.rmap_op, k);
   page_remove_rmap(page);
+  g.unlock();
   put_page(page, k);
   ++m_stats.unmapped_by_rmap;
   return SwapResult::Again;
@@ -101,11 +121,14 @@ SwapResult MemoryManager::try_to_unmap_one(Page* page, Vma& vma, KCtx& k) {
 
 SwapResult MemoryManager::try_to_unmap(Page* page, KCtx& k) {
   SwapResult ret = SwapResult::Again;
+  Spinlock* lock = page->anon() ? page->anon_vma()->lock.get() : page->file_mapping()->i_mmap_lock.get();
+  if (lock) lock->lock(k);
   for (Vma* v : rmap_vmas(page)) {
     cost(m_costs.rmap_op, k);
     ret = try_to_unmap_one(page, *v, k);
     if (ret == SwapResult::Fail || !page->mapped()) break;
   }
+  if (lock) lock->unlock(k);
   if (!page->mapped()) ret = SwapResult::Success;
   return ret;
 }

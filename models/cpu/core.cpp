@@ -1,10 +1,10 @@
 // CPU core executing operation streams.
 #include "models/cpu/core.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstring>
-
-#include <fmt/format.h>
 #include <stdexcept>
 
 #include "platform/core/log.h"
@@ -14,7 +14,7 @@ namespace pc::cpu {
 using sc_core::sc_time;
 
 Core::Core(sc_core::sc_module_name name, unsigned id, const CpuConfig& cfg, const ClockDomain& clk,
-           hw::KernelInterface& kernel, stats::Group& parent, const mmu::MmuConfig& mmu_cfg,
+           hw::KernelInterface* kernel, stats::Group& parent, const mmu::MmuConfig& mmu_cfg,
            const mmu::TranslatorFactory& make_mmu)
     : sc_module(name),
       mem_isock("mem_isock"),
@@ -31,14 +31,18 @@ Core::Core(sc_core::sc_module_name name, unsigned id, const CpuConfig& cfg, cons
       m_bytes_written(m_stats, "bytes_written", "bytes", "bytes written"),
       m_compute_cycles(m_stats, "compute_cycles", "cycles", "cycles spent in compute operations"),
       m_syscalls(m_stats, "syscalls", "calls", "system calls trapped to the kernel"),
-      m_bus_errors(m_stats, "bus_errors", "accesses", "accesses answered with a TLM error (unmapped address)"),
+      m_bus_errors(m_stats, "bus_errors", "accesses",
+                   "accesses answered with a TLM error (unmapped address)"),
       m_contexts(m_stats, "contexts", "contexts", "contexts scheduled on this core"),
       m_page_faults(m_stats, "page_faults", "faults", "page faults raised to the kernel"),
       m_fault_cycles(m_stats, "fault_cycles", "cycles", "cycles the kernel's page-fault handler cost"),
       m_ipi_cycles(m_stats, "ipi_cycles", "cycles", "cycles lost handling TLB-shootdown IPIs"),
+      m_irq_cycles(m_stats, "irq_cycles", "cycles",
+                   "cycles interrupt handlers took from whatever ran on this core"),
       m_mem_stall_cycles(m_stats, "mem_stall_cycles", "cycles", "cycles stalled waiting for memory",
                          [this] { return m_clk.to_cycles_exact(sc_time::from_value(m_mem_fs)); }),
-      m_translate_cycles(m_stats, "translate_cycles", "cycles", "cycles spent translating (TLB lookups and page walks)",
+      m_translate_cycles(m_stats, "translate_cycles", "cycles",
+                         "cycles spent translating (TLB lookups and page walks)",
                          [this] { return m_clk.to_cycles_exact(sc_time::from_value(m_xlate_fs)); }),
       m_cycles(m_stats, "cycles", "cycles", "cycles from start until the core halted",
                [this] { return static_cast<double>(m_clk.to_cycles(m_halted ? m_halt_time : local_now())); }),
@@ -52,10 +56,10 @@ Core::Core(sc_core::sc_module_name name, unsigned id, const CpuConfig& cfg, cons
     m_mmu = std::make_unique<mmu::Mmu>(id, mmu_cfg, clk, *m_walk_mem, m_stats);
   }
   m_gp.set_extension(&m_ext);
-  SC_THREAD(run);
+  if (m_kernel) SC_THREAD(run);
 }
 
-bool Core::access(const hw::Op& op, uint8_t* rdata, hw::AccessStatus& st) {
+bool Core::access(hw::ExecContext& ctx, const hw::Op& op, uint8_t* rdata, hw::AccessStatus& st) {
   const bool write = op.kind == hw::OpKind::Write;
   // An access that crosses a 64-byte line is two bus transactions, as on x86.
   uint64_t addr = op.vaddr;
@@ -67,11 +71,14 @@ bool Core::access(const hw::Op& op, uint8_t* rdata, hw::AccessStatus& st) {
     if (m_mmu) {
       // TLB hits are annotated on the local time; only a walk's memory accesses may synchronize.
       const sc_time at = local_now();
-      const auto tr = m_mmu->translate(addr, write ? mmu::Access::Write
-                                               : op.kind == hw::OpKind::Fetch ? mmu::Access::Fetch : mmu::Access::Read,
+      const auto tr = m_mmu->translate(addr,
+                                       write                          ? mmu::Access::Write
+                                       : op.kind == hw::OpKind::Fetch ? mmu::Access::Fetch
+                                                                      : mmu::Access::Read,
                                        at);
       m_xlate_fs += (tr.done - at).value();
-      m_qk.set(tr.done - sc_core::sc_time_stamp());
+      m_qk.set(delay_until(tr.done, "core: translation"));
+      charge(ctx, hw::Charge::PageWalk);
       if (tr.fault) {
         m_fault_addr = addr;
         m_fault_code = tr.error_code;
@@ -91,6 +98,7 @@ bool Core::access(const hw::Op& op, uint8_t* rdata, hw::AccessStatus& st) {
     m_mem_fs += lat.value();
     m_access_latency.sample(m_clk.to_cycles_exact(lat));
     m_qk.set(delay);
+    charge(ctx, hw::Charge::MemStall);
     if (m_gp.is_response_error()) {
       st = hw::AccessStatus::BusError;
       if ((++m_bus_errors).value() <= 10)
@@ -104,93 +112,136 @@ bool Core::access(const hw::Op& op, uint8_t* rdata, hw::AccessStatus& st) {
   return true;
 }
 
-void Core::run() {
+hw::Cpu::UserAccess Core::kernel_access(uint64_t va, uint8_t* data, unsigned len, bool write,
+                                        sc_time& delay) {
+  if ((va & 63) + len > 64) throw std::logic_error("kernel_access: the access crosses a cache line");
+  uint64_t pa = va;
+  if (m_mmu) {
+    const sc_time at = sc_core::sc_time_stamp() + delay;
+    const auto tr = m_mmu->translate(va, write ? mmu::Access::Write : mmu::Access::Read, at, true);
+    m_xlate_fs += (tr.done - at).value();
+    delay = delay_until(tr.done, "core: kernel translation");
+    if (tr.fault) return {false, tr.error_code};
+    pa = tr.pa;
+  }
+  prepare_payload(m_gp, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, pa, data, len);
+  m_ext.requester = Requester::Kernel;
+  mem_isock->b_transport(m_gp, delay);
+  if (m_gp.is_response_error())
+    throw std::logic_error(fmt::format("{}: kernel {} of user address 0x{:x} (physical 0x{:x}): {}", name(),
+                                       write ? "store" : "load", va, pa, m_gp.get_response_string()));
+  return {};
+}
+
+hw::Trap Core::run_user(hw::ExecContext& ctx) {
   uint8_t rdata[hw::kMaxAccessBytes];
+  m_mark = local_now();
+  for (;;) {
+    // Handlers that ran on this core meanwhile (shootdown IPIs, device interrupts) take their cycles now.
+    uint64_t stolen = m_stolen;
+    m_stolen = 0;
+    if (m_mmu) {
+      const uint64_t ipi = m_mmu->take_stall_cycles();
+      m_ipi_cycles += ipi;
+      stolen += ipi;
+    }
+    if (stolen) {
+      advance(stolen);
+      charge(ctx, hw::Charge::Irq);
+    }
+    if (m_need_resched || local_now() >= m_resched_at) {
+      m_need_resched = false;
+      return {hw::TrapKind::Resched};
+    }
+    const hw::Op* op = ctx.current();
+    if (!op) return {hw::TrapKind::Ended};
+    switch (op->kind) {
+      case hw::OpKind::Compute:
+        advance(op->cycles);
+        m_compute_cycles += op->cycles;
+        charge(ctx, hw::Charge::Compute);
+        ctx.retire(nullptr, hw::AccessStatus::Ok);
+        break;
+      case hw::OpKind::Read:
+      case hw::OpKind::Fetch:
+      case hw::OpKind::Write: {
+        advance(m_cfg.mem_issue_cycles);
+        charge(ctx, hw::Charge::Compute);
+        const hw::Op o = *op;  // the context may reuse its op storage once retired
+        hw::AccessStatus st;
+        if (!access(ctx, o, rdata, st)) {
+          ++m_page_faults;
+          return {hw::TrapKind::PageFault, m_fault_addr, m_fault_code};
+        }
+        if (o.kind == hw::OpKind::Write) {
+          ++m_writes;
+          m_bytes_written += o.size;
+        } else {
+          ++(o.kind == hw::OpKind::Fetch ? m_fetches : m_reads);
+          m_bytes_read += o.size;
+        }
+        ctx.retire(rdata, st);
+        break;
+      }
+      case hw::OpKind::Syscall:
+        ++m_syscalls;
+        return {hw::TrapKind::Syscall};
+    }
+    ++m_ops;
+    maybe_sync();
+  }
+}
+
+void Core::run() {
   m_qk.reset();
   constexpr unsigned kMaxRepeatFaults = 64;
-  unsigned consecutive_faults = 0;
-  const uint64_t slice_cycles = m_kernel.timeslice_cycles();
+  const uint64_t slice_cycles = m_kernel->timeslice_cycles();
   const sc_time slice = m_clk.cycles(slice_cycles);
   // The kernel's scheduler is shared state: reach it at the core's true time.
   m_qk.sync();
-  while (hw::ExecContext* ctx = m_kernel.pick_next(m_id)) {
+  while (hw::ExecContext* ctx = m_kernel->pick_next(m_id)) {
     ++m_contexts;
-    bool on_core = true;
-    const sc_time slice_start = local_now();
-    while (on_core) {
-      if (m_mmu) {
-        if (const uint64_t stall = m_mmu->take_stall_cycles()) {  // IPI handlers that ran on this core
-          advance(stall);
-          m_ipi_cycles += stall;
-        }
-      }
-      const hw::Op* op = ctx->current();
-      if (!op) {
-        m_qk.sync();
-        m_kernel.context_ended(m_id, *ctx);
-        break;
-      }
-      switch (op->kind) {
-        case hw::OpKind::Compute:
-          advance(op->cycles);
-          m_compute_cycles += op->cycles;
-          ctx->charges.compute += op->cycles;
-          ctx->retire(nullptr, hw::AccessStatus::Ok);
-          break;
-        case hw::OpKind::Read:
-        case hw::OpKind::Fetch:
-        case hw::OpKind::Write: {
-          advance(m_cfg.mem_issue_cycles);
-          const hw::Op o = *op;  // the context may reuse its op storage once retired
-          hw::AccessStatus st;
-          const uint64_t mem_before = m_mem_fs, xlate_before = m_xlate_fs;
-          const bool done = access(o, rdata, st);
-          // Charge the context for what the access cost it (cycle attribution per task).
-          ctx->charges.mem_stall += m_clk.to_cycles(sc_time::from_value(m_mem_fs - mem_before));
-          ctx->charges.page_walk += m_clk.to_cycles(sc_time::from_value(m_xlate_fs - xlate_before));
-          if (!done) {
-            // #PF: the kernel runs on this core's thread at the core's local time; the op re-executes.
-            ++m_page_faults;
-            if (++consecutive_faults > kMaxRepeatFaults)
-              throw std::runtime_error(fmt::format(
-                  "{}: {} page faults in a row at 0x{:x} (error code 0x{:x}): the kernel resumes without fixing the "
-                  "mapping", name(), kMaxRepeatFaults, m_fault_addr, m_fault_code));
-            m_qk.sync();
-            const auto r = m_kernel.page_fault(m_id, *ctx, m_fault_addr, m_fault_code);
-            advance(r.cycles);
-            m_fault_cycles += r.cycles;
-            if (r.action == hw::TrapAction::Reschedule) on_core = false;
-            maybe_sync();
-            continue;
-          }
-          consecutive_faults = 0;
-          if (o.kind == hw::OpKind::Write) {
-            ++m_writes;
-            m_bytes_written += o.size;
-          } else {
-            ++(o.kind == hw::OpKind::Fetch ? m_fetches : m_reads);
-            m_bytes_read += o.size;
-          }
-          ctx->retire(rdata, st);
-          break;
-        }
-        case hw::OpKind::Syscall: {
-          ++m_syscalls;
-          // The kernel runs on this core's thread: bring simulated time up to the core's local time so
-          // that anything it waits for is ordered correctly against the other cores.
-          m_qk.sync();
-          const auto r = m_kernel.syscall(m_id, *ctx, *op);
+    unsigned consecutive_faults = 0;
+    sc_time slice_start = local_now();
+    for (bool on_core = true; on_core;) {
+      m_resched_at = slice_cycles ? slice_start + slice : sc_core::sc_max_time();
+      const uint64_t ops_before = m_ops.value();
+      const hw::Trap tr = run_user(*ctx);
+      if (m_ops.value() != ops_before) consecutive_faults = 0;  // the context made progress
+      // The kernel runs on this core's thread: bring simulated time up to the core's local time so that
+      // anything it waits for is ordered correctly against the other cores.
+      m_qk.sync();
+      hw::TrapResult r;
+      switch (tr.kind) {
+        case hw::TrapKind::Ended:
+          m_kernel->context_ended(m_id, *ctx);
+          on_core = false;
+          continue;
+        case hw::TrapKind::PageFault:
+          if (++consecutive_faults > kMaxRepeatFaults)
+            throw std::runtime_error(
+                fmt::format("{}: {} page faults in a row at 0x{:x} (error code 0x{:x}): the kernel resumes "
+                            "without fixing the "
+                            "mapping",
+                            name(), kMaxRepeatFaults, tr.cr2, tr.error_code));
+          r = m_kernel->page_fault(m_id, *ctx, tr.cr2, tr.error_code);
+          m_fault_cycles += r.cycles;
           advance(r.cycles);
-          if (r.action == hw::TrapAction::Reschedule) on_core = false;
+          charge(*ctx, hw::Charge::Fault);
           break;
-        }
+        case hw::TrapKind::Syscall:
+          r = m_kernel->syscall(m_id, *ctx, *ctx->current());
+          advance(r.cycles);
+          charge(*ctx, hw::Charge::Syscall);
+          ++m_ops;
+          break;
+        case hw::TrapKind::Resched:
+          // Time-slice expiry is a timer interrupt: the kernel may put another context on this core.
+          r = m_kernel->timer_interrupt(m_id, *ctx);
+          slice_start = local_now();
+          break;
       }
-      ++m_ops;
-      // Time-slice expiry is a timer interrupt: the kernel may put another context on this core.
-      if (on_core && slice_cycles && local_now() - slice_start >= slice) {
-        m_qk.sync();
-        if (m_kernel.timer_interrupt(m_id, *ctx).action == hw::TrapAction::Reschedule) on_core = false;
-      }
+      if (r.action == hw::TrapAction::Reschedule) on_core = false;
       maybe_sync();
     }
     m_qk.sync();

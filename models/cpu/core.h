@@ -3,46 +3,67 @@
 // with the TLM quantum keeper keeps the per-access path free of SystemC context switches.
 #pragma once
 
-#include <cstdint>
-#include <systemc>
-#include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/tlm_quantumkeeper.h>
 
+#include <cstdint>
+#include <systemc>
+#include <tlm>
+
+#include "models/mmu/mmu.h"
 #include "platform/core/clock.h"
 #include "platform/core/config.h"
 #include "platform/core/stats.h"
 #include "platform/core/tlm_ext.h"
 #include "platform/hwdefs/trap.h"
-#include "models/mmu/mmu.h"
 
 namespace pc::cpu {
 
 struct CpuConfig {
-  uint64_t cores = 2;            // number of cores
-  uint64_t mem_issue_cycles = 1; // cycles to issue one memory operation, before its memory latency
-  std::string paging = "off";    // "off": linear address = physical address; "on": x86-64 paging through the MMU
+  uint64_t cores = 2;             // number of cores
+  uint64_t mem_issue_cycles = 1;  // cycles to issue one memory operation, before its memory latency
+  std::string paging =
+      "off";  // "off": linear address = physical address; "on": x86-64 paging through the MMU
 
   void describe(cfg::Visitor& v) {
     v.u64("cores", cores, "cores", "number of CPU cores", 1, 256);
     v.u64("mem_issue_cycles", mem_issue_cycles, "cycles", "issue cost of a memory operation", 0, 1000);
-    v.str("paging", paging, "address translation: off (linear = physical) or on (4/5-level paging, mmu.*)", {"off", "on"});
+    v.str("paging", paging, "address translation: off (linear = physical) or on (4/5-level paging, mmu.*)",
+          {"off", "on"});
   }
 };
 
-class Core : public sc_core::sc_module {
+class Core : public sc_core::sc_module, public hw::Cpu {
  public:
   tlm_utils::simple_initiator_socket<Core> mem_isock;
 
   // `mmu_cfg` is used when cfg.paging is "on"; `make_mmu` builds the translation unit (when it is empty
-  // or returns nullptr: the C++ Mmu).
+  // or returns nullptr: the C++ Mmu). With a bare-metal `kernel` the core runs its own thread and calls
+  // the kernel back; with nullptr it is driven: the kernel's task threads call run_user().
   Core(sc_core::sc_module_name name, unsigned id, const CpuConfig& cfg, const ClockDomain& clk,
-       hw::KernelInterface& kernel, stats::Group& parent, const mmu::MmuConfig& mmu_cfg = mmu::MmuConfig{},
+       hw::KernelInterface* kernel, stats::Group& parent, const mmu::MmuConfig& mmu_cfg = mmu::MmuConfig{},
        const mmu::TranslatorFactory& make_mmu = {});
   // The payload would delete its extensions; m_ext is a member, so take it back first.
   ~Core() override { m_gp.clear_extension(&m_ext); }
 
-  unsigned id() const { return m_id; }
+  // hw::Cpu
+  unsigned id() const override { return m_id; }
+  hw::Trap run_user(hw::ExecContext& ctx) override;
+  sc_core::sc_time take_local_time() override {
+    const sc_core::sc_time t = m_qk.get_local_time();
+    m_qk.set(sc_core::SC_ZERO_TIME);
+    return t;
+  }
+  void give_local_time(const sc_core::sc_time& t) override { m_qk.set(t); }
+  void set_need_resched() override { m_need_resched = true; }
+  void set_resched_at(const sc_core::sc_time& at) override { m_resched_at = at; }
+  void steal(uint64_t cycles) override {
+    m_stolen += cycles;
+    m_irq_cycles += cycles;
+  }
+  UserAccess kernel_access(uint64_t va, uint8_t* data, unsigned len, bool write,
+                           sc_core::sc_time& delay) override;
+
   bool halted() const { return m_halted; }
   // Simulated time at which the core halted (valid once halted()).
   sc_core::sc_time halt_time() const { return m_halt_time; }
@@ -55,10 +76,16 @@ class Core : public sc_core::sc_module {
 
  private:
   SC_HAS_PROCESS(Core);
-  void run();
+  void run();  // the bare-metal mode's thread
   // Executes a read/write/fetch; returns the status the context sees. With paging on, a page fault
-  // leaves the op unexecuted (false) and sets m_fault_addr/m_fault_code.
-  bool access(const hw::Op& op, uint8_t* rdata, hw::AccessStatus& st);
+  // leaves the op unexecuted (false) and sets m_fault_addr/m_fault_code. Charges ctx as it goes.
+  bool access(hw::ExecContext& ctx, const hw::Op& op, uint8_t* rdata, hw::AccessStatus& st);
+  // Charges the time since the last charge point to `c` of the running context.
+  void charge(hw::ExecContext& ctx, hw::Charge c) {
+    const sc_core::sc_time now = local_now();
+    ctx.charges[c] += (now - m_mark).value();
+    m_mark = now;
+  }
   sc_core::sc_time local_now() const { return sc_core::sc_time_stamp() + m_qk.get_local_time(); }
   void advance(uint64_t cycles) { m_qk.inc(m_clk.cycles(cycles)); }
   void maybe_sync() {
@@ -68,7 +95,7 @@ class Core : public sc_core::sc_module {
   unsigned m_id;
   CpuConfig m_cfg;
   ClockDomain m_clk;
-  hw::KernelInterface& m_kernel;
+  hw::KernelInterface* m_kernel;  // bare-metal mode only
   tlm_utils::tlm_quantumkeeper m_qk;
   tlm::tlm_generic_payload m_gp;
   AccessExt m_ext;
@@ -81,11 +108,15 @@ class Core : public sc_core::sc_module {
   std::unique_ptr<mmu::Translator> m_mmu;
   uint64_t m_fault_addr = 0;
   uint32_t m_fault_code = 0;
+  sc_core::sc_time m_mark;  // the last charge point (absolute)
+  bool m_need_resched = false;
+  sc_core::sc_time m_resched_at = sc_core::sc_max_time();
+  uint64_t m_stolen = 0;    // interrupt-handler cycles not yet taken from the running task
   uint64_t m_xlate_fs = 0;  // translation latency accumulated, in fs
 
   stats::Counter m_ops, m_reads, m_writes, m_fetches, m_bytes_read, m_bytes_written, m_compute_cycles,
       m_syscalls, m_bus_errors, m_contexts;
-  stats::Counter m_page_faults, m_fault_cycles, m_ipi_cycles;
+  stats::Counter m_page_faults, m_fault_cycles, m_ipi_cycles, m_irq_cycles;
   stats::Formula m_mem_stall_cycles, m_translate_cycles, m_cycles;
   stats::Histogram m_access_latency;
 };

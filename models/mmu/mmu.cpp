@@ -1,8 +1,9 @@
 // MMU: TLB lookups, the page walk with A/D updates, faults and invalidations.
 #include "models/mmu/mmu.h"
 
-#include <algorithm>
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace pc::mmu {
 
@@ -17,10 +18,12 @@ TlmWalkMemory::TlmWalkMemory(tlm::tlm_initiator_socket<>& sock, uint16_t core) :
   m_atomic.op = AtomicOp::CompareExchange;
 }
 
-TlmWalkMemory::~TlmWalkMemory() { m_gp.clear_extension(&m_ext); }
+TlmWalkMemory::~TlmWalkMemory() {
+  m_gp.clear_extension(&m_ext);
+}
 
-bool TlmWalkMemory::transact(tlm::tlm_command cmd, uint64_t pa, uint64_t& v, bool uc, bool locked, sc_time& delay,
-                             uint8_t& served) {
+bool TlmWalkMemory::transact(tlm::tlm_command cmd, uint64_t pa, uint64_t& v, bool uc, bool locked,
+                             sc_time& delay, uint8_t& served) {
   prepare_payload(m_gp, cmd, pa, reinterpret_cast<uint8_t*>(&v), 8);
   m_ext.uncacheable = uc;
   m_ext.locked = locked;
@@ -79,7 +82,8 @@ Mmu::LevelStats::LevelStats(stats::Group& parent, const char* name)
       dram(g, "dram", "reads", "served by memory"),
       nocache(g, "nocache", "reads", "served by memory with caches disabled") {}
 
-Mmu::Mmu(unsigned core, const MmuConfig& cfg, const ClockDomain& clk, WalkMemory& mem, stats::Group& core_stats)
+Mmu::Mmu(unsigned core, const MmuConfig& cfg, const ClockDomain& clk, WalkMemory& mem,
+         stats::Group& core_stats)
     : m_core(core),
       m_cfg(cfg),
       m_clk(clk),
@@ -105,13 +109,16 @@ Mmu::Mmu(unsigned core, const MmuConfig& cfg, const ClockDomain& clk, WalkMemory
       m_d_writes(m_gwalk, "d_writes", "entries", "leaf entries whose Dirty bit the MMU set"),
       m_dirty_assists(m_gwalk, "dirty_assists", "writes", "writes that hit a TLB entry with D=0"),
       m_coalesced(m_gwalk, "coalesced", "misses", "misses that joined a walk in flight to the same page"),
-      m_lookup_cycles(m_gwalk, "lookup_cycles", "cycles", "paging-structure-cache lookup cycles of all walks"),
+      m_lookup_cycles(m_gwalk, "lookup_cycles", "cycles",
+                      "paging-structure-cache lookup cycles of all walks"),
       m_ref_cycles(m_gwalk, "ref_cycles", "cycles", "cycles of all entry reads and A/D updates"),
       m_queue_cycles(m_gwalk, "queue_cycles", "cycles", "cycles misses waited for a free walker"),
-      m_cas_restarts(m_gwalk, "cas_restarts", "updates",
-                     "A/D compare-exchanges that found the entry changed: the walk re-read it and the levels below"),
-      m_inval_restarts(m_gwalk, "inval_restarts", "walks",
-                       "walks started again from the top because an invalidation arrived while they were in flight"),
+      m_cas_restarts(
+          m_gwalk, "cas_restarts", "updates",
+          "A/D compare-exchanges that found the entry changed: the walk re-read it and the levels below"),
+      m_inval_restarts(
+          m_gwalk, "inval_restarts", "walks",
+          "walks started again from the top because an invalidation arrived while they were in flight"),
       m_latency(m_gwalk, "latency", "cycles", "walk latency: PSC lookup + every reference, in order"),
       m_gfault(&core_stats, "faults", "page faults raised (#PF)"),
       m_faults(m_gfault, "total", "faults", "page faults"),
@@ -131,11 +138,13 @@ Mmu::Mmu(unsigned core, const MmuConfig& cfg, const ClockDomain& clk, WalkMemory
     m_psc[l] = TagCache(*pc[l], false, fmt::format("mmu.psc.{}", names[l]));
     if (l == 5 && !cfg.la57) m_psc[l] = TagCache();
     m_psc_any = m_psc_any || m_psc[l].enabled();
-    m_psc_hits[l] = std::make_unique<stats::Counter>(m_gpsc, fmt::format("{}_hits", names[l]), "walks",
-                                                     fmt::format("walks that started below a cached {} entry", names[l]));
+    m_psc_hits[l] =
+        std::make_unique<stats::Counter>(m_gpsc, fmt::format("{}_hits", names[l]), "walks",
+                                         fmt::format("walks that started below a cached {} entry", names[l]));
   }
   const char* lnames[6] = {"", "pt", "pd", "pdpt", "pml4", "pml5"};
-  for (unsigned l = 1; l <= (cfg.la57 ? 5u : 4u); ++l) m_level[l] = std::make_unique<LevelStats>(m_gwalk, lnames[l]);
+  for (unsigned l = 1; l <= (cfg.la57 ? 5u : 4u); ++l)
+    m_level[l] = std::make_unique<LevelStats>(m_gwalk, lnames[l]);
   for (unsigned t = 0; t < 4; ++t)
     m_inv_invpcid[t] = std::make_unique<stats::Counter>(m_ginval, fmt::format("invpcid{}", t), "ops",
                                                         fmt::format("INVPCID type {} executed", t));
@@ -148,15 +157,20 @@ Mmu::Mmu(unsigned core, const MmuConfig& cfg, const ClockDomain& clk, WalkMemory
 
 Mmu::~Mmu() = default;
 
-uint16_t Mmu::pcid() const { return (m_cr4 & kCr4PCIDE) ? cr3_pcid(m_cr3) : 0; }
+uint16_t Mmu::pcid() const {
+  return (m_cr4 & kCr4PCIDE) ? cr3_pcid(m_cr3) : 0;
+}
 
-uint32_t Mmu::access_bits(Access a) {
-  // Every access a core issues runs at CPL 3 (the workload); EFER.NXE=1, so fetches set I/D.
-  return kPfUser | (a == Access::Write ? kPfWrite : 0) | (a == Access::Fetch ? kPfFetch : 0);
+uint32_t Mmu::access_bits(Access a) const {
+  // The workload runs at CPL 3, the kernel's user copies at CPL 0; EFER.NXE=1, so fetches set I/D.
+  return (m_supervisor ? 0 : kPfUser) | (a == Access::Write ? kPfWrite : 0) |
+         (a == Access::Fetch ? kPfFetch : 0);
 }
 
 uint32_t Mmu::perm_fault(const Perms& p, Access a) const {
-  if (!p.us || (a == Access::Write && !p.rw) || (a == Access::Fetch && p.nx)) return kPfPresent | access_bits(a);
+  // CPL 0 may touch user pages (no SMAP); CR0.WP = 1 still faults its writes to read-only ones.
+  if ((!p.us && !m_supervisor) || (a == Access::Write && !p.rw) || (a == Access::Fetch && p.nx))
+    return kPfPresent | access_bits(a);
   return 0;
 }
 
@@ -164,9 +178,10 @@ void Mmu::count_fault(uint32_t ec) {
   ++m_faults;
   auto& c = m_fault_codes[ec];
   if (!c)
-    c = std::make_unique<stats::Counter>(m_gfault, fmt::format("ec_0x{:02x}", ec), "faults",
-                                         fmt::format("faults with error code 0x{:x} (P={} W={} U={} RSVD={} I={})", ec,
-                                                     ec & 1, (ec >> 1) & 1, (ec >> 2) & 1, (ec >> 3) & 1, (ec >> 4) & 1));
+    c = std::make_unique<stats::Counter>(
+        m_gfault, fmt::format("ec_0x{:02x}", ec), "faults",
+        fmt::format("faults with error code 0x{:x} (P={} W={} U={} RSVD={} I={})", ec, ec & 1, (ec >> 1) & 1,
+                    (ec >> 2) & 1, (ec >> 3) & 1, (ec >> 4) & 1));
   ++*c;
 }
 
@@ -175,7 +190,8 @@ void Mmu::invalidate_psc(bool all_pcids, uint16_t pcid) {
   // flight will not fill from what it read.
   m_inflight.clear();
   ++m_inval_gen;
-  for (unsigned l = 2; l <= 5; ++l) m_psc[l].invalidate_if([&](const TlbEntry& e) { return all_pcids || e.pcid == pcid; });
+  for (unsigned l = 2; l <= 5; ++l)
+    m_psc[l].invalidate_if([&](const TlbEntry& e) { return all_pcids || e.pcid == pcid; });
 }
 
 void Mmu::invalidate_for_fault(uint64_t va, uint16_t id) {
@@ -194,12 +210,14 @@ void Mmu::invalidate_for_fault(uint64_t va, uint16_t id) {
   ++m_inv_fault;
 }
 
-Translation Mmu::translate(uint64_t va, Access a, sc_time at) {
+Translation Mmu::translate(uint64_t va, Access a, sc_time at, bool supervisor) {
+  m_supervisor = supervisor;
   const uint16_t id = pcid();
   const bool write = a == Access::Write;
   Translation out;
   if (!is_canonical(va, m_cfg.la57))
-    throw std::logic_error(fmt::format("core {}: non-canonical linear address 0x{:x} (a #GP, not a #PF)", m_core, va));
+    throw std::logic_error(
+        fmt::format("core {}: non-canonical linear address 0x{:x} (a #GP, not a #PF)", m_core, va));
   // A miss to a page whose walk is still in flight joins it (the walker's miss queue coalesces).
   while (!m_inflight.empty() && m_inflight.front().end <= at) m_inflight.pop_front();
   for (const auto& w : m_inflight)
@@ -352,7 +370,11 @@ Mmu::WalkResult Mmu::walk(uint64_t va, Access a, sc_time start) {
       m_ref_cycles += cycles(lat);
       LevelStats& ls = *m_level[level];
       ++ls.refs;
-      ++(served == 1 ? ls.l1 : served == 2 ? ls.l2 : served == 3 ? ls.llc : served == 4 ? ls.dram : ls.nocache);
+      ++(served == 1   ? ls.l1
+         : served == 2 ? ls.l2
+         : served == 3 ? ls.llc
+         : served == 4 ? ls.dram
+                       : ls.nocache);
       note(level, served, false, lat);
       if (!(v & kP)) return access_bits(a);
       if (v & reserved_mask(v, level)) return kPfPresent | kPfRsvd | access_bits(a);
@@ -369,7 +391,8 @@ Mmu::WalkResult Mmu::walk(uint64_t va, Access a, sc_time start) {
   };
   constexpr unsigned kMaxRestarts = 1u << 20;  // a livelock is a model bug, not a slow walk
   for (unsigned attempt = 0;; ++attempt) {
-    if (attempt == kMaxRestarts) throw std::logic_error(fmt::format("core {}: page walk of 0x{:x} never settled", m_core, va));
+    if (attempt == kMaxRestarts)
+      throw std::logic_error(fmt::format("core {}: page walk of 0x{:x} never settled", m_core, va));
     const uint64_t gen = m_inval_gen;
     n = 0;
     uint64_t table = cr3_table(m_cr3);
@@ -406,7 +429,8 @@ Mmu::WalkResult Mmu::walk(uint64_t va, Access a, sc_time start) {
       sc_time d = mem_time(t);
       uint8_t served = 0;
       m_mem.tag(m_walk_seq, static_cast<uint8_t>(refs[i].level));
-      const uint64_t old = m_mem.cmpxchg_pte(refs[i].pa, refs[i].val, refs[i].val | set, refs[i].uc, d, served);
+      const uint64_t old =
+          m_mem.cmpxchg_pte(refs[i].pa, refs[i].val, refs[i].val | set, refs[i].uc, d, served);
       const sc_time lat = sc_core::sc_time_stamp() + d - t;  // absolute, as above
       t += lat;
       note(refs[i].level, served, true, lat);
@@ -516,7 +540,8 @@ void Mmu::write_cr3(uint64_t v) {
 void Mmu::write_cr4(uint64_t v) {
   const uint64_t changed = m_cr4 ^ v;
   if ((changed & kCr4LA57) && !!(v & kCr4LA57) != m_cfg.la57)
-    throw std::logic_error(fmt::format("core {}: CR4.LA57 cannot change while paging is on (set mmu.la57)", m_core));
+    throw std::logic_error(
+        fmt::format("core {}: CR4.LA57 cannot change while paging is on (set mmu.la57)", m_core));
   m_cr4 = v;
   if ((changed & kCr4PGE) || ((changed & kCr4PCIDE) && !(v & kCr4PCIDE))) {
     ++m_inv_cr4;
@@ -566,12 +591,7 @@ void Mmu::invpcid(InvpcidType type, uint16_t id, uint64_t va) {
 
 void Mmu::flush(const hw::FlushRequest& r) {
   ++m_received;
-  switch (r.scope) {
-    case hw::FlushRequest::Scope::Page: invlpg(r.va); break;
-    case hw::FlushRequest::Scope::Pcid: invpcid(InvpcidType::SingleContext, r.pcid, 0); break;
-    case hw::FlushRequest::Scope::AllNonGlobal: invpcid(InvpcidType::AllContexts, 0, 0); break;
-    case hw::FlushRequest::Scope::All: invpcid(InvpcidType::AllContextsGlobal, 0, 0); break;
-  }
+  apply_flush(r);
 }
 
 void Mmu::count_shootdown_sent(hw::FlushCause c, unsigned targets) {

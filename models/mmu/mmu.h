@@ -45,8 +45,8 @@ class TlmWalkMemory : public WalkMemory {
   TlmWalkMemory(tlm::tlm_initiator_socket<>& sock, uint16_t core);
   ~TlmWalkMemory() override;
   uint64_t read_pte(uint64_t pa, bool uncacheable, sc_core::sc_time& delay, uint8_t& served) override;
-  uint64_t cmpxchg_pte(uint64_t pa, uint64_t expected, uint64_t desired, bool uncacheable, sc_core::sc_time& delay,
-                       uint8_t& served) override;
+  uint64_t cmpxchg_pte(uint64_t pa, uint64_t expected, uint64_t desired, bool uncacheable,
+                       sc_core::sc_time& delay, uint8_t& served) override;
   void tag(uint32_t walk_id, uint8_t level) override {
     m_ext.walk_id = walk_id;
     m_ext.level = level;
@@ -68,9 +68,9 @@ class TlmWalkMemory : public WalkMemory {
 // One walk as it happened, for an observer (x86-mmu.md §1.5 per-walk trace).
 struct WalkTrace {
   struct Ref {
-    uint8_t level = 0;    // 1 PTE .. 5 PML5E
-    uint8_t served = 0;   // AccessExt::served of the access
-    bool rmw = false;     // an A/D update (compare-exchange) rather than a read
+    uint8_t level = 0;   // 1 PTE .. 5 PML5E
+    uint8_t served = 0;  // AccessExt::served of the access
+    bool rmw = false;    // an A/D update (compare-exchange) rather than a read
     uint64_t cycles = 0;
   };
   static constexpr unsigned kMaxRefs = 32;
@@ -78,10 +78,10 @@ struct WalkTrace {
   Access access = Access::Read;
   uint8_t psc_hit_level = 0;  // level of the PSC entry the walk started below (2 PDE .. 5 PML5E); 0 none
   uint64_t lookup_cycles = 0;
-  Ref refs[kMaxRefs];         // 5 reads and 5 updates, more when the walk restarted (kept up to kMaxRefs)
+  Ref refs[kMaxRefs];  // 5 reads and 5 updates, more when the walk restarted (kept up to kMaxRefs)
   unsigned nrefs = 0;
-  unsigned restarts = 0;      // compare-exchanges that found the entry changed (the walk re-read from there)
-  uint64_t cycles = 0;        // the whole walk
+  unsigned restarts = 0;  // compare-exchanges that found the entry changed (the walk re-read from there)
+  uint64_t cycles = 0;    // the whole walk
   bool fault = false;
   uint32_t error_code = 0;
 };
@@ -91,7 +91,7 @@ class Mmu : public Translator {
   Mmu(unsigned core, const MmuConfig& cfg, const ClockDomain& clk, WalkMemory& mem, stats::Group& core_stats);
   ~Mmu() override;
 
-  Translation translate(uint64_t va, Access a, sc_core::sc_time at) override;
+  Translation translate(uint64_t va, Access a, sc_core::sc_time at, bool supervisor = false) override;
   void write_cr3(uint64_t v) override;
   uint64_t cr3() const override { return m_cr3; }
   void write_cr4(uint64_t v) override;
@@ -123,7 +123,7 @@ class Mmu : public Translator {
   };
   WalkResult walk(uint64_t va, Access a, sc_core::sc_time start);
   uint32_t perm_fault(const Perms& p, Access a) const;
-  static uint32_t access_bits(Access a);
+  uint32_t access_bits(Access a) const;
   void count_fault(uint32_t ec);
   void invalidate_psc(bool all_pcids, uint16_t pcid);
   // The TLB and paging-structure-cache entries that translate `va` in PCID `pcid` (SDM §4.10.4.1: what
@@ -142,6 +142,7 @@ class Mmu : public Translator {
   bool m_psc_any = false;
   uint64_t m_cr3 = 0, m_cr4 = 0;
   uint64_t m_stall = 0;
+  bool m_supervisor = false;  // the access being translated runs at CPL 0
   uint32_t m_walk_seq = 0;
   // Bumped by every invalidation (INVLPG, INVPCID, CR3/CR4 flush, shootdown): a walk that sees it
   // change while it was in flight does not fill anything from what it read (it starts again), so no
@@ -174,8 +175,8 @@ class Mmu : public Translator {
   std::unique_ptr<stats::Counter> m_psc_hits[6];  // [2..5]
   stats::Counter m_psc_misses;
   stats::Group m_gwalk;
-  stats::Counter m_walks, m_refs, m_rmws, m_a_writes, m_d_writes, m_dirty_assists, m_coalesced, m_lookup_cycles,
-      m_ref_cycles, m_queue_cycles, m_cas_restarts, m_inval_restarts;
+  stats::Counter m_walks, m_refs, m_rmws, m_a_writes, m_d_writes, m_dirty_assists, m_coalesced,
+      m_lookup_cycles, m_ref_cycles, m_queue_cycles, m_cas_restarts, m_inval_restarts;
   stats::Histogram m_latency;
   std::unique_ptr<LevelStats> m_level[6];  // [1..5]
   stats::Group m_gfault;

@@ -14,7 +14,8 @@ struct TlbArrayConfig {
   uint64_t ways = 4;     // associativity (entries/ways sets)
 
   void describe(cfg::Visitor& v) {
-    v.u64("entries", entries, "entries", "capacity (0: translations of this page size are not cached here)", 0, 1 << 20);
+    v.u64("entries", entries, "entries", "capacity (0: translations of this page size are not cached here)",
+          0, 1 << 20);
     v.u64("ways", ways, "ways", "associativity", 1, 1 << 20);
   }
 };
@@ -42,7 +43,8 @@ struct PscConfig {
     v.section("pml4", pml4, "PML4E cache");
     v.section("pdpt", pdpt, "PDPTE cache");
     v.section("pd", pd, "PDE cache");
-    v.u64("latency_cycles", latency_cycles, "cycles", "lookup latency of the paging-structure caches", 0, 1000);
+    v.u64("latency_cycles", latency_cycles, "cycles", "lookup latency of the paging-structure caches", 0,
+          1000);
   }
 };
 
@@ -63,18 +65,20 @@ struct ShootdownConfig {
 enum class MmuImpl : uint8_t { Cpp, Rtl };
 
 struct RtlConfig {
-  std::string cores = "all";          // cores that run the RTL unit: "all" or a list such as "0,2"
-  bool check = false;                 // run the C++ model beside it as a reference, compare every request
-  bool stop_on_divergence = false;    // end the run at the first divergence
-  std::string wave;                   // waveform file (.fst); empty: none. Core N > 0 writes FILE.coreN.fst
-  uint64_t wave_from_ns = 0;          // window of simulated time dumped into the waveform
-  uint64_t wave_to_ns = 0;            // 0: until the end
-  bool skip_idle_cycles = true;       // do not clock, one by one, cycles in which the unit only waits
+  std::string cores = "all";        // cores that run the RTL unit: "all" or a list such as "0,2"
+  bool check = false;               // run the C++ model beside it as a reference, compare every request
+  bool stop_on_divergence = false;  // end the run at the first divergence
+  std::string wave;                 // waveform file (.fst); empty: none. Core N > 0 writes FILE.coreN.fst
+  uint64_t wave_from_ns = 0;        // window of simulated time dumped into the waveform
+  uint64_t wave_to_ns = 0;          // 0: until the end
+  bool skip_idle_cycles = true;     // do not clock, one by one, cycles in which the unit only waits
 
   void describe(cfg::Visitor& v) {
     v.str("cores", cores, "cores whose MMU is the RTL unit when mmu.impl = rtl: all, or a list such as 0,2");
-    v.boolean("check", check, "differential check: run the C++ MMU beside the RTL on the same requests and memory");
-    v.boolean("stop_on_divergence", stop_on_divergence, "stop the run at the first divergence the check finds");
+    v.boolean("check", check,
+              "differential check: run the C++ MMU beside the RTL on the same requests and memory");
+    v.boolean("stop_on_divergence", stop_on_divergence,
+              "stop the run at the first divergence the check finds");
     v.str("wave", wave, "FST waveform of the RTL unit (viewable in GTKWave); empty: none");
     v.u64("wave_from_ns", wave_from_ns, "ns", "start of the dumped time window");
     v.u64("wave_to_ns", wave_to_ns, "ns", "end of the dumped time window (0: the end of the run)");
@@ -91,7 +95,6 @@ struct MmuConfig {
   uint64_t walkers = 2;                 // concurrent page walks
   std::string dirty_assist = "rewalk";  // a write hitting a TLB entry with D=0
   bool la57 = false;                    // 5-level paging
-  std::string ptep_clear_flush_young = "2.6";
   uint64_t invlpg_cycles = 200;         // cost of INVLPG / INVPCID on the executing core
   uint64_t cr3_write_cycles = 150;      // cost of a MOV to CR3 (or CR4)
   ShootdownConfig shootdown;
@@ -108,14 +111,12 @@ struct MmuConfig {
           "write to a TLB entry with D=0: rewalk (walk again, setting D) or rmw (one locked RMW of the leaf)",
           {"rewalk", "rmw"});
     v.boolean("la57", la57, "5-level paging (CR4.LA57)");
-    v.str("ptep_clear_flush_young", ptep_clear_flush_young,
-          "kernel model: 2.6 flushes the TLB when it clears a young PTE, 3.18 does not (unused by the bare-metal pager)",
-          {"2.6", "3.18"});
     v.u64("invlpg_cycles", invlpg_cycles, "cycles", "cost of INVLPG or INVPCID", 0, 1000000);
     v.u64("cr3_write_cycles", cr3_write_cycles, "cycles", "cost of a MOV to CR3 or CR4", 0, 1000000);
     v.section("shootdown", shootdown, "TLB shootdown IPIs");
-    v.choice("impl", impl, {{"cpp", MmuImpl::Cpp}, {"rtl", MmuImpl::Rtl}},
-             "translation unit: cpp (the C++ model) or rtl (the SystemVerilog unit co-simulated with Verilator)");
+    v.choice(
+        "impl", impl, {{"cpp", MmuImpl::Cpp}, {"rtl", MmuImpl::Rtl}},
+        "translation unit: cpp (the C++ model) or rtl (the SystemVerilog unit co-simulated with Verilator)");
     v.section("rtl", rtl, "co-simulation of the RTL translation unit (mmu.impl = rtl)");
   }
 };

@@ -29,8 +29,10 @@ struct Translation {
 class Translator {
  public:
   virtual ~Translator() = default;
-  // Translates a user-mode access that reaches the MMU at absolute time `at` (>= sc_time_stamp()).
-  virtual Translation translate(uint64_t va, Access a, sc_core::sc_time at) = 0;
+  // Translates an access that reaches the MMU at absolute time `at` (>= sc_time_stamp()): a user-mode
+  // (CPL 3) access, or a supervisor-mode one (the kernel's copy to or from user memory: U/S does not
+  // restrict it, CR0.WP = 1 makes read-only pages fault on writes, no SMAP; a fault's error code has U = 0).
+  virtual Translation translate(uint64_t va, Access a, sc_core::sc_time at, bool supervisor = false) = 0;
   virtual void write_cr3(uint64_t v) = 0;
   virtual uint64_t cr3() const = 0;
   virtual void write_cr4(uint64_t v) = 0;
@@ -43,6 +45,25 @@ class Translator {
   virtual uint64_t take_stall_cycles() = 0;
   virtual void add_stall_cycles(uint64_t c) = 0;
   virtual void count_shootdown_sent(hw::FlushCause c, unsigned targets) = 0;
+
+ protected:
+  // A shootdown request maps onto the INVLPG / INVPCID an IPI handler would execute.
+  void apply_flush(const hw::FlushRequest& r) {
+    switch (r.scope) {
+      case hw::FlushRequest::Scope::Page:
+        invlpg(r.va);
+        break;
+      case hw::FlushRequest::Scope::Pcid:
+        invpcid(hw::paging::InvpcidType::SingleContext, r.pcid, 0);
+        break;
+      case hw::FlushRequest::Scope::AllNonGlobal:
+        invpcid(hw::paging::InvpcidType::AllContexts, 0, 0);
+        break;
+      case hw::FlushRequest::Scope::All:
+        invpcid(hw::paging::InvpcidType::AllContextsGlobal, 0, 0);
+        break;
+    }
+  }
 };
 
 // Builds a core's translation unit; `mem` is the core's memory port (walks go through its caches).

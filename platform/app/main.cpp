@@ -1,10 +1,10 @@
 // pagecycle: the command-line program (run, config, presets, stats-list).
-#include <unistd.h>
+#include <fmt/format.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
-#include <fmt/format.h>
 #include <fstream>
 #include <iostream>
 #include <systemc>
@@ -31,12 +31,16 @@ struct ConfigOptions {
 
   void add_to(CLI::App* app) {
     app->add_option("--preset", presets, "built-in preset to start from (repeatable, applied in order)");
-    app->add_option("--config", files, "JSON config file (comments allowed; repeatable, applied after presets)");
-    app->add_option("--set", sets, "override one field: path=value, e.g. dram.size_mib=1024 (repeatable, last)");
+    app->add_option("--config", files,
+                    "JSON config file (comments allowed; repeatable, applied after presets)");
+    app->add_option("--set", sets,
+                    "override one field: path=value, e.g. dram.size_mib=1024 (repeatable, last)");
     app->add_option("--trace", trace, "replay a valgrind lackey trace (plain, .gz or .xz) on core 0");
-    app->add_option("--seed", seed, "seed of every random choice (sets sim.seed)")->check(CLI::NonNegativeNumber);
+    app->add_option("--seed", seed, "seed of every random choice (sets sim.seed)")
+        ->check(CLI::NonNegativeNumber);
     app->add_option("--wave", wave,
-                    "mmu.impl=rtl: FST waveform of the RTL unit (sets mmu.rtl.wave; window: mmu.rtl.wave_from_ns/_to_ns)");
+                    "mmu.impl=rtl: FST waveform of the RTL unit (sets mmu.rtl.wave; window: "
+                    "mmu.rtl.wave_from_ns/_to_ns)");
   }
 
   pc::soc::PlatformConfig resolve() const {
@@ -89,16 +93,20 @@ double stat_value(pc::soc::Soc& soc, const std::string& path) {
 // device queueing (NCQ) and device service (medium), from the workload's and the controller's stats.
 void print_blockio(pc::soc::Soc& soc) {
   const auto& c = soc.config();
-  fmt::print("  disk                {}\n", c.disk.media == "ssd" ? fmt::format("SSD, {} channels x {} dies", c.disk.ssd.channels, c.disk.ssd.dies_per_channel)
-                                                          : fmt::format("HDD, {} rpm", c.disk.hdd.rpm));
-  fmt::print("  {:<6} {:>8} {:>10} {:>9} | {:>9} {:>9} {:>9} {:>9} us\n", "I/O", "count", "IOPS", "MB/s", "mean", "p50",
-             "p90", "p99");
+  fmt::print("  disk                {}\n",
+             c.disk.media == "ssd"
+                 ? fmt::format("SSD, {} channels x {} dies", c.disk.ssd.channels, c.disk.ssd.dies_per_channel)
+                 : fmt::format("HDD, {} rpm", c.disk.hdd.rpm));
+  fmt::print("  {:<6} {:>8} {:>10} {:>9} | {:>9} {:>9} {:>9} {:>9} us\n", "I/O", "count", "IOPS", "MB/s",
+             "mean", "p50", "p90", "p99");
   for (const char* dir : {"read", "write"}) {
     const std::string w = fmt::format("blockio.{}.", dir), d = fmt::format("disk.{}.", dir);
     const double n = stat_value(soc, w + "ios");
     if (n == 0) continue;
-    fmt::print("  {:<6} {:>8} {:>10.1f} {:>9.2f} |\n", dir, static_cast<uint64_t>(n), stat_value(soc, w + "iops"),
-               stat_value(soc, w + "bytes") / std::max(1e-12, static_cast<double>(soc.sim_cycles()) / c.clocks.cpu_mhz / 1e6) / 1e6);
+    fmt::print("  {:<6} {:>8} {:>10.1f} {:>9.2f} |\n", dir, static_cast<uint64_t>(n),
+               stat_value(soc, w + "iops"),
+               stat_value(soc, w + "bytes") /
+                   std::max(1e-12, static_cast<double>(soc.sim_cycles()) / c.clocks.cpu_mhz / 1e6) / 1e6);
     auto row = [&](const char* label, const std::string& p) {
       fmt::print("    {:<30} | {:>9.1f} {:>9.1f} {:>9.1f} {:>9.1f}\n", label, stat_value(soc, p + ".mean"),
                  stat_value(soc, p + ".p50"), stat_value(soc, p + ".p90"), stat_value(soc, p + ".p99"));
@@ -114,45 +122,65 @@ void print_blockio(pc::soc::Soc& soc) {
     fmt::print("  data check          {} reads verified, {} errors\n",
                static_cast<uint64_t>(stat_value(soc, "blockio.reads_checked")), soc.data_errors());
   const double ios = stat_value(soc, "blockio.read.ios") + stat_value(soc, "blockio.write.ios");
-  fmt::print("  host throughput     {:.0f} simulated I/Os per host second\n", ios / std::max(1e-9, soc.host_seconds()));
+  fmt::print("  host throughput     {:.0f} simulated I/Os per host second\n",
+             ios / std::max(1e-9, soc.host_seconds()));
 }
 
 void print_tasks(pc::soc::Soc& soc, pc::kernel::Kernel& os) {
-  fmt::print("  kernel              {} page faults ({} major), {} COW copies, {} zero-page maps, {} forks, "
-             "{} TLB page flushes, {} page-table pages now\n",
-             with_commas(static_cast<uint64_t>(stat_value(soc, "kernel.vmstat.pgfault"))),
-             static_cast<uint64_t>(stat_value(soc, "kernel.vmstat.pgmajfault")),
-             static_cast<uint64_t>(stat_value(soc, "kernel.cow_copies")),
-             static_cast<uint64_t>(stat_value(soc, "kernel.zero_page_maps")),
-             static_cast<uint64_t>(stat_value(soc, "kernel.forks")),
-             static_cast<uint64_t>(stat_value(soc, "kernel.tlb_page_flushes")),
-             static_cast<uint64_t>(stat_value(soc, "kernel.vmstat.nr_page_table_pages")));
+  fmt::print(
+      "  kernel              {} page faults ({} major), {} COW copies, {} zero-page maps, {} forks, "
+      "{} TLB page flushes, {} page-table pages now\n",
+      with_commas(static_cast<uint64_t>(stat_value(soc, "kernel.vmstat.pgfault"))),
+      static_cast<uint64_t>(stat_value(soc, "kernel.vmstat.pgmajfault")),
+      static_cast<uint64_t>(stat_value(soc, "kernel.cow_copies")),
+      static_cast<uint64_t>(stat_value(soc, "kernel.zero_page_maps")),
+      static_cast<uint64_t>(stat_value(soc, "kernel.forks")),
+      static_cast<uint64_t>(stat_value(soc, "kernel.tlb_page_flushes")),
+      static_cast<uint64_t>(stat_value(soc, "kernel.vmstat.nr_page_table_pages")));
+  using pc::hw::Charge;
+  const double period =
+      static_cast<double>(soc.config().clocks.cpu_mhz) > 0 ? 1e9 / soc.config().clocks.cpu_mhz : 1;
+  auto cyc = [&](uint64_t fs) {
+    return with_commas(static_cast<uint64_t>(static_cast<double>(fs) / period));
+  };
+  std::string kthreads;
   for (const auto& t : os.tasks()) {
-    const auto& ch = t->ctx->charges;
-    fmt::print("  task {:<3} {:<18} min_flt {:>7}  maj_flt {:>5}  cow {:>6}  | compute {} mem {} walk {} fault {} "
-               "syscall {} io-wait {} ready-wait {} cycles | {}\n",
-               t->pid, t->name, t->min_flt, t->maj_flt, t->cow_faults, with_commas(ch.compute),
-               with_commas(ch.mem_stall), with_commas(ch.page_walk), with_commas(ch.fault), with_commas(ch.syscall),
-               with_commas(ch.io_wait), with_commas(ch.runnable_wait), t->exit_reason);
+    const auto& ch = t->charges();
+    if (t->is_kthread()) {
+      if (ch[Charge::KernelThread] + ch[Charge::Irq])
+        kthreads += fmt::format(" {} {}", t->comm, cyc(ch[Charge::KernelThread] + ch[Charge::Irq]));
+      continue;
+    }
+    const uint64_t other = ch.total() - ch[Charge::Compute] - ch[Charge::MemStall] - ch[Charge::PageWalk] -
+                           ch[Charge::Fault] - ch[Charge::Syscall] - ch[Charge::IoWait] -
+                           ch[Charge::RunnableWait];
+    fmt::print(
+        "  task {:<3} {:<18} min_flt {:>7}  maj_flt {:>5}  cow {:>6}  | compute {} mem {} walk {} fault {} "
+        "syscall {} io-wait {} ready-wait {} other {} cycles | {}\n",
+        t->pid, t->comm, t->min_flt, t->maj_flt, t->cow_faults, cyc(ch[Charge::Compute]),
+        cyc(ch[Charge::MemStall]), cyc(ch[Charge::PageWalk]), cyc(ch[Charge::Fault]),
+        cyc(ch[Charge::Syscall]), cyc(ch[Charge::IoWait]), cyc(ch[Charge::RunnableWait]), cyc(other),
+        t->exit_reason);
   }
+  if (!kthreads.empty()) fmt::print("  kernel threads     {} cycles\n", kthreads);
 }
 
 void print_summary(pc::soc::Soc& soc, const std::vector<std::string>& presets) {
   const auto& c = soc.config();
   std::string preset = presets.empty() ? "default" : fmt::format("{}", fmt::join(presets, "+"));
-  fmt::print("PageCycle run — preset {}, {} core(s) @ {} MHz, {} MiB {} memory, paging {}\n", preset, c.cpu.cores,
-             c.clocks.cpu_mhz, c.dram.size_mib, c.dram.model, c.cpu.paging);
+  fmt::print("PageCycle run — preset {}, {} core(s) @ {} MHz, {} MiB {} memory, paging {}\n", preset,
+             c.cpu.cores, c.clocks.cpu_mhz, c.dram.size_mib, c.dram.model, c.cpu.paging);
   const auto& bio = c.workload.blockio;
   const std::string wl =
-      c.workload.source == "trace"     ? "trace " + c.workload.trace.path
-      : c.workload.source == "blockio" ? fmt::format("blockio: {} {} KiB, {:.0f}% reads, queue depth {}, {} I/Os",
-                                                     bio.pattern, bio.block_kib, 100 * bio.read_fraction,
-                                                     bio.queue_depth, bio.requests)
+      c.workload.source == "trace" ? "trace " + c.workload.trace.path
+      : c.workload.source == "blockio"
+          ? fmt::format("blockio: {} {} KiB, {:.0f}% reads, queue depth {}, {} I/Os", bio.pattern,
+                        bio.block_kib, 100 * bio.read_fraction, bio.queue_depth, bio.requests)
       : c.workload.source == "scenario"
           ? fmt::format("scenario: {} process(es), {} program(s), {} file(s) on the modeled Linux kernel",
                         c.workload.scenario.processes.size(), c.workload.scenario.programs.size(),
                         c.workload.scenario.files.size())
-      : (c.workload.phases.empty() ? "synthetic" : fmt::format("{} phases", c.workload.phases.size()));
+          : (c.workload.phases.empty() ? "synthetic" : fmt::format("{} phases", c.workload.phases.size()));
   fmt::print("  workload            {}{}\n", wl, c.workload.data_check ? " (data checking on)" : "");
   const uint64_t cycles = soc.sim_cycles();
   const uint64_t acc = soc.mem_accesses();
@@ -160,33 +188,41 @@ void print_summary(pc::soc::Soc& soc, const std::vector<std::string>& presets) {
              static_cast<double>(cycles) / c.clocks.cpu_mhz / 1e3, c.clocks.cpu_mhz);
   fmt::print("  memory accesses     {}\n", with_commas(acc));
   double core_cycles = 0;
-  for (const auto& core : soc.cores()) core_cycles += stat_value(soc, fmt::format("cpu.core{}.cycles", core->id()));
+  for (const auto& core : soc.cores())
+    core_cycles += stat_value(soc, fmt::format("cpu.core{}.cycles", core->id()));
   if (acc) fmt::print("  core cycles/access  {:.2f}\n", core_cycles / static_cast<double>(acc));
   for (const auto& core : soc.cores()) {
     const std::string p = fmt::format("cpu.core{}.", core->id());
-    fmt::print("  core{:<3} ops {:>12}  cycles {:>14}  mem stall {:>5.1f}%  avg access {:.1f} cyc\n", core->id(),
-               with_commas(core->ops_done()), with_commas(static_cast<uint64_t>(stat_value(soc, p + "cycles"))),
+    fmt::print("  core{:<3} ops {:>12}  cycles {:>14}  mem stall {:>5.1f}%  avg access {:.1f} cyc\n",
+               core->id(), with_commas(core->ops_done()),
+               with_commas(static_cast<uint64_t>(stat_value(soc, p + "cycles"))),
                100.0 * stat_value(soc, p + "mem_stall_cycles") / std::max(1.0, stat_value(soc, p + "cycles")),
                stat_value(soc, p + "access_latency.mean"));
     if (c.cpu.paging == "on") {
       const auto v = [&](const char* k) { return static_cast<uint64_t>(stat_value(soc, p + k)); };
-      fmt::print("          dtlb {}/{} hit  itlb {}/{}  stlb {}/{}  walks {} refs {} (avg {:.1f} cyc)  A/D writes {}/{}  faults {}\n",
-                 v("dtlb.hits"), v("dtlb.hits") + v("dtlb.misses"), v("itlb.hits"), v("itlb.hits") + v("itlb.misses"),
-                 v("stlb.hits"), v("stlb.hits") + v("stlb.misses"), v("walker.walks"), v("walker.refs"),
-                 stat_value(soc, p + "walker.latency.mean"), v("walker.a_writes"), v("walker.d_writes"), v("faults.total"));
+      fmt::print(
+          "          dtlb {}/{} hit  itlb {}/{}  stlb {}/{}  walks {} refs {} (avg {:.1f} cyc)  A/D writes "
+          "{}/{}  faults {}\n",
+          v("dtlb.hits"), v("dtlb.hits") + v("dtlb.misses"), v("itlb.hits"),
+          v("itlb.hits") + v("itlb.misses"), v("stlb.hits"), v("stlb.hits") + v("stlb.misses"),
+          v("walker.walks"), v("walker.refs"), stat_value(soc, p + "walker.latency.mean"),
+          v("walker.a_writes"), v("walker.d_writes"), v("faults.total"));
     }
   }
   if (soc.dram()) {
-    fmt::print("  dram                {} reads, {:.1f} DRAM cycles avg read latency ({:.1f} ns), {:.1f}% row hits, {:.2f} GB/s\n",
-               with_commas(static_cast<uint64_t>(stat_value(soc, "dram.reads"))), stat_value(soc, "dram.read_latency.mean"),
-               stat_value(soc, "dram.read_latency_ns.mean"), 100 * stat_value(soc, "dram.row_hit_rate"),
-               stat_value(soc, "dram.bandwidth_gbps"));
+    fmt::print(
+        "  dram                {} reads, {:.1f} DRAM cycles avg read latency ({:.1f} ns), {:.1f}% row hits, "
+        "{:.2f} GB/s\n",
+        with_commas(static_cast<uint64_t>(stat_value(soc, "dram.reads"))),
+        stat_value(soc, "dram.read_latency.mean"), stat_value(soc, "dram.read_latency_ns.mean"),
+        100 * stat_value(soc, "dram.row_hit_rate"), stat_value(soc, "dram.bandwidth_gbps"));
   }
   if (c.cpu.paging == "on" && c.mmu.impl == pc::mmu::MmuImpl::Rtl) {
     uint64_t checked = 0, diverged = 0;
     for (const auto& core : soc.cores()) {
       checked += static_cast<uint64_t>(stat_value(soc, fmt::format("cpu.core{}.cosim.checked", core->id())));
-      diverged += static_cast<uint64_t>(stat_value(soc, fmt::format("cpu.core{}.cosim.divergences", core->id())));
+      diverged +=
+          static_cast<uint64_t>(stat_value(soc, fmt::format("cpu.core{}.cosim.divergences", core->id())));
     }
     fmt::print("  mmu                 RTL unit (Verilated rtl/pc_mmu.sv) on cores {}{}\n", c.mmu.rtl.cores,
                c.mmu.rtl.check ? fmt::format("; checked against the C++ model: {} requests, {} divergences",
@@ -195,7 +231,8 @@ void print_summary(pc::soc::Soc& soc, const std::vector<std::string>& presets) {
   }
   if (c.workload.data_check)
     fmt::print("  data check          {} reads verified, {} errors\n",
-               with_commas(static_cast<uint64_t>(stat_value(soc, "summary.reads_checked"))), soc.data_errors());
+               with_commas(static_cast<uint64_t>(stat_value(soc, "summary.reads_checked"))),
+               soc.data_errors());
   if (soc.blockio()) print_blockio(soc);
   if (auto* os = soc.os()) print_tasks(soc, *os);
   const double bus = stat_value(soc, "summary.bus_errors");
@@ -244,8 +281,10 @@ int cmd_run(const ConfigOptions& opts, const std::string& stats_json, bool quiet
   if (!quiet) print_summary(soc, opts.presets);
   uint64_t diverged = 0;  // mmu.rtl.check: a run on which the RTL and the C++ model disagreed fails
   for (const auto& core : soc.cores())
-    diverged += static_cast<uint64_t>(stat_value(soc, fmt::format("cpu.core{}.cosim.divergences", core->id())));
-  if (diverged) fmt::print(stderr, "pagecycle: {} RTL/C++ divergence(s); the first is reported above\n", diverged);
+    diverged +=
+        static_cast<uint64_t>(stat_value(soc, fmt::format("cpu.core{}.cosim.divergences", core->id())));
+  if (diverged)
+    fmt::print(stderr, "pagecycle: {} RTL/C++ divergence(s); the first is reported above\n", diverged);
   return soc.data_errors() || diverged ? 1 : 0;
 }
 
@@ -313,31 +352,37 @@ int cmd_dram_trace(const ConfigOptions& opts, const std::string& file, bool fast
              !stamped ? "no time stamps: as fast as accepted"
              : fast   ? "time stamps ignored (--fast): as fast as accepted"
                       : "at its time stamps");
-  fmt::print("  memory              {} {} MHz, {} channel(s) x {} rank(s), {}-bit, BL{}, mapping {}, {} page\n",
-             d.standard, d.timing.clock_mhz, d.org.channels, d.org.ranks, d.org.bus_width, d.org.burst_length,
-             d.ctrl.mapping, d.ctrl.page_policy);
-  fmt::print("  requests            {} ({} reads, {} writes)\n", with_commas(n), with_commas(bench.player().reads()),
-             with_commas(bench.player().writes()));
-  fmt::print("  simulated           {} DRAM cycles ({:.3f} us)\n", with_commas(static_cast<uint64_t>(end_cycles)),
+  fmt::print(
+      "  memory              {} {} MHz, {} channel(s) x {} rank(s), {}-bit, BL{}, mapping {}, {} page\n",
+      d.standard, d.timing.clock_mhz, d.org.channels, d.org.ranks, d.org.bus_width, d.org.burst_length,
+      d.ctrl.mapping, d.ctrl.page_policy);
+  fmt::print("  requests            {} ({} reads, {} writes)\n", with_commas(n),
+             with_commas(bench.player().reads()), with_commas(bench.player().writes()));
+  fmt::print("  simulated           {} DRAM cycles ({:.3f} us)\n",
+             with_commas(static_cast<uint64_t>(end_cycles)),
              end_cycles * static_cast<double>(ctrl.clock().period_fs()) * 1e-9);
   fmt::print("  read latency        {:.2f} cycles avg ({:.2f} ns), p50 {} p99 {} max {}\n",
              bench.stat("dram.read_latency.mean"), bench.stat("dram.read_latency_ns.mean"),
-             bench.stat("dram.read_latency.p50"), bench.stat("dram.read_latency.p99"), bench.stat("dram.read_latency.max"));
-  fmt::print("  bandwidth           {:.3f} GB/s = {:.2f}% of the {:.1f} GB/s peak\n", bench.stat("dram.bandwidth_gbps"),
-             100 * bench.stat("dram.bandwidth_util"), d.peak_gbps());
-  fmt::print("  row buffer          {:.2f}% hits ({} hits, {} misses, {} conflicts)\n", 100 * bench.stat("dram.row_hit_rate"),
+             bench.stat("dram.read_latency.p50"), bench.stat("dram.read_latency.p99"),
+             bench.stat("dram.read_latency.max"));
+  fmt::print("  bandwidth           {:.3f} GB/s = {:.2f}% of the {:.1f} GB/s peak\n",
+             bench.stat("dram.bandwidth_gbps"), 100 * bench.stat("dram.bandwidth_util"), d.peak_gbps());
+  fmt::print("  row buffer          {:.2f}% hits ({} hits, {} misses, {} conflicts)\n",
+             100 * bench.stat("dram.row_hit_rate"),
              with_commas(static_cast<uint64_t>(bench.stat("dram.row_hits"))),
              with_commas(static_cast<uint64_t>(bench.stat("dram.row_misses"))),
              with_commas(static_cast<uint64_t>(bench.stat("dram.row_conflicts"))));
   fmt::print("  commands            {} ACT, {} PRE, {} REF; {} checked by the timing checker\n",
              with_commas(static_cast<uint64_t>(bench.stat("dram.activates"))),
              with_commas(static_cast<uint64_t>(bench.stat("dram.precharges"))),
-             with_commas(static_cast<uint64_t>(bench.stat("dram.refreshes"))), with_commas(ctrl.commands_checked()));
+             with_commas(static_cast<uint64_t>(bench.stat("dram.refreshes"))),
+             with_commas(ctrl.commands_checked()));
   fmt::print("  energy              {:.3f} uJ (IDD estimate)\n", bench.stat("dram.energy_nj") / 1000);
   fmt::print("  data check          {} reads checked, {} wrong; {} forwarded from the write buffer\n",
              with_commas(bench.player().reads_checked()), with_commas(bench.player().data_errors()),
              with_commas(static_cast<uint64_t>(bench.stat("dram.write_forwards"))));
-  fmt::print("  host time           {:.3f} s  ({:.2f} M requests/s)\n", host, static_cast<double>(n) / std::max(1e-9, host) / 1e6);
+  fmt::print("  host time           {:.3f} s  ({:.2f} M requests/s)\n", host,
+             static_cast<double>(n) / std::max(1e-9, host) / 1e6);
   return 0;
 }
 
@@ -369,9 +414,11 @@ int sc_main(int argc, char** argv) {
   std::string dt_file, dt_cmd_trace, dt_stats;
   bool dt_fast = false, dt_timed = false, dt_quiet = false;
   auto* dram_trace = app.add_subcommand(
-      "dram-trace", "replay a DRAM request trace (DRAMSim3, Ramulator 2 or DRAMSys format) into the DDR controller");
+      "dram-trace",
+      "replay a DRAM request trace (DRAMSim3, Ramulator 2 or DRAMSys format) into the DDR controller");
   dt_opts.add_to(dram_trace);
-  dram_trace->add_option("file", dt_file, "trace file; format detected from its first request line")->required();
+  dram_trace->add_option("file", dt_file, "trace file; format detected from its first request line")
+      ->required();
   auto* fast_flag = dram_trace->add_flag(
       "--fast", dt_fast,
       "ignore the time stamps: issue each request as soon as the controller accepts the previous one");
@@ -379,7 +426,8 @@ int sc_main(int argc, char** argv) {
       ->add_flag("--timed", dt_timed,
                  "issue requests at their time stamps in DRAM cycles (the default; kept for old scripts)")
       ->excludes(fast_flag);
-  dram_trace->add_option("--command-trace", dt_cmd_trace, "write the DRAM command trace (ACT/PRE/RD/WR/REF) to this file");
+  dram_trace->add_option("--command-trace", dt_cmd_trace,
+                         "write the DRAM command trace (ACT/PRE/RD/WR/REF) to this file");
   dram_trace->add_option("--stats-json", dt_stats, "write {config, stats, host} as JSON to this file");
   dram_trace->add_flag("-q,--quiet", dt_quiet, "print nothing but errors");
 
@@ -397,7 +445,9 @@ int sc_main(int argc, char** argv) {
     app.exit(e);
     return kExitConfig;
   }
-  pc::log::set_level(verbose >= 2 ? pc::log::Level::Debug : verbose == 1 ? pc::log::Level::Info : pc::log::Level::Warn);
+  pc::log::set_level(verbose >= 2   ? pc::log::Level::Debug
+                     : verbose == 1 ? pc::log::Level::Info
+                                    : pc::log::Level::Warn);
 
   try {
     if (run->parsed()) return cmd_run(run_opts, stats_json, quiet);

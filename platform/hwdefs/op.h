@@ -23,6 +23,7 @@ enum class Syscall : uint32_t {
   Mprotect = 10,
   Brk = 12,
   Fork = 57,
+  Clone = 56,  // a thread: the child shares the address space (CLONE_VM)
   Read = 0,
   Write = 1,
   Yield = 24,  // sched_yield
@@ -30,13 +31,14 @@ enum class Syscall : uint32_t {
 
 struct Op {
   OpKind kind = OpKind::Compute;
-  uint8_t size = 0;             // bytes, 1..kMaxAccessBytes, for Read/Write/Fetch
-  uint64_t vaddr = 0;           // linear address (physical when paging is off)
-  uint64_t cycles = 0;          // for Compute
+  uint8_t size = 0;                // bytes, 1..kMaxAccessBytes, for Read/Write/Fetch
+  uint64_t vaddr = 0;              // linear address (physical when paging is off)
+  uint64_t cycles = 0;             // for Compute
   const uint8_t* wdata = nullptr;  // for Write: `size` bytes, valid until the op retires
-  Syscall nr = Syscall::Exit;   // for Syscall
+  Syscall nr = Syscall::Exit;      // for Syscall
   // System-call arguments, in the order of the Linux call: mmap(addr, len, prot, flags, fd, pgoff),
   // munmap(addr, len), mprotect(addr, len, prot), brk(addr), exit(code), fork(child stream selector),
+  // clone(thread stream selector),
   // pread(fd, user_buf, len, offset), pwrite(fd, user_buf, len, offset). A fd is a kernel file id.
   uint64_t args[6] = {0, 0, 0, 0, 0, 0};
 };

@@ -15,34 +15,49 @@ cfg::Json PlatformConfig::to_json() const {
 const std::vector<Preset>& presets() {
   static const std::vector<Preset> p = [] {
     std::vector<Preset> v = {
-      {"default", "2 cores at 3 GHz, 4 GiB of DDR4-3200 (cycle-accurate controller), paging off, Zipf workload over 64 MiB per core",
-       "{}"},
-      {"small", "1 core, 256 MiB, 20,000 random accesses over 1 MiB: a run that finishes in milliseconds",
-       R"({"cpu": {"cores": 1}, "dram": {"size_mib": 256},
+        {"default",
+         "2 cores at 3 GHz, 4 GiB of DDR4-3200 (cycle-accurate controller), paging off, Zipf workload over "
+         "64 MiB per core",
+         "{}"},
+        {"small", "1 core, 256 MiB, 20,000 random accesses over 1 MiB: a run that finishes in milliseconds",
+         R"({"cpu": {"cores": 1}, "dram": {"size_mib": 256},
            "workload": {"synthetic": {"pattern": "random", "footprint_kib": 1024, "accesses": 20000}}})"},
-      {"datacheck", "2 cores, data checking on: each writes 50 MiB, mixes 1M random reads and writes, then reads it all back",
-       R"({"workload": {"data_check": true, "phases": [
+        {"datacheck",
+         "2 cores, data checking on: each writes 50 MiB, mixes 1M random reads and writes, then reads it all "
+         "back",
+         R"({"workload": {"data_check": true, "phases": [
             {"pattern": "sequential", "footprint_kib": 51200, "accesses": 819200, "access_size": 64, "read_fraction": 0.0},
             {"pattern": "random", "footprint_kib": 51200, "accesses": 1000000, "access_size": 8, "read_fraction": 0.5},
             {"pattern": "sequential", "footprint_kib": 51200, "accesses": 819200, "access_size": 64, "read_fraction": 1.0}]}})"},
-      {"fixed", "fixed-latency memory (50 ns, no bandwidth limit) instead of the DDR model", R"({"dram": {"model": "fixed"}})"},
-      {"hdd-7200", "disk: 250 GB 7200 rpm desktop drive of the 2.6.18 era (8 zones 1600..900 sectors/track = 98..55 MB/s, seek 1.0/8.5 avg/15.5 ms, read-ahead, 4 MiB write cache in 64 segments, SATA 3 Gb/s)",
-       R"({"disk": {"present": true, "media": "hdd", "controller": {"link_mbps": 300}}})"},
-      {"ssd-mqsim", "disk: MQSim default MLC SSD (8 ch x 8 dies x 2 planes, 8 KiB pages, tR 75 us, tPROG 750 us, tBERS 3.8 ms, 333 MB/s channels; 128 blocks/plane; 256 MiB DRAM write cache)",
-       R"({"disk": {"present": true, "media": "ssd", "controller": {"link_mbps": 600}, "ssd": {"channels": 8, "dies_per_channel": 8, "planes_per_die": 2,
+        {"fixed", "fixed-latency memory (50 ns, no bandwidth limit) instead of the DDR model",
+         R"({"dram": {"model": "fixed"}})"},
+        {"hdd-7200",
+         "disk: 250 GB 7200 rpm desktop drive of the 2.6.18 era (8 zones 1600..900 sectors/track = 98..55 "
+         "MB/s, seek 1.0/8.5 avg/15.5 ms, read-ahead, 4 MiB write cache in 64 segments, SATA 3 Gb/s)",
+         R"({"disk": {"present": true, "media": "hdd", "controller": {"link_mbps": 300}}})"},
+        {"ssd-mqsim",
+         "disk: MQSim default MLC SSD (8 ch x 8 dies x 2 planes, 8 KiB pages, tR 75 us, tPROG 750 us, tBERS "
+         "3.8 ms, 333 MB/s channels; 128 blocks/plane; 256 MiB DRAM write cache)",
+         R"({"disk": {"present": true, "media": "ssd", "controller": {"link_mbps": 600}, "ssd": {"channels": 8, "dies_per_channel": 8, "planes_per_die": 2,
            "blocks_per_plane": 128, "pages_per_block": 256, "page_bytes": 8192, "read_us": 75, "program_us": 750,
            "erase_us": 3800, "channel_mbps": 333, "cmd_overhead_us": 20, "overprovision": 0.07, "gc_threshold": 0.05,
            "write_buffer_kib": 262144, "buffer_write_us": 20, "buffer_write_us_per_4k": 5.12}}})"},
-      {"ssd-nvmevirt", "disk: NVMeVirt's Samsung 970 PRO-like MLC (8 ch x 2 LUNs, 32 KiB pages, tR 36 us, tPROG 185 us, 800 MB/s channels, 21.5 us firmware, 1 MiB write buffer with early completion)",
-       R"({"disk": {"present": true, "media": "ssd", "controller": {"link_mbps": 600}, "ssd": {"channels": 8, "dies_per_channel": 2, "planes_per_die": 1,
+        {"ssd-nvmevirt",
+         "disk: NVMeVirt's Samsung 970 PRO-like MLC (8 ch x 2 LUNs, 32 KiB pages, tR 36 us, tPROG 185 us, "
+         "800 MB/s channels, 21.5 us firmware, 1 MiB write buffer with early completion)",
+         R"({"disk": {"present": true, "media": "ssd", "controller": {"link_mbps": 600}, "ssd": {"channels": 8, "dies_per_channel": 2, "planes_per_die": 1,
            "blocks_per_plane": 512, "pages_per_block": 128, "page_bytes": 32768, "read_us": 36, "program_us": 185,
            "erase_us": 3500, "channel_mbps": 800, "cmd_overhead_us": 21.5, "overprovision": 0.07, "gc_threshold": 0.05,
            "write_buffer_kib": 1024, "buffer_write_us": 4.0, "buffer_write_us_per_4k": 0.46}}})"},
-      {"blockio", "workload: 2,000 random 4 KiB reads at queue depth 1 through the block layer (cores idle)",
-       R"({"workload": {"source": "blockio", "blockio": {"pattern": "random", "read_fraction": 1.0, "block_kib": 4,
+        {"blockio",
+         "workload: 2,000 random 4 KiB reads at queue depth 1 through the block layer (cores idle)",
+         R"({"workload": {"source": "blockio", "blockio": {"pattern": "random", "read_fraction": 1.0, "block_kib": 4,
            "queue_depth": 1, "requests": 2000}}})"},
-      {"forkcow", "scenario: a process maps an anonymous heap and a private file mapping, forks twice; children write (COW), read the file and share memory; paging on, data checking on",
-       R"({"cpu": {"paging": "on"}, "workload": {"source": "scenario", "data_check": true, "scenario": {
+        {"forkcow",
+         "scenario: a process maps an anonymous heap and a private file mapping, forks twice and starts a "
+         "thread; children write (COW), read the file and share memory; the thread writes the shared heap "
+         "(TLB shootdowns); paging on, data checking on",
+         R"({"cpu": {"paging": "on"}, "workload": {"source": "scenario", "data_check": true, "scenario": {
            "files": [{"name": "data.bin", "size_kib": 2048}],
            "programs": [
              {"name": "parent", "steps": [
@@ -53,7 +68,11 @@ const std::vector<Preset>& presets() {
                {"op": "mmap", "mapping": "shm", "kind": "shared-anon", "size_kib": 256},
                {"op": "fork", "program": "writer"},
                {"op": "fork", "program": "reader"},
+               {"op": "thread", "program": "helper"},
                {"op": "access", "mapping": "heap", "pattern": {"pattern": "zipf", "accesses": 100000, "read_fraction": 0.7}},
+               {"op": "exit"}]},
+             {"name": "helper", "steps": [
+               {"op": "access", "mapping": "heap", "pattern": {"pattern": "random", "accesses": 30000, "read_fraction": 0.5}},
                {"op": "exit"}]},
              {"name": "writer", "steps": [
                {"op": "access", "mapping": "heap", "pattern": {"pattern": "random", "accesses": 50000, "read_fraction": 0.3}},
@@ -66,8 +85,10 @@ const std::vector<Preset>& presets() {
                {"op": "access", "mapping": "data", "pattern": {"pattern": "sequential", "accesses": 32768, "access_size": 64, "read_fraction": 1}},
                {"op": "exit"}]}],
            "processes": [{"program": "parent"}]}}})"},
-      {"nehalem", "Linux-2.6-era Nehalem: paging on; DTLB 64+32 4-way, ITLB 128 4-way, STLB 512 4-way (4 KiB only), 1 walker; L1D 32K/4, L2 256K/10, LLC 8M/40 cycles, 10 fill buffers",
-       R"({"cpu": {"paging": "on"},
+        {"nehalem",
+         "Linux-2.6-era Nehalem: paging on; DTLB 64+32 4-way, ITLB 128 4-way, STLB 512 4-way (4 KiB only), 1 "
+         "walker; L1D 32K/4, L2 256K/10, LLC 8M/40 cycles, 10 fill buffers",
+         R"({"cpu": {"paging": "on"},
            "mmu": {"dtlb": {"4k": {"entries": 64, "ways": 4}, "2m": {"entries": 32, "ways": 4}, "1g": {"entries": 0}, "latency_cycles": 0},
                    "itlb": {"4k": {"entries": 128, "ways": 4}, "2m": {"entries": 7, "ways": 7}, "1g": {"entries": 0}, "latency_cycles": 0},
                    "stlb": {"4k": {"entries": 512, "ways": 4}, "2m": {"entries": 0}, "1g": {"entries": 0}, "latency_cycles": 7},
@@ -77,8 +98,10 @@ const std::vector<Preset>& presets() {
                       "l1d": {"size_kib": 32, "ways": 8, "latency_cycles": 4},
                       "l2": {"size_kib": 256, "ways": 8, "latency_cycles": 10},
                       "llc": {"size_kib": 8192, "ways": 16, "latency_cycles": 40}}})"},
-      {"skylake", "Skylake client: paging on; DTLB 64/32/4 4-way, ITLB 128 8-way + 8, STLB 1536 12-way (4K+2M) + 16 1G, 2 walkers; L1D 32K/4, L2 256K/12, LLC 8M/44 cycles, 12 fill buffers",
-       R"({"cpu": {"paging": "on"},
+        {"skylake",
+         "Skylake client: paging on; DTLB 64/32/4 4-way, ITLB 128 8-way + 8, STLB 1536 12-way (4K+2M) + 16 "
+         "1G, 2 walkers; L1D 32K/4, L2 256K/12, LLC 8M/44 cycles, 12 fill buffers",
+         R"({"cpu": {"paging": "on"},
            "mmu": {"dtlb": {"4k": {"entries": 64, "ways": 4}, "2m": {"entries": 32, "ways": 4}, "1g": {"entries": 4, "ways": 4}, "latency_cycles": 0},
                    "itlb": {"4k": {"entries": 128, "ways": 8}, "2m": {"entries": 8, "ways": 8}, "1g": {"entries": 0}, "latency_cycles": 0},
                    "stlb": {"4k": {"entries": 1536, "ways": 12}, "2m": {"entries": 1536, "ways": 12}, "1g": {"entries": 16, "ways": 4}, "latency_cycles": 8},
@@ -118,7 +141,9 @@ void ConfigResolver::apply_preset(const std::string& name) {
   throw cfg::ConfigError(fmt::format("--preset {}: no such preset (expected one of: {})", name, names));
 }
 
-void ConfigResolver::apply_file(const std::string& path) { apply_json(cfg::load_json_file(path), path); }
+void ConfigResolver::apply_file(const std::string& path) {
+  apply_json(cfg::load_json_file(path), path);
+}
 
 void ConfigResolver::apply_set(const std::string& assignment) {
   apply_json(cfg::overlay_from_assignment(assignment), "--set " + assignment);
@@ -129,12 +154,14 @@ const PlatformConfig& ConfigResolver::finish() {
     m_cfg.dram.ddr.validate("dram.ddr");
     const uint64_t cap = m_cfg.dram.ddr.org.capacity_bytes();
     if ((m_cfg.dram.size_mib << 20) > cap)
-      throw cfg::ConfigError(fmt::format("key 'dram.size_mib': {} MiB exceeds the {} MiB the DDR organisation holds (dram.ddr.org)",
-                                         m_cfg.dram.size_mib, cap >> 20));
+      throw cfg::ConfigError(fmt::format(
+          "key 'dram.size_mib': {} MiB exceeds the {} MiB the DDR organisation holds (dram.ddr.org)",
+          m_cfg.dram.size_mib, cap >> 20));
   }
   const auto& w = m_cfg.workload;
   if (w.source == "trace" && w.trace.path.empty())
-    throw cfg::ConfigError("workload.source is \"trace\" but workload.trace.path is empty (use --trace FILE)");
+    throw cfg::ConfigError(
+        "workload.source is \"trace\" but workload.trace.path is empty (use --trace FILE)");
   if (w.source == "synthetic" || (w.source == "blockio" && w.blockio.with_cores)) {
     // Each core runs the pattern over its own 2 MiB-aligned window; all windows must fit in memory.
     uint64_t fp = w.synthetic.footprint_kib;
@@ -145,11 +172,12 @@ const PlatformConfig& ConfigResolver::finish() {
       need += (m_cfg.kernel.block.dma_region_kib << 10) + w.blockio.queue_depth * (w.blockio.block_kib << 10);
     if (need > m_cfg.dram.size_mib << 20)
       throw cfg::ConfigError(fmt::format(
-          "workload: {} cores x {} KiB footprint need {} MiB of physical memory but dram.size_mib is {}", m_cfg.cpu.cores,
-          fp, (need + (1 << 20) - 1) >> 20, m_cfg.dram.size_mib));
+          "workload: {} cores x {} KiB footprint need {} MiB of physical memory but dram.size_mib is {}",
+          m_cfg.cpu.cores, fp, (need + (1 << 20) - 1) >> 20, m_cfg.dram.size_mib));
     auto check = [](const tb::PatternConfig& p, const std::string& where) {
       if (p.access_size & (p.access_size - 1))
-        throw cfg::ConfigError(fmt::format("key '{}.access_size': expected a power of two, got {}", where, p.access_size));
+        throw cfg::ConfigError(
+            fmt::format("key '{}.access_size': expected a power of two, got {}", where, p.access_size));
       if (p.footprint_kib * 1024 < p.access_size)
         throw cfg::ConfigError(fmt::format("key '{}.footprint_kib': smaller than one access", where));
     };
@@ -161,17 +189,18 @@ const PlatformConfig& ConfigResolver::finish() {
       throw cfg::ConfigError("workload.source is \"blockio\" but disk.present is false");
     const auto& b = w.blockio;
     if (b.block_kib % 4)
-      throw cfg::ConfigError(fmt::format("key 'workload.blockio.block_kib': expected a multiple of 4, got {}", b.block_kib));
+      throw cfg::ConfigError(
+          fmt::format("key 'workload.blockio.block_kib': expected a multiple of 4, got {}", b.block_kib));
     if (b.block_kib * 2 > m_cfg.kernel.block.max_sectors)
       throw cfg::ConfigError(fmt::format(
-          "key 'workload.blockio.block_kib': {} KiB exceeds kernel.block.max_sectors ({} sectors)", b.block_kib,
-          m_cfg.kernel.block.max_sectors));
+          "key 'workload.blockio.block_kib': {} KiB exceeds kernel.block.max_sectors ({} sectors)",
+          b.block_kib, m_cfg.kernel.block.max_sectors));
     const uint64_t need = (m_cfg.kernel.block.dma_region_kib << 10) + b.queue_depth * (b.block_kib << 10);
     if (need * 2 > m_cfg.dram.size_mib << 20)
-      throw cfg::ConfigError(fmt::format("workload.blockio: {} issuers x {} KiB buffers plus the driver's {} KiB "
-                                         "need more than half of dram.size_mib ({} MiB)",
-                                         b.queue_depth, b.block_kib, m_cfg.kernel.block.dma_region_kib,
-                                         m_cfg.dram.size_mib));
+      throw cfg::ConfigError(
+          fmt::format("workload.blockio: {} issuers x {} KiB buffers plus the driver's {} KiB "
+                      "need more than half of dram.size_mib ({} MiB)",
+                      b.queue_depth, b.block_kib, m_cfg.kernel.block.dma_region_kib, m_cfg.dram.size_mib));
   }
   return m_cfg;
 }

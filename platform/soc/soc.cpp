@@ -1,13 +1,14 @@
 // SoC construction and the run loop.
 #include "platform/soc/soc.h"
 
-#include <chrono>
 #include <fmt/format.h>
 
+#include <chrono>
+
+#include "kernel_model/mm/block_file.h"
 #include "platform/core/sanitizer.h"
 #include "platform/soc/mmu_factory.h"
 #include "testbench/workload/lackey.h"
-#include "kernel_model/mm/block_file.h"
 #include "testbench/workload/patterns.h"
 
 namespace pc::soc {
@@ -78,20 +79,27 @@ Soc::Soc(const PlatformConfig& cfg)
   } else {
     m_mem = std::make_unique<mem::FixedMemory>("mem", cfg.dram.fixed, *m_store, m_root);
   }
-  m_router = std::make_unique<interconnect::Router>("router", hw::physical_address_map(mem_bytes, cfg.disk.present),
-                                                    m_cpu_clk.cycles(cfg.interconnect.latency_cycles), m_root);
-  // The router and cores are LT; for DDR the adapter turns each b_transport into the controller's AT protocol.
+  m_router =
+      std::make_unique<interconnect::Router>("router", hw::physical_address_map(mem_bytes, cfg.disk.present),
+                                             m_cpu_clk.cycles(cfg.interconnect.latency_cycles), m_root);
+  // The router and cores are LT; for DDR the adapter turns each b_transport into the controller's AT
+  // protocol.
   if (m_dram)
     m_router->isock.bind(m_dram_adapter->tsock);
   else
     m_router->isock.bind(m_mem->tsock);
   const bool scenario = cfg.workload.source == "scenario";
-  if (cfg.disk.present || scenario) m_kernel_stats = std::make_unique<stats::Group>(&m_root, "kernel", "modeled kernel");
+  if (cfg.disk.present || scenario)
+    m_kernel_stats = std::make_unique<stats::Group>(&m_root, "kernel", "modeled kernel");
   if (cfg.disk.present) build_disk();
 
   const bool paging = cfg.cpu.paging == "on";
   if (scenario) {
-    build_os();
+    if (!paging)
+      throw cfg::ConfigError(
+          "workload.source is \"scenario\": processes run on the modeled kernel, which needs "
+          "cpu.paging = \"on\" (e.g. --preset nehalem)");
+    m_mmu_ctl = std::make_unique<mmu::MmuControl>(cfg.mmu);
   } else if (paging) {
     // Until the kernel model lands, a bare-metal pager maps pages on first touch; frames come from
     // above the first MiB.
@@ -99,27 +107,32 @@ Soc::Soc(const PlatformConfig& cfg)
     m_frames = std::make_unique<tb::FrameAllocator>(1ull << 20, mem_bytes);
     m_pt_builder = std::make_unique<tb::PageTableBuilder>("pt_builder", *m_frames, cfg.mmu.la57);
     m_pt_builder->mem_isock.bind(m_router->tsock);
-    m_kernel = std::make_unique<tb::BareMetalPager>(static_cast<unsigned>(cfg.cpu.cores), cfg.sim.syscall_cycles,
-                                                    cfg.sim.fault_cycles, *m_pt_builder, *m_mmu_ctl, m_cpu_clk, m_root);
+    m_kernel = std::make_unique<tb::BareMetalPager>(static_cast<unsigned>(cfg.cpu.cores),
+                                                    cfg.sim.syscall_cycles, cfg.sim.fault_cycles,
+                                                    *m_pt_builder, *m_mmu_ctl, m_cpu_clk, m_root);
   } else {
-    m_kernel = std::make_unique<tb::BareMetalKernel>(static_cast<unsigned>(cfg.cpu.cores), cfg.sim.syscall_cycles);
+    m_kernel =
+        std::make_unique<tb::BareMetalKernel>(static_cast<unsigned>(cfg.cpu.cores), cfg.sim.syscall_cycles);
   }
-  hw::KernelInterface& kif = m_os ? static_cast<hw::KernelInterface&>(*m_os) : *m_kernel;
+  // With the modeled kernel the cores are driven by its tasks' threads; a bare-metal kernel is called
+  // back from each core's own thread.
   if (cfg.caches.enabled) m_llc = std::make_unique<cache::SharedLlc>(cfg.caches, m_cpu_clk, m_root);
   const mmu::TranslatorFactory make_mmu = make_translator_factory(cfg, *m_store);  // mmu.impl
   for (unsigned i = 0; i < cfg.cpu.cores; ++i) {
     m_cores.push_back(std::make_unique<cpu::Core>(fmt::format("core{}", i).c_str(), i, cfg.cpu, m_cpu_clk,
-                                                  kif, m_cpu_stats, cfg.mmu, make_mmu));
+                                                  m_kernel.get(), m_cpu_stats, cfg.mmu, make_mmu));
     if (m_mmu_ctl) m_mmu_ctl->add(m_cores.back()->mmu());
     if (m_llc) {
-      m_caches.push_back(std::make_unique<cache::CoreCaches>(fmt::format("caches{}", i).c_str(), i, cfg.caches,
-                                                             m_cpu_clk, *m_llc, m_cores.back()->stats_group()));
+      m_caches.push_back(std::make_unique<cache::CoreCaches>(fmt::format("caches{}", i).c_str(), i,
+                                                             cfg.caches, m_cpu_clk, *m_llc,
+                                                             m_cores.back()->stats_group()));
       m_cores.back()->mem_isock.bind(m_caches.back()->tsock);
       m_caches.back()->mem_isock.bind(m_router->tsock);
     } else {
       m_cores.back()->mem_isock.bind(m_router->tsock);
     }
   }
+  if (scenario) build_os();
   // The kernel's loads and stores run on a CPU: port c of each kernel bus goes through core c's caches.
   for (kernel::KernelBus* bus : {m_kbus.get(), m_blk_bus.get()}) {
     if (!bus) continue;
@@ -133,8 +146,8 @@ Soc::Soc(const PlatformConfig& cfg)
   // DMA is coherent with the caches, as on x86: every DMA access snoops them first.
   if (m_disk) {
     if (m_llc) {
-      m_dma_snoop = std::make_unique<cache::CoherentDma>("dma_snoop", *m_llc, static_cast<unsigned>(cfg.caches.line_bytes),
-                                                         m_root);
+      m_dma_snoop = std::make_unique<cache::CoherentDma>(
+          "dma_snoop", *m_llc, static_cast<unsigned>(cfg.caches.line_bytes), m_root);
       m_disk->dma_isock.bind(m_dma_snoop->tsock);
       m_dma_snoop->isock.bind(m_router->tsock);
     } else {
@@ -155,6 +168,9 @@ void Soc::build_disk() {
   m_router->isock.bind(m_disk->tsock);  // its DMA port binds once the caches exist (it snoops them)
   m_disk_irq = std::make_unique<sc_core::sc_signal<bool>>("disk_irq");
   m_disk->irq_out.bind(*m_disk_irq);
+  if (m_cfg.workload.source == "scenario")
+    return;  // the modeled kernel builds its own block layer and driver
+  // Standalone block layer and driver (the block-I/O workload's kernel threads use them).
   m_blk_bus = std::make_unique<kernel::KernelBus>("blk_bus", *m_kernel_stats, "blk_bus");
   m_blk = std::make_unique<kernel::BlockLayer>(*m_kernel_stats);
   const uint64_t dma_bytes = m_cfg.kernel.block.dma_region_kib << 10;
@@ -166,10 +182,10 @@ void Soc::build_disk() {
     if (m_cfg.workload.blockio.span_mib > cap_mib)
       throw cfg::ConfigError(fmt::format("key 'workload.blockio.span_mib': {} MiB exceeds the disk ({} MiB)",
                                          m_cfg.workload.blockio.span_mib, cap_mib));
-    const uint64_t buf = (mem_bytes - dma_bytes - tb::BlockIoWorkload::buffer_bytes(m_cfg.workload.blockio)) &
-                         ~uint64_t{4095};
-    m_blockio = std::make_unique<tb::BlockIoWorkload>("blockio", m_cfg.workload.blockio, m_cfg.sim.seed, *m_blk,
-                                                      *m_blk_bus, buf, m_root);
+    const uint64_t buf =
+        (mem_bytes - dma_bytes - tb::BlockIoWorkload::buffer_bytes(m_cfg.workload.blockio)) & ~uint64_t{4095};
+    m_blockio = std::make_unique<tb::BlockIoWorkload>("blockio", m_cfg.workload.blockio, m_cfg.sim.seed,
+                                                      *m_blk, *m_blk_bus, buf, m_root);
   }
 }
 
@@ -178,20 +194,23 @@ void Soc::build_disk() {
 // contiguous extents of the disk (whose image the testbench writes before the run).
 void Soc::build_os() {
   const auto& sc = m_cfg.workload.scenario;
-  if (m_cfg.cpu.paging != "on")
-    throw cfg::ConfigError("workload.source is \"scenario\": processes run on the modeled kernel, which needs "
-                           "cpu.paging = \"on\" (e.g. --preset nehalem)");
   if (!sc.files.empty() && !m_cfg.disk.present)
     throw cfg::ConfigError("workload.scenario.files: files live on the disk, but disk.present is false");
   if (sc.processes.empty()) throw cfg::ConfigError("workload.scenario.processes: no process to run");
   const uint64_t mem_bytes = m_cfg.dram.size_mib << 20;
   const uint64_t driver_bytes = m_cfg.disk.present ? (m_cfg.kernel.block.dma_region_kib << 10) : 0;
-  m_mmu_ctl = std::make_unique<mmu::MmuControl>(m_cfg.mmu);
   m_arch = std::make_unique<CpuArchOps>(*m_mmu_ctl, m_cpu_clk);
   m_kbus = std::make_unique<kernel::KernelBus>("kbus", *m_kernel_stats, "bus");
-  m_os = std::make_unique<kernel::Kernel>("os", m_cfg.kernel, mem_bytes - driver_bytes,
-                                          static_cast<unsigned>(m_cfg.cpu.cores), m_cpu_clk, *m_kbus, *m_arch,
-                                          *m_kernel_stats);
+  std::vector<hw::Cpu*> cpus;
+  for (auto& c : m_cores) cpus.push_back(c.get());
+  kernel::DiskAttach disk;
+  disk.mmio_base = hw::kDiskCtrlBase;
+  disk.dma_bytes = driver_bytes;
+  disk.dma_base = mem_bytes - driver_bytes;
+  m_os = std::make_unique<kernel::Kernel>("os", m_cfg.kernel, mem_bytes - driver_bytes, std::move(cpus),
+                                          m_cpu_clk, *m_kbus, *m_arch, *m_kernel_stats,
+                                          m_disk ? &disk : nullptr);
+  if (m_disk) m_os->disk()->irq_in.bind(*m_disk_irq);
   m_scenario = std::make_unique<tb::ScenarioShared>();
   m_scenario->cfg = &sc;
   m_scenario->data_check = m_cfg.workload.data_check;
@@ -202,16 +221,18 @@ void Soc::build_os() {
     const auto& f = sc.files[i];
     const uint64_t pages = (f.size_kib + 3) / 4;
     if (sector + pages * 8 > m_disk->media().capacity_sectors())
-      throw cfg::ConfigError(fmt::format("workload.scenario.files[{}]: '{}' does not fit on the disk", i, f.name));
+      throw cfg::ConfigError(
+          fmt::format("workload.scenario.files[{}]: '{}' does not fit on the disk", i, f.name));
     std::vector<uint8_t> page(4096);
     auto shadow = m_cfg.workload.data_check ? std::make_shared<mem::BackingStore>(pages * 4096) : nullptr;
     for (uint64_t p = 0; p < pages; ++p) {
-      for (uint64_t b = 0; b < 4096; ++b) page[b] = tb::scenario_file_byte(static_cast<uint32_t>(i), p * 4096 + b);
+      for (uint64_t b = 0; b < 4096; ++b)
+        page[b] = tb::scenario_file_byte(static_cast<uint32_t>(i), p * 4096 + b);
       m_disk->store().write(sector + p * 8, 8, page.data());
       if (shadow) shadow->write(p * 4096, page.data(), 4096);
     }
-    m_scenario->file_ids.push_back(
-        m_os->register_file(f.name, std::make_unique<kernel::BlockFileBacking>(*m_blk, sector, pages)));
+    m_scenario->file_ids.push_back(m_os->register_file(
+        f.name, std::make_unique<kernel::BlockFileBacking>(*m_os->block_layer(), sector, pages)));
     m_scenario->file_shadows.push_back(shadow);
     sector += pages * 8;
   }
@@ -219,9 +240,12 @@ void Soc::build_os() {
     const auto& p = sc.processes[i];
     const int prog = m_scenario->program_index(p.program);
     if (prog < 0)
-      throw cfg::ConfigError(fmt::format("workload.scenario.processes[{}].program: no program named '{}'", i, p.program));
-    m_os->spawn(p.program, std::make_unique<tb::ProgramContext>(*m_scenario, static_cast<size_t>(prog), mix_seed(m_cfg.sim.seed, i, 77)),
-                sc_core::sc_time::from_value(p.start_us * 1000000000ull));
+      throw cfg::ConfigError(
+          fmt::format("workload.scenario.processes[{}].program: no program named '{}'", i, p.program));
+    m_os->spawn(p.program,
+                std::make_unique<tb::ProgramContext>(*m_scenario, static_cast<size_t>(prog),
+                                                     mix_seed(m_cfg.sim.seed, i, 77)),
+                sc_core::sc_time::from_value(p.start_us * 1000000000ull), static_cast<int>(p.nice));
   }
 }
 
@@ -238,12 +262,13 @@ void Soc::build_workload() {
     std::unique_ptr<tb::FirstTouchMapper> mapper;
     if (w.trace.remap && m_cfg.cpu.paging == "off")
       mapper = std::make_unique<tb::FirstTouchMapper>(0, mem_bytes, "trace " + w.trace.path);
-    m_contexts.push_back(std::make_unique<tb::WorkloadContext>(0, std::move(s), w.data_check ? &m_check_totals : nullptr,
-                                                               std::move(mapper)));
+    m_contexts.push_back(std::make_unique<tb::WorkloadContext>(
+        0, std::move(s), w.data_check ? &m_check_totals : nullptr, std::move(mapper)));
     m_kernel->assign(0, m_contexts.back().get());
     return;
   }
-  std::vector<tb::PatternConfig> phases = w.phases.empty() ? std::vector<tb::PatternConfig>{w.synthetic} : w.phases;
+  std::vector<tb::PatternConfig> phases =
+      w.phases.empty() ? std::vector<tb::PatternConfig>{w.synthetic} : w.phases;
   uint64_t fp = 0;
   for (const auto& p : phases) fp = std::max(fp, p.footprint_kib * 1024);
   const uint64_t window = (fp + k2M - 1) & ~(k2M - 1);
@@ -267,6 +292,7 @@ void Soc::run(bool progress) {
   auto last_print = t0;
   bool printed = false;
   auto all_halted = [&] {
+    if (m_os) return m_os->all_exited();
     for (const auto& c : m_cores)
       if (!c->halted()) return false;
     return !m_blockio || m_blockio->done();
@@ -279,7 +305,8 @@ void Soc::run(bool progress) {
     }
     if (!all_halted() && !sc_core::sc_pending_activity()) {
       prepare_throw_after_simulation();
-      throw std::runtime_error("simulation stalled: no pending events while cores (or block I/O) are still running");
+      throw std::runtime_error(
+          "simulation stalled: no pending events while cores (or block I/O) are still running");
     }
     if (progress) {
       const auto now = Clock::now();
@@ -320,6 +347,7 @@ void Soc::finalize_stats() {
     ops += c->ops_done();
   }
   if (m_blockio) end = std::max(end, m_blockio->end_time());
+  if (m_os) end = std::max(end, m_os->last_exit());
   if (m_disk) m_disk->finish_stats();
   if (m_ahci) m_ahci->finish_stats();
   uint64_t bus = 0;

@@ -14,15 +14,15 @@ enum class Pattern { Sequential, Strided, Random, Zipf, HotCold };
 
 struct PatternConfig {
   Pattern pattern = Pattern::Zipf;
-  uint64_t footprint_kib = 65536;   // KiB of address space the pattern touches
-  uint64_t accesses = 500000;       // memory operations to issue
-  double read_fraction = 0.7;       // probability that an access is a read (else a write)
-  uint64_t access_size = 8;         // bytes per access (1..64, a power of two); accesses are size-aligned
-  uint64_t stride = 4096;           // bytes between consecutive accesses (strided)
-  double zipf_s = 0.99;             // Zipf exponent (zipf)
-  double hot_fraction = 0.1;        // share of the footprint that is hot (hotcold)
-  double hot_access_fraction = 0.9; // share of accesses that go to the hot set (hotcold)
-  uint64_t compute_cycles = 0;      // compute cycles between two accesses
+  uint64_t footprint_kib = 65536;    // KiB of address space the pattern touches
+  uint64_t accesses = 500000;        // memory operations to issue
+  double read_fraction = 0.7;        // probability that an access is a read (else a write)
+  uint64_t access_size = 8;          // bytes per access (1..64, a power of two); accesses are size-aligned
+  uint64_t stride = 4096;            // bytes between consecutive accesses (strided)
+  double zipf_s = 0.99;              // Zipf exponent (zipf)
+  double hot_fraction = 0.1;         // share of the footprint that is hot (hotcold)
+  double hot_access_fraction = 0.9;  // share of accesses that go to the hot set (hotcold)
+  uint64_t compute_cycles = 0;       // compute cycles between two accesses
 
   void describe(cfg::Visitor& v) {
     v.choice("pattern", pattern,
@@ -45,9 +45,9 @@ struct PatternConfig {
 };
 
 struct TraceConfig {
-  std::string path;        // lackey output (plain, .gz or .xz); empty = no trace
-  bool remap = true;       // with paging off: map each touched 4 KiB page to a fresh frame on first touch
-  uint64_t max_ops = 0;    // stop after this many memory operations (0 = whole trace)
+  std::string path;      // lackey output (plain, .gz or .xz); empty = no trace
+  bool remap = true;     // with paging off: map each touched 4 KiB page to a fresh frame on first touch
+  uint64_t max_ops = 0;  // stop after this many memory operations (0 = whole trace)
 
   void describe(cfg::Visitor& v) {
     v.str("path", path, "valgrind --tool=lackey --trace-mem=yes output (plain, .gz or .xz)");
@@ -58,7 +58,8 @@ struct TraceConfig {
 
 // One step of a scenario program. Mappings are named; later steps (and forked children) refer to them.
 struct StepConfig {
-  std::string op = "access";  // mmap | munmap | mprotect | access | compute | fork | read | write | yield | exit | trace
+  std::string op =
+      "access";  // mmap | munmap | mprotect | access | compute | fork | read | write | yield | exit | trace
   std::string mapping;        // mmap: the name it defines; munmap/mprotect/access/read/write: the one it uses
   uint64_t size_kib = 1024;   // mmap: length; read/write: bytes to move
   std::string kind = "anon";  // mmap: anon | shared-anon | file
@@ -68,12 +69,13 @@ struct StepConfig {
   uint64_t offset_kib = 0;    // mmap kind=file, read: file offset
   PatternConfig pattern;      // access: the pattern over the mapping (footprint capped at its size)
   uint64_t cycles = 0;        // compute
-  std::string program;        // fork: the program the child runs (it inherits the mappings)
+  std::string program;        // fork, thread: the program the child runs (it inherits the mappings)
   std::string trace;          // trace: a lackey file; its touched ranges become anonymous mappings
 
   void describe(cfg::Visitor& v) {
     v.str("op", op, "what the step does",
-          {"mmap", "munmap", "mprotect", "access", "compute", "fork", "read", "write", "yield", "exit", "trace"});
+          {"mmap", "munmap", "mprotect", "access", "compute", "fork", "thread", "read", "write", "yield",
+           "exit", "trace"});
     v.str("mapping", mapping, "mapping name (defined by mmap, used by the others)");
     v.u64("size_kib", size_kib, "KiB", "mmap length, or read/write size", 1, 1ull << 32);
     v.str("kind", kind, "mmap: what is mapped", {"anon", "shared-anon", "file"});
@@ -83,7 +85,10 @@ struct StepConfig {
     v.u64("offset_kib", offset_kib, "KiB", "file offset (4 KiB multiple)", 0, 1ull << 32);
     v.section("pattern", pattern, "access: the pattern over the mapping (footprint capped at its size)");
     v.u64("cycles", cycles, "cycles", "compute: cycles of work", 0, 1ull << 40);
-    v.str("program", program, "fork: the program the child runs");
+    v.str("program", program,
+          "fork: the program the child process runs (a copy of the address space); thread: the program a new "
+          "thread "
+          "runs in this address space (clone with CLONE_VM)");
     v.str("trace", trace, "trace: lackey file replayed in the process; touched ranges are mmapped first");
   }
 };
@@ -101,10 +106,12 @@ struct ProgramConfig {
 struct ProcessConfig {
   std::string program;    // which program it runs
   uint64_t start_us = 0;  // when it starts
+  int64_t nice = 0;       // its nice value (the time slice and priority follow; children inherit it)
 
   void describe(cfg::Visitor& v) {
     v.str("program", program, "program the process runs");
     v.u64("start_us", start_us, "us", "start time", 0, 1ull << 40);
+    v.i64("nice", nice, "", "nice value: -20 (a 800 ms slice) .. 19 (one jiffy); 0 gets 100 ms", -20, 19);
   }
 };
 
@@ -132,20 +139,22 @@ struct ScenarioConfig {
 };
 
 struct WorkloadConfig {
-  std::string source = "synthetic";  // synthetic | trace | scenario | blockio
-  bool data_check = false;           // write deterministic data, verify every read
-  PatternConfig synthetic;           // the pattern when `phases` is empty
-  std::vector<PatternConfig> phases; // patterns run one after another (replaces `synthetic`)
+  std::string source = "synthetic";   // synthetic | trace | scenario | blockio
+  bool data_check = false;            // write deterministic data, verify every read
+  PatternConfig synthetic;            // the pattern when `phases` is empty
+  std::vector<PatternConfig> phases;  // patterns run one after another (replaces `synthetic`)
   TraceConfig trace;
   ScenarioConfig scenario;
-  BlockIoConfig blockio;             // block I/O through the kernel block layer (source = blockio)
+  BlockIoConfig blockio;  // block I/O through the kernel block layer (source = blockio)
 
   void describe(cfg::Visitor& v) {
     v.str("source", source,
-          "what runs (scenario: processes on the modeled kernel, paging on; blockio: kernel threads issue disk I/O)",
+          "what runs (scenario: processes on the modeled kernel, paging on; blockio: kernel threads issue "
+          "disk I/O)",
           {"synthetic", "trace", "scenario", "blockio"});
     v.boolean("data_check", data_check, "write deterministic values and verify every read");
-    v.section("synthetic", synthetic, "synthetic access pattern (each core runs its own over a private range)");
+    v.section("synthetic", synthetic,
+              "synthetic access pattern (each core runs its own over a private range)");
     v.list("phases", phases, "sequence of patterns run one after another; replaces 'synthetic' when set");
     v.section("trace", trace, "lackey trace replay (core 0 runs it)");
     v.section("scenario", scenario, "processes, programs and files run on the modeled kernel");

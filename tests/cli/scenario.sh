@@ -1,10 +1,11 @@
-# A multi-process scenario (fork + COW + file mmap) on the modeled kernel, data checking on: 0 data
+# A multi-process scenario (fork + COW + file mmap + a thread) on the modeled kernel, data checking on: 0 data
 # errors and fault counts per task; a scenario without paging is a config error.
 source "$(dirname "$0")/lib.sh"
 expect_exit 0 "$PC" run --preset nehalem --preset ssd-nvmevirt --preset forkcow --stats-json "$WORK/s.json"
 expect_out "0 errors"
 expect_out "task 1   parent"
-expect_out "task 3"
+expect_out "parent-child"
+expect_out "parent-thread"
 expect_out "min_flt"
 [ "$(json_num "$WORK/s.json" data_errors)" = 0 ] || fail "data errors"
 # The 512 file pages come in through readahead windows of at most 32 pages (128 KiB): at least 16 major

@@ -48,7 +48,8 @@ int sc_main(int argc, char** argv) {
   }
   check(pc::test::stat_of(soc, "summary.bus_errors") == 0, "0 bus errors");
   if (auto* os = soc.os()) {
-    os->lru().lru_add_drain_all();
+    pc::kernel::KCtx kc;
+    os->lru().lru_add_drain_all(kc);
     os->allocator().drain_all_pages();
     const uint64_t free = os->allocator().nr_free_pages(), used = os->frames_in_use();
     check(free + used == os->allocator().total_present(),

@@ -17,8 +17,8 @@
 
 using namespace pc;
 namespace hd = pc::hw::disk;
-using sc_core::sc_time;
 using sc_core::SC_MS;
+using sc_core::sc_time;
 using sc_core::SC_ZERO_TIME;
 
 namespace {
@@ -131,12 +131,12 @@ TEST(DiskSim, ErrorPathsCompleteWithErrorStatusAndTheDeviceCarriesOn) {
     uint8_t pattern[4096];
     for (unsigned i = 0; i < 4096; ++i) pattern[i] = static_cast<uint8_t>(i * 13 + 5);
     for (unsigned off = 0; off < 4096; off += 64) b.write(0x20000 + off, pattern + off, 64, bc);
-    cmd(0, hd::kOpRead, cap - 4, 8, 0x10000, 4096);       // reaches 4 sectors past the end
-    cmd(1, hd::kOpRead, 0, 8, 0x10000, 2048);             // PRD bytes (2048) != 8 sectors
-    cmd(2, hd::kOpWrite, 16, 8, unmapped, 4096);          // write data fetch from an unmapped address
-    cmd(3, hd::kOpRead, 24, 8, unmapped, 4096);           // read data lands on an unmapped address
-    cmd(4, 7, 0, 8, 0x10000, 4096);                       // no such opcode
-    cmd(5, hd::kOpWrite, 100, 8, 0x20000, 4096);          // a good write among them
+    cmd(0, hd::kOpRead, cap - 4, 8, 0x10000, 4096);  // reaches 4 sectors past the end
+    cmd(1, hd::kOpRead, 0, 8, 0x10000, 2048);        // PRD bytes (2048) != 8 sectors
+    cmd(2, hd::kOpWrite, 16, 8, unmapped, 4096);     // write data fetch from an unmapped address
+    cmd(3, hd::kOpRead, 24, 8, unmapped, 4096);      // read data lands on an unmapped address
+    cmd(4, 7, 0, 8, 0x10000, 4096);                  // no such opcode
+    cmd(5, hd::kOpWrite, 100, 8, 0x20000, 4096);     // a good write among them
     b.write32(R + hd::kRegCi, 0x3f, bc);
     wait(d);
     d = SC_ZERO_TIME;
@@ -173,8 +173,8 @@ TEST(DiskSim, ErrorPathsCompleteWithErrorStatusAndTheDeviceCarriesOn) {
   EXPECT_TRUE(irq_seen);
   EXPECT_EQ(cs, 0x3fu);
   EXPECT_EQ(err, 0x1fu);  // all but slot 5
-  const uint32_t want[6] = {hd::kStatusLbaRange, hd::kStatusBadDescriptor, hd::kStatusDmaFault, hd::kStatusDmaFault,
-                            hd::kStatusBadDescriptor, hd::kStatusOk};
+  const uint32_t want[6] = {hd::kStatusLbaRange, hd::kStatusBadDescriptor, hd::kStatusDmaFault,
+                            hd::kStatusDmaFault, hd::kStatusBadDescriptor, hd::kStatusOk};
   for (unsigned s = 0; s < 6; ++s) {
     EXPECT_EQ(st[s], want[s]) << "slot " << s;
     EXPECT_EQ(hdr_status[s], want[s]) << "slot " << s << " header write-back";
@@ -319,13 +319,15 @@ TEST(DiskSim, GetRequestWaitAndBlkCongestionWait) {
   Rig rig(small_ssd());
   kernel::BlockConfig bc;  // 128 requests, congestion on 113 / off 103
   kernel::BlockLayer blk(rig.root);
-  kernel::AhciDisk sda("sda", bc, rig.bus, hw::kDiskCtrlBase, (1 << 20) - (512 << 10), 512 << 10, blk, rig.root);
+  kernel::AhciDisk sda("sda", bc, rig.bus, hw::kDiskCtrlBase, (1 << 20) - (512 << 10), 512 << 10, blk,
+                       rig.root);
   sda.irq_in.bind(rig.irq);
   std::deque<kernel::Bio> bios(140);
   unsigned completed = 0, errors = 0;
   bool congested_after_submit = false, congested_at_wake = true, finished = false;
   sc_time slept_congested, slept_idle;
   sc_core::sc_spawn([&] {
+    kernel::KCtx k;
     for (unsigned i = 0; i < bios.size(); ++i) {
       auto& b = bios[i];
       b.sector = i * 16;  // never adjacent: one request each
@@ -335,14 +337,14 @@ TEST(DiskSim, GetRequestWaitAndBlkCongestionWait) {
         ++completed;
         errors += e != 0;
       };
-      blk.submit_bio(&b);  // the 129th sleeps in get_request_wait until a request is freed
+      blk.submit_bio(&b, k);  // the 129th sleeps in get_request_wait until a request is freed
     }
     congested_after_submit = sda.queue().congested(true);
-    slept_congested = blk.blk_congestion_wait(true, sc_time(1, sc_core::SC_SEC));
+    slept_congested = blk.blk_congestion_wait(true, sc_time(1, sc_core::SC_SEC), k);
     congested_at_wake = sda.queue().congested(true);
     // Nothing clears congestion any more: the wait runs to its timeout.
     while (completed < bios.size()) wait(sc_time(1, SC_MS));
-    slept_idle = blk.blk_congestion_wait(true, sc_time(2, SC_MS));
+    slept_idle = blk.blk_congestion_wait(true, sc_time(2, SC_MS), k);
     finished = true;
   });
   sc_core::sc_start(sc_time(10, sc_core::SC_SEC));
@@ -376,22 +378,25 @@ double stat(soc::Soc& s, const std::string& path) {
 
 TEST(DiskSim, DataIntegrityThroughTheWholePathOnHdd) {
   // 8 KiB reads and writes, half each, 8 outstanding, over 4 MiB so reads find written data.
-  soc::Soc s(blockio_cfg({"disk.media=hdd", "workload.blockio.data_check=true", "workload.blockio.read_fraction=0.5",
-                          "workload.blockio.block_kib=8", "workload.blockio.queue_depth=8",
-                          "workload.blockio.requests=1500", "workload.blockio.span_mib=4"}));
+  soc::Soc s(
+      blockio_cfg({"disk.media=hdd", "workload.blockio.data_check=true", "workload.blockio.read_fraction=0.5",
+                   "workload.blockio.block_kib=8", "workload.blockio.queue_depth=8",
+                   "workload.blockio.requests=1500", "workload.blockio.span_mib=4"}));
   s.run(false);
   EXPECT_EQ(stat(s, "blockio.data_errors"), 0);
   EXPECT_EQ(stat(s, "blockio.io_errors"), 0);
   EXPECT_GT(stat(s, "blockio.reads_checked"), 600);
   EXPECT_EQ(stat(s, "blockio.read.ios") + stat(s, "blockio.write.ios"), 1500);
-  EXPECT_EQ(stat(s, "disk.read.requests") + stat(s, "disk.write.requests"), stat(s, "kernel.block.commands_issued"));
+  EXPECT_EQ(stat(s, "disk.read.requests") + stat(s, "disk.write.requests"),
+            stat(s, "kernel.block.commands_issued"));
 }
 
 TEST(DiskSim, DataIntegrityThroughTheWholePathOnSsdWithGc) {
   // A small SSD (3072 sectors of user space); 4000 I/Os, 30% reads, 16 outstanding, over all of it:
   // GC runs while data is checked.
-  auto c = blockio_cfg({"disk.media=ssd", "workload.blockio.data_check=true", "workload.blockio.read_fraction=0.3",
-                        "workload.blockio.queue_depth=16", "workload.blockio.requests=4000"});
+  auto c =
+      blockio_cfg({"disk.media=ssd", "workload.blockio.data_check=true", "workload.blockio.read_fraction=0.3",
+                   "workload.blockio.queue_depth=16", "workload.blockio.requests=4000"});
   c.disk.ssd = small_ssd().ssd;
   soc::Soc s(c);
   s.run(false);
@@ -469,22 +474,25 @@ TEST(DiskSim, SingleHddReadThroughTheWholePathCostsSeekRotationTransferPlusItsOv
   sc_core::sc_spawn([&] {
     bio.sector = (49 * 2 + 1) * 1000 + 10;  // cylinder 49, head 1, sector 10
     bio.vecs.push_back({0x10000, 4096});
-    bio.sync = true;
     sc_core::sc_event ev;
+    kernel::KCtx k;
     bio.end_io = [&](kernel::Bio& b, int e) {
       err = e;
       done = b.completed;
       ev.notify(sc_time::from_value(b.completed - sc_core::sc_time_stamp().value()));
     };
-    blk.submit_bio(&bio);
+    blk.submit_bio(&bio, k);
+    sda.unplug(k);  // a reader about to wait on the page kicks the queue (block_sync_page)
+    k.sync();
     wait(ev);
     bad.sector = 3000000 - 4;  // capacity 2,000,000 + 1,000,000 sectors: 4 sectors past the end
     bad.vecs.push_back({0x10000, 4096});
     bad.end_io = [&](kernel::Bio&, int e) { bad_err = e; };
-    blk.submit_bio(&bad);
+    blk.submit_bio(&bad, k);
+    k.sync();
   });
   sc_core::sc_start(sc_time(1, sc_core::SC_SEC));
-  // Timeline. t=0: port start, 3 MMIO reads + 3 writes = 600 ns. __make_request plugs, the sync bio
+  // Timeline. t=0: port start, 3 MMIO reads + 3 writes = 600 ns. __make_request plugs, the reader
   // unplugs: PRD (16 B) and header (32 B) writes 2 x 50 ns, CI write 100 ns -> issued at 800 ns. The
   // controller fetches header and PRD (2 x 50 ns) -> queued on the drive at 900 ns.
   // Drive: ready = 0.9 us + 100 us + seek(49) 2.2 ms = 2.3009 ms; sector 10 of track 99 is angular slot
@@ -498,7 +506,7 @@ TEST(DiskSim, SingleHddReadThroughTheWholePathCostsSeekRotationTransferPlusItsOv
   EXPECT_EQ(done, static_cast<kernel::Fs>((F_us + 11.55) * 1e9 + 0.5));
   auto dist = [&](const char* p) { return dynamic_cast<const stats::Distribution*>(rig.root.find(p)); };
   ASSERT_NE(dist("disk.read.service_time_us"), nullptr);
-  EXPECT_NEAR(dist("disk.read.queue_time_us")->max(), 0.1, 1e-9);             // 800 -> 900 ns
+  EXPECT_NEAR(dist("disk.read.queue_time_us")->max(), 0.1, 1e-9);  // 800 -> 900 ns
   EXPECT_NEAR(dist("disk.read.service_time_us")->max(), F_us + 10.05 - 0.9, 1e-6);
   EXPECT_NEAR(dist("disk.hdd.rotational_latency_us")->max(), 7789.1, 1e-6);
   EXPECT_NEAR(dist("disk.hdd.seek_time_us")->max(), 2200, 1e-6);
@@ -518,9 +526,10 @@ TEST(DiskSim, DataIntegrityWithMergedMultiSegmentRequests) {
   // A sequential stream from 8 issuers with their own buffers: bios of neighbouring blocks merge while
   // the queue is plugged, so one command carries several PRD entries pointing at different buffers.
   // Half reads, half writes over 1 MiB, wrapping 8 times: every read checks data written a wrap before.
-  soc::Soc s(blockio_cfg({"disk.media=hdd", "workload.blockio.data_check=true", "workload.blockio.pattern=sequential",
-                          "workload.blockio.read_fraction=0.5", "workload.blockio.queue_depth=8",
-                          "workload.blockio.requests=2048", "workload.blockio.span_mib=1"}));
+  soc::Soc s(blockio_cfg({"disk.media=hdd", "workload.blockio.data_check=true",
+                          "workload.blockio.pattern=sequential", "workload.blockio.read_fraction=0.5",
+                          "workload.blockio.queue_depth=8", "workload.blockio.requests=2048",
+                          "workload.blockio.span_mib=1"}));
   s.run(false);
   EXPECT_EQ(stat(s, "blockio.data_errors"), 0);
   EXPECT_EQ(stat(s, "blockio.io_errors"), 0);
@@ -532,9 +541,10 @@ TEST(DiskSim, DataIntegrityWithMergedMultiSegmentRequests) {
 TEST(DiskSim, DataCheckingDetectsCorruptedSectors) {
   // The negative control of the integrity tests: flip bytes behind the driver's back (straight into the
   // drive's sector store) part-way through; reads of those blocks afterwards must be reported.
-  soc::Soc s(blockio_cfg({"disk.media=ssd", "workload.blockio.data_check=true", "workload.blockio.pattern=sequential",
-                          "workload.blockio.read_fraction=0.5", "workload.blockio.queue_depth=4",
-                          "workload.blockio.requests=2048", "workload.blockio.span_mib=1"}));
+  soc::Soc s(blockio_cfg({"disk.media=ssd", "workload.blockio.data_check=true",
+                          "workload.blockio.pattern=sequential", "workload.blockio.read_fraction=0.5",
+                          "workload.blockio.queue_depth=4", "workload.blockio.requests=2048",
+                          "workload.blockio.span_mib=1"}));
   sc_core::sc_spawn([&] {
     wait(sc_time(20, SC_MS));
     std::vector<uint8_t> junk(2048 * 512, 0xa5);
@@ -558,7 +568,9 @@ TEST(DiskSim, UnplugTimerIssuesALoneAsyncWriteAfterThreeMs) {
     bio.write = true;  // not sync: it waits in the plugged queue
     bio.vecs.push_back({0x10000, 4096});
     bio.end_io = [&](kernel::Bio&, int e) { err = e; };
-    blk.submit_bio(&bio);
+    kernel::KCtx k;
+    blk.submit_bio(&bio, k);
+    k.sync();
   });
   sc_core::sc_start(sc_time(1, sc_core::SC_SEC));
   // Port start (6 MMIO accesses, 600 ns), then __make_request plugs the empty queue: the timer fires

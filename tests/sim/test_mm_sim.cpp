@@ -30,6 +30,8 @@ struct Rig {
   Lru lru{alloc, 2};
   NullArch arch;
   KernelCosts costs;
+  VmConfig vm;
+  std::unique_ptr<LockClasses> locks;
   std::unique_ptr<MemoryManager> mm;
   KCtx k;
 
@@ -42,8 +44,10 @@ struct Rig {
     bus->mem_isock.bind(router->tsock);
     router->isock.bind(memory->tsock);
     sc_core::sc_start(sc_core::SC_ZERO_TIME);
-    mm = std::make_unique<MemoryManager>(*bus, lru, arch, costs);
-    mm->set_cpu_clock(clk.period(), 2);
+    locks = std::make_unique<LockClasses>(root, costs.spin_lock, clk);
+    alloc.set_lock_classes(*locks);
+    mm = std::make_unique<MemoryManager>(*bus, lru, arch, costs, vm, *locks);
+    mm->set_cpus({}, clk.period());
     mm->init_zero_page(k);
   }
   // What a CPU store/load through the page tables would touch (the test plays the CPU).
@@ -52,7 +56,9 @@ struct Rig {
     EXPECT_TRUE(pte & pg::kP) << std::hex << va;
     return pg::frame_of(pte) | (va & 0xfff);
   }
-  void poke(MmStruct& m, uint64_t va, uint64_t v) { store.write(phys(m, va), reinterpret_cast<uint8_t*>(&v), 8); }
+  void poke(MmStruct& m, uint64_t va, uint64_t v) {
+    store.write(phys(m, va), reinterpret_cast<uint8_t*>(&v), 8);
+  }
   uint64_t peek(MmStruct& m, uint64_t va) {
     uint64_t v = 0;
     store.read(phys(m, va), reinterpret_cast<uint8_t*>(&v), 8);
@@ -64,6 +70,10 @@ struct Rig {
     return n;
   }
   sc_core::sc_time cycles(uint64_t n) { return clk.period() * static_cast<double>(n); }
+  // A user-mode fault at `va` as the CPU raises it (do_page_fault with the SDM error code).
+  FaultResult fault(MmStruct& m, uint64_t va, bool write, bool exec = false) {
+    return mm->do_page_fault(m, va, (write ? pg::kPfWrite : 0) | (exec ? pg::kPfFetch : 0) | pg::kPfUser, k);
+  }
 };
 constexpr uint32_t kRW = PROT_READ | PROT_WRITE;
 constexpr uint32_t kPrivAnon = MAP_PRIVATE | MAP_ANONYMOUS;
@@ -75,24 +85,29 @@ TEST(MmSim, AnonymousWriteFaultCostsItsTransactionsAndTable) {
   const int64_t a = r.mm->do_mmap(*m, 0, 1 << 20, kRW, kPrivAnon, nullptr, 0, r.k);
   ASSERT_EQ(a, static_cast<int64_t>(kMmapBase));
   r.k.delay = sc_core::SC_ZERO_TIME;
-  EXPECT_EQ(r.mm->handle_mm_fault(*m, a + 0x123, true, false, r.k), FaultResult::Minor);
-  // Walk: 3 entry reads, 3 tables allocated (PDPT, PD, PT: one 4 KiB clear_page transaction each + the
-  // entry write), the PTE read, the user page zeroed (one 4 KiB transaction) and the PTE write: 12
-  // transactions of 50 ns (no caches: the fixed memory has no bandwidth limit, a 4 KiB write costs its
-  // latency). CPU work: fault_entry 300 + find_vma 30 + pte_lock 25 + 4 x page_alloc 80 + lru_op 15 +
-  // rmap_op 20 = 710 cycles.
-  EXPECT_EQ(r.k.delay, sc_core::sc_time(12 * 50, sc_core::SC_NS) + r.cycles(710));
-  EXPECT_EQ(m->nr_ptes, 3u);
+  EXPECT_EQ(r.fault(*m, a + 0x123, true), FaultResult::Minor);
+  // Walk: 3 entry reads; each missing table (PDPT, PD, PT) is allocated and zeroed (one 4 KiB
+  // transaction), then the entry is re-read under page_table_lock and written (__pud_alloc and friends);
+  // the PTE is read, the user page zeroed, the PTE re-read under its lock (the pte_same check) and
+  // written: 8 reads + 8 writes = 16 transactions of 50 ns (no caches: the fixed memory has no bandwidth
+  // limit, a 4 KiB write costs its latency). CPU work: fault_entry 300 + mmap_sem 25 + find_vma 30 +
+  // 3 x (page_alloc 80 + page_table_lock 25) + anon_vma_prepare (page_table_lock 25 + anon_vma lock 25)
+  // + the user page's page_alloc 80 + one zone lock 25 (the per-CPU list refills by its batch of 3: the
+  // PGD and the zero page took 2 of the first 3) + the PTE lock 25 + lru_op 15 + rmap_op 20 = 885 cycles.
+  EXPECT_EQ(r.k.delay, sc_core::sc_time(16 * 50, sc_core::SC_NS) + r.cycles(885));
+  EXPECT_EQ(m->nr_ptes, 1u);  // Linux counts PTE pages only (__pte_alloc)
   EXPECT_EQ(m->anon_rss, 1u);
   const uint64_t pte = r.mm->read_pte(*m, a, r.k);
   EXPECT_EQ(pte & (pg::kP | pg::kRW | pg::kUS | pg::kA | pg::kD | pg::kNX),
             pg::kP | pg::kRW | pg::kUS | pg::kA | pg::kD | pg::kNX);
   EXPECT_EQ(r.peek(*m, a + 0x120), 0u);  // a zeroed page
-  // A second page in the same PTE table: 4 walk reads + the page clear + the PTE write.
+  // A second page in the same PTE table: 4 walk reads + the recheck, the page clear and the PTE write
+  // (7 transactions); 300 + 25 + 30 + page_alloc 80 + a zone lock 25 (the per-CPU list is empty again)
+  // + PTE lock 25 + 15 + 20 = 520 cycles.
   r.k.delay = sc_core::SC_ZERO_TIME;
-  EXPECT_EQ(r.mm->handle_mm_fault(*m, a + 0x1000, true, false, r.k), FaultResult::Minor);
-  EXPECT_EQ(r.k.delay, sc_core::sc_time(6 * 50, sc_core::SC_NS) + r.cycles(470));
-  EXPECT_EQ(r.mm->stats().pgfault, 2u);
+  EXPECT_EQ(r.fault(*m, a + 0x1000, true), FaultResult::Minor);
+  EXPECT_EQ(r.k.delay, sc_core::sc_time(7 * 50, sc_core::SC_NS) + r.cycles(520));
+  EXPECT_EQ(r.alloc.events().get(PGFAULT), 2u);
 }
 
 TEST(MmSim, ReadFaultMapsZeroPageThenWriteCopiesIt) {
@@ -100,14 +115,14 @@ TEST(MmSim, ReadFaultMapsZeroPageThenWriteCopiesIt) {
   auto m = r.mm->mm_alloc(r.k);
   const uint64_t a = static_cast<uint64_t>(r.mm->do_mmap(*m, 0, 8192, kRW, kPrivAnon, nullptr, 0, r.k));
   const int zero_maps = r.mm->zero_page()->mapcount;
-  EXPECT_EQ(r.mm->handle_mm_fault(*m, a, false, false, r.k), FaultResult::Minor);
+  EXPECT_EQ(r.fault(*m, a, false), FaultResult::Minor);
   uint64_t pte = r.mm->read_pte(*m, a, r.k);
   EXPECT_EQ(pg::frame_of(pte), r.map.page_to_phys(r.mm->zero_page()));
   EXPECT_FALSE(pte & pg::kRW);
   EXPECT_EQ(r.mm->zero_page()->mapcount, zero_maps + 1);
   EXPECT_EQ(m->file_rss, 1u);
   // The write: a protection fault on a present read-only PTE -> do_wp_page -> a fresh zeroed page.
-  EXPECT_EQ(r.mm->handle_mm_fault(*m, a, true, false, r.k), FaultResult::Minor);
+  EXPECT_EQ(r.fault(*m, a, true), FaultResult::Minor);
   pte = r.mm->read_pte(*m, a, r.k);
   EXPECT_NE(pg::frame_of(pte), r.map.page_to_phys(r.mm->zero_page()));
   EXPECT_TRUE(pte & pg::kRW);
@@ -123,7 +138,7 @@ TEST(MmSim, ForkCowKeepsParentAndChildBytesApart) {
   Rig r;
   auto parent = r.mm->mm_alloc(r.k);
   const uint64_t a = static_cast<uint64_t>(r.mm->do_mmap(*parent, 0, 4096, kRW, kPrivAnon, nullptr, 0, r.k));
-  ASSERT_EQ(r.mm->handle_mm_fault(*parent, a, true, false, r.k), FaultResult::Minor);
+  ASSERT_EQ(r.fault(*parent, a, true), FaultResult::Minor);
   r.poke(*parent, a + 8, 0x1111);
   auto child = r.mm->dup_mm(*parent, r.k);
   ASSERT_TRUE(child);
@@ -135,13 +150,13 @@ TEST(MmSim, ForkCowKeepsParentAndChildBytesApart) {
   EXPECT_EQ(shared->page_mapcount(), 2);
   EXPECT_EQ(r.peek(*child, a + 8), 0x1111u);
   // The child writes: COW copy, then its store lands in its own frame.
-  ASSERT_EQ(r.mm->handle_mm_fault(*child, a + 8, true, false, r.k), FaultResult::Minor);
+  ASSERT_EQ(r.fault(*child, a + 8, true), FaultResult::Minor);
   r.poke(*child, a + 8, 0x2222);
   EXPECT_EQ(r.peek(*parent, a + 8), 0x1111u);
   EXPECT_EQ(r.peek(*child, a + 8), 0x2222u);
   EXPECT_EQ(r.mm->stats().cow_copies, 1u);
   // The parent writes: its page is mapped once now, so it is reused, not copied.
-  ASSERT_EQ(r.mm->handle_mm_fault(*parent, a + 8, true, false, r.k), FaultResult::Minor);
+  ASSERT_EQ(r.fault(*parent, a + 8, true), FaultResult::Minor);
   r.poke(*parent, a + 8, 0x3333);
   EXPECT_EQ(r.mm->stats().cow_copies, 1u);
   EXPECT_EQ(r.mm->stats().cow_reuses, 1u);
@@ -153,14 +168,14 @@ TEST(MmSim, RmapFindsAllFourPtesAfterThreeForksAndUnmapsThem) {
   Rig r;
   auto parent = r.mm->mm_alloc(r.k);
   const uint64_t a = static_cast<uint64_t>(r.mm->do_mmap(*parent, 0, 4096, kRW, kPrivAnon, nullptr, 0, r.k));
-  ASSERT_EQ(r.mm->handle_mm_fault(*parent, a, true, false, r.k), FaultResult::Minor);
-  std::vector<std::unique_ptr<MmStruct>> kids;
+  ASSERT_EQ(r.fault(*parent, a, true), FaultResult::Minor);
+  std::vector<MmStruct*> kids;
   for (int i = 0; i < 3; ++i) kids.push_back(r.mm->dup_mm(*parent, r.k));
   Page* page = r.map.phys_to_page(r.phys(*parent, a) & ~0xfffull);
-  r.lru.lru_add_drain_all();  // the LRU pagevec's reference goes once the page is on the list
+  r.lru.lru_add_drain_all(r.k);  // the LRU pagevec's reference goes once the page is on the list
   EXPECT_EQ(page->page_mapcount(), 4);
   EXPECT_EQ(page->count, 4);
-  std::vector<MmStruct*> all{parent.get(), kids[0].get(), kids[1].get(), kids[2].get()};
+  std::vector<MmStruct*> all{parent, kids[0], kids[1], kids[2]};
   // Only the parent's PTE is young (children start old): page_referenced counts 1 and clears it.
   EXPECT_EQ(r.mm->page_referenced(page, false, r.k), 1);
   // Set A in all four, as the walker would, then page_referenced must find and clear all four.
@@ -188,7 +203,7 @@ TEST(MmSim, TryToUnmapRefusesYoungAndNonSwapCachePages) {
   Rig r;
   auto m = r.mm->mm_alloc(r.k);
   const uint64_t a = static_cast<uint64_t>(r.mm->do_mmap(*m, 0, 4096, kRW, kPrivAnon, nullptr, 0, r.k));
-  ASSERT_EQ(r.mm->handle_mm_fault(*m, a, true, false, r.k), FaultResult::Minor);
+  ASSERT_EQ(r.fault(*m, a, true), FaultResult::Minor);
   Page* page = r.map.phys_to_page(r.phys(*m, a) & ~0xfffull);
   // Young (A set by the fault): SWAP_FAIL, and the A bit is cleared on the way.
   EXPECT_EQ(r.mm->try_to_unmap(page, r.k), SwapResult::Fail);
@@ -202,7 +217,7 @@ TEST(MmSim, FramesAreConservedThroughMmapForkMunmapExit) {
   Rig r;
   const uint64_t total = r.alloc.total_present();
   auto conserved = [&] {
-    r.lru.lru_add_drain_all();
+    r.lru.lru_add_drain_all(r.k);
     EXPECT_EQ(r.alloc.nr_free_pages() + r.frames_in_use(), total);
   };
   const uint64_t free0 = r.alloc.nr_free_pages();
@@ -212,22 +227,24 @@ TEST(MmSim, FramesAreConservedThroughMmapForkMunmapExit) {
     const uint64_t a = static_cast<uint64_t>(
         r.mm->do_mmap(*p, 0x40000000, 6 << 20, kRW, kPrivAnon | MAP_FIXED, nullptr, 0, r.k));
     ASSERT_EQ(a, 0x40000000u);
-    for (uint64_t off = 0; off < (6u << 20); off += 24576) ASSERT_EQ(r.mm->handle_mm_fault(*p, a + off, true, false, r.k), FaultResult::Minor);
+    for (uint64_t off = 0; off < (6u << 20); off += 24576)
+      ASSERT_EQ(r.fault(*p, a + off, true), FaultResult::Minor);
     conserved();
     auto c = r.mm->dup_mm(*p, r.k);
-    for (uint64_t off = 0; off < (3u << 20); off += 49152) ASSERT_EQ(r.mm->handle_mm_fault(*c, a + off, true, false, r.k), FaultResult::Minor);
+    for (uint64_t off = 0; off < (3u << 20); off += 49152)
+      ASSERT_EQ(r.fault(*c, a + off, true), FaultResult::Minor);
     conserved();
     // Unmap the middle 2 MiB of the parent: the PTE table of that region must go too.
     const uint64_t pt_before = r.mm->page_table_pages();
     EXPECT_EQ(r.mm->do_munmap(*p, a + (2 << 20), 2 << 20, r.k), 0);
     EXPECT_EQ(r.mm->page_table_pages(), pt_before - 1);
     conserved();
-    r.mm->exit_mmap(*c, r.k);
+    r.mm->mmput(c, r.k);
     conserved();
-    r.mm->exit_mmap(*p, r.k);
+    r.mm->mmput(p, r.k);
     conserved();
   }
-  r.lru.lru_add_drain_all();
+  r.lru.lru_add_drain_all(r.k);
   EXPECT_EQ(r.mm->page_table_pages(), 0u);
   EXPECT_EQ(r.alloc.nr_free_pages(), free0);  // everything came back
 }
@@ -236,13 +253,13 @@ TEST(MmSim, SegvAndMprotect) {
   Rig r;
   auto m = r.mm->mm_alloc(r.k);
   const uint64_t a = static_cast<uint64_t>(r.mm->do_mmap(*m, 0, 8192, PROT_READ, kPrivAnon, nullptr, 0, r.k));
-  EXPECT_EQ(r.mm->handle_mm_fault(*m, a - 4096, false, false, r.k), FaultResult::SigSegv);  // below, no VMA
-  EXPECT_EQ(r.mm->handle_mm_fault(*m, a, true, false, r.k), FaultResult::SigSegv);         // read-only
-  EXPECT_EQ(r.mm->handle_mm_fault(*m, a, false, true, r.k), FaultResult::SigSegv);         // not executable
+  EXPECT_EQ(r.fault(*m, a - 4096, false), FaultResult::SigSegv);  // below, no VMA
+  EXPECT_EQ(r.fault(*m, a, true), FaultResult::SigSegv);          // read-only
+  EXPECT_EQ(r.fault(*m, a, false, true), FaultResult::SigSegv);   // not executable
   EXPECT_EQ(r.mm->do_mprotect(*m, a + 4096, 4096, kRW, r.k), 0);
   EXPECT_EQ(m->vmas.size(), 2u);  // split at a + 4096
-  EXPECT_EQ(r.mm->handle_mm_fault(*m, a + 4096, true, false, r.k), FaultResult::Minor);
-  EXPECT_EQ(r.mm->handle_mm_fault(*m, a, true, false, r.k), FaultResult::SigSegv);
+  EXPECT_EQ(r.fault(*m, a + 4096, true), FaultResult::Minor);
+  EXPECT_EQ(r.fault(*m, a, true), FaultResult::SigSegv);
   EXPECT_EQ(r.mm->stats().segv, 4u);
   // Taking write permission back makes the present PTE read-only (and flushes it).
   const uint64_t flushes = r.arch.mm_flushes;
@@ -256,16 +273,16 @@ TEST(MmSim, StackGrowsDownAndBrkMovesTheHeap) {
   auto m = r.mm->mm_alloc(r.k);
   r.mm->setup_stack(*m, 4 * 4096, r.k);
   const uint64_t low = kStackTop - 4 * 4096;
-  EXPECT_EQ(r.mm->handle_mm_fault(*m, low - 3 * 4096 + 8, true, false, r.k), FaultResult::Minor);
+  EXPECT_EQ(r.fault(*m, low - 3 * 4096 + 8, true), FaultResult::Minor);
   EXPECT_EQ(m->find_vma(low - 3 * 4096)->vm_start, low - 3 * 4096);
-  EXPECT_EQ(r.mm->handle_mm_fault(*m, kStackTop - kMaxStackBytes - 4096, true, false, r.k), FaultResult::SigSegv);
+  EXPECT_EQ(r.fault(*m, kStackTop - kMaxStackBytes - 4096, true), FaultResult::SigSegv);
   m->start_brk = m->brk = 0x10000000;
   EXPECT_EQ(r.mm->do_brk(*m, 0x10000000 + 10000, r.k), 0x10000000 + 10000);
   EXPECT_EQ(m->find_vma(0x10000000)->vm_end, 0x10000000u + 3 * 4096);
-  EXPECT_EQ(r.mm->handle_mm_fault(*m, 0x10002000, true, false, r.k), FaultResult::Minor);
+  EXPECT_EQ(r.fault(*m, 0x10002000, true), FaultResult::Minor);
   EXPECT_EQ(r.mm->do_brk(*m, 0x10000000 + 4096, r.k), 0x10000000 + 4096);
   EXPECT_EQ(m->anon_rss, 0u + 1);  // stack page only: the heap page above the new break was unmapped
-  EXPECT_EQ(r.mm->handle_mm_fault(*m, 0x10002000, true, false, r.k), FaultResult::SigSegv);
+  EXPECT_EQ(r.fault(*m, 0x10002000, true), FaultResult::SigSegv);
 }
 
 TEST(MmSim, SharedAnonymousMappingIsSharedAcrossFork) {
@@ -273,10 +290,10 @@ TEST(MmSim, SharedAnonymousMappingIsSharedAcrossFork) {
   auto p = r.mm->mm_alloc(r.k);
   const uint64_t a =
       static_cast<uint64_t>(r.mm->do_mmap(*p, 0, 4096, kRW, MAP_SHARED | MAP_ANONYMOUS, nullptr, 0, r.k));
-  ASSERT_EQ(r.mm->handle_mm_fault(*p, a, true, false, r.k), FaultResult::Minor);
+  ASSERT_EQ(r.fault(*p, a, true), FaultResult::Minor);
   r.poke(*p, a, 7);
   auto c = r.mm->dup_mm(*p, r.k);
-  ASSERT_EQ(r.mm->handle_mm_fault(*c, a, true, false, r.k), FaultResult::Minor);  // a spurious fault at most
+  ASSERT_EQ(r.fault(*c, a, true), FaultResult::Minor);  // a spurious fault at most
   r.poke(*c, a, 9);
   EXPECT_EQ(r.peek(*p, a), 9u);
   EXPECT_EQ(r.mm->stats().cow_copies, 0u);

@@ -38,7 +38,8 @@ struct Bench {
                                                     sc_core::SC_ZERO_TIME, root);
     router->isock.bind(mem->tsock);
     for (unsigned i = 0; i < n; ++i) {
-      cores.push_back(std::make_unique<cpu::Core>(("core" + std::to_string(i)).c_str(), i, ccfg, clk, kernel, cpu_stats));
+      cores.push_back(std::make_unique<cpu::Core>(("core" + std::to_string(i)).c_str(), i, ccfg, clk, &kernel,
+                                                  cpu_stats));
       cores.back()->mem_isock.bind(router->tsock);
     }
   }
@@ -64,7 +65,7 @@ TEST(PlatformSim, ExactCyclesDataAndBusError) {
   EXPECT_EQ(ctx.reads[0], std::vector<uint8_t>(data, data + 8));
   EXPECT_EQ(ctx.reads[1], std::vector<uint8_t>(8, 0));
   EXPECT_EQ(ctx.statuses[3], hw::AccessStatus::BusError);
-  EXPECT_EQ(b.stat("cpu.core0.bus_errors") , 0.0 + 1);
+  EXPECT_EQ(b.stat("cpu.core0.bus_errors"), 0.0 + 1);
   EXPECT_EQ(b.stat("router.decode_errors"), 1);
   EXPECT_EQ(b.stat("mem.reads"), 1);
   EXPECT_EQ(b.stat("mem.writes"), 1);

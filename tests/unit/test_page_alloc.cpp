@@ -3,6 +3,7 @@
 
 #include <random>
 
+#include "kernel_model/kernel/task.h"
 #include "kernel_model/mm/page_alloc.h"
 
 using namespace pc::kernel;
@@ -18,25 +19,33 @@ struct Platform {
 
 struct CountingHooks : ReclaimHooks {
   int wakeups = 0, reclaims = 0, ooms = 0, waits = 0;
-  void wakeup_kswapd(Zone&, unsigned) override { ++wakeups; }
-  uint64_t try_to_free_pages(const std::vector<Zone*>&, gfp_t) override {
+  void wakeup_kswapd(Zone&, unsigned, KCtx&) override { ++wakeups; }
+  uint64_t try_to_free_pages(const std::vector<Zone*>&, gfp_t, KCtx&) override {
     ++reclaims;
     return 0;
   }
-  bool out_of_memory(const std::vector<Zone*>&, gfp_t, unsigned) override {
+  bool out_of_memory(const std::vector<Zone*>&, gfp_t, unsigned, KCtx&) override {
     ++ooms;
     return false;
   }
-  void congestion_wait() override { ++waits; }
+  void congestion_wait(KCtx&) override { ++waits; }
+  void cond_resched(KCtx&) override {}
+};
+// A path of a task on CPU `cpu` (the slow path needs a task: without one it is interrupt context).
+struct Path {
+  Task task;
+  KCtx k;
+  explicit Path(unsigned cpu = 0) : k(cpu, sc_core::SC_ZERO_TIME, &task) {}
 };
 }  // namespace
 
 TEST(PageAlloc, MinFreeKbytesTable) {
   // The table in the 2.6.18 source comment (spec §2.1).
-  const std::pair<uint64_t, uint64_t> table[] = {{16, 512},   {64, 1024},  {128, 1448},  {256, 2048}, {512, 2896},
-                                                 {1024, 4096}, {2048, 5792}, {4096, 8192}, {16384, 16384}};
+  const std::pair<uint64_t, uint64_t> table[] = {{16, 512},    {64, 1024},   {128, 1448},
+                                                 {256, 2048},  {512, 2896},  {1024, 4096},
+                                                 {2048, 5792}, {4096, 8192}, {16384, 16384}};
   for (auto [mib, kb] : table) EXPECT_EQ(PageAllocator::compute_min_free_kbytes(mib * 1024), kb) << mib;
-  EXPECT_EQ(PageAllocator::compute_min_free_kbytes(1), 128u);            // clamped low
+  EXPECT_EQ(PageAllocator::compute_min_free_kbytes(1), 128u);             // clamped low
   EXPECT_EQ(PageAllocator::compute_min_free_kbytes(1ull << 40), 65536u);  // clamped high
 }
 
@@ -116,7 +125,8 @@ TEST(PageAlloc, BuddySplitsAndMergesBack) {
   Platform p(64 * MiB);
   Zone& z = p.alloc.zone(ZONE_DMA32);
   const uint64_t free0 = z.free_pages;
-  Page* a = p.alloc.alloc_pages(GFP_KERNEL, 3, 0);
+  Path path;
+  Page* a = p.alloc.alloc_pages(GFP_KERNEL, 3, path.k);
   ASSERT_NE(a, nullptr);
   EXPECT_EQ(a->zone, unsigned{ZONE_DMA32});
   EXPECT_EQ(p.alloc.mem_map().page_to_pfn(a) % 8, 0u);  // naturally aligned
@@ -125,7 +135,7 @@ TEST(PageAlloc, BuddySplitsAndMergesBack) {
   for (unsigned o = 3; o < 10; ++o) EXPECT_EQ(z.free_area[o].nr_free, 1u) << o;
   EXPECT_EQ(z.free_area[10].nr_free, 11u);
   EXPECT_EQ(z.free_pages, free0 - 8);
-  p.alloc.free_pages(a, 3, 0);
+  p.alloc.free_pages(a, 3, path.k);
   EXPECT_EQ(z.free_area[10].nr_free, 12u);
   for (unsigned o = 0; o < 10; ++o) EXPECT_EQ(z.free_area[o].nr_free, 0u) << o;
   EXPECT_EQ(z.free_pages, free0);
@@ -133,6 +143,8 @@ TEST(PageAlloc, BuddySplitsAndMergesBack) {
 
 TEST(PageAlloc, FramesAreConservedUnderRandomTraffic) {
   Platform p(64 * MiB, 2, 512);
+  Path paths[2];
+  paths[1].k.cpu = 1;
   std::mt19937_64 rng(5);
   std::vector<std::pair<Page*, unsigned>> held;
   const uint64_t total = p.alloc.total_present();
@@ -141,20 +153,20 @@ TEST(PageAlloc, FramesAreConservedUnderRandomTraffic) {
   for (int i = 0; i < 20000; ++i) {
     if (held.empty() || rng() % 3) {
       const unsigned order = static_cast<unsigned>(rng() % 5);
-      if (Page* pg = p.alloc.alloc_pages(GFP_KERNEL | __GFP_NORETRY, order, static_cast<unsigned>(rng() % 2))) {
+      if (Page* pg = p.alloc.alloc_pages(GFP_KERNEL | __GFP_NORETRY, order, paths[rng() % 2].k)) {
         held.emplace_back(pg, order);
         held_pages += 1ull << order;
       }
     } else {
       const size_t k = rng() % held.size();
-      p.alloc.free_pages(held[k].first, held[k].second, static_cast<unsigned>(rng() % 2));
+      p.alloc.free_pages(held[k].first, held[k].second, paths[rng() % 2].k);
       held_pages -= 1ull << held[k].second;
       held[k] = held.back();
       held.pop_back();
     }
     ASSERT_EQ(p.alloc.nr_free_pages() + held_pages + p.alloc.nr_reserved(), total);
   }
-  for (auto [pg, o] : held) p.alloc.free_pages(pg, o, 0);
+  for (auto [pg, o] : held) p.alloc.free_pages(pg, o, paths[0].k);
   p.alloc.drain_all_pages();
   EXPECT_EQ(p.alloc.nr_free_pages(), total - 512);
   // Everything coalesced again: DMA32 is 12 whole order-10 blocks.
@@ -174,7 +186,8 @@ TEST(PageAlloc, UserAllocationsStopAtTheWatermarksThenOom) {
   p.alloc.set_reclaim_hooks(&hooks);
   uint64_t n = 0;
   AllocFailure why = AllocFailure::None;
-  while (p.alloc.alloc_pages(GFP_HIGHUSER, 0, 0, {}, &why)) ++n;
+  Path path;
+  while (p.alloc.alloc_pages(GFP_HIGHUSER, 0, path.k, &why)) ++n;
   EXPECT_EQ(n, 16078u);
   EXPECT_EQ(why, AllocFailure::OutOfMemory);
   EXPECT_EQ(p.alloc.zone(ZONE_DMA32).free_pages, 192u);
@@ -184,14 +197,13 @@ TEST(PageAlloc, UserAllocationsStopAtTheWatermarksThenOom) {
   EXPECT_GT(hooks.wakeups, 0);
   // An atomic request may go below min (HIGH and HARDER: 3/8 of it), but never sleeps or reclaims.
   uint64_t atomic = 0;
-  while (p.alloc.alloc_pages(GFP_ATOMIC, 0, 0, {}, &why)) ++atomic;
+  while (p.alloc.alloc_pages(GFP_ATOMIC, 0, path.k, &why)) ++atomic;
   EXPECT_GT(atomic, 0u);
   EXPECT_EQ(why, AllocFailure::CannotSleep);
   EXPECT_EQ(hooks.reclaims, 1);
   // A task in reclaim (PF_MEMALLOC) ignores the watermarks and takes everything left.
-  AllocTaskState memalloc;
-  memalloc.memalloc = true;
-  while (p.alloc.alloc_pages(GFP_KERNEL, 0, 0, memalloc)) {
+  path.task.flags |= PF_MEMALLOC;
+  while (p.alloc.alloc_pages(GFP_KERNEL, 0, path.k)) {
   }
   p.alloc.drain_all_pages();
   EXPECT_EQ(p.alloc.nr_free_pages(), 0u);
