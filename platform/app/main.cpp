@@ -9,6 +9,7 @@
 #include <iostream>
 #include <systemc>
 
+#include "platform/app/views.h"
 #include "platform/core/clock.h"
 #include "platform/core/log.h"
 #include "platform/core/sanitizer.h"
@@ -434,6 +435,7 @@ int sc_main(int argc, char** argv) {
   auto* presets = app.add_subcommand("presets", "list the built-in presets");
   auto* stats_list = app.add_subcommand("stats-list", "list every stat path with its unit and description");
   list_opts.add_to(stats_list);
+  const auto views = pc::app::add_view_commands(app);  // vmstat, plot, sweep
 
   try {
     app.parse(argc, argv);
@@ -455,6 +457,7 @@ int sc_main(int argc, char** argv) {
     if (stats_list->parsed()) return cmd_stats_list(list_opts);
     if (dram_trace->parsed())
       return cmd_dram_trace(dt_opts, dt_file, dt_fast, dt_cmd_trace, dt_stats, dt_quiet);
+    if (const int rc = pc::app::run_view_commands(*views); rc >= 0) return rc;
     if (presets->parsed()) {
       for (const auto& p : pc::soc::presets()) fmt::print("{:<14} {}\n", p.name, p.description);
       return 0;
