@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PKGS=(cmake make g++ pkg-config libsystemc-dev nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev
-      liblzma-dev libgtest-dev libgmock-dev libbenchmark-dev gzip xz-utils verilator)
+      liblzma-dev libgtest-dev libgmock-dev libbenchmark-dev gzip xz-utils verilator
+      python3 python3-matplotlib parallel)
 # The libFuzzer build (scripts/fuzz.sh): clang++-14 with its sanitizer and fuzzer runtimes.
 [ "${PC_FUZZ_BUILD:-0}" = 1 ] && PKGS+=(clang-14 libclang-rt-14-dev)
 missing=()

@@ -137,39 +137,40 @@ def plot_vm_rates(samples, path):
 
 
 def plot_tasks(stats, samples, path):
-    """A stacked bar of each task's cycles by cause (stats.kernel.tasks.task<pid>.<bucket>_cycles)."""
+    """Stacked bars of each task's cycles by cause (stats.kernel.tasks.task<pid>.<bucket>_cycles): in
+    cycles, and as a share of the task's elapsed cycles so that short tasks stay readable."""
     tasks = get(stats, "stats.kernel.tasks") or {}
     names = {}
     if samples:
         for t in samples[-1].get("tasks", []):
-            names[t["pid"]] = "%d %s" % (t["pid"], t.get("comm", ""))
-    rows = []
-    for key, t in tasks.items():
-        pid = int(key[4:]) if key.startswith("task") and key[4:].isdigit() else key
-        busy = sum(t.get(b + "_cycles", 0) for b in BUCKETS if b != "idle")
-        if busy > 0:
-            rows.append((names.get(pid, key), t))
-    fig, ax = plt.subplots(figsize=RUN_SIZE)
-    fig.suptitle("Where each task's cycles went")
+            names["task%d" % t["pid"]] = "%d %s" % (t["pid"], t.get("comm", ""))
+    # Tasks that did something: kernel threads that only woke up and slept again are left out.
+    rows = [(names.get(key, key), t) for key, t in tasks.items()
+            if any(t.get(b + "_cycles", 0) > 0 for b in BUCKETS if b not in ("idle", "nap", "runnable_wait"))]
+    fig, (ax, axp) = plt.subplots(1, 2, figsize=RUN_SIZE, sharey=False)
+    fig.suptitle("Where each task's cycles went (idle, a kernel thread with nothing to do, not shown)")
     if not rows:
-        no_data(ax, "no task attribution (stats.kernel.tasks: runs on the modeled kernel only)")
+        for a in (ax, axp):
+            no_data(a, "no task attribution (stats.kernel.tasks: runs on the modeled kernel only)")
         save(fig, path)
         return
-    shown = [b for b in BUCKETS if b != "idle" and any(t.get(b + "_cycles", 0) > 0 for _, t in rows)]
     colors = plt.get_cmap("tab20").colors
-    x = range(len(rows))
-    bottom = [0.0] * len(rows)
-    for i, b in enumerate(shown):
-        v = [t.get(b + "_cycles", 0) / 1e6 for _, t in rows]
-        ax.bar(x, v, bottom=bottom, label=b, color=colors[i % len(colors)], width=0.7)
-        bottom = [a + c for a, c in zip(bottom, v)]
-    ax.set_xticks(list(x))
-    ax.set_xticklabels([n for n, _ in rows], rotation=30, ha="right", fontsize=8)
-    ax.set_ylabel("cycles (millions)")
-    ax.set_title("idle (a kernel thread asleep with nothing to do) not shown", fontsize=9, color="0.4")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
-    ax.grid(axis="y", alpha=0.3)
-    fig.subplots_adjust(right=0.8, bottom=0.2)
+    x = list(range(len(rows)))
+    for a, scale, unit in ((ax, lambda t: 1e-6, "cycles (millions)"),
+                           (axp, lambda t: 100.0 / max(t.get("elapsed_cycles", 0), 1), "share of elapsed cycles (%)")):
+        bottom = [0.0] * len(rows)
+        for i, b in enumerate(BUCKETS):
+            if b == "idle" or not any(t.get(b + "_cycles", 0) > 0 for _, t in rows):
+                continue
+            v = [t.get(b + "_cycles", 0) * scale(t) for _, t in rows]
+            a.bar(x, v, bottom=bottom, label=b, color=colors[i % len(colors)], width=0.7)
+            bottom = [p + q for p, q in zip(bottom, v)]
+        a.set_xticks(x)
+        a.set_xticklabels([n for n, _ in rows], rotation=30, ha="right", fontsize=8)
+        a.set_ylabel(unit)
+        a.grid(axis="y", alpha=0.3)
+    axp.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    fig.subplots_adjust(left=0.08, right=0.82, bottom=0.2, wspace=0.3)
     save(fig, path)
 
 

@@ -265,8 +265,10 @@ std::vector<Point> make_points(const Spec& s, const std::string& exe) {
   return pts;
 }
 
-// Finished: stats.json parses, holds exactly this point's config, and samples exist when asked for.
+// Finished: summary.txt (written last) exists, stats.json parses and holds exactly this point's config, and
+// samples exist when asked for.
 bool complete(const Spec& s, const Point& p, Json* stats, std::string* why) {
+  if (!fs::is_regular_file(p.dir + "/summary.txt")) return false;
   Json j;
   try {
     j = load_stats_file(p.dir + "/stats.json");
@@ -342,7 +344,9 @@ int run_points(const std::vector<const Point*>& todo, unsigned jobs, const std::
     while (next < todo.size() && running.size() < jobs) {
       const Point* p = todo[next++];
       fs::create_directories(p->dir);
-      fs::remove(p->dir + "/stats.json");  // a run that fails must not leave an older result looking done
+      // A run that fails must not leave an older result looking finished.
+      fs::remove(p->dir + "/summary.txt");
+      fs::remove(p->dir + "/stats.json");
       running[spawn(p->argv, logs + "/" + p->name + ".log")] = p;
     }
     int pid = 0;
