@@ -30,6 +30,14 @@ awk 'BEGIN { s = 7
 awk '{ printf "%s %s\n", ($2 == "READ" ? "LD" : "ST"), $1 }' "$tmp/d3.trace" >"$tmp/ram.trace"
 awk '{ printf "%d:\t%s\t%s\n", $3, tolower($2), $1 }' "$tmp/d3.trace" >"$tmp/sys.stl"
 
+# The benchmark's random 2:1 read/write stream over 1 GiB (bench/dram_trace_bench.sh), 100,000 requests.
+awk 'BEGIN { s = 12345; m = 2^24
+  for (i = 0; i < 100000; i++) {
+    s = (s * 1103515245 + 12345) % 2147483648; line = int(s / 128) % m
+    s = (s * 1103515245 + 12345) % 2147483648; op = (s % 3 == 0) ? "WRITE" : "READ"
+    printf "0x%x %s %d\n", line * 64, op, i
+  } }' >"$tmp/mix.trace"
+
 strip() { /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d.pop("host",None); print(json.dumps(d,indent=1,sort_keys=True))' "$1"; }
 
 fails=0
@@ -65,6 +73,8 @@ one dram-ramulator dram-trace "$tmp/ram.trace"
 one dram-dramsys dram-trace "$tmp/sys.stl"
 one dram-2r-fast dram-trace "$tmp/d3.trace" --fast --preset ddr4-3200-2r
 one dram-ddr5-fast dram-trace "$tmp/sys.stl" --fast --preset ddr5-4800
+one dram-mix-fast dram-trace "$tmp/mix.trace" --fast
+one dram-mix-fast-nochecker dram-trace "$tmp/mix.trace" --fast --set dram.ddr.ctrl.checker=false
 one nehalem-trace run --preset nehalem --trace tests/data/true.lackey.xz
 one skylake-trace run --preset skylake --trace tests/data/true.lackey.xz
 [ "$mode" = check ] && { [ "$fails" = 0 ] && echo "equivalence: all runs identical" || echo "equivalence: $fails run(s) differ"; }
