@@ -298,3 +298,75 @@ TEST(MmSim, SharedAnonymousMappingIsSharedAcrossFork) {
   EXPECT_EQ(r.peek(*p, a), 9u);
   EXPECT_EQ(r.mm->stats().cow_copies, 0u);
 }
+
+TEST(MmSim, TwoCpusFaultingInOnePteTableSpinOnItsLock) {
+  // Two CPUs take write faults on two pages of one PTE table at the same instant. Their paths are the
+  // same up to the PTE lock (split page_table_lock of that table), so they reach it together: the first
+  // holds it for the pte_same re-read (50 ns), lru_op + rmap_op (35 cycles) and the PTE write (50 ns) =
+  // 335 cycles at 3 GHz, and the second spins exactly that long, then does the same.
+  Rig r;
+  auto m = r.mm->mm_alloc(r.k);
+  const uint64_t a = static_cast<uint64_t>(r.mm->do_mmap(*m, 0, 1 << 20, kRW, kPrivAnon, nullptr, 0, r.k));
+  ASSERT_EQ(r.fault(*m, a, true), FaultResult::Minor);  // the tables and the anon_vma exist from here
+  r.alloc.drain_all_pages();  // both CPUs start from empty per-CPU lists: identical paths
+  sc_core::sc_start(r.k.delay + sc_core::sc_time(1, sc_core::SC_US));  // past every earlier lock hold
+  const auto* spin = r.root.find("locks.page_table_lock.spin_cycles");
+  const auto* contended = r.root.find("locks.page_table_lock.contended");
+  ASSERT_TRUE(spin && contended);
+  EXPECT_EQ(contended->to_json(), 0);
+  KCtx k[2] = {KCtx(0), KCtx(1)};
+  FaultResult res[2] = {FaultResult::Oom, FaultResult::Oom};
+  for (unsigned i = 0; i < 2; ++i)
+    sc_core::sc_spawn([&, i] {
+      res[i] = r.mm->do_page_fault(*m, a + (i + 1) * kPageSize, pg::kPfWrite | pg::kPfUser, k[i]);
+    });
+  sc_core::sc_start();
+  EXPECT_EQ(res[0], FaultResult::Minor);
+  EXPECT_EQ(res[1], FaultResult::Minor);
+  EXPECT_EQ(contended->to_json(), 1);
+  EXPECT_EQ(spin->to_json(), 335);
+  EXPECT_EQ(k[1].delay - k[0].delay,
+            sc_core::sc_time(100, sc_core::SC_NS) + r.cycles(35));  // the hold, exactly
+  EXPECT_TRUE(r.mm->read_pte(*m, a + kPageSize, r.k) & pg::kP);
+  EXPECT_TRUE(r.mm->read_pte(*m, a + 2 * kPageSize, r.k) & pg::kP);
+}
+
+TEST(MmSim, ShmemPagesCannotBeWrittenBackWithoutSwap) {
+  // shmem's writepage refuses (there is no swap to write to yet): the caller keeps the page; it never
+  // comes back as zeros.
+  Rig r;
+  auto m = r.mm->mm_alloc(r.k);
+  const uint64_t a =
+      static_cast<uint64_t>(r.mm->do_mmap(*m, 0, 4096, kRW, MAP_SHARED | MAP_ANONYMOUS, nullptr, 0, r.k));
+  File* f = m->find_vma(a)->vm_file;
+  ASSERT_TRUE(f && f->unlinked_shmem);
+  bool done = false;
+  EXPECT_EQ(f->backing->writepage(0, kReservedFrames * kPageSize, r.k, [&](int, uint64_t) { done = true; }),
+            28);  // ENOSPC
+  EXPECT_FALSE(done);
+}
+
+TEST(MmSim, MunmapFlushesTheTlbBeforeFreeingPagesAndTables) {
+  // Two 2 MiB-aligned regions touched once each: two data pages and two PTE pages. munmap of those 4 MiB
+  // (unmap_vmas, free_pgtables, tlb_finish_mmu) flushes the TLB while every one of them is still
+  // allocated, so no TLB or paging-structure-cache entry can point into a freed frame; they are freed
+  // right after the flush.
+  Rig r;
+  auto m = r.mm->mm_alloc(r.k);
+  m->cpu_vm_mask = 1;  // loaded on CPU 0: a flush has a CPU to reach
+  const uint64_t a = static_cast<uint64_t>(r.mm->do_mmap(*m, 0, 8 << 20, kRW, kPrivAnon, nullptr, 0, r.k));
+  const uint64_t b = (a + (2 << 20) - 1) & ~uint64_t{(2 << 20) - 1};
+  ASSERT_EQ(r.fault(*m, b, true), FaultResult::Minor);
+  ASSERT_EQ(r.fault(*m, b + (2 << 20), true), FaultResult::Minor);
+  EXPECT_EQ(m->nr_ptes, 2u);
+  const uint64_t before = r.frames_in_use();
+  uint64_t at_flush = 0;
+  r.arch.on_flush_mm = [&] { at_flush = r.frames_in_use(); };
+  ASSERT_EQ(r.mm->do_munmap(*m, b, 4 << 20, r.k), 0);
+  EXPECT_EQ(r.arch.mm_flushes, 1u);
+  EXPECT_EQ(at_flush, before);
+  // The two pages and their two PTE pages go (each PTE page covers 2 MiB inside the hole); the PD and
+  // PDPT stay for the rest of the mapping.
+  EXPECT_EQ(r.frames_in_use(), before - 4);
+  EXPECT_EQ(m->nr_ptes, 0u);
+}
