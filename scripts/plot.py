@@ -141,8 +141,8 @@ def plot_tasks(stats, samples, path):
     cycles, and as a share of the task's elapsed cycles so that short tasks stay readable."""
     tasks = get(stats, "stats.kernel.tasks") or {}
     names = {}
-    if samples:
-        for t in samples[-1].get("tasks", []):
+    for s in samples:  # a task that exited early is only in the samples of its life
+        for t in s.get("tasks", []):
             names["task%d" % t["pid"]] = "%d %s" % (t["pid"], t.get("comm", ""))
     # Tasks that did something: kernel threads that only woke up and slept again are left out.
     rows = [(names.get(key, key), t) for key, t in tasks.items()

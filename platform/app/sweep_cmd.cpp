@@ -279,8 +279,8 @@ bool complete(const Spec& s, const Point& p, Json* stats, std::string* why) {
     if (why) *why = "its stats.json is from another configuration";
     return false;
   }
-  std::error_code ec;
-  if (s.sample_us && fs::file_size(p.dir + "/samples.jsonl", ec) == 0) {
+  // A run without the modeled kernel or shorter than one period has no samples: an empty file is fine.
+  if (s.sample_us && !fs::is_regular_file(p.dir + "/samples.jsonl")) {
     if (why) *why = "samples.jsonl is missing";
     return false;
   }
@@ -347,6 +347,7 @@ int run_points(const std::vector<const Point*>& todo, unsigned jobs, const std::
       // A run that fails must not leave an older result looking finished.
       fs::remove(p->dir + "/summary.txt");
       fs::remove(p->dir + "/stats.json");
+      fs::remove(p->dir + "/samples.jsonl");
       running[spawn(p->argv, logs + "/" + p->name + ".log")] = p;
     }
     int pid = 0;

@@ -10,14 +10,15 @@ expect_exit 0 "$PC" sweep "$WORK/small.json" --print-jobs
 echo "$OUT" >"$WORK/jobs.txt"
 [ "$(grep -c "^$PC run --preset small --seed 3 --set dram.model=" "$WORK/jobs.txt")" = 4 ] ||
   fail "expected 4 job lines: $OUT"
-expect_out "--set dram.model=ddr --set workload.synthetic.pattern=sequential --out $S/model=ddr,pattern=sequential"
+expect_out "--set dram.model=ddr --set workload.synthetic.pattern=sequential --out $S/model=ddr,pattern=sequential --sample-us 100"
 parallel --will-cite -j2 --halt now,fail=1 <"$WORK/jobs.txt" >"$WORK/parallel.log" 2>&1 || fail "parallel failed: $(cat "$WORK/parallel.log")"
 expect_exit 0 "$PC" sweep "$WORK/small.json" --collect
 expect_out "$S/sweep.csv: 4 of 4 points"
 csv=$S/sweep.csv
 [ "$(head -1 "$csv")" = "point,dram.model,workload.synthetic.pattern,summary.mem_accesses,summary.sim_cycles,dram.reads,cpu.core*.mem_stall_cycles" ] ||
   fail "CSV header: $(head -1 "$csv")"
-[ "$(tail -n +2 "$csv" | cut -d, -f1-4 | tr '\n' ' ')" = '"model=fixed,pattern=random",fixed,random,20000 "model=fixed,pattern=sequential",fixed,sequential,20000 "model=ddr,pattern=random",ddr,random,20000 "model=ddr,pattern=sequential",ddr,sequential,20000 ' ] ||
+# Rows in grid order (the first key slowest); the point name holds a comma, so it is quoted.
+[ "$(tail -n +2 "$csv" | cut -d, -f1-5 | tr '\n' ' ')" = '"model=fixed,pattern=random",fixed,random,20000 "model=fixed,pattern=sequential",fixed,sequential,20000 "model=ddr,pattern=random",ddr,random,20000 "model=ddr,pattern=sequential",ddr,sequential,20000 ' ] ||
   fail "CSV rows (grid order, 20,000 accesses each): $(cat "$csv")"
 # Each row carries its own run's numbers; the fixed-latency memory has no dram.reads (empty cell).
 while IFS= read -r row; do
@@ -38,6 +39,11 @@ rm "$S/model=ddr,pattern=random/summary.txt"
 expect_exit 0 "$PC" sweep "$WORK/small.json" -j2 --no-plot
 expect_out "4 points, 3 finished, 1 to run"
 expect_out "[1/1] model=ddr,pattern=random"
+[ -f "$S/model=ddr,pattern=random/samples.jsonl" ] || fail "the rerun point has no samples.jsonl"
+rm "$S/model=fixed,pattern=sequential/samples.jsonl"
+expect_exit 0 "$PC" sweep "$WORK/small.json" -j2 --no-plot
+expect_out "4 points, 3 finished, 1 to run"
+expect_out "[1/1] model=fixed,pattern=sequential"
 expect_exit 0 "$PC" sweep "$WORK/small.json" --print-jobs
 [ -z "$OUT" ] || fail "--print-jobs after a finished sweep should print nothing: $OUT"
 # A changed spec makes the changed points stale: seed 4 reruns all four.
