@@ -139,6 +139,8 @@ class MemoryManager {
   const MmStats& stats() const { return m_stats; }
   // Frames allocated to page tables (all levels, PGDs included) right now.
   uint64_t page_table_pages() const { return m_stats.pt_pages_allocated - m_stats.pt_pages_freed; }
+  // Time each CPU has spent in flush_tlb_page (reclaim splits its rmap time from its shootdowns).
+  uint64_t tlb_flush_fs(unsigned cpu) const { return cpu < m_flush_fs.size() ? m_flush_fs[cpu] : 0; }
   // put_page with its cost (page_free when it frees the page).
   void put_page(Page* p, KCtx& k);
   void cost(uint64_t cycles, KCtx& k) { k.delay += m_cpu_cycle * static_cast<double>(cycles); }
@@ -251,6 +253,7 @@ class MemoryManager {
   std::vector<std::unique_ptr<File>> m_files;         // every file: the scenario's and shmem's
   std::unordered_map<Page*, WaitQueue> m_page_wq;     // page_waitqueue (hashed in Linux)
   MmStats m_stats;
+  std::vector<uint64_t> m_flush_fs;
 };
 
 }  // namespace pc::kernel
