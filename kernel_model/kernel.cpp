@@ -54,7 +54,8 @@ Kernel::Kernel(sc_core::sc_module_name name, const KernelConfig& cfg, uint64_t m
   m_alloc->set_lock_classes(*m_locks);
   m_alloc->set_reclaim_hooks(this);
   if (cfg.vm.min_free_kbytes) m_alloc->set_min_free_kbytes(cfg.vm.min_free_kbytes);
-  m_vmscan = std::make_unique<Vmscan>(*m_lru, static_cast<ReclaimEnv&>(*this), cfg.vm, cfg.costs, cpu_clk.period());
+  m_vmscan =
+      std::make_unique<Vmscan>(*m_lru, static_cast<ReclaimEnv&>(*this), cfg.vm, cfg.costs, cpu_clk.period());
   m_mm->set_cpus(m_cpus, cpu_clk.period());
   SchedConfig sc;
   sc.hz = static_cast<unsigned>(cfg.hz);
@@ -137,7 +138,8 @@ Kernel::Kernel(sc_core::sc_module_name name, const KernelConfig& cfg, uint64_t m
             [&vs, u, i] { return u(vs.outcomes[i]); });
   formula(m_reclaim, "pageout_writes", "pages", "dirty pages pageout sent to writepage",
           [&vs, u] { return u(vs.pageout_writes); });
-  formula(m_reclaim, "direct_calls", "calls", "try_to_free_pages calls", [&vs, u] { return u(vs.direct_calls); });
+  formula(m_reclaim, "direct_calls", "calls", "try_to_free_pages calls",
+          [&vs, u] { return u(vs.direct_calls); });
   formula(m_reclaim, "kswapd_runs", "calls", "balance_pgdat calls", [&vs, u] { return u(vs.kswapd_runs); });
   formula(m_reclaim, "congestion_naps", "calls", "blk_congestion_wait(WRITE, HZ/10) naps of reclaim",
           [&vs, u] { return u(vs.congestion_waits); });
@@ -549,8 +551,9 @@ uint64_t Kernel::task_badness(const Task& t) const {
     if (!c->dead() && c->mm && c->mm != t.mm) in.children_total_vm.push_back(c->mm->total_vm);
   const auto& ch = t.charges();
   uint64_t cpu_fs = 0;
-  for (hw::Charge c : {hw::Charge::Compute, hw::Charge::MemStall, hw::Charge::PageWalk, hw::Charge::Fault,
-                       hw::Charge::Syscall, hw::Charge::DirectReclaim, hw::Charge::KernelThread, hw::Charge::Irq})
+  for (hw::Charge c :
+       {hw::Charge::Compute, hw::Charge::MemStall, hw::Charge::PageWalk, hw::Charge::Fault,
+        hw::Charge::Syscall, hw::Charge::DirectReclaim, hw::Charge::KernelThread, hw::Charge::Irq})
     cpu_fs += ch[c];
   in.cpu_jiffies = cpu_fs / m_sched->jiffy().value();  // utime + stime as the tick samples them
   const sc_core::sc_time now = sc_core::sc_time_stamp();
@@ -686,7 +689,8 @@ void Kernel::add_task_stats(Task& t) {
     auto it = vs->splits().find(p);
     return it == vs->splits().end() ? 0.0 : static_cast<double>(it->second.*m) / period;
   };
-  f("reclaim_rmap_cycles", "cycles", "reclaim: page_referenced rmap walks and A-bit clears (shootdowns apart)",
+  f("reclaim_rmap_cycles", "cycles",
+    "reclaim: page_referenced rmap walks and A-bit clears (shootdowns apart)",
     [part] { return part(&ReclaimSplit::rmap); });
   f("reclaim_shootdown_cycles", "cycles", "reclaim: TLB flushes of page_referenced and try_to_unmap",
     [part] { return part(&ReclaimSplit::shootdown); });
@@ -695,11 +699,13 @@ void Kernel::add_task_stats(Task& t) {
   f("reclaim_writeback_cycles", "cycles", "reclaim: pageout's writepage submissions",
     [part] { return part(&ReclaimSplit::writeback); });
   f("reclaim_scan_cycles", "cycles",
-    "reclaim: LRU scanning and the rest (direct_reclaim_cycles, or kernel_cycles for kswapd0, minus the parts above)",
+    "reclaim: LRU scanning and the rest (direct_reclaim_cycles, or kernel_cycles for kswapd0, minus the "
+    "parts above)",
     [p, part, period] {
-      const double all = static_cast<double>(p->charges()[p->is_kthread() ? hw::Charge::KernelThread
-                                                                            : hw::Charge::DirectReclaim]) /
-                         period;
+      const double all =
+          static_cast<double>(
+              p->charges()[p->is_kthread() ? hw::Charge::KernelThread : hw::Charge::DirectReclaim]) /
+          period;
       return all - part(&ReclaimSplit::rmap) - part(&ReclaimSplit::shootdown) - part(&ReclaimSplit::unmap) -
              part(&ReclaimSplit::writeback);
     });

@@ -114,7 +114,9 @@ class Kernel : public sc_core::sc_module, private ReclaimHooks, private ReclaimE
   void oom_kill_task(Task& victim, KCtx& k);
 
   // ReclaimEnv: what vmscan reaches of the rest of the kernel.
-  int page_referenced(Page* page, bool is_locked, KCtx& k) override { return m_mm->page_referenced(page, is_locked, k); }
+  int page_referenced(Page* page, bool is_locked, KCtx& k) override {
+    return m_mm->page_referenced(page, is_locked, k);
+  }
   SwapResult try_to_unmap(Page* page, KCtx& k) override { return m_mm->try_to_unmap(page, k); }
   void unlock_page(Page* page, KCtx& k) override { m_mm->unlock_page(page, k.now()); }
   void put_page(Page* page, KCtx& k) override { m_mm->put_page(page, k); }
