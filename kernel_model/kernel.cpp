@@ -56,6 +56,15 @@ Kernel::Kernel(sc_core::sc_module_name name, const KernelConfig& cfg, uint64_t m
   if (cfg.vm.min_free_kbytes) m_alloc->set_min_free_kbytes(cfg.vm.min_free_kbytes);
   m_vmscan =
       std::make_unique<Vmscan>(*m_lru, static_cast<ReclaimEnv&>(*this), cfg.vm, cfg.costs, cpu_clk.period());
+  m_wb = std::make_unique<PageWriteback>(
+      *m_mm, *m_vmscan, cfg.vm, static_cast<unsigned>(m_cpus.size()), [this] { return m_files; },
+      [this] { return m_ahci && m_ahci->queue().congested(true); });
+  m_wb->congestion_wait = [this](const sc_core::sc_time& t, KCtx& k) { blk_congestion_wait(t, k); };
+  m_wb->pdflush_operation = [this](std::function<void(KCtx&)> fn) {
+    return pdflush_operation(std::move(fn));
+  };
+  m_mm->set_writeback_hooks([this](File& f) { m_wb->mark_inode_dirty(f, sc_core::sc_time_stamp()); },
+                            [this](File& f, KCtx& k) { m_wb->balance_dirty_pages_ratelimited(f, 1, k); });
   m_mm->set_cpus(m_cpus, cpu_clk.period());
   SchedConfig sc;
   sc.hz = static_cast<unsigned>(cfg.hz);
@@ -143,6 +152,19 @@ Kernel::Kernel(sc_core::sc_module_name name, const KernelConfig& cfg, uint64_t m
   formula(m_reclaim, "kswapd_runs", "calls", "balance_pgdat calls", [&vs, u] { return u(vs.kswapd_runs); });
   formula(m_reclaim, "congestion_naps", "calls", "blk_congestion_wait(WRITE, HZ/10) naps of reclaim",
           [&vs, u] { return u(vs.congestion_waits); });
+  const WritebackStats& ws = m_wb->stats();
+  formula(m_reclaim, "wb_pages_written", "pages",
+          "dirty pages written by writeback (pdflush, throttled writers)",
+          [&ws, u] { return u(ws.pages_written); });
+  formula(m_reclaim, "wb_background_runs", "calls", "background_writeout runs",
+          [&ws, u] { return u(ws.background_runs); });
+  formula(m_reclaim, "wb_kupdate_runs", "calls", "wb_kupdate runs", [&ws, u] { return u(ws.kupdate_runs); });
+  formula(m_reclaim, "wb_throttled", "calls", "balance_dirty_pages calls that found the dirty limit exceeded",
+          [&ws, u] { return u(ws.throttled); });
+  formula(m_reclaim, "wb_throttle_naps", "calls", "naps of writers in balance_dirty_pages",
+          [&ws, u] { return u(ws.throttle_naps); });
+  formula(m_reclaim, "rotated", "pages", "pages rotate_reclaimable_page moved to the inactive tail",
+          [&vs, u] { return u(vs.rotated); });
   formula(m_reclaim, "oom_kills", "kills", "tasks the OOM killer chose",
           [this, u] { return u(m_oom_kills.size()); });
   formula(m_reclaim, "oom_last_victim", "pid", "pid of the last OOM victim (0: none)",
@@ -242,6 +264,10 @@ void Kernel::boot_thread() {
               *m_kblockd[0], [this](KCtx& kk) { m_ahci->unplug(kk); }, sc_core::sc_time_stamp());
         },
         [this](unsigned cpu, uint64_t fs) { irq_done(cpu, fs); }, static_cast<unsigned>(m_cfg.irq_affinity));
+  if (m_cfg.vm.dirty_writeback_centisecs)
+    arm_wb_timer(
+        sc_core::sc_time_stamp() +
+        sc_core::sc_time(10.0 * static_cast<double>(m_cfg.vm.dirty_writeback_centisecs), sc_core::SC_MS));
   m_booted = true;
   for (const Pending& p : m_spawns) {
     start_thread(*p.task);
@@ -538,8 +564,32 @@ void Kernel::blk_congestion_wait(const sc_core::sc_time& timeout, KCtx& k) {
 }
 
 void Kernel::wakeup_pdflush(uint64_t nr, KCtx& k) {
-  (void)nr;
-  (void)k;  // background writeout arrives with mm/page-writeback
+  (void)k;
+  pdflush_operation([this, nr](KCtx& kk) { m_wb->background_writeout(static_cast<int64_t>(nr), kk); });
+}
+
+int Kernel::pdflush_operation(std::function<void(KCtx&)> fn) {
+  // The first idle thread (asleep with no work) takes it.
+  for (auto& q : m_pdflush)
+    if (q->work.empty() && q->wq.active()) {
+      queue_work(*q, std::move(fn), sc_core::sc_time_stamp());
+      return 0;
+    }
+  return -1;
+}
+
+void Kernel::arm_wb_timer(const sc_core::sc_time& at) {
+  // wb_timer_fn: wb_kupdate on a pdflush thread every dirty_writeback_centisecs; +1 s if none is idle.
+  m_timers.add(at, [this] {
+    const sc_core::sc_time start = sc_core::sc_time_stamp();
+    const int r = pdflush_operation([this, start](KCtx& kk) {
+      m_wb->wb_kupdate(kk);
+      const sc_core::sc_time interval(10.0 * static_cast<double>(m_cfg.vm.dirty_writeback_centisecs),
+                                      sc_core::SC_MS);
+      arm_wb_timer(std::max(start + interval, kk.now() + sc_core::sc_time(1, sc_core::SC_SEC)));
+    });
+    if (r < 0) arm_wb_timer(sc_core::sc_time_stamp() + sc_core::sc_time(1, sc_core::SC_SEC));
+  });
 }
 
 uint64_t Kernel::task_badness(const Task& t) const {

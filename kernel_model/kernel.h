@@ -21,6 +21,7 @@
 #include "kernel_model/kernel_config.h"
 #include "kernel_model/mm/mm.h"
 #include "kernel_model/mm/oom_kill.h"
+#include "kernel_model/mm/page_writeback.h"
 #include "kernel_model/mm/vmscan.h"
 #include "platform/core/clock.h"
 #include "platform/core/stats.h"
@@ -64,6 +65,7 @@ class Kernel : public sc_core::sc_module, private ReclaimHooks, private ReclaimE
   AhciDisk* disk() { return m_ahci.get(); }
   MemoryManager& mm() { return *m_mm; }
   Vmscan& vmscan() { return *m_vmscan; }
+  PageWriteback& writeback() { return *m_wb; }
   const std::vector<OomKill>& oom_kills() const { return m_oom_kills; }
   PageAllocator& allocator() { return *m_alloc; }
   Lru& lru() { return *m_lru; }
@@ -108,6 +110,9 @@ class Kernel : public sc_core::sc_module, private ReclaimHooks, private ReclaimE
   void cond_resched(KCtx& k) override;
   // kswapd(): sleeps on kswapd_wait, then balance_pgdat for the order asked.
   void kswapd_main(KCtx& k);
+  // pdflush_operation: hands `fn` to an idle pdflush thread; -1 if none is idle.
+  int pdflush_operation(std::function<void(KCtx&)> fn);
+  void arm_wb_timer(const sc_core::sc_time& at);
   // select_bad_process: the victim, or nullptr (none) / `wait` set (a victim is still dying).
   Task* select_bad_process(uint64_t& points, bool& wait);
   uint64_t task_badness(const Task& t) const;
@@ -138,6 +143,7 @@ class Kernel : public sc_core::sc_module, private ReclaimHooks, private ReclaimE
   std::unique_ptr<Lru> m_lru;
   std::unique_ptr<MemoryManager> m_mm;
   std::unique_ptr<Vmscan> m_vmscan;
+  std::unique_ptr<PageWriteback> m_wb;
   std::vector<OomKill> m_oom_kills;
   Task* m_kswapd = nullptr;
   std::unique_ptr<Scheduler> m_sched;

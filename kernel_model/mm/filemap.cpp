@@ -58,8 +58,10 @@ void MemoryManager::set_page_dirty(Page* page) {
   // __set_page_dirty_nobuffers: NR_FILE_DIRTY on the clean-to-dirty edge of a page-cache page (swap-cache
   // and anonymous pages are not counted).
   if (page->test_and_set(PG_dirty)) return;
-  if (!page->anon() && page->mapping && !page->test(PG_swapcache))
+  if (!page->anon() && page->mapping && !page->test(PG_swapcache)) {
     allocator().mod_zone_page_state(page, NR_FILE_DIRTY, 1);
+    if (m_on_dirtied && page->file_mapping()->host) m_on_dirtied(*page->file_mapping()->host);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -469,6 +471,7 @@ int64_t MemoryManager::generic_file_buffered_write(MmStruct& mm, File& f, uint64
     put_page(page, k);
     if (!ok) break;
     done += n;
+    if (m_on_write) m_on_write(f, k);             // balance_dirty_pages_ratelimited
     if (k.task) k.task->sched->check_resched(k);  // cond_resched
   }
   return done ? static_cast<int64_t>(done) : -kEFAULT;
