@@ -214,9 +214,11 @@ void Kernel::spawn(const std::string& name, std::unique_ptr<hw::ExecContext> ctx
   m_spawns.push_back({&t, start});
 }
 
-Task& Kernel::kthread_run(const std::string& name, std::function<void(KCtx&)> fn, int bound_cpu) {
+Task& Kernel::kthread_run(const std::string& name, std::function<void(KCtx&)> fn, int bound_cpu, int nice) {
   Task& t = new_task(name, nullptr, std::move(fn));
   t.bound_cpu = bound_cpu;
+  t.nice = nice;
+  t.static_prio = nice_to_prio(nice);
   start_thread(t);
   m_sched->wake_up_new(t, sc_core::sc_time_stamp());
   return t;
@@ -233,7 +235,7 @@ void Kernel::boot_thread() {
     WorkQueue* qp = q.get();
     q->thread = &kthread_run(
         fmt::format("{}/{}", name, cpu), [this, qp](KCtx& kk) { worker_main(*qp, kk); },
-        static_cast<int>(cpu));
+        static_cast<int>(cpu), -5);  // worker_thread: set_user_nice(current, -5)
     return q;
   };
   Task& kswapd = kthread_run("kswapd0", [this](KCtx& kk) { kswapd_main(kk); });
@@ -500,6 +502,8 @@ void Kernel::do_exit(Task& t, const std::string& reason, KCtx& k) {
     m_mm->mmput(mm, k);
   }
   m_lru->lru_add_drain(k);
+  // The run ends when the last user task has exited: reach the exit's time before it counts as gone.
+  k.sync();
   t.exit_time = k.now();
   t.account(t.bucket, t.exit_time);
   m_last_exit = std::max(m_last_exit, t.exit_time);
@@ -679,22 +683,13 @@ bool Kernel::out_of_memory(const std::vector<Zone*>&, gfp_t, unsigned, KCtx& k) 
     oom_kill_task(*target, k);
   }
   // Give the victim time to exit (schedule_timeout_interruptible(1)) unless we are the victim.
-  if (k.task && !k.task->memdie) {
-    WaitQueue nobody;
-    nobody.sleep(k, hw::Charge::Nap, false, m_sched->jiffy());
-  }
+  if (k.task && !k.task->memdie) m_sched->schedule_timeout_uninterruptible(k, m_sched->jiffy());
   return true;
 }
 
 void Kernel::congestion_wait(KCtx& k) {
   // blk_congestion_wait(WRITE, HZ/50).
-  const sc_core::sc_time nap = m_sched->jiffy() * static_cast<double>(std::max<uint64_t>(1, m_cfg.hz / 50));
-  if (m_blk) {
-    m_blk->blk_congestion_wait(true, nap, k);
-  } else {
-    WaitQueue nobody;
-    nobody.sleep(k, hw::Charge::CongestionWait, false, nap);
-  }
+  blk_congestion_wait(m_sched->jiffy() * static_cast<double>(std::max<uint64_t>(1, m_cfg.hz / 50)), k);
 }
 
 void Kernel::cond_resched(KCtx& k) {
@@ -724,14 +719,14 @@ void Kernel::add_task_stats(Task& t) {
     [p, period] { return static_cast<double>(p->exit_time.value()) / period; });
   f("elapsed_cycles", "cycles",
     "cycles from its creation to its exit (or to now): the sum of the *_cycles below", [p, period] {
-      const sc_core::sc_time end = p->dead() ? p->exit_time : sc_core::sc_time_stamp();
+      const sc_core::sc_time end = p->end_time();
       return end > p->start_time ? static_cast<double>((end - p->start_time).value()) / period : 0.0;
     });
   for (unsigned c = 0; c < hw::kCharges; ++c) {
     const auto ch = static_cast<hw::Charge>(c);
     f(fmt::format("{}_cycles", hw::charge_name(ch)), "cycles",
       fmt::format("cycles of {}", hw::charge_name(ch)),
-      [p, ch, period] { return static_cast<double>(p->charges()[ch]) / period; });
+      [p, ch, period] { return static_cast<double>(p->charges_at(p->end_time())[ch]) / period; });
   }
   // Where reclaim time went (direct reclaim for a user task, balance_pgdat for kswapd0).
   Vmscan* vs = m_vmscan.get();
@@ -769,14 +764,14 @@ void Kernel::add_task_stats(Task& t) {
   // utime/stime in jiffies, as the tick would have sampled them.
   const double jiffy = static_cast<double>(m_sched->jiffy().value());
   f("utime", "jiffies", "user time (compute, memory stall, page walk)", [p, jiffy] {
-    const auto& c = p->charges();
+    const auto c = p->charges_at(p->end_time());
     return std::floor(
         static_cast<double>(c[hw::Charge::Compute] + c[hw::Charge::MemStall] + c[hw::Charge::PageWalk]) /
         jiffy);
   });
   f("stime", "jiffies", "system time (faults, system calls, reclaim, kernel-thread work, interrupts)",
     [p, jiffy] {
-      const auto& c = p->charges();
+      const auto c = p->charges_at(p->end_time());
       return std::floor(static_cast<double>(c[hw::Charge::Fault] + c[hw::Charge::Syscall] +
                                             c[hw::Charge::DirectReclaim] + c[hw::Charge::KernelThread] +
                                             c[hw::Charge::Irq]) /

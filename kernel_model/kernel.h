@@ -59,7 +59,7 @@ class Kernel : public sc_core::sc_module, private ReclaimHooks, private ReclaimE
   // A file the processes can mmap or read, by the id returned (Mmap arg 4, Read/Write arg 0).
   uint64_t register_file(const std::string& name, std::unique_ptr<FileBacking> backing);
   // Runs `fn` as a kernel thread started now (tests of kernel paths).
-  Task& kthread_run(const std::string& name, std::function<void(KCtx&)> fn, int bound_cpu = -1);
+  Task& kthread_run(const std::string& name, std::function<void(KCtx&)> fn, int bound_cpu = -1, int nice = 0);
 
   BlockLayer* block_layer() { return m_blk.get(); }
   AhciDisk* disk() { return m_ahci.get(); }

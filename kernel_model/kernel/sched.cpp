@@ -298,6 +298,11 @@ bool Scheduler::sleep(KCtx& k, hw::Charge why, const sc_time& timeout) {
   return !timed_out;
 }
 
+void Scheduler::schedule_timeout_uninterruptible(KCtx& k, const sc_time& d) {
+  k.task->state = TaskState::Uninterruptible;
+  sleep(k, hw::Charge::Nap, d);  // an explicit wake_up_process ends it early, as in Linux
+}
+
 void Scheduler::preempt(KCtx& k) {
   Task& t = *k.task;
   k.sync();

@@ -57,6 +57,8 @@ class Scheduler {
   // The current task sleeps (its state set by the caller) until woken or `timeout`; `why` is the bucket
   // its sleep goes to. Returns false on timeout. (WaitQueue::sleep is the usual entry.)
   bool sleep(KCtx& k, hw::Charge why, const sc_core::sc_time& timeout);
+  // schedule_timeout_uninterruptible(): a timed nap of `d` (the allocator's retry, msleep), charged as Nap.
+  void schedule_timeout_uninterruptible(KCtx& k, const sc_core::sc_time& d);
   // Gives up the core while runnable (preempted at a return to user space, or cond_resched).
   void preempt(KCtx& k);
   // sched_yield: to the expired array, then schedule.

@@ -95,6 +95,14 @@ struct Task {
   bool dead() const { return state == TaskState::Dead; }
   hw::CycleCharges& charges() { return ctx ? ctx->charges : own_charges; }
   const hw::CycleCharges& charges() const { return ctx ? ctx->charges : own_charges; }
+  // The buckets as they stand at `end` (its exit time for a dead task, the time of the reading for a live
+  // one): the interval being timed is included, except in user mode, which the core charges itself.
+  hw::CycleCharges charges_at(const sc_core::sc_time& end) const {
+    hw::CycleCharges c = charges();
+    if (!dead() && bucket != hw::Charge::Compute && end > mark) c[bucket] += (end - mark).value();
+    return c;
+  }
+  sc_core::sc_time end_time() const { return dead() ? exit_time : sc_core::sc_time_stamp(); }
   // Charges [mark, at) to the current bucket and starts timing `next` from `at`.
   void account(hw::Charge next, const sc_core::sc_time& at) {
     if (at < mark) throw std::logic_error("task " + comm + ": accounting went back in time");

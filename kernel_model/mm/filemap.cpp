@@ -55,12 +55,14 @@ void MemoryManager::wait_on_page_locked(Page* page, KCtx& k) {
 }
 
 void MemoryManager::set_page_dirty(Page* page) {
-  // __set_page_dirty_nobuffers: NR_FILE_DIRTY on the clean-to-dirty edge of a page-cache page (swap-cache
-  // and anonymous pages are not counted).
+  // __set_page_dirty_nobuffers: NR_FILE_DIRTY on the clean-to-dirty edge of a page-cache page whose
+  // mapping accounts dirty pages (mapping_cap_account_dirty: not shmem, whose backing_dev_info has
+  // BDI_CAP_NO_ACCT_DIRTY; swap-cache and anonymous pages are not counted either).
   if (page->test_and_set(PG_dirty)) return;
-  if (!page->anon() && page->mapping && !page->test(PG_swapcache)) {
+  const AddressSpace* as = page->file_mapping();
+  if (as && !page->test(PG_swapcache) && !(as->host && as->host->unlinked_shmem)) {
     allocator().mod_zone_page_state(page, NR_FILE_DIRTY, 1);
-    if (m_on_dirtied && page->file_mapping()->host) m_on_dirtied(*page->file_mapping()->host);
+    if (m_on_dirtied && as->host) m_on_dirtied(*as->host);
   }
 }
 
@@ -366,8 +368,16 @@ bool MemoryManager::copy_user(MmStruct& mm, uint64_t user_va, uint64_t kernel_pa
       const auto r = m_cpus.at(k.cpu)->kernel_access(uva, line, n, to_user, k.delay);
       if (r.ok) break;
       // A fault on the user buffer from kernel mode: the exception-table fixup runs the fault handler
-      // (which may sleep) and the copy is retried; a bad address ends the copy with -EFAULT.
-      if (tries > 2 || do_page_fault(mm, uva, r.error_code, k) != FaultResult::Minor) return false;
+      // (which may sleep) and the copy is retried; a bad address ends the copy with -EFAULT. The fault is
+      // the task's like any other (do_page_fault counts min_flt/maj_flt whatever mode it came from).
+      if (tries > 2) return false;
+      const uint64_t cow_before = k.cow_copies;
+      const FaultResult fr = do_page_fault(mm, uva, r.error_code, k);
+      if (fr != FaultResult::Minor && fr != FaultResult::Major) return false;
+      if (k.task) {
+        ++(fr == FaultResult::Major ? k.task->maj_flt : k.task->min_flt);
+        k.task->cow_faults += k.cow_copies - cow_before;
+      }
     }
     if (!to_user) m_bus.write(kpa, line, n, k);
     done += n;

@@ -93,6 +93,17 @@ class MemoryManager {
   void mmdrop(MmStruct* mm, KCtx& k);
   MmStruct* dup_mm(MmStruct& old, KCtx& k);  // fork: copy VMAs, share pages COW (nullptr: no memory)
   size_t live_mms() const { return m_mms.size(); }
+  // For inspection (tests, summaries): every live mm and every file, in no particular order.
+  std::vector<MmStruct*> mms() const {
+    std::vector<MmStruct*> v;
+    for (const auto& e : m_mms) v.push_back(e.first);
+    return v;
+  }
+  File* find_file(const std::string& name) const {
+    for (const auto& f : m_files)
+      if (f->name == name) return f.get();
+    return nullptr;
+  }
 
   // System-call bodies (each takes mmap_sem itself); errors are negative errnos (Linux convention).
   int64_t do_mmap(MmStruct& mm, uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags, File* file,

@@ -106,7 +106,7 @@ void MemoryManager::unlink_vma_rmap(Vma& vma, KCtx& k) {
       for (auto& [index, page] : as.page_tree) {
         pages.push_back(page);
         allocator().mod_zone_page_state(page, NR_FILE_PAGES, -1);
-        if (page->test_and_clear(PG_dirty)) allocator().mod_zone_page_state(page, NR_FILE_DIRTY, -1);
+        page->clear(PG_dirty);  // shmem does not account dirty pages (BDI_CAP_NO_ACCT_DIRTY)
         page->mapping = 0;
       }
       as.page_tree.clear();

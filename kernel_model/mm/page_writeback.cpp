@@ -47,7 +47,7 @@ bool PageWriteback::write_one(Page* page, File& f, KCtx& k) {
     return false;
   }
   page->clear(PG_dirty);  // clear_page_dirty_for_io
-  m_mm.allocator().mod_zone_page_state(page, NR_FILE_DIRTY, -1);
+  if (mapping_cap_account_dirty(page)) m_mm.allocator().mod_zone_page_state(page, NR_FILE_DIRTY, -1);
   page->set(PG_writeback);
   m_mm.allocator().mod_zone_page_state(page, NR_WRITEBACK, 1);
   const int err = f.backing->writepage(
@@ -57,7 +57,7 @@ bool PageWriteback::write_one(Page* page, File& f, KCtx& k) {
     page->clear(PG_writeback);
     m_mm.allocator().mod_zone_page_state(page, NR_WRITEBACK, -1);
     page->set(PG_dirty);
-    m_mm.allocator().mod_zone_page_state(page, NR_FILE_DIRTY, 1);
+    if (mapping_cap_account_dirty(page)) m_mm.allocator().mod_zone_page_state(page, NR_FILE_DIRTY, 1);
     m_mm.unlock_page(page, k.now());
     return false;
   }

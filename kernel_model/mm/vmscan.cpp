@@ -141,7 +141,7 @@ PageoutResult Vmscan::pageout(Page* page, AddressSpace* mapping, KCtx& k) {
   if (!swapwrite && m_env.write_congested(*mapping)) return PageoutResult::Keep;
   // clear_page_dirty_for_io.
   if (!page->test_and_clear(PG_dirty)) return PageoutResult::Clean;
-  if (!page->test(PG_swapcache)) alloc().mod_zone_page_state(page, NR_FILE_DIRTY, -1);
+  if (mapping_cap_account_dirty(page)) alloc().mod_zone_page_state(page, NR_FILE_DIRTY, -1);
   page->set(PG_reclaim);
   // block_write_full_page: set_page_writeback, unlock, submit the bio.
   page->set(PG_writeback);
@@ -156,7 +156,7 @@ PageoutResult Vmscan::pageout(Page* page, AddressSpace* mapping, KCtx& k) {
     page->clear(PG_writeback);
     alloc().mod_zone_page_state(page, NR_WRITEBACK, -1);
     page->set(PG_dirty);
-    if (!page->test(PG_swapcache)) alloc().mod_zone_page_state(page, NR_FILE_DIRTY, 1);
+    if (mapping_cap_account_dirty(page)) alloc().mod_zone_page_state(page, NR_FILE_DIRTY, 1);
     page->clear(PG_reclaim);
     return PageoutResult::Activate;
   }

@@ -21,6 +21,13 @@ namespace pc::kernel {
 
 struct Task;
 
+// mapping_cap_account_dirty: NR_FILE_DIRTY counts dirty page-cache pages of mappings that account dirty
+// pages (not shmem, not the swap cache); set_page_dirty and clear_page_dirty_for_io follow it.
+inline bool mapping_cap_account_dirty(const Page* page) {
+  const AddressSpace* as = page->file_mapping();
+  return as && !page->test(PG_swapcache) && !(as->host && as->host->unlinked_shmem);
+}
+
 constexpr int DEF_PRIORITY = 12;
 constexpr uint64_t SWAP_CLUSTER_MAX = 32;
 

@@ -145,7 +145,7 @@ void print_tasks(pc::soc::Soc& soc, pc::kernel::Kernel& os) {
   };
   std::string kthreads;
   for (const auto& t : os.tasks()) {
-    const auto& ch = t->charges();
+    const auto ch = t->charges_at(t->end_time());
     if (t->is_kthread()) {
       if (ch[Charge::KernelThread] + ch[Charge::Irq])
         kthreads += fmt::format(" {} {}", t->comm, cyc(ch[Charge::KernelThread] + ch[Charge::Irq]));

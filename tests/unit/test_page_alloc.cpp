@@ -208,3 +208,20 @@ TEST(PageAlloc, UserAllocationsStopAtTheWatermarksThenOom) {
   p.alloc.drain_all_pages();
   EXPECT_EQ(p.alloc.nr_free_pages(), 0u);
 }
+
+TEST(PageAlloc, FreeingABadPageStopsTheRun) {
+  // free_pages_check: a page freed while still locked (or mapped, or on the LRU) is bad_page(); 2.6.18
+  // prints "Bad page state" and goes on tainted, the model stops with the page's state.
+  Platform p(64 * MiB);
+  Path path;
+  Page* a = p.alloc.alloc_pages(GFP_KERNEL, 0, path.k);
+  ASSERT_NE(a, nullptr);
+  a->set(PG_locked);
+  try {
+    p.alloc.free_pages(a, 0, path.k);
+    FAIL() << "a locked page was freed";
+  } catch (const std::logic_error& e) {
+    EXPECT_NE(std::string(e.what()).find("Bad page state at free_pages"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("flags 0x1 "), std::string::npos) << e.what();
+  }
+}
