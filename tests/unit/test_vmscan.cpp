@@ -6,6 +6,7 @@
 
 #include "kernel_model/kernel/task.h"
 #include "kernel_model/mm/oom_kill.h"
+#include "kernel_model/mm/page_writeback.h"
 #include "kernel_model/mm/vmscan.h"
 
 using namespace pc::kernel;
@@ -573,4 +574,29 @@ TEST(Oom, BadnessTable) {
   EXPECT_EQ(badness(adj, 250), 4000u);
   adj.oomkilladj = -3;
   EXPECT_EQ(badness(adj, 250), 125u);
+}
+
+TEST(Writeback, RatelimitPages) {
+  // total / (cpus * 32), clamped to [16, 1024] (4 MiB of pages).
+  EXPECT_EQ(PageWriteback::ratelimit_pages(16384, 1), 512u);
+  EXPECT_EQ(PageWriteback::ratelimit_pages(16384, 2), 256u);
+  EXPECT_EQ(PageWriteback::ratelimit_pages(100, 1), 16u);
+  EXPECT_EQ(PageWriteback::ratelimit_pages(4u << 20, 1), 1024u);
+}
+
+TEST(Vmscan, MinFreeKbytesSysctlRecomputesTheWatermarks) {
+  // 64 MiB: DMA 4096 pages, DMA32 12288. min_free_kbytes 2048 = 512 pages shared in proportion:
+  // DMA 512 * 4096 / 16384 = 128 (low + 128/4, high + 128/2), DMA32 384.
+  Fixture f;
+  EXPECT_EQ(f.alloc.min_free_kbytes(), 1024u);  // isqrt(65536 * 16) at boot
+  f.alloc.set_min_free_kbytes(2048);
+  const Zone& dma = f.alloc.zone(ZONE_DMA);
+  const Zone& dma32 = f.alloc.zone(ZONE_DMA32);
+  EXPECT_EQ(dma.pages_min, 128u);
+  EXPECT_EQ(dma.pages_low, 160u);
+  EXPECT_EQ(dma.pages_high, 192u);
+  EXPECT_EQ(dma32.pages_min, 384u);
+  EXPECT_EQ(dma32.pages_low, 480u);
+  EXPECT_EQ(dma32.pages_high, 576u);
+  EXPECT_EQ(dma.lowmem_reserve[ZONE_DMA32], 12288u / 256);
 }
