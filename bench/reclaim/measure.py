@@ -1,12 +1,12 @@
 #!/usr/bin/python3
-"""Runs the memory-pressure scenario on a disk preset with given knobs and prints reclaim figures.
-Usage: measure.py PAGECYCLE DISK [key=value ...]"""
-import json, subprocess, sys, tempfile, os
+"""Runs the memory-pressure preset (mempressure) on a disk preset with given knobs and prints reclaim
+figures: cycles per freed page (kswapd, direct), the share of the tasks' time in direct reclaim and in
+congestion waits, kswapd's split. Usage: measure.py PAGECYCLE DISK [key=value ...]"""
+import json, subprocess, sys, tempfile
 
 pc, disk, sets = sys.argv[1], sys.argv[2], sys.argv[3:]
-here = os.path.dirname(os.path.abspath(__file__))
 with tempfile.NamedTemporaryFile(suffix=".json") as out:
-    cmd = [pc, "run", "-q", "--preset", "nehalem", "--preset", disk, "--config", os.path.join(here, "mempressure.json"),
+    cmd = [pc, "run", "-q", "--preset", "nehalem", "--preset", disk, "--preset", "mempressure",
            "--stats-json", out.name]
     for s in sets:
         cmd += ["--set", s]
@@ -24,14 +24,8 @@ tasks = k["tasks"]
 def tv(t, name):
     v = tasks[t][name]
     return v["value"] if isinstance(v, dict) else v
-users = [t for t in tasks if not any(tv(t, "start_cycle") == 0 and False for _ in [0])]
-kswapd = users_k = None
 direct = freed_direct = elapsed = cong = rc_cong = 0.0
-for t, g in tasks.items():
-    desc = g.get("description", "") if isinstance(g, dict) else ""
-for t in tasks:
-    name = tasks[t].get("_name", t)
-ks = None
+ks = None  # kswapd0: the kernel thread that reclaimed
 for t in tasks:
     if tv(t, "kernel_cycles") > 0 and tv(t, "reclaim_freed") > 0 and tv(t, "direct_reclaim_cycles") == 0 and tv(t, "compute_cycles") == 0:
         ks = t if ks is None or tv(t, "reclaim_freed") > tv(ks, "reclaim_freed") else ks
