@@ -569,6 +569,10 @@ void Kernel::blk_congestion_wait(const sc_core::sc_time& timeout, KCtx& k) {
 
 void Kernel::wakeup_pdflush(uint64_t nr, KCtx& k) {
   (void)k;
+  // nr 0 (laptop mode) means every dirty page.
+  if (nr == 0)
+    nr = static_cast<uint64_t>(m_alloc->global_page_state(NR_FILE_DIRTY) +
+                               m_alloc->global_page_state(NR_UNSTABLE_NFS));
   pdflush_operation([this, nr](KCtx& kk) { m_wb->background_writeout(static_cast<int64_t>(nr), kk); });
 }
 
