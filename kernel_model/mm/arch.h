@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <systemc>
 
 namespace pc::kernel {
@@ -33,14 +34,17 @@ class NullArch : public ArchOps {
     ++switches;
     last_cr3 = cr3;
   }
-  void flush_tlb_page(unsigned cpu, uint64_t mask, uint64_t, uint64_t, FlushCause, sc_core::sc_time&) override {
+  void flush_tlb_page(unsigned cpu, uint64_t mask, uint64_t, uint64_t, FlushCause,
+                      sc_core::sc_time&) override {
     ++page_flushes;
     remote_ipis += static_cast<uint64_t>(__builtin_popcountll(mask & ~(1ull << cpu)));
   }
   void flush_tlb_mm(unsigned cpu, uint64_t mask, uint64_t, FlushCause, sc_core::sc_time&) override {
     ++mm_flushes;
     remote_ipis += static_cast<uint64_t>(__builtin_popcountll(mask & ~(1ull << cpu)));
+    if (on_flush_mm) on_flush_mm();
   }
+  std::function<void()> on_flush_mm;  // tests: observe the state at the flush
   uint64_t switches = 0, page_flushes = 0, mm_flushes = 0, remote_ipis = 0, last_cr3 = 0;
 };
 

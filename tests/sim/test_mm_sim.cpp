@@ -345,3 +345,28 @@ TEST(MmSim, ShmemPagesCannotBeWrittenBackWithoutSwap) {
             28);  // ENOSPC
   EXPECT_FALSE(done);
 }
+
+TEST(MmSim, MunmapFlushesTheTlbBeforeFreeingPagesAndTables) {
+  // Two 2 MiB-aligned regions touched once each: two data pages and two PTE pages. munmap of those 4 MiB
+  // (unmap_vmas, free_pgtables, tlb_finish_mmu) flushes the TLB while every one of them is still
+  // allocated, so no TLB or paging-structure-cache entry can point into a freed frame; they are freed
+  // right after the flush.
+  Rig r;
+  auto m = r.mm->mm_alloc(r.k);
+  m->cpu_vm_mask = 1;  // loaded on CPU 0: a flush has a CPU to reach
+  const uint64_t a = static_cast<uint64_t>(r.mm->do_mmap(*m, 0, 8 << 20, kRW, kPrivAnon, nullptr, 0, r.k));
+  const uint64_t b = (a + (2 << 20) - 1) & ~uint64_t{(2 << 20) - 1};
+  ASSERT_EQ(r.fault(*m, b, true), FaultResult::Minor);
+  ASSERT_EQ(r.fault(*m, b + (2 << 20), true), FaultResult::Minor);
+  EXPECT_EQ(m->nr_ptes, 2u);
+  const uint64_t before = r.frames_in_use();
+  uint64_t at_flush = 0;
+  r.arch.on_flush_mm = [&] { at_flush = r.frames_in_use(); };
+  ASSERT_EQ(r.mm->do_munmap(*m, b, 4 << 20, r.k), 0);
+  EXPECT_EQ(r.arch.mm_flushes, 1u);
+  EXPECT_EQ(at_flush, before);
+  // The two pages and their two PTE pages go (each PTE page covers 2 MiB inside the hole); the PD and
+  // PDPT stay for the rest of the mapping.
+  EXPECT_EQ(r.frames_in_use(), before - 4);
+  EXPECT_EQ(m->nr_ptes, 0u);
+}
