@@ -7,9 +7,34 @@
 #include <cmath>
 
 #include "platform/core/log.h"
+#include "platform/core/timeline.h"
 #include "platform/hwdefs/paging.h"
 
 namespace pc::kernel {
+
+namespace {
+// A kernel path of the current task on its timeline row: from construction to destruction, in the
+// path's own time (k.now()), so a path that sleeps shows its whole duration.
+class KernelSpan {
+ public:
+  KernelSpan(const Task& t, const char* name, const KCtx& k, std::function<std::string()> args = {})
+      : m_t(t), m_name(name), m_k(k), m_begin(k.now()), m_args(std::move(args)) {}
+  ~KernelSpan() {
+    if (auto* tl = timeline::active(); tl && m_t.tl_kernel)
+      tl->span(timeline::Cat::Kernel, timeline::Group::Tasks, m_t.tl_kernel, m_name, m_begin, m_k.now(),
+               m_args ? m_args() : std::string());
+  }
+  KernelSpan(const KernelSpan&) = delete;
+  KernelSpan& operator=(const KernelSpan&) = delete;
+
+ private:
+  const Task& m_t;
+  const char* m_name;
+  const KCtx& m_k;
+  sc_core::sc_time m_begin;
+  std::function<std::string()> m_args;
+};
+}  // namespace
 
 namespace pg = hw::paging;
 
@@ -193,6 +218,11 @@ Task& Kernel::new_task(const std::string& comm, std::unique_ptr<hw::ExecContext>
   t->sched = m_sched.get();
   t->resume_bucket = t->kthread ? hw::Charge::KernelThread : hw::Charge::Syscall;
   if (!t->kthread) ++m_live_users;
+  if (auto* tl = timeline::active()) {
+    const std::string row = fmt::format("{} {}", t->pid, t->comm);
+    t->tl_state = tl->track(timeline::Group::Tasks, row);
+    t->tl_kernel = tl->track(timeline::Group::Tasks, row + " (kernel paths)");
+  }
   add_task_stats(*t);
   m_tasks.push_back(std::move(t));
   return *m_tasks.back();
@@ -350,6 +380,7 @@ void Kernel::user_main(Task& t, KCtx& k) {
     const uint64_t retired = t.min_flt + t.maj_flt + t.syscalls;
     const hw::Trap tr = cpu.run_user(*t.ctx);
     k.delay = cpu.take_local_time();
+    if (t.tl_state && k.now() > t.mark) timeline_state(t, "user", t.mark, k.now());
     t.mark = k.now();  // user time up to here went to the core's buckets
     switch (tr.kind) {
       case hw::TrapKind::PageFault:
@@ -384,6 +415,7 @@ void Kernel::user_main(Task& t, KCtx& k) {
 
 void Kernel::do_page_fault(Task& t, const hw::Trap& tr, KCtx& k) {
   const sc_core::sc_time entered = k.now();
+  KernelSpan span(t, "page fault", k, [&] { return fmt::format("\"address\":\"0x{:x}\"", tr.cr2); });
   k.cow_copies = 0;
   const FaultResult r = m_mm->do_page_fault(*t.mm, tr.cr2, tr.error_code, k);
   t.cow_faults += k.cow_copies;
@@ -435,6 +467,7 @@ int64_t Kernel::do_fork(Task& t, uint64_t program, bool share_vm, KCtx& k) {
 }
 
 void Kernel::do_syscall(Task& t, const hw::Op& op, KCtx& k) {
+  KernelSpan span(t, hw::syscall_name(op.nr), k);
   m_mm->cost(m_cfg.costs.syscall_entry, k);
   ++t.syscalls;
   const uint64_t* a = op.args;
@@ -509,6 +542,72 @@ void Kernel::do_exit(Task& t, const std::string& reason, KCtx& k) {
   m_last_exit = std::max(m_last_exit, t.exit_time);
   --m_live_users;
   m_sched->exit_current(k);
+}
+
+cfg::Json Kernel::snapshot() const {
+  cfg::Json j;
+  const double period = static_cast<double>(m_clk.period_fs());
+  j["t_us"] = sc_core::sc_time_stamp().to_seconds() * 1e6;
+  auto& vm = j["vmstat"];
+  for (unsigned i = 0; i < NR_VM_ZONE_STAT_ITEMS; ++i)
+    vm[kZoneStatNames[i]] = m_alloc->global_page_state(static_cast<ZoneStatItem>(i));
+  for (unsigned i = 0; i < NR_VM_EVENT_ITEMS; ++i)
+    vm[kVmEventNames[i]] = m_alloc->events().shown(static_cast<VmEvent>(i));
+  j["zones"] = cfg::Json::array();
+  for (unsigned z = 0; z < MAX_NR_ZONES; ++z) {
+    const Zone& zone = m_alloc->zone(z);
+    if (!zone.populated()) continue;
+    j["zones"].push_back({{"name", zone.name},
+                          {"free", zone.free_pages + zone.pcp_pages()},
+                          {"min", zone.pages_min},
+                          {"low", zone.pages_low},
+                          {"high", zone.pages_high},
+                          {"active", zone.nr_active},
+                          {"inactive", zone.nr_inactive}});
+  }
+  j["tasks"] = cfg::Json::array();
+  for (const auto& t : m_tasks) {
+    cfg::Json tj{{"pid", t->pid}, {"comm", t->comm}, {"kthread", t->is_kthread()}};
+    const auto c = t->charges_at(t->end_time());
+    for (unsigned b = 0; b < hw::kCharges; ++b)
+      tj[fmt::format("{}_cycles", hw::charge_name(static_cast<hw::Charge>(b)))] =
+          static_cast<double>(c.fs[b]) / period;
+    j["tasks"].push_back(std::move(tj));
+  }
+  return j;
+}
+
+void Kernel::timeline_counters(timeline::Writer& tl, sc_core::sc_time at) const {
+  for (unsigned z = 0; z < MAX_NR_ZONES; ++z) {
+    const Zone& zone = m_alloc->zone(z);
+    if (!zone.populated()) continue;
+    tl.counter("free pages " + zone.name, at,
+               {{"free", static_cast<double>(zone.free_pages + zone.pcp_pages())},
+                {"pages_min", static_cast<double>(zone.pages_min)},
+                {"pages_low", static_cast<double>(zone.pages_low)},
+                {"pages_high", static_cast<double>(zone.pages_high)}});
+    tl.counter("LRU " + zone.name, at,
+               {{"active", static_cast<double>(zone.nr_active)},
+                {"inactive", static_cast<double>(zone.nr_inactive)}});
+  }
+  auto g = [&](ZoneStatItem i) { return static_cast<double>(m_alloc->global_page_state(i)); };
+  tl.counter("page cache", at,
+             {{"file", g(NR_FILE_PAGES)}, {"dirty", g(NR_FILE_DIRTY)}, {"writeback", g(NR_WRITEBACK)}});
+  tl.counter("anonymous", at, {{"mapped", g(NR_ANON_PAGES)}});
+  tl.counter("swap used", at, {{"pages", 0.0}});  // swap areas arrive with the swap issue
+}
+
+void Kernel::timeline_finish(timeline::Writer& tl) const {
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  for (const auto& t : m_tasks) {
+    if (t->dead() || !t->tl_state) continue;
+    if (t->bucket != hw::Charge::Compute && now > t->mark)
+      timeline_state(*t, hw::charge_name(t->bucket), t->mark, now);
+    if (t->on_cpu)
+      tl.span(timeline::Cat::Sched, timeline::Group::Cores,
+              tl.track(timeline::Group::Cores, fmt::format("core{}", t->cpu)),
+              fmt::format("{} {}", t->pid, t->comm), t->core_since, now);
+  }
 }
 
 bool Kernel::all_exited() const {

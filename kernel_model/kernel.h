@@ -24,7 +24,9 @@
 #include "kernel_model/mm/page_writeback.h"
 #include "kernel_model/mm/vmscan.h"
 #include "platform/core/clock.h"
+#include "platform/core/config.h"
 #include "platform/core/stats.h"
+#include "platform/core/timeline.h"
 #include "platform/hwdefs/trap.h"
 
 namespace pc::kernel {
@@ -78,6 +80,13 @@ class Kernel : public sc_core::sc_module, private ReclaimHooks, private ReclaimE
   sc_core::sc_time last_exit() const { return m_last_exit; }
   // Frames: free (buddy + per-CPU) + in use (any reference) must equal present.
   uint64_t frames_in_use() const;
+  // The state a time-series sample records (--sample-us): /proc/vmstat, each zone's free pages against
+  // its watermarks and LRU sizes, each task's cycle buckets so far.
+  cfg::Json snapshot() const;
+  // The same state as timeline counter tracks at `at`.
+  void timeline_counters(timeline::Writer& tl, sc_core::sc_time at) const;
+  // At the end of the run: the intervals still open (a sleeping kernel thread's, a core's current task).
+  void timeline_finish(timeline::Writer& tl) const;
   // The kernel's own work queues: kblockd/N and events/N.
   void queue_work(WorkQueue& q, std::function<void(KCtx&)> fn, const sc_core::sc_time& at);
   WorkQueue& kblockd(unsigned cpu) { return *m_kblockd.at(cpu); }

@@ -1,7 +1,11 @@
 // Disk driver: request submission, unplugging, command issue and interrupt completion.
 #include "kernel_model/block/ahci.h"
 
+#include <fmt/format.h>
+
 #include <stdexcept>
+
+#include "platform/core/timeline.h"
 
 namespace pc::kernel {
 
@@ -167,6 +171,7 @@ void AhciDisk::ahci_interrupt() {
   for (;;) {
     if (!irq_in.read()) wait(irq_in.posedge_event());
     ++m_irqs;
+    const sc_core::sc_time entered = sc_core::sc_time_stamp();
     // The handler runs on the interrupt's CPU (2.6.18 without irqbalance routes every interrupt to CPU 0);
     // its loads and stores go through that CPU's caches.
     KCtx d(m_irq_cpu, sc_core::sc_time(static_cast<double>(m_cfg.irq_entry_ns), sc_core::SC_NS));
@@ -193,6 +198,12 @@ void AhciDisk::ahci_interrupt() {
         ++m_completed;
         if (error) ++m_errors;
         m_device_us.sample(static_cast<double>(now(d.delay) - rq->dispatched) / 1e9);
+        if (auto* tl = timeline::active(); tl && tl->on(timeline::Cat::Disk))
+          tl->span(timeline::Cat::Disk, timeline::Group::Disks,
+                   tl->track(timeline::Group::Disks, fmt::format("sda slot {}", tag)),
+                   rq->write ? "write" : "read", sc_core::sc_time::from_value(rq->dispatched),
+                   sc_core::sc_time::from_value(now(d.delay)),
+                   fmt::format("\"lba\":{},\"sectors\":{},\"error\":{}", rq->sector, rq->nr_sectors, error));
         m_completion_time = d.now();
         m_q.end_that_request_first(rq, error, now(d.delay));
         m_q.end_that_request_last(rq, now(d.delay));
@@ -203,6 +214,10 @@ void AhciDisk::ahci_interrupt() {
     // The handler's time is stolen from whatever runs on its CPU.
     const uint64_t spent = d.delay.value();
     if (m_irq_done) m_irq_done(m_irq_cpu, spent);
+    if (auto* tl = timeline::active(); tl && tl->on(timeline::Cat::Sched))
+      tl->span(timeline::Cat::Sched, timeline::Group::Cores,
+               tl->track(timeline::Group::Cores, fmt::format("core{} irq", m_irq_cpu)), "ahci interrupt",
+               entered, entered + d.delay);
     wait(d.delay);
   }
 }

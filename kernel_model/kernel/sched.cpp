@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "kernel_model/kernel/locks.h"
+#include "platform/core/timeline.h"
 
 namespace pc::kernel {
 
@@ -235,8 +236,14 @@ void Scheduler::wake_up_process(Task& t, const sc_time& at) {
   }
 }
 
+void timeline_state(const Task& t, const char* what, const sc_time& begin, const sc_time& end) {
+  if (auto* tl = timeline::active())
+    tl->span(timeline::Cat::Task, timeline::Group::Tasks, t.tl_state, what, begin, end);
+}
+
 void Scheduler::finish_task_switch(Task& t, KCtx& k) {
   ++m_switches;
+  t.core_since = sc_core::sc_time_stamp();
   k.cpu = static_cast<unsigned>(t.cpu);
   k.delay = m_clk.cycles(m_cfg.switch_cycles);
   m_switch_mm(k.cpu, t, k);  // CR3 load (none for a kernel thread: lazy TLB)
@@ -264,6 +271,10 @@ void Scheduler::switch_away(KCtx& k) {
     return;
   }
   t.on_cpu = false;
+  if (auto* tl = timeline::active())
+    tl->span(timeline::Cat::Sched, timeline::Group::Cores,
+             tl->track(timeline::Group::Cores, fmt::format("core{}", cpu)),
+             fmt::format("{} {}", t.pid, t.comm), t.core_since, now);
   if (next)
     give_cpu(cpu, *next, now);
   else

@@ -40,6 +40,11 @@ constexpr int nice_to_prio(int nice) {
   return MAX_RT_PRIO + nice + 20;
 }
 
+struct Task;
+// Puts [begin, end) of `t` on its timeline state row (sched.cpp).
+void timeline_state(const Task& t, const char* what, const sc_core::sc_time& begin,
+                    const sc_core::sc_time& end);
+
 struct Task {
   uint32_t pid = 0, ppid = 0;
   std::string comm;  // the name shown in stats
@@ -80,6 +85,10 @@ struct Task {
   sc_core::sc_time mark;
   hw::Charge resume_bucket = hw::Charge::Syscall;  // the path a sleeper goes back to when it runs again
 
+  // Timeline tracks (0: none): its state row and its kernel-path row; when it took its core.
+  uint32_t tl_state = 0, tl_kernel = 0;
+  sc_core::sc_time core_since;
+
   unsigned spinlocks_held = 0;         // a sleep with any held is a bug (reported at once)
   std::vector<const LockClass*> held;  // the spinlocks held, innermost last (lock-order check, messages)
 
@@ -107,6 +116,7 @@ struct Task {
   void account(hw::Charge next, const sc_core::sc_time& at) {
     if (at < mark) throw std::logic_error("task " + comm + ": accounting went back in time");
     charges()[bucket] += (at - mark).value();
+    if (tl_state && at > mark) timeline_state(*this, hw::charge_name(bucket), mark, at);
     bucket = next;
     mark = at;
   }

@@ -53,6 +53,11 @@ void SharedLlc::write_invalidate(unsigned core, uint64_t line) {
     if (c->core() != core) c->invalidate_remote(line);
 }
 
+void SharedLlc::private_fill(unsigned core, uint64_t line) {
+  for (CoreCaches* c : m_cores)
+    if (c->core() != core) c->clear_exclusive(line);
+}
+
 unsigned SharedLlc::snoop_dma(uint64_t line, bool write, bool whole_line) {
   // A DMA write covering the whole line supersedes dirty data: nothing is written back for it.
   const bool wb = !(write && whole_line);
@@ -168,6 +173,7 @@ void CoreCaches::writeback_drain() {
 sc_time CoreCaches::install(int lvl, uint64_t line, bool dirty, const sc_time& at) {
   // Levels: 0 = L1I, 1 = L1D, 2 = L2, 3 = LLC. A dirty victim moves one level down.
   CacheLevel* L = lvl == 0 ? &m_l1i : lvl == 1 ? &m_l1d : lvl == 2 ? &m_l2 : &m_shared.level();
+  if (lvl <= 2) m_shared.private_fill(m_core, line);
   const auto v = L->tags.fill(line, dirty);
   if (!v.dirty) return at;
   ++L->writebacks;
@@ -211,7 +217,15 @@ sc_time CoreCaches::fill_levels(uint64_t line, bool fetch, int served, const sc_
 
 void CoreCaches::mark_written(uint64_t line) {
   m_l1d.tags.set_dirty(line);
+  // No other core has installed the line since this core last invalidated it everywhere: invalidating
+  // again would find nothing (the common case of a store hitting a line the core already wrote).
+  if (m_l1d.tags.exclusive(line)) return;
   m_shared.write_invalidate(m_core, line);
+  m_l1d.tags.set_exclusive(line);
+}
+
+void CoreCaches::clear_exclusive(uint64_t line) {
+  m_l1d.tags.clear_exclusive(line);
 }
 
 bool CoreCaches::access_line(uint64_t line, bool write, bool fetch, sc_time& t, uint8_t& served) {

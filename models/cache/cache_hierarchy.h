@@ -46,6 +46,8 @@ class SharedLlc {
   void attach(CoreCaches* c) { m_cores.push_back(c); }
   // A write by `core` to `line`: drop the line from every other core's private caches.
   void write_invalidate(unsigned core, uint64_t line);
+  // `core` installs `line` in one of its private levels: no other core holds it exclusively any more.
+  void private_fill(unsigned core, uint64_t line);
   // A DMA access to `line` snoops every cache. A write drops every copy; a read leaves them clean.
   // Returns the number of dirty copies that must reach memory before the DMA access (a write covering
   // the whole line supersedes dirty data instead: nothing to write back).
@@ -79,6 +81,8 @@ class CoreCaches : public sc_core::sc_module {
   void flush_private();
   // Coherence: another core wrote `line`. A dirty copy goes to the LLC first (it is the newest data).
   void invalidate_remote(uint64_t line);
+  // Another core installed `line`: a write here must invalidate it there again.
+  void clear_exclusive(uint64_t line);
   // DMA snoop of the private levels: drops the line (write) or cleans it (read); true if it was dirty.
   // `writeback`: a dirty copy is written back (not superseded by a whole-line DMA write).
   bool snoop_private(uint64_t line, bool write, bool writeback);

@@ -15,14 +15,9 @@ TagArray::TagArray(uint64_t size_bytes, unsigned ways, unsigned line_bytes, cons
   m_sets = static_cast<unsigned>(size_bytes / set_bytes);
   m_ways = ways;
   m_ways_v.resize(uint64_t{m_sets} * m_ways);
+  if (m_sets > 1 && (m_sets & (m_sets - 1)) == 0) m_set_mask = m_sets - 1;
 }
 
-TagArray::Way* TagArray::find(uint64_t line) {
-  Way* s = &m_ways_v[(line % m_sets) * m_ways];
-  for (unsigned w = 0; w < m_ways; ++w)
-    if (s[w].valid && s[w].line == line) return &s[w];
-  return nullptr;
-}
 const TagArray::Way* TagArray::find(uint64_t line) const { return const_cast<TagArray*>(this)->find(line); }
 
 bool TagArray::lookup(uint64_t line) {
@@ -53,7 +48,7 @@ TagArray::Victim TagArray::fill(uint64_t line, bool dirty) {
     w->stamp = ++m_clock;
     return {};
   }
-  Way* s = &m_ways_v[(line % m_sets) * m_ways];
+  Way* s = &m_ways_v[set_of(line) * m_ways];
   Way* v = &s[0];
   for (unsigned w = 0; w < m_ways; ++w) {
     if (!s[w].valid) {
@@ -63,7 +58,7 @@ TagArray::Victim TagArray::fill(uint64_t line, bool dirty) {
     if (s[w].stamp < v->stamp) v = &s[w];
   }
   Victim out{v->valid, v->valid && v->dirty, v->line};
-  *v = Way{line, ++m_clock, true, dirty};
+  *v = Way{line, ++m_clock, true, dirty, false};
   return out;
 }
 
@@ -73,6 +68,7 @@ bool TagArray::invalidate(uint64_t line, bool* was_dirty) {
   if (!w) return false;
   w->valid = false;
   w->dirty = false;
+  w->excl = false;
   return true;
 }
 

@@ -31,6 +31,19 @@ class TagArray {
   Victim fill(uint64_t line, bool dirty);
   // Drops `line`; returns whether it was present, and its dirty state in `was_dirty`.
   bool invalidate(uint64_t line, bool* was_dirty = nullptr);
+  // Coherence shortcut: a line this core wrote and invalidated everywhere else is "exclusive" until
+  // another core installs it; a write to an exclusive line need not invalidate the other cores again.
+  // Returns whether `line` is present and exclusive.
+  bool exclusive(uint64_t line) const {
+    const Way* w = find(line);
+    return w && w->excl;
+  }
+  void set_exclusive(uint64_t line) {
+    if (Way* w = find(line)) w->excl = true;
+  }
+  void clear_exclusive(uint64_t line) {
+    if (Way* w = find(line)) w->excl = false;
+  }
   // Every valid line, for a flush.
   std::vector<Victim> drain();
 
@@ -43,11 +56,20 @@ class TagArray {
     uint64_t stamp = 0;  // last use, for LRU
     bool valid = false;
     bool dirty = false;
+    bool excl = false;
   };
-  Way* find(uint64_t line);
+  // Sets are a power of two in every real geometry: a mask then, a division otherwise.
+  uint64_t set_of(uint64_t line) const { return m_set_mask ? line & m_set_mask : line % m_sets; }
+  Way* find(uint64_t line) {
+    Way* s = &m_ways_v[set_of(line) * m_ways];
+    for (unsigned w = 0; w < m_ways; ++w)
+      if (s[w].line == line && s[w].valid) return &s[w];
+    return nullptr;
+  }
   const Way* find(uint64_t line) const;
 
   unsigned m_sets, m_ways;
+  uint64_t m_set_mask = 0;  // m_sets - 1 when m_sets is a power of two (and > 1), else 0
   uint64_t m_clock = 0;
   std::vector<Way> m_ways_v;
 };

@@ -29,6 +29,7 @@ Channel::Channel(unsigned index, const DdrConfig& cfg, TimingChecker* checker, C
   }
   for (auto& r : m_ranks)
     for (auto& b : r.banks) m_flat.push_back(&b);
+  m_closing.assign(m_flat.size(), 0);
   m_rq.reserve(cfg.ctrl.read_queue);
   m_wq.reserve(cfg.ctrl.write_queue);
 }
@@ -347,12 +348,15 @@ Channel::Choice Channel::select(std::vector<Request>& q, bool w, uint64_t now, u
   // FR-FCFS: the oldest row hit that may issue now (while its row is under the hit cap); otherwise the
   // oldest request whose next command (ACT, PRE, a capped hit, power-down exit) may issue now.
   Choice other;
-  // Banks whose row has used up its hit cap and that an older request wants closed: younger hits to
-  // them must not keep pushing the precharge back (each RD moves tRTP).
-  const Bank* closing[8];
-  size_t n_closing = 0;
-  auto is_closing = [&](const Bank* b) { return std::find(closing, closing + n_closing, b) != closing + n_closing; };
-  for (size_t i = 0; i < q.size(); ++i) {
+  // Banks whose row has used up its hit cap and that an older request wants closed (at most 8, marked
+  // with this call's stamp): younger hits to them must not keep pushing the precharge back (each RD
+  // moves tRTP).
+  const uint32_t stamp = ++m_select_stamp;
+  if (stamp == 0) std::fill(m_closing.begin(), m_closing.end(), 0u), m_select_stamp = 1;
+  const uint32_t mark = m_select_stamp;
+  unsigned n_closing = 0;
+  size_t i = 0;
+  for (; i < q.size(); ++i) {
     Request& r = q[i];
     if (r.ready > now) {
       // Requests are queued in arrival order, all with the same front-end delay: none behind is ready.
@@ -368,6 +372,7 @@ Channel::Choice Channel::select(std::vector<Request>& q, bool w, uint64_t now, u
       } else {
         wake = std::min(wake, t);
       }
+      if (other.index != SIZE_MAX) break;
       continue;
     }
     Bank& b = *m_flat[r.bank_flat];
@@ -379,7 +384,7 @@ Channel::Choice Channel::select(std::vector<Request>& q, bool w, uint64_t now, u
         Choice c;
         c.index = i, c.cmd = w ? Cmd::WR : Cmd::RD;
         return c;
-      } else if (other.index == SIZE_MAX && !is_closing(&b)) {
+      } else if (other.index == SIZE_MAX && m_closing[r.bank_flat] != mark) {
         other.index = i, other.cmd = w ? Cmd::WR : Cmd::RD;
       }
     } else if (!b.open) {
@@ -396,12 +401,29 @@ Channel::Choice Channel::select(std::vector<Request>& q, bool w, uint64_t now, u
         if ((w ? b.pending_wr : b.pending_rd) == 0) other.blocked = true;
         continue;
       }
-      if (n_closing < 8 && !is_closing(&b)) closing[n_closing++] = &b;
+      if (n_closing < 8 && m_closing[r.bank_flat] != mark) m_closing[r.bank_flat] = mark, ++n_closing;
       const uint64_t t = std::max(b.next_pre, rk.cmd_ok);
       if (t > now)
         wake = std::min(wake, t);
       else if (other.index == SIZE_MAX)
         other.index = i, other.cmd = Cmd::PRE;
+    }
+    if (other.index != SIZE_MAX) break;
+  }
+  if (other.index == SIZE_MAX) return other;
+  // Something older may issue: only a younger row hit under the cap that may issue now takes precedence
+  // (the wake time, the closing banks and `blocked` no longer matter).
+  for (++i; i < q.size(); ++i) {
+    const Request& r = q[i];
+    if (r.ready > now) break;
+    const Rank& rk = m_ranks[r.addr.rank];
+    if ((rk.ref_pending && (!m_same_bank_refresh || r.addr.bank == rk.sb_index)) || rk.powered_down) continue;
+    const Bank& b = *m_flat[r.bank_flat];
+    if (b.open && b.row == r.addr.row && b.hits < cap &&
+        std::max(w ? b.next_wr : b.next_rd, rk.cmd_ok) <= now) {
+      Choice c;
+      c.index = i, c.cmd = w ? Cmd::WR : Cmd::RD;
+      return c;
     }
   }
   return other;

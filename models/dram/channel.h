@@ -127,6 +127,8 @@ class Channel {
   ChannelObserver& m_obs;
   std::vector<Rank> m_ranks;
   std::vector<Bank*> m_flat;  // every bank of the channel by Request::bank_flat
+  std::vector<uint32_t> m_closing;  // select: banks marked closing in the call with this stamp
+  uint32_t m_select_stamp = 0;
   std::vector<Request> m_rq, m_wq;  // arrival order
   bool m_draining = false;
   uint64_t m_drain_before = 0;  // writes with a smaller id are drained now

@@ -81,6 +81,7 @@ DramController::DramController(sc_core::sc_module_name name, const DdrConfig& cf
   for (unsigned c = 0; c < cfg.org.channels; ++c)
     m_channels.push_back(std::make_unique<Channel>(c, cfg, m_checker.get(), *this));
   m_next.assign(cfg.org.channels, 0);
+  m_need.assign(cfg.org.channels, 0);
   m_last_tick.assign(cfg.org.channels, UINT64_MAX);
   for (unsigned c = 0; c < cfg.org.channels; ++c)
     for (unsigned r = 0; r < cfg.org.ranks; ++r)
@@ -133,6 +134,7 @@ void DramController::peq_cb(tlm::tlm_generic_payload& gp, const tlm::tlm_phase& 
   if (m_blocked) SC_REPORT_ERROR(name(), "BEGIN_REQ while the previous request still waits for END_REQ");
   if (!try_accept(gp)) {
     m_blocked = &gp;
+    m_blocked_gen = m_served_gen;
     ++(m_refusal == Refusal::Hazard ? m_hazard_waits : m_backpressure);
   }
 }
@@ -163,8 +165,12 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
   // read-modify-write) is one read burst and one write burst to the same address.
   const unsigned ob = m_mapper.offset_bits();
   const uint64_t first = addr >> ob, last = (addr + len - 1) >> ob;
-  std::vector<uint64_t> need(m_channels.size(), 0);
-  for (uint64_t b = first; b <= last; ++b) ++need[m_mapper.decode(b << ob).channel];
+  std::vector<uint64_t>& need = m_need;
+  std::fill(need.begin(), need.end(), 0);
+  if (m_channels.size() == 1)
+    need[0] = last - first + 1;
+  else
+    for (uint64_t b = first; b <= last; ++b) ++need[m_mapper.decode(b << ob).channel];
   for (size_t c = 0; c < m_channels.size(); ++c)
     if (need[c] && (!m_channels[c]->can_accept(write && !atomic, need[c]) ||
                     (atomic && !m_channels[c]->can_accept(true, need[c]))))
@@ -398,7 +404,14 @@ void DramController::scheduler() {
     if (!tick_channel(c, now)) return;
   }
   // A served burst may have freed the queue slot a blocked request waits for.
-  if (m_blocked && try_accept(*m_blocked)) m_blocked = nullptr;
+  // Only a served burst changes what try_accept decides for a refused request (queue space, the lines'
+  // reads and write buffers): a retry with no burst served since would fail the same way, so skip it.
+  if (m_blocked && m_blocked_gen != m_served_gen) {
+    if (try_accept(*m_blocked))
+      m_blocked = nullptr;
+    else
+      m_blocked_gen = m_served_gen;
+  }
   uint64_t next = Channel::kNever;
   for (size_t c = 0; c < m_channels.size(); ++c)
     if (!m_channels[c]->idle()) next = std::min(next, m_next[c]);
@@ -428,6 +441,7 @@ void DramController::on_command(unsigned channel, const Command& c) {
 }
 
 void DramController::on_served(unsigned channel, const Request& r, uint64_t data_end) {
+  ++m_served_gen;
   if (r.needed_pre)
     ++m_row_conflicts;
   else if (r.needed_act)

@@ -139,6 +139,8 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   tlm_utils::peq_with_cb_and_phase<DramController> m_peq;
   sc_core::sc_event m_wake, m_resp_event;
   tlm::tlm_generic_payload* m_blocked = nullptr;  // BEGIN_REQ waiting for queue space
+  uint64_t m_served_gen = 0, m_blocked_gen = 0;   // bursts served so far; and when m_blocked was last tried
+  std::vector<uint64_t> m_need;                   // try_accept: bursts per channel (kept to save allocations)
   std::vector<Txn> m_txns;
   std::vector<uint32_t> m_free_txns;
   std::vector<WriteBuf> m_wbufs;

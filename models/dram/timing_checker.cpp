@@ -21,6 +21,9 @@ TimingChecker::TimingChecker(const OrgConfig& org, const TimingConfig& t, Refres
       r.refsb.assign(org.banks_per_group, kNever);
       r.refreshed.assign(org.banks_per_group, 0);  // power-up counts as refreshed at cycle 0
       r.ref_deadline = m_refresh_window;
+      r.grp_act.assign(org.bank_groups, kNever);
+      r.grp_rd.assign(org.bank_groups, kNever);
+      r.grp_wr.assign(org.bank_groups, kNever);
     }
   }
 }
@@ -119,7 +122,11 @@ void TimingChecker::check(unsigned chi, const Command& c) {
           if (j != c.addr.bank)
             require(chi, c, rk.refsb[j] + static_cast<int64_t>(m_t.trefsbrd),
                     "tREFSBRD (REFsb to ACT, other bank)");
-      for (unsigned i = 0; i < nb; ++i) {
+      bool quick = true;
+      for (unsigned g = 0; g < rk.grp_act.size(); ++g)
+        quick = quick &&
+                now >= rk.grp_act[g] + static_cast<int64_t>(g == c.addr.bank_group ? t.trrd_l : t.trrd_s);
+      for (unsigned i = 0; i < nb && !quick; ++i) {
         if (i == bi) continue;
         const bool same_bg = i / m_org.banks_per_group == c.addr.bank_group;
         require(chi, c, rk.banks[i].act + static_cast<int64_t>(same_bg ? t.trrd_l : t.trrd_s),
@@ -131,6 +138,7 @@ void TimingChecker::check(unsigned chi, const Command& c) {
       if (w.size() >= 4) require(chi, c, w[w.size() - 4] + static_cast<int64_t>(t.tfaw), "tFAW (five ACTs in the window)");
       w.push_back(now);
       b.act = now;
+      rk.grp_act[c.addr.bank_group] = now;
       b.open = true;
       b.row = c.addr.row;
       return;
@@ -162,13 +170,35 @@ void TimingChecker::check(unsigned chi, const Command& c) {
       if (!b.open) fail(chi, c, "column command to a precharged bank");
       if (b.row != c.addr.row) fail(chi, c, fmt::format("column command to row {} but row {} is open", c.addr.row, b.row));
       require(chi, c, b.act + static_cast<int64_t>(t.trcd), "tRCD (ACT to RD/WR)");
+      const int64_t trtrs = static_cast<int64_t>(t.trtrs);
+      bool quick = true;
       for (unsigned ri = 0; ri < ch.ranks.size(); ++ri) {
+        const Rank& other = ch.ranks[ri];
+        if (ri != c.addr.rank) {
+          quick = quick &&
+                  (rd ? now >= other.last_rd + bl2 + trtrs && now >= other.last_wr + CWL + bl2 + trtrs - CL
+                      : now >= other.last_wr + bl2 + trtrs && now >= other.last_rd + CL + bl2 + trtrs - CWL);
+          continue;
+        }
+        for (unsigned g = 0; g < other.grp_rd.size(); ++g) {
+          const bool same_bg = g == c.addr.bank_group;
+          const int64_t tccd = static_cast<int64_t>(same_bg ? t.tccd_l : t.tccd_s);
+          if (rd)
+            quick = quick && now >= other.grp_rd[g] + tccd &&
+                    now >= other.grp_wr[g] + CWL + bl2 + static_cast<int64_t>(same_bg ? t.twtr_l : t.twtr_s);
+          else
+            quick = quick &&
+                    now >= other.grp_wr[g] +
+                               (same_bg && m_t.tccd_l_wr ? static_cast<int64_t>(m_t.tccd_l_wr) : tccd) &&
+                    now >= other.grp_rd[g] + CL + bl2 + 2 - CWL;
+        }
+      }
+      for (unsigned ri = 0; ri < ch.ranks.size() && !quick; ++ri) {
         const Rank& other = ch.ranks[ri];
         for (unsigned i = 0; i < nb; ++i) {
           const Bank& o = other.banks[i];
           if (ri != c.addr.rank) {
             // Different rank: only the shared data bus constrains, plus the rank-to-rank turnaround.
-            const int64_t trtrs = static_cast<int64_t>(t.trtrs);
             if (rd) {
               require(chi, c, o.rd + bl2 + trtrs, "rank-to-rank turnaround (RD to RD)");
               require(chi, c, o.wr + CWL + bl2 + trtrs - CL, "rank-to-rank turnaround (WR to RD)");
@@ -196,9 +226,9 @@ void TimingChecker::check(unsigned chi, const Command& c) {
         }
       }
       if (rd)
-        b.rd = now;
+        b.rd = rk.grp_rd[c.addr.bank_group] = rk.last_rd = now;
       else
-        b.wr = now;
+        b.wr = rk.grp_wr[c.addr.bank_group] = rk.last_wr = now;
       if (is_auto_pre(c.cmd)) {
         // The device precharges by itself once tRAS and tRTP / write recovery allow.
         const int64_t pre = rd ? std::max(now + static_cast<int64_t>(t.trtp), b.act + static_cast<int64_t>(t.tras))

@@ -51,6 +51,11 @@ class TimingChecker {
     std::vector<int64_t> refsb;      // per bank index: last REFsb (for tREFSBRD)
     std::vector<int64_t> refreshed;  // per bank index: last refresh (REF or REFsb) that covered it
     int64_t ref_deadline = 0;        // the latest cycle by which the next refresh is due
+    // Per bank group: the latest ACT, RD and WR to any of its banks. A command that keeps its distance
+    // to these keeps it to every bank, so the per-bank loops run only when this quick test fails (and
+    // then decide, with the exact message).
+    std::vector<int64_t> grp_act, grp_rd, grp_wr;
+    int64_t last_rd = kNever, last_wr = kNever;
   };
   struct Channel {
     std::vector<Rank> ranks;

@@ -1,5 +1,6 @@
 // Sparse physical memory holding real bytes: 4 KiB pages allocated on first write, so a 64 GiB platform
-// costs host memory only for what is used. Untouched memory reads as zero.
+// costs host memory only for what is used. Untouched memory reads as zero. Pages are carved in order out
+// of chunks mapped from the host (no malloc per page; at most one chunk is partly used).
 #pragma once
 
 #include <cstdint>
@@ -13,6 +14,9 @@ class BackingStore {
   static constexpr uint64_t kPageBytes = 4096;
 
   explicit BackingStore(uint64_t size_bytes);
+  ~BackingStore();
+  BackingStore(const BackingStore&) = delete;
+  BackingStore& operator=(const BackingStore&) = delete;
 
   uint64_t size() const { return m_size; }
   bool contains(uint64_t addr, uint64_t len) const { return addr < m_size && len <= m_size - addr; }
@@ -29,13 +33,22 @@ class BackingStore {
  private:
   // Two-level table: one slot per GiB, each a lazily created array of page pointers.
   static constexpr unsigned kPagesPerSlotBits = 18;  // 2^18 pages * 4 KiB = 1 GiB
-  using Page = std::unique_ptr<uint8_t[]>;
+  using Page = uint8_t*;                             // into a chunk; null: untouched
   const uint8_t* page_for_read(uint64_t page) const;
   uint8_t* page_for_write(uint64_t page);
+  uint8_t* new_page();  // zeroed
 
+  struct Chunk {
+    void* base;
+    size_t bytes;
+  };
   uint64_t m_size;
   std::vector<std::unique_ptr<Page[]>> m_slots;
   uint64_t m_pages_allocated = 0;
+  std::vector<Chunk> m_chunks;
+  uint8_t* m_next = nullptr;  // next unused page of the last chunk
+  uint8_t* m_end = nullptr;
+  std::vector<uint8_t*> m_free;  // discarded pages (dirty: zeroed when reused)
 };
 
 }  // namespace pc::mem

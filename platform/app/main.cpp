@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <systemc>
@@ -12,6 +14,7 @@
 #include "platform/core/clock.h"
 #include "platform/core/log.h"
 #include "platform/core/sanitizer.h"
+#include "platform/core/timeline.h"
 #include "platform/soc/platform_config.h"
 #include "platform/soc/soc.h"
 #include "testbench/dram_trace/trace_bench.h"
@@ -91,25 +94,26 @@ double stat_value(pc::soc::Soc& soc, const std::string& path) {
 
 // Block-I/O results: per direction, IOPS and latency percentiles, split into block-layer queueing,
 // device queueing (NCQ) and device service (medium), from the workload's and the controller's stats.
-void print_blockio(pc::soc::Soc& soc) {
+void print_blockio(std::FILE* out, pc::soc::Soc& soc) {
   const auto& c = soc.config();
-  fmt::print("  disk                {}\n",
+  fmt::print(out, "  disk                {}\n",
              c.disk.media == "ssd"
                  ? fmt::format("SSD, {} channels x {} dies", c.disk.ssd.channels, c.disk.ssd.dies_per_channel)
                  : fmt::format("HDD, {} rpm", c.disk.hdd.rpm));
-  fmt::print("  {:<6} {:>8} {:>10} {:>9} | {:>9} {:>9} {:>9} {:>9} us\n", "I/O", "count", "IOPS", "MB/s",
+  fmt::print(out, "  {:<6} {:>8} {:>10} {:>9} | {:>9} {:>9} {:>9} {:>9} us\n", "I/O", "count", "IOPS", "MB/s",
              "mean", "p50", "p90", "p99");
   for (const char* dir : {"read", "write"}) {
     const std::string w = fmt::format("blockio.{}.", dir), d = fmt::format("disk.{}.", dir);
     const double n = stat_value(soc, w + "ios");
     if (n == 0) continue;
-    fmt::print("  {:<6} {:>8} {:>10.1f} {:>9.2f} |\n", dir, static_cast<uint64_t>(n),
+    fmt::print(out, "  {:<6} {:>8} {:>10.1f} {:>9.2f} |\n", dir, static_cast<uint64_t>(n),
                stat_value(soc, w + "iops"),
                stat_value(soc, w + "bytes") /
                    std::max(1e-12, static_cast<double>(soc.sim_cycles()) / c.clocks.cpu_mhz / 1e6) / 1e6);
     auto row = [&](const char* label, const std::string& p) {
-      fmt::print("    {:<30} | {:>9.1f} {:>9.1f} {:>9.1f} {:>9.1f}\n", label, stat_value(soc, p + ".mean"),
-                 stat_value(soc, p + ".p50"), stat_value(soc, p + ".p90"), stat_value(soc, p + ".p99"));
+      fmt::print(out, "    {:<30} | {:>9.1f} {:>9.1f} {:>9.1f} {:>9.1f}\n", label,
+                 stat_value(soc, p + ".mean"), stat_value(soc, p + ".p50"), stat_value(soc, p + ".p90"),
+                 stat_value(soc, p + ".p99"));
     };
     row("latency (submit to end_io)", w + "latency_us");
     row("  block-layer queue", w + "queue_us");
@@ -117,26 +121,26 @@ void print_blockio(pc::soc::Soc& soc) {
     row("  device service (medium)", d + "service_time_us");
   }
   const double errs = stat_value(soc, "blockio.io_errors");
-  if (errs > 0) fmt::print("  I/O errors          {}\n", static_cast<uint64_t>(errs));
+  if (errs > 0) fmt::print(out, "  I/O errors          {}\n", static_cast<uint64_t>(errs));
   if (c.workload.blockio.data_check)
-    fmt::print("  data check          {} reads verified, {} errors\n",
+    fmt::print(out, "  data check          {} reads verified, {} errors\n",
                static_cast<uint64_t>(stat_value(soc, "blockio.reads_checked")), soc.data_errors());
   const double ios = stat_value(soc, "blockio.read.ios") + stat_value(soc, "blockio.write.ios");
-  fmt::print("  host throughput     {:.0f} simulated I/Os per host second\n",
+  fmt::print(out, "  host throughput     {:.0f} simulated I/Os per host second\n",
              ios / std::max(1e-9, soc.host_seconds()));
 }
 
-void print_tasks(pc::soc::Soc& soc, pc::kernel::Kernel& os) {
-  fmt::print(
-      "  kernel              {} page faults ({} major), {} COW copies, {} zero-page maps, {} forks, "
-      "{} TLB page flushes, {} page-table pages now\n",
-      with_commas(static_cast<uint64_t>(stat_value(soc, "kernel.vmstat.pgfault"))),
-      static_cast<uint64_t>(stat_value(soc, "kernel.vmstat.pgmajfault")),
-      static_cast<uint64_t>(stat_value(soc, "kernel.cow_copies")),
-      static_cast<uint64_t>(stat_value(soc, "kernel.zero_page_maps")),
-      static_cast<uint64_t>(stat_value(soc, "kernel.forks")),
-      static_cast<uint64_t>(stat_value(soc, "kernel.tlb_page_flushes")),
-      static_cast<uint64_t>(stat_value(soc, "kernel.vmstat.nr_page_table_pages")));
+void print_tasks(std::FILE* out, pc::soc::Soc& soc, pc::kernel::Kernel& os) {
+  fmt::print(out,
+             "  kernel              {} page faults ({} major), {} COW copies, {} zero-page maps, {} forks, "
+             "{} TLB page flushes, {} page-table pages now\n",
+             with_commas(static_cast<uint64_t>(stat_value(soc, "kernel.vmstat.pgfault"))),
+             static_cast<uint64_t>(stat_value(soc, "kernel.vmstat.pgmajfault")),
+             static_cast<uint64_t>(stat_value(soc, "kernel.cow_copies")),
+             static_cast<uint64_t>(stat_value(soc, "kernel.zero_page_maps")),
+             static_cast<uint64_t>(stat_value(soc, "kernel.forks")),
+             static_cast<uint64_t>(stat_value(soc, "kernel.tlb_page_flushes")),
+             static_cast<uint64_t>(stat_value(soc, "kernel.vmstat.nr_page_table_pages")));
   using pc::hw::Charge;
   const double period =
       static_cast<double>(soc.config().clocks.cpu_mhz) > 0 ? 1e9 / soc.config().clocks.cpu_mhz : 1;
@@ -155,6 +159,7 @@ void print_tasks(pc::soc::Soc& soc, pc::kernel::Kernel& os) {
                            ch[Charge::Fault] - ch[Charge::Syscall] - ch[Charge::IoWait] -
                            ch[Charge::RunnableWait];
     fmt::print(
+        out,
         "  task {:<3} {:<18} min_flt {:>7}  maj_flt {:>5}  cow {:>6}  | compute {} mem {} walk {} fault {} "
         "syscall {} io-wait {} ready-wait {} other {} cycles | {}\n",
         t->pid, t->comm, t->min_flt, t->maj_flt, t->cow_faults, cyc(ch[Charge::Compute]),
@@ -162,13 +167,13 @@ void print_tasks(pc::soc::Soc& soc, pc::kernel::Kernel& os) {
         cyc(ch[Charge::Syscall]), cyc(ch[Charge::IoWait]), cyc(ch[Charge::RunnableWait]), cyc(other),
         t->exit_reason);
   }
-  if (!kthreads.empty()) fmt::print("  kernel threads     {} cycles\n", kthreads);
+  if (!kthreads.empty()) fmt::print(out, "  kernel threads     {} cycles\n", kthreads);
 }
 
-void print_summary(pc::soc::Soc& soc, const std::vector<std::string>& presets) {
+void print_summary(std::FILE* out, pc::soc::Soc& soc, const std::vector<std::string>& presets) {
   const auto& c = soc.config();
   std::string preset = presets.empty() ? "default" : fmt::format("{}", fmt::join(presets, "+"));
-  fmt::print("PageCycle run — preset {}, {} core(s) @ {} MHz, {} MiB {} memory, paging {}\n", preset,
+  fmt::print(out, "PageCycle run — preset {}, {} core(s) @ {} MHz, {} MiB {} memory, paging {}\n", preset,
              c.cpu.cores, c.clocks.cpu_mhz, c.dram.size_mib, c.dram.model, c.cpu.paging);
   const auto& bio = c.workload.blockio;
   const std::string wl =
@@ -181,19 +186,19 @@ void print_summary(pc::soc::Soc& soc, const std::vector<std::string>& presets) {
                         c.workload.scenario.processes.size(), c.workload.scenario.programs.size(),
                         c.workload.scenario.files.size())
           : (c.workload.phases.empty() ? "synthetic" : fmt::format("{} phases", c.workload.phases.size()));
-  fmt::print("  workload            {}{}\n", wl, c.workload.data_check ? " (data checking on)" : "");
+  fmt::print(out, "  workload            {}{}\n", wl, c.workload.data_check ? " (data checking on)" : "");
   const uint64_t cycles = soc.sim_cycles();
   const uint64_t acc = soc.mem_accesses();
-  fmt::print("  simulated cycles    {}  ({:.3f} ms at {} MHz)\n", with_commas(cycles),
+  fmt::print(out, "  simulated cycles    {}  ({:.3f} ms at {} MHz)\n", with_commas(cycles),
              static_cast<double>(cycles) / c.clocks.cpu_mhz / 1e3, c.clocks.cpu_mhz);
-  fmt::print("  memory accesses     {}\n", with_commas(acc));
+  fmt::print(out, "  memory accesses     {}\n", with_commas(acc));
   double core_cycles = 0;
   for (const auto& core : soc.cores())
     core_cycles += stat_value(soc, fmt::format("cpu.core{}.cycles", core->id()));
-  if (acc) fmt::print("  core cycles/access  {:.2f}\n", core_cycles / static_cast<double>(acc));
+  if (acc) fmt::print(out, "  core cycles/access  {:.2f}\n", core_cycles / static_cast<double>(acc));
   for (const auto& core : soc.cores()) {
     const std::string p = fmt::format("cpu.core{}.", core->id());
-    fmt::print("  core{:<3} ops {:>12}  cycles {:>14}  mem stall {:>5.1f}%  avg access {:.1f} cyc\n",
+    fmt::print(out, "  core{:<3} ops {:>12}  cycles {:>14}  mem stall {:>5.1f}%  avg access {:.1f} cyc\n",
                core->id(), with_commas(core->ops_done()),
                with_commas(static_cast<uint64_t>(stat_value(soc, p + "cycles"))),
                100.0 * stat_value(soc, p + "mem_stall_cycles") / std::max(1.0, stat_value(soc, p + "cycles")),
@@ -201,6 +206,7 @@ void print_summary(pc::soc::Soc& soc, const std::vector<std::string>& presets) {
     if (c.cpu.paging == "on") {
       const auto v = [&](const char* k) { return static_cast<uint64_t>(stat_value(soc, p + k)); };
       fmt::print(
+          out,
           "          dtlb {}/{} hit  itlb {}/{}  stlb {}/{}  walks {} refs {} (avg {:.1f} cyc)  A/D writes "
           "{}/{}  faults {}\n",
           v("dtlb.hits"), v("dtlb.hits") + v("dtlb.misses"), v("itlb.hits"),
@@ -211,6 +217,7 @@ void print_summary(pc::soc::Soc& soc, const std::vector<std::string>& presets) {
   }
   if (soc.dram()) {
     fmt::print(
+        out,
         "  dram                {} reads, {:.1f} DRAM cycles avg read latency ({:.1f} ns), {:.1f}% row hits, "
         "{:.2f} GB/s\n",
         with_commas(static_cast<uint64_t>(stat_value(soc, "dram.reads"))),
@@ -224,20 +231,21 @@ void print_summary(pc::soc::Soc& soc, const std::vector<std::string>& presets) {
       diverged +=
           static_cast<uint64_t>(stat_value(soc, fmt::format("cpu.core{}.cosim.divergences", core->id())));
     }
-    fmt::print("  mmu                 RTL unit (Verilated rtl/pc_mmu.sv) on cores {}{}\n", c.mmu.rtl.cores,
+    fmt::print(out, "  mmu                 RTL unit (Verilated rtl/pc_mmu.sv) on cores {}{}\n",
+               c.mmu.rtl.cores,
                c.mmu.rtl.check ? fmt::format("; checked against the C++ model: {} requests, {} divergences",
                                              with_commas(checked), diverged)
                                : "");
   }
   if (c.workload.data_check)
-    fmt::print("  data check          {} reads verified, {} errors\n",
+    fmt::print(out, "  data check          {} reads verified, {} errors\n",
                with_commas(static_cast<uint64_t>(stat_value(soc, "summary.reads_checked"))),
                soc.data_errors());
-  if (soc.blockio()) print_blockio(soc);
-  if (auto* os = soc.os()) print_tasks(soc, *os);
+  if (soc.blockio()) print_blockio(out, soc);
+  if (auto* os = soc.os()) print_tasks(out, soc, *os);
   const double bus = stat_value(soc, "summary.bus_errors");
-  if (bus > 0) fmt::print("  bus errors          {}\n", static_cast<uint64_t>(bus));
-  fmt::print("  host time           {:.3f} s  ({:.2f} M accesses/s)\n", soc.host_seconds(),
+  if (bus > 0) fmt::print(out, "  bus errors          {}\n", static_cast<uint64_t>(bus));
+  fmt::print(out, "  host time           {:.3f} s  ({:.2f} M accesses/s)\n", soc.host_seconds(),
              static_cast<double>(acc) / std::max(1e-9, soc.host_seconds()) / 1e6);
 }
 
@@ -265,20 +273,99 @@ Json host_json(pc::soc::Soc& soc) {
   return h;
 }
 
-int cmd_run(const ConfigOptions& opts, const std::string& stats_json, bool quiet) {
+struct RunOutputs {
+  std::string stats_json, out_dir, samples, timeline, timeline_window, timeline_cats = "all";
+  double sample_us = 0;
+  bool quiet = false;
+};
+
+// "FROM:TO" in microseconds of simulated time (either side may be empty).
+std::pair<sc_core::sc_time, sc_core::sc_time> parse_window(const std::string& w) {
+  if (w.empty()) return {sc_core::SC_ZERO_TIME, sc_core::sc_max_time()};
+  const size_t colon = w.find(':');
+  auto num = [&](const std::string& x, double dflt) {
+    if (x.empty()) return dflt;
+    size_t used = 0;
+    double v = -1;
+    try {
+      v = std::stod(x, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != x.size() || v < 0)
+      throw ConfigError("--timeline-window '" + w + "': expected FROM_US:TO_US (non-negative microseconds)");
+    return v;
+  };
+  if (colon == std::string::npos)
+    throw ConfigError("--timeline-window '" + w + "': expected FROM_US:TO_US (non-negative microseconds)");
+  const double from = num(w.substr(0, colon), 0), to = num(w.substr(colon + 1), -1);
+  if (to >= 0 && to <= from) throw ConfigError("--timeline-window '" + w + "': TO must be after FROM");
+  return {sc_core::sc_time(from, sc_core::SC_US),
+          to < 0 ? sc_core::sc_max_time() : sc_core::sc_time(to, sc_core::SC_US)};
+}
+
+int cmd_run(const ConfigOptions& opts, RunOutputs o) {
   const auto cfg = opts.resolve();
+  if (!o.out_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(o.out_dir, ec);
+    if (ec) throw std::runtime_error(o.out_dir + ": cannot create the output directory: " + ec.message());
+    if (o.stats_json.empty()) o.stats_json = o.out_dir + "/stats.json";
+    if (o.samples.empty() && o.sample_us > 0) o.samples = o.out_dir + "/samples.jsonl";
+  }
+  if (o.sample_us < 0) throw ConfigError("--sample-us: expected a positive number of microseconds");
+  if (!o.samples.empty() && o.sample_us <= 0) throw ConfigError("--samples needs --sample-us N");
+  uint32_t cats = 0;
+  try {
+    cats = pc::timeline::parse_cats(o.timeline_cats);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(std::string("--timeline-cats: ") + e.what());
+  }
+  const auto [from, to] = parse_window(o.timeline_window);
+  // The writer exists before the platform so every task gets its rows as it is created.
+  std::unique_ptr<pc::timeline::Writer> tl;
+  if (!o.timeline.empty()) {
+    tl = std::make_unique<pc::timeline::Writer>(o.timeline, from, to, cats);
+    pc::timeline::set_active(tl.get());
+  }
+  struct Deactivate {
+    ~Deactivate() { pc::timeline::set_active(nullptr); }
+  } deactivate;
   pc::soc::Soc soc(cfg);
-  soc.run(isatty(STDERR_FILENO) && !quiet);
-  if (!stats_json.empty()) {
+  std::ofstream samples;
+  if (!o.samples.empty()) {
+    samples.open(o.samples);
+    if (!samples) throw std::runtime_error(o.samples + ": cannot open for writing");
+  }
+  // Timeline counters every 100 us unless samples are taken more often.
+  const double period_us = o.sample_us > 0 ? o.sample_us : (tl ? 100.0 : 0.0);
+  if (period_us > 0 && soc.os()) {
+    auto* os = soc.os();
+    soc.set_sampler(sc_core::sc_time(period_us, sc_core::SC_US), [&, os](sc_core::sc_time at) {
+      if (samples.is_open()) samples << os->snapshot().dump() << "\n";
+      if (tl) os->timeline_counters(*tl, at);
+    });
+  }
+  soc.run(isatty(STDERR_FILENO) && !o.quiet);
+  if (tl && soc.os()) soc.os()->timeline_finish(*tl);
+  if (!o.stats_json.empty()) {
     Json out;
     out["config"] = cfg.to_json();
     out["stats"] = soc.stats().to_json();
     out["host"] = host_json(soc);
-    std::ofstream f(stats_json);
-    if (!f) throw std::runtime_error(stats_json + ": cannot open for writing");
+    std::ofstream f(o.stats_json);
+    if (!f) throw std::runtime_error(o.stats_json + ": cannot open for writing");
     f << out.dump(2) << "\n";
   }
-  if (!quiet) print_summary(soc, opts.presets);
+  if (!o.quiet) print_summary(stdout, soc, opts.presets);
+  if (!o.out_dir.empty()) {
+    std::FILE* f = std::fopen((o.out_dir + "/summary.txt").c_str(), "w");
+    if (!f) throw std::runtime_error(o.out_dir + "/summary.txt: cannot open for writing");
+    print_summary(f, soc, opts.presets);
+    std::fclose(f);
+  }
+  if (tl && !o.quiet)
+    fmt::print("  timeline            {} ({} events)\n", tl->path(), with_commas(tl->events()));
   uint64_t diverged = 0;  // mmu.rtl.check: a run on which the RTL and the C++ model disagreed fails
   for (const auto& core : soc.cores())
     diverged +=
@@ -398,13 +485,25 @@ int sc_main(int argc, char** argv) {
   app.add_flag("-v,--verbose", verbose, "more log output (repeat for debug)");
 
   ConfigOptions run_opts, cfg_opts, list_opts;
-  std::string stats_json;
-  bool quiet = false, schema = false;
+  RunOutputs run_out;
+  bool schema = false;
 
   auto* run = app.add_subcommand("run", "simulate the platform and print a summary");
   run_opts.add_to(run);
-  run->add_option("--stats-json", stats_json, "write {config, stats, host} as JSON to this file");
-  run->add_flag("-q,--quiet", quiet, "print nothing but errors");
+  run->add_option("--stats-json", run_out.stats_json, "write {config, stats, host} as JSON to this file");
+  run->add_option("--out", run_out.out_dir,
+                  "run directory: stats.json, summary.txt and (with --sample-us) samples.jsonl go there");
+  run->add_option("--sample-us", run_out.sample_us,
+                  "every N us of simulated time, record vmstat, zones and per-task cycles (JSON lines)");
+  run->add_option("--samples", run_out.samples, "samples file (default: RUN_DIR/samples.jsonl with --out)");
+  run->add_option("--timeline", run_out.timeline,
+                  "write a Chrome/Perfetto trace-event timeline (JSON) of the run to this file");
+  run->add_option("--timeline-window", run_out.timeline_window,
+                  "FROM_US:TO_US: keep only events overlapping this window of simulated time");
+  run->add_option(
+      "--timeline-cats", run_out.timeline_cats,
+      "categories to keep: a comma-separated list of sched, task, kernel, disk, counter (or all)");
+  run->add_flag("-q,--quiet", run_out.quiet, "print nothing but errors");
 
   auto* config = app.add_subcommand("config", "print the resolved configuration (JSON)");
   cfg_opts.add_to(config);
@@ -450,7 +549,7 @@ int sc_main(int argc, char** argv) {
                                     : pc::log::Level::Warn);
 
   try {
-    if (run->parsed()) return cmd_run(run_opts, stats_json, quiet);
+    if (run->parsed()) return cmd_run(run_opts, run_out);
     if (config->parsed()) return cmd_config(cfg_opts, schema);
     if (stats_list->parsed()) return cmd_stats_list(list_opts);
     if (dram_trace->parsed())

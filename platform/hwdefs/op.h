@@ -28,6 +28,31 @@ enum class Syscall : uint32_t {
   Write = 1,
   Yield = 24,  // sched_yield
 };
+constexpr const char* syscall_name(Syscall s) {
+  switch (s) {
+    case Syscall::Exit:
+      return "exit";
+    case Syscall::Mmap:
+      return "mmap";
+    case Syscall::Munmap:
+      return "munmap";
+    case Syscall::Mprotect:
+      return "mprotect";
+    case Syscall::Brk:
+      return "brk";
+    case Syscall::Fork:
+      return "fork";
+    case Syscall::Clone:
+      return "clone";
+    case Syscall::Read:
+      return "pread64";
+    case Syscall::Write:
+      return "pwrite64";
+    case Syscall::Yield:
+      return "sched_yield";
+  }
+  return "syscall";
+}
 
 struct Op {
   OpKind kind = OpKind::Compute;

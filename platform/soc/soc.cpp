@@ -297,8 +297,18 @@ void Soc::run(bool progress) {
       if (!c->halted()) return false;
     return !m_blockio || m_blockio->done();
   };
+  // Samples stop the simulation at their instants too; SystemC resumes where it stopped, and the run
+  // still ends on the chunk grid, so results are the same with and without them.
+  sc_core::sc_time next_sample = m_sampler ? sc_core::sc_time_stamp() : sc_core::sc_max_time();
+  sc_core::sc_time boundary = sc_core::sc_time_stamp() + chunk;
   while (!all_halted()) {
-    sc_core::sc_start(chunk);
+    if (next_sample <= sc_core::sc_time_stamp()) {
+      m_sampler(sc_core::sc_time_stamp());
+      next_sample += m_sample_period;
+    }
+    sc_core::sc_start(std::min(boundary, next_sample) - sc_core::sc_time_stamp());
+    if (sc_core::sc_time_stamp() < boundary) continue;
+    boundary += chunk;
     if (m_dram && !m_dram->violation().empty()) {
       prepare_throw_after_simulation();
       throw std::runtime_error(m_dram->violation());
@@ -322,6 +332,11 @@ void Soc::run(bool progress) {
     }
   }
   if (printed) fmt::print(stderr, "\n");
+  if (m_sampler) {
+    // A run without samples notices the end at the next chunk boundary and stops there.
+    if (sc_core::sc_time_stamp() > boundary - chunk) sc_core::sc_start(boundary - sc_core::sc_time_stamp());
+    m_sampler(sc_core::sc_time_stamp());  // the state at the end
+  }
   for (const auto& ctx : m_contexts)
     if (ctx->error()) {
       prepare_throw_after_simulation();

@@ -2,30 +2,31 @@
 // the workload contexts and the kernel that schedules them; runs it and owns the stats tree.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
 #include "kernel_model/block/ahci.h"
 #include "kernel_model/hal/kernel_bus.h"
+#include "kernel_model/kernel.h"
+#include "models/cache/cache_hierarchy.h"
 #include "models/cpu/core.h"
+#include "models/disk/disk_controller.h"
 #include "models/dram/dram_controller.h"
 #include "models/dram/lt_adapter.h"
-#include "models/disk/disk_controller.h"
-#include "models/cache/cache_hierarchy.h"
-#include "models/mmu/cpu_control.h"
 #include "models/interconnect/router.h"
 #include "models/mem/backing_store.h"
 #include "models/mem/fixed_memory.h"
+#include "models/mmu/cpu_control.h"
 #include "platform/core/clock.h"
 #include "platform/core/stats.h"
-#include "platform/soc/platform_config.h"
-#include "kernel_model/kernel.h"
 #include "platform/soc/cpu_arch_ops.h"
+#include "platform/soc/platform_config.h"
 #include "testbench/bare_metal.h"
-#include "testbench/scenario.h"
 #include "testbench/blockio.h"
 #include "testbench/page_tables.h"
 #include "testbench/pager.h"
+#include "testbench/scenario.h"
 #include "testbench/workload_context.h"
 
 namespace pc::soc {
@@ -39,6 +40,12 @@ class Soc {
   // Simulates until every core has halted. `progress` prints a status line on stderr every half second
   // of host time once the run has taken two seconds (it never changes what is simulated).
   void run(bool progress);
+  // An observer called at every multiple of `period` of simulated time while the run goes on (time
+  // series, timeline counters). It only reads state: the run's results do not change.
+  void set_sampler(sc_core::sc_time period, std::function<void(sc_core::sc_time)> fn) {
+    m_sample_period = period;
+    m_sampler = std::move(fn);
+  }
 
   stats::Group& stats() { return m_root; }
   const PlatformConfig& config() const { return m_cfg; }
@@ -49,7 +56,7 @@ class Soc {
   mem::BackingStore& memory() { return *m_store; }
   interconnect::Router& router() { return *m_router; }
   dram::DramController* dram() { return m_dram.get(); }  // null with dram.model = fixed
-  disk::DiskController* disk() { return m_disk.get(); }        // nullptr without disk.present
+  disk::DiskController* disk() { return m_disk.get(); }  // nullptr without disk.present
   kernel::BlockLayer* block_layer() { return m_blk.get(); }
   tb::BlockIoWorkload* blockio() { return m_blockio.get(); }
   const std::vector<std::unique_ptr<cpu::Core>>& cores() const { return m_cores; }
@@ -68,7 +75,8 @@ class Soc {
   ClockDomain m_cpu_clk;
   stats::Group m_root;
   stats::Group m_summary;
-  stats::Scalar m_sim_cycles, m_mem_accesses, m_ops, m_data_errors, m_reads_checked, m_bus_errors, m_pages_touched;
+  stats::Scalar m_sim_cycles, m_mem_accesses, m_ops, m_data_errors, m_reads_checked, m_bus_errors,
+      m_pages_touched;
   stats::Group m_cpu_stats;
 
   std::unique_ptr<mem::BackingStore> m_store;
@@ -99,8 +107,11 @@ class Soc {
   std::unique_ptr<tb::BlockIoWorkload> m_blockio;
   std::unique_ptr<cache::SharedLlc> m_llc;
   std::unique_ptr<cache::CoherentDma> m_dma_snoop;
-  std::vector<std::unique_ptr<cache::CoreCaches>> m_caches;  // after m_cores: their stats live in the cores' groups
+  std::vector<std::unique_ptr<cache::CoreCaches>>
+      m_caches;  // after m_cores: their stats live in the cores' groups
   double m_host_seconds = 0;
+  sc_core::sc_time m_sample_period;
+  std::function<void(sc_core::sc_time)> m_sampler;
 };
 
 }  // namespace pc::soc

@@ -21,22 +21,35 @@ double DramTraceBench::run() {
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
   // The controller always has a refresh pending, so the kernel never runs out of events: a watcher
-  // stops the simulation once every request is answered and the queues have drained, and reports a
-  // stall if nothing completes for a million DRAM cycles while requests are outstanding.
+  // stops the simulation once every request is answered and the queues have drained, checking on a grid
+  // of 16 DRAM cycles, and reports a stall if nothing completes for a million DRAM cycles while requests
+  // are outstanding. Until the player is done the stop condition cannot hold, so the watcher sleeps on
+  // the player's done event (checking for a stall every 2^20 cycles) instead of waking every 16 cycles.
   bool stalled = false;
   sc_core::sc_spawn(
       [this, &stalled] {
-        const sc_core::sc_time step = m_ctrl->clock().cycles(16);
-        uint64_t last = 0, since = 0;
-        while (!(m_player->done() && m_ctrl->idle()) && m_ctrl->violation().empty()) {
-          sc_core::wait(step);
+        const uint64_t grid = 16 * m_ctrl->clock().period_fs();
+        const sc_core::sc_time stall_step = m_ctrl->clock().cycles(1u << 20);
+        auto finished = [this] {
+          return (m_player->done() && m_ctrl->idle()) || !m_ctrl->violation().empty();
+        };
+        uint64_t last = UINT64_MAX;
+        while (!m_player->done() && m_ctrl->violation().empty()) {
+          sc_core::wait(stall_step, m_player->done_event());
           const uint64_t now = m_player->completed() + m_player->issued();
-          since = now == last ? since + 16 : 0;
-          last = now;
-          if (since >= 1000000 && m_ctrl->idle() == false) {
+          if (now == last && !m_ctrl->idle()) {
             stalled = true;
-            break;
+            sc_core::sc_stop();
+            return;
           }
+          last = now;
+        }
+        // The first grid point at or after now (the player finishes in a method before this thread runs
+        // at the same time, so a grid point now sees it done, as a watcher polling the grid would).
+        const uint64_t t = sc_core::sc_time_stamp().value();
+        if (t == 0 || t % grid != 0 || !finished()) {
+          sc_core::wait(sc_core::sc_time::from_value(t == 0 ? grid : (t / grid + 1) * grid - t));
+          while (!finished()) sc_core::wait(sc_core::sc_time::from_value(grid));
         }
         sc_core::sc_stop();
       },

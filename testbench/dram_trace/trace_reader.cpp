@@ -1,38 +1,54 @@
 // DRAM request trace readers.
 #include "testbench/dram_trace/trace_reader.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <fmt/format.h>
 #include <sstream>
-#include <vector>
+#include <string_view>
 
 namespace pc::tb {
 namespace {
 
-std::vector<std::string> split(const std::string& l) {
-  std::vector<std::string> t;
+// The first four blank-separated tokens of a line (views into it) and how many tokens it has in all;
+// no allocation per line (a million-line trace is parsed in a fraction of the replay's time).
+struct Tokens {
+  std::string_view t[4];
+  size_t n = 0;
+  size_t size() const { return n; }
+  std::string_view operator[](size_t i) const { return i < 4 ? t[i] : std::string_view(); }
+};
+
+Tokens split(std::string_view l) {
+  Tokens t;
   size_t i = 0;
   while (i < l.size()) {
     while (i < l.size() && std::isspace(static_cast<unsigned char>(l[i]))) ++i;
     size_t j = i;
     while (j < l.size() && !std::isspace(static_cast<unsigned char>(l[j]))) ++j;
-    if (j > i) t.push_back(l.substr(i, j - i));
+    if (j > i) {
+      if (t.n < 4) t.t[t.n] = l.substr(i, j - i);
+      ++t.n;
+    }
     i = j;
   }
   return t;
 }
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
+// Case-insensitive equality with a lower-case word.
+bool ieq(std::string_view s, std::string_view lower_word) {
+  if (s.size() != lower_word.size()) return false;
+  for (size_t i = 0; i < s.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(s[i])) != lower_word[i]) return false;
+  return true;
 }
 
 // Unsigned number: 0x-prefixed hex or decimal; false unless the whole token is a number below 2^64.
-bool parse_u64(const std::string& s, uint64_t& v, bool hex_default = false) {
+bool parse_u64(std::string_view s, uint64_t& v, bool hex_default = false) {
   const char* p = s.data();
   const char* const end = p + s.size();
   int base = hex_default ? 16 : 10;
@@ -78,10 +94,7 @@ DramTraceFormat DramTraceReader::detect(const std::string& l) const {
   const auto t = split(l);
   if (t.size() >= 2 && t[0].size() > 1 && t[0].back() == ':') return DramTraceFormat::DramSys;
   if (t.size() >= 2 && (t[0] == "LD" || t[0] == "ST")) return DramTraceFormat::Ramulator;
-  if (t.size() >= 2) {
-    const std::string op = lower(t[1]);
-    if (op == "read" || op == "write") return DramTraceFormat::DramSim3;
-  }
+  if (t.size() >= 2 && (ieq(t[1], "read") || ieq(t[1], "write"))) return DramTraceFormat::DramSim3;
   return DramTraceFormat::Unknown;
 }
 
@@ -91,10 +104,10 @@ void DramTraceReader::parse(const std::string& l, DramTraceEntry& e) const {
   switch (m_fmt) {
     case DramTraceFormat::DramSim3: {
       // 0xADDR READ|WRITE cycle
-      const std::string op = t.size() >= 2 ? lower(t[1]) : "";
-      if (t.size() != 3 || (op != "read" && op != "write") || !parse_u64(t[0], e.addr, true) || !parse_u64(t[2], e.cycle))
+      const bool rd = ieq(t[1], "read"), wr = ieq(t[1], "write");
+      if (t.size() != 3 || (!rd && !wr) || !parse_u64(t[0], e.addr, true) || !parse_u64(t[2], e.cycle))
         fail(fmt::format("expected DRAMSim3 '0xADDR READ|WRITE cycle', got '{}'", l));
-      e.write = op == "write";
+      e.write = wr;
       e.timed = true;
       return;
     }
@@ -107,12 +120,13 @@ void DramTraceReader::parse(const std::string& l, DramTraceEntry& e) const {
     }
     case DramTraceFormat::DramSys: {
       // cycle:<tab>read|write[(len)]<tab>0xADDR[<tab>data]
-      std::string op = t.size() >= 2 ? lower(t[1]) : "";
-      if (const auto p = op.find('('); p != std::string::npos) op = op.substr(0, p);
-      if (t.size() < 3 || t[0].back() != ':' || (op != "read" && op != "write") ||
+      std::string_view op = t[1];
+      if (const auto p = op.find('('); p != std::string_view::npos) op = op.substr(0, p);
+      const bool rd = ieq(op, "read"), wr = ieq(op, "write");
+      if (t.size() < 3 || t[0].back() != ':' || (!rd && !wr) ||
           !parse_u64(t[0].substr(0, t[0].size() - 1), e.cycle) || !parse_u64(t[2], e.addr))
         fail(fmt::format("expected DRAMSys 'cycle:<TAB>read|write<TAB>0xADDR', got '{}'", l));
-      e.write = op == "write";
+      e.write = wr;
       e.timed = true;
       return;
     }
@@ -122,7 +136,7 @@ void DramTraceReader::parse(const std::string& l, DramTraceEntry& e) const {
 }
 
 bool DramTraceReader::next(DramTraceEntry& e) {
-  std::string l;
+  std::string& l = m_buf;  // reused: no allocation per line
   while (std::getline(*m_in, l)) {
     ++m_line;
     if (!l.empty() && l.back() == '\r') l.pop_back();

@@ -46,6 +46,7 @@ class DramTraceReader {
 
   std::unique_ptr<std::istream> m_in;
   std::string m_name;
+  std::string m_buf;  // the current line
   uint64_t m_line = 0;
   DramTraceFormat m_fmt = DramTraceFormat::Unknown;
 };
