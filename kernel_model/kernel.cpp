@@ -70,13 +70,26 @@ Kernel::Kernel(sc_core::sc_module_name name, const KernelConfig& cfg, uint64_t m
       m_lat_major(m_fault_lat, "major", "cycles", "faults that read their page (the I/O wait included)"),
       m_vmstat(&m_stats, "vmstat", "Linux 2.6.18 /proc/vmstat counters, with their names"),
       m_meminfo(&m_stats, "meminfo", "memory state (as /proc/meminfo shows it)"),
-      m_task_stats(&m_stats, "tasks", "per-task counters and cycle attribution") {
+      m_task_stats(&m_stats, "tasks", "per-task counters and cycle attribution"),
+      m_reclaim(&m_stats, "reclaim", "page reclaim (mm/vmscan.c) and the OOM killer") {
   if (m_cpus.empty()) throw std::invalid_argument("kernel: no CPUs to run on");
   if (cfg.irq_affinity >= m_cpus.size())
     throw cfg::ConfigError(fmt::format("key 'kernel.irq_affinity': CPU {} does not exist ({} cores)",
                                        cfg.irq_affinity, m_cpus.size()));
   m_alloc->set_lock_classes(*m_locks);
   m_alloc->set_reclaim_hooks(this);
+  if (cfg.vm.min_free_kbytes) m_alloc->set_min_free_kbytes(cfg.vm.min_free_kbytes);
+  m_vmscan =
+      std::make_unique<Vmscan>(*m_lru, static_cast<ReclaimEnv&>(*this), cfg.vm, cfg.costs, cpu_clk.period());
+  m_wb = std::make_unique<PageWriteback>(
+      *m_mm, *m_vmscan, cfg.vm, static_cast<unsigned>(m_cpus.size()), [this] { return m_files; },
+      [this] { return m_ahci && m_ahci->queue().congested(true); });
+  m_wb->congestion_wait = [this](const sc_core::sc_time& t, KCtx& k) { blk_congestion_wait(t, k); };
+  m_wb->pdflush_operation = [this](std::function<void(KCtx&)> fn) {
+    return pdflush_operation(std::move(fn));
+  };
+  m_mm->set_writeback_hooks([this](File& f) { m_wb->mark_inode_dirty(f, sc_core::sc_time_stamp()); },
+                            [this](File& f, KCtx& k) { m_wb->balance_dirty_pages_ratelimited(f, 1, k); });
   m_mm->set_cpus(m_cpus, cpu_clk.period());
   SchedConfig sc;
   sc.hz = static_cast<unsigned>(cfg.hz);
@@ -149,6 +162,42 @@ Kernel::Kernel(sc_core::sc_module_name name, const KernelConfig& cfg, uint64_t m
           [&ms, u] { return u(ms.lock_page_waits); });
   formula(m_stats, "kswapd_wakeups", "calls", "wakeup_kswapd calls that woke kswapd",
           [this, u] { return u(m_kswapd_wakeups); });
+  const VmscanStats& vs = m_vmscan->stats();
+  formula(m_reclaim, "freed_lru", "pages", "pages shrink_page_list freed (what pgsteal counts in 2.6.19+)",
+          [&vs, u] { return u(vs.freed_lru); });
+  const char* outcome_names[4] = {"keep", "keep_locked", "activate", "free"};
+  for (unsigned i = 0; i < 4; ++i)
+    formula(m_reclaim, fmt::format("outcome_{}", outcome_names[i]), "pages",
+            fmt::format("shrink_page_list decisions that ended at {}", outcome_names[i]).c_str(),
+            [&vs, u, i] { return u(vs.outcomes[i]); });
+  formula(m_reclaim, "pageout_writes", "pages", "dirty pages pageout sent to writepage",
+          [&vs, u] { return u(vs.pageout_writes); });
+  formula(m_reclaim, "direct_calls", "calls", "try_to_free_pages calls",
+          [&vs, u] { return u(vs.direct_calls); });
+  formula(m_reclaim, "kswapd_runs", "calls", "balance_pgdat calls", [&vs, u] { return u(vs.kswapd_runs); });
+  formula(m_reclaim, "congestion_naps", "calls", "blk_congestion_wait(WRITE, HZ/10) naps of reclaim",
+          [&vs, u] { return u(vs.congestion_waits); });
+  const WritebackStats& ws = m_wb->stats();
+  formula(m_reclaim, "wb_pages_written", "pages",
+          "dirty pages written by writeback (pdflush, throttled writers)",
+          [&ws, u] { return u(ws.pages_written); });
+  formula(m_reclaim, "wb_background_runs", "calls", "background_writeout runs",
+          [&ws, u] { return u(ws.background_runs); });
+  formula(m_reclaim, "wb_kupdate_runs", "calls", "wb_kupdate runs", [&ws, u] { return u(ws.kupdate_runs); });
+  formula(m_reclaim, "wb_throttled", "calls", "balance_dirty_pages calls that found the dirty limit exceeded",
+          [&ws, u] { return u(ws.throttled); });
+  formula(m_reclaim, "wb_throttle_naps", "calls", "naps of writers in balance_dirty_pages",
+          [&ws, u] { return u(ws.throttle_naps); });
+  formula(m_reclaim, "rotated", "pages", "pages rotate_reclaimable_page moved to the inactive tail",
+          [&vs, u] { return u(vs.rotated); });
+  formula(m_reclaim, "oom_kills", "kills", "tasks the OOM killer chose",
+          [this, u] { return u(m_oom_kills.size()); });
+  formula(m_reclaim, "oom_last_victim", "pid", "pid of the last OOM victim (0: none)",
+          [this, u] { return m_oom_kills.empty() ? 0.0 : u(m_oom_kills.back().pid); });
+  formula(m_reclaim, "oom_last_badness", "points", "badness of the last OOM victim",
+          [this, u] { return m_oom_kills.empty() ? 0.0 : u(m_oom_kills.back().points); });
+  formula(m_reclaim, "oom_last_free_pages", "pages", "free pages when the last OOM kill happened",
+          [this, u] { return m_oom_kills.empty() ? 0.0 : u(m_oom_kills.back().free_pages); });
   SC_THREAD(boot_thread);
 }
 
@@ -219,13 +268,9 @@ void Kernel::boot_thread() {
         static_cast<int>(cpu), -5);  // worker_thread: set_user_nice(current, -5)
     return q;
   };
-  Task& kswapd = kthread_run("kswapd0", [this](KCtx& kk) {
-    for (;;) {
-      // kswapd(): sleep on pgdat->kswapd_wait until wakeup_kswapd; balance_pgdat arrives with reclaim.
-      m_kswapd_wait.sleep(kk, hw::Charge::Idle);
-    }
-  });
+  Task& kswapd = kthread_run("kswapd0", [this](KCtx& kk) { kswapd_main(kk); });
   kswapd.flags |= PF_MEMALLOC | PF_SWAPWRITE | PF_KSWAPD;
+  m_kswapd = &kswapd;
   for (unsigned i = 0; i < 2; ++i) {  // MIN_PDFLUSH_THREADS
     auto q = std::make_unique<WorkQueue>();
     WorkQueue* qp = q.get();
@@ -251,6 +296,10 @@ void Kernel::boot_thread() {
               *m_kblockd[0], [this](KCtx& kk) { m_ahci->unplug(kk); }, sc_core::sc_time_stamp());
         },
         [this](unsigned cpu, uint64_t fs) { irq_done(cpu, fs); }, static_cast<unsigned>(m_cfg.irq_affinity));
+  if (m_cfg.vm.dirty_writeback_centisecs)
+    arm_wb_timer(
+        sc_core::sc_time_stamp() +
+        sc_core::sc_time(10.0 * static_cast<double>(m_cfg.vm.dirty_writeback_centisecs), sc_core::SC_MS));
   m_booted = true;
   for (const Pending& p : m_spawns) {
     start_thread(*p.task);
@@ -318,6 +367,10 @@ void Kernel::user_main(Task& t, KCtx& k) {
   uint64_t last_fault = ~0ull;
   unsigned repeats = 0;
   for (;;) {
+    if (t.sigkill) {  // a pending SIGKILL is delivered on the way back to user space
+      do_exit(t, "killed by the OOM killer", k);
+      return;
+    }
     // Return to user space: need_resched and the time slice are checked here (no kernel preemption).
     m_sched->check_resched(k);
     hw::Cpu& cpu = *m_cpus[k.cpu];
@@ -576,20 +629,170 @@ void Kernel::wakeup_kswapd(Zone& zone, unsigned order, KCtx& k) {
   m_kswapd_wait.wake_up(k.now());
 }
 
-uint64_t Kernel::try_to_free_pages(const std::vector<Zone*>&, gfp_t, KCtx&) {
-  m_alloc->events().count(ALLOCSTALL);
-  return 0;
+void Kernel::kswapd_main(KCtx& k) {
+  unsigned order = 0;
+  for (;;) {
+    // prepare_to_wait, then read and clear kswapd_max_order: a larger order asked meanwhile skips the
+    // sleep; otherwise sleep until wakeup_kswapd and take the order it left.
+    const unsigned new_order = m_kswapd_max_order;
+    m_kswapd_max_order = 0;
+    if (order < new_order) {
+      order = new_order;
+    } else {
+      m_kswapd_wait.sleep(k, hw::Charge::Idle);
+      order = m_kswapd_max_order;
+    }
+    m_vmscan->balance_pgdat(order, k);
+    m_sched->check_resched(k);
+  }
+}
+
+uint64_t Kernel::try_to_free_pages(const std::vector<Zone*>& zonelist, gfp_t gfp, KCtx& k) {
+  // The allocating task's time goes to direct reclaim (its sleeps to their own buckets meanwhile).
+  Task* t = k.task;
+  const hw::Charge prev = t ? t->bucket : hw::Charge::Fault;
+  if (t) t->account(hw::Charge::DirectReclaim, k.now());
+  const int progress = m_vmscan->try_to_free_pages(zonelist, gfp, k);
+  if (t) t->account(prev, k.now());
+  return static_cast<uint64_t>(progress);
+}
+
+void Kernel::blk_congestion_wait(const sc_core::sc_time& timeout, KCtx& k) {
+  if (m_blk) {
+    m_blk->blk_congestion_wait(true, timeout, k);
+  } else {
+    WaitQueue nobody;
+    nobody.sleep(k, hw::Charge::CongestionWait, false, timeout);
+  }
+}
+
+void Kernel::wakeup_pdflush(uint64_t nr, KCtx& k) {
+  (void)k;
+  // nr 0 (laptop mode) means every dirty page.
+  if (nr == 0)
+    nr = static_cast<uint64_t>(m_alloc->global_page_state(NR_FILE_DIRTY) +
+                               m_alloc->global_page_state(NR_UNSTABLE_NFS));
+  pdflush_operation([this, nr](KCtx& kk) { m_wb->background_writeout(static_cast<int64_t>(nr), kk); });
+}
+
+int Kernel::pdflush_operation(std::function<void(KCtx&)> fn) {
+  // The first idle thread (asleep with no work) takes it.
+  for (auto& q : m_pdflush)
+    if (q->work.empty() && q->wq.active()) {
+      queue_work(*q, std::move(fn), sc_core::sc_time_stamp());
+      return 0;
+    }
+  return -1;
+}
+
+void Kernel::arm_wb_timer(const sc_core::sc_time& at) {
+  // wb_timer_fn: wb_kupdate on a pdflush thread every dirty_writeback_centisecs; +1 s if none is idle.
+  m_timers.add(at, [this] {
+    const sc_core::sc_time start = sc_core::sc_time_stamp();
+    const int r = pdflush_operation([this, start](KCtx& kk) {
+      m_wb->wb_kupdate(kk);
+      const sc_core::sc_time interval(10.0 * static_cast<double>(m_cfg.vm.dirty_writeback_centisecs),
+                                      sc_core::SC_MS);
+      arm_wb_timer(std::max(start + interval, kk.now() + sc_core::sc_time(1, sc_core::SC_SEC)));
+    });
+    if (r < 0) arm_wb_timer(sc_core::sc_time_stamp() + sc_core::sc_time(1, sc_core::SC_SEC));
+  });
+}
+
+uint64_t Kernel::task_badness(const Task& t) const {
+  BadnessInput in;
+  in.has_mm = t.mm != nullptr;
+  if (!in.has_mm) return 0;
+  in.total_vm = t.mm->total_vm;
+  for (const Task* c : t.children)
+    if (!c->dead() && c->mm && c->mm != t.mm) in.children_total_vm.push_back(c->mm->total_vm);
+  const auto& ch = t.charges();
+  uint64_t cpu_fs = 0;
+  for (hw::Charge c :
+       {hw::Charge::Compute, hw::Charge::MemStall, hw::Charge::PageWalk, hw::Charge::Fault,
+        hw::Charge::Syscall, hw::Charge::DirectReclaim, hw::Charge::KernelThread, hw::Charge::Irq})
+    cpu_fs += ch[c];
+  in.cpu_jiffies = cpu_fs / m_sched->jiffy().value();  // utime + stime as the tick samples them
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  in.run_seconds = static_cast<uint64_t>(now.to_seconds()) - static_cast<uint64_t>(t.start_time.to_seconds());
+  in.nice = t.nice;
+  in.sys_admin = t.privileged;
+  in.oomkilladj = t.oomkilladj;
+  return badness(in, static_cast<unsigned>(m_cfg.hz));
+}
+
+Task* Kernel::select_bad_process(uint64_t& points, bool& wait) {
+  Task* chosen = nullptr;
+  points = 0;
+  wait = false;
+  for (const auto& up : m_tasks) {
+    Task& p = *up;
+    if (p.is_kthread() || p.dead() || !p.mm) continue;  // kernel threads have no mm: badness 0, never chosen
+    if (p.pid == 1) continue;
+    if (p.oomkilladj == OOM_DISABLE) continue;
+    // A task already dying will free memory: wait for it rather than kill another.
+    if (p.memdie || (p.flags & PF_EXITING)) {
+      wait = true;
+      return nullptr;
+    }
+    if (p.flags & PF_SWAPOFF) {
+      points = ~0ull;
+      return &p;
+    }
+    const uint64_t pts = task_badness(p);
+    if (pts > points || !chosen) {
+      chosen = &p;
+      points = pts;
+    }
+  }
+  return chosen;
+}
+
+void Kernel::oom_kill_task(Task& victim, KCtx& k) {
+  // __oom_kill_task on every thread group sharing the mm: a full slice, TIF_MEMDIE (the reserves), SIGKILL.
+  for (const auto& up : m_tasks) {
+    Task& p = *up;
+    if (p.dead() || p.mm != victim.mm) continue;
+    p.time_slice = m_sched->jiffy() * static_cast<double>(m_cfg.hz);
+    p.memdie = true;
+    p.sigkill = true;
+    if (p.on_cpu && &p != k.task) m_sched->kick_cpu(static_cast<unsigned>(p.cpu));
+  }
+}
+
+bool Kernel::out_of_memory(const std::vector<Zone*>&, gfp_t, unsigned, KCtx& k) {
+  uint64_t points = 0;
+  bool wait = false;
+  Task* victim = select_bad_process(points, wait);
+  if (!wait) {
+    if (!victim) return false;  // "Out of memory and no killable processes": the allocation fails
+    // oom_kill_process: a child with its own mm goes first.
+    Task* target = victim;
+    for (Task* c : victim->children)
+      if (!c->dead() && c->mm && c->mm != victim->mm) {
+        target = c;
+        break;
+      }
+    OomKill rec;
+    rec.pid = target->pid;
+    rec.comm = target->comm;
+    rec.points = target == victim ? points : task_badness(*target);
+    rec.free_pages = m_alloc->nr_free_pages();
+    rec.time_fs = k.now().value();
+    rec.invoker = k.task ? k.task->pid : 0;
+    m_oom_kills.push_back(rec);
+    log::info("OOM killer: killed task {} ({}) with badness {}; {} pages free", rec.pid, rec.comm, rec.points,
+              rec.free_pages);
+    oom_kill_task(*target, k);
+  }
+  // Give the victim time to exit (schedule_timeout_interruptible(1)) unless we are the victim.
+  if (k.task && !k.task->memdie) m_sched->schedule_timeout_uninterruptible(k, m_sched->jiffy());
+  return true;
 }
 
 void Kernel::congestion_wait(KCtx& k) {
   // blk_congestion_wait(WRITE, HZ/50).
-  const sc_core::sc_time nap = m_sched->jiffy() * static_cast<double>(std::max<uint64_t>(1, m_cfg.hz / 50));
-  if (m_blk) {
-    m_blk->blk_congestion_wait(true, nap, k);
-  } else {
-    WaitQueue nobody;
-    nobody.sleep(k, hw::Charge::CongestionWait, false, nap);
-  }
+  blk_congestion_wait(m_sched->jiffy() * static_cast<double>(std::max<uint64_t>(1, m_cfg.hz / 50)), k);
 }
 
 void Kernel::cond_resched(KCtx& k) {
@@ -628,6 +831,39 @@ void Kernel::add_task_stats(Task& t) {
       fmt::format("cycles of {}", hw::charge_name(ch)),
       [p, ch, period] { return static_cast<double>(p->charges_at(p->end_time())[ch]) / period; });
   }
+  // Where reclaim time went (direct reclaim for a user task, balance_pgdat for kswapd0).
+  Vmscan* vs = m_vmscan.get();
+  auto part = [vs, p, period](uint64_t ReclaimSplit::*m) {
+    auto it = vs->splits().find(p);
+    return it == vs->splits().end() ? 0.0 : static_cast<double>(it->second.*m) / period;
+  };
+  f("reclaim_rmap_cycles", "cycles",
+    "reclaim: page_referenced rmap walks and A-bit clears (shootdowns apart)",
+    [part] { return part(&ReclaimSplit::rmap); });
+  f("reclaim_shootdown_cycles", "cycles", "reclaim: TLB flushes of page_referenced and try_to_unmap",
+    [part] { return part(&ReclaimSplit::shootdown); });
+  f("reclaim_unmap_cycles", "cycles", "reclaim: try_to_unmap (shootdowns apart)",
+    [part] { return part(&ReclaimSplit::unmap); });
+  f("reclaim_writeback_cycles", "cycles", "reclaim: pageout's writepage submissions",
+    [part] { return part(&ReclaimSplit::writeback); });
+  f("reclaim_scan_cycles", "cycles",
+    "reclaim: LRU scanning and the rest (direct_reclaim_cycles, or kernel_cycles for kswapd0, minus the "
+    "parts above)",
+    [p, part, period] {
+      const double all =
+          static_cast<double>(
+              p->charges()[p->is_kthread() ? hw::Charge::KernelThread : hw::Charge::DirectReclaim]) /
+          period;
+      return all - part(&ReclaimSplit::rmap) - part(&ReclaimSplit::shootdown) - part(&ReclaimSplit::unmap) -
+             part(&ReclaimSplit::writeback);
+    });
+  f("reclaim_congestion_cycles", "cycles",
+    "reclaim: asleep in blk_congestion_wait and throttle_vm_writeout (part of congestion_wait_cycles)",
+    [part] { return part(&ReclaimSplit::congestion); });
+  f("reclaim_freed", "pages", "pages this task reclaimed from the LRU", [vs, p] {
+    auto it = vs->splits().find(p);
+    return it == vs->splits().end() ? 0.0 : static_cast<double>(it->second.freed);
+  });
   // utime/stime in jiffies, as the tick would have sampled them.
   const double jiffy = static_cast<double>(m_sched->jiffy().value());
   f("utime", "jiffies", "user time (compute, memory stall, page walk)", [p, jiffy] {

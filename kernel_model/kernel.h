@@ -20,6 +20,9 @@
 #include "kernel_model/kernel/wait.h"
 #include "kernel_model/kernel_config.h"
 #include "kernel_model/mm/mm.h"
+#include "kernel_model/mm/oom_kill.h"
+#include "kernel_model/mm/page_writeback.h"
+#include "kernel_model/mm/vmscan.h"
 #include "platform/core/clock.h"
 #include "platform/core/config.h"
 #include "platform/core/stats.h"
@@ -41,7 +44,7 @@ struct WorkQueue {
   WaitQueue wq;
 };
 
-class Kernel : public sc_core::sc_module, private ReclaimHooks {
+class Kernel : public sc_core::sc_module, private ReclaimHooks, private ReclaimEnv {
  public:
   // `managed_bytes`: the physical memory from address 0 the page allocator manages (the rest belongs to
   // the driver). `cpus`: the cores the kernel drives. `disk`: the disk controller, if there is one (the
@@ -63,6 +66,9 @@ class Kernel : public sc_core::sc_module, private ReclaimHooks {
   BlockLayer* block_layer() { return m_blk.get(); }
   AhciDisk* disk() { return m_ahci.get(); }
   MemoryManager& mm() { return *m_mm; }
+  Vmscan& vmscan() { return *m_vmscan; }
+  PageWriteback& writeback() { return *m_wb; }
+  const std::vector<OomKill>& oom_kills() const { return m_oom_kills; }
   PageAllocator& allocator() { return *m_alloc; }
   Lru& lru() { return *m_lru; }
   Scheduler& sched() { return *m_sched; }
@@ -105,13 +111,34 @@ class Kernel : public sc_core::sc_module, private ReclaimHooks {
   void add_task_stats(Task& t);
   void irq_done(unsigned cpu, uint64_t fs);
 
-  // ReclaimHooks: page reclaim and the OOM killer arrive with the reclaim issue; until then reclaim
-  // frees nothing and an allocation that finds no memory fails (its task ends).
+  // ReclaimHooks: kswapd, direct reclaim (mm/vmscan.cpp), the OOM killer.
   void wakeup_kswapd(Zone& zone, unsigned order, KCtx& k) override;
   uint64_t try_to_free_pages(const std::vector<Zone*>& zonelist, gfp_t gfp, KCtx& k) override;
-  bool out_of_memory(const std::vector<Zone*>&, gfp_t, unsigned, KCtx&) override { return false; }
+  bool out_of_memory(const std::vector<Zone*>& zonelist, gfp_t gfp, unsigned order, KCtx& k) override;
   void congestion_wait(KCtx& k) override;
   void cond_resched(KCtx& k) override;
+  // kswapd(): sleeps on kswapd_wait, then balance_pgdat for the order asked.
+  void kswapd_main(KCtx& k);
+  // pdflush_operation: hands `fn` to an idle pdflush thread; -1 if none is idle.
+  int pdflush_operation(std::function<void(KCtx&)> fn);
+  void arm_wb_timer(const sc_core::sc_time& at);
+  // select_bad_process: the victim, or nullptr (none) / `wait` set (a victim is still dying).
+  Task* select_bad_process(uint64_t& points, bool& wait);
+  uint64_t task_badness(const Task& t) const;
+  void oom_kill_task(Task& victim, KCtx& k);
+
+  // ReclaimEnv: what vmscan reaches of the rest of the kernel.
+  int page_referenced(Page* page, bool is_locked, KCtx& k) override {
+    return m_mm->page_referenced(page, is_locked, k);
+  }
+  SwapResult try_to_unmap(Page* page, KCtx& k) override { return m_mm->try_to_unmap(page, k); }
+  void unlock_page(Page* page, KCtx& k) override { m_mm->unlock_page(page, k.now()); }
+  void put_page(Page* page, KCtx& k) override { m_mm->put_page(page, k); }
+  bool write_congested(AddressSpace&) override { return m_ahci && m_ahci->queue().congested(true); }
+  void blk_congestion_wait(const sc_core::sc_time& timeout, KCtx& k) override;
+  void wakeup_pdflush(uint64_t nr, KCtx& k) override;
+  sc_core::sc_time jiffy() const override { return m_sched->jiffy(); }
+  uint64_t tlb_flush_fs(unsigned cpu) const override { return m_mm->tlb_flush_fs(cpu); }
 
   KernelConfig m_cfg;
   ClockDomain m_clk;
@@ -124,6 +151,10 @@ class Kernel : public sc_core::sc_module, private ReclaimHooks {
   std::unique_ptr<PageAllocator> m_alloc;
   std::unique_ptr<Lru> m_lru;
   std::unique_ptr<MemoryManager> m_mm;
+  std::unique_ptr<Vmscan> m_vmscan;
+  std::unique_ptr<PageWriteback> m_wb;
+  std::vector<OomKill> m_oom_kills;
+  Task* m_kswapd = nullptr;
   std::unique_ptr<Scheduler> m_sched;
   std::unique_ptr<BlockLayer> m_blk;
   std::unique_ptr<AhciDisk> m_ahci;
@@ -149,6 +180,7 @@ class Kernel : public sc_core::sc_module, private ReclaimHooks {
   stats::Group m_vmstat;
   stats::Group m_meminfo;
   stats::Group m_task_stats;
+  stats::Group m_reclaim;
   std::vector<std::unique_ptr<stats::Group>> m_task_groups;
   std::vector<std::unique_ptr<stats::Stat>> m_stat_objs;  // last: destroyed before the groups they sit in
 };

@@ -51,12 +51,43 @@ struct KernelCosts {
 struct VmConfig {
   bool flush_on_young =
       true;  // ptep_clear_flush_young flushes the TLB entry of a young PTE (2.6.18; off: later kernels)
+  uint64_t swappiness = 60;                  // vm.swappiness (swap_tendency)
+  bool laptop_mode = false;                  // vm.laptop_mode: reclaim starts without writing dirty pages
+  uint64_t dirty_ratio = 40;                 // vm.dirty_ratio (%)
+  uint64_t dirty_background_ratio = 10;      // vm.dirty_background_ratio (%)
+  uint64_t dirty_writeback_centisecs = 500;  // wb_kupdate period
+  uint64_t dirty_expire_centisecs = 3000;    // age at which wb_kupdate writes a dirty page
+  uint64_t vfs_cache_pressure = 100;         // dcache/icache shrinker weight
+  uint64_t min_free_kbytes = 0;              // 0: computed at boot (isqrt(lowmem_kbytes * 16))
+  bool count_pgsteal = false;                // 2.6.19+: pgsteal_* count reclaimed pages (2.6.18: never)
 
   void describe(cfg::Visitor& v) {
     v.boolean(
         "flush_on_young", flush_on_young,
         "page_referenced flushes the TLB entry of each young PTE it clears (2.6.18 behaviour); off selects "
         "what later kernels (3.x) do: leave the stale entry until something else flushes it");
+    v.u64("swappiness", swappiness, "%", "vm.swappiness: how readily reclaim deactivates mapped pages", 0, 100);
+    v.boolean("laptop_mode", laptop_mode,
+              "vm.laptop_mode: reclaim starts with may_writepage off and wakes pdflush for all dirty pages");
+    v.u64("dirty_ratio", dirty_ratio, "%",
+          "vm.dirty_ratio: writers are throttled above this share of memory dirty (reduced to half the "
+          "unmapped share, at least 5)",
+          1, 100);
+    v.u64("dirty_background_ratio", dirty_background_ratio, "%",
+          "vm.dirty_background_ratio: pdflush writes back in the background above this share", 0, 100);
+    v.u64("dirty_writeback_centisecs", dirty_writeback_centisecs, "cs",
+          "vm.dirty_writeback_centisecs: period of wb_kupdate (0: off)", 0, 1000000);
+    v.u64("dirty_expire_centisecs", dirty_expire_centisecs, "cs",
+          "vm.dirty_expire_centisecs: wb_kupdate writes pages dirty for longer than this", 0, 1000000);
+    v.u64("vfs_cache_pressure", vfs_cache_pressure, "%",
+          "vm.vfs_cache_pressure: weight of the dentry and inode caches in shrink_slab", 0, 10000);
+    v.u64("min_free_kbytes", min_free_kbytes, "KiB",
+          "vm.min_free_kbytes: 0 computes it at boot as 2.6.18 does; a value recomputes the watermarks "
+          "(setup_per_zone_pages_min) as the sysctl does",
+          0, 65536);
+    v.boolean("count_pgsteal", count_pgsteal,
+              "count reclaimed pages in pgsteal_<zone> as 2.6.19 and later do; off (2.6.18) leaves pgsteal at 0 "
+              "and counts reclaimed pages in pgactivate, as 2.6.18's shrink_inactive_list does");
   }
 };
 

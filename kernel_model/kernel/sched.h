@@ -72,6 +72,8 @@ class Scheduler {
   void arm_slice(Task& t, const sc_core::sc_time& from);
 
   Task* curr(unsigned cpu) const { return m_rq.at(cpu).curr; }
+  // Makes `cpu` reschedule at once (the IPI a signal to a task running there sends).
+  void kick_cpu(unsigned cpu) { resched(cpu); }
   bool idle(unsigned cpu) const { return m_rq.at(cpu).curr == nullptr; }
   unsigned cpus() const { return static_cast<unsigned>(m_rq.size()); }
   size_t nr_queued(unsigned cpu) const { return m_rq.at(cpu).arrays[0].nr + m_rq.at(cpu).arrays[1].nr; }

@@ -54,6 +54,8 @@ struct Task {
   int nice = 0;
   int static_prio = nice_to_prio(0);
   int oomkilladj = 0;
+  bool privileged = false;  // CAP_SYS_ADMIN / uid 0 (badness divides by 4)
+  bool sigkill = false;     // SIGKILL pending: the task exits at its next return to user space
 
   // Scheduling (kernel/sched.c). `cpu` is where it runs or last ran; `on_cpu` while it holds that core.
   int cpu = 0;

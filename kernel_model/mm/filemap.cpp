@@ -60,8 +60,10 @@ void MemoryManager::set_page_dirty(Page* page) {
   // BDI_CAP_NO_ACCT_DIRTY; swap-cache and anonymous pages are not counted either).
   if (page->test_and_set(PG_dirty)) return;
   const AddressSpace* as = page->file_mapping();
-  if (as && !page->test(PG_swapcache) && !(as->host && as->host->unlinked_shmem))
+  if (as && !page->test(PG_swapcache) && !(as->host && as->host->unlinked_shmem)) {
     allocator().mod_zone_page_state(page, NR_FILE_DIRTY, 1);
+    if (m_on_dirtied && as->host) m_on_dirtied(*as->host);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -479,6 +481,7 @@ int64_t MemoryManager::generic_file_buffered_write(MmStruct& mm, File& f, uint64
     put_page(page, k);
     if (!ok) break;
     done += n;
+    if (m_on_write) m_on_write(f, k);             // balance_dirty_pages_ratelimited
     if (k.task) k.task->sched->check_resched(k);  // cond_resched
   }
   return done ? static_cast<int64_t>(done) : -kEFAULT;

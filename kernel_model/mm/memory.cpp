@@ -42,7 +42,10 @@ void MemoryManager::put_page(Page* p, KCtx& k) {
 void MemoryManager::flush_tlb_page(MmStruct& mm, uint64_t va, FlushCause why, KCtx& k) {
   if (!mm.cpu_vm_mask) return;  // no CPU has this mm loaded: no TLB can hold its entries
   ++m_stats.tlb_page_flushes;
+  const sc_core::sc_time t0 = k.now();
   m_arch.flush_tlb_page(k.cpu, mm.cpu_vm_mask, mm.cr3(), va, why, k.delay);
+  if (m_flush_fs.size() <= k.cpu) m_flush_fs.resize(k.cpu + 1);
+  m_flush_fs[k.cpu] += (k.now() - t0).value();
 }
 
 void MemoryManager::flush_tlb_mm(MmStruct& mm, FlushCause why, KCtx& k) {

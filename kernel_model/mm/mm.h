@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -77,6 +78,12 @@ class MemoryManager {
   void init_zero_page(KCtx& k);
   Page* zero_page() const { return m_zero_page; }
   void set_swap_hooks(SwapHooks* h) { m_swap = h; }
+  // Writeback hooks: a page-cache page of a file went clean -> dirty (__mark_inode_dirty), and write()
+  // dirtied one more page (balance_dirty_pages_ratelimited).
+  void set_writeback_hooks(std::function<void(File&)> dirtied, std::function<void(File&, KCtx&)> balance) {
+    m_on_dirtied = std::move(dirtied);
+    m_on_write = std::move(balance);
+  }
 
   // The life of an mm (kernel/fork.c): mm_users counts its tasks, mm_count the references to the
   // struct (a lazy-TLB CPU holds one). The last mmput tears the address space down (exit_mmap); the last
@@ -150,6 +157,8 @@ class MemoryManager {
   const MmStats& stats() const { return m_stats; }
   // Frames allocated to page tables (all levels, PGDs included) right now.
   uint64_t page_table_pages() const { return m_stats.pt_pages_allocated - m_stats.pt_pages_freed; }
+  // Time each CPU has spent in flush_tlb_page (reclaim splits its rmap time from its shootdowns).
+  uint64_t tlb_flush_fs(unsigned cpu) const { return cpu < m_flush_fs.size() ? m_flush_fs[cpu] : 0; }
   // put_page with its cost (page_free when it frees the page).
   void put_page(Page* p, KCtx& k);
   void cost(uint64_t cycles, KCtx& k) { k.delay += m_cpu_cycle * static_cast<double>(cycles); }
@@ -262,6 +271,9 @@ class MemoryManager {
   std::vector<std::unique_ptr<File>> m_files;         // every file: the scenario's and shmem's
   std::unordered_map<Page*, WaitQueue> m_page_wq;     // page_waitqueue (hashed in Linux)
   MmStats m_stats;
+  std::vector<uint64_t> m_flush_fs;
+  std::function<void(File&)> m_on_dirtied;
+  std::function<void(File&, KCtx&)> m_on_write;
 };
 
 }  // namespace pc::kernel

@@ -319,10 +319,11 @@ Page* PageAllocator::alloc_pages(gfp_t gfp, unsigned order, KCtx& k, AllocFailur
   // The task state the slow path reads: PF_MEMALLOC (kswapd, or a task inside reclaim), TIF_MEMDIE (an
   // OOM victim). A path with no task (interrupt context, boot) is neither and may not sleep.
   Task* cur = k.task;
-  const bool memalloc = cur && (cur->flags & PF_MEMALLOC);
-  const bool memdie = cur && cur->memdie;
   const bool in_interrupt = !cur;
   for (unsigned restart = 0; restart < kMaxRestarts; ++restart) {
+    // Read at every restart: the OOM killer may just have chosen this task (TIF_MEMDIE).
+    const bool memalloc = cur && (cur->flags & PF_MEMALLOC);
+    const bool memdie = cur && cur->memdie;
     // 1. Fast path at the low watermark.
     if (Page* p = get_page_from_freelist(gfp | __GFP_HARDWALL, order, zl, ALLOC_WMARK_LOW | ALLOC_CPUSET, k))
       return p;

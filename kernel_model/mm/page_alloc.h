@@ -125,6 +125,12 @@ class PageAllocator {
   std::vector<Zone*> zonelist(gfp_t gfp);
 
   uint64_t min_free_kbytes() const { return m_min_free_kbytes; }
+  // The vm.min_free_kbytes sysctl: recomputes the watermarks and lowmem_reserve.
+  void set_min_free_kbytes(uint64_t kbytes) {
+    m_min_free_kbytes = kbytes;
+    setup_per_zone_pages_min();
+    setup_per_zone_lowmem_reserve();
+  }
   Zone& zone(unsigned idx) { return m_zones[idx]; }
   const Zone& zone(unsigned idx) const { return m_zones[idx]; }
   MemMap& mem_map() { return m_mem_map; }

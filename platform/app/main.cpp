@@ -157,14 +157,14 @@ void print_tasks(std::FILE* out, pc::soc::Soc& soc, pc::kernel::Kernel& os) {
       continue;
     }
     const uint64_t other = ch.total() - ch[Charge::Compute] - ch[Charge::MemStall] - ch[Charge::PageWalk] -
-                           ch[Charge::Fault] - ch[Charge::Syscall] - ch[Charge::IoWait] -
+                           ch[Charge::Irq] - ch[Charge::Fault] - ch[Charge::Syscall] - ch[Charge::IoWait] -
                            ch[Charge::RunnableWait];
     fmt::print(
         out,
         "  task {:<3} {:<18} min_flt {:>7}  maj_flt {:>5}  cow {:>6}  | compute {} mem {} walk {} fault {} "
-        "syscall {} io-wait {} ready-wait {} other {} cycles | {}\n",
+        "irq {} syscall {} io-wait {} ready-wait {} other {} cycles | {}\n",
         t->pid, t->comm, t->min_flt, t->maj_flt, t->cow_faults, cyc(ch[Charge::Compute]),
-        cyc(ch[Charge::MemStall]), cyc(ch[Charge::PageWalk]), cyc(ch[Charge::Fault]),
+        cyc(ch[Charge::MemStall]), cyc(ch[Charge::PageWalk]), cyc(ch[Charge::Fault]), cyc(ch[Charge::Irq]),
         cyc(ch[Charge::Syscall]), cyc(ch[Charge::IoWait]), cyc(ch[Charge::RunnableWait]), cyc(other),
         t->exit_reason);
   }

@@ -85,6 +85,25 @@ const std::vector<Preset>& presets() {
                {"op": "access", "mapping": "data", "pattern": {"pattern": "sequential", "accesses": 32768, "access_size": 64, "read_fraction": 1}},
                {"op": "exit"}]}],
            "processes": [{"program": "parent"}]}}})"},
+        {"mempressure",
+         "scenario: memory pressure without swap on 64 MiB (put it after the platform and disk presets): two "
+         "readers stream a 64 MiB file through private mappings twice, a writer dirties a 24 MiB shared file "
+         "mapping and reads it back; reclaim frees page cache, unmaps through rmap, writes dirty pages with "
+         "pageout; paging on, data checking on",
+         R"({"cpu": {"paging": "on", "cores": 2}, "dram": {"size_mib": 64},
+           "workload": {"source": "scenario", "data_check": true, "scenario": {
+           "files": [{"name": "data", "size_kib": 65536}, {"name": "out", "size_kib": 24576}],
+           "programs": [
+             {"name": "reader", "steps": [
+               {"op": "mmap", "mapping": "m", "kind": "file", "file": "data", "size_kib": 65536, "prot": "r"},
+               {"op": "access", "mapping": "m", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 65536, "accesses": 16384, "access_size": 8, "read_fraction": 1}},
+               {"op": "access", "mapping": "m", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 65536, "accesses": 16384, "access_size": 8, "read_fraction": 1}}]},
+             {"name": "writer", "steps": [
+               {"op": "mmap", "mapping": "m", "kind": "file", "file": "out", "shared": true, "size_kib": 24576, "prot": "rw"},
+               {"op": "access", "mapping": "m", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 24576, "accesses": 6144, "access_size": 8, "read_fraction": 0}},
+               {"op": "access", "mapping": "m", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 24576, "accesses": 6144, "access_size": 8, "read_fraction": 1}}]}],
+           "processes": [{"program": "reader"}, {"program": "reader", "start_us": 2000},
+                         {"program": "writer", "start_us": 1000}]}}})"},
         {"nehalem",
          "Linux-2.6-era Nehalem: paging on; DTLB 64+32 4-way, ITLB 128 4-way, STLB 512 4-way (4 KiB only), 1 "
          "walker; L1D 32K/4, L2 256K/10, LLC 8M/40 cycles, 10 fill buffers",

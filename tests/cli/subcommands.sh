@@ -7,6 +7,10 @@ expect_out "dram.size_mib"
 expect_exit 0 "$PC" presets
 expect_out "default"
 expect_out "datacheck"
+expect_out "mempressure"
+# The memory-pressure scenario resolves on a platform and a disk (64 MiB, two cores).
+expect_exit 0 "$PC" config --preset nehalem --preset hdd-7200 --preset mempressure
+expect_out '"size_mib": 64'
 expect_exit 0 "$PC" stats-list
 expect_out "stats.summary.sim_cycles"
 expect_out "stats.summary.mem_accesses"
