@@ -2,6 +2,7 @@
 // messages and the plain / gzip / xz byte sources.
 #include <gtest/gtest.h>
 #include <lzma.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <cstdio>
@@ -27,7 +28,9 @@ class TempFiles {
   }
   std::string path(const std::string& name) {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    m_paths.push_back(::testing::TempDir() + "pc_lackey_" + info->name() + "_" + name);
+    // The pid keeps two test runs on one machine (two builds, two sessions) off each other's files.
+    m_paths.push_back(::testing::TempDir() + "pc_lackey_" + std::to_string(getpid()) + "_" + info->name() +
+                      "_" + name);
     return m_paths.back();
   }
 
