@@ -340,13 +340,20 @@ void Kernel::irq_done(unsigned cpu, uint64_t fs) {
 }
 
 void Kernel::task_main(Task& t) {
-  KCtx k(0, sc_core::SC_ZERO_TIME, &t);
-  m_sched->wait_for_cpu(t, k);
-  if (t.kthread) {
-    t.kthread(k);
-    return;  // kernel threads never end in this model
+  // A kernel bug found on this task's stack (a debug check, a bad page) ends the run: the error is kept
+  // and rethrown by the SoC on the main stack once sc_start returns, rather than thrown through the
+  // SystemC kernel from a coroutine (which ASan cannot follow).
+  try {
+    KCtx k(0, sc_core::SC_ZERO_TIME, &t);
+    m_sched->wait_for_cpu(t, k);
+    if (t.kthread) {
+      t.kthread(k);
+      return;  // kernel threads never end in this model
+    }
+    user_main(t, k);
+  } catch (...) {
+    if (!m_error) m_error = std::current_exception();
   }
-  user_main(t, k);
 }
 
 bool Kernel::exec(Task& t, KCtx& k) {

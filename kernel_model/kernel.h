@@ -5,6 +5,7 @@
 #pragma once
 
 #include <deque>
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
@@ -77,6 +78,8 @@ class Kernel : public sc_core::sc_module, private ReclaimHooks, private ReclaimE
   const std::vector<std::unique_ptr<Task>>& tasks() const { return m_tasks; }
   // Every user process has exited (kernel threads live on).
   bool all_exited() const;
+  // The first error a task's kernel path raised (it stops the run), or null.
+  std::exception_ptr error() const { return m_error; }
   sc_core::sc_time last_exit() const { return m_last_exit; }
   // Frames: free (buddy + per-CPU) + in use (any reference) must equal present.
   uint64_t frames_in_use() const;
@@ -158,6 +161,7 @@ class Kernel : public sc_core::sc_module, private ReclaimHooks, private ReclaimE
   std::unique_ptr<Scheduler> m_sched;
   std::unique_ptr<BlockLayer> m_blk;
   std::unique_ptr<AhciDisk> m_ahci;
+  std::exception_ptr m_error;
   bool m_booted = false;
 
   std::vector<std::unique_ptr<Task>> m_tasks;

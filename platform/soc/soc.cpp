@@ -307,6 +307,10 @@ void Soc::run(bool progress) {
       next_sample += m_sample_period;
     }
     sc_core::sc_start(std::min(boundary, next_sample) - sc_core::sc_time_stamp());
+    if (m_os && m_os->error()) {
+      prepare_throw_after_simulation();
+      std::rethrow_exception(m_os->error());
+    }
     if (sc_core::sc_time_stamp() < boundary) continue;
     boundary += chunk;
     if (m_dram && !m_dram->violation().empty()) {
