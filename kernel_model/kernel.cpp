@@ -53,7 +53,6 @@ Kernel::Kernel(sc_core::sc_module_name name, const KernelConfig& cfg, uint64_t m
     : sc_module(name),
       m_cfg(cfg),
       m_clk(cpu_clk),
-      m_bus(bus),
       m_cpus(std::move(cpus)),
       m_stats(kernel_stats),
       m_locks(std::make_unique<LockClasses>(kernel_stats, cfg.costs.spin_lock, cpu_clk)),

@@ -145,7 +145,6 @@ class Kernel : public sc_core::sc_module, private ReclaimHooks, private ReclaimE
 
   KernelConfig m_cfg;
   ClockDomain m_clk;
-  KernelBus& m_bus;
   std::vector<hw::Cpu*> m_cpus;
   stats::Group& m_stats;
   std::unique_ptr<LockClasses> m_locks;
