@@ -867,6 +867,7 @@ void Kernel::add_task_stats(Task& t) {
   const double period = static_cast<double>(m_clk.period_fs());
   f("min_flt", "faults", "minor faults", [p, u] { return u(p->min_flt); });
   f("maj_flt", "faults", "major faults", [p, u] { return u(p->maj_flt); });
+  f("maj_swap_flt", "faults", "major faults that read a swap slot", [p, u] { return u(p->maj_swap_flt); });
   f("cow_faults", "faults", "faults that copied a page", [p, u] { return u(p->cow_faults); });
   f("syscalls", "calls", "system calls", [p, u] { return u(p->syscalls); });
   f("nvcsw", "switches", "voluntary context switches (it slept)", [p, u] { return u(p->nvcsw); });

@@ -36,8 +36,8 @@ def summarize(d, host):
     lat = k["fault_latency"]["swap_major"]
     rows = []
     for t in k["tasks"].values():
-        if not isinstance(t, dict) or t.get("kernel_cycles", 0) or "idle_cycles" in t:
-            continue
+        if not isinstance(t, dict) or t.get("kernel_cycles", 0) or t.get("idle_cycles", 0):
+            continue  # kernel threads
         el = t["elapsed_cycles"]
         rows.append((t.get("maj_swap_flt", 0), t.get("swapin_wait_cycles", 0) / el * 100 if el else 0))
     return {
