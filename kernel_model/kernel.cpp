@@ -1,5 +1,6 @@
 // The modeled kernel: boot, tasks on their own threads, the trap entries, kernel threads, interrupts.
 #include "kernel_model/kernel.h"
+#include "kernel_model/kernel_swap.h"
 
 #include <fmt/format.h>
 
@@ -70,7 +71,8 @@ Kernel::Kernel(sc_core::sc_module_name name, const KernelConfig& cfg, uint64_t m
       m_vmstat(&m_stats, "vmstat", "Linux 2.6.18 /proc/vmstat counters, with their names"),
       m_meminfo(&m_stats, "meminfo", "memory state (as /proc/meminfo shows it)"),
       m_task_stats(&m_stats, "tasks", "per-task counters and cycle attribution"),
-      m_reclaim(&m_stats, "reclaim", "page reclaim (mm/vmscan.c) and the OOM killer") {
+      m_reclaim(&m_stats, "reclaim", "page reclaim (mm/vmscan.c) and the OOM killer"),
+      m_swap_g(&m_stats, "swap", "swap areas, the swap cache and swap I/O (mm/swapfile.c, swap_state.c, page_io.c)") {
   if (m_cpus.empty()) throw std::invalid_argument("kernel: no CPUs to run on");
   if (cfg.irq_affinity >= m_cpus.size())
     throw cfg::ConfigError(fmt::format("key 'kernel.irq_affinity': CPU {} does not exist ({} cores)",
@@ -209,6 +211,7 @@ Kernel::Kernel(sc_core::sc_module_name name, const KernelConfig& cfg, uint64_t m
   formula(m_reclaim, "oom_last_free_pages", "pages", "free pages when the last OOM kill happened",
           [this, u] { return m_oom_kills.empty() ? 0.0 : u(m_oom_kills.back().free_pages); });
   SC_THREAD(boot_thread);
+  register_swap_stats();
 }
 
 Kernel::~Kernel() = default;
@@ -313,6 +316,24 @@ void Kernel::boot_thread() {
         sc_core::sc_time_stamp() +
         sc_core::sc_time(10.0 * static_cast<double>(m_cfg.vm.dirty_writeback_centisecs), sc_core::SC_MS));
   m_booted = true;
+  register_swap_area_stats();
+  if (m_swap_setup.empty()) {
+    start_spawns();
+  } else {
+    // init runs `swapon -a` before it starts anything else.
+    kthread_run("swapon", [this](KCtx& kk) {
+      swap_boot(kk);
+      kk.sync();
+      start_spawns();
+      // Its work done, the thread sleeps for good (kernel threads never end in this model): the core
+      // goes to others.
+      WaitQueue never;
+      for (;;) never.sleep(kk, hw::Charge::Idle);
+    });
+  }
+}
+
+void Kernel::start_spawns() {
   for (const Pending& p : m_spawns) {
     start_thread(*p.task);
     m_sched->wake_up_new(*p.task, std::max(p.start, sc_core::sc_time_stamp()));
@@ -436,6 +457,7 @@ void Kernel::do_page_fault(Task& t, const hw::Trap& tr, KCtx& k) {
   const sc_core::sc_time entered = k.now();
   KernelSpan span(t, "page fault", k, [&] { return fmt::format("\"address\":\"0x{:x}\"", tr.cr2); });
   k.cow_copies = 0;
+  k.swapin = 0;
   const FaultResult r = m_mm->do_page_fault(*t.mm, tr.cr2, tr.error_code, k);
   t.cow_faults += k.cow_copies;
   switch (r) {
@@ -444,6 +466,10 @@ void Kernel::do_page_fault(Task& t, const hw::Trap& tr, KCtx& k) {
       ++(r == FaultResult::Major ? t.maj_flt : t.min_flt);
       const double cyc = m_clk.to_cycles_exact(k.now() - entered);
       (r == FaultResult::Major ? m_lat_major : k.cow_copies ? m_lat_cow : m_lat_minor).sample(cyc);
+      if (k.swapin) {  // a major swap fault: fault-to-resume latency
+        ++t.maj_swap_flt;
+        m_lat_swap_major->sample(cyc);
+      }
       break;
     }
     case FaultResult::SigSegv:
@@ -536,6 +562,12 @@ void Kernel::do_syscall(Task& t, const hw::Op& op, KCtx& k) {
     case hw::Syscall::Yield:
       ret = 0;
       m_sched->sched_yield(k);
+      break;
+    case hw::Syscall::Swapon:
+      ret = swapon_area(a[0], k);
+      break;
+    case hw::Syscall::Swapoff:
+      ret = swapoff_area(a[0], k);
       break;
     default:
       break;

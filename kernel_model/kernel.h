@@ -38,6 +38,17 @@ struct DiskAttach {
   uint64_t dma_base = 0, dma_bytes = 0;
 };
 
+// A swap area the platform laid out on a disk (kernel.swap.areas[i]): where its slots are.
+struct SwapAreaSetup {
+  std::string name;  // names the area in messages ("kernel.swap.areas[0]")
+  unsigned disk = 0;
+  bool is_file = false;
+  int prio = -1;                    // -1: assigned by swapon
+  uint64_t pages = 0;               // the area's size in pages
+  std::vector<SwapExtent> extents;  // its pages on the disk (PAGE_SIZE blocks)
+  bool active = true;               // swapon at boot
+};
+
 // A per-CPU workqueue thread (kblockd/N, events/N): work items run in the thread, on its CPU.
 struct WorkQueue {
   Task* thread = nullptr;
@@ -62,6 +73,14 @@ class Kernel : public sc_core::sc_module, private ReclaimHooks, private ReclaimE
              int nice = 0);
   // A file the processes can mmap or read, by the id returned (Mmap arg 4, Read/Write arg 0).
   uint64_t register_file(const std::string& name, std::unique_ptr<FileBacking> backing);
+  // A swap area (before the run); swapon at boot if active, by a scenario step otherwise.
+  void add_swap_area(SwapAreaSetup a) { m_swap_setup.push_back(std::move(a)); }
+  SwapAreas& swap_areas() { return m_swap_areas; }
+  // sys_swapon / sys_swapoff of area `i` of the config (0 or a negative errno; errors are logged).
+  int64_t swapon_area(size_t i, KCtx& k);
+  int64_t swapoff_area(size_t i, KCtx& k);
+  // The swap type area `i` has while it is on (-1: off).
+  int area_type(size_t i) const { return i < m_area_type.size() ? m_area_type[i] : -1; }
   // Runs `fn` as a kernel thread started now (tests of kernel paths).
   Task& kthread_run(const std::string& name, std::function<void(KCtx&)> fn, int bound_cpu = -1, int nice = 0);
 
@@ -101,6 +120,7 @@ class Kernel : public sc_core::sc_module, private ReclaimHooks, private ReclaimE
  private:
   SC_HAS_PROCESS(Kernel);
   void boot_thread();
+  void start_spawns();  // init starts the scenario's processes
   Task& new_task(const std::string& comm, std::unique_ptr<hw::ExecContext> ctx,
                  std::function<void(KCtx&)> kfn);
   void start_thread(Task& t);
@@ -132,6 +152,28 @@ class Kernel : public sc_core::sc_module, private ReclaimHooks, private ReclaimE
   Task* select_bad_process(uint64_t& points, bool& wait);
   uint64_t task_badness(const Task& t) const;
   void oom_kill_task(Task& victim, KCtx& k);
+
+  // Swap (kernel_swap.cpp): the I/O path to the disks, init's swapon -a, the statistics.
+  class SwapIoImpl;
+  void swap_boot(KCtx& k);
+  void register_swap_stats();       // constructor: the swap path and its global counters
+  void register_swap_area_stats();  // boot: the areas the platform added
+  AhciDisk* disk_for(unsigned i) { return i == 0 ? m_ahci.get() : nullptr; }
+  bool add_to_swap(Page* page, KCtx& k) override { return m_mm->add_to_swap(page, k); }
+  AddressSpace* page_mapping(Page* page) override {
+    return page->test(PG_swapcache) ? &m_mm->swapper_space() : page->file_mapping();
+  }
+  WriteResult swap_writepage(Page* page, KCtx& k) override {
+    m_mm->swap_writepage(page, k);
+    return WriteResult::Submitted;
+  }
+  WriteResult shmem_writepage(Page* page, KCtx& k) override {
+    return m_mm->shmem_writepage(page, k) ? WriteResult::Submitted : WriteResult::Activate;
+  }
+  void delete_from_swap_cache_locked(Page* page, KCtx& k) override { m_mm->__delete_from_swap_cache(page, k); }
+  void swap_free(uint64_t entry, KCtx& k) override { m_mm->swap_free(entry, k); }
+  int64_t total_swap_pages() const override { return m_swap_areas.total_swap_pages(); }
+  void disable_swap_token() override { m_mm->disable_swap_token(); }
 
   // ReclaimEnv: what vmscan reaches of the rest of the kernel.
   int page_referenced(Page* page, bool is_locked, KCtx& k) override {
@@ -166,6 +208,9 @@ class Kernel : public sc_core::sc_module, private ReclaimHooks, private ReclaimE
   std::unique_ptr<BlockLayer> m_blk;
   std::vector<std::unique_ptr<AhciDisk>> m_ahci;  // disk i's driver
   std::exception_ptr m_error;
+  SwapAreas m_swap_areas;
+  std::vector<SwapAreaSetup> m_swap_setup;
+  std::vector<int> m_area_type;
   bool m_booted = false;
 
   std::vector<std::unique_ptr<Task>> m_tasks;
@@ -189,6 +234,9 @@ class Kernel : public sc_core::sc_module, private ReclaimHooks, private ReclaimE
   stats::Group m_meminfo;
   stats::Group m_task_stats;
   stats::Group m_reclaim;
+  stats::Group m_swap_g;
+  std::unique_ptr<stats::Histogram> m_lat_swap_major;  // major swap faults, entry to return
+  std::unique_ptr<SwapIoImpl> m_swap_io;                // after m_swap_g: its stats live in it
   std::vector<std::unique_ptr<stats::Group>> m_task_groups;
   std::vector<std::unique_ptr<stats::Stat>> m_stat_objs;  // last: destroyed before the groups they sit in
 };

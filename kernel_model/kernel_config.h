@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "kernel_model/block/block_config.h"
 #include "platform/core/config.h"
@@ -91,6 +92,50 @@ struct VmConfig {
   }
 };
 
+// One swap area (a partition: a sector range of a disk; a file: extents of a file on a disk). The platform
+// writes its mkswap header into the disk image before the run; the kernel brings it in with sys_swapon.
+struct SwapAreaConfig {
+  enum class Kind { Partition, File };
+  uint64_t disk = 0;       // the disk it is on
+  Kind kind = Kind::Partition;
+  uint64_t size_mib = 0;   // 0: twice the memory, as installers of the era sized it
+  uint64_t start_mib = 0;  // where it starts on the disk; 0: after the scenario's files
+  int64_t priority = -1;   // swapon's priority; -1: assigned (-1, -2, ... in swapon order)
+  uint64_t extents = 1;    // a swap file: the number of extents it is laid out in (with 1 MiB gaps)
+  bool format = true;      // run mkswap on it (off: whatever the disk holds, zeros: swapon refuses it)
+  bool active = true;      // swapon at boot (off: a scenario's swapon step brings it in)
+
+  void describe(cfg::Visitor& v) {
+    v.u64("disk", disk, "", "the disk the area is on (0 = disk, 1.. = extra_disks)", 0, 31);
+    v.choice("kind", kind, {{"partition", Kind::Partition}, {"file", Kind::File}},
+             "a swap partition (one sector range) or a swap file (extents mapped by map_swap_page)");
+    v.u64("size_mib", size_mib, "MiB", "area size; 0 = twice the memory size", 0, 1ull << 22);
+    v.u64("start_mib", start_mib, "MiB", "start on the disk; 0 = placed after the scenario's files", 0,
+          1ull << 24);
+    v.i64("priority", priority, "",
+          "swapon priority (higher first, round-robin among equals); -1 assigns -1, -2, ... in order", -1, 32767);
+    v.u64("extents", extents, "", "swap file: extents it is laid out in, 1 MiB apart on the disk", 1, 1024);
+    v.boolean("format", format, "write the mkswap header (SWAPSPACE2) before the run");
+    v.boolean("active", active, "swapon at boot (else a scenario 'swapon' step brings it in)");
+  }
+};
+
+struct SwapConfig {
+  std::vector<SwapAreaConfig> areas;
+  uint64_t page_cluster = 3;  // vm.page_cluster: swap-in readahead of 2^n slots
+  bool swap_token = true;     // mm/thrash.c's swap token
+  uint64_t swap_token_timeout_s = 300;
+
+  void describe(cfg::Visitor& v) {
+    v.list("areas", areas, "swap areas, brought in in this order (swap type 0, 1, ...)");
+    v.u64("page_cluster", page_cluster, "", "vm.page_cluster: swap-in reads 2^n slots around a fault (0: off)",
+          0, 5);
+    v.boolean("swap_token", swap_token, "the swap token (mm/thrash.c): a thrashing task's pages are kept");
+    v.u64("swap_token_timeout_s", swap_token_timeout_s, "s",
+          "vm.swap_token_timeout: how long one task may hold the token", 1, 100000);
+  }
+};
+
 struct KernelConfig {
   uint64_t reserved_kib = 2048;  // low memory the kernel image and firmware occupy (never allocatable)
   uint64_t hz = 250;             // CONFIG_HZ: jiffies per second (time slices, timers, congestion naps)
@@ -99,6 +144,7 @@ struct KernelConfig {
   VmConfig vm;
   KernelCosts costs;
   BlockConfig block;
+  SwapConfig swap;
 
   void describe(cfg::Visitor& v) {
     v.u64("reserved_kib", reserved_kib, "KiB",
@@ -113,6 +159,7 @@ struct KernelConfig {
     v.section("vm", vm, "VM policy (/proc/sys/vm)");
     v.section("costs", costs, "CPU cycles of kernel operations not modeled instruction by instruction");
     v.section("block", block, "block layer and disk driver (Linux 2.6.18)");
+    v.section("swap", swap, "swap areas and swap policy (mm/swapfile.c, mm/thrash.c)");
   }
 };
 

@@ -166,6 +166,12 @@ bool ProgramContext::begin_step() {
               Pending::Other);
       return true;
     }
+    if (s.op == "swapon" || s.op == "swapoff") {
+      // The result is not checked: a refused swapoff (not enough memory) is a legitimate outcome the
+      // kernel logs and counts.
+      syscall(s.op == "swapon" ? hw::Syscall::Swapon : hw::Syscall::Swapoff, {s.area}, Pending::Other);
+      return true;
+    }
     if (s.op == "yield" || s.op == "exit") {
       syscall(s.op == "yield" ? hw::Syscall::Yield : hw::Syscall::Exit, {0}, Pending::Other);
       return true;

@@ -17,6 +17,7 @@ struct KCtx : BusCtx {
   Task* task = nullptr;     // current
   uint32_t cow_copies = 0;  // pages this path copied on write (per-task accounting)
   uint32_t major = 0;       // this path started a read it then waited for (a major fault)
+  uint32_t swapin = 0;      // of which reads of swap slots (a major swap fault)
   // Spends the path's pending time now (before a sleep, a lock wait or a handover of the core).
   void sync() {
     if (delay != sc_core::SC_ZERO_TIME) {

@@ -96,6 +96,7 @@ struct Task {
   std::string exit_reason;  // "exit", "end of program", "SIGSEGV at 0x...", "killed by the OOM killer", ...
   // Per-task fault and call counters (the task's share of the vmstat ones).
   uint64_t min_flt = 0, maj_flt = 0, cow_faults = 0, syscalls = 0;
+  uint64_t maj_swap_flt = 0;  // major faults that read a swap slot (do_swap_page, shmem swap-in)
   std::vector<Task*> children;
   Task* parent = nullptr;
   Scheduler* sched = nullptr;

@@ -29,14 +29,23 @@ uint64_t roundup_pow_of_two(uint64_t n) {
 // ---------------------------------------------------------------------------------------------------
 // The page lock.
 
-void MemoryManager::lock_page(Page* page, KCtx& k) {
+void MemoryManager::sync_page(Page* page, KCtx& k) {
+  // ->sync_page: kick the device queue first, so the I/O a sleeper waits for is dispatched now rather
+  // than at the unplug timer (block_sync_page; swap_unplug_io_fn for the swap cache).
+  if (page->test(PG_swapcache)) {
+    if (m_swap && m_swap_io && m_swap->valid(page->private_))
+      m_swap_io->unplug(m_swap->info(swp_type(page->private_)).disk, k);
+    return;
+  }
+  if (AddressSpace* as = page->file_mapping())
+    if (as->host && as->host->backing) as->host->backing->sync_page(k);
+}
+
+void MemoryManager::lock_page(Page* page, KCtx& k, hw::Charge why) {
   while (page->test_and_set(PG_locked)) {
     ++m_stats.lock_page_waits;
-    // sync_page: kick the device queue first, so the I/O this sleeper waits for is dispatched now
-    // rather than at the unplug timer.
-    if (AddressSpace* as = page->file_mapping())
-      if (as->host && as->host->backing) as->host->backing->sync_page(k);
-    page_waitqueue(page).sleep(k, hw::Charge::IoWait, true);
+    sync_page(page, k);
+    page_waitqueue(page).sleep(k, why, true);
   }
 }
 
@@ -48,8 +57,7 @@ void MemoryManager::unlock_page(Page* page, const sc_core::sc_time& at) {
 
 void MemoryManager::wait_on_page_locked(Page* page, KCtx& k) {
   while (page->test(PG_locked)) {
-    if (AddressSpace* as = page->file_mapping())
-      if (as->host && as->host->backing) as->host->backing->sync_page(k);
+    sync_page(page, k);
     page_waitqueue(page).sleep(k, hw::Charge::IoWait);
   }
 }

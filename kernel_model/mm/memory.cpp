@@ -138,7 +138,7 @@ FaultResult MemoryManager::handle_pte_fault(MmStruct& mm, Vma& vma, uint64_t va,
     if (entry == 0)
       return vma.vm_file ? do_no_page(mm, vma, va, pte_pa, write, k)
                          : do_anonymous_page(mm, vma, va, pte_pa, write, k);
-    return FaultResult::SigBus;  // a swap entry: do_swap_page arrives with the swap subsystem
+    return do_swap_page(mm, vma, va, pte_pa, entry, write, k);
   }
   Spinlock& ptl = pte_lockptr(mm, pte_pa);
   ptl.lock(k);
@@ -265,8 +265,7 @@ FaultResult MemoryManager::do_wp_page(MmStruct& mm, Vma& vma, uint64_t va, uint6
   if ((vma.vm_flags & (VM_SHARED | VM_WRITE)) == (VM_SHARED | VM_WRITE)) {
     reuse = true;
   } else if (old->anon() && trylock_page(old)) {
-    // can_share_swap_page: the only user is this PTE (swap-cache references join with swap).
-    reuse = old->page_mapcount() == 1 && !old->test(PG_swapcache);
+    reuse = can_share_swap_page(old);  // this PTE is the only user, slot references included
     unlock_page(old, k.now());
   }
   if (reuse) {
@@ -315,11 +314,86 @@ FaultResult MemoryManager::do_wp_page(MmStruct& mm, Vma& vma, uint64_t va, uint6
   return FaultResult::Minor;
 }
 
+FaultResult MemoryManager::do_swap_page(MmStruct& mm, Vma& vma, uint64_t va, uint64_t pte_pa, uint64_t orig_pte,
+                                        bool write, KCtx& k) {
+  const uint64_t addr = va & ~(kPageSize - 1);
+  const uint64_t entry = orig_pte;
+  if (!m_swap || !m_swap->valid(entry)) return FaultResult::SigBus;  // not a swap entry of an active area
+  bool major = false;
+  Spinlock& ptl = pte_lockptr(mm, pte_pa);
+  Page* page = lookup_swap_cache(entry, k);
+  if (!page) {
+    swapin_readahead(entry, k);
+    page = read_swap_cache_async(entry, k);
+    if (!page) {
+      // Back out if somebody else faulted in this PTE while we slept.
+      SpinGuard g(ptl, k);
+      if (get_pte(pte_pa, k) == orig_pte) {
+        ++m_stats.oom;
+        return FaultResult::Oom;
+      }
+      return FaultResult::Minor;
+    }
+    // Had to read the page from swap area: major fault.
+    major = true;
+    ++k.major;
+    ++k.swapin;
+    ++m_swap_stats.major_faults;
+    allocator().events().count(PGMAJFAULT);
+    grab_swap_token(mm, k);
+  }
+  // 2.6.18's order: marked accessed before the lock, while its read may still be in flight.
+  m_lru.mark_page_accessed(page, k);
+  lock_page(page, k, hw::Charge::SwapinWait);  // sleeps until the read completes
+  ptl.lock(k);
+  if (get_pte(pte_pa, k) != orig_pte) {  // handled by somebody else meanwhile
+    ptl.unlock(k);
+    unlock_page(page, k.now());
+    put_page(page, k);
+    return major ? FaultResult::Major : FaultResult::Minor;
+  }
+  if (!page->test(PG_uptodate)) {  // the read failed: SIGBUS, the swap PTE stays
+    ptl.unlock(k);
+    unlock_page(page, k.now());
+    put_page(page, k);
+    ++m_swap_stats.sigbus;
+    return FaultResult::SigBus;
+  }
+  // The lookup's reference becomes the PTE's.
+  ++mm.anon_rss;
+  cost(m_costs.rmap_op, k);
+  uint64_t pte = mk_pte(page, vma.vm_flags, false);
+  if (write && can_share_swap_page(page)) {
+    pte = mk_pte(page, vma.vm_flags, (vma.vm_flags & VM_WRITE) != 0) | pg::kD;
+    write = false;
+  }
+  set_pte(pte_pa, pte, k);
+  page_add_anon_rmap(page, vma, addr);
+  swap_free(entry, k);  // the PTE's count on the slot
+  // Release the slot early when swap is more than half full (or the page can never be swapped out
+  // again: VM_LOCKED, as later kernels do); the page is dirty again then.
+  if (m_swap->vm_swap_full() || (vma.vm_flags & VM_LOCKED)) remove_exclusive_swap_page(page, k);
+  unlock_page(page, k.now());
+  if (write) {
+    // Not shared writable: copy on write now, with the PTE lock held as do_wp_page expects.
+    const FaultResult r = do_wp_page(mm, vma, va, pte_pa, pte, ptl, k);
+    if (r == FaultResult::Oom) return r;
+    return major ? FaultResult::Major : FaultResult::Minor;
+  }
+  ptl.unlock(k);
+  return major ? FaultResult::Major : FaultResult::Minor;
+}
+
 void MemoryManager::tlb_finish_mmu(MmuGather& tlb, KCtx& k) {
   // One flush, then the pages and page-table pages the unmap gathered are freed.
   if (tlb.need_flush) flush_tlb_mm(*tlb.mm, FlushCause::Unmap, k);
   tlb.need_flush = false;
-  for (Page* p : tlb.pages) put_page(p, k);
+  // free_pages_and_swap_cache: a page leaving its last mapping also leaves the swap cache if nobody
+  // else refers to its slot (free_swap_cache).
+  for (Page* p : tlb.pages) {
+    free_swap_cache(p, k);
+    put_page(p, k);
+  }
   tlb.pages.clear();
 }
 
@@ -337,9 +411,9 @@ void MemoryManager::unmap_vmas(MmStruct& mm, Vma& vma, uint64_t start, uint64_t 
     for (uint64_t a = va, p = pte_pa; a < pmd_end; a += kPageSize, p += 8) {
       const uint64_t pte = get_pte(p, k);
       if (!pte) continue;
-      if (!(pte & pg::kP)) {  // a swap entry: drop the slot reference
+      if (!(pte & pg::kP)) {  // a swap entry: drop the slot reference (and its cached page if unused)
         set_pte(p, 0, k);
-        if (m_swap) m_swap->swap_free(pte);
+        free_swap_and_cache(pte, k);
         continue;
       }
       const uint64_t old = ptep_get_and_clear(p, k);
@@ -383,7 +457,9 @@ bool MemoryManager::copy_page_range(MmStruct& dst, MmStruct& src, Vma& vma, KCtx
       uint64_t pte = get_pte(p, k);
       if (!pte) continue;
       if (!(pte & pg::kP)) {  // copy_one_pte: a swap PTE is shared, with one more slot reference
-        if (m_swap) m_swap->swap_duplicate(pte);
+        swap_duplicate(pte, k);
+        // The child joins the mmlist (after its parent in Linux) so swapoff finds its entries.
+        add_to_mmlist(dst, k);
         set_pte(c, pte, k);
         continue;
       }

@@ -18,6 +18,7 @@
 #include "kernel_model/mm/arch.h"
 #include "kernel_model/mm/mm_types.h"
 #include "kernel_model/mm/swap.h"
+#include "kernel_model/mm/swapfile.h"
 #include "platform/hwdefs/trap.h"
 
 namespace pc::kernel {
@@ -47,12 +48,27 @@ constexpr uint64_t swp_offset(uint64_t pte) {
   return pte >> 8;
 }
 
-// Swap-slot reference counting, provided by the swap subsystem (swap_duplicate / swap_free).
-class SwapHooks {
+// How swap I/O reaches the disks (the kernel implements it with the block layer): one bio of one page.
+class SwapIo {
  public:
-  virtual ~SwapHooks() = default;
-  virtual void swap_duplicate(uint64_t entry) = 0;
-  virtual void swap_free(uint64_t entry) = 0;
+  virtual ~SwapIo() = default;
+  // done(error, completion time in fs); `block` in PAGE_SIZE units of disk `disk`.
+  using Done = std::function<void(int, uint64_t)>;
+  virtual void submit(unsigned disk, uint64_t block, bool write, uint64_t pa, KCtx& k, Done done) = 0;
+  // swap_unplug_io_fn: a task about to sleep on a swap page kicks its device's queue.
+  virtual void unplug(unsigned disk, KCtx& k) = 0;
+};
+
+// swap_cache_info (mm/swap_state.c) and the swap statistics the model adds.
+struct SwapStats {
+  uint64_t add_total = 0, del_total = 0, find_success = 0, find_total = 0;
+  uint64_t exist_race = 0, noent_race = 0;
+  uint64_t ra_pages = 0, ra_used = 0, ra_wasted = 0;  // swap-in readahead pages read, later hit, dropped unused
+  uint64_t major_faults = 0;                           // do_swap_page faults that read their page
+  uint64_t read_errors = 0, write_errors = 0, sigbus = 0;
+  uint64_t shmem_swapout = 0, shmem_swapin = 0;
+  uint64_t unuse_pages = 0, unuse_mm_scans = 0;  // try_to_unuse: pages brought back, mms searched
+  uint64_t token_grabs = 0, token_referenced = 0;  // the swap token changed hands; pages it kept
 };
 
 struct MmStats {
@@ -77,7 +93,12 @@ class MemoryManager {
   // Boot: the shared zero page (a reserved, zeroed frame).
   void init_zero_page(KCtx& k);
   Page* zero_page() const { return m_zero_page; }
-  void set_swap_hooks(SwapHooks* h) { m_swap = h; }
+  // Swap: the areas, the I/O path, page_cluster (swap-in readahead of 2^n slots), the swap token's
+  // timeout in jiffies (0: off) and the jiffy length. Without this call there is no swap.
+  void set_swap(SwapAreas* areas, SwapIo* io, unsigned page_cluster, uint64_t token_timeout_j,
+                sc_core::sc_time jiffy);
+  // The write completion of a swap-out (vmscan's end_page_writeback, rotating PG_reclaim pages).
+  void set_end_writeback(std::function<void(Page*, const sc_core::sc_time&)> fn) { m_end_wb = std::move(fn); }
   // Writeback hooks: a page-cache page of a file went clean -> dirty (__mark_inode_dirty), and write()
   // dirtied one more page (balance_dirty_pages_ratelimited).
   void set_writeback_hooks(std::function<void(File&)> dirtied, std::function<void(File&, KCtx&)> balance) {
@@ -132,15 +153,50 @@ class MemoryManager {
 
   // The page lock and page wait queues (mm/filemap.c): lock_page sleeps (kicking the I/O queue first)
   // until it owns PG_locked; unlock_page wakes the sleepers at `at`.
-  void lock_page(Page* page, KCtx& k);
+  void lock_page(Page* page, KCtx& k, hw::Charge why = hw::Charge::IoWait);
   bool trylock_page(Page* page) { return !page->test_and_set(PG_locked); }
   void unlock_page(Page* page, const sc_core::sc_time& at);
   void wait_on_page_locked(Page* page, KCtx& k);
+  void sync_page(Page* page, KCtx& k);
+  void wait_on_page_writeback(Page* page, KCtx& k);
+  // wake_up_page: sleepers on the page's wait queue (end_page_writeback's wake-up for PG_writeback).
+  void wake_up_page(Page* page, const sc_core::sc_time& at);
 
   // Scheduler hook: the address-space switch onto `next` on `cpu` (switch_mm, or enter_lazy_tlb for a
   // kernel thread, which keeps the mm the CPU has loaded).
   void switch_mm(unsigned cpu, MmStruct* next_mm, MmStruct*& active_mm, KCtx& k);
   MmStruct* loaded_mm(unsigned cpu) const { return cpu < m_loaded.size() ? m_loaded[cpu] : nullptr; }
+
+  // Swap (swap_state.cpp, page_io.cpp, swapfile's page-level functions in swapoff.cpp, thrash.cpp).
+  SwapAreas* swap_areas() const { return m_swap; }
+  AddressSpace& swapper_space() { return m_swapper_space; }
+  const SwapStats& swap_stats() const { return m_swap_stats; }
+  uint64_t total_swapcache_pages() const { return m_swapper_space.nrpages; }
+  // add_to_swap(page, GFP_ATOMIC) for reclaim: the locked anonymous page joins the swap cache, dirty.
+  bool add_to_swap(Page* page, KCtx& k);
+  // swap_writepage: the page (locked, PG_dirty cleared by pageout) is written to its slot, or dropped
+  // from the swap cache without I/O when no one else refers to the slot. Unlocks the page.
+  void swap_writepage(Page* page, KCtx& k);
+  // shmem_writepage: moves a shmem page to the swap cache (false: no swap space, page still locked).
+  bool shmem_writepage(Page* page, KCtx& k);
+  void __delete_from_swap_cache(Page* page, KCtx& k);  // tree_lock held by the caller
+  void delete_from_swap_cache(Page* page, KCtx& k);
+  Page* lookup_swap_cache(uint64_t entry, KCtx& k);
+  bool can_share_swap_page(Page* page);
+  bool remove_exclusive_swap_page(Page* page, KCtx& k);
+  void free_swap_and_cache(uint64_t entry, KCtx& k);
+  bool swap_duplicate(uint64_t entry, KCtx& k);
+  void swap_free(uint64_t entry, KCtx& k);
+  // sys_swapon / sys_swapoff (the area given by type); negative errno on failure, `why` says why.
+  int sys_swapon(const SwapOnRequest& rq, std::string& why, KCtx& k);
+  int64_t sys_swapoff(unsigned type, std::string& why, KCtx& k);
+  // The swap token (mm/thrash.c).
+  void grab_swap_token(MmStruct& mm, KCtx& k);
+  void put_swap_token(MmStruct& mm, KCtx& k);
+  void disable_swap_token();
+  bool has_swap_token(const MmStruct& mm) const { return m_swap_token_mm == &mm; }
+  // Swap PTEs of every live mm (tests: the swap_map counts they should add up to).
+  std::map<uint64_t, uint64_t> swap_pte_counts(KCtx& k);
 
   // Page-table inspection (walks through the bus): the PTE value for `va`, or 0 if a level is missing.
   uint64_t read_pte(MmStruct& mm, uint64_t va, KCtx& k);
@@ -198,6 +254,8 @@ class MemoryManager {
                                bool write, KCtx& k);
   FaultResult do_anonymous_page(MmStruct& mm, Vma& vma, uint64_t va, uint64_t pte_pa, bool write, KCtx& k);
   FaultResult do_no_page(MmStruct& mm, Vma& vma, uint64_t va, uint64_t pte_pa, bool write, KCtx& k);
+  FaultResult do_swap_page(MmStruct& mm, Vma& vma, uint64_t va, uint64_t pte_pa, uint64_t orig_pte, bool write,
+                           KCtx& k);
   // Entered with the PTE lock held (it is released on return).
   FaultResult do_wp_page(MmStruct& mm, Vma& vma, uint64_t va, uint64_t pte_pa, uint64_t orig_pte,
                          Spinlock& ptl, KCtx& k);
@@ -244,8 +302,24 @@ class MemoryManager {
   void change_protection(MmStruct& mm, Vma& vma, uint64_t start, uint64_t end, KCtx& k);
   void exit_mmap(MmStruct& mm, KCtx& k);
 
+  // Swap cache and I/O internals.
+  int add_to_swap_cache(Page* page, uint64_t entry, KCtx& k);    // 0, -EEXIST, -ENOENT
+  int __add_to_swap_cache(Page* page, uint64_t entry, KCtx& k);  // 0, -EEXIST
+  Page* read_swap_cache_async(uint64_t entry, KCtx& k);
+  void swapin_readahead(uint64_t entry, KCtx& k);
+  void swap_readpage(Page* page, KCtx& k);
+  void free_swap_cache(Page* page, KCtx& k);  // free_pages_and_swap_cache's step for one page
+  void add_to_mmlist(MmStruct& mm, KCtx& k);
+  uint64_t jiffies() const;
+  // try_to_unuse and its helpers (swapoff.cpp).
+  int try_to_unuse(unsigned type, KCtx& k);
+  bool unuse_mm(MmStruct& mm, uint64_t entry, Page* page, KCtx& k);
+  bool shmem_unuse(uint64_t entry, Page* page, KCtx& k);
+  Page* shmem_swapin(File& f, uint64_t idx, uint64_t entry, bool& sigbus, bool& oom, KCtx& k);
+
   // Reverse-mapping primitives (NR_ANON_PAGES / NR_FILE_MAPPED follow the first and last mapping).
   void page_add_new_anon_rmap(Page* page, Vma& vma, uint64_t addr);
+  void page_add_anon_rmap(Page* page, Vma& vma, uint64_t addr);
   void page_add_file_rmap(Page* page);
   void page_remove_rmap(Page* page);
   int page_referenced_one(Page* page, Vma& vma, int& mapcount, KCtx& k);
@@ -261,7 +335,19 @@ class MemoryManager {
   KernelCosts m_costs;
   VmConfig m_vm;
   LockClasses& m_locks;
-  SwapHooks* m_swap = nullptr;
+  SwapAreas* m_swap = nullptr;
+  SwapIo* m_swap_io = nullptr;
+  unsigned m_page_cluster = 3;
+  std::unique_ptr<Spinlock> m_swap_lock, m_mmlist_lock;
+  AddressSpace m_swapper_space;
+  std::vector<MmStruct*> m_mmlist;  // init_mm.mmlist: mms that may hold swap entries, in insertion order
+  std::unordered_map<Page*, bool> m_ra_pending;  // readahead pages not yet used by a fault
+  SwapStats m_swap_stats;
+  std::function<void(Page*, const sc_core::sc_time&)> m_end_wb;
+  // mm/thrash.c: the holder (nullptr: nobody, init_mm in Linux) and its jiffy deadlines.
+  MmStruct* m_swap_token_mm = nullptr;
+  uint64_t m_swap_token_check = 0, m_swap_token_timeout = 0, m_swap_token_default_timeout = 0;
+  sc_core::sc_time m_jiffy;
   std::vector<hw::Cpu*> m_cpus;
   sc_core::sc_time m_cpu_cycle;
   Page* m_zero_page = nullptr;

@@ -85,6 +85,9 @@ struct File {
   AddressSpace mapping;
   FileRaState ra;
   bool unlinked_shmem = false;  // shared anonymous memory: released with its last mapping
+  // shmem_inode_info's swap vector (i_direct and its indirect blocks): the swap entry of each page of a
+  // shmem file that is out in swap, by page index.
+  std::map<uint64_t, uint64_t> shmem_swap;
 };
 
 struct Vma {
@@ -116,6 +119,12 @@ struct MmStruct {
   std::unique_ptr<Spinlock> page_table_lock;
   // The split PTE locks (x86-64 SMP: NR_CPUS >= CONFIG_SPLIT_PTLOCK_CPUS): one per PTE page, by its address.
   std::unordered_map<uint64_t, std::unique_ptr<Spinlock>> ptl;
+  // On init_mm's mmlist (swapoff's list of mms that may hold swap entries) since its first swap PTE.
+  bool on_mmlist = false;
+  // The swap token (mm/thrash.c): a major fault happened since the holder was last checked, and the
+  // jiffy before which this mm may not grab the token again.
+  bool recent_pagein = false;
+  uint64_t swap_token_time = 0;
 
   uint64_t cr3() const { return pgd | pcid; }
   // find_vma: the first VMA with vm_end > va (it may start above va).

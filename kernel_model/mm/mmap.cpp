@@ -33,6 +33,12 @@ MmStruct* MemoryManager::mm_alloc(KCtx& k) {
 void MemoryManager::mmput(MmStruct* mm, KCtx& k) {
   if (--mm->mm_users > 0) return;
   exit_mmap(*mm, k);
+  if (mm->on_mmlist) {
+    SpinGuard g(*m_mmlist_lock, k);
+    m_mmlist.erase(std::find(m_mmlist.begin(), m_mmlist.end(), mm));
+    mm->on_mmlist = false;
+  }
+  put_swap_token(*mm, k);
   mmdrop(mm, k);
 }
 
@@ -113,6 +119,10 @@ void MemoryManager::unlink_vma_rmap(Vma& vma, KCtx& k) {
       as.nrpages = 0;
     }
     for (Page* p : pages) put_page(p, k);
+    // shmem_truncate: the slots of pages that are out in swap go too.
+    std::map<uint64_t, uint64_t> swapped;
+    swapped.swap(vma.vm_file->shmem_swap);
+    for (const auto& [index, entry] : swapped) free_swap_and_cache(entry, k);
   }
 }
 

@@ -22,7 +22,11 @@ MemoryManager::MemoryManager(KernelBus& bus, Lru& lru, ArchOps& arch, const Kern
       m_costs(costs),
       m_vm(vm),
       m_locks(locks),
-      m_cpu_cycle(sc_core::SC_ZERO_TIME) {}
+      m_cpu_cycle(sc_core::SC_ZERO_TIME) {
+  m_swap_lock = std::make_unique<Spinlock>(locks.swap_lock);
+  m_mmlist_lock = std::make_unique<Spinlock>(locks.mmlist_lock);
+  init_mapping(m_swapper_space);  // swapper_space: the swap cache, keyed by swap entry
+}
 
 void MemoryManager::set_cpus(std::vector<hw::Cpu*> cpus, sc_core::sc_time cpu_cycle) {
   m_cpu_cycle = cpu_cycle;

@@ -1,6 +1,7 @@
 // Reverse mapping: map counts with the NR_ANON_PAGES / NR_FILE_MAPPED page state, page_referenced and
 // try_to_unmap (Linux 2.6.18 mm/rmap.c; spec §8). The walks hold anon_vma->lock or i_mmap_lock, then the
 // PTE lock of each mapping (page_check_address).
+#include "kernel_model/kernel/task.h"
 #include "kernel_model/mm/mm.h"
 #include "platform/hwdefs/paging.h"
 
@@ -13,6 +14,16 @@ void MemoryManager::page_add_new_anon_rmap(Page* page, Vma& vma, uint64_t addr) 
   page->mapping = reinterpret_cast<uintptr_t>(vma.anon_vma) | 1;  // PAGE_MAPPING_ANON
   page->index = linear_page_index(&vma, addr);
   allocator().mod_zone_page_state(page, NR_ANON_PAGES, 1);
+}
+
+void MemoryManager::page_add_anon_rmap(Page* page, Vma& vma, uint64_t addr) {
+  // The first mapping sets the anon_vma and index (__page_set_anon_rmap); a swap-cache page read back
+  // has none yet.
+  if (++page->mapcount == 0) {
+    page->mapping = reinterpret_cast<uintptr_t>(vma.anon_vma) | 1;
+    page->index = linear_page_index(&vma, addr);
+    allocator().mod_zone_page_state(page, NR_ANON_PAGES, 1);
+  }
 }
 
 void MemoryManager::page_add_file_rmap(Page* page) {
@@ -51,6 +62,13 @@ int MemoryManager::page_referenced_one(Page* page, Vma& vma, int& mapcount, KCtx
   if (ptep_clear_flush_young(mm, address, pte_pa, k)) {
     ++m_stats.young_cleared;
     ++referenced;
+  }
+  // Pretty much the only way to get here is if the thread with the swap token is in a page fault
+  // (holding its mmap_sem): its pages count as referenced.
+  const MmStruct* current_mm = k.task ? k.task->mm : nullptr;
+  if (&mm != current_mm && has_swap_token(mm) && (mm.mmap_sem->readers() > 0 || mm.mmap_sem->writer())) {
+    ++referenced;
+    ++m_swap_stats.token_referenced;
   }
   --mapcount;
   return referenced;
@@ -105,7 +123,8 @@ SwapResult MemoryManager::try_to_unmap_one(Page* page, Vma& vma, KCtx& k) {
   mm.hiwater_rss = std::max(mm.hiwater_rss, mm.anon_rss + mm.file_rss);
   if (page->anon()) {
     const uint64_t entry = page->private_;
-    if (m_swap) m_swap->swap_duplicate(entry);
+    swap_duplicate(entry, k);
+    add_to_mmlist(mm, k);       // swapoff will look for the entry in this mm
     set_pte(pte_pa, entry, k);  // the swap-entry PTE
     --mm.anon_rss;
   } else {

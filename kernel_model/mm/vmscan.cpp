@@ -134,7 +134,24 @@ uint64_t Vmscan::isolate_lru_pages(uint64_t nr_to_scan, ListHead& src, ListHead&
 PageoutResult Vmscan::pageout(Page* page, AddressSpace* mapping, KCtx& k) {
   // is_page_cache_freeable: the page cache's reference and ours only (no buffers in this model).
   if (page->count - (page->test(PG_private) ? 1 : 0) != 2) return PageoutResult::Keep;
-  if (!mapping) return PageoutResult::Keep;                                       // no buffers to strip
+  if (!mapping) return PageoutResult::Keep;  // no buffers to strip
+  const bool swapcache = page->test(PG_swapcache);
+  const bool shmem = !swapcache && mapping->host && mapping->host->unlinked_shmem;
+  if (swapcache || shmem) {
+    // swapper_space and shmem: swap_backing_dev_info and shmem's are never congested (2.6.18's
+    // may_write_to_queue sees no congestion on them), and neither accounts dirty pages.
+    if (!page->test_and_clear(PG_dirty)) return PageoutResult::Clean;
+    page->set(PG_reclaim);
+    ++m_stats.pageout_writes;
+    const auto r = swapcache ? m_env.swap_writepage(page, k) : m_env.shmem_writepage(page, k);
+    if (r == ReclaimEnv::WriteResult::Activate) {  // AOP_WRITEPAGE_ACTIVATE: locked, dirty again
+      page->set(PG_dirty);
+      page->clear(PG_reclaim);
+      return PageoutResult::Activate;
+    }
+    if (!page->test(PG_writeback)) page->clear(PG_reclaim);
+    return PageoutResult::Success;
+  }
   if (!mapping->host || !mapping->host->backing) return PageoutResult::Activate;  // no ->writepage
   // may_write_to_queue: kswapd and pdflush (PF_SWAPWRITE) write even to a congested queue.
   const bool swapwrite = k.task && (k.task->flags & PF_SWAPWRITE);
@@ -197,7 +214,14 @@ bool Vmscan::remove_mapping(AddressSpace& mapping, Page* page, KCtx& k) {
     if (mapping.tree_lock) mapping.tree_lock->unlock(k);
     return false;
   }
-  if (page->test(PG_swapcache)) throw std::logic_error("remove_mapping: swap cache does not exist yet");
+  if (page->test(PG_swapcache)) {
+    const uint64_t entry = page->private_;
+    m_env.delete_from_swap_cache_locked(page, k);
+    if (mapping.tree_lock) mapping.tree_lock->unlock(k);
+    m_env.swap_free(entry, k);
+    --page->count;  // the swap cache's reference
+    return true;
+  }
   // __remove_from_page_cache.
   mapping.page_tree.erase(page->index);
   --mapping.nrpages;
@@ -236,6 +260,12 @@ uint64_t Vmscan::shrink_page_list(ListHead& pages, ScanControl& sc, KCtx& k) {
     // Double the pressure for mapped and swap-cache pages: the slab is shrunk in proportion.
     if (page->mapped() || page->test(PG_swapcache)) ++sc.nr_scanned;
     if (page->test(PG_writeback)) goto done;  // keep_locked
+    // A swap-cache page whose write failed (PG_error, dirty again) stays in memory: its bytes exist
+    // nowhere else. Not in 2.6.18, whose end_swap_bio_write leaves the page clean and lets reclaim drop it.
+    if (page->test(PG_swapcache) && page->test(PG_error) && page->test(PG_dirty)) {
+      out = PageOutcome::Activate;
+      goto done;
+    }
     {
       SplitTimer t(m_env, k);
       referenced = m_env.page_referenced(page, true, k);
@@ -251,7 +281,7 @@ uint64_t Vmscan::shrink_page_list(ListHead& pages, ScanControl& sc, KCtx& k) {
         goto done;
       }
     }
-    mapping = page->file_mapping();  // page_mapping (swapper_space for swap cache arrives with swap)
+    mapping = m_env.page_mapping(page);  // swapper_space for a swap-cache page
     may_enter_fs = (sc.gfp_mask & __GFP_FS) || (page->test(PG_swapcache) && (sc.gfp_mask & __GFP_IO));
     if (page->mapped() && mapping) {
       SplitTimer t(m_env, k);
@@ -285,7 +315,7 @@ uint64_t Vmscan::shrink_page_list(ListHead& pages, ScanControl& sc, KCtx& k) {
           goto done;
         }
         if (page->test(PG_dirty) || page->test(PG_writeback)) goto done;  // keep_locked
-        mapping = page->file_mapping();
+        mapping = m_env.page_mapping(page);
       }
     }
     // PG_private (buffer heads): the model keeps no buffers, so try_to_release_page never applies.
@@ -395,7 +425,7 @@ void Vmscan::shrink_active_list(uint64_t nr_pages, Zone& zone, ScanControl& sc, 
   zone.pages_scanned += pgscanned;
   zone.nr_active -= taken;
   unlock_lru(zone, k);
-  const bool no_swap = true;  // total_swap_pages == 0 until the swap issue lands
+  const bool no_swap = m_env.total_swap_pages() == 0;
   while (!l_hold.empty()) {
     m_env.cond_resched(k);
     Page* page = page_of(l_hold.prev);
@@ -496,6 +526,7 @@ int Vmscan::try_to_free_pages(const std::vector<Zone*>& zones, gfp_t gfp, KCtx& 
   (void)lru_pages;  // shrink_slab's denominator: no slab caches yet
   for (int priority = DEF_PRIORITY; priority >= 0; --priority) {
     sc.nr_scanned = 0;
+    if (!priority) m_env.disable_swap_token();
     // shrink_zones.
     for (Zone* z : zones) {
       if (!z->populated()) continue;
@@ -540,6 +571,7 @@ uint64_t Vmscan::balance_pgdat(unsigned order, KCtx& k) {
     bool all_zones_ok = true;
     for (int priority = DEF_PRIORITY; priority >= 0; --priority) {
       all_zones_ok = true;
+      if (!priority) m_env.disable_swap_token();
       // The highest zone that is below pages_high.
       int end_zone = -1;
       for (int i = MAX_NR_ZONES - 1; i >= 0; --i) {

@@ -59,6 +59,21 @@ class ReclaimEnv {
   virtual SwapResult try_to_unmap(Page* page, KCtx& k) = 0;
   // add_to_swap(page, GFP_ATOMIC): false while there is no swap.
   virtual bool add_to_swap(Page*, KCtx&) { return false; }
+  // page_mapping: the page-cache mapping, or swapper_space for a swap-cache page.
+  virtual AddressSpace* page_mapping(Page* page) { return page->file_mapping(); }
+  // ->writepage of swapper_space (swap_writepage) and of shmem (shmem_writepage), for a locked page whose
+  // PG_dirty pageout has just cleared: Submitted (the page is unlocked; under writeback unless the write
+  // turned out unnecessary) or Activate (still locked, dirty again: no swap space).
+  enum class WriteResult { Submitted, Activate };
+  virtual WriteResult swap_writepage(Page*, KCtx&) { return WriteResult::Activate; }
+  virtual WriteResult shmem_writepage(Page*, KCtx&) { return WriteResult::Activate; }
+  // remove_mapping's swap-cache branch: __delete_from_swap_cache under swapper_space's tree_lock, then
+  // swap_free of the cache's slot reference once the lock is dropped.
+  virtual void delete_from_swap_cache_locked(Page*, KCtx&) {}
+  virtual void swap_free(uint64_t, KCtx&) {}
+  virtual int64_t total_swap_pages() const { return 0; }
+  // disable_swap_token: reclaim reached priority 0 (mm/thrash.c).
+  virtual void disable_swap_token() {}
   virtual bool trylock_page(Page* page) { return !page->test_and_set(PG_locked); }
   virtual void unlock_page(Page* page, KCtx& k) = 0;
   virtual void put_page(Page* page, KCtx& k) = 0;

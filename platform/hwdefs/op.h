@@ -27,6 +27,8 @@ enum class Syscall : uint32_t {
   Read = 0,
   Write = 1,
   Yield = 24,  // sched_yield
+  Swapon = 167,   // arg 0: the area's index in kernel.swap.areas
+  Swapoff = 168,
 };
 constexpr const char* syscall_name(Syscall s) {
   switch (s) {
@@ -50,6 +52,10 @@ constexpr const char* syscall_name(Syscall s) {
       return "pwrite64";
     case Syscall::Yield:
       return "sched_yield";
+    case Syscall::Swapon:
+      return "swapon";
+    case Syscall::Swapoff:
+      return "swapoff";
   }
   return "syscall";
 }

@@ -256,6 +256,7 @@ void Soc::build_os() {
     m_scenario->file_shadows.push_back(shadow);
     sector += pages * 8;
   }
+  build_swap_areas(sector);
   for (size_t i = 0; i < sc.processes.size(); ++i) {
     const auto& p = sc.processes[i];
     const int prog = m_scenario->program_index(p.program);
@@ -266,6 +267,65 @@ void Soc::build_os() {
                 std::make_unique<tb::ProgramContext>(*m_scenario, static_cast<size_t>(prog),
                                                      mix_seed(m_cfg.sim.seed, i, 77)),
                 sc_core::sc_time::from_value(p.start_us * 1000000000ull), static_cast<int>(p.nice));
+  }
+}
+
+// Swap areas: each laid out on its disk (a partition: one sector range; a file: `extents` pieces 1 MiB
+// apart), with the header mkswap writes in its first page, and handed to the kernel, which reads the header
+// back through the block layer at swapon.
+void Soc::build_swap_areas(uint64_t first_free_sector) {
+  const auto& areas = m_cfg.kernel.swap.areas;
+  uint64_t cursor = (first_free_sector + 2047) / 2048 * 2048;  // 1 MiB aligned
+  struct Range {
+    uint64_t begin, end;
+  };
+  std::vector<Range> used = {{0, first_free_sector}};  // the files (and the first MiB)
+  for (size_t i = 0; i < areas.size(); ++i) {
+    const auto& a = areas[i];
+    const std::string key = fmt::format("kernel.swap.areas[{}]", i);
+    if (!m_disk || a.disk != 0)
+      throw cfg::ConfigError(fmt::format("{}.disk: disk {} does not exist", key, a.disk));
+    const uint64_t capacity = m_disk->media().capacity_sectors();
+    const uint64_t size_mib = a.size_mib ? a.size_mib : 2 * m_cfg.dram.size_mib;
+    const uint64_t pages = size_mib * 256;
+    const bool is_file = a.kind == kernel::SwapAreaConfig::Kind::File;
+    const uint64_t nr_ext = is_file ? std::max<uint64_t>(1, a.extents) : 1;
+    if (pages < 2 || pages < nr_ext)
+      throw cfg::ConfigError(fmt::format("{}.size_mib: {} MiB is too small for a swap area", key, size_mib));
+    const uint64_t start = a.start_mib ? a.start_mib * 2048 : cursor;
+    // Extents of a swap file leave a 1 MiB gap between them (other files' blocks in a real filesystem).
+    const uint64_t span = pages * 8 + (nr_ext - 1) * 2048;
+    if (start + span > capacity)
+      throw cfg::ConfigError(fmt::format("{}: the area ({} MiB from sector {}) does not fit on disk {} ({} sectors)",
+                                         key, size_mib, start, a.disk, capacity));
+    for (const Range& r : used)
+      if (start < r.end && start + span > r.begin)
+        throw cfg::ConfigError(fmt::format("{}.start_mib: the area (sectors {}..{}) overlaps the scenario's files "
+                                           "or another area (sectors {}..{})",
+                                           key, start, start + span - 1, r.begin, r.end - 1));
+    used.push_back({start, start + span});
+    cursor = std::max(cursor, (start + span + 2047) / 2048 * 2048);
+    kernel::SwapAreaSetup s;
+    s.name = key;
+    s.disk = static_cast<unsigned>(a.disk);
+    s.is_file = is_file;
+    s.prio = static_cast<int>(a.priority);
+    s.pages = pages;
+    s.active = a.active;
+    uint64_t page = 0, block = start / 8;
+    for (uint64_t e = 0; e < nr_ext; ++e) {
+      const uint64_t n = pages / nr_ext + (e < pages % nr_ext ? 1 : 0);
+      s.extents.push_back({page, n, block});
+      page += n;
+      block += n + 256;  // the 1 MiB gap
+    }
+    if (a.format) {
+      kernel::SwapHeaderInfo h;
+      h.last_page = static_cast<uint32_t>(pages - 1);
+      const std::vector<uint8_t> hdr = kernel::mkswap_header(h);
+      m_disk->store().write(start, 8, hdr.data());
+    }
+    m_os->add_swap_area(std::move(s));
   }
 }
 

@@ -71,6 +71,7 @@ class Soc {
   void build_workload();
   void build_disk();
   void build_os();
+  void build_swap_areas(uint64_t first_free_sector);
   void finalize_stats();
 
   PlatformConfig m_cfg;

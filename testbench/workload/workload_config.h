@@ -71,11 +71,12 @@ struct StepConfig {
   uint64_t cycles = 0;        // compute
   std::string program;        // fork, thread: the program the child runs (it inherits the mappings)
   std::string trace;          // trace: a lackey file; its touched ranges become anonymous mappings
+  uint64_t area = 0;          // swapon, swapoff: the index in kernel.swap.areas
 
   void describe(cfg::Visitor& v) {
     v.str("op", op, "what the step does",
           {"mmap", "munmap", "mprotect", "access", "compute", "fork", "thread", "read", "write", "yield",
-           "exit", "trace"});
+           "exit", "trace", "swapon", "swapoff"});
     v.str("mapping", mapping, "mapping name (defined by mmap, used by the others)");
     v.u64("size_kib", size_kib, "KiB", "mmap length, or read/write size", 1, 1ull << 32);
     v.str("kind", kind, "mmap: what is mapped", {"anon", "shared-anon", "file"});
@@ -90,6 +91,7 @@ struct StepConfig {
           "thread "
           "runs in this address space (clone with CLONE_VM)");
     v.str("trace", trace, "trace: lackey file replayed in the process; touched ranges are mmapped first");
+    v.u64("area", area, "", "swapon, swapoff: the swap area (index in kernel.swap.areas)", 0, 31);
   }
 };
 
