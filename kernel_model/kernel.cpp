@@ -218,6 +218,8 @@ Kernel::~Kernel() = default;
 
 uint64_t Kernel::register_file(const std::string& name, std::unique_ptr<FileBacking> backing) {
   m_files.push_back(m_mm->new_file(name, std::move(backing)));
+  // file_ra_state_init: the window limit of the device's backing_dev_info (kernel.readahead_kib).
+  m_files.back()->ra.ra_pages = m_cfg.readahead_kib * 1024 / kPageSize;
   return m_files.size() - 1;
 }
 

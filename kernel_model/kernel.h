@@ -158,7 +158,7 @@ class Kernel : public sc_core::sc_module, private ReclaimHooks, private ReclaimE
   void swap_boot(KCtx& k);
   void register_swap_stats();       // constructor: the swap path and its global counters
   void register_swap_area_stats();  // boot: the areas the platform added
-  AhciDisk* disk_for(unsigned i) { return i == 0 ? m_ahci.get() : nullptr; }
+  AhciDisk* disk_for(unsigned i) { return disk(i); }
   bool add_to_swap(Page* page, KCtx& k) override { return m_mm->add_to_swap(page, k); }
   AddressSpace* page_mapping(Page* page) override {
     return page->test(PG_swapcache) ? &m_mm->swapper_space() : page->file_mapping();

@@ -256,7 +256,7 @@ void Soc::build_os() {
     m_scenario->file_shadows.push_back(shadow);
     sector += pages * 8;
   }
-  build_swap_areas(sector);
+  build_swap_areas(next_sector);
   for (size_t i = 0; i < sc.processes.size(); ++i) {
     const auto& p = sc.processes[i];
     const int prog = m_scenario->program_index(p.program);
@@ -272,20 +272,26 @@ void Soc::build_os() {
 
 // Swap areas: each laid out on its disk (a partition: one sector range; a file: `extents` pieces 1 MiB
 // apart), with the header mkswap writes in its first page, and handed to the kernel, which reads the header
-// back through the block layer at swapon.
-void Soc::build_swap_areas(uint64_t first_free_sector) {
+// back through the block layer at swapon. `first_free_sector[d]`: the end of disk d's files.
+void Soc::build_swap_areas(const std::vector<uint64_t>& first_free_sector) {
   const auto& areas = m_cfg.kernel.swap.areas;
-  uint64_t cursor = (first_free_sector + 2047) / 2048 * 2048;  // 1 MiB aligned
   struct Range {
     uint64_t begin, end;
   };
-  std::vector<Range> used = {{0, first_free_sector}};  // the files (and the first MiB)
+  std::vector<uint64_t> cursors;          // per disk, 1 MiB aligned
+  std::vector<std::vector<Range>> used;   // per disk: the files (and the first MiB), the areas so far
+  for (uint64_t f : first_free_sector) {
+    cursors.push_back((f + 2047) / 2048 * 2048);
+    used.push_back({{0, f}});
+  }
   for (size_t i = 0; i < areas.size(); ++i) {
     const auto& a = areas[i];
     const std::string key = fmt::format("kernel.swap.areas[{}]", i);
-    if (!m_disk || a.disk != 0)
+    if (a.disk >= m_disks.size())
       throw cfg::ConfigError(fmt::format("{}.disk: disk {} does not exist", key, a.disk));
-    const uint64_t capacity = m_disk->media().capacity_sectors();
+    disk::DiskController& d = *m_disks[a.disk];
+    uint64_t& cursor = cursors[a.disk];
+    const uint64_t capacity = d.media().capacity_sectors();
     const uint64_t size_mib = a.size_mib ? a.size_mib : 2 * m_cfg.dram.size_mib;
     const uint64_t pages = size_mib * 256;
     const bool is_file = a.kind == kernel::SwapAreaConfig::Kind::File;
@@ -298,12 +304,12 @@ void Soc::build_swap_areas(uint64_t first_free_sector) {
     if (start + span > capacity)
       throw cfg::ConfigError(fmt::format("{}: the area ({} MiB from sector {}) does not fit on disk {} ({} sectors)",
                                          key, size_mib, start, a.disk, capacity));
-    for (const Range& r : used)
+    for (const Range& r : used[a.disk])
       if (start < r.end && start + span > r.begin)
         throw cfg::ConfigError(fmt::format("{}.start_mib: the area (sectors {}..{}) overlaps the scenario's files "
                                            "or another area (sectors {}..{})",
                                            key, start, start + span - 1, r.begin, r.end - 1));
-    used.push_back({start, start + span});
+    used[a.disk].push_back({start, start + span});
     cursor = std::max(cursor, (start + span + 2047) / 2048 * 2048);
     kernel::SwapAreaSetup s;
     s.name = key;
@@ -323,7 +329,7 @@ void Soc::build_swap_areas(uint64_t first_free_sector) {
       kernel::SwapHeaderInfo h;
       h.last_page = static_cast<uint32_t>(pages - 1);
       const std::vector<uint8_t> hdr = kernel::mkswap_header(h);
-      m_disk->store().write(start, 8, hdr.data());
+      d.store().write(start, 8, hdr.data());
     }
     m_os->add_swap_area(std::move(s));
   }
@@ -449,6 +455,8 @@ void Soc::finalize_stats() {
   if (m_os) end = std::max(end, m_os->last_exit());
   for (const auto& d : m_disks) d->finish_stats();
   if (m_ahci) m_ahci->finish_stats();
+  if (m_os)
+    for (size_t i = 0; i < m_os->num_disks(); ++i) m_os->disk(i)->finish_stats();
   uint64_t bus = 0;
   for (const auto& c : m_cores) bus += c->bus_errors();
   uint64_t errors = m_check_totals.data_errors;

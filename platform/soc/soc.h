@@ -71,7 +71,7 @@ class Soc {
   void build_workload();
   void build_disk();
   void build_os();
-  void build_swap_areas(uint64_t first_free_sector);
+  void build_swap_areas(const std::vector<uint64_t>& first_free_sector);
   void finalize_stats();
 
   PlatformConfig m_cfg;
