@@ -210,7 +210,7 @@ class Kernel : public sc_core::sc_module, private ReclaimHooks, private ReclaimE
   std::exception_ptr m_error;
   SwapAreas m_swap_areas;
   std::vector<SwapAreaSetup> m_swap_setup;
-  std::vector<int> m_area_type;
+  std::vector<int> m_area_type, m_area_last_type;
   bool m_booted = false;
 
   std::vector<std::unique_ptr<Task>> m_tasks;

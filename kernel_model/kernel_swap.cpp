@@ -100,6 +100,8 @@ int64_t Kernel::swapon_area(size_t i, KCtx& k) {
     return r;
   }
   m_area_type[i] = r;
+  m_area_last_type.resize(m_swap_setup.size(), -1);
+  m_area_last_type[i] = r;
   const SwapInfo& si = m_swap_areas.info(static_cast<unsigned>(r));
   log::info("Adding {}k swap on {}.  Priority:{} extents:{}", si.pages * 4, a.name, si.prio,
             si.extents.size());
@@ -165,7 +167,7 @@ void Kernel::register_swap_stats() {
           [&ss, u] { return u(ss.ra_used); });
   formula("readahead_wasted", "pages", "readahead pages that left the swap cache without being used",
           [&ss, u] { return u(ss.ra_wasted); });
-  formula("major_faults", "faults", "do_swap_page faults that read their page from swap",
+  formula("major_faults", "faults", "faults that read their page from swap (do_swap_page, shmem_getpage)",
           [&ss, u] { return u(ss.major_faults); });
   formula("read_errors", "bios", "swap-in reads that failed (the task got SIGBUS)",
           [&ss, u] { return u(ss.read_errors); });
@@ -198,8 +200,9 @@ void Kernel::register_swap_area_stats() {
     auto g = std::make_unique<stats::Group>(&m_swap_g, fmt::format("area{}", i), m_swap_setup[i].name);
     stats::Group& gr = *g;
     m_task_groups.push_back(std::move(g));
+    // The type the area had when it was last on: its counters stay readable after swapoff.
     auto info = [this, i]() -> const SwapInfo* {
-      const int t = area_type(i);
+      const int t = i < m_area_last_type.size() ? m_area_last_type[i] : -1;
       return t >= 0 ? &m_swap_areas.info(static_cast<unsigned>(t)) : nullptr;
     };
     auto f = [&](const char* n, const char* unit, const char* d, std::function<double(const SwapInfo&)> fn) {

@@ -91,11 +91,13 @@ Page* MemoryManager::shmem_swapin(File& f, uint64_t idx, uint64_t entry, bool& s
     allocator().events().count(PGMAJFAULT);
     ++k.major;
     ++k.swapin;
+    ++m_swap_stats.major_faults;
     if (k.task && k.task->mm) grab_swap_token(*k.task->mm, k);
   }
   lock_page(page, k, hw::Charge::SwapinWait);
   auto sw = f.shmem_swap.find(idx);
-  if (sw == f.shmem_swap.end() || sw->second != entry || !page->test(PG_swapcache) || page->private_ != entry) {
+  if (sw == f.shmem_swap.end() || sw->second != entry || !page->test(PG_swapcache) ||
+      page->private_ != entry) {
     // Moved back (or truncated) while this task slept: look again.
     unlock_page(page, k.now());
     put_page(page, k);
@@ -142,7 +144,7 @@ bool MemoryManager::shmem_writepage(Page* page, KCtx& k) {
     page->mapping = 0;
     allocator().mod_zone_page_state(page, NR_FILE_PAGES, -1);
   }
-  --page->count;  // the page cache's reference (the swap cache's and the isolation's remain)
+  --page->count;            // the page cache's reference (the swap cache's and the isolation's remain)
   swap_duplicate(swap, k);  // the swap vector's count: 2 with the cache's
   page->set(PG_dirty);
   f.shmem_swap[page->index] = swap;

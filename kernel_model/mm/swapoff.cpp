@@ -82,8 +82,17 @@ bool MemoryManager::unuse_mm(MmStruct& mm, uint64_t entry, Page* page, KCtx& k) 
         continue;
       }
       SpinGuard g(pte_lockptr(mm, pte_pa), k);
+      // "swapoff spends a _lot_ of time in this loop": the entries are compared a cache line (8 PTEs) at
+      // a time, as the CPU's loads would fetch them.
+      uint64_t line[8] = {};
+      uint64_t line_pa = ~0ull;
       for (uint64_t a = va, p = pte_pa; a < pmd_end; a += kPageSize, p += 8) {
-        if (get_pte(p, k) != entry) continue;
+        if ((p & ~63ull) != line_pa) {
+          line_pa = p & ~63ull;
+          m_bus.read(line_pa, line, 64, k);
+          ++m_stats.pte_reads;
+        }
+        if (line[(p & 63) / 8] != entry) continue;
         // unuse_pte: a present, old PTE with the VMA's protection (read-only for a private mapping: a
         // later write sorts out COW), the page's reference and rmap, the slot's count dropped.
         ++mm.anon_rss;

@@ -104,6 +104,51 @@ const std::vector<Preset>& presets() {
                {"op": "access", "mapping": "m", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 24576, "accesses": 6144, "access_size": 8, "read_fraction": 1}}]}],
            "processes": [{"program": "reader"}, {"program": "reader", "start_us": 2000},
                          {"program": "writer", "start_us": 1000}]}}})"},
+        {"swap-hdd",
+         "disk: the hdd-7200 drive with a swap partition twice the memory size after the scenario's files "
+         "(as installers of the era sized it), swapped on at boot",
+         R"({"disk": {"present": true, "media": "hdd", "controller": {"link_mbps": 300}},
+           "kernel": {"swap": {"areas": [{"kind": "partition"}]}}})"},
+        {"swap-ssd",
+         "disk: the ssd-nvmevirt drive (970 PRO-like) with a swap partition twice the memory size after the "
+         "scenario's files, swapped on at boot",
+         R"({"disk": {"present": true, "media": "ssd", "controller": {"link_mbps": 600}, "ssd": {"channels": 8, "dies_per_channel": 2, "planes_per_die": 1,
+           "blocks_per_plane": 512, "pages_per_block": 128, "page_bytes": 32768, "read_us": 36, "program_us": 185,
+           "erase_us": 3500, "channel_mbps": 800, "cmd_overhead_us": 21.5, "overprovision": 0.07, "gc_threshold": 0.05,
+           "write_buffer_kib": 1024, "buffer_write_us": 4.0, "buffer_write_us_per_4k": 0.46}},
+           "kernel": {"swap": {"areas": [{"kind": "partition"}]}}})"},
+        {"thrash",
+         "scenario: thrashing on 48 MiB (put it after swap-hdd or swap-ssd): two workers each dirty a 24 MiB "
+         "anonymous heap and sweep it four more times, a parent maps a 16 MiB file and 8 MiB of shared anonymous "
+         "memory, forks a child that copies half its 16 MiB heap on write; about 100 MiB of working sets, "
+         "so pages go to swap and come back; paging on, data checking on",
+         R"({"cpu": {"paging": "on", "cores": 2}, "dram": {"size_mib": 48},
+           "workload": {"source": "scenario", "data_check": true, "scenario": {
+           "files": [{"name": "data", "size_kib": 16384}],
+           "programs": [
+             {"name": "worker", "steps": [
+               {"op": "mmap", "mapping": "heap", "size_kib": 24576},
+               {"op": "access", "mapping": "heap", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 24576, "accesses": 6144, "access_size": 8, "read_fraction": 0}},
+               {"op": "access", "mapping": "heap", "pattern": {"pattern": "random", "footprint_kib": 24576, "accesses": 8000, "access_size": 8, "read_fraction": 0.5}},
+               {"op": "access", "mapping": "heap", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 24576, "accesses": 6144, "access_size": 8, "read_fraction": 1}},
+               {"op": "access", "mapping": "heap", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 24576, "accesses": 6144, "access_size": 8, "read_fraction": 0}},
+               {"op": "access", "mapping": "heap", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 24576, "accesses": 6144, "access_size": 8, "read_fraction": 1}}]},
+             {"name": "parent", "steps": [
+               {"op": "mmap", "mapping": "data", "kind": "file", "file": "data", "size_kib": 16384, "prot": "r"},
+               {"op": "access", "mapping": "data", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 16384, "accesses": 4096, "access_size": 8, "read_fraction": 1}},
+               {"op": "mmap", "mapping": "shm", "kind": "shared-anon", "size_kib": 8192},
+               {"op": "access", "mapping": "shm", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 8192, "accesses": 2048, "access_size": 8, "read_fraction": 0}},
+               {"op": "mmap", "mapping": "heap", "size_kib": 16384},
+               {"op": "access", "mapping": "heap", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 16384, "accesses": 4096, "access_size": 8, "read_fraction": 0}},
+               {"op": "fork", "program": "child"},
+               {"op": "access", "mapping": "heap", "pattern": {"pattern": "random", "footprint_kib": 16384, "accesses": 8000, "access_size": 8, "read_fraction": 0.7}},
+               {"op": "access", "mapping": "shm", "pattern": {"pattern": "random", "footprint_kib": 8192, "accesses": 4000, "access_size": 8, "read_fraction": 0.5}},
+               {"op": "access", "mapping": "data", "pattern": {"pattern": "random", "footprint_kib": 16384, "accesses": 4000, "access_size": 8, "read_fraction": 1}}]},
+             {"name": "child", "steps": [
+               {"op": "access", "mapping": "heap", "pattern": {"pattern": "strided", "stride": 8192, "footprint_kib": 16384, "accesses": 2048, "access_size": 8, "read_fraction": 0}},
+               {"op": "access", "mapping": "shm", "pattern": {"pattern": "random", "footprint_kib": 8192, "accesses": 4000, "access_size": 8, "read_fraction": 0.5}},
+               {"op": "access", "mapping": "heap", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 16384, "accesses": 4096, "access_size": 8, "read_fraction": 1}}]}],
+           "processes": [{"program": "parent"}, {"program": "worker", "start_us": 1000}, {"program": "worker", "start_us": 3000}]}}})"},
         {"nehalem",
          "Linux-2.6-era Nehalem: paging on; DTLB 64+32 4-way, ITLB 128 4-way, STLB 512 4-way (4 KiB only), 1 "
          "walker; L1D 32K/4, L2 256K/10, LLC 8M/40 cycles, 10 fill buffers",

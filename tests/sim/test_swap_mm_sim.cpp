@@ -123,7 +123,8 @@ TEST(SwapMmSim, AnonymousPageComesBackBitIdenticalAndTheSlotIsReleased) {
   EXPECT_EQ(r.dev.reads, 1u);
   EXPECT_EQ(r.alloc.events().get(PSWPIN), 1u);
   EXPECT_EQ(r.alloc.events().get(PGMAJFAULT), 1u);
-  for (uint64_t o = 0; o < kPageSize; o += 8) ASSERT_EQ(r.peek(*m, a + kPageSize + o), (1ull << 32) ^ o ^ 0x5a5a);
+  for (uint64_t o = 0; o < kPageSize; o += 8)
+    ASSERT_EQ(r.peek(*m, a + kPageSize + o), (1ull << 32) ^ o ^ 0x5a5a);
   // Mapped read-only (a private mapping), still in the swap cache, which holds the slot.
   const uint64_t pte = r.mm->read_pte(*m, a + kPageSize, r.k);
   EXPECT_TRUE(pte & pg::kP);
@@ -280,8 +281,7 @@ TEST(SwapMmSim, WriteErrorKeepsThePageDirtyInMemory) {
 TEST(SwapMmSim, ShmemPageMovesToTheSwapCacheAndBack) {
   SwapRig r;
   auto m = r.mm->mm_alloc(r.k);
-  const int64_t a =
-      r.mm->do_mmap(*m, 0, 4 * kPageSize, kRW, MAP_SHARED | MAP_ANONYMOUS, nullptr, 0, r.k);
+  const int64_t a = r.mm->do_mmap(*m, 0, 4 * kPageSize, kRW, MAP_SHARED | MAP_ANONYMOUS, nullptr, 0, r.k);
   ASSERT_EQ(r.fault(*m, a + kPageSize, true), FaultResult::Minor);
   r.poke(*m, a + kPageSize, 0xabcdef);
   r.lru.lru_add_drain(r.k);

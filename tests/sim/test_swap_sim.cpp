@@ -1,0 +1,150 @@
+// Swap on the whole platform (issue 12): the thrashing scenario on a HDD and an SSD swap partition with
+// data checking, frames conserved at every sample and every slot back at the end; swapoff in the middle
+// of a run; a bad swap header refused at boot, naming the area.
+#include <gtest/gtest.h>
+
+#include "platform/soc/soc.h"
+#include "tests/support/soc_helpers.h"
+
+using namespace pc;
+
+namespace {
+double stat(soc::Soc& s, const std::string& p) {
+  return test::stat_of(s, p);
+}
+double samples(soc::Soc& s, const std::string& p) {
+  const auto* st = s.stats().find(p);
+  if (!st) throw std::runtime_error("no stat " + p);
+  return st->to_json()["count"].get<double>();
+}
+
+// Frames are conserved at every sample: free (buddy and per-CPU lists) plus in use equals present.
+struct FrameSampler : sc_core::sc_module {
+  soc::Soc& soc;
+  uint64_t samples = 0, conserved = 0, max_swapcache = 0;
+  FrameSampler(sc_core::sc_module_name n, soc::Soc& s) : sc_module(n), soc(s) { SC_THREAD(run); }
+  SC_HAS_PROCESS(FrameSampler);
+  void run() {
+    auto& os = *soc.os();
+    auto& a = os.allocator();
+    for (;;) {
+      wait(sc_core::sc_time(5, sc_core::SC_MS));
+      if (os.all_exited()) return;
+      ++samples;
+      if (a.nr_free_pages() + os.frames_in_use() == a.total_present()) ++conserved;
+      max_swapcache = std::max(max_swapcache, os.mm().total_swapcache_pages());
+    }
+  }
+};
+
+void expect_thrash_ok(soc::Soc& s, const FrameSampler& fs) {
+  EXPECT_EQ(s.data_errors(), 0u);
+  EXPECT_EQ(stat(s, "summary.reads_checked"), 54416);  // every load of the scenario (the seed's mix)
+  for (const auto& t : s.os()->tasks())
+    if (!t->is_kthread()) {
+      EXPECT_EQ(t->exit_reason, "end of program") << t->comm;
+    }
+  // Swap really happened, both ways, and through the swap cache.
+  EXPECT_GT(stat(s, "kernel.vmstat.pswpout"), 10000.0);
+  EXPECT_GT(stat(s, "kernel.vmstat.pswpin"), 15000.0);
+  EXPECT_GT(stat(s, "kernel.swap.major_faults"), 3000.0);
+  EXPECT_GT(stat(s, "kernel.swap.shmem_swapout"), 0.0);
+  EXPECT_GT(stat(s, "kernel.swap.shmem_swapin"), 0.0);
+  EXPECT_GT(fs.max_swapcache, 0u);
+  // Every write was submitted once and completed: pswpout counts swap_writepage's bios.
+  EXPECT_EQ(samples(s, "kernel.swap.io_disk0.write_latency"), stat(s, "kernel.vmstat.pswpout"));
+  // The header read at swapon is the one read that is not a swap-in.
+  EXPECT_EQ(samples(s, "kernel.swap.io_disk0.read_latency"), stat(s, "kernel.vmstat.pswpin") + 1);
+  EXPECT_EQ(samples(s, "kernel.fault_latency.swap_major"), stat(s, "kernel.swap.major_faults"));
+  // Frames conserved at every sample; at the end every slot is free and the swap cache is empty.
+  EXPECT_GT(fs.samples, 100u);
+  EXPECT_EQ(fs.conserved, fs.samples);
+  EXPECT_EQ(stat(s, "kernel.swap.nr_swap_pages"), stat(s, "kernel.swap.total_swap_pages"));
+  EXPECT_EQ(stat(s, "kernel.swap.total_swap_pages"), 2 * 48 * 256 - 2);  // 2 x memory, header and last page
+  EXPECT_EQ(stat(s, "kernel.swap.swapcache_pages"), 0);
+  EXPECT_EQ(stat(s, "kernel.swap.area0.inuse_pages"), 0);
+  EXPECT_EQ(stat(s, "kernel.swap.bad_frees"), 0);
+  EXPECT_EQ(stat(s, "kernel.swap.add_total"), stat(s, "kernel.swap.del_total"));
+  EXPECT_EQ(stat(s, "kernel.reclaim.oom_kills"), 0);
+}
+}  // namespace
+
+TEST(SwapSim, ThrashingOnAHddSwapPartitionLosesNoByte) {
+  soc::Soc s(test::resolve_config({"nehalem", "swap-hdd", "thrash"}, "{}", {}));
+  FrameSampler fs("fs", s);
+  s.run(false);
+  expect_thrash_ok(s, fs);
+}
+
+TEST(SwapSim, ThrashingOnAnSsdSwapPartitionLosesNoByte) {
+  soc::Soc s(test::resolve_config({"nehalem", "swap-ssd", "thrash"}, "{}", {}));
+  FrameSampler fs("fs", s);
+  s.run(false);
+  expect_thrash_ok(s, fs);
+}
+
+TEST(SwapSim, SwapoffMidRunBringsEveryPageBack) {
+  // Two workers dirty 20 MiB each on 32 MiB of memory; area 0 (8 MiB, priority 5) fills first, area 1
+  // (64 MiB, priority 1) takes the rest. At 300 ms an admin process swaps area 0 off: every page in it
+  // is read back and put in place in its process; the workers then read their heaps back with data
+  // checking, and later swap-outs can only go to area 1.
+  soc::Soc s(test::resolve_config({"nehalem", "ssd-nvmevirt"}, R"({
+    "cpu": {"paging": "on", "cores": 2}, "dram": {"size_mib": 32},
+    "kernel": {"swap": {"areas": [{"size_mib": 8, "priority": 5}, {"size_mib": 64, "priority": 1}]}},
+    "workload": {"source": "scenario", "data_check": true, "scenario": {
+      "files": [{"name": "f", "size_kib": 4096}],
+      "programs": [
+        {"name": "worker", "steps": [
+          {"op": "mmap", "mapping": "f", "kind": "file", "file": "f", "size_kib": 4096, "prot": "r"},
+          {"op": "access", "mapping": "f", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 4096, "accesses": 1024, "access_size": 8, "read_fraction": 1}},
+          {"op": "mmap", "mapping": "heap", "size_kib": 20480},
+          {"op": "access", "mapping": "heap", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 20480, "accesses": 5120, "access_size": 8, "read_fraction": 0}},
+          {"op": "access", "mapping": "heap", "pattern": {"pattern": "random", "footprint_kib": 20480, "accesses": 6000, "access_size": 8, "read_fraction": 0.5}},
+          {"op": "access", "mapping": "heap", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 20480, "accesses": 5120, "access_size": 8, "read_fraction": 1}}]},
+        {"name": "admin", "steps": [{"op": "swapoff", "area": 0}]}],
+      "processes": [{"program": "worker"}, {"program": "worker", "start_us": 500},
+                    {"program": "admin", "start_us": 300000}]}}})",
+                                  {}));
+  FrameSampler fs("fs", s);
+  s.run(false);
+  EXPECT_EQ(s.data_errors(), 0u);
+  EXPECT_GT(stat(s, "summary.reads_checked"), 10000.0);
+  for (const auto& t : s.os()->tasks())
+    if (!t->is_kthread()) {
+      EXPECT_EQ(t->exit_reason, "end of program") << t->comm;
+    }
+  // Area 0 was in use when the admin ran, and swapoff brought every page of it back.
+  EXPECT_GT(stat(s, "kernel.swap.area0.max_inuse"), 1000.0);
+  EXPECT_GT(stat(s, "kernel.swap.unuse_pages"), 1000.0);
+  EXPECT_EQ(s.os()->area_type(0), -1);  // off
+  EXPECT_EQ(s.os()->area_type(1), 1);
+  EXPECT_EQ(stat(s, "kernel.swap.total_swap_pages"), 64 * 256 - 2);
+  EXPECT_EQ(stat(s, "kernel.swap.nr_swap_pages"), stat(s, "kernel.swap.total_swap_pages"));
+  EXPECT_GT(stat(s, "kernel.swap.area1.max_inuse"), 0.0);
+  EXPECT_EQ(stat(s, "kernel.swap.swapcache_pages"), 0);
+  EXPECT_EQ(stat(s, "kernel.swap.bad_frees"), 0);
+  EXPECT_EQ(fs.conserved, fs.samples);
+}
+
+TEST(SwapSim, AnUnformattedAreaIsRefusedAtSwaponNamingIt) {
+  soc::Soc s(test::resolve_config({"nehalem", "swap-ssd", "thrash"},
+                                  R"({"kernel": {"swap": {"areas": [{"format": false}]}}})", {}));
+  try {
+    s.run(false);
+    FAIL() << "swapon accepted an area without a swap header";
+  } catch (const cfg::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("kernel.swap.areas[0]"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(stat(s, "kernel.swap.total_swap_pages"), 0);
+}
+
+TEST(SwapSim, AnAreaThatDoesNotFitOnItsDiskIsAConfigError) {
+  try {
+    soc::Soc s(test::resolve_config({"nehalem", "swap-ssd", "thrash"},
+                                    R"({"kernel": {"swap": {"areas": [{"size_mib": 4000000}]}}})", {}));
+    FAIL() << "an area larger than the disk was accepted";
+  } catch (const cfg::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("kernel.swap.areas[0]"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("does not fit"), std::string::npos) << e.what();
+  }
+}
