@@ -180,3 +180,26 @@ TEST(DisksSim, AFileThatDoesNotFitItsDiskIsAConfigErrorNamingIt) {
         << e.what();
   }
 }
+
+TEST(DisksSim, SwapOnTheSsdWhileTheFileStaysOnTheHdd) {
+  // The thrashing scenario with its file on disk 0 (hdd-7200) and its swap partition on disk 1 (the
+  // ssd-nvmevirt drive): every swap bio goes to the SSD, the file's reads to the HDD, and no byte is lost.
+  soc::Soc s(test::resolve_config(
+      {"nehalem", "hdd-7200", "thrash"},
+      R"({"extra_disks": [{"preset": "ssd-nvmevirt"}], "kernel": {"swap": {"areas": [{"kind": "partition", "disk": 1}]}}})",
+      {}));
+  s.run(false);
+  EXPECT_EQ(s.data_errors(), 0u);
+  const double pswpin = stat(s, "kernel.vmstat.pswpin"), pswpout = stat(s, "kernel.vmstat.pswpout");
+  EXPECT_GT(pswpout, 10000.0);
+  EXPECT_GT(pswpin, 15000.0);
+  EXPECT_EQ(s.stats().find("kernel.swap.io_disk0.read_latency"), nullptr);  // no swap I/O on disk 0
+  // The SSD moved exactly the swap pages (and the header read at swapon), in commands of merged bios.
+  EXPECT_EQ(stat(s, "disk1.write.bytes"), pswpout * 4096);
+  EXPECT_EQ(stat(s, "disk1.read.bytes"), (pswpin + 1) * 4096);
+  EXPECT_EQ(stat(s, "disk.write.bytes"), 0);
+  // pgpgin (KiB) counts every read bio: the file's from the HDD, the swap-ins from the SSD.
+  EXPECT_EQ(stat(s, "disk.read.bytes") + stat(s, "disk1.read.bytes"), stat(s, "kernel.vmstat.pgpgin") * 1024);
+  EXPECT_GT(stat(s, "disk.read.bytes"), 0);
+  EXPECT_EQ(stat(s, "kernel.swap.nr_swap_pages"), stat(s, "kernel.swap.total_swap_pages"));
+}
