@@ -51,10 +51,15 @@ Request* RequestQueue::get_request(bool write, Fs now) {
 
 void RequestQueue::freed_request(bool write, Fs now) {
   --m_count[write];
-  if (m_congested[write] && m_count[write] < m_cong_off) {
-    m_congested[write] = false;  // clear_queue_congested(): wakes blk_congestion_wait sleepers
-    auto& s = write ? m_congested_ms_w : m_congested_ms_r;
-    s.set(s.value() + static_cast<double>(now - m_congested_since[write]) / 1e12);
+  // __freed_request: below the off threshold, clear_queue_congested runs whether or not the queue was
+  // congested, and it wakes every blk_congestion_wait sleeper of that direction: in 2.6.18 any request
+  // completing on an uncongested queue ends reclaim's HZ/10 naps early.
+  if (m_count[write] < m_cong_off) {
+    if (m_congested[write]) {
+      m_congested[write] = false;
+      auto& s = write ? m_congested_ms_w : m_congested_ms_r;
+      s.set(s.value() + static_cast<double>(now - m_congested_since[write]) / 1e12);
+    }
     if (on_congestion_cleared) on_congestion_cleared(write);
   }
   if (on_request_freed) on_request_freed(write);

@@ -95,6 +95,13 @@ Page* MemoryManager::shmem_swapin(File& f, uint64_t idx, uint64_t entry, bool& s
     if (k.task && k.task->mm) grab_swap_token(*k.task->mm, k);
   }
   lock_page(page, k, hw::Charge::SwapinWait);
+  if (page->test(PG_writeback)) {
+    // Still being written to its slot: wait for that, then look again (shmem_getpage's repeat).
+    unlock_page(page, k.now());
+    wait_on_page_writeback(page, k);
+    put_page(page, k);
+    return nullptr;
+  }
   auto sw = f.shmem_swap.find(idx);
   if (sw == f.shmem_swap.end() || sw->second != entry || !page->test(PG_swapcache) ||
       page->private_ != entry) {

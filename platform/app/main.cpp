@@ -47,6 +47,13 @@ struct ConfigOptions {
                     "mmu.rtl.wave_from_ns/_to_ns)");
   }
 
+  // `pagecycle run` with nothing that chooses a platform or workload runs the mission: a 2.6.18-era
+  // machine under memory pressure with a swap partition on its HDD (presets nehalem, swap-hdd, mission).
+  void use_default_run() {
+    if (presets.empty() && files.empty() && sets.empty() && trace.empty() && wave.empty())
+      presets = {"nehalem", "swap-hdd", "mission"};
+  }
+
   pc::soc::PlatformConfig resolve() const {
     pc::soc::ConfigResolver r;
     for (const auto& p : presets) r.apply_preset(p);
@@ -165,6 +172,49 @@ void print_tasks(std::FILE* out, pc::soc::Soc& soc, pc::kernel::Kernel& os) {
   auto cyc = [&](uint64_t fs) {
     return with_commas(static_cast<uint64_t>(static_cast<double>(fs) / period));
   };
+  // Reclaim and swap, in the terms of /proc/vmstat.
+  auto v = [&](const char* n) {
+    return static_cast<uint64_t>(stat_value(soc, std::string("kernel.vmstat.") + n));
+  };
+  auto zones = [&](const char* prefix) {
+    uint64_t n = 0;
+    for (const char* z : {"dma", "dma32", "normal", "high"}) n += v(fmt::format("{}_{}", prefix, z).c_str());
+    return n;
+  };
+  uint64_t direct_fs = 0, kswapd_fs = 0;
+  for (const auto& t : os.tasks()) {
+    const auto ch = t->charges_at(t->end_time());
+    direct_fs += ch[Charge::DirectReclaim];
+    if (t->comm == "kswapd0") kswapd_fs = ch[Charge::KernelThread];
+  }
+  if (zones("pgscan_kswapd") + zones("pgscan_direct") + v("pswpout") > 0) {
+    fmt::print(out,
+               "  reclaim             pgscan kswapd {} direct {}, pgsteal {}, pgrotated {}, allocstall {}; "
+               "kswapd0 {} runs, {} cycles; direct reclaim {} cycles\n",
+               with_commas(zones("pgscan_kswapd")), with_commas(zones("pgscan_direct")),
+               with_commas(zones("pgsteal")), with_commas(v("pgrotated")), with_commas(v("allocstall")),
+               v("pageoutrun"), cyc(kswapd_fs), cyc(direct_fs));
+  }
+  if (stat_value(soc, "kernel.swap.total_swap_pages") > 0 || v("pswpout") > 0) {
+    const double us = 1e6 / (static_cast<double>(soc.config().clocks.cpu_mhz) * 1e6);
+    fmt::print(
+        out,
+        "  swap                pswpin {} pswpout {}, {} major swap faults, readahead {} pages ({} used); "
+        "{} of {} slots in use\n",
+        with_commas(v("pswpin")), with_commas(v("pswpout")),
+        with_commas(static_cast<uint64_t>(stat_value(soc, "kernel.swap.major_faults"))),
+        with_commas(static_cast<uint64_t>(stat_value(soc, "kernel.swap.readahead_pages"))),
+        with_commas(static_cast<uint64_t>(stat_value(soc, "kernel.swap.readahead_used"))),
+        with_commas(static_cast<uint64_t>(stat_value(soc, "kernel.swap.total_swap_pages") -
+                                          stat_value(soc, "kernel.swap.nr_swap_pages"))),
+        with_commas(static_cast<uint64_t>(stat_value(soc, "kernel.swap.total_swap_pages"))));
+    const std::string f = "kernel.fault_latency.swap_major";
+    if (stat_value(soc, f + ".count") > 0)
+      fmt::print(out,
+                 "  swap-in latency     major swap fault to resume p50 {:.0f} p90 {:.0f} p99 {:.0f} us\n",
+                 stat_value(soc, f + ".p50") * us, stat_value(soc, f + ".p90") * us,
+                 stat_value(soc, f + ".p99") * us);
+  }
   std::string kthreads;
   for (const auto& t : os.tasks()) {
     const auto ch = t->charges_at(t->end_time());
@@ -175,15 +225,15 @@ void print_tasks(std::FILE* out, pc::soc::Soc& soc, pc::kernel::Kernel& os) {
     }
     const uint64_t other = ch.total() - ch[Charge::Compute] - ch[Charge::MemStall] - ch[Charge::PageWalk] -
                            ch[Charge::Irq] - ch[Charge::Fault] - ch[Charge::Syscall] - ch[Charge::IoWait] -
-                           ch[Charge::RunnableWait];
+                           ch[Charge::RunnableWait] - ch[Charge::DirectReclaim] - ch[Charge::SwapinWait];
     fmt::print(
         out,
         "  task {:<3} {:<18} min_flt {:>7}  maj_flt {:>5}  cow {:>6}  | compute {} mem {} walk {} fault {} "
-        "irq {} syscall {} io-wait {} ready-wait {} other {} cycles | {}\n",
+        "irq {} syscall {} reclaim {} swapin-wait {} io-wait {} ready-wait {} other {} cycles | {}\n",
         t->pid, t->comm, t->min_flt, t->maj_flt, t->cow_faults, cyc(ch[Charge::Compute]),
         cyc(ch[Charge::MemStall]), cyc(ch[Charge::PageWalk]), cyc(ch[Charge::Fault]), cyc(ch[Charge::Irq]),
-        cyc(ch[Charge::Syscall]), cyc(ch[Charge::IoWait]), cyc(ch[Charge::RunnableWait]), cyc(other),
-        t->exit_reason);
+        cyc(ch[Charge::Syscall]), cyc(ch[Charge::DirectReclaim]), cyc(ch[Charge::SwapinWait]),
+        cyc(ch[Charge::IoWait]), cyc(ch[Charge::RunnableWait]), cyc(other), t->exit_reason);
   }
   if (!kthreads.empty()) fmt::print(out, "  kernel threads     {} cycles\n", kthreads);
 }
@@ -569,7 +619,10 @@ int sc_main(int argc, char** argv) {
                                     : pc::log::Level::Warn);
 
   try {
-    if (run->parsed()) return cmd_run(run_opts, run_out);
+    if (run->parsed()) {
+      run_opts.use_default_run();
+      return cmd_run(run_opts, run_out);
+    }
     if (config->parsed()) return cmd_config(cfg_opts, schema);
     if (stats_list->parsed()) return cmd_stats_list(list_opts);
     if (dram_trace->parsed())

@@ -16,8 +16,13 @@ const std::vector<Preset>& presets() {
   static const std::vector<Preset> p = [] {
     std::vector<Preset> v = {
         {"default",
-         "2 cores at 3 GHz, 4 GiB of DDR4-3200 (cycle-accurate controller), paging off, Zipf workload over "
-         "64 MiB per core",
+         "the built-in defaults: 2 cores at 3 GHz, 4 GiB of DDR4-3200 (cycle-accurate controller), paging off, "
+         "Zipf workload over 64 MiB per core (`pagecycle run` with no option runs nehalem+swap-hdd+mission "
+         "instead)",
+         "{}"},
+        {"stream",
+         "the synthetic DRAM stream (the built-in defaults, as 'default'): 2 cores, 4 GiB DDR4-3200, paging "
+         "off, Zipf over 64 MiB per core",
          "{}"},
         {"small", "1 core, 256 MiB, 20,000 random accesses over 1 MiB: a run that finishes in milliseconds",
          R"({"cpu": {"cores": 1}, "dram": {"size_mib": 256},
@@ -118,21 +123,21 @@ const std::vector<Preset>& presets() {
            "write_buffer_kib": 1024, "buffer_write_us": 4.0, "buffer_write_us_per_4k": 0.46}},
            "kernel": {"swap": {"areas": [{"kind": "partition"}]}}})"},
         {"thrash",
-         "scenario: thrashing on 48 MiB (put it after swap-hdd or swap-ssd): two workers each dirty a 24 MiB "
+         "scenario: thrashing on 48 MiB (put it after swap-hdd or swap-ssd): two workers each dirty a 32 MiB "
          "anonymous heap and sweep it four more times, a parent maps a 16 MiB file and 8 MiB of shared anonymous "
-         "memory, forks a child that copies half its 16 MiB heap on write; about 100 MiB of working sets, "
+         "memory, forks a child that copies half its 16 MiB heap on write; about 115 MiB of working sets, "
          "so pages go to swap and come back; paging on, data checking on",
          R"({"cpu": {"paging": "on", "cores": 2}, "dram": {"size_mib": 48},
            "workload": {"source": "scenario", "data_check": true, "scenario": {
            "files": [{"name": "data", "size_kib": 16384}],
            "programs": [
              {"name": "worker", "steps": [
-               {"op": "mmap", "mapping": "heap", "size_kib": 24576},
-               {"op": "access", "mapping": "heap", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 24576, "accesses": 6144, "access_size": 8, "read_fraction": 0}},
-               {"op": "access", "mapping": "heap", "pattern": {"pattern": "random", "footprint_kib": 24576, "accesses": 8000, "access_size": 8, "read_fraction": 0.5}},
-               {"op": "access", "mapping": "heap", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 24576, "accesses": 6144, "access_size": 8, "read_fraction": 1}},
-               {"op": "access", "mapping": "heap", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 24576, "accesses": 6144, "access_size": 8, "read_fraction": 0}},
-               {"op": "access", "mapping": "heap", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 24576, "accesses": 6144, "access_size": 8, "read_fraction": 1}}]},
+               {"op": "mmap", "mapping": "heap", "size_kib": 32768},
+               {"op": "access", "mapping": "heap", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 32768, "accesses": 8192, "access_size": 8, "read_fraction": 0}},
+               {"op": "access", "mapping": "heap", "pattern": {"pattern": "random", "footprint_kib": 32768, "accesses": 4000, "access_size": 8, "read_fraction": 0.5}},
+               {"op": "access", "mapping": "heap", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 32768, "accesses": 8192, "access_size": 8, "read_fraction": 1}},
+               {"op": "access", "mapping": "heap", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 32768, "accesses": 8192, "access_size": 8, "read_fraction": 0}},
+               {"op": "access", "mapping": "heap", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 32768, "accesses": 8192, "access_size": 8, "read_fraction": 1}}]},
              {"name": "parent", "steps": [
                {"op": "mmap", "mapping": "data", "kind": "file", "file": "data", "size_kib": 16384, "prot": "r"},
                {"op": "access", "mapping": "data", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 16384, "accesses": 4096, "access_size": 8, "read_fraction": 1}},
@@ -148,6 +153,39 @@ const std::vector<Preset>& presets() {
                {"op": "access", "mapping": "heap", "pattern": {"pattern": "strided", "stride": 8192, "footprint_kib": 16384, "accesses": 2048, "access_size": 8, "read_fraction": 0}},
                {"op": "access", "mapping": "shm", "pattern": {"pattern": "random", "footprint_kib": 8192, "accesses": 4000, "access_size": 8, "read_fraction": 0.5}},
                {"op": "access", "mapping": "heap", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 16384, "accesses": 4096, "access_size": 8, "read_fraction": 1}}]}],
+           "processes": [{"program": "parent"}, {"program": "worker", "start_us": 1000}, {"program": "worker", "start_us": 3000}]}}})"},
+        {"mission",
+         "scenario: the default run (put it after nehalem and swap-hdd): on 48 MiB, two workers sweep 28 MiB "
+         "anonymous heaps, a parent reads a 16 MiB file through a mapping, dirties 8 MiB of shared anonymous "
+         "memory and a 4 MiB shared file mapping, forks a child that copies half its 12 MiB heap on write: "
+         "kswapd, direct reclaim, writeback and swap-in all happen; pgsteal_* counted as 2.6.19+ does",
+         R"({"cpu": {"paging": "on", "cores": 2}, "dram": {"size_mib": 48}, "kernel": {"vm": {"count_pgsteal": true}},
+           "workload": {"source": "scenario", "data_check": true, "scenario": {
+           "files": [{"name": "data", "size_kib": 16384}, {"name": "log", "size_kib": 4096}],
+           "programs": [
+             {"name": "worker", "steps": [
+               {"op": "mmap", "mapping": "heap", "size_kib": 28672},
+               {"op": "access", "mapping": "heap", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 28672, "accesses": 7168, "access_size": 8, "read_fraction": 0}},
+               {"op": "access", "mapping": "heap", "pattern": {"pattern": "random", "footprint_kib": 28672, "accesses": 4000, "access_size": 8, "read_fraction": 0.5}},
+               {"op": "access", "mapping": "heap", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 28672, "accesses": 7168, "access_size": 8, "read_fraction": 1}}]},
+             {"name": "parent", "steps": [
+               {"op": "mmap", "mapping": "data", "kind": "file", "file": "data", "size_kib": 16384, "prot": "r"},
+               {"op": "access", "mapping": "data", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 16384, "accesses": 4096, "access_size": 8, "read_fraction": 1}},
+               {"op": "mmap", "mapping": "shm", "kind": "shared-anon", "size_kib": 8192},
+               {"op": "access", "mapping": "shm", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 8192, "accesses": 2048, "access_size": 8, "read_fraction": 0}},
+               {"op": "mmap", "mapping": "heap", "size_kib": 12288},
+               {"op": "access", "mapping": "heap", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 12288, "accesses": 3072, "access_size": 8, "read_fraction": 0}},
+               {"op": "fork", "program": "child"},
+               {"op": "mmap", "mapping": "log", "kind": "file", "file": "log", "shared": true, "size_kib": 4096, "prot": "rw"},
+               {"op": "access", "mapping": "log", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 4096, "accesses": 1024, "access_size": 8, "read_fraction": 0}},
+               {"op": "access", "mapping": "heap", "pattern": {"pattern": "random", "footprint_kib": 12288, "accesses": 6000, "access_size": 8, "read_fraction": 0.7}},
+               {"op": "access", "mapping": "shm", "pattern": {"pattern": "random", "footprint_kib": 8192, "accesses": 3000, "access_size": 8, "read_fraction": 0.5}},
+               {"op": "access", "mapping": "data", "pattern": {"pattern": "random", "footprint_kib": 16384, "accesses": 3000, "access_size": 8, "read_fraction": 1}},
+               {"op": "access", "mapping": "log", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 4096, "accesses": 1024, "access_size": 8, "read_fraction": 1}}]},
+             {"name": "child", "steps": [
+               {"op": "access", "mapping": "heap", "pattern": {"pattern": "strided", "stride": 8192, "footprint_kib": 12288, "accesses": 1536, "access_size": 8, "read_fraction": 0}},
+               {"op": "access", "mapping": "shm", "pattern": {"pattern": "random", "footprint_kib": 8192, "accesses": 3000, "access_size": 8, "read_fraction": 0.5}},
+               {"op": "access", "mapping": "heap", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 12288, "accesses": 3072, "access_size": 8, "read_fraction": 1}}]}],
            "processes": [{"program": "parent"}, {"program": "worker", "start_us": 1000}, {"program": "worker", "start_us": 3000}]}}})"},
         {"nehalem",
          "Linux-2.6-era Nehalem: paging on; DTLB 64+32 4-way, ITLB 128 4-way, STLB 512 4-way (4 KiB only), 1 "
