@@ -72,7 +72,8 @@ Kernel::Kernel(sc_core::sc_module_name name, const KernelConfig& cfg, uint64_t m
       m_meminfo(&m_stats, "meminfo", "memory state (as /proc/meminfo shows it)"),
       m_task_stats(&m_stats, "tasks", "per-task counters and cycle attribution"),
       m_reclaim(&m_stats, "reclaim", "page reclaim (mm/vmscan.c) and the OOM killer"),
-      m_swap_g(&m_stats, "swap", "swap areas, the swap cache and swap I/O (mm/swapfile.c, swap_state.c, page_io.c)") {
+      m_swap_g(&m_stats, "swap",
+               "swap areas, the swap cache and swap I/O (mm/swapfile.c, swap_state.c, page_io.c)") {
   if (m_cpus.empty()) throw std::invalid_argument("kernel: no CPUs to run on");
   if (cfg.irq_affinity >= m_cpus.size())
     throw cfg::ConfigError(fmt::format("key 'kernel.irq_affinity': CPU {} does not exist ({} cores)",

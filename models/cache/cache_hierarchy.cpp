@@ -445,7 +445,8 @@ bool CoreCaches::snoop_private(uint64_t line, bool write, bool writeback) {
 }
 
 // ---------------------------------------------------------------------------------------------------
-CoherentDma::CoherentDma(sc_core::sc_module_name name, SharedLlc& llc, unsigned line_bytes, stats::Group& root)
+CoherentDma::CoherentDma(sc_core::sc_module_name name, SharedLlc& llc, unsigned line_bytes,
+                         stats::Group& root)
     : sc_module(name),
       tsock("tsock"),
       isock("isock"),

@@ -1,10 +1,10 @@
 // AHCI-like disk controller: registers, descriptor fetch, DMA, NCQ hand-off to the medium, interrupts.
 #include "models/disk/disk_controller.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "models/disk/hdd_media.h"
 #include "models/disk/ssd_media.h"
@@ -68,9 +68,9 @@ DiskController::DiskController(sc_core::sc_module_name name, const DiskConfig& c
   for (size_t i = 0; i < cfg.inject_errors.size(); ++i) {
     const auto& e = cfg.inject_errors[i];
     if (e.lba >= cap || e.sectors > cap - e.lba)
-      throw pc::cfg::ConfigError(fmt::format(
-          "key '{}.inject_errors[{}]': sectors [{}, {}) reach beyond the disk's {} sectors", cfg_key, i, e.lba,
-          e.lba + e.sectors, cap));
+      throw pc::cfg::ConfigError(
+          fmt::format("key '{}.inject_errors[{}]': sectors [{}, {}) reach beyond the disk's {} sectors",
+                      cfg_key, i, e.lba, e.lba + e.sectors, cap));
   }
   m_store = std::make_unique<SectorStore>(m_media->capacity_sectors());
   tsock.register_b_transport(this, &DiskController::b_transport);

@@ -3,13 +3,14 @@
 // interrupt raised while completions are pending. Register map and descriptors: platform/hwdefs/disk_regs.h.
 #pragma once
 
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
 #include <memory>
 #include <queue>
 #include <string>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_initiator_socket.h>
-#include <tlm_utils/simple_target_socket.h>
 #include <vector>
 
 #include "models/disk/disk_config.h"

@@ -147,8 +147,9 @@ void print_disks(std::FILE* out, pc::soc::Soc& soc) {
     const auto v = [&](const std::string& k) { return static_cast<uint64_t>(stat_value(soc, g + k)); };
     const uint64_t errors = v("read.errors") + v("write.errors");
     fmt::print(out, "  {:<19} {}: {} reads ({} KiB), {} writes ({} KiB){}\n", fmt::format("disk {}", i),
-               dc.media == "ssd" ? "SSD" : "HDD", with_commas(v("read.requests")), with_commas(v("read.bytes") >> 10),
-               with_commas(v("write.requests")), with_commas(v("write.bytes") >> 10),
+               dc.media == "ssd" ? "SSD" : "HDD", with_commas(v("read.requests")),
+               with_commas(v("read.bytes") >> 10), with_commas(v("write.requests")),
+               with_commas(v("write.bytes") >> 10),
                errors ? fmt::format(", {} failed ({} media errors)", errors,
                                     v("media_errors_read") + v("media_errors_write"))
                       : std::string());

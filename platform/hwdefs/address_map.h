@@ -14,8 +14,10 @@ constexpr unsigned kMaxPhysAddrBits = 46;
 constexpr uint64_t kMmioBase = kMaxDramBytes;   // devices start right above the DRAM window
 constexpr uint64_t kDiskCtrlBase = kMmioBase;   // disk controller registers (disk 0)
 constexpr uint64_t kDiskCtrlSize = 0x1000;      // one window per disk controller, disk i at base + i * size
-constexpr unsigned kMaxDisks = 16;  // disk controllers the map has room for
-constexpr uint64_t disk_ctrl_base(unsigned i) { return kDiskCtrlBase + i * kDiskCtrlSize; }
+constexpr unsigned kMaxDisks = 16;              // disk controllers the map has room for
+constexpr uint64_t disk_ctrl_base(unsigned i) {
+  return kDiskCtrlBase + i * kDiskCtrlSize;
+}
 
 enum class Region : uint8_t { Dram, DiskCtrl };
 

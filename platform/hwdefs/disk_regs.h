@@ -37,12 +37,12 @@ enum Opcode : uint8_t { kOpNone = 0, kOpRead = 1, kOpWrite = 2, kOpFlush = 3 };
 // Completion status, written to the command header's `status` and the slot status register.
 enum Status : uint32_t {
   kStatusOk = 0,
-  kStatusLbaRange = 1,      // the command reaches beyond the device's capacity
-  kStatusBadDescriptor = 2, // malformed command or PRD table (opcode, counts, byte sums)
-  kStatusDmaFault = 3,      // a descriptor or data address did not decode to memory (MMIO windows
-                            // included: the DMA engine never reaches device registers)
-  kStatusMediaError = 4,    // uncorrectable media error (an AHCI port's PxTFD.STS.ERR with ERR.UNC): a
-                            // read moved no data, a write left the sectors as they were
+  kStatusLbaRange = 1,       // the command reaches beyond the device's capacity
+  kStatusBadDescriptor = 2,  // malformed command or PRD table (opcode, counts, byte sums)
+  kStatusDmaFault = 3,       // a descriptor or data address did not decode to memory (MMIO windows
+                             // included: the DMA engine never reaches device registers)
+  kStatusMediaError = 4,     // uncorrectable media error (an AHCI port's PxTFD.STS.ERR with ERR.UNC): a
+                             // read moved no data, a write left the sectors as they were
 };
 
 // One command-list entry (32 bytes); the command list is kSlots of them, contiguous.

@@ -229,7 +229,8 @@ const std::vector<Preset>& presets() {
 void ExtraDiskConfig::describe(cfg::Visitor& v) {
   const std::string before = preset;
   v.str("preset", preset,
-        "a disk preset (hdd-7200, ssd-mqsim, ssd-nvmevirt) whose disk section applies before this entry's keys");
+        "a disk preset (hdd-7200, ssd-mqsim, ssd-nvmevirt) whose disk section applies before this entry's "
+        "keys");
   if (preset != before && !preset.empty()) {
     // Disk presets are the ones that set nothing but the `disk` section.
     std::string names;
@@ -237,7 +238,8 @@ void ExtraDiskConfig::describe(cfg::Visitor& v) {
       const cfg::Json o = cfg::parse_json_text(p.overlay, "preset '" + p.name + "'");
       if (o.size() != 1 || !o.contains("disk")) continue;
       if (p.name == preset) {
-        cfg::decode(o["disk"], "preset '" + p.name + "'", [this](cfg::Visitor& dv) { DiskConfig::describe(dv); });
+        cfg::decode(o["disk"], "preset '" + p.name + "'",
+                    [this](cfg::Visitor& dv) { DiskConfig::describe(dv); });
         names.clear();
         break;
       }
@@ -284,7 +286,8 @@ const PlatformConfig& ConfigResolver::finish() {
           m_cfg.dram.size_mib, cap >> 20));
   }
   if (!m_cfg.extra_disks.empty() && !m_cfg.disk.present)
-    throw cfg::ConfigError("key 'extra_disks': disk 0 is absent (disk.present is false); extra disks come after it");
+    throw cfg::ConfigError(
+        "key 'extra_disks': disk 0 is absent (disk.present is false); extra disks come after it");
   if (1 + m_cfg.extra_disks.size() > hw::kMaxDisks)
     throw cfg::ConfigError(fmt::format("key 'extra_disks': {} disks, the platform has room for {}",
                                        1 + m_cfg.extra_disks.size(), hw::kMaxDisks));
@@ -297,8 +300,9 @@ const PlatformConfig& ConfigResolver::finish() {
     if (w.source == "scenario" && w.scenario.files[i].disk >= m_cfg.num_disks())
       throw cfg::ConfigError(fmt::format(
           "key 'workload.scenario.files[{}].disk': no disk {} ({})", i, w.scenario.files[i].disk,
-          m_cfg.num_disks() ? fmt::format("expected 0..{}: 0 = disk, i = extra_disks[i-1]", m_cfg.num_disks() - 1)
-                            : std::string("disk.present is false")));
+          m_cfg.num_disks()
+              ? fmt::format("expected 0..{}: 0 = disk, i = extra_disks[i-1]", m_cfg.num_disks() - 1)
+              : std::string("disk.present is false")));
   if (w.source == "trace" && w.trace.path.empty())
     throw cfg::ConfigError(
         "workload.source is \"trace\" but workload.trace.path is empty (use --trace FILE)");

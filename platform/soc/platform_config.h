@@ -91,9 +91,10 @@ struct PlatformConfig {
     v.section("interconnect", interconnect, "physical address router");
     v.section("dram", dram, "physical memory");
     v.section("disk", disk, "disk controller and medium (disk 0)");
-    v.list("extra_disks", extra_disks,
-           "more disks, each with its own controller, interrupt line and driver (sdb, sdc, ...): extra_disks[i] "
-           "is disk i+1, with the keys of `disk` and an optional disk `preset` applied first");
+    v.list(
+        "extra_disks", extra_disks,
+        "more disks, each with its own controller, interrupt line and driver (sdb, sdc, ...): extra_disks[i] "
+        "is disk i+1, with the keys of `disk` and an optional disk `preset` applied first");
     v.section("kernel", kernel, "modeled Linux kernel");
     v.section("workload", workload, "what the cores run");
   }

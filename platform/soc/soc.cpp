@@ -79,9 +79,9 @@ Soc::Soc(const PlatformConfig& cfg)
   } else {
     m_mem = std::make_unique<mem::FixedMemory>("mem", cfg.dram.fixed, *m_store, m_root);
   }
-  m_router =
-      std::make_unique<interconnect::Router>("router", hw::physical_address_map(mem_bytes, static_cast<unsigned>(cfg.num_disks())),
-                                             m_cpu_clk.cycles(cfg.interconnect.latency_cycles), m_root);
+  m_router = std::make_unique<interconnect::Router>(
+      "router", hw::physical_address_map(mem_bytes, static_cast<unsigned>(cfg.num_disks())),
+      m_cpu_clk.cycles(cfg.interconnect.latency_cycles), m_root);
   // The router and cores are LT; for DDR the adapter turns each b_transport into the controller's AT
   // protocol.
   if (m_dram)
@@ -146,9 +146,9 @@ Soc::Soc(const PlatformConfig& cfg)
   // DMA is coherent with the caches, as on x86: every DMA access snoops them first.
   for (size_t i = 0; i < m_disks.size(); ++i) {
     if (m_llc) {
-      m_dma_snoops.push_back(std::make_unique<cache::CoherentDma>(
-          i ? fmt::format("dma_snoop{}", i).c_str() : "dma_snoop", *m_llc,
-          static_cast<unsigned>(cfg.caches.line_bytes), m_root));
+      m_dma_snoops.push_back(
+          std::make_unique<cache::CoherentDma>(i ? fmt::format("dma_snoop{}", i).c_str() : "dma_snoop",
+                                               *m_llc, static_cast<unsigned>(cfg.caches.line_bytes), m_root));
       m_disks[i]->dma_isock.bind(m_dma_snoops.back()->tsock);
       m_dma_snoops.back()->isock.bind(m_router->tsock);
     } else {
@@ -217,8 +217,8 @@ void Soc::build_os() {
     disks[i].dma_base = mem_bytes - (i + 1) * region_bytes;  // disk 0's region on top, as without more disks
   }
   if (driver_bytes >= mem_bytes)
-    throw cfg::ConfigError(fmt::format("kernel.block.dma_region_kib: {} disks x {} KiB leave no memory", disks.size(),
-                                       m_cfg.kernel.block.dma_region_kib));
+    throw cfg::ConfigError(fmt::format("kernel.block.dma_region_kib: {} disks x {} KiB leave no memory",
+                                       disks.size(), m_cfg.kernel.block.dma_region_kib));
   m_os = std::make_unique<kernel::Kernel>("os", m_cfg.kernel, mem_bytes - driver_bytes, std::move(cpus),
                                           m_cpu_clk, *m_kbus, *m_arch, *m_kernel_stats, std::move(disks));
   for (size_t i = 0; i < m_disks.size(); ++i) m_os->disk(i)->irq_in.bind(*m_disk_irqs[i]);
@@ -232,13 +232,14 @@ void Soc::build_os() {
     const auto& f = sc.files[i];
     const uint64_t pages = (f.size_kib + 3) / 4;
     if (f.disk >= m_disks.size())  // ConfigResolver::finish checks it too; a config built by hand may not
-      throw cfg::ConfigError(
-          fmt::format("key 'workload.scenario.files[{}].disk': no disk {} ({} disks)", i, f.disk, m_disks.size()));
+      throw cfg::ConfigError(fmt::format("key 'workload.scenario.files[{}].disk': no disk {} ({} disks)", i,
+                                         f.disk, m_disks.size()));
     disk::DiskController& d = *m_disks[f.disk];
     uint64_t& sector = next_sector[f.disk];
     if (sector + pages * 8 > d.media().capacity_sectors())
       throw cfg::ConfigError(fmt::format(
-          "key 'workload.scenario.files[{}].disk': '{}' ({} KiB) does not fit on disk {} ({} KiB free after 1 MiB "
+          "key 'workload.scenario.files[{}].disk': '{}' ({} KiB) does not fit on disk {} ({} KiB free after "
+          "1 MiB "
           "and the files before it)",
           i, f.name, f.size_kib, f.disk,
           sector < d.media().capacity_sectors() ? (d.media().capacity_sectors() - sector) / 2 : 0));
@@ -250,9 +251,9 @@ void Soc::build_os() {
       d.store().write(sector + p * 8, 8, page.data());
       if (shadow) shadow->write(p * 4096, page.data(), 4096);
     }
-    m_scenario->file_ids.push_back(m_os->register_file(
-        f.name, std::make_unique<kernel::BlockFileBacking>(*m_os->block_layer(), *m_os->disk(f.disk), sector,
-                                                           pages)));
+    m_scenario->file_ids.push_back(
+        m_os->register_file(f.name, std::make_unique<kernel::BlockFileBacking>(
+                                        *m_os->block_layer(), *m_os->disk(f.disk), sector, pages)));
     m_scenario->file_shadows.push_back(shadow);
     sector += pages * 8;
   }
@@ -278,8 +279,8 @@ void Soc::build_swap_areas(const std::vector<uint64_t>& first_free_sector) {
   struct Range {
     uint64_t begin, end;
   };
-  std::vector<uint64_t> cursors;          // per disk, 1 MiB aligned
-  std::vector<std::vector<Range>> used;   // per disk: the files (and the first MiB), the areas so far
+  std::vector<uint64_t> cursors;         // per disk, 1 MiB aligned
+  std::vector<std::vector<Range>> used;  // per disk: the files (and the first MiB), the areas so far
   for (uint64_t f : first_free_sector) {
     cursors.push_back((f + 2047) / 2048 * 2048);
     used.push_back({{0, f}});

@@ -711,7 +711,7 @@ TEST(DiskSim, InjectedMediaErrorsFailOnlyTheirRequestsWithEioAndMoveNoData) {
     uint64_t sector;
     bool write;
     uint64_t pa;
-  } io[7] = {{0, true, 0x10000},    {64, true, 0x11000},   {128, true, 0x12000}, {200, false, 0x13000},
+  } io[7] = {{0, true, 0x10000},    {64, true, 0x11000},  {128, true, 0x12000}, {200, false, 0x13000},
              {300, false, 0x14000}, {200, true, 0x15000}, {64, false, 0x16000}};
   int err[7] = {1, 1, 1, 1, 1, 1, 1};
   unsigned completed = 0;
@@ -755,7 +755,7 @@ TEST(DiskSim, InjectedMediaErrorsFailOnlyTheirRequestsWithEioAndMoveNoData) {
   EXPECT_EQ(sectors(0), w0);
   EXPECT_EQ(sectors(64), old64);  // the failed write changed nothing
   EXPECT_EQ(sectors(128), w128);
-  EXPECT_EQ(sectors(200), w200);  // writes to a read-failing range work
+  EXPECT_EQ(sectors(200), w200);      // writes to a read-failing range work
   EXPECT_EQ(memory(0x13000), stale);  // the failed read moved no data
   EXPECT_EQ(memory(0x14000), old300);
   EXPECT_EQ(memory(0x16000), old64);  // reads of a write-failing range work

@@ -9,7 +9,9 @@
 using namespace pc;
 
 namespace {
-double stat(soc::Soc& s, const std::string& p) { return test::stat_of(s, p); }
+double stat(soc::Soc& s, const std::string& p) {
+  return test::stat_of(s, p);
+}
 
 const kernel::Task* task_named(soc::Soc& s, const std::string& comm) {
   for (const auto& t : s.os()->tasks())
@@ -70,9 +72,8 @@ TEST(DisksSim, TwoDisksEachServeTheirOwnFile) {
 TEST(DisksSim, InjectedReadErrorGivesTheFaultingTaskSigbusAndNeighboursReadFine) {
   // "good" maps pages 4 and 6 and reads them (data checked); "bad" maps page 5, whose sectors fail reads:
   // its fault ends in SIGBUS. Three one-page requests, one of them failed.
-  soc::Soc s(test::resolve_config(
-      {"nehalem", "ssd-nvmevirt"},
-      one_file_scenario(true, R"([
+  soc::Soc s(test::resolve_config({"nehalem", "ssd-nvmevirt"},
+                                  one_file_scenario(true, R"([
         {"name": "good", "steps": [
           {"op": "mmap", "mapping": "p4", "kind": "file", "file": "f", "offset_kib": 16, "size_kib": 4, "prot": "r"},
           {"op": "access", "mapping": "p4", "pattern": {"pattern": "sequential", "accesses": 512, "access_size": 8, "read_fraction": 1}},
@@ -81,8 +82,8 @@ TEST(DisksSim, InjectedReadErrorGivesTheFaultingTaskSigbusAndNeighboursReadFine)
         {"name": "bad", "steps": [
           {"op": "mmap", "mapping": "p5", "kind": "file", "file": "f", "offset_kib": 20, "size_kib": 4, "prot": "r"},
           {"op": "access", "mapping": "p5", "pattern": {"pattern": "sequential", "accesses": 512, "access_size": 8, "read_fraction": 1}}]}])",
-                        R"([{"program": "good"}, {"program": "bad"}])"),
-      {"cpu.cores=1", "dram.size_mib=256", "kernel.readahead_kib=4"}));
+                                                    R"([{"program": "good"}, {"program": "bad"}])"),
+                                  {"cpu.cores=1", "dram.size_mib=256", "kernel.readahead_kib=4"}));
   s.run(false);
   const kernel::Task* bad = task_named(s, "bad");
   const kernel::Task* good = task_named(s, "good");
@@ -166,17 +167,18 @@ TEST(DisksSim, AFileThatDoesNotFitItsDiskIsAConfigErrorNamingIt) {
   // The extra SSD shrunk to 16 blocks per plane (8 x 8 x 2 x 16 x 256 x 8 KiB = 4 GiB less 7%) cannot
   // hold a 4 GiB file.
   try {
-    soc::Soc s(test::resolve_config(
-        {"nehalem", "hdd-7200"},
-        R"({"extra_disks": [{"preset": "ssd-mqsim", "ssd": {"blocks_per_plane": 16}}],
+    soc::Soc s(
+        test::resolve_config({"nehalem", "hdd-7200"},
+                             R"({"extra_disks": [{"preset": "ssd-mqsim", "ssd": {"blocks_per_plane": 16}}],
             "workload": {"source": "scenario", "scenario": {"files": [{"name": "a", "size_kib": 4}, {"name": "big", "size_kib": 4194304, "disk": 1}],
             "programs": [{"name": "p", "steps": [{"op": "exit"}]}], "processes": [{"program": "p"}]}}})",
-        {"cpu.cores=1", "dram.size_mib=256"}));
+                             {"cpu.cores=1", "dram.size_mib=256"}));
     FAIL() << "no error";
   } catch (const cfg::ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("key 'workload.scenario.files[1].disk': 'big' (4194304 KiB) does not fit "
-                                         "on disk 1"),
-              std::string::npos)
+    EXPECT_NE(
+        std::string(e.what()).find("key 'workload.scenario.files[1].disk': 'big' (4194304 KiB) does not fit "
+                                   "on disk 1"),
+        std::string::npos)
         << e.what();
   }
 }

@@ -211,7 +211,9 @@ TEST(Config, ExtraDiskPresetAppliesBeforeTheEntrysOwnKeys) {
   r.apply_preset("hdd-7200");
   r.apply_json(pc::cfg::parse_json_text(R"({"extra_disks": [
       {"preset": "ssd-nvmevirt", "ssd": {"read_us": 50}, "inject_errors": [{"lba": 8, "sectors": 16, "on": "write"}]},
-      {"media": "ssd"}]})", "t"), "t");
+      {"media": "ssd"}]})",
+                                        "t"),
+               "t");
   const auto& c = r.finish();
   ASSERT_EQ(c.num_disks(), 3u);
   EXPECT_EQ(c.disk_config(0).media, "hdd");
@@ -220,7 +222,7 @@ TEST(Config, ExtraDiskPresetAppliesBeforeTheEntrysOwnKeys) {
   EXPECT_EQ(d1.media, "ssd");
   EXPECT_EQ(d1.ssd.dies_per_channel, 2u);  // from the preset
   EXPECT_EQ(d1.ssd.page_bytes, 32768u);
-  EXPECT_DOUBLE_EQ(d1.ssd.read_us, 50);    // the entry's own key wins
+  EXPECT_DOUBLE_EQ(d1.ssd.read_us, 50);  // the entry's own key wins
   ASSERT_EQ(d1.inject_errors.size(), 1u);
   EXPECT_EQ(d1.inject_errors[0].lba, 8u);
   EXPECT_EQ(d1.inject_errors[0].sectors, 16u);
@@ -246,20 +248,27 @@ TEST(Config, ExtraDiskErrorsNameTheKey) {
       << msg;
   msg = error_of([] {
     ConfigResolver r;
-    r.apply_json(pc::cfg::parse_json_text(R"({"extra_disks": [{"inject_errors": [{"lba": 1, "on": "sometimes"}]}]})", "t"),
+    r.apply_json(pc::cfg::parse_json_text(
+                     R"({"extra_disks": [{"inject_errors": [{"lba": 1, "on": "sometimes"}]}]})", "t"),
                  "t");
   });
-  EXPECT_NE(msg.find("key 'extra_disks[0].inject_errors[0].on': expected one of \"read\", \"write\", \"both\""),
-            std::string::npos)
+  EXPECT_NE(
+      msg.find("key 'extra_disks[0].inject_errors[0].on': expected one of \"read\", \"write\", \"both\""),
+      std::string::npos)
       << msg;
   msg = error_of([] {
     ConfigResolver r;
-    r.apply_json(pc::cfg::parse_json_text(R"({"extra_disks": [{}], "workload": {"source": "scenario", "scenario": {
-        "files": [{"name": "a", "disk": 1}, {"name": "b", "disk": 2}]}}})", "t"), "t");
+    r.apply_json(
+        pc::cfg::parse_json_text(R"({"extra_disks": [{}], "workload": {"source": "scenario", "scenario": {
+        "files": [{"name": "a", "disk": 1}, {"name": "b", "disk": 2}]}}})",
+                                 "t"),
+        "t");
     r.finish();
   });
-  EXPECT_NE(msg.find("key 'workload.scenario.files[1].disk': no disk 2 (expected 0..1: 0 = disk, i = extra_disks[i-1])"),
-            std::string::npos)
+  EXPECT_NE(
+      msg.find(
+          "key 'workload.scenario.files[1].disk': no disk 2 (expected 0..1: 0 = disk, i = extra_disks[i-1])"),
+      std::string::npos)
       << msg;
   msg = error_of([] {
     ConfigResolver r;
