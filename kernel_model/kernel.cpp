@@ -1,12 +1,12 @@
 // The modeled kernel: boot, tasks on their own threads, the trap entries, kernel threads, interrupts.
 #include "kernel_model/kernel.h"
-#include "kernel_model/kernel_swap.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
 
+#include "kernel_model/kernel_swap.h"
 #include "platform/core/log.h"
 #include "platform/core/timeline.h"
 #include "platform/hwdefs/paging.h"
@@ -619,6 +619,9 @@ cfg::Json Kernel::snapshot() const {
                           {"active", zone.nr_active},
                           {"inactive", zone.nr_inactive}});
   }
+  j["swap"] = {{"total", m_swap_areas.total_swap_pages()},
+               {"free", m_swap_areas.nr_swap_pages()},
+               {"swapcache", m_mm->total_swapcache_pages()}};
   j["tasks"] = cfg::Json::array();
   for (const auto& t : m_tasks) {
     cfg::Json tj{{"pid", t->pid}, {"comm", t->comm}, {"kthread", t->is_kthread()}};
@@ -648,7 +651,9 @@ void Kernel::timeline_counters(timeline::Writer& tl, sc_core::sc_time at) const 
   tl.counter("page cache", at,
              {{"file", g(NR_FILE_PAGES)}, {"dirty", g(NR_FILE_DIRTY)}, {"writeback", g(NR_WRITEBACK)}});
   tl.counter("anonymous", at, {{"mapped", g(NR_ANON_PAGES)}});
-  tl.counter("swap used", at, {{"pages", 0.0}});  // swap areas arrive with the swap issue
+  tl.counter("swap used", at,
+             {{"pages", static_cast<double>(m_swap_areas.total_swap_pages() - m_swap_areas.nr_swap_pages())},
+              {"swap cache", static_cast<double>(m_mm->total_swapcache_pages())}});
 }
 
 void Kernel::timeline_finish(timeline::Writer& tl) const {
@@ -696,7 +701,10 @@ void Kernel::kswapd_main(KCtx& k) {
       m_kswapd_wait.sleep(k, hw::Charge::Idle);
       order = m_kswapd_max_order;
     }
-    m_vmscan->balance_pgdat(order, k);
+    {
+      KernelSpan span(*k.task, "balance_pgdat", k);
+      m_vmscan->balance_pgdat(order, k);
+    }
     m_sched->check_resched(k);
   }
 }
@@ -706,9 +714,20 @@ uint64_t Kernel::try_to_free_pages(const std::vector<Zone*>& zonelist, gfp_t gfp
   Task* t = k.task;
   const hw::Charge prev = t ? t->bucket : hw::Charge::Fault;
   if (t) t->account(hw::Charge::DirectReclaim, k.now());
-  const int progress = m_vmscan->try_to_free_pages(zonelist, gfp, k);
+  int progress;
+  if (t) {
+    KernelSpan span(*t, "direct reclaim", k);
+    progress = m_vmscan->try_to_free_pages(zonelist, gfp, k);
+  } else {
+    progress = m_vmscan->try_to_free_pages(zonelist, gfp, k);
+  }
   if (t) t->account(prev, k.now());
   return static_cast<uint64_t>(progress);
+}
+
+void Kernel::trace_span(const char* name, const sc_core::sc_time& begin, KCtx& k) {
+  if (auto* tl = timeline::active(); tl && k.task && k.task->tl_kernel)
+    tl->span(timeline::Cat::Kernel, timeline::Group::Tasks, k.task->tl_kernel, name, begin, k.now(), "");
 }
 
 void Kernel::blk_congestion_wait(const sc_core::sc_time& timeout, KCtx& k) {

@@ -174,6 +174,7 @@ class Kernel : public sc_core::sc_module, private ReclaimHooks, private ReclaimE
   void swap_free(uint64_t entry, KCtx& k) override { m_mm->swap_free(entry, k); }
   int64_t total_swap_pages() const override { return m_swap_areas.total_swap_pages(); }
   void disable_swap_token() override { m_mm->disable_swap_token(); }
+  void trace_span(const char* name, const sc_core::sc_time& begin, KCtx& k) override;
 
   // ReclaimEnv: what vmscan reaches of the rest of the kernel.
   int page_referenced(Page* page, bool is_locked, KCtx& k) override {

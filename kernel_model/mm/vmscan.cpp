@@ -295,9 +295,15 @@ uint64_t Vmscan::shrink_page_list(ListHead& pages, ScanControl& sc, KCtx& k) {
     }
     if (page->test(PG_dirty)) {
       if (referenced || !may_enter_fs || !sc.may_writepage) goto done;  // keep_locked
-      const sc_core::sc_time t0 = k.now();
+      // The CPU time of the submission only: a sleep for a free request is the task's I/O wait.
+      auto reclaim_cpu = [&k]() -> uint64_t {
+        if (!k.task) return k.now().value();
+        const auto c = k.task->charges_at(k.now());
+        return c[hw::Charge::DirectReclaim] + c[hw::Charge::KernelThread];
+      };
+      const uint64_t c0 = reclaim_cpu();
       const PageoutResult r = pageout(page, mapping, k);
-      split.writeback += (k.now() - t0).value();
+      split.writeback += reclaim_cpu() - c0;
       if (r == PageoutResult::Keep) goto done;
       if (r == PageoutResult::Activate) {
         out = PageOutcome::Activate;
@@ -356,6 +362,12 @@ uint64_t Vmscan::shrink_page_list(ListHead& pages, ScanControl& sc, KCtx& k) {
 }
 
 uint64_t Vmscan::shrink_inactive_list(uint64_t max_scan, Zone& zone, ScanControl& sc, KCtx& k) {
+  struct Span {  // the call as one timeline span, whichever return it takes
+    ReclaimEnv& env;
+    KCtx& k;
+    sc_core::sc_time begin;
+    ~Span() { env.trace_span("shrink_inactive_list", begin, k); }
+  } span{m_env, k, k.now()};
   uint64_t nr_scanned = 0, nr_reclaimed = 0;
   std::vector<Page*> pvec;
   auto release = [&] {
@@ -414,6 +426,7 @@ uint64_t Vmscan::shrink_inactive_list(uint64_t max_scan, Zone& zone, ScanControl
 }
 
 void Vmscan::shrink_active_list(uint64_t nr_pages, Zone& zone, ScanControl& sc, KCtx& k) {
+  const sc_core::sc_time span_begin = k.now();
   bool reclaim_mapped_now = false;
   if (sc.may_swap) reclaim_mapped_now = reclaim_mapped(mapped_ratio(), zone.prev_priority, sc.swappiness);
   ReclaimSplit& split = m_split[k.task];
@@ -484,6 +497,7 @@ void Vmscan::shrink_active_list(uint64_t nr_pages, Zone& zone, ScanControl& sc, 
   alloc().events().count(zone_event(PGREFILL_DMA, zone.idx), pgscanned);
   alloc().events().count(PGDEACTIVATE, pgdeactivate);
   release();
+  m_env.trace_span("shrink_active_list", span_begin, k);
 }
 
 uint64_t Vmscan::shrink_zone(int priority, Zone& zone, ScanControl& sc, KCtx& k) {

@@ -74,6 +74,8 @@ class ReclaimEnv {
   virtual int64_t total_swap_pages() const { return 0; }
   // disable_swap_token: reclaim reached priority 0 (mm/thrash.c).
   virtual void disable_swap_token() {}
+  // A timeline span of the current task's kernel path (shrink_active_list, shrink_inactive_list).
+  virtual void trace_span(const char*, const sc_core::sc_time&, KCtx&) {}
   virtual bool trylock_page(Page* page) { return !page->test_and_set(PG_locked); }
   virtual void unlock_page(Page* page, KCtx& k) = 0;
   virtual void put_page(Page* page, KCtx& k) = 0;

@@ -59,12 +59,24 @@ void expect_thrash_ok(soc::Soc& s, const FrameSampler& fs) {
   // Frames conserved at every sample; at the end every slot is free and the swap cache is empty.
   EXPECT_GT(fs.samples, 100u);
   EXPECT_EQ(fs.conserved, fs.samples);
-  EXPECT_EQ(stat(s, "kernel.swap.nr_swap_pages"), stat(s, "kernel.swap.total_swap_pages"));
+  // What may remain is what 2.6.18 leaves for reclaim to find: swap-cache pages nobody maps or holds,
+  // whose slot only the cache itself counts (a readahead page whose owner freed the slot while its read
+  // was in flight, so free_swap_and_cache could not lock it). Every other slot is free again.
+  uint64_t orphans = 0;
+  for (const auto& [entry, p] : s.os()->mm().swapper_space().page_tree) {
+    EXPECT_EQ(p->count, 1) << std::hex << entry;
+    EXPECT_FALSE(p->mapped());
+    EXPECT_FALSE(p->test(kernel::PG_dirty) || p->test(kernel::PG_locked) || p->test(kernel::PG_writeback));
+    EXPECT_EQ(s.os()->swap_areas().swap_count(entry), 1);
+    ++orphans;
+  }
+  EXPECT_EQ(stat(s, "kernel.swap.swapcache_pages"), orphans);
+  EXPECT_LE(orphans, 16u);
+  EXPECT_EQ(stat(s, "kernel.swap.nr_swap_pages") + orphans, stat(s, "kernel.swap.total_swap_pages"));
   EXPECT_EQ(stat(s, "kernel.swap.total_swap_pages"), 2 * 48 * 256 - 2);  // 2 x memory, header and last page
-  EXPECT_EQ(stat(s, "kernel.swap.swapcache_pages"), 0);
-  EXPECT_EQ(stat(s, "kernel.swap.area0.inuse_pages"), 0);
+  EXPECT_EQ(stat(s, "kernel.swap.area0.inuse_pages"), orphans);
   EXPECT_EQ(stat(s, "kernel.swap.bad_frees"), 0);
-  EXPECT_EQ(stat(s, "kernel.swap.add_total"), stat(s, "kernel.swap.del_total"));
+  EXPECT_EQ(stat(s, "kernel.swap.add_total"), stat(s, "kernel.swap.del_total") + orphans);
   EXPECT_EQ(stat(s, "kernel.reclaim.oom_kills"), 0);
 }
 }  // namespace
@@ -76,11 +88,15 @@ TEST(SwapSim, ThrashingOnAHddSwapPartitionLosesNoByte) {
   expect_thrash_ok(s, fs);
 }
 
-TEST(SwapSim, ThrashingOnAnSsdSwapPartitionLosesNoByte) {
-  soc::Soc s(test::resolve_config({"nehalem", "swap-ssd", "thrash"}, "{}", {}));
+TEST(SwapSim, ThrashingOnAnSsdSwapFileInThreeExtentsLosesNoByte) {
+  // A swap file instead of the partition: slots reach the disk through map_swap_page's extents.
+  soc::Soc s(test::resolve_config({"nehalem", "swap-ssd", "thrash"},
+                                  R"({"kernel": {"swap": {"areas": [{"kind": "file", "extents": 3}]}}})",
+                                  {}));
   FrameSampler fs("fs", s);
   s.run(false);
   expect_thrash_ok(s, fs);
+  EXPECT_EQ(s.os()->swap_areas().info(0).extents.size(), 3u);
 }
 
 TEST(SwapSim, SwapoffMidRunBringsEveryPageBack) {
