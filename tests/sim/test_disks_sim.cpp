@@ -203,5 +203,8 @@ TEST(DisksSim, SwapOnTheSsdWhileTheFileStaysOnTheHdd) {
   // pgpgin (KiB) counts every read bio: the file's from the HDD, the swap-ins from the SSD.
   EXPECT_EQ(stat(s, "disk.read.bytes") + stat(s, "disk1.read.bytes"), stat(s, "kernel.vmstat.pgpgin") * 1024);
   EXPECT_GT(stat(s, "disk.read.bytes"), 0);
-  EXPECT_EQ(stat(s, "kernel.swap.nr_swap_pages"), stat(s, "kernel.swap.total_swap_pages"));
+  // Every slot is free again but those of orphaned swap-cache pages (see SwapSim's thrash tests).
+  const double orphans = static_cast<double>(s.os()->mm().swapper_space().page_tree.size());
+  EXPECT_LE(orphans, 16);
+  EXPECT_EQ(stat(s, "kernel.swap.nr_swap_pages") + orphans, stat(s, "kernel.swap.total_swap_pages"));
 }
