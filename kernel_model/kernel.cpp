@@ -330,8 +330,7 @@ void Kernel::boot_thread() {
       start_spawns();
       // Its work done, the thread sleeps for good (kernel threads never end in this model): the core
       // goes to others.
-      WaitQueue never;
-      for (;;) never.sleep(kk, hw::Charge::Idle);
+      for (;;) m_swapon_done.sleep(kk, hw::Charge::Idle);
     });
   }
 }

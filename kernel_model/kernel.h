@@ -225,6 +225,7 @@ class Kernel : public sc_core::sc_module, private ReclaimHooks, private ReclaimE
   unsigned m_live_users = 0;
   sc_core::sc_time m_last_exit;
   WaitQueue m_kswapd_wait;
+  WaitQueue m_swapon_done;  // the swapon thread sleeps here for good (a member: its stack never unwinds)
   unsigned m_kswapd_max_order = 0;
   std::vector<std::unique_ptr<WorkQueue>> m_kblockd, m_events, m_pdflush;
   uint64_t m_kswapd_wakeups = 0;

@@ -27,9 +27,12 @@ if bad: sys.exit(f"zero: {bad}")
 if d["stats"]["summary"]["data_errors"] != 0: sys.exit("data errors")
 if k["swap"]["nr_swap_pages"] + k["swap"]["swapcache_pages"] != k["swap"]["total_swap_pages"]: sys.exit("slots left in use at the end (beyond orphaned swap-cache pages)")
 PY
-# Deterministic: the same run again gives the same stats (the host section aside).
-expect_exit 0 "$PC" run -q --stats-json "$WORK/s2.json"
-diff <(strip_host "$WORK/s.json") <(strip_host "$WORK/s2.json") >/dev/null || fail "two default runs differ"
+# Deterministic: the same run again gives the same stats (the host section aside). The sanitizer build
+# (PC_SANITIZE=1, four times slower) leaves the repetition to the release build's run of this test.
+if [ "${PC_SANITIZE:-0}" != 1 ]; then
+  expect_exit 0 "$PC" run -q --stats-json "$WORK/s2.json"
+  diff <(strip_host "$WORK/s.json") <(strip_host "$WORK/s2.json") >/dev/null || fail "two default runs differ"
+fi
 # The synthetic DRAM stream, the old default.
 expect_exit 0 "$PC" run --preset stream --stats-json "$WORK/st.json"
 grep -q '"mem_accesses": 1000000' "$WORK/st.json" || fail "stats.summary.mem_accesses should be 2 cores x 500000"
