@@ -50,7 +50,7 @@ constexpr unsigned kMaxRepeatFaults = 64;
 
 Kernel::Kernel(sc_core::sc_module_name name, const KernelConfig& cfg, uint64_t managed_bytes,
                std::vector<hw::Cpu*> cpus, const ClockDomain& cpu_clk, KernelBus& bus, ArchOps& arch,
-               stats::Group& kernel_stats, const DiskAttach* disk)
+               stats::Group& kernel_stats, std::vector<DiskAttach> disks)
     : sc_module(name),
       m_cfg(cfg),
       m_clk(cpu_clk),
@@ -85,7 +85,12 @@ Kernel::Kernel(sc_core::sc_module_name name, const KernelConfig& cfg, uint64_t m
       std::make_unique<Vmscan>(*m_lru, static_cast<ReclaimEnv&>(*this), cfg.vm, cfg.costs, cpu_clk.period());
   m_wb = std::make_unique<PageWriteback>(
       *m_mm, *m_vmscan, cfg.vm, static_cast<unsigned>(m_cpus.size()), [this] { return m_files; },
-      [this] { return m_ahci && m_ahci->queue().congested(true); });
+      [this] {
+        // writeback_inodes skips the queues that are congested; one pass here covers every disk.
+        for (const auto& d : m_ahci)
+          if (d->queue().congested(true)) return true;
+        return false;
+      });
   m_wb->congestion_wait = [this](const sc_core::sc_time& t, KCtx& k) { blk_congestion_wait(t, k); };
   m_wb->pdflush_operation = [this](std::function<void(KCtx&)> fn) {
     return pdflush_operation(std::move(fn));
@@ -99,11 +104,17 @@ Kernel::Kernel(sc_core::sc_module_name name, const KernelConfig& cfg, uint64_t m
   m_sched = std::make_unique<Scheduler>(
       m_cpus, cpu_clk, sc, m_timers,
       [this](unsigned cpu, Task& t, KCtx& k) { m_mm->switch_mm(cpu, t.mm, t.active_mm, k); }, m_stats);
-  if (disk) {
+  if (disks.size() > 26) throw std::invalid_argument("kernel: more than 26 disks (sda..sdz)");
+  if (!disks.empty()) {
     m_blk = std::make_unique<BlockLayer>(m_stats);
     m_blk->set_vm_events(&m_alloc->events());
-    m_ahci = std::make_unique<AhciDisk>("sda", cfg.block, bus, disk->mmio_base, disk->dma_base,
-                                        disk->dma_bytes, *m_blk, m_stats);
+  }
+  for (size_t i = 0; i < disks.size(); ++i) {
+    const auto& d = disks[i];
+    const std::string stats_name = i ? fmt::format("block{}", i) : std::string("block");
+    m_ahci.push_back(std::make_unique<AhciDisk>(fmt::format("sd{}", static_cast<char>('a' + i)).c_str(),
+                                                cfg.block, bus, d.mmio_base, d.dma_base, d.dma_bytes, *m_blk,
+                                                m_stats, stats_name.c_str()));
   }
 
   // Statistics: /proc/vmstat in its order (the zone items summed over zones, then the events).
@@ -208,6 +219,8 @@ Kernel::~Kernel() = default;
 
 uint64_t Kernel::register_file(const std::string& name, std::unique_ptr<FileBacking> backing) {
   m_files.push_back(m_mm->new_file(name, std::move(backing)));
+  // file_ra_state_init: the window limit of the device's backing_dev_info (kernel.readahead_kib).
+  m_files.back()->ra.ra_pages = m_cfg.readahead_kib * 1024 / kPageSize;
   return m_files.size() - 1;
 }
 
@@ -291,14 +304,16 @@ void Kernel::boot_thread() {
           *m_events[c], [this, c](KCtx& kk) { cache_reap(c, kk); }, sc_core::sc_time_stamp());
     });
   }
-  if (m_ahci)
-    m_ahci->set_kernel_hooks(
-        [this] {
+  for (const auto& d : m_ahci) {
+    AhciDisk* disk = d.get();
+    disk->set_kernel_hooks(
+        [this, disk] {
           // The unplug timer runs on the CPU that armed it; one kblockd is enough to model its work.
           queue_work(
-              *m_kblockd[0], [this](KCtx& kk) { m_ahci->unplug(kk); }, sc_core::sc_time_stamp());
+              *m_kblockd[0], [disk](KCtx& kk) { disk->unplug(kk); }, sc_core::sc_time_stamp());
         },
         [this](unsigned cpu, uint64_t fs) { irq_done(cpu, fs); }, static_cast<unsigned>(m_cfg.irq_affinity));
+  }
   if (m_cfg.vm.dirty_writeback_centisecs)
     arm_wb_timer(
         sc_core::sc_time_stamp() +

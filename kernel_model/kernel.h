@@ -32,7 +32,7 @@
 
 namespace pc::kernel {
 
-// Where the disk is: its register window and the memory the driver keeps its descriptors in.
+// Where a disk is: its controller's register window and the memory the driver keeps its descriptors in.
 struct DiskAttach {
   uint64_t mmio_base = 0;
   uint64_t dma_base = 0, dma_bytes = 0;
@@ -59,12 +59,13 @@ struct WorkQueue {
 class Kernel : public sc_core::sc_module, private ReclaimHooks, private ReclaimEnv {
  public:
   // `managed_bytes`: the physical memory from address 0 the page allocator manages (the rest belongs to
-  // the driver). `cpus`: the cores the kernel drives. `disk`: the disk controller, if there is one (the
-  // kernel builds the block layer and the driver; the SoC binds disk()->irq_in). Stats go into
-  // `kernel_stats` (the platform's stats.kernel group).
+  // the drivers). `cpus`: the cores the kernel drives. `disks`: the disk controllers, disk 0 first (the
+  // kernel builds the block layer and a driver per disk, sda, sdb, ...; the SoC binds each disk(i)->irq_in).
+  // Stats go into `kernel_stats` (the platform's stats.kernel group): disk 0's driver in "block", disk
+  // i's in "block<i>".
   Kernel(sc_core::sc_module_name name, const KernelConfig& cfg, uint64_t managed_bytes,
          std::vector<hw::Cpu*> cpus, const ClockDomain& cpu_clk, KernelBus& bus, ArchOps& arch,
-         stats::Group& kernel_stats, const DiskAttach* disk = nullptr);
+         stats::Group& kernel_stats, std::vector<DiskAttach> disks = {});
   ~Kernel() override;
 
   // A process created at `start` running `ctx` (execve: a fresh mm with a stack; the stream does the rest).
@@ -84,7 +85,9 @@ class Kernel : public sc_core::sc_module, private ReclaimHooks, private ReclaimE
   Task& kthread_run(const std::string& name, std::function<void(KCtx&)> fn, int bound_cpu = -1, int nice = 0);
 
   BlockLayer* block_layer() { return m_blk.get(); }
-  AhciDisk* disk() { return m_ahci.get(); }
+  // Disk i's driver (nullptr if there is no such disk).
+  AhciDisk* disk(size_t i = 0) { return i < m_ahci.size() ? m_ahci[i].get() : nullptr; }
+  size_t num_disks() const { return m_ahci.size(); }
   MemoryManager& mm() { return *m_mm; }
   Vmscan& vmscan() { return *m_vmscan; }
   PageWriteback& writeback() { return *m_wb; }
@@ -155,7 +158,7 @@ class Kernel : public sc_core::sc_module, private ReclaimHooks, private ReclaimE
   void swap_boot(KCtx& k);
   void register_swap_stats();       // constructor: the swap path and its global counters
   void register_swap_area_stats();  // boot: the areas the platform added
-  AhciDisk* disk_for(unsigned i) { return i == 0 ? m_ahci.get() : nullptr; }
+  AhciDisk* disk_for(unsigned i) { return disk(i); }
   bool add_to_swap(Page* page, KCtx& k) override { return m_mm->add_to_swap(page, k); }
   AddressSpace* page_mapping(Page* page) override {
     return page->test(PG_swapcache) ? &m_mm->swapper_space() : page->file_mapping();
@@ -180,7 +183,9 @@ class Kernel : public sc_core::sc_module, private ReclaimHooks, private ReclaimE
   SwapResult try_to_unmap(Page* page, KCtx& k) override { return m_mm->try_to_unmap(page, k); }
   void unlock_page(Page* page, KCtx& k) override { m_mm->unlock_page(page, k.now()); }
   void put_page(Page* page, KCtx& k) override { m_mm->put_page(page, k); }
-  bool write_congested(AddressSpace&) override { return m_ahci && m_ahci->queue().congested(true); }
+  bool write_congested(AddressSpace& mapping) override {
+    return mapping.host && mapping.host->backing && mapping.host->backing->congested(true);
+  }
   void blk_congestion_wait(const sc_core::sc_time& timeout, KCtx& k) override;
   void wakeup_pdflush(uint64_t nr, KCtx& k) override;
   sc_core::sc_time jiffy() const override { return m_sched->jiffy(); }
@@ -202,7 +207,7 @@ class Kernel : public sc_core::sc_module, private ReclaimHooks, private ReclaimE
   Task* m_kswapd = nullptr;
   std::unique_ptr<Scheduler> m_sched;
   std::unique_ptr<BlockLayer> m_blk;
-  std::unique_ptr<AhciDisk> m_ahci;
+  std::vector<std::unique_ptr<AhciDisk>> m_ahci;  // disk i's driver
   std::exception_ptr m_error;
   SwapAreas m_swap_areas;
   std::vector<SwapAreaSetup> m_swap_setup;

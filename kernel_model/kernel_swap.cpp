@@ -45,8 +45,8 @@ void Kernel::SwapIoImpl::submit(unsigned disk, uint64_t block, bool write, uint6
     lat.sample(static_cast<double>(b.completed - b.submitted) / 1e9);
     done(err, b.completed);
   };
-  if (!m_kernel.disk_for(disk))
-    throw std::logic_error(fmt::format("swap I/O to disk {}, which does not exist", disk));
+  bio.bdev = m_kernel.disk_for(disk);
+  if (!bio.bdev) throw std::logic_error(fmt::format("swap I/O to disk {}, which does not exist", disk));
   m_kernel.block_layer()->submit_bio(&bio, k);
 }
 

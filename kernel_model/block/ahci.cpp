@@ -18,9 +18,10 @@ BlockLayer::BlockLayer(stats::Group& parent)
       m_wait_us(m_stats, "wait_us", "us", "time slept in blk_congestion_wait") {}
 
 void BlockLayer::submit_bio(Bio* bio, KCtx& k) {
-  if (!m_disk) throw std::logic_error("submit_bio: no block device registered");
+  if (!bio->bdev) bio->bdev = disk();
+  if (!bio->bdev) throw std::logic_error("submit_bio: no block device registered");
   if (m_events) m_events->count(bio->write ? PGPGOUT : PGPGIN, bio->sectors());
-  m_disk->generic_make_request(bio, k);
+  bio->bdev->generic_make_request(bio, k);
 }
 
 sc_core::sc_time BlockLayer::blk_congestion_wait(bool write, const sc_core::sc_time& timeout, KCtx& k) {
@@ -36,7 +37,8 @@ sc_core::sc_time BlockLayer::blk_congestion_wait(bool write, const sc_core::sc_t
 }
 
 AhciDisk::AhciDisk(sc_core::sc_module_name name, const BlockConfig& cfg, KernelBus& bus, uint64_t mmio_base,
-                   uint64_t dma_base, uint64_t dma_bytes, BlockLayer& blk, stats::Group& parent)
+                   uint64_t dma_base, uint64_t dma_bytes, BlockLayer& blk, stats::Group& parent,
+                   const char* stats_name)
     : sc_module(name),
       irq_in("irq_in"),
       m_cfg(cfg),
@@ -44,7 +46,7 @@ AhciDisk::AhciDisk(sc_core::sc_module_name name, const BlockConfig& cfg, KernelB
       m_blk(blk),
       m_mmio(mmio_base),
       m_dma_base(dma_base),
-      m_stats(&parent, "block", "kernel block layer and disk driver"),
+      m_stats(&parent, stats_name, "kernel block layer and disk driver"),
       m_q(cfg, m_stats),
       m_issued(m_stats, "commands_issued", "commands", "commands the driver issued to the controller"),
       m_completed(m_stats, "commands_completed", "commands", "commands completed in the interrupt handler"),
@@ -190,20 +192,24 @@ void AhciDisk::ahci_interrupt() {
         Request* rq = m_tags[tag];
         m_tags[tag] = nullptr;
         --m_in_flight;
+        // A slot in ERR failed, whatever its status says (the status names the cause: range, descriptor,
+        // DMA, media). Only this request's bios end with -EIO; the other slots complete on their own.
         int error = 0;
+        uint32_t st = hd::kStatusOk;
         if (err & (1u << tag)) {
-          const uint32_t st = m_bus.read32(m_mmio + hd::kRegSlotStatus + 4 * tag, d);
-          error = st != hd::kStatusOk ? -5 : 0;  // -EIO
+          st = m_bus.read32(m_mmio + hd::kRegSlotStatus + 4 * tag, d);
+          error = -5;  // -EIO
         }
         ++m_completed;
         if (error) ++m_errors;
         m_device_us.sample(static_cast<double>(now(d.delay) - rq->dispatched) / 1e9);
         if (auto* tl = timeline::active(); tl && tl->on(timeline::Cat::Disk))
           tl->span(timeline::Cat::Disk, timeline::Group::Disks,
-                   tl->track(timeline::Group::Disks, fmt::format("sda slot {}", tag)),
+                   tl->track(timeline::Group::Disks, fmt::format("{} slot {}", basename(), tag)),
                    rq->write ? "write" : "read", sc_core::sc_time::from_value(rq->dispatched),
                    sc_core::sc_time::from_value(now(d.delay)),
-                   fmt::format("\"lba\":{},\"sectors\":{},\"error\":{}", rq->sector, rq->nr_sectors, error));
+                   fmt::format("\"lba\":{},\"sectors\":{},\"error\":{},\"status\":{}", rq->sector,
+                               rq->nr_sectors, error, st));
         m_completion_time = d.now();
         m_q.end_that_request_first(rq, error, now(d.delay));
         m_q.end_that_request_last(rq, now(d.delay));

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <systemc>
+#include <vector>
 
 #include "kernel_model/block/request_queue.h"
 #include "kernel_model/hal/kernel_bus.h"
@@ -24,11 +25,13 @@ class AhciDisk;
 class BlockLayer {
  public:
   explicit BlockLayer(stats::Group& parent);
-  void register_disk(AhciDisk* disk) { m_disk = disk; }
-  AhciDisk* disk() const { return m_disk; }
+  // Every driver registers itself; the first one is the disk a bio without bdev goes to.
+  void register_disk(AhciDisk* disk) { m_disks.push_back(disk); }
+  AhciDisk* disk(size_t i = 0) const { return i < m_disks.size() ? m_disks[i] : nullptr; }
+  size_t num_disks() const { return m_disks.size(); }
   // The kernel's event counters (pgpgin / pgpgout), if there is a kernel.
   void set_vm_events(VmEvents* e) { m_events = e; }
-  // submit_bio(rw, bio): may sleep for a free request.
+  // submit_bio(rw, bio): to bio->bdev (null: the first disk); may sleep for a free request.
   void submit_bio(Bio* bio, KCtx& k);
   // blk_congestion_wait(rw, timeout): sleep until a queue leaves congestion in that direction, or the
   // timeout; returns the time slept.
@@ -36,7 +39,7 @@ class BlockLayer {
   void clear_congested(bool write, const sc_core::sc_time& at) { m_congestion_wqh[write].wake_up_all(at); }
 
  private:
-  AhciDisk* m_disk = nullptr;
+  std::vector<AhciDisk*> m_disks;
   VmEvents* m_events = nullptr;
   WaitQueue m_congestion_wqh[2];
   stats::Group m_stats;
@@ -49,9 +52,11 @@ class AhciDisk : public sc_core::sc_module {
   sc_core::sc_in<bool> irq_in;
 
   // `mmio_base`: the controller's register window; [dma_base, dma_base + dma_bytes): driver memory for
-  // the command list and PRD tables (see BlockConfig::dma_region_kib).
+  // the command list and PRD tables (see BlockConfig::dma_region_kib). Its stats go into a group of
+  // `parent` named `stats_name` ("block" for the first disk, "block1", ... for the others).
   AhciDisk(sc_core::sc_module_name name, const BlockConfig& cfg, KernelBus& bus, uint64_t mmio_base,
-           uint64_t dma_base, uint64_t dma_bytes, BlockLayer& blk, stats::Group& parent);
+           uint64_t dma_base, uint64_t dma_bytes, BlockLayer& blk, stats::Group& parent,
+           const char* stats_name = "block");
 
   // generic_make_request -> __make_request (it may sleep in get_request_wait).
   void generic_make_request(Bio* bio, KCtx& k);

@@ -10,13 +10,16 @@ namespace pc::kernel {
 
 using Fs = uint64_t;  // simulated femtoseconds
 
+class AhciDisk;
+
 struct BioVec {
   uint64_t pa;   // physical address of the buffer
   uint32_t len;  // bytes
 };
 
 struct Bio {
-  uint64_t sector = 0;  // bi_sector
+  AhciDisk* bdev = nullptr;  // bi_bdev: the disk it goes to (null: the first disk)
+  uint64_t sector = 0;       // bi_sector
   bool write = false;   // bi_rw & WRITE
   bool sync = false;    // BIO_RW_SYNC: unplug right after queuing
   std::vector<BioVec> vecs;

@@ -9,6 +9,7 @@ void BlockFileBacking::submit(uint64_t index, const std::vector<uint64_t>& pas, 
   m_inflight.push_back(std::make_unique<InFlight>());
   InFlight* f = m_inflight.back().get();
   Bio& bio = f->bio;
+  bio.bdev = &m_disk;
   bio.sector = m_start + index * (kPageSize / 512);
   bio.write = write;
   // No BIO_RW_SYNC: a task that waits for one of these pages kicks the queue itself (sync_page).
@@ -32,7 +33,7 @@ int BlockFileBacking::writepage(uint64_t index, uint64_t pa, KCtx& k, IoDone don
 }
 
 void BlockFileBacking::sync_page(KCtx& k) {
-  if (AhciDisk* d = m_blk.disk()) d->unplug(k);
+  m_disk.unplug(k);
 }
 
 }  // namespace pc::kernel

@@ -54,6 +54,8 @@ class FileBacking {
   virtual int writepage(uint64_t index, uint64_t pa, KCtx& k, IoDone done) = 0;
   // ->sync_page (block_sync_page): a task about to sleep on one of its pages kicks the I/O queue.
   virtual void sync_page(KCtx& k) {}
+  // bdi_write_congested / bdi_read_congested of the device under the file (none: never congested).
+  virtual bool congested(bool write) const { return false; }
   virtual uint64_t size_pages() const = 0;
 };
 

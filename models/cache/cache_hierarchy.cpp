@@ -445,13 +445,14 @@ bool CoreCaches::snoop_private(uint64_t line, bool write, bool writeback) {
 }
 
 // ---------------------------------------------------------------------------------------------------
-CoherentDma::CoherentDma(sc_core::sc_module_name name, SharedLlc& llc, unsigned line_bytes, stats::Group& root)
+CoherentDma::CoherentDma(sc_core::sc_module_name name, SharedLlc& llc, unsigned line_bytes,
+                         stats::Group& root)
     : sc_module(name),
       tsock("tsock"),
       isock("isock"),
       m_llc(llc),
       m_line_bytes(line_bytes),
-      m_stats(&root, "dma_snoop", "cache snoops by DMA (x86 DMA is coherent)"),
+      m_stats(&root, basename(), "cache snoops by DMA (x86 DMA is coherent)"),
       m_snoops(m_stats, "snoops", "lines", "lines of DMA accesses snooped in every cache"),
       m_writebacks(m_stats, "writebacks", "lines", "dirty lines written back before a DMA access") {
   tsock.register_b_transport(this, &CoherentDma::b_transport);

@@ -127,12 +127,34 @@ struct ControllerConfig {
   }
 };
 
+enum class InjectOn : uint8_t { Read, Write, Both };
+
+// A range of sectors whose commands fail with an uncorrectable media error (ATA ERR.UNC) in the given
+// direction, after the medium has spent the command's time on them.
+struct InjectedError {
+  uint64_t lba = 0;
+  uint64_t sectors = 1;
+  InjectOn on = InjectOn::Both;
+
+  bool hits(bool write, uint64_t first, uint64_t count) const {
+    if (on != InjectOn::Both && (on == InjectOn::Write) != write) return false;
+    return first < lba + sectors && lba < first + count;
+  }
+  void describe(cfg::Visitor& v) {
+    v.u64("lba", lba, "sector", "first failing sector");
+    v.u64("sectors", sectors, "sectors", "sectors that fail from lba on", 1, 1ull << 48);
+    v.choice("on", on, {{"read", InjectOn::Read}, {"write", InjectOn::Write}, {"both", InjectOn::Both}},
+             "which commands fail: reads, writes or both");
+  }
+};
+
 struct DiskConfig {
   bool present = true;                  // the platform has a disk controller
   std::string media = "hdd";            // hdd | ssd
   ControllerConfig controller;
   HddConfig hdd;
   SsdConfig ssd;
+  std::vector<InjectedError> inject_errors;  // sector ranges that fail (fault injection)
 
   void describe(cfg::Visitor& v) {
     v.boolean("present", present, "the platform has a disk controller and disk");
@@ -140,6 +162,9 @@ struct DiskConfig {
     v.section("controller", controller, "AHCI-like controller with NCQ");
     v.section("hdd", hdd, "hard disk: zoned geometry, seek curve, rotation, read-ahead");
     v.section("ssd", ssd, "NAND SSD: channels x dies x planes, page-mapped FTL with GC");
+    v.list("inject_errors", inject_errors,
+           "sector ranges whose reads and/or writes complete with an uncorrectable media error: "
+           "[{\"lba\": N, \"sectors\": M, \"on\": \"read\"|\"write\"|\"both\"}]");
   }
 };
 

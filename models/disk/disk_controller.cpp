@@ -1,6 +1,8 @@
 // AHCI-like disk controller: registers, descriptor fetch, DMA, NCQ hand-off to the medium, interrupts.
 #include "models/disk/disk_controller.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <cstring>
 
@@ -24,14 +26,15 @@ DiskController::Dir::Dir(stats::Group& parent, const char* name)
         return s > 0 ? static_cast<double>(requests.value()) / s : 0.0;
       }) {}
 
-DiskController::DiskController(sc_core::sc_module_name name, const DiskConfig& cfg, stats::Group& parent)
+DiskController::DiskController(sc_core::sc_module_name name, const DiskConfig& cfg, stats::Group& parent,
+                               const std::string& cfg_key)
     : sc_module(name),
       tsock("tsock"),
       dma_isock("dma_isock"),
       irq_out("irq_out"),
       m_cfg(cfg),
       m_mmio_latency(sc_core::sc_time::from_value(cfg.controller.mmio_latency_ns * kFsPerNs)),
-      m_stats(&parent, "disk", "disk controller and medium"),
+      m_stats(&parent, basename(), "disk controller and medium"),
       m_read(m_stats, "read"),
       m_write(m_stats, "write"),
       m_flushes(m_stats, "flushes", "commands", "flush commands"),
@@ -41,15 +44,34 @@ DiskController::DiskController(sc_core::sc_module_name name, const DiskConfig& c
       m_dma_faults(m_stats, "dma_faults", "commands", "commands whose DMA hit an unmapped address"),
       m_dma_bytes(m_stats, "dma_bytes", "bytes", "bytes moved by the DMA engine (descriptors and data)"),
       m_interrupts(m_stats, "interrupts", "interrupts", "rising edges of the interrupt line"),
+      m_media_errors_read(m_stats, "media_errors_read", "commands",
+                          "reads failed with an uncorrectable media error (inject_errors)"),
+      m_media_errors_write(m_stats, "media_errors_write", "commands",
+                           "writes failed with an uncorrectable media error (inject_errors)"),
       m_outstanding(m_stats, "outstanding", "commands", "commands in the device when one is issued"),
       m_flush_us(m_stats, "flush_latency_us", "us",
                  "FLUSH CACHE issue to completion (the drive's destaging of earlier writes)") {
   if (cfg.controller.dma_burst_bytes & (cfg.controller.dma_burst_bytes - 1))
-    throw pc::cfg::ConfigError("disk.controller.dma_burst_bytes: expected a power of two");
-  if (cfg.media == "ssd")
-    m_media = std::make_unique<SsdMedia>(cfg.ssd, m_stats);
-  else
-    m_media = std::make_unique<HddMedia>(cfg.hdd, m_stats);
+    throw pc::cfg::ConfigError(cfg_key + ".controller.dma_burst_bytes: expected a power of two");
+  try {
+    if (cfg.media == "ssd")
+      m_media = std::make_unique<SsdMedia>(cfg.ssd, m_stats);
+    else
+      m_media = std::make_unique<HddMedia>(cfg.hdd, m_stats);
+  } catch (const pc::cfg::ConfigError& e) {
+    // The media name their keys under "disk."; another disk's section has another name.
+    const std::string what = e.what();
+    if (cfg_key == "disk" || what.rfind("disk.", 0) != 0) throw;
+    throw pc::cfg::ConfigError(cfg_key + what.substr(4));
+  }
+  const uint64_t cap = m_media->capacity_sectors();
+  for (size_t i = 0; i < cfg.inject_errors.size(); ++i) {
+    const auto& e = cfg.inject_errors[i];
+    if (e.lba >= cap || e.sectors > cap - e.lba)
+      throw pc::cfg::ConfigError(
+          fmt::format("key '{}.inject_errors[{}]': sectors [{}, {}) reach beyond the disk's {} sectors",
+                      cfg_key, i, e.lba, e.lba + e.sectors, cap));
+  }
   m_store = std::make_unique<SectorStore>(m_media->capacity_sectors());
   tsock.register_b_transport(this, &DiskController::b_transport);
   tsock.register_transport_dbg(this, &DiskController::transport_dbg);
@@ -222,10 +244,22 @@ Fs DiskController::link_end(uint64_t bytes, Fs start) {
   return m_link_free;
 }
 
+bool DiskController::injected(bool write, uint64_t lba, uint64_t sectors) const {
+  for (const auto& e : m_cfg.inject_errors)
+    if (e.hits(write, lba, sectors)) return true;
+  return false;
+}
+
 uint32_t DiskController::complete(unsigned slot, uint32_t status, sc_core::sc_time& delay) {
   Slot& s = m_slots[slot];
   const auto& h = s.hdr;
   const bool data_cmd = h.opcode == hd::kOpRead || h.opcode == hd::kOpWrite;
+  // The medium has spent the command's time; an injected bad range fails it now, as a drive reports
+  // an uncorrectable sector once it has tried to read (or verify) it.
+  if (status == hd::kStatusOk && data_cmd && injected(h.opcode == hd::kOpWrite, h.lba, h.sectors)) {
+    status = hd::kStatusMediaError;
+    ++(h.opcode == hd::kOpWrite ? m_media_errors_write : m_media_errors_read);
+  }
   if (status == hd::kStatusOk && data_cmd) {
     if (h.opcode == hd::kOpWrite) {
       m_store->write(h.lba, h.sectors, s.data.data());

@@ -3,12 +3,14 @@
 // interrupt raised while completions are pending. Register map and descriptors: platform/hwdefs/disk_regs.h.
 #pragma once
 
-#include <memory>
-#include <queue>
-#include <systemc>
-#include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
+
+#include <memory>
+#include <queue>
+#include <string>
+#include <systemc>
+#include <tlm>
 #include <vector>
 
 #include "models/disk/disk_config.h"
@@ -26,8 +28,11 @@ class DiskController : public sc_core::sc_module {
   tlm_utils::simple_initiator_socket<DiskController> dma_isock;   // descriptors and data, into memory
   sc_core::sc_out<bool> irq_out;                                  // level: high while IS & IE != 0
 
-  // Builds the medium named by cfg.media. Throws cfg::ConfigError on an impossible geometry.
-  DiskController(sc_core::sc_module_name name, const DiskConfig& cfg, stats::Group& parent);
+  // Builds the medium named by cfg.media; its stats group is named like the module ("disk", "disk1").
+  // Throws cfg::ConfigError on an impossible geometry or an injected error range beyond the medium,
+  // naming the key under `cfg_key` (the configuration section this disk came from).
+  DiskController(sc_core::sc_module_name name, const DiskConfig& cfg, stats::Group& parent,
+                 const std::string& cfg_key = "disk");
   ~DiskController() override;
 
   Media& media() { return *m_media; }
@@ -66,7 +71,10 @@ class DiskController : public sc_core::sc_module {
   uint32_t fetch(unsigned slot, sc_core::sc_time& delay);
   // Moves read data to memory and writes the status back into the header, taking `delay`; returns the
   // final status (a read whose data DMA faults becomes kStatusDmaFault).
+  // A read that hits an injected error range moves no data and ends with kStatusMediaError, a write
+  // leaves the sector store as it was.
   uint32_t complete(unsigned slot, uint32_t status, sc_core::sc_time& delay);
+  bool injected(bool write, uint64_t lba, uint64_t sectors) const;
   // Once that transfer is over in simulated time: slot status, CI/CS/ERR, IS and the interrupt line, so
   // a driver never sees a completion before its data and status are in memory.
   void post(unsigned slot, uint32_t status);
@@ -99,6 +107,7 @@ class DiskController : public sc_core::sc_module {
   stats::Group m_stats;
   Dir m_read, m_write;
   stats::Counter m_flushes, m_bad_descriptors, m_lba_errors, m_dma_faults, m_dma_bytes, m_interrupts;
+  stats::Counter m_media_errors_read, m_media_errors_write;
   stats::Histogram m_outstanding, m_flush_us;
 };
 

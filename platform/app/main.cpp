@@ -138,6 +138,24 @@ void print_blockio(std::FILE* out, pc::soc::Soc& soc) {
              ios / std::max(1e-9, soc.host_seconds()));
 }
 
+// One line per disk of a scenario run: what its controller completed (stats.disk, stats.disk1, ...).
+void print_disks(std::FILE* out, pc::soc::Soc& soc) {
+  const auto& c = soc.config();
+  for (size_t i = 0; i < soc.num_disks(); ++i) {
+    const auto& dc = c.disk_config(i);
+    const std::string g = i ? fmt::format("disk{}.", i) : std::string("disk.");
+    const auto v = [&](const std::string& k) { return static_cast<uint64_t>(stat_value(soc, g + k)); };
+    const uint64_t errors = v("read.errors") + v("write.errors");
+    fmt::print(out, "  {:<19} {}: {} reads ({} KiB), {} writes ({} KiB){}\n", fmt::format("disk {}", i),
+               dc.media == "ssd" ? "SSD" : "HDD", with_commas(v("read.requests")),
+               with_commas(v("read.bytes") >> 10), with_commas(v("write.requests")),
+               with_commas(v("write.bytes") >> 10),
+               errors ? fmt::format(", {} failed ({} media errors)", errors,
+                                    v("media_errors_read") + v("media_errors_write"))
+                      : std::string());
+  }
+}
+
 void print_tasks(std::FILE* out, pc::soc::Soc& soc, pc::kernel::Kernel& os) {
   fmt::print(out,
              "  kernel              {} page faults ({} major), {} COW copies, {} zero-page maps, {} forks, "
@@ -293,6 +311,7 @@ void print_summary(std::FILE* out, pc::soc::Soc& soc, const std::vector<std::str
                with_commas(static_cast<uint64_t>(stat_value(soc, "summary.reads_checked"))),
                soc.data_errors());
   if (soc.blockio()) print_blockio(out, soc);
+  if (soc.os()) print_disks(out, soc);
   if (auto* os = soc.os()) print_tasks(out, soc, *os);
   const double bus = stat_value(soc, "summary.bus_errors");
   if (bus > 0) fmt::print(out, "  bus errors          {}\n", static_cast<uint64_t>(bus));

@@ -107,6 +107,10 @@ class Decoder : public Visitor {
     v = x;
   }
 
+  void reject(const char* key, const std::string& why) override {
+    throw ConfigError(fmt::format("{}: key '{}': {}", m_source, path(key), why));
+  }
+
   void section_fn(const char* key, const char*, const std::function<void(Visitor&)>& body) override {
     const Json* j = take(key);
     if (!j) return;

@@ -71,6 +71,13 @@ class Visitor {
         });
   }
 
+  // Rejects the value of `key` in the block being visited: while decoding, a ConfigError naming the source
+  // and the key's full path (a describe() checking what a field-wise range cannot, such as a name looked
+  // up elsewhere); other visitors have no input to reject.
+  virtual void reject(const char* key, const std::string& why) {
+    throw ConfigError(std::string(key) + ": " + why);
+  }
+
   virtual void section_fn(const char* key, const char* help, const std::function<void(Visitor&)>& body) = 0;
   virtual void list_fn(const char* key, const char* help, const std::function<size_t()>& size,
                        const std::function<void(size_t)>& resize,

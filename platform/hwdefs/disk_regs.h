@@ -12,9 +12,10 @@ namespace pc::hw::disk {
 constexpr unsigned kSlots = 32;           // command slots (AHCI_MAX_CMDS)
 constexpr uint32_t kSectorBytes = 512;    // LBA size
 constexpr unsigned kMaxPrdEntries = 256;  // scatter-gather entries per command
-constexpr unsigned kIrqLine = 14;         // legacy primary-IDE IRQ: the line the platform wires
+constexpr unsigned kIrqLine = 14;         // legacy primary-IDE IRQ: the line of disk 0 (every further
+                                          // disk controller has a line of its own)
 
-// Registers: 32-bit, little-endian, at hw::kDiskCtrlBase + offset. Accesses must be 4 bytes, aligned.
+// Registers: 32-bit, little-endian, at hw::disk_ctrl_base(i) + offset. Accesses must be 4 bytes, aligned.
 enum Reg : uint32_t {
   kRegCap = 0x00,        // RO: bits 4:0 = slots-1, bit 30 = NCQ (as AHCI CAP)
   kRegCapacityLo = 0x08, // RO: device capacity in sectors, low 32 bits
@@ -36,10 +37,12 @@ enum Opcode : uint8_t { kOpNone = 0, kOpRead = 1, kOpWrite = 2, kOpFlush = 3 };
 // Completion status, written to the command header's `status` and the slot status register.
 enum Status : uint32_t {
   kStatusOk = 0,
-  kStatusLbaRange = 1,      // the command reaches beyond the device's capacity
-  kStatusBadDescriptor = 2, // malformed command or PRD table (opcode, counts, byte sums)
-  kStatusDmaFault = 3,      // a descriptor or data address did not decode to memory (MMIO windows
-                            // included: the DMA engine never reaches device registers)
+  kStatusLbaRange = 1,       // the command reaches beyond the device's capacity
+  kStatusBadDescriptor = 2,  // malformed command or PRD table (opcode, counts, byte sums)
+  kStatusDmaFault = 3,       // a descriptor or data address did not decode to memory (MMIO windows
+                             // included: the DMA engine never reaches device registers)
+  kStatusMediaError = 4,     // uncorrectable media error (an AHCI port's PxTFD.STS.ERR with ERR.UNC): a
+                             // read moved no data, a write left the sectors as they were
 };
 
 // One command-list entry (32 bytes); the command list is kSlots of them, contiguous.

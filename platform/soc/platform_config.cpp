@@ -226,6 +226,31 @@ const std::vector<Preset>& presets() {
   return p;
 }
 
+void ExtraDiskConfig::describe(cfg::Visitor& v) {
+  const std::string before = preset;
+  v.str("preset", preset,
+        "a disk preset (hdd-7200, ssd-mqsim, ssd-nvmevirt) whose disk section applies before this entry's "
+        "keys");
+  if (preset != before && !preset.empty()) {
+    // Disk presets are the ones that set nothing but the `disk` section.
+    std::string names;
+    for (const auto& p : presets()) {
+      const cfg::Json o = cfg::parse_json_text(p.overlay, "preset '" + p.name + "'");
+      if (o.size() != 1 || !o.contains("disk")) continue;
+      if (p.name == preset) {
+        cfg::decode(o["disk"], "preset '" + p.name + "'",
+                    [this](cfg::Visitor& dv) { DiskConfig::describe(dv); });
+        names.clear();
+        break;
+      }
+      names += (names.empty() ? "" : ", ") + p.name;
+    }
+    if (!names.empty())
+      v.reject("preset", fmt::format("no disk preset named '{}' (expected one of: {})", preset, names));
+  }
+  DiskConfig::describe(v);
+}
+
 void ConfigResolver::apply_json(const cfg::Json& overlay, const std::string& source) {
   cfg::decode(overlay, source, [&](cfg::Visitor& v) { m_cfg.describe(v); });
 }
@@ -260,7 +285,24 @@ const PlatformConfig& ConfigResolver::finish() {
           "key 'dram.size_mib': {} MiB exceeds the {} MiB the DDR organisation holds (dram.ddr.org)",
           m_cfg.dram.size_mib, cap >> 20));
   }
+  if (!m_cfg.extra_disks.empty() && !m_cfg.disk.present)
+    throw cfg::ConfigError(
+        "key 'extra_disks': disk 0 is absent (disk.present is false); extra disks come after it");
+  if (1 + m_cfg.extra_disks.size() > hw::kMaxDisks)
+    throw cfg::ConfigError(fmt::format("key 'extra_disks': {} disks, the platform has room for {}",
+                                       1 + m_cfg.extra_disks.size(), hw::kMaxDisks));
+  for (size_t i = 0; i < m_cfg.extra_disks.size(); ++i)
+    if (!m_cfg.extra_disks[i].present)
+      throw cfg::ConfigError(fmt::format(
+          "key 'extra_disks[{}].present': an extra disk is always present (remove the entry instead)", i));
   const auto& w = m_cfg.workload;
+  for (size_t i = 0; i < w.scenario.files.size(); ++i)
+    if (w.source == "scenario" && w.scenario.files[i].disk >= m_cfg.num_disks())
+      throw cfg::ConfigError(fmt::format(
+          "key 'workload.scenario.files[{}].disk': no disk {} ({})", i, w.scenario.files[i].disk,
+          m_cfg.num_disks()
+              ? fmt::format("expected 0..{}: 0 = disk, i = extra_disks[i-1]", m_cfg.num_disks() - 1)
+              : std::string("disk.present is false")));
   if (w.source == "trace" && w.trace.path.empty())
     throw cfg::ConfigError(
         "workload.source is \"trace\" but workload.trace.path is empty (use --trace FILE)");

@@ -61,6 +61,13 @@ struct DramSection {
   }
 };
 
+// Disk i >= 1 (extra_disks[i-1]): the schema of `disk`, and a disk preset whose `disk` section is applied
+// before the entry's own keys.
+struct ExtraDiskConfig : disk::DiskConfig {
+  std::string preset;  // "" or a disk preset: hdd-7200, ssd-mqsim, ssd-nvmevirt
+
+  void describe(cfg::Visitor& v);
+};
 
 struct PlatformConfig {
   SimConfig sim;
@@ -70,7 +77,8 @@ struct PlatformConfig {
   cache::CachesConfig caches;
   InterconnectConfig interconnect;
   DramSection dram;
-  disk::DiskConfig disk;
+  disk::DiskConfig disk;                     // disk 0
+  std::vector<ExtraDiskConfig> extra_disks;  // disks 1, 2, ...
   kernel::KernelConfig kernel;
   tb::WorkloadConfig workload;
 
@@ -82,11 +90,19 @@ struct PlatformConfig {
     v.section("caches", caches, "cache hierarchy: per-core L1I/L1D/L2, shared LLC");
     v.section("interconnect", interconnect, "physical address router");
     v.section("dram", dram, "physical memory");
-    v.section("disk", disk, "disk controller and medium");
+    v.section("disk", disk, "disk controller and medium (disk 0)");
+    v.list(
+        "extra_disks", extra_disks,
+        "more disks, each with its own controller, interrupt line and driver (sdb, sdc, ...): extra_disks[i] "
+        "is disk i+1, with the keys of `disk` and an optional disk `preset` applied first");
     v.section("kernel", kernel, "modeled Linux kernel");
     v.section("workload", workload, "what the cores run");
   }
   cfg::Json to_json() const;
+  // Disk i: 0 = `disk`, i >= 1 = extra_disks[i-1]; its configuration key.
+  size_t num_disks() const { return disk.present ? 1 + extra_disks.size() : 0; }
+  const disk::DiskConfig& disk_config(size_t i) const { return i ? extra_disks.at(i - 1) : disk; }
+  static std::string disk_key(size_t i) { return i ? "extra_disks[" + std::to_string(i - 1) + "]" : "disk"; }
 };
 
 struct Preset {

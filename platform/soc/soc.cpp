@@ -79,9 +79,9 @@ Soc::Soc(const PlatformConfig& cfg)
   } else {
     m_mem = std::make_unique<mem::FixedMemory>("mem", cfg.dram.fixed, *m_store, m_root);
   }
-  m_router =
-      std::make_unique<interconnect::Router>("router", hw::physical_address_map(mem_bytes, cfg.disk.present),
-                                             m_cpu_clk.cycles(cfg.interconnect.latency_cycles), m_root);
+  m_router = std::make_unique<interconnect::Router>(
+      "router", hw::physical_address_map(mem_bytes, static_cast<unsigned>(cfg.num_disks())),
+      m_cpu_clk.cycles(cfg.interconnect.latency_cycles), m_root);
   // The router and cores are LT; for DDR the adapter turns each b_transport into the controller's AT
   // protocol.
   if (m_dram)
@@ -144,14 +144,15 @@ Soc::Soc(const PlatformConfig& cfg)
     }
   }
   // DMA is coherent with the caches, as on x86: every DMA access snoops them first.
-  if (m_disk) {
+  for (size_t i = 0; i < m_disks.size(); ++i) {
     if (m_llc) {
-      m_dma_snoop = std::make_unique<cache::CoherentDma>(
-          "dma_snoop", *m_llc, static_cast<unsigned>(cfg.caches.line_bytes), m_root);
-      m_disk->dma_isock.bind(m_dma_snoop->tsock);
-      m_dma_snoop->isock.bind(m_router->tsock);
+      m_dma_snoops.push_back(
+          std::make_unique<cache::CoherentDma>(i ? fmt::format("dma_snoop{}", i).c_str() : "dma_snoop",
+                                               *m_llc, static_cast<unsigned>(cfg.caches.line_bytes), m_root));
+      m_disks[i]->dma_isock.bind(m_dma_snoops.back()->tsock);
+      m_dma_snoops.back()->isock.bind(m_router->tsock);
     } else {
-      m_disk->dma_isock.bind(m_router->tsock);
+      m_disks[i]->dma_isock.bind(m_router->tsock);
     }
   }
   build_workload();
@@ -159,15 +160,20 @@ Soc::Soc(const PlatformConfig& cfg)
 
 Soc::~Soc() = default;
 
-// The disk controller binds to the router after DRAM (map order); its DMA engine is one more initiator
-// on the router, so DMA competes with the cores for memory. The driver's descriptors live in the top
-// kernel.block.dma_region_kib of DRAM; block-I/O workload buffers sit right below them.
+// The disk controllers bind to the router after DRAM (map order: disk, disk1, ...); each DMA engine is one
+// more initiator on the router, so DMA competes with the cores for memory. Each controller raises its own
+// interrupt line. The driver's descriptors live in the top kernel.block.dma_region_kib of DRAM (disk i's
+// in the i-th such region from the top); block-I/O workload buffers sit right below disk 0's.
 void Soc::build_disk() {
   const uint64_t mem_bytes = m_cfg.dram.size_mib << 20;
-  m_disk = std::make_unique<disk::DiskController>("disk", m_cfg.disk, m_root);
-  m_router->isock.bind(m_disk->tsock);  // its DMA port binds once the caches exist (it snoops them)
-  m_disk_irq = std::make_unique<sc_core::sc_signal<bool>>("disk_irq");
-  m_disk->irq_out.bind(*m_disk_irq);
+  for (size_t i = 0; i < m_cfg.num_disks(); ++i) {
+    const std::string name = i ? fmt::format("disk{}", i) : std::string("disk");
+    m_disks.push_back(std::make_unique<disk::DiskController>(name.c_str(), m_cfg.disk_config(i), m_root,
+                                                             PlatformConfig::disk_key(i)));
+    m_router->isock.bind(m_disks.back()->tsock);  // its DMA port binds once the caches exist (it snoops them)
+    m_disk_irqs.push_back(std::make_unique<sc_core::sc_signal<bool>>((name + "_irq").c_str()));
+    m_disks.back()->irq_out.bind(*m_disk_irqs.back());
+  }
   if (m_cfg.workload.source == "scenario")
     return;  // the modeled kernel builds its own block layer and driver
   // Standalone block layer and driver (the block-I/O workload's kernel threads use them).
@@ -176,9 +182,9 @@ void Soc::build_disk() {
   const uint64_t dma_bytes = m_cfg.kernel.block.dma_region_kib << 10;
   m_ahci = std::make_unique<kernel::AhciDisk>("sda", m_cfg.kernel.block, *m_blk_bus, hw::kDiskCtrlBase,
                                               mem_bytes - dma_bytes, dma_bytes, *m_blk, *m_kernel_stats);
-  m_ahci->irq_in.bind(*m_disk_irq);
+  m_ahci->irq_in.bind(*m_disk_irqs[0]);
   if (m_cfg.workload.source == "blockio") {
-    const uint64_t cap_mib = m_disk->media().capacity_sectors() / 2048;
+    const uint64_t cap_mib = m_disks[0]->media().capacity_sectors() / 2048;
     if (m_cfg.workload.blockio.span_mib > cap_mib)
       throw cfg::ConfigError(fmt::format("key 'workload.blockio.span_mib': {} MiB exceeds the disk ({} MiB)",
                                          m_cfg.workload.blockio.span_mib, cap_mib));
@@ -189,54 +195,69 @@ void Soc::build_disk() {
   }
 }
 
-// The modeled Linux kernel runs the scenario: it owns all DRAM below the driver's descriptor region, reaches
+// The modeled Linux kernel runs the scenario: it owns all DRAM below the drivers' descriptor regions, reaches
 // memory through its own KernelBus, drives the MMUs through CpuControl, and finds the scenario's files in
-// contiguous extents of the disk (whose image the testbench writes before the run).
+// contiguous extents of their disks (whose images the testbench writes before the run).
 void Soc::build_os() {
   const auto& sc = m_cfg.workload.scenario;
   if (!sc.files.empty() && !m_cfg.disk.present)
     throw cfg::ConfigError("workload.scenario.files: files live on the disk, but disk.present is false");
   if (sc.processes.empty()) throw cfg::ConfigError("workload.scenario.processes: no process to run");
   const uint64_t mem_bytes = m_cfg.dram.size_mib << 20;
-  const uint64_t driver_bytes = m_cfg.disk.present ? (m_cfg.kernel.block.dma_region_kib << 10) : 0;
+  const uint64_t region_bytes = m_cfg.kernel.block.dma_region_kib << 10;  // one driver's descriptors
+  const uint64_t driver_bytes = region_bytes * m_disks.size();
   m_arch = std::make_unique<CpuArchOps>(*m_mmu_ctl, m_cpu_clk);
   m_kbus = std::make_unique<kernel::KernelBus>("kbus", *m_kernel_stats, "bus");
   std::vector<hw::Cpu*> cpus;
   for (auto& c : m_cores) cpus.push_back(c.get());
-  kernel::DiskAttach disk;
-  disk.mmio_base = hw::kDiskCtrlBase;
-  disk.dma_bytes = driver_bytes;
-  disk.dma_base = mem_bytes - driver_bytes;
+  std::vector<kernel::DiskAttach> disks(m_disks.size());
+  for (size_t i = 0; i < disks.size(); ++i) {
+    disks[i].mmio_base = hw::disk_ctrl_base(static_cast<unsigned>(i));
+    disks[i].dma_bytes = region_bytes;
+    disks[i].dma_base = mem_bytes - (i + 1) * region_bytes;  // disk 0's region on top, as without more disks
+  }
+  if (driver_bytes >= mem_bytes)
+    throw cfg::ConfigError(fmt::format("kernel.block.dma_region_kib: {} disks x {} KiB leave no memory",
+                                       disks.size(), m_cfg.kernel.block.dma_region_kib));
   m_os = std::make_unique<kernel::Kernel>("os", m_cfg.kernel, mem_bytes - driver_bytes, std::move(cpus),
-                                          m_cpu_clk, *m_kbus, *m_arch, *m_kernel_stats,
-                                          m_disk ? &disk : nullptr);
-  if (m_disk) m_os->disk()->irq_in.bind(*m_disk_irq);
+                                          m_cpu_clk, *m_kbus, *m_arch, *m_kernel_stats, std::move(disks));
+  for (size_t i = 0; i < m_disks.size(); ++i) m_os->disk(i)->irq_in.bind(*m_disk_irqs[i]);
   m_scenario = std::make_unique<tb::ScenarioShared>();
   m_scenario->cfg = &sc;
   m_scenario->data_check = m_cfg.workload.data_check;
   m_scenario->totals = &m_check_totals;
-  // Files: one contiguous extent each from 1 MiB into the disk, 4 KiB aligned.
-  uint64_t sector = 2048;
+  // Files: one contiguous extent each, from 1 MiB into their disk, 4 KiB aligned.
+  std::vector<uint64_t> next_sector(m_disks.size(), 2048);
   for (size_t i = 0; i < sc.files.size(); ++i) {
     const auto& f = sc.files[i];
     const uint64_t pages = (f.size_kib + 3) / 4;
-    if (sector + pages * 8 > m_disk->media().capacity_sectors())
-      throw cfg::ConfigError(
-          fmt::format("workload.scenario.files[{}]: '{}' does not fit on the disk", i, f.name));
+    if (f.disk >= m_disks.size())  // ConfigResolver::finish checks it too; a config built by hand may not
+      throw cfg::ConfigError(fmt::format("key 'workload.scenario.files[{}].disk': no disk {} ({} disks)", i,
+                                         f.disk, m_disks.size()));
+    disk::DiskController& d = *m_disks[f.disk];
+    uint64_t& sector = next_sector[f.disk];
+    if (sector + pages * 8 > d.media().capacity_sectors())
+      throw cfg::ConfigError(fmt::format(
+          "key 'workload.scenario.files[{}].disk': '{}' ({} KiB) does not fit on disk {} ({} KiB free after "
+          "1 MiB "
+          "and the files before it)",
+          i, f.name, f.size_kib, f.disk,
+          sector < d.media().capacity_sectors() ? (d.media().capacity_sectors() - sector) / 2 : 0));
     std::vector<uint8_t> page(4096);
     auto shadow = m_cfg.workload.data_check ? std::make_shared<mem::BackingStore>(pages * 4096) : nullptr;
     for (uint64_t p = 0; p < pages; ++p) {
       for (uint64_t b = 0; b < 4096; ++b)
         page[b] = tb::scenario_file_byte(static_cast<uint32_t>(i), p * 4096 + b);
-      m_disk->store().write(sector + p * 8, 8, page.data());
+      d.store().write(sector + p * 8, 8, page.data());
       if (shadow) shadow->write(p * 4096, page.data(), 4096);
     }
-    m_scenario->file_ids.push_back(m_os->register_file(
-        f.name, std::make_unique<kernel::BlockFileBacking>(*m_os->block_layer(), sector, pages)));
+    m_scenario->file_ids.push_back(
+        m_os->register_file(f.name, std::make_unique<kernel::BlockFileBacking>(
+                                        *m_os->block_layer(), *m_os->disk(f.disk), sector, pages)));
     m_scenario->file_shadows.push_back(shadow);
     sector += pages * 8;
   }
-  build_swap_areas(sector);
+  build_swap_areas(next_sector);
   for (size_t i = 0; i < sc.processes.size(); ++i) {
     const auto& p = sc.processes[i];
     const int prog = m_scenario->program_index(p.program);
@@ -252,20 +273,26 @@ void Soc::build_os() {
 
 // Swap areas: each laid out on its disk (a partition: one sector range; a file: `extents` pieces 1 MiB
 // apart), with the header mkswap writes in its first page, and handed to the kernel, which reads the header
-// back through the block layer at swapon.
-void Soc::build_swap_areas(uint64_t first_free_sector) {
+// back through the block layer at swapon. `first_free_sector[d]`: the end of disk d's files.
+void Soc::build_swap_areas(const std::vector<uint64_t>& first_free_sector) {
   const auto& areas = m_cfg.kernel.swap.areas;
-  uint64_t cursor = (first_free_sector + 2047) / 2048 * 2048;  // 1 MiB aligned
   struct Range {
     uint64_t begin, end;
   };
-  std::vector<Range> used = {{0, first_free_sector}};  // the files (and the first MiB)
+  std::vector<uint64_t> cursors;         // per disk, 1 MiB aligned
+  std::vector<std::vector<Range>> used;  // per disk: the files (and the first MiB), the areas so far
+  for (uint64_t f : first_free_sector) {
+    cursors.push_back((f + 2047) / 2048 * 2048);
+    used.push_back({{0, f}});
+  }
   for (size_t i = 0; i < areas.size(); ++i) {
     const auto& a = areas[i];
     const std::string key = fmt::format("kernel.swap.areas[{}]", i);
-    if (!m_disk || a.disk != 0)
+    if (a.disk >= m_disks.size())
       throw cfg::ConfigError(fmt::format("{}.disk: disk {} does not exist", key, a.disk));
-    const uint64_t capacity = m_disk->media().capacity_sectors();
+    disk::DiskController& d = *m_disks[a.disk];
+    uint64_t& cursor = cursors[a.disk];
+    const uint64_t capacity = d.media().capacity_sectors();
     const uint64_t size_mib = a.size_mib ? a.size_mib : 2 * m_cfg.dram.size_mib;
     const uint64_t pages = size_mib * 256;
     const bool is_file = a.kind == kernel::SwapAreaConfig::Kind::File;
@@ -278,12 +305,12 @@ void Soc::build_swap_areas(uint64_t first_free_sector) {
     if (start + span > capacity)
       throw cfg::ConfigError(fmt::format("{}: the area ({} MiB from sector {}) does not fit on disk {} ({} sectors)",
                                          key, size_mib, start, a.disk, capacity));
-    for (const Range& r : used)
+    for (const Range& r : used[a.disk])
       if (start < r.end && start + span > r.begin)
         throw cfg::ConfigError(fmt::format("{}.start_mib: the area (sectors {}..{}) overlaps the scenario's files "
                                            "or another area (sectors {}..{})",
                                            key, start, start + span - 1, r.begin, r.end - 1));
-    used.push_back({start, start + span});
+    used[a.disk].push_back({start, start + span});
     cursor = std::max(cursor, (start + span + 2047) / 2048 * 2048);
     kernel::SwapAreaSetup s;
     s.name = key;
@@ -303,7 +330,7 @@ void Soc::build_swap_areas(uint64_t first_free_sector) {
       kernel::SwapHeaderInfo h;
       h.last_page = static_cast<uint32_t>(pages - 1);
       const std::vector<uint8_t> hdr = kernel::mkswap_header(h);
-      m_disk->store().write(start, 8, hdr.data());
+      d.store().write(start, 8, hdr.data());
     }
     m_os->add_swap_area(std::move(s));
   }
@@ -427,8 +454,10 @@ void Soc::finalize_stats() {
   }
   if (m_blockio) end = std::max(end, m_blockio->end_time());
   if (m_os) end = std::max(end, m_os->last_exit());
-  if (m_disk) m_disk->finish_stats();
+  for (const auto& d : m_disks) d->finish_stats();
   if (m_ahci) m_ahci->finish_stats();
+  if (m_os)
+    for (size_t i = 0; i < m_os->num_disks(); ++i) m_os->disk(i)->finish_stats();
   uint64_t bus = 0;
   for (const auto& c : m_cores) bus += c->bus_errors();
   uint64_t errors = m_check_totals.data_errors;

@@ -56,7 +56,9 @@ class Soc {
   mem::BackingStore& memory() { return *m_store; }
   interconnect::Router& router() { return *m_router; }
   dram::DramController* dram() { return m_dram.get(); }  // null with dram.model = fixed
-  disk::DiskController* disk() { return m_disk.get(); }  // nullptr without disk.present
+  // Disk i's controller (0 = `disk`, i = extra_disks[i-1]); nullptr if there is no such disk.
+  disk::DiskController* disk(size_t i = 0) { return i < m_disks.size() ? m_disks[i].get() : nullptr; }
+  size_t num_disks() const { return m_disks.size(); }
   kernel::BlockLayer* block_layer() { return m_blk.get(); }
   tb::BlockIoWorkload* blockio() { return m_blockio.get(); }
   const std::vector<std::unique_ptr<cpu::Core>>& cores() const { return m_cores; }
@@ -69,7 +71,7 @@ class Soc {
   void build_workload();
   void build_disk();
   void build_os();
-  void build_swap_areas(uint64_t first_free_sector);
+  void build_swap_areas(const std::vector<uint64_t>& first_free_sector);
   void finalize_stats();
 
   PlatformConfig m_cfg;
@@ -97,17 +99,17 @@ class Soc {
   std::vector<std::unique_ptr<tb::WorkloadContext>> m_contexts;
   std::vector<std::unique_ptr<cpu::Core>> m_cores;
   tb::CheckTotals m_check_totals;
-  // Disk path (disk.present): controller and medium on the router, the kernel's block layer and driver
-  // behind their own KernelBus, the interrupt line between them, and the block-I/O workload.
+  // Disk path (disk.present): controllers and media on the router, one interrupt line each, the kernel's
+  // block layer and drivers (standalone: disk 0's, behind their own KernelBus), the block-I/O workload.
   std::unique_ptr<stats::Group> m_kernel_stats;
-  std::unique_ptr<disk::DiskController> m_disk;
-  std::unique_ptr<sc_core::sc_signal<bool>> m_disk_irq;
+  std::vector<std::unique_ptr<disk::DiskController>> m_disks;
+  std::vector<std::unique_ptr<sc_core::sc_signal<bool>>> m_disk_irqs;
   std::unique_ptr<kernel::KernelBus> m_blk_bus;
   std::unique_ptr<kernel::BlockLayer> m_blk;
   std::unique_ptr<kernel::AhciDisk> m_ahci;
   std::unique_ptr<tb::BlockIoWorkload> m_blockio;
   std::unique_ptr<cache::SharedLlc> m_llc;
-  std::unique_ptr<cache::CoherentDma> m_dma_snoop;
+  std::vector<std::unique_ptr<cache::CoherentDma>> m_dma_snoops;  // one per disk controller's DMA engine
   std::vector<std::unique_ptr<cache::CoreCaches>>
       m_caches;  // after m_cores: their stats live in the cores' groups
   double m_host_seconds = 0;

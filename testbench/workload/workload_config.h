@@ -120,11 +120,13 @@ struct ProcessConfig {
 struct FileConfig {
   std::string name;
   uint64_t size_kib = 1024;
+  uint64_t disk = 0;  // the disk the file lives on (0 = disk, i = extra_disks[i-1])
 
   void describe(cfg::Visitor& v) {
     v.str("name", name, "file name");
     v.u64("size_kib", size_kib, "KiB", "file size (4 KiB multiple); content is deterministic per file", 4,
           1ull << 32);
+    v.u64("disk", disk, "index", "the disk holding the file: 0 = disk, i = extra_disks[i-1]", 0, 255);
   }
 };
 

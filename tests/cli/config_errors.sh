@@ -18,4 +18,11 @@ expect_out "no such preset"
 expect_exit 2 "$PC" run --bogus-flag
 expect_exit 2 "$PC" config --config /nonexistent.json
 expect_out "/nonexistent.json: cannot open"
+# Several disks: a bad disk preset, a file on a disk that does not exist, an injected range past the end.
+expect_exit 2 "$PC" config --set 'extra_disks=[{"preset":"ssd-mqsim"},{"preset":"floppy"}]'
+expect_out "key 'extra_disks[1].preset': no disk preset named 'floppy' (expected one of: hdd-7200, ssd-mqsim, ssd-nvmevirt)"
+expect_exit 2 "$PC" run --preset nehalem --preset forkcow --set 'workload.scenario.files=[{"name":"data.bin","disk":1}]'
+expect_out "key 'workload.scenario.files[0].disk': no disk 1 (expected 0..0: 0 = disk, i = extra_disks[i-1])"
+expect_exit 2 "$PC" run --preset nehalem --preset forkcow --set 'disk.inject_errors=[{"lba":1000000000000}]'
+expect_out "key 'disk.inject_errors[0]': sectors [1000000000000, 1000000000001) reach beyond the disk's"
 finish

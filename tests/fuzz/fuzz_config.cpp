@@ -64,11 +64,13 @@ bool names_a_key(const std::string& msg) {
   if (pc::fuzz::starts_with(msg, "workload")) return true;
   const auto k = msg.find("key '");
   if (k == std::string::npos) return false;
-  const auto dot = msg.find('.', k);
-  static const char* const kSections[] = {"sim",          "clocks", "cpu",  "mmu",    "caches",
-                                          "interconnect", "dram",   "disk", "kernel", "workload"};
+  const auto end = msg.find_first_of(".['", k + 5);
+  if (end == std::string::npos) return false;
+  static const char* const kSections[] = {"sim",         "clocks",       "cpu",     "mmu",
+                                          "caches",      "interconnect", "dram",    "disk",
+                                          "extra_disks", "kernel",       "workload"};
   for (const char* s : kSections)
-    if (msg.compare(k + 5, dot - (k + 5), s) == 0) return true;
+    if (msg.compare(k + 5, end - (k + 5), s) == 0) return true;
   return false;
 }
 

@@ -675,3 +675,99 @@ TEST(DiskSim, WithoutWriteCacheWritesPayPositioningAndFlushIsImmediate) {
   EXPECT_LT(r.flush_us, 1);
   EXPECT_EQ(counter(rig.root, "disk.hdd.destages"), 0u);
 }
+
+TEST(DiskSim, InjectedMediaErrorsFailOnlyTheirRequestsWithEioAndMoveNoData) {
+  // Sectors 64..71 fail writes, 200..207 fail reads (uncorrectable media error). Five bios at once, never
+  // adjacent (five requests): writes to 0, 64, 128 and reads of 200 and 300. Only the write to 64 and the
+  // read of 200 end with -EIO; the sector store keeps its old bytes at 64, the read buffer of 200 keeps
+  // what memory held. Then the other direction of each range works: a write to 200, a read of 64.
+  disk::DiskConfig dc = small_ssd();
+  dc.inject_errors = {{64, 8, disk::InjectOn::Write}, {200, 8, disk::InjectOn::Read}};
+  Rig rig(dc);
+  kernel::BlockConfig bc;
+  kernel::BlockLayer blk(rig.root);
+  kernel::AhciDisk sda("sda", bc, rig.bus, hw::kDiskCtrlBase, 512 << 10, 512 << 10, blk, rig.root);
+  sda.irq_in.bind(rig.irq);
+  auto fill = [](uint8_t seed) {
+    std::vector<uint8_t> v(4096);
+    for (unsigned i = 0; i < v.size(); ++i) v[i] = static_cast<uint8_t>(i * 7 + seed);
+    return v;
+  };
+  const auto old64 = fill(1), old200 = fill(2), old300 = fill(3), w0 = fill(4), w64 = fill(5), w128 = fill(6),
+             w200 = fill(7);
+  const std::vector<uint8_t> stale(4096, 0xee);
+  rig.ctrl.store().write(64, 8, old64.data());
+  rig.ctrl.store().write(200, 8, old200.data());
+  rig.ctrl.store().write(300, 8, old300.data());
+  rig.store.write(0x10000, w0.data(), 4096);
+  rig.store.write(0x11000, w64.data(), 4096);
+  rig.store.write(0x12000, w128.data(), 4096);
+  rig.store.write(0x13000, stale.data(), 4096);  // the failing read's buffer
+  rig.store.write(0x14000, stale.data(), 4096);
+  rig.store.write(0x15000, w200.data(), 4096);
+  rig.store.write(0x16000, stale.data(), 4096);
+  std::deque<kernel::Bio> bios(7);
+  const struct {
+    uint64_t sector;
+    bool write;
+    uint64_t pa;
+  } io[7] = {{0, true, 0x10000},    {64, true, 0x11000},  {128, true, 0x12000}, {200, false, 0x13000},
+             {300, false, 0x14000}, {200, true, 0x15000}, {64, false, 0x16000}};
+  int err[7] = {1, 1, 1, 1, 1, 1, 1};
+  unsigned completed = 0;
+  bool finished = false;
+  sc_core::sc_spawn([&] {
+    kernel::KCtx k;
+    auto submit = [&](unsigned i) {
+      auto& b = bios[i];
+      b.sector = io[i].sector;
+      b.write = io[i].write;
+      b.vecs.push_back({io[i].pa, 4096});
+      b.end_io = [&, i](kernel::Bio&, int e) {
+        err[i] = e;
+        ++completed;
+      };
+      blk.submit_bio(&b, k);
+    };
+    for (unsigned i = 0; i < 5; ++i) submit(i);
+    sda.unplug(k);
+    k.sync();
+    while (completed < 5) wait(sc_time(100, sc_core::SC_US));
+    for (unsigned i = 5; i < 7; ++i) submit(i);
+    sda.unplug(k);
+    k.sync();
+    while (completed < 7) wait(sc_time(100, sc_core::SC_US));
+    finished = true;
+  });
+  sc_core::sc_start(sc_time(1, sc_core::SC_SEC));
+  ASSERT_TRUE(finished);
+  const int want[7] = {0, -5, 0, -5, 0, 0, 0};
+  for (unsigned i = 0; i < 7; ++i) EXPECT_EQ(err[i], want[i]) << "bio " << i;
+  std::vector<uint8_t> got(4096);
+  auto sectors = [&](uint64_t lba) {
+    rig.ctrl.store().read(lba, 8, got.data());
+    return got;
+  };
+  auto memory = [&](uint64_t pa) {
+    rig.store.read(pa, got.data(), 4096);
+    return got;
+  };
+  EXPECT_EQ(sectors(0), w0);
+  EXPECT_EQ(sectors(64), old64);  // the failed write changed nothing
+  EXPECT_EQ(sectors(128), w128);
+  EXPECT_EQ(sectors(200), w200);      // writes to a read-failing range work
+  EXPECT_EQ(memory(0x13000), stale);  // the failed read moved no data
+  EXPECT_EQ(memory(0x14000), old300);
+  EXPECT_EQ(memory(0x16000), old64);  // reads of a write-failing range work
+  EXPECT_EQ(counter(rig.root, "disk.media_errors_write"), 1u);
+  EXPECT_EQ(counter(rig.root, "disk.media_errors_read"), 1u);
+  EXPECT_EQ(counter(rig.root, "disk.write.errors"), 1u);
+  EXPECT_EQ(counter(rig.root, "disk.read.errors"), 1u);
+  EXPECT_EQ(counter(rig.root, "disk.write.requests"), 3u);
+  EXPECT_EQ(counter(rig.root, "disk.write.bytes"), 3u * 4096);
+  EXPECT_EQ(counter(rig.root, "disk.read.requests"), 2u);
+  EXPECT_EQ(counter(rig.root, "disk.read.bytes"), 2u * 4096);
+  EXPECT_EQ(counter(rig.root, "block.command_errors"), 2u);
+  EXPECT_EQ(counter(rig.root, "block.commands_completed"), 7u);
+  EXPECT_EQ(counter(rig.root, "disk.lba_errors"), 0u);
+}

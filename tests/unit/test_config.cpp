@@ -205,3 +205,75 @@ TEST(Config, SetSyntaxErrors) {
   EXPECT_NE(error_of([&] { r.apply_set("novalue"); }).find("expected path=value"), std::string::npos);
   EXPECT_NE(error_of([&] { r.apply_set("a..b=1"); }).find("empty component"), std::string::npos);
 }
+
+TEST(Config, ExtraDiskPresetAppliesBeforeTheEntrysOwnKeys) {
+  ConfigResolver r;
+  r.apply_preset("hdd-7200");
+  r.apply_json(pc::cfg::parse_json_text(R"({"extra_disks": [
+      {"preset": "ssd-nvmevirt", "ssd": {"read_us": 50}, "inject_errors": [{"lba": 8, "sectors": 16, "on": "write"}]},
+      {"media": "ssd"}]})",
+                                        "t"),
+               "t");
+  const auto& c = r.finish();
+  ASSERT_EQ(c.num_disks(), 3u);
+  EXPECT_EQ(c.disk_config(0).media, "hdd");
+  EXPECT_DOUBLE_EQ(c.disk_config(0).controller.link_mbps, 300);
+  const auto& d1 = c.disk_config(1);
+  EXPECT_EQ(d1.media, "ssd");
+  EXPECT_EQ(d1.ssd.dies_per_channel, 2u);  // from the preset
+  EXPECT_EQ(d1.ssd.page_bytes, 32768u);
+  EXPECT_DOUBLE_EQ(d1.ssd.read_us, 50);  // the entry's own key wins
+  ASSERT_EQ(d1.inject_errors.size(), 1u);
+  EXPECT_EQ(d1.inject_errors[0].lba, 8u);
+  EXPECT_EQ(d1.inject_errors[0].sectors, 16u);
+  EXPECT_EQ(d1.inject_errors[0].on, pc::disk::InjectOn::Write);
+  const auto& d2 = c.disk_config(2);  // no preset: the defaults of `disk`
+  EXPECT_EQ(d2.ssd.dies_per_channel, 8u);
+  EXPECT_DOUBLE_EQ(d2.ssd.read_us, 75);
+  EXPECT_EQ(pc::soc::PlatformConfig::disk_key(2), "extra_disks[1]");
+  // The resolved tree (written into every stats output) resolves to itself.
+  ConfigResolver again;
+  again.apply_json(c.to_json(), "resolved");
+  EXPECT_EQ(again.finish().to_json().dump(), c.to_json().dump());
+}
+
+TEST(Config, ExtraDiskErrorsNameTheKey) {
+  auto msg = error_of([] {
+    ConfigResolver r;
+    r.apply_json(pc::cfg::parse_json_text(R"({"extra_disks": [{}, {"preset": "x"}]})", "t"), "t");
+  });
+  EXPECT_NE(msg.find("t: key 'extra_disks[1].preset': no disk preset named 'x' (expected one of: hdd-7200, "
+                     "ssd-mqsim, ssd-nvmevirt)"),
+            std::string::npos)
+      << msg;
+  msg = error_of([] {
+    ConfigResolver r;
+    r.apply_json(pc::cfg::parse_json_text(
+                     R"({"extra_disks": [{"inject_errors": [{"lba": 1, "on": "sometimes"}]}]})", "t"),
+                 "t");
+  });
+  EXPECT_NE(
+      msg.find("key 'extra_disks[0].inject_errors[0].on': expected one of \"read\", \"write\", \"both\""),
+      std::string::npos)
+      << msg;
+  msg = error_of([] {
+    ConfigResolver r;
+    r.apply_json(
+        pc::cfg::parse_json_text(R"({"extra_disks": [{}], "workload": {"source": "scenario", "scenario": {
+        "files": [{"name": "a", "disk": 1}, {"name": "b", "disk": 2}]}}})",
+                                 "t"),
+        "t");
+    r.finish();
+  });
+  EXPECT_NE(
+      msg.find(
+          "key 'workload.scenario.files[1].disk': no disk 2 (expected 0..1: 0 = disk, i = extra_disks[i-1])"),
+      std::string::npos)
+      << msg;
+  msg = error_of([] {
+    ConfigResolver r;
+    r.apply_json(pc::cfg::parse_json_text(R"({"disk": {"present": false}, "extra_disks": [{}]})", "t"), "t");
+    r.finish();
+  });
+  EXPECT_NE(msg.find("key 'extra_disks': disk 0 is absent"), std::string::npos) << msg;
+}
