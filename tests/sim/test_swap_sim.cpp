@@ -164,3 +164,64 @@ TEST(SwapSim, AnAreaThatDoesNotFitOnItsDiskIsAConfigError) {
     EXPECT_NE(std::string(e.what()).find("does not fit"), std::string::npos) << e.what();
   }
 }
+
+namespace {
+// One process reads a 16 MiB file through a mapping, then dirties a 32 MiB heap on 32 MiB of memory and
+// reads it back: the heap goes through the swap area at 64 MiB into the SSD (slot s at sector
+// 131072 + 8 s). `inject`: the disk's inject_errors list.
+std::string swap_error_config(const std::string& inject) {
+  return R"({"cpu": {"paging": "on", "cores": 1}, "dram": {"size_mib": 32},
+    "disk": {"inject_errors": )" +
+         inject + R"(},
+    "kernel": {"swap": {"areas": [{"size_mib": 64, "start_mib": 64}]}},
+    "workload": {"source": "scenario", "data_check": true, "scenario": {
+      "files": [{"name": "f", "size_kib": 16384}],
+      "programs": [{"name": "p", "steps": [
+        {"op": "mmap", "mapping": "f", "kind": "file", "file": "f", "size_kib": 16384, "prot": "r"},
+        {"op": "access", "mapping": "f", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 16384, "accesses": 4096, "access_size": 8, "read_fraction": 1}},
+        {"op": "mmap", "mapping": "m", "size_kib": 32768},
+        {"op": "access", "mapping": "m", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 32768, "accesses": 8192, "access_size": 8, "read_fraction": 0}},
+        {"op": "access", "mapping": "m", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 32768, "accesses": 8192, "access_size": 8, "read_fraction": 1}}]}],
+      "processes": [{"program": "p"}]}}})";
+}
+}  // namespace
+
+TEST(SwapSim, InjectedSwapWriteErrorsKeepThePagesAndLoseNoByte) {
+  // Writes to slots 1..32 fail on the medium: those pages get PG_error, stay dirty in memory and are
+  // read back intact; nothing is lost.
+  soc::Soc s(test::resolve_config({"nehalem", "ssd-nvmevirt"},
+                                  swap_error_config(R"([{"lba": 131080, "sectors": 256, "on": "write"}])"),
+                                  {}));
+  s.run(false);
+  // One failed write per slot of 1..32 (the bios merge into fewer commands at the disk, each failing).
+  EXPECT_EQ(stat(s, "kernel.swap.write_errors"), 32);
+  EXPECT_GE(stat(s, "disk.media_errors_write"), 1.0);
+  EXPECT_EQ(stat(s, "kernel.swap.read_errors"), 0);
+  EXPECT_EQ(s.data_errors(), 0u);
+  EXPECT_EQ(stat(s, "summary.reads_checked"), 4096 + 8192);
+  EXPECT_EQ(s.os()->tasks().front()->exit_reason, "end of program");
+}
+
+TEST(SwapSim, InjectedSwapReadErrorGivesSigbusWithoutWrongBytes) {
+  // Reads of slot 1 fail: the page that went there first cannot come back, and its fault ends the task
+  // with SIGBUS (2.6.18's do_swap_page); every byte read before that was right.
+  soc::Soc s(test::resolve_config({"nehalem", "ssd-nvmevirt"},
+                                  swap_error_config(R"([{"lba": 131080, "sectors": 8, "on": "read"}])"), {}));
+  s.run(false);
+  EXPECT_GE(stat(s, "kernel.swap.read_errors"), 1.0);
+  EXPECT_GE(stat(s, "kernel.swap.sigbus"), 1.0);
+  EXPECT_EQ(stat(s, "kernel.swap.write_errors"), 0);
+  EXPECT_EQ(s.data_errors(), 0u);
+  EXPECT_EQ(s.os()->tasks().front()->exit_reason.rfind("SIGBUS at 0x", 0), 0u)
+      << s.os()->tasks().front()->exit_reason;
+}
+
+TEST(SwapSim, WithoutInjectionTheSameSwapRunSucceeds) {  // the negative control of the two above
+  soc::Soc s(test::resolve_config({"nehalem", "ssd-nvmevirt"}, swap_error_config("[]"), {}));
+  s.run(false);
+  EXPECT_GT(stat(s, "kernel.vmstat.pswpin"), 1000.0);
+  EXPECT_EQ(stat(s, "kernel.swap.read_errors") + stat(s, "kernel.swap.write_errors"), 0);
+  EXPECT_EQ(s.data_errors(), 0u);
+  EXPECT_EQ(stat(s, "summary.reads_checked"), 4096 + 8192);
+  EXPECT_EQ(s.os()->tasks().front()->exit_reason, "end of program");
+}
