@@ -195,8 +195,6 @@ class MemoryManager {
   void put_swap_token(MmStruct& mm, KCtx& k);
   void disable_swap_token();
   bool has_swap_token(const MmStruct& mm) const { return m_swap_token_mm == &mm; }
-  // Swap PTEs of every live mm (tests: the swap_map counts they should add up to).
-  std::map<uint64_t, uint64_t> swap_pte_counts(KCtx& k);
 
   // Page-table inspection (walks through the bus): the PTE value for `va`, or 0 if a level is missing.
   uint64_t read_pte(MmStruct& mm, uint64_t va, KCtx& k);
@@ -308,6 +306,8 @@ class MemoryManager {
   Page* read_swap_cache_async(uint64_t entry, KCtx& k);
   void swapin_readahead(uint64_t entry, KCtx& k);
   void swap_readpage(Page* page, KCtx& k);
+  // The disk and PAGE_SIZE block of a slot (map_swap_page, under swap_lock).
+  std::pair<unsigned, uint64_t> swap_location(uint64_t entry, KCtx& k);
   void free_swap_cache(Page* page, KCtx& k);  // free_pages_and_swap_cache's step for one page
   void add_to_mmlist(MmStruct& mm, KCtx& k);
   uint64_t jiffies() const;

@@ -8,19 +8,17 @@
 
 namespace pc::kernel {
 
+std::pair<unsigned, uint64_t> MemoryManager::swap_location(uint64_t entry, KCtx& k) {
+  SpinGuard g(*m_swap_lock, k);
+  return {m_swap->info(swp_type(entry)).disk, m_swap->map_swap_page(swp_type(entry), swp_offset(entry))};
+}
+
 void MemoryManager::swap_writepage(Page* page, KCtx& k) {
   if (remove_exclusive_swap_page(page, k)) {  // nobody but the swap cache refers to the slot any more
     unlock_page(page, k.now());
     return;
   }
-  const uint64_t entry = page->private_;
-  uint64_t block;
-  unsigned disk;
-  {
-    SpinGuard g(*m_swap_lock, k);
-    block = m_swap->map_swap_page(swp_type(entry), swp_offset(entry));
-    disk = m_swap->info(swp_type(entry)).disk;
-  }
+  const auto [disk, block] = swap_location(page->private_, k);
   allocator().events().count(PSWPOUT);
   page->set(PG_writeback);
   allocator().mod_zone_page_state(page, NR_WRITEBACK, 1);
@@ -42,14 +40,7 @@ void MemoryManager::swap_writepage(Page* page, KCtx& k) {
 void MemoryManager::swap_readpage(Page* page, KCtx& k) {
   if (!page->test(PG_locked)) throw std::logic_error("swap_readpage: page not locked");
   page->clear(PG_uptodate);
-  const uint64_t entry = page->private_;
-  uint64_t block;
-  unsigned disk;
-  {
-    SpinGuard g(*m_swap_lock, k);
-    block = m_swap->map_swap_page(swp_type(entry), swp_offset(entry));
-    disk = m_swap->info(swp_type(entry)).disk;
-  }
+  const auto [disk, block] = swap_location(page->private_, k);
   allocator().events().count(PSWPIN);
   m_swap_io->submit(disk, block, false, mem_map().page_to_phys(page), k, [this, page](int err, uint64_t at) {
     // end_swap_bio_read.

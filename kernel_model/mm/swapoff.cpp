@@ -36,23 +36,6 @@ void MemoryManager::wake_up_page(Page* page, const sc_core::sc_time& at) {
   if (it != m_page_wq.end()) it->second.wake_up(at, 1);
 }
 
-std::map<uint64_t, uint64_t> MemoryManager::swap_pte_counts(KCtx& k) {
-  std::map<uint64_t, uint64_t> counts;
-  for (auto& [mm, owned] : m_mms) {
-    (void)owned;
-    for (auto& [start, vma] : mm->vmas) {
-      (void)start;
-      for (uint64_t va = vma->vm_start; va < vma->vm_end; va += kPageSize) {
-        const uint64_t pte_pa = walk(*mm, va, false, k);
-        if (!pte_pa) continue;
-        const uint64_t pte = get_pte(pte_pa, k);
-        if (pte && !(pte & pg::kP)) ++counts[pte];
-      }
-    }
-  }
-  return counts;
-}
-
 bool MemoryManager::unuse_mm(MmStruct& mm, uint64_t entry, Page* page, KCtx& k) {
   ++m_swap_stats.unuse_mm_scans;
   if (!mm.mmap_sem->down_read_trylock(k)) {
