@@ -170,7 +170,9 @@ class Kernel : public sc_core::sc_module, private ReclaimHooks, private ReclaimE
   WriteResult shmem_writepage(Page* page, KCtx& k) override {
     return m_mm->shmem_writepage(page, k) ? WriteResult::Submitted : WriteResult::Activate;
   }
-  void delete_from_swap_cache_locked(Page* page, KCtx& k) override { m_mm->__delete_from_swap_cache(page, k); }
+  void delete_from_swap_cache_locked(Page* page, KCtx& k) override {
+    m_mm->__delete_from_swap_cache(page, k);
+  }
   void swap_free(uint64_t entry, KCtx& k) override { m_mm->swap_free(entry, k); }
   int64_t total_swap_pages() const override { return m_swap_areas.total_swap_pages(); }
   void disable_swap_token() override { m_mm->disable_swap_token(); }
@@ -238,7 +240,7 @@ class Kernel : public sc_core::sc_module, private ReclaimHooks, private ReclaimE
   stats::Group m_reclaim;
   stats::Group m_swap_g;
   std::unique_ptr<stats::Histogram> m_lat_swap_major;  // major swap faults, entry to return
-  std::unique_ptr<SwapIoImpl> m_swap_io;                // after m_swap_g: its stats live in it
+  std::unique_ptr<SwapIoImpl> m_swap_io;               // after m_swap_g: its stats live in it
   std::vector<std::unique_ptr<stats::Group>> m_task_groups;
   std::vector<std::unique_ptr<stats::Stat>> m_stat_objs;  // last: destroyed before the groups they sit in
 };

@@ -67,7 +67,8 @@ struct VmConfig {
         "flush_on_young", flush_on_young,
         "page_referenced flushes the TLB entry of each young PTE it clears (2.6.18 behaviour); off selects "
         "what later kernels (3.x) do: leave the stale entry until something else flushes it");
-    v.u64("swappiness", swappiness, "%", "vm.swappiness: how readily reclaim deactivates mapped pages", 0, 100);
+    v.u64("swappiness", swappiness, "%", "vm.swappiness: how readily reclaim deactivates mapped pages", 0,
+          100);
     v.boolean("laptop_mode", laptop_mode,
               "vm.laptop_mode: reclaim starts with may_writepage off and wakes pdflush for all dirty pages");
     v.u64("dirty_ratio", dirty_ratio, "%",
@@ -86,9 +87,10 @@ struct VmConfig {
           "vm.min_free_kbytes: 0 computes it at boot as 2.6.18 does; a value recomputes the watermarks "
           "(setup_per_zone_pages_min) as the sysctl does",
           0, 65536);
-    v.boolean("count_pgsteal", count_pgsteal,
-              "count reclaimed pages in pgsteal_<zone> as 2.6.19 and later do; off (2.6.18) leaves pgsteal at 0 "
-              "and counts reclaimed pages in pgactivate, as 2.6.18's shrink_inactive_list does");
+    v.boolean(
+        "count_pgsteal", count_pgsteal,
+        "count reclaimed pages in pgsteal_<zone> as 2.6.19 and later do; off (2.6.18) leaves pgsteal at 0 "
+        "and counts reclaimed pages in pgactivate, as 2.6.18's shrink_inactive_list does");
   }
 };
 
@@ -96,7 +98,7 @@ struct VmConfig {
 // writes its mkswap header into the disk image before the run; the kernel brings it in with sys_swapon.
 struct SwapAreaConfig {
   enum class Kind { Partition, File };
-  uint64_t disk = 0;       // the disk it is on
+  uint64_t disk = 0;  // the disk it is on
   Kind kind = Kind::Partition;
   uint64_t size_mib = 0;   // 0: twice the memory, as installers of the era sized it
   uint64_t start_mib = 0;  // where it starts on the disk; 0: after the scenario's files
@@ -113,7 +115,8 @@ struct SwapAreaConfig {
     v.u64("start_mib", start_mib, "MiB", "start on the disk; 0 = placed after the scenario's files", 0,
           1ull << 24);
     v.i64("priority", priority, "",
-          "swapon priority (higher first, round-robin among equals); -1 assigns -1, -2, ... in order", -1, 32767);
+          "swapon priority (higher first, round-robin among equals); -1 assigns -1, -2, ... in order", -1,
+          32767);
     v.u64("extents", extents, "", "swap file: extents it is laid out in, 1 MiB apart on the disk", 1, 1024);
     v.boolean("format", format, "write the mkswap header (SWAPSPACE2) before the run");
     v.boolean("active", active, "swapon at boot (else a scenario 'swapon' step brings it in)");
@@ -128,8 +131,8 @@ struct SwapConfig {
 
   void describe(cfg::Visitor& v) {
     v.list("areas", areas, "swap areas, brought in in this order (swap type 0, 1, ...)");
-    v.u64("page_cluster", page_cluster, "", "vm.page_cluster: swap-in reads 2^n slots around a fault (0: off)",
-          0, 5);
+    v.u64("page_cluster", page_cluster, "",
+          "vm.page_cluster: swap-in reads 2^n slots around a fault (0: off)", 0, 5);
     v.boolean("swap_token", swap_token, "the swap token (mm/thrash.c): a thrashing task's pages are kept");
     v.u64("swap_token_timeout_s", swap_token_timeout_s, "s",
           "vm.swap_token_timeout: how long one task may hold the token", 1, 100000);

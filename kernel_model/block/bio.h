@@ -20,8 +20,8 @@ struct BioVec {
 struct Bio {
   AhciDisk* bdev = nullptr;  // bi_bdev: the disk it goes to (null: the first disk)
   uint64_t sector = 0;       // bi_sector
-  bool write = false;   // bi_rw & WRITE
-  bool sync = false;    // BIO_RW_SYNC: unplug right after queuing
+  bool write = false;        // bi_rw & WRITE
+  bool sync = false;         // BIO_RW_SYNC: unplug right after queuing
   std::vector<BioVec> vecs;
   // bi_end_io(bio, error): error is 0 or -EIO.
   std::function<void(Bio&, int)> end_io;

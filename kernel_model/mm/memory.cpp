@@ -314,8 +314,8 @@ FaultResult MemoryManager::do_wp_page(MmStruct& mm, Vma& vma, uint64_t va, uint6
   return FaultResult::Minor;
 }
 
-FaultResult MemoryManager::do_swap_page(MmStruct& mm, Vma& vma, uint64_t va, uint64_t pte_pa, uint64_t orig_pte,
-                                        bool write, KCtx& k) {
+FaultResult MemoryManager::do_swap_page(MmStruct& mm, Vma& vma, uint64_t va, uint64_t pte_pa,
+                                        uint64_t orig_pte, bool write, KCtx& k) {
   const uint64_t addr = va & ~(kPageSize - 1);
   const uint64_t entry = orig_pte;
   if (!m_swap || !m_swap->valid(entry)) return FaultResult::SigBus;  // not a swap entry of an active area

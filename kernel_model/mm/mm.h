@@ -63,11 +63,12 @@ class SwapIo {
 struct SwapStats {
   uint64_t add_total = 0, del_total = 0, find_success = 0, find_total = 0;
   uint64_t exist_race = 0, noent_race = 0;
-  uint64_t ra_pages = 0, ra_used = 0, ra_wasted = 0;  // swap-in readahead pages read, later hit, dropped unused
+  uint64_t ra_pages = 0, ra_used = 0,
+           ra_wasted = 0;     // swap-in readahead pages read, later hit, dropped unused
   uint64_t major_faults = 0;  // faults that read their page from swap (do_swap_page, shmem)
   uint64_t read_errors = 0, write_errors = 0, sigbus = 0;
   uint64_t shmem_swapout = 0, shmem_swapin = 0;
-  uint64_t unuse_pages = 0, unuse_mm_scans = 0;  // try_to_unuse: pages brought back, mms searched
+  uint64_t unuse_pages = 0, unuse_mm_scans = 0;    // try_to_unuse: pages brought back, mms searched
   uint64_t token_grabs = 0, token_referenced = 0;  // the swap token changed hands; pages it kept
 };
 
@@ -252,8 +253,8 @@ class MemoryManager {
                                bool write, KCtx& k);
   FaultResult do_anonymous_page(MmStruct& mm, Vma& vma, uint64_t va, uint64_t pte_pa, bool write, KCtx& k);
   FaultResult do_no_page(MmStruct& mm, Vma& vma, uint64_t va, uint64_t pte_pa, bool write, KCtx& k);
-  FaultResult do_swap_page(MmStruct& mm, Vma& vma, uint64_t va, uint64_t pte_pa, uint64_t orig_pte, bool write,
-                           KCtx& k);
+  FaultResult do_swap_page(MmStruct& mm, Vma& vma, uint64_t va, uint64_t pte_pa, uint64_t orig_pte,
+                           bool write, KCtx& k);
   // Entered with the PTE lock held (it is released on return).
   FaultResult do_wp_page(MmStruct& mm, Vma& vma, uint64_t va, uint64_t pte_pa, uint64_t orig_pte,
                          Spinlock& ptl, KCtx& k);

@@ -26,8 +26,8 @@ enum class Syscall : uint32_t {
   Clone = 56,  // a thread: the child shares the address space (CLONE_VM)
   Read = 0,
   Write = 1,
-  Yield = 24,  // sched_yield
-  Swapon = 167,   // arg 0: the area's index in kernel.swap.areas
+  Yield = 24,    // sched_yield
+  Swapon = 167,  // arg 0: the area's index in kernel.swap.areas
   Swapoff = 168,
 };
 constexpr const char* syscall_name(Syscall s) {
