@@ -173,6 +173,13 @@ Kernel::Kernel(sc_core::sc_module_name name, const KernelConfig& cfg, uint64_t m
           [&ms, u] { return u(ms.readaround_pages); });
   formula(m_stats, "lock_page_waits", "waits", "sleeps in lock_page",
           [&ms, u] { return u(ms.lock_page_waits); });
+  formula(m_stats, "rmap_file_walks", "calls", "file rmap walks (page_referenced_file, try_to_unmap_file)",
+          [&ms, u] { return u(ms.rmap_file_walks); });
+  formula(m_stats, "rmap_file_vmas", "vmas",
+          "VMAs the file rmap walks visited (each covers the page: the i_mmap prio tree's query)",
+          [&ms, u] { return u(ms.rmap_file_vmas); });
+  formula(m_stats, "prio_tree_nodes", "nodes", "i_mmap prio tree nodes the file rmap walks read",
+          [&ms, u] { return u(ms.prio_tree_nodes); });
   formula(m_stats, "kswapd_wakeups", "calls", "wakeup_kswapd calls that woke kswapd",
           [this, u] { return u(m_kswapd_wakeups); });
   const VmscanStats& vs = m_vmscan->stats();

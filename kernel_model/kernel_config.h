@@ -22,6 +22,7 @@ struct KernelCosts {
   uint64_t page_free = 50;         // freeing one page
   uint64_t lru_op = 15;            // pagevec add, list move
   uint64_t rmap_op = 20;           // mapcount / anon_vma bookkeeping of one page
+  uint64_t prio_tree_node = 10;    // reading one i_mmap prio tree node in an rmap walk (a cache line)
   uint64_t spin_lock = 25;         // taking and releasing an uncontended spinlock (or a semaphore)
   uint64_t vma_op = 250;           // creating, splitting, merging or removing a VMA
   uint64_t context_switch = 1500;  // schedule(): runqueue work and register state (CR3 load is separate)
@@ -38,6 +39,8 @@ struct KernelCosts {
     v.u64("page_free", page_free, "cycles", "allocator list work per freed page");
     v.u64("lru_op", lru_op, "cycles", "LRU pagevec or list operation");
     v.u64("rmap_op", rmap_op, "cycles", "reverse-mapping bookkeeping per page");
+    v.u64("prio_tree_node", prio_tree_node, "cycles",
+          "one i_mmap priority-search-tree node read by a file rmap walk");
     v.u64("spin_lock", spin_lock, "cycles", "uncontended spinlock (or semaphore) acquire and release");
     v.u64("vma_op", vma_op, "cycles", "VMA create, split, merge or remove");
     v.u64("context_switch", context_switch, "cycles", "scheduler work of one context switch");

@@ -17,7 +17,7 @@ MmStruct* MemoryManager::dup_mm(MmStruct& old, KCtx& k) {
   for (auto& [start, ov] : old.vmas) {
     auto v = std::make_unique<Vma>(*ov);  // shares anon_vma (anon_vma_link) and file
     v->vm_flags &= ~VM_LOCKED;
-    Vma* nv = insert_vma(*mm, std::move(v), k);
+    Vma* nv = insert_vma(*mm, std::move(v), k, ov->vm_file ? ov.get() : nullptr);
     if (!copy_page_range(*mm, old, *nv, k)) {
       ok = false;
       break;

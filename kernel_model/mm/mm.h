@@ -80,6 +80,9 @@ struct MmStats {
   uint64_t forks = 0, exits = 0;
   uint64_t tlb_page_flushes = 0, tlb_mm_flushes = 0;
   uint64_t page_referenced_calls = 0, young_cleared = 0, unmapped_by_rmap = 0;
+  // File rmap walks (page_referenced_file, try_to_unmap_file): walks, the VMAs they visited (each covers
+  // the page) and the i_mmap prio tree nodes they read.
+  uint64_t rmap_file_walks = 0, rmap_file_vmas = 0, prio_tree_nodes = 0;
   uint64_t readahead_pages = 0, readaround_pages = 0, page_cache_hits = 0, page_cache_misses = 0;
   uint64_t lock_page_waits = 0;
 };
@@ -284,13 +287,14 @@ class MemoryManager {
   WaitQueue& page_waitqueue(Page* page) { return m_page_wq[page]; }
 
   // VMAs.
-  Vma* insert_vma(MmStruct& mm, std::unique_ptr<Vma> v, KCtx& k);
+  // `dup_of`: fork's copy of that VMA (a file VMA joins its vm_set list instead of a tree insertion).
+  Vma* insert_vma(MmStruct& mm, std::unique_ptr<Vma> v, KCtx& k, Vma* dup_of = nullptr);
   void split_vma(MmStruct& mm, Vma& vma, uint64_t addr, KCtx& k);  // vma keeps [start, addr)
   void remove_vma(MmStruct& mm, Vma& vma, KCtx& k);
   uint64_t get_unmapped_area(MmStruct& mm, uint64_t len) const;
   File* create_shmem_file(uint64_t len);  // shmem.cpp
   void anon_vma_prepare(MmStruct& mm, Vma& vma, KCtx& k);
-  void link_vma_rmap(Vma& vma, KCtx& k);
+  void link_vma_rmap(Vma& vma, Vma* dup_of, KCtx& k);
   void unlink_vma_rmap(Vma& vma, KCtx& k);
   void init_mapping(AddressSpace& as);
 
@@ -325,7 +329,11 @@ class MemoryManager {
   void page_remove_rmap(Page* page);
   int page_referenced_one(Page* page, Vma& vma, int& mapcount, KCtx& k);
   SwapResult try_to_unmap_one(Page* page, Vma& vma, KCtx& k);
-  std::vector<Vma*> rmap_vmas(Page* page);
+  int page_referenced_file(Page* page, int mapcount, KCtx& k);
+  SwapResult try_to_unmap_file(Page* page, KCtx& k);
+  // vma_prio_tree_foreach's step over a file page's VMAs, counted and charged: rmap_op per VMA and
+  // prio_tree_node per tree node read since the last step (`charged`: the nodes charged so far).
+  Vma* next_file_vma(VmaPrioTreeIter& it, uint64_t& charged, KCtx& k);
 
   void flush_tlb_page(MmStruct& mm, uint64_t va, FlushCause why, KCtx& k);
   void flush_tlb_mm(MmStruct& mm, FlushCause why, KCtx& k);

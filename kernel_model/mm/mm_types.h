@@ -15,6 +15,7 @@
 #include "kernel_model/kernel/kctx.h"
 #include "kernel_model/kernel/locks.h"
 #include "kernel_model/mm/page.h"
+#include "kernel_model/mm/prio_tree.h"
 
 namespace pc::kernel {
 
@@ -74,7 +75,9 @@ constexpr uint32_t RA_FLAG_MISS = 0x01, RA_FLAG_INCACHE = 0x02;
 struct AddressSpace {
   File* host = nullptr;
   std::map<uint64_t, Page*> page_tree;  // radix tree: file page index -> page
-  std::vector<Vma*> i_mmap;             // VMAs mapping this file
+  // The file's mappings: a priority search tree keyed by each VMA's file page range (i_mmap). The model
+  // has no remap_file_pages, so no VM_NONLINEAR VMA and no i_mmap_nonlinear list.
+  PrioTreeRoot i_mmap;
   uint64_t nrpages = 0;
   std::unique_ptr<Spinlock> tree_lock, i_mmap_lock;
 };
@@ -90,13 +93,44 @@ struct File {
   std::map<uint64_t, uint64_t> shmem_swap;
 };
 
+// vma->shared (include/linux/mm.h): a file VMA is either the prio tree's node for its page range
+// (`node` in the tree; `head` is the first VMA on its vm_set list of VMAs with the same range, or null) or
+// on such a list (`node` in no tree; the first one's `head` points back at the tree node's VMA).
+struct VmaShared {
+  ListHead list;  // vm_set.list (first member: see vm_set_entry)
+  PrioTreeNode node;
+  Vma* head = nullptr;
+  Vma* vma = nullptr;  // the VMA this is part of
+
+  VmaShared() = default;
+  VmaShared(const VmaShared&) {}  // a copy of a VMA (fork, split) is in no tree until it is linked
+  VmaShared& operator=(const VmaShared&) = delete;
+};
+inline Vma* vm_set_entry(ListHead* l) {
+  return reinterpret_cast<VmaShared*>(l)->vma;
+}
+
 struct Vma {
+  Vma() { shared.vma = this; }
+  Vma(const Vma& o)
+      : mm(o.mm),
+        vm_start(o.vm_start),
+        vm_end(o.vm_end),
+        vm_flags(o.vm_flags),
+        vm_pgoff(o.vm_pgoff),
+        vm_file(o.vm_file),
+        anon_vma(o.anon_vma) {
+    shared.vma = this;
+  }
+  Vma& operator=(const Vma&) = delete;
+
   MmStruct* mm = nullptr;
   uint64_t vm_start = 0, vm_end = 0;  // [start, end)
   uint32_t vm_flags = 0;
   uint64_t vm_pgoff = 0;  // file offset in pages (anonymous: vm_start >> PAGE_SHIFT)
   File* vm_file = nullptr;
   AnonVma* anon_vma = nullptr;
+  VmaShared shared;
 
   bool contains(uint64_t va) const { return va >= vm_start && va < vm_end; }
   // A private writable mapping whose pages are copied on write (is_cow_mapping).
@@ -145,6 +179,20 @@ inline uint64_t vma_address(const Page* page, const Vma* vma) {
   const uint64_t addr = vma->vm_start + ((pgoff - vma->vm_pgoff) << kPageShift);
   return (addr >= vma->vm_start && addr < vma->vm_end) ? addr : ~0ull;
 }
+
+// mm/prio_tree.c: the i_mmap tree of VMAs, with VMAs of identical range on the tree node's vm_set list.
+void vma_prio_tree_insert(Vma* vma, PrioTreeRoot& root);
+void vma_prio_tree_remove(Vma* vma, PrioTreeRoot& root);
+// vma_prio_tree_add: `vma` (same range as `old`, which is linked) goes on the vm_set list right after
+// `old` (fork puts the child's VMA next to the parent's this way).
+void vma_prio_tree_add(Vma* vma, Vma* old);
+// vma_prio_tree_foreach: every VMA whose file range overlaps [begin, end]; nullptr at the end.
+struct VmaPrioTreeIter {
+  VmaPrioTreeIter(PrioTreeRoot& root, uint64_t begin, uint64_t end) : tree(root, begin, end) {}
+  Vma* next();
+  PrioTreeIter tree;  // tree.visited: the tree nodes read
+  Vma* vma = nullptr;
+};
 
 inline uint64_t linear_page_index(const Vma* vma, uint64_t addr) {
   return ((addr - vma->vm_start) >> kPageShift) + vma->vm_pgoff;

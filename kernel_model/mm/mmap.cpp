@@ -80,14 +80,18 @@ void MemoryManager::anon_vma_prepare(MmStruct& mm, Vma& vma, KCtx& k) {
   av->vmas.push_back(&vma);
 }
 
-void MemoryManager::link_vma_rmap(Vma& vma, KCtx& k) {
+void MemoryManager::link_vma_rmap(Vma& vma, Vma* dup_of, KCtx& k) {
   if (vma.anon_vma) {
     SpinGuard g(*vma.anon_vma->lock, k);
     vma.anon_vma->vmas.push_back(&vma);
   }
   if (vma.vm_file) {
+    // __vma_link_file, or dup_mmap's vma_prio_tree_add next to the parent's VMA (the same range).
     SpinGuard g(*vma.vm_file->mapping.i_mmap_lock, k);
-    vma.vm_file->mapping.i_mmap.push_back(&vma);
+    if (dup_of)
+      vma_prio_tree_add(&vma, dup_of);
+    else
+      vma_prio_tree_insert(&vma, vma.vm_file->mapping.i_mmap);
   }
 }
 
@@ -101,7 +105,7 @@ void MemoryManager::unlink_vma_rmap(Vma& vma, KCtx& k) {
   AddressSpace& as = vma.vm_file->mapping;
   {
     SpinGuard g(*as.i_mmap_lock, k);
-    drop(as.i_mmap);
+    vma_prio_tree_remove(&vma, as.i_mmap);
   }
   if (vma.vm_file->unlinked_shmem && as.i_mmap.empty()) {
     // The last mapping of shared anonymous memory is gone: its inode goes and takes its pages
@@ -126,13 +130,13 @@ void MemoryManager::unlink_vma_rmap(Vma& vma, KCtx& k) {
   }
 }
 
-Vma* MemoryManager::insert_vma(MmStruct& mm, std::unique_ptr<Vma> v, KCtx& k) {
+Vma* MemoryManager::insert_vma(MmStruct& mm, std::unique_ptr<Vma> v, KCtx& k, Vma* dup_of) {
   cost(m_costs.vma_op, k);
   v->mm = &mm;
   Vma* raw = v.get();
   mm.total_vm += raw->pages();
   mm.vmas.emplace(raw->vm_start, std::move(v));
-  link_vma_rmap(*raw, k);
+  link_vma_rmap(*raw, dup_of, k);
   return raw;
 }
 
@@ -148,7 +152,16 @@ void MemoryManager::split_vma(MmStruct& mm, Vma& vma, uint64_t addr, KCtx& k) {
   tail->vm_start = addr;
   tail->vm_pgoff = vma.vm_pgoff + ((addr - vma.vm_start) >> kPageShift);
   mm.total_vm -= tail->pages();  // insert_vma counts the tail again
-  vma.vm_end = addr;
+  if (vma.vm_file) {
+    // vma_adjust: the prio tree is keyed by the range, so the VMA leaves it while its end moves.
+    AddressSpace& as = vma.vm_file->mapping;
+    SpinGuard g(*as.i_mmap_lock, k);
+    vma_prio_tree_remove(&vma, as.i_mmap);
+    vma.vm_end = addr;
+    vma_prio_tree_insert(&vma, as.i_mmap);
+  } else {
+    vma.vm_end = addr;
+  }
   insert_vma(mm, std::move(tail), k);  // shares the anon_vma and the file, as __split_vma does
 }
 

@@ -37,17 +37,6 @@ void MemoryManager::page_remove_rmap(Page* page) {
   // An anonymous page keeps its anon_vma in ->mapping after the last unmap (cleared when freed).
 }
 
-std::vector<Vma*> MemoryManager::rmap_vmas(Page* page) {
-  if (AnonVma* av = page->anon_vma()) return av->vmas;
-  if (AddressSpace* as = page->file_mapping()) {
-    std::vector<Vma*> out;
-    for (Vma* v : as->i_mmap)  // the prio tree's query: VMAs whose file range covers page->index
-      if (vma_address(page, v) != ~0ull) out.push_back(v);
-    return out;
-  }
-  return {};
-}
-
 int MemoryManager::page_referenced_one(Page* page, Vma& vma, int& mapcount, KCtx& k) {
   const uint64_t address = vma_address(page, &vma);
   if (address == ~0ull) return 0;
@@ -74,30 +63,61 @@ int MemoryManager::page_referenced_one(Page* page, Vma& vma, int& mapcount, KCtx
   return referenced;
 }
 
-int MemoryManager::page_referenced(Page* page, bool is_locked, KCtx& k) {
-  ++m_stats.page_referenced_calls;
+int MemoryManager::page_referenced_file(Page* page, int mapcount, KCtx& k) {
+  // The i_mmap_lock is held: the tree cannot change under the walk.
   int referenced = 0;
-  if (page->test_and_clear(PG_referenced)) ++referenced;
-  if (!page->mapped() || !page->mapping) return referenced;
-  int mapcount = page->page_mapcount();
-  const bool file = !page->anon();
-  bool trylocked = false;
-  if (file && !is_locked) {
-    if (!trylock_page(page)) return referenced + 1;  // somebody holds it: treat as referenced
-    trylocked = true;
-  }
-  Spinlock* lock = file ? page->file_mapping()->i_mmap_lock.get() : page->anon_vma()->lock.get();
-  if (lock) lock->lock(k);
-  for (Vma* v : rmap_vmas(page)) {
-    cost(m_costs.rmap_op, k);
-    if (file && (v->vm_flags & VM_LOCKED) && (v->vm_flags & VM_MAYSHARE)) {
+  ++m_stats.rmap_file_walks;
+  VmaPrioTreeIter it(page->file_mapping()->i_mmap, page->index, page->index);
+  uint64_t charged = 0;
+  while (Vma* v = next_file_vma(it, charged, k)) {
+    if ((v->vm_flags & (VM_LOCKED | VM_MAYSHARE)) == (VM_LOCKED | VM_MAYSHARE)) {
       ++referenced;
       break;
     }
     referenced += page_referenced_one(page, *v, mapcount, k);
     if (mapcount <= 0) break;
   }
-  if (lock) lock->unlock(k);
+  return referenced;
+}
+
+Vma* MemoryManager::next_file_vma(VmaPrioTreeIter& it, uint64_t& charged, KCtx& k) {
+  Vma* v = it.next();
+  const uint64_t n = it.tree.visited - charged;  // the tree nodes this step read
+  charged = it.tree.visited;
+  m_stats.prio_tree_nodes += n;
+  cost(n * m_costs.prio_tree_node, k);
+  if (v) {
+    ++m_stats.rmap_file_vmas;
+    cost(m_costs.rmap_op, k);
+  }
+  return v;
+}
+
+int MemoryManager::page_referenced(Page* page, bool is_locked, KCtx& k) {
+  ++m_stats.page_referenced_calls;
+  int referenced = 0;
+  if (page->test_and_clear(PG_referenced)) ++referenced;
+  if (!page->mapped() || !page->mapping) return referenced;
+  int mapcount = page->page_mapcount();
+  if (AnonVma* av = page->anon_vma()) {  // page_referenced_anon
+    SpinGuard g(*av->lock, k);
+    for (Vma* v : av->vmas) {
+      cost(m_costs.rmap_op, k);
+      referenced += page_referenced_one(page, *v, mapcount, k);
+      if (mapcount <= 0) break;
+    }
+    return referenced;
+  }
+  bool trylocked = false;
+  if (!is_locked) {
+    if (!trylock_page(page)) return referenced + 1;  // somebody holds it: treat as referenced
+    trylocked = true;
+  }
+  // The page may have been truncated meanwhile (page_referenced checks page->mapping again).
+  if (AddressSpace* as = page->file_mapping()) {
+    SpinGuard g(*as->i_mmap_lock, k);
+    referenced += page_referenced_file(page, mapcount, k);
+  }
   if (trylocked) unlock_page(page, k.now());
   return referenced;
 }
@@ -138,16 +158,33 @@ SwapResult MemoryManager::try_to_unmap_one(Page* page, Vma& vma, KCtx& k) {
   return SwapResult::Again;
 }
 
-SwapResult MemoryManager::try_to_unmap(Page* page, KCtx& k) {
+SwapResult MemoryManager::try_to_unmap_file(Page* page, KCtx& k) {
+  // The i_mmap_lock is held. No nonlinear VMAs exist in the model, so the i_mmap_nonlinear pass of
+  // 2.6.18 has nothing to do.
   SwapResult ret = SwapResult::Again;
-  Spinlock* lock = page->anon() ? page->anon_vma()->lock.get() : page->file_mapping()->i_mmap_lock.get();
-  if (lock) lock->lock(k);
-  for (Vma* v : rmap_vmas(page)) {
-    cost(m_costs.rmap_op, k);
+  ++m_stats.rmap_file_walks;
+  VmaPrioTreeIter it(page->file_mapping()->i_mmap, page->index, page->index);
+  uint64_t charged = 0;
+  while (Vma* v = next_file_vma(it, charged, k)) {
     ret = try_to_unmap_one(page, *v, k);
     if (ret == SwapResult::Fail || !page->mapped()) break;
   }
-  if (lock) lock->unlock(k);
+  return ret;
+}
+
+SwapResult MemoryManager::try_to_unmap(Page* page, KCtx& k) {
+  SwapResult ret = SwapResult::Again;
+  if (AnonVma* av = page->anon_vma()) {  // try_to_unmap_anon
+    SpinGuard g(*av->lock, k);
+    for (Vma* v : av->vmas) {
+      cost(m_costs.rmap_op, k);
+      ret = try_to_unmap_one(page, *v, k);
+      if (ret == SwapResult::Fail || !page->mapped()) break;
+    }
+  } else if (AddressSpace* as = page->file_mapping()) {
+    SpinGuard g(*as->i_mmap_lock, k);
+    ret = try_to_unmap_file(page, k);
+  }
   if (!page->mapped()) ret = SwapResult::Success;
   return ret;
 }

@@ -106,7 +106,7 @@ bool Vmscan::page_mapping_inuse(Page* page) const {
   if (page->mapped()) return true;
   if (page->test(PG_swapcache)) return true;
   AddressSpace* as = page->file_mapping();
-  return as && !as->i_mmap.empty();
+  return as && !as->i_mmap.empty();  // mapping_mapped
 }
 
 uint64_t Vmscan::isolate_lru_pages(uint64_t nr_to_scan, ListHead& src, ListHead& dst, uint64_t& scanned,

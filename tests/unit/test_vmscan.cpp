@@ -74,7 +74,9 @@ struct Fixture {
     file.mapping.host = &file;
     mmapped_file.backing = std::make_unique<FakeBacking>();
     mmapped_file.mapping.host = &mmapped_file;
-    mmapped_file.mapping.i_mmap.push_back(&vma);  // somebody mmaps it
+    vma.vm_file = &mmapped_file;  // somebody mmaps it
+    vma.vm_end = kPageSize;
+    vma_prio_tree_insert(&vma, mmapped_file.mapping.i_mmap);
   }
   FakeBacking& backing() { return static_cast<FakeBacking&>(*file.backing); }
   // A page-cache page of `f` held by the caller too (count 2: the cache and the caller), not on an LRU.
