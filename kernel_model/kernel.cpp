@@ -173,6 +173,9 @@ Kernel::Kernel(sc_core::sc_module_name name, const KernelConfig& cfg, uint64_t m
           [&ms, u] { return u(ms.readaround_pages); });
   formula(m_stats, "lock_page_waits", "waits", "sleeps in lock_page",
           [&ms, u] { return u(ms.lock_page_waits); });
+  formula(m_stats, "msync_pages_dirtied", "pages",
+          "pages msync found dirty in a shared mapping's PTEs and marked dirty (set_page_dirty)",
+          [&ms, u] { return u(ms.msync_pages_dirtied); });
   formula(m_stats, "rmap_file_walks", "calls", "file rmap walks (page_referenced_file, try_to_unmap_file)",
           [&ms, u] { return u(ms.rmap_file_walks); });
   formula(m_stats, "rmap_file_vmas", "vmas",
@@ -201,6 +204,11 @@ Kernel::Kernel(sc_core::sc_module_name name, const KernelConfig& cfg, uint64_t m
   formula(m_reclaim, "wb_pages_written", "pages",
           "dirty pages written by writeback (pdflush, throttled writers)",
           [&ws, u] { return u(ws.pages_written); });
+  formula(m_reclaim, "wb_fsync_calls", "calls", "do_fsync calls (fsync, msync MS_SYNC)",
+          [&ws, u] { return u(ws.fsync_calls); });
+  formula(m_reclaim, "wb_sync_pages_written", "pages",
+          "dirty pages do_fsync wrote (WB_SYNC_ALL; also counted in wb_pages_written)",
+          [&ws, u] { return u(ws.sync_pages_written); });
   formula(m_reclaim, "wb_background_runs", "calls", "background_writeout runs",
           [&ws, u] { return u(ws.background_runs); });
   formula(m_reclaim, "wb_kupdate_runs", "calls", "wb_kupdate runs", [&ws, u] { return u(ws.kupdate_runs); });
@@ -260,9 +268,11 @@ void Kernel::start_thread(Task& t) {
 }
 
 void Kernel::spawn(const std::string& name, std::unique_ptr<hw::ExecContext> ctx, sc_core::sc_time start,
-                   int nice) {
+                   int nice, int oom_adj) {
+  if (oom_adj < OOM_DISABLE || oom_adj > 15) throw std::invalid_argument("spawn: oom_adj outside -17..15");
   Task& t = new_task(name, std::move(ctx), nullptr);
   t.nice = nice;
+  t.oomkilladj = oom_adj;
   t.static_prio = nice_to_prio(nice);
   m_spawns.push_back({&t, start});
 }
@@ -513,6 +523,7 @@ int64_t Kernel::do_fork(Task& t, uint64_t program, bool share_vm, KCtx& k) {
   c.mm = mm;
   c.nice = t.nice;
   c.static_prio = t.static_prio;
+  c.oomkilladj = t.oomkilladj;  // copy_process copies the task struct
   t.children.push_back(&c);
   start_thread(c);
   k.sync();  // the child's life starts at the parent's time
@@ -578,6 +589,14 @@ void Kernel::do_syscall(Task& t, const hw::Op& op, KCtx& k) {
     case hw::Syscall::Swapoff:
       ret = swapoff_area(a[0], k);
       break;
+    case hw::Syscall::Msync:
+      ret = sys_msync(t, a[0], a[1], static_cast<uint32_t>(a[2]), k);
+      break;
+    case hw::Syscall::Fsync: {
+      File* f = file(a[0]);
+      ret = f ? m_wb->do_fsync(*f, k) : -kEBADF;
+      break;
+    }
     default:
       break;
   }
@@ -840,6 +859,12 @@ void Kernel::oom_kill_task(Task& victim, KCtx& k) {
 }
 
 bool Kernel::out_of_memory(const std::vector<Zone*>&, gfp_t, unsigned, KCtx& k) {
+  // vm.panic_on_oom (2.6.18 sysctl_panic_on_oom): panic instead of choosing a victim. The run stops here.
+  if (m_cfg.vm.panic_on_oom)
+    throw std::runtime_error(fmt::format(
+        "Kernel panic - not syncing: out of memory. panic_on_oom is selected (kernel.vm.panic_on_oom; task "
+        "{} ({}) found no memory, {} pages free)",
+        k.task ? k.task->pid : 0, k.task ? k.task->comm : std::string("-"), m_alloc->nr_free_pages()));
   uint64_t points = 0;
   bool wait = false;
   Task* victim = select_bad_process(points, wait);

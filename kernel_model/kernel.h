@@ -69,8 +69,9 @@ class Kernel : public sc_core::sc_module, private ReclaimHooks, private ReclaimE
   ~Kernel() override;
 
   // A process created at `start` running `ctx` (execve: a fresh mm with a stack; the stream does the rest).
+  // `oom_adj`: the task's oomkilladj (-17 = OOM_DISABLE .. 15).
   void spawn(const std::string& name, std::unique_ptr<hw::ExecContext> ctx, sc_core::sc_time start,
-             int nice = 0);
+             int nice = 0, int oom_adj = 0);
   // A file the processes can mmap or read, by the id returned (Mmap arg 4, Read/Write arg 0).
   uint64_t register_file(const std::string& name, std::unique_ptr<FileBacking> backing);
   // A swap area (before the run); swapon at boot if active, by a scenario step otherwise.
@@ -132,6 +133,8 @@ class Kernel : public sc_core::sc_module, private ReclaimHooks, private ReclaimE
   void do_syscall(Task& t, const hw::Op& op, KCtx& k);
   int64_t do_fork(Task& t, uint64_t program, bool share_vm, KCtx& k);
   void do_exit(Task& t, const std::string& reason, KCtx& k);
+  // sys_msync (mm/msync.c) and the system call it ends in for MS_SYNC (kernel_sync.cpp).
+  int64_t sys_msync(Task& t, uint64_t start, uint64_t len, uint32_t flags, KCtx& k);
   void worker_main(WorkQueue& q, KCtx& k);
   void cache_reap(unsigned cpu, KCtx& k);
   void add_task_stats(Task& t);
@@ -184,6 +187,7 @@ class Kernel : public sc_core::sc_module, private ReclaimHooks, private ReclaimE
   }
   SwapResult try_to_unmap(Page* page, KCtx& k) override { return m_mm->try_to_unmap(page, k); }
   void unlock_page(Page* page, KCtx& k) override { m_mm->unlock_page(page, k.now()); }
+  void wake_up_page(Page* page, const sc_core::sc_time& at) override { m_mm->wake_up_page(page, at); }
   void put_page(Page* page, KCtx& k) override { m_mm->put_page(page, k); }
   bool write_congested(AddressSpace& mapping) override {
     return mapping.host && mapping.host->backing && mapping.host->backing->congested(true);

@@ -64,6 +64,7 @@ struct VmConfig {
   uint64_t vfs_cache_pressure = 100;         // dcache/icache shrinker weight
   uint64_t min_free_kbytes = 0;              // 0: computed at boot (isqrt(lowmem_kbytes * 16))
   bool count_pgsteal = false;                // 2.6.19+: pgsteal_* count reclaimed pages (2.6.18: never)
+  bool panic_on_oom = false;                 // vm.panic_on_oom: panic instead of OOM-killing
 
   void describe(cfg::Visitor& v) {
     v.boolean(
@@ -94,6 +95,9 @@ struct VmConfig {
         "count_pgsteal", count_pgsteal,
         "count reclaimed pages in pgsteal_<zone> as 2.6.19 and later do; off (2.6.18) leaves pgsteal at 0 "
         "and counts reclaimed pages in pgactivate, as 2.6.18's shrink_inactive_list does");
+    v.boolean("panic_on_oom", panic_on_oom,
+              "vm.panic_on_oom: when memory runs out the kernel panics (the run stops with an error) "
+              "instead of killing the task badness picks");
   }
 };
 

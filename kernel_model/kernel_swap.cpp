@@ -140,8 +140,7 @@ void Kernel::register_swap_stats() {
                  m_sched->jiffy());
   m_mm->set_end_writeback([this](Page* p, const sc_core::sc_time& at) {
     m_vmscan->end_page_writeback(p, at);
-    m_mm->wake_up_page(p, at);  // wait_on_page_writeback sleepers (swapoff)
-  });
+  });  // wakes sleepers
   auto u = [](uint64_t v) { return static_cast<double>(v); };
   auto formula = [&](std::string n, const char* unit, std::string desc, std::function<double()> f) {
     m_stat_objs.push_back(std::make_unique<stats::Formula>(m_swap_g, std::move(n), unit, desc, std::move(f)));

@@ -19,6 +19,7 @@ namespace {
 // Linux mmap constants (the kernel's ABI).
 constexpr uint64_t kProtRead = 1, kProtWrite = 2, kProtExec = 4;
 constexpr uint64_t kMapShared = 0x01, kMapPrivate = 0x02, kMapFixed = 0x10, kMapAnonymous = 0x20;
+constexpr uint64_t kMsAsync = 1, kMsSync = 4;
 
 uint64_t prot_bits(const std::string& p) {
   if (p == "none") return 0;
@@ -154,6 +155,30 @@ bool ProgramContext::begin_step() {
       syscall(rd ? hw::Syscall::Read : hw::Syscall::Write,
               {m_sh.file_ids[f], m->addr, std::min(s.size_kib * 1024, m->len), s.offset_kib * 1024},
               rd ? Pending::Read : Pending::Write);
+      return true;
+    }
+    if (s.op == "msync") {
+      Mapping* m = need_map(s.mapping);
+      if (!m) return false;
+      const uint64_t off = s.offset_kib * 1024;
+      if (off >= m->len) {
+        fail(fmt::format("msync: offset_kib {} is not inside mapping '{}' ({} KiB)", s.offset_kib, s.mapping,
+                         m->len / 1024));
+        return false;
+      }
+      syscall(
+          hw::Syscall::Msync,
+          {m->addr + off, std::min(s.size_kib * 1024, m->len - off), s.flags == "async" ? kMsAsync : kMsSync},
+          Pending::Other);
+      return true;
+    }
+    if (s.op == "fsync") {
+      const int f = m_sh.file_index(s.file);
+      if (f < 0) {
+        fail(fmt::format("fsync of unknown file '{}'", s.file));
+        return false;
+      }
+      syscall(hw::Syscall::Fsync, {m_sh.file_ids[f]}, Pending::Other);
       return true;
     }
     if (s.op == "fork" || s.op == "thread") {

@@ -83,6 +83,7 @@ struct MmStats {
   // File rmap walks (page_referenced_file, try_to_unmap_file): walks, the VMAs they visited (each covers
   // the page) and the i_mmap prio tree nodes they read.
   uint64_t rmap_file_walks = 0, rmap_file_vmas = 0, prio_tree_nodes = 0;
+  uint64_t msync_pages_dirtied = 0;  // pages msync found dirty in PTEs and marked dirty
   uint64_t readahead_pages = 0, readaround_pages = 0, page_cache_hits = 0, page_cache_misses = 0;
   uint64_t lock_page_waits = 0;
 };
@@ -136,7 +137,10 @@ class MemoryManager {
   int64_t do_munmap(MmStruct& mm, uint64_t addr, uint64_t len, KCtx& k);
   int64_t do_mprotect(MmStruct& mm, uint64_t addr, uint64_t len, uint32_t prot, KCtx& k);
   int64_t do_brk(MmStruct& mm, uint64_t new_brk, KCtx& k);  // sys_brk: returns the new break
-  void setup_stack(MmStruct& mm, uint64_t size, KCtx& k);   // an initial VM_GROWSDOWN stack VMA
+  // msync_interval (msync.cpp): moves the PTE Dirty bits of [start, end) of a shared file VMA into its
+  // pages; returns how many pages became dirty, or -EBUSY (MS_INVALIDATE of a locked VMA). mmap_sem held.
+  int64_t msync_interval(Vma& vma, uint64_t start, uint64_t end, uint32_t flags, KCtx& k);
+  void setup_stack(MmStruct& mm, uint64_t size, KCtx& k);  // an initial VM_GROWSDOWN stack VMA
 
   // do_page_fault (arch/x86_64/mm/fault.c): mmap_sem, find_vma, stack growth, access checks, then
   // handle_mm_fault. `user`: the fault came from user mode (else from a kernel copy to user memory).

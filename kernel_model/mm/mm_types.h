@@ -29,6 +29,7 @@ constexpr uint32_t VM_GROWSDOWN = 0x100, VM_PFNMAP = 0x400, VM_LOCKED = 0x2000, 
 // mmap prot/flags (asm-generic/mman.h).
 constexpr uint32_t PROT_READ = 0x1, PROT_WRITE = 0x2, PROT_EXEC = 0x4, PROT_NONE = 0x0;
 constexpr uint32_t MAP_SHARED = 0x01, MAP_PRIVATE = 0x02, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20;
+constexpr uint32_t MS_ASYNC = 1, MS_INVALIDATE = 2, MS_SYNC = 4;  // msync flags
 
 struct MmStruct;
 struct Vma;

@@ -41,6 +41,10 @@ void PageWriteback::mark_inode_dirty(File& f, const sc_core::sc_time& at) {
 
 bool PageWriteback::write_one(Page* page, File& f, KCtx& k) {
   if (!m_mm.trylock_page(page)) return false;  // WB_SYNC_NONE: a locked page is skipped
+  return write_locked(page, f, k);
+}
+
+bool PageWriteback::write_locked(Page* page, File& f, KCtx& k) {
   // The page may have been cleaned or started meanwhile.
   if (page->test(PG_writeback) || !page->test(PG_dirty) || page->file_mapping() != &f.mapping) {
     m_mm.unlock_page(page, k.now());
@@ -106,6 +110,63 @@ void PageWriteback::writeback_inodes(WritebackControl& wbc, KCtx& k) {
     }
     if (all) m_dirtied_when.erase(f);  // clean: redirtied_when starts anew
   }
+}
+
+int PageWriteback::filemap_fdatawrite(File& f, KCtx& k) {
+  // __filemap_fdatawrite(mapping, WB_SYNC_ALL) through mpage_writepages: every page dirty now, in index
+  // order. Unlike background writeback it sleeps for a locked page and waits for a write already under
+  // way (the page may have been redirtied since it started). In 2.6.18 clear_page_dirty_for_io does not
+  // look at PTEs: pages dirtied only through a shared mapping's PTE Dirty bits are not written (msync moves
+  // those bits into the pages first).
+  std::vector<Page*> dirty;
+  for (auto& [idx, p] : f.mapping.page_tree)
+    if (p->test(PG_dirty)) {
+      Lru::get_page(p);
+      dirty.push_back(p);
+    }
+  for (Page* p : dirty) {
+    m_mm.lock_page(p, k);
+    if (p->file_mapping() == &f.mapping && p->test(PG_writeback)) {
+      m_mm.sync_page(p, k);
+      m_mm.wait_on_page_writeback(p, k);
+    }
+    if (write_locked(p, f, k)) ++m_stats.sync_pages_written;  // unlocks the page
+    m_mm.put_page(p, k);
+  }
+  // The inode is clean once no page is dirty (__writeback_single_inode): wb_kupdate's age starts anew.
+  bool clean = true;
+  for (auto& [idx, p] : f.mapping.page_tree) clean = clean && !p->test(PG_dirty);
+  if (clean) m_dirtied_when.erase(&f);
+  return 0;
+}
+
+int PageWriteback::filemap_fdatawait(File& f, KCtx& k) {
+  // wait_on_page_writeback_range over the whole file: each page under writeback, in index order (a write
+  // error is not modeled for file pages, so the result is 0).
+  std::vector<Page*> busy;
+  for (auto& [idx, p] : f.mapping.page_tree)
+    if (p->test(PG_writeback)) {
+      Lru::get_page(p);
+      busy.push_back(p);
+    }
+  for (Page* p : busy) {
+    if (p->test(PG_writeback)) {
+      m_mm.sync_page(p, k);  // wait_on_page_bit kicks the queue before it sleeps
+      m_mm.wait_on_page_writeback(p, k);
+    }
+    m_mm.put_page(p, k);
+  }
+  return 0;
+}
+
+int PageWriteback::do_fsync(File& f, KCtx& k) {
+  // fs/sync.c: filemap_fdatawrite, the file system's ->fsync, filemap_fdatawait. The model's files are
+  // fixed extents of their disk with no metadata to write, and 2.6.18's ext3 mounts without barriers
+  // (no FLUSH CACHE), so ->fsync adds nothing.
+  ++m_stats.fsync_calls;
+  const int ret = filemap_fdatawrite(f, k);
+  const int err = filemap_fdatawait(f, k);
+  return ret ? ret : err;
 }
 
 void PageWriteback::background_writeout(int64_t min_pages, KCtx& k) {

@@ -26,6 +26,7 @@ struct WritebackControl {
 
 struct WritebackStats {
   uint64_t pages_written = 0, background_runs = 0, kupdate_runs = 0, throttled = 0, throttle_naps = 0;
+  uint64_t fsync_calls = 0, sync_pages_written = 0;  // do_fsync (fsync, msync MS_SYNC) and what it wrote
 };
 
 class PageWriteback {
@@ -43,6 +44,10 @@ class PageWriteback {
   void balance_dirty_pages(File& f, KCtx& k);
   // writeback_inodes: writes dirty pages, oldest-dirtied files first, until nr_to_write is used up.
   void writeback_inodes(WritebackControl& wbc, KCtx& k);
+  // fs/sync.c do_fsync: writes the file's dirty pages (WB_SYNC_ALL) and waits for them; 0 or -errno.
+  int do_fsync(File& f, KCtx& k);
+  int filemap_fdatawrite(File& f, KCtx& k);
+  int filemap_fdatawait(File& f, KCtx& k);
   // pdflush work functions.
   void background_writeout(int64_t min_pages, KCtx& k);
   void wb_kupdate(KCtx& k);
@@ -57,6 +62,7 @@ class PageWriteback {
  private:
   // Starts the write of one dirty, unlocked page (clear_page_dirty_for_io, set_page_writeback, writepage).
   bool write_one(Page* page, File& f, KCtx& k);
+  bool write_locked(Page* page, File& f, KCtx& k);  // the page is locked by the caller; unlocks it
   sc_core::sc_time hz10() const;
 
   MemoryManager& m_mm;

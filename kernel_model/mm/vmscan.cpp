@@ -183,13 +183,13 @@ PageoutResult Vmscan::pageout(Page* page, AddressSpace* mapping, KCtx& k) {
 }
 
 void Vmscan::end_page_writeback(Page* page, const sc_core::sc_time& at) {
-  (void)at;
   // PG_reclaim set by pageout: rotate the page to the inactive tail, where the next scan frees it.
   if (!page->test_and_clear(PG_reclaim) || rotate_reclaimable_page(page)) {
     if (!page->test_and_clear(PG_writeback))
       throw std::logic_error("end_page_writeback: not under writeback");
     alloc().mod_zone_page_state(page, NR_WRITEBACK, -1);
   }
+  m_env.wake_up_page(page, at);
 }
 
 int Vmscan::rotate_reclaimable_page(Page* page) {

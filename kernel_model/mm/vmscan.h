@@ -78,6 +78,9 @@ class ReclaimEnv {
   virtual void trace_span(const char*, const sc_core::sc_time&, KCtx&) {}
   virtual bool trylock_page(Page* page) { return !page->test_and_set(PG_locked); }
   virtual void unlock_page(Page* page, KCtx& k) = 0;
+  // wake_up_page(page, PG_writeback): end_page_writeback wakes wait_on_page_writeback sleepers (fsync,
+  // swapoff) at the completion time `at`.
+  virtual void wake_up_page(Page* page, const sc_core::sc_time& at) = 0;
   virtual void put_page(Page* page, KCtx& k) = 0;
   // bdi_write_congested of the page's device.
   virtual bool write_congested(AddressSpace&) { return false; }

@@ -29,6 +29,8 @@ enum class Syscall : uint32_t {
   Yield = 24,    // sched_yield
   Swapon = 167,  // arg 0: the area's index in kernel.swap.areas
   Swapoff = 168,
+  Msync = 26,  // msync(addr, len, flags)
+  Fsync = 74,  // fsync(fd)
 };
 constexpr const char* syscall_name(Syscall s) {
   switch (s) {
@@ -56,6 +58,10 @@ constexpr const char* syscall_name(Syscall s) {
       return "swapon";
     case Syscall::Swapoff:
       return "swapoff";
+    case Syscall::Msync:
+      return "msync";
+    case Syscall::Fsync:
+      return "fsync";
   }
   return "syscall";
 }
@@ -70,7 +76,8 @@ struct Op {
   // System-call arguments, in the order of the Linux call: mmap(addr, len, prot, flags, fd, pgoff),
   // munmap(addr, len), mprotect(addr, len, prot), brk(addr), exit(code), fork(child stream selector),
   // clone(thread stream selector),
-  // pread(fd, user_buf, len, offset), pwrite(fd, user_buf, len, offset). A fd is a kernel file id.
+  // pread(fd, user_buf, len, offset), pwrite(fd, user_buf, len, offset), msync(addr, len, flags),
+  // fsync(fd). A fd is a kernel file id.
   uint64_t args[6] = {0, 0, 0, 0, 0, 0};
 };
 

@@ -267,7 +267,8 @@ void Soc::build_os() {
     m_os->spawn(p.program,
                 std::make_unique<tb::ProgramContext>(*m_scenario, static_cast<size_t>(prog),
                                                      mix_seed(m_cfg.sim.seed, i, 77)),
-                sc_core::sc_time::from_value(p.start_us * 1000000000ull), static_cast<int>(p.nice));
+                sc_core::sc_time::from_value(p.start_us * 1000000000ull), static_cast<int>(p.nice),
+                static_cast<int>(p.oom_adj));
   }
 }
 

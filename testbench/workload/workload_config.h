@@ -60,30 +60,35 @@ struct TraceConfig {
 struct StepConfig {
   std::string op =
       "access";  // mmap | munmap | mprotect | access | compute | fork | read | write | yield | exit | trace
-  std::string mapping;        // mmap: the name it defines; munmap/mprotect/access/read/write: the one it uses
-  uint64_t size_kib = 1024;   // mmap: length; read/write: bytes to move
-  std::string kind = "anon";  // mmap: anon | shared-anon | file
-  std::string file;           // mmap kind=file, read: the scenario file's name
-  bool shared = false;        // mmap kind=file: MAP_SHARED (else MAP_PRIVATE)
-  std::string prot = "rw";    // mmap/mprotect: r | rw | rx | rwx | none
-  uint64_t offset_kib = 0;    // mmap kind=file, read: file offset
-  PatternConfig pattern;      // access: the pattern over the mapping (footprint capped at its size)
-  uint64_t cycles = 0;        // compute
-  std::string program;        // fork, thread: the program the child runs (it inherits the mappings)
-  std::string trace;          // trace: a lackey file; its touched ranges become anonymous mappings
-  uint64_t area = 0;          // swapon, swapoff: the index in kernel.swap.areas
+  std::string mapping;  // mmap: the name it defines; munmap/mprotect/access/read/write/msync: the one it uses
+  uint64_t size_kib =
+      1024;  // mmap: length; read/write: bytes to move; msync: length (clipped to the mapping)
+  std::string kind = "anon";   // mmap: anon | shared-anon | file
+  std::string file;            // mmap kind=file, read, write, fsync: the scenario file's name
+  bool shared = false;         // mmap kind=file: MAP_SHARED (else MAP_PRIVATE)
+  std::string prot = "rw";     // mmap/mprotect: r | rw | rx | rwx | none
+  uint64_t offset_kib = 0;     // mmap kind=file, read, write: file offset; msync: offset in the mapping
+  PatternConfig pattern;       // access: the pattern over the mapping (footprint capped at its size)
+  uint64_t cycles = 0;         // compute
+  std::string program;         // fork, thread: the program the child runs (it inherits the mappings)
+  std::string trace;           // trace: a lackey file; its touched ranges become anonymous mappings
+  uint64_t area = 0;           // swapon, swapoff: the index in kernel.swap.areas
+  std::string flags = "sync";  // msync: sync (MS_SYNC) | async (MS_ASYNC)
 
   void describe(cfg::Visitor& v) {
     v.str("op", op, "what the step does",
           {"mmap", "munmap", "mprotect", "access", "compute", "fork", "thread", "read", "write", "yield",
-           "exit", "trace", "swapon", "swapoff"});
+           "exit", "trace", "swapon", "swapoff", "msync", "fsync"});
     v.str("mapping", mapping, "mapping name (defined by mmap, used by the others)");
-    v.u64("size_kib", size_kib, "KiB", "mmap length, or read/write size", 1, 1ull << 32);
+    v.u64("size_kib", size_kib, "KiB",
+          "mmap length, read/write size, or msync length (clipped to the mapping)", 1, 1ull << 32);
     v.str("kind", kind, "mmap: what is mapped", {"anon", "shared-anon", "file"});
-    v.str("file", file, "scenario file name (mmap kind=file, read, write)");
+    v.str("file", file, "scenario file name (mmap kind=file, read, write, fsync)");
     v.boolean("shared", shared, "mmap kind=file: MAP_SHARED instead of MAP_PRIVATE");
     v.str("prot", prot, "protection", {"r", "rw", "rx", "rwx", "none"});
-    v.u64("offset_kib", offset_kib, "KiB", "file offset (4 KiB multiple)", 0, 1ull << 32);
+    v.u64("offset_kib", offset_kib, "KiB",
+          "file offset (4 KiB multiple); msync: the range's offset in the mapping (4 KiB multiple)", 0,
+          1ull << 32);
     v.section("pattern", pattern, "access: the pattern over the mapping (footprint capped at its size)");
     v.u64("cycles", cycles, "cycles", "compute: cycles of work", 0, 1ull << 40);
     v.str("program", program,
@@ -92,6 +97,10 @@ struct StepConfig {
           "runs in this address space (clone with CLONE_VM)");
     v.str("trace", trace, "trace: lackey file replayed in the process; touched ranges are mmapped first");
     v.u64("area", area, "", "swapon, swapoff: the swap area (index in kernel.swap.areas)", 0, 31);
+    v.str("flags", flags,
+          "msync: sync (MS_SYNC: write the file's dirty pages and wait) or async (MS_ASYNC: only mark the "
+          "mapping's dirty pages dirty, as 2.6.18 does)",
+          {"sync", "async"});
   }
 };
 
@@ -109,11 +118,16 @@ struct ProcessConfig {
   std::string program;    // which program it runs
   uint64_t start_us = 0;  // when it starts
   int64_t nice = 0;       // its nice value (the time slice and priority follow; children inherit it)
+  int64_t oom_adj = 0;    // /proc/<pid>/oom_adj: the OOM killer's bias (children inherit it)
 
   void describe(cfg::Visitor& v) {
     v.str("program", program, "program the process runs");
     v.u64("start_us", start_us, "us", "start time", 0, 1ull << 40);
     v.i64("nice", nice, "", "nice value: -20 (a 800 ms slice) .. 19 (one jiffy); 0 gets 100 ms", -20, 19);
+    v.i64("oom_adj", oom_adj, "",
+          "/proc/<pid>/oom_adj: badness is shifted left by a positive value, right by a negative one; -17 "
+          "(OOM_DISABLE) exempts the process from the OOM killer",
+          -17, 15);
   }
 };
 

@@ -277,3 +277,27 @@ TEST(Config, ExtraDiskErrorsNameTheKey) {
   });
   EXPECT_NE(msg.find("key 'extra_disks': disk 0 is absent"), std::string::npos) << msg;
 }
+
+TEST(Config, ScenarioOomAdjAndMsyncFlagsErrorsNameTheKey) {
+  auto msg = error_of([] {
+    ConfigResolver r;
+    r.apply_json(pc::cfg::parse_json_text(R"({"workload": {"scenario": {
+        "programs": [{"name": "p", "steps": []}], "processes": [{"program": "p", "oom_adj": 16}]}}})",
+                                          "t"),
+                 "t");
+  });
+  EXPECT_NE(msg.find("key 'workload.scenario.processes[0].oom_adj': expected an integer in [-17, 15]"),
+            std::string::npos)
+      << msg;
+  msg = error_of([] {
+    ConfigResolver r;
+    r.apply_json(pc::cfg::parse_json_text(R"({"workload": {"scenario": {
+        "programs": [{"name": "p", "steps": [{"op": "msync", "mapping": "m", "flags": "MS_SYNC"}]}]}}})",
+                                          "t"),
+                 "t");
+  });
+  EXPECT_NE(
+      msg.find("key 'workload.scenario.programs[0].steps[0].flags': expected one of \"sync\", \"async\""),
+      std::string::npos)
+      << msg;
+}

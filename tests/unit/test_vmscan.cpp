@@ -36,6 +36,8 @@ struct FakeEnv : ReclaimEnv {
     return r;
   }
   void unlock_page(Page* page, KCtx&) override { page->clear(PG_locked); }
+  std::vector<Page*> woken;  // end_page_writeback's wake_up_page
+  void wake_up_page(Page* page, const sc_core::sc_time&) override { woken.push_back(page); }
   void put_page(Page* page, KCtx& k) override { lru->put_page(page, k); }
   bool write_congested(AddressSpace&) override { return congested; }
   void blk_congestion_wait(const sc_core::sc_time& t, KCtx&) override { naps.push_back(t); }
@@ -337,6 +339,7 @@ TEST(Vmscan, WriteCompletionRotatesThePageToTheInactiveTail) {
   f.backing().writes[0].second(0, 0);
   EXPECT_EQ(page_of(z.inactive_list.prev), d);
   EXPECT_FALSE(d->test(PG_writeback));
+  EXPECT_EQ(f.env.woken, std::vector<Page*>{d});  // wait_on_page_writeback sleepers are woken
   EXPECT_FALSE(d->test(PG_reclaim));
   EXPECT_EQ(f.alloc.events().get(PGROTATED), 1u);
   EXPECT_EQ(f.alloc.global_page_state(NR_WRITEBACK), 0);
@@ -576,6 +579,33 @@ TEST(Oom, BadnessTable) {
   EXPECT_EQ(badness(adj, 250), 4000u);
   adj.oomkilladj = -3;
   EXPECT_EQ(badness(adj, 250), 125u);
+}
+
+TEST(Oom, BadnessAppliesOomAdjAfterEveryOtherRule) {
+  // 2.6.18 badness: oomkilladj comes last, as a shift of the points the other rules left.
+  BadnessInput b;
+  b.total_vm = 3000;
+  b.oomkilladj = 15;  // the largest: 3000 << 15
+  EXPECT_EQ(badness(b, 250), 98304000u);
+  b.oomkilladj = 1;  // 6000
+  EXPECT_EQ(badness(b, 250), 6000u);
+  b.oomkilladj = -1;  // 1500
+  EXPECT_EQ(badness(b, 250), 1500u);
+  b.oomkilladj = -11;  // 3000 >> 11 = 1
+  EXPECT_EQ(badness(b, 250), 1u);
+  b.oomkilladj = -12;  // 3000 >> 12 = 0
+  EXPECT_EQ(badness(b, 250), 0u);
+  // After nice and privilege: nice doubles to 6000, CAP_SYS_ADMIN quarters to 1500, then >> 2 = 375.
+  b.nice = 10;
+  b.sys_admin = true;
+  b.oomkilladj = -2;
+  EXPECT_EQ(badness(b, 250), 375u);
+  // After the children: 3000 + (1000/2 + 1) = 3501, << 3 = 28008.
+  BadnessInput p;
+  p.total_vm = 3000;
+  p.children_total_vm = {1000};
+  p.oomkilladj = 3;
+  EXPECT_EQ(badness(p, 250), 28008u);
 }
 
 TEST(Writeback, RatelimitPages) {
