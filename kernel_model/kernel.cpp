@@ -319,6 +319,10 @@ void Kernel::boot_thread() {
         sc_core::sc_time_stamp() +
         sc_core::sc_time(10.0 * static_cast<double>(m_cfg.vm.dirty_writeback_centisecs), sc_core::SC_MS));
   m_booted = true;
+  if (m_cfg.hung_task_timeout_s)
+    m_timers.add(sc_core::sc_time_stamp() +
+                     sc_core::sc_time(static_cast<double>(m_cfg.hung_task_timeout_s) / 2.0, sc_core::SC_SEC),
+                 [this] { check_hung_uninterruptible_tasks(); });
   register_swap_area_stats();
   if (m_swap_setup.empty()) {
     start_spawns();
@@ -367,6 +371,29 @@ void Kernel::cache_reap(unsigned cpu, KCtx& k) {
     queue_work(
         *m_events[cpu], [this, cpu](KCtx& kk) { cache_reap(cpu, kk); }, sc_core::sc_time_stamp());
   });
+}
+
+void Kernel::check_hung_uninterruptible_tasks() {
+  // khungtaskd: a sleep that only a wake-up can end and that has lasted the whole timeout is a lost
+  // wake-up; the run cannot finish, so it stops here with what the task waits on rather than spinning
+  // through simulated time on its periodic timers for ever.
+  const sc_core::sc_time timeout(static_cast<double>(m_cfg.hung_task_timeout_s), sc_core::SC_SEC);
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  for (const auto& tp : m_tasks) {
+    const Task& t = *tp;
+    if (t.state != TaskState::Uninterruptible || !t.sleep_untimed || now - t.sleep_since < timeout) continue;
+    std::string on = t.wchan ? m_mm->describe_page_wait(t.wchan) : std::string();
+    if (on.empty()) on = t.wchan ? "a wait queue" : "no wait queue";
+    if (!m_error)
+      m_error = std::make_exception_ptr(
+          std::logic_error(fmt::format("hung task: {} (pid {}) has slept in {} since {:.6f} s without being "
+                                       "woken, on {} (kernel.hung_task_"
+                                       "timeout_s = {}): a lost wake-up in the model",
+                                       t.comm, t.pid, hw::charge_name(t.bucket), t.sleep_since.to_seconds(),
+                                       on, m_cfg.hung_task_timeout_s)));
+    return;
+  }
+  m_timers.add(now + timeout / 2.0, [this] { check_hung_uninterruptible_tasks(); });
 }
 
 void Kernel::irq_done(unsigned cpu, uint64_t fs) {

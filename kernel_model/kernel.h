@@ -134,6 +134,7 @@ class Kernel : public sc_core::sc_module, private ReclaimHooks, private ReclaimE
   void do_exit(Task& t, const std::string& reason, KCtx& k);
   void worker_main(WorkQueue& q, KCtx& k);
   void cache_reap(unsigned cpu, KCtx& k);
+  void check_hung_uninterruptible_tasks();
   void add_task_stats(Task& t);
   void irq_done(unsigned cpu, uint64_t fs);
 
