@@ -60,12 +60,27 @@ Timeline run_and_check(const soc::PlatformConfig& cfg, const std::string& path) 
   const cfg::Json doc = cfg::Json::parse(in);  // throws on invalid JSON
   Timeline tl;
   EXPECT_TRUE(doc.contains("traceEvents"));
+  // Timestamps are monotonic in the file on every row written as time passes: each counter, and each
+  // row but the kernel paths (a nested span is written when it ends, before the one around it).
+  std::map<std::string, uint64_t> last_counter_ts;
+  std::map<std::pair<int, int>, uint64_t> last_span_ts;
   for (const auto& e : doc["traceEvents"]) {
     const std::string ph = e["ph"];
     const auto key = std::make_pair(e["pid"].get<int>(), e["tid"].get<int>());
     if (ph == "M" && e["name"] == "thread_name") tl.names[key] = e["args"]["name"];
-    if (ph == "C") ++tl.counters;
+    if (ph == "C") {
+      ++tl.counters;
+      const std::string id = std::to_string(key.first) + "/" + e["name"].get<std::string>();
+      const uint64_t ts = fs_of(e["ts"]);
+      EXPECT_GE(ts, last_counter_ts[id]) << id;
+      last_counter_ts[id] = ts;
+    }
     if (ph != "X") continue;
+    if (tl.names[key].find("kernel paths") == std::string::npos) {
+      const uint64_t ts = fs_of(e["ts"]);
+      EXPECT_GE(ts, last_span_ts[key]) << tl.names[key];
+      last_span_ts[key] = ts;
+    }
     EXPECT_GE(e["dur"].get<double>(), 0.0);
     const uint64_t b = fs_of(e["ts"]);
     tl.tracks[key].push_back({b, b + fs_of(e["dur"]), e["name"], e["cat"]});
