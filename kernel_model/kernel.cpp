@@ -827,7 +827,8 @@ Task* Kernel::select_bad_process(uint64_t& points, bool& wait) {
   for (const auto& up : m_tasks) {
     Task& p = *up;
     if (p.is_kthread() || p.dead() || !p.mm) continue;  // kernel threads have no mm: badness 0, never chosen
-    if (p.pid == 1) continue;
+    // 2.6.18 skips init (pid 1). The model has no init: the scenario's first process gets pid 1 but is
+    // an ordinary process, so it may be chosen like any other.
     if (p.oomkilladj == OOM_DISABLE) continue;
     // A task already dying will free memory: wait for it rather than kill another.
     if (p.memdie || (p.flags & PF_EXITING)) {
