@@ -287,13 +287,7 @@ void Kernel::boot_thread() {
   Task& kswapd = kthread_run("kswapd0", [this](KCtx& kk) { kswapd_main(kk); });
   kswapd.flags |= PF_MEMALLOC | PF_SWAPWRITE | PF_KSWAPD;
   m_kswapd = &kswapd;
-  for (unsigned i = 0; i < 2; ++i) {  // MIN_PDFLUSH_THREADS
-    auto q = std::make_unique<WorkQueue>();
-    WorkQueue* qp = q.get();
-    q->thread = &kthread_run("pdflush", [this, qp](KCtx& kk) { worker_main(*qp, kk); });
-    q->thread->flags |= PF_FLUSHER | PF_SWAPWRITE;
-    m_pdflush.push_back(std::move(q));
-  }
+  for (unsigned i = 0; i < kMinPdflushThreads; ++i) start_one_pdflush_thread();
   for (unsigned c = 0; c < m_cpus.size(); ++c) {
     m_kblockd.push_back(worker("kblockd", c));
     m_events.push_back(worker("events", c));
@@ -604,6 +598,16 @@ void Kernel::do_syscall(Task& t, const hw::Op& op, KCtx& k) {
   t.ctx->retire(reinterpret_cast<const uint8_t*>(&ret), hw::AccessStatus::Ok);
 }
 
+void Kernel::kthread_exit(Task& t, KCtx& k) {
+  // A kernel thread returning from its function (kthread's do_exit): no mm, no run-ending count.
+  t.flags |= PF_EXITING;
+  t.exit_reason = "exit";
+  k.sync();
+  t.exit_time = k.now();
+  t.account(t.bucket, t.exit_time);
+  m_sched->exit_current(k);
+}
+
 void Kernel::do_exit(Task& t, const std::string& reason, KCtx& k) {
   t.flags |= PF_EXITING;
   t.exit_reason = reason;
@@ -774,14 +778,55 @@ void Kernel::wakeup_pdflush(uint64_t nr, KCtx& k) {
   pdflush_operation([this, nr](KCtx& kk) { m_wb->background_writeout(static_cast<int64_t>(nr), kk); });
 }
 
-int Kernel::pdflush_operation(std::function<void(KCtx&)> fn) {
-  // The first idle thread (asleep with no work) takes it.
-  for (auto& q : m_pdflush)
-    if (q->work.empty() && q->wq.active()) {
-      queue_work(*q, std::move(fn), sc_core::sc_time_stamp());
-      return 0;
+uint64_t Kernel::jiffies() const {
+  return static_cast<uint64_t>(sc_core::sc_time_stamp() / m_sched->jiffy());
+}
+
+void Kernel::start_one_pdflush_thread() {
+  auto p = std::make_unique<Pdflush>();
+  Pdflush* me = p.get();
+  m_pdflush.push_back(std::move(p));
+  ++m_nr_pdflush_threads;  // counted by the thread itself in Linux, before it first sleeps
+  me->thread = &kthread_run("pdflush", [this, me](KCtx& kk) { pdflush_main(*me, kk); });
+  me->thread->flags |= PF_FLUSHER | PF_SWAPWRITE;
+}
+
+void Kernel::pdflush_main(Pdflush& me, KCtx& k) {
+  // __pdflush.
+  for (;;) {
+    m_pdflush_list.push_front(&me);  // list_move(&my_work->list, &pdflush_list)
+    me.when_i_went_to_sleep = jiffies();
+    while (!me.fn) me.wq.sleep(k, hw::Charge::Idle);
+    auto fn = std::move(me.fn);
+    me.fn = nullptr;
+    m_mm->cost(m_cfg.costs.work_item, k);
+    fn(k);
+    // Thread creation: no thread has been idle for a second.
+    if (jiffies() - m_last_empty_jifs > m_cfg.hz && m_pdflush_list.empty() &&
+        m_nr_pdflush_threads < kMaxPdflushThreads)
+      start_one_pdflush_thread();
+    m_sched->check_resched(k);
+    // Thread destruction: the pool is above the minimum and its sleepiest thread has slept a second.
+    if (m_pdflush_list.empty() || m_nr_pdflush_threads <= kMinPdflushThreads) continue;
+    Pdflush* sleepiest = m_pdflush_list.back();
+    if (jiffies() - sleepiest->when_i_went_to_sleep > m_cfg.hz) {
+      sleepiest->when_i_went_to_sleep = jiffies();  // limit the exit rate
+      break;
     }
-  return -1;
+  }
+  --m_nr_pdflush_threads;
+  kthread_exit(*me.thread, k);
+}
+
+int Kernel::pdflush_operation(std::function<void(KCtx&)> fn) {
+  // The thread that went to sleep last takes it; -1 if none is idle.
+  if (m_pdflush_list.empty()) return -1;
+  Pdflush* pdf = m_pdflush_list.front();
+  m_pdflush_list.pop_front();
+  if (m_pdflush_list.empty()) m_last_empty_jifs = jiffies();
+  pdf->fn = std::move(fn);
+  pdf->wq.wake_up(sc_core::sc_time_stamp());
+  return 0;
 }
 
 void Kernel::arm_wb_timer(const sc_core::sc_time& at) {
