@@ -688,6 +688,8 @@ void Kernel::wakeup_kswapd(Zone& zone, unsigned order, KCtx& k) {
 }
 
 void Kernel::kswapd_main(KCtx& k) {
+  ReclaimState reclaim_state;  // kswapd(): tsk->reclaim_state = &reclaim_state, for its whole life
+  k.task->reclaim_state = &reclaim_state;
   unsigned order = 0;
   for (;;) {
     // prepare_to_wait, then read and clear kswapd_max_order: a larger order asked meanwhile skips the
