@@ -172,6 +172,10 @@ bool ProgramContext::begin_step() {
       syscall(s.op == "swapon" ? hw::Syscall::Swapon : hw::Syscall::Swapoff, {s.area}, Pending::Other);
       return true;
     }
+    if (s.op == "lookup") {
+      syscall(s.open ? hw::Syscall::Open : hw::Syscall::Stat, {s.first + m_lookup}, Pending::Lookup);
+      return true;
+    }
     if (s.op == "yield" || s.op == "exit") {
       syscall(s.op == "yield" ? hw::Syscall::Yield : hw::Syscall::Exit, {0}, Pending::Other);
       return true;
@@ -323,6 +327,10 @@ void ProgramContext::retire(const uint8_t* rdata, hw::AccessStatus status) {
                    *m_sh.file_shadows[m_sh.file_index(s.file)], s.offset_kib * 1024,
                    static_cast<uint64_t>(ret));
       }
+      break;
+    case Pending::Lookup:
+      if (++m_lookup < s.files) return;  // the step goes on with the next name
+      m_lookup = 0;
       break;
     default:
       break;

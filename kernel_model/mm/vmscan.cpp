@@ -597,6 +597,7 @@ int Vmscan::try_to_free_pages(const std::vector<Zone*>& zones, gfp_t gfp, KCtx& 
     shrink_slab(sc.nr_scanned, gfp, lru_pages, k);
     if (reclaim_state) {
       nr_reclaimed += reclaim_state->reclaimed_slab;
+      m_stats.reclaimed_slab += reclaim_state->reclaimed_slab;
       reclaim_state->reclaimed_slab = 0;
     }
     total_scanned += sc.nr_scanned;
@@ -662,7 +663,10 @@ uint64_t Vmscan::balance_pgdat(unsigned order, KCtx& k) {
         nr_reclaimed += shrink_zone(priority, z, sc, k);
         if (reclaim_state) reclaim_state->reclaimed_slab = 0;
         const uint64_t nr_slab = shrink_slab(sc.nr_scanned, GFP_KERNEL, lru_pages, k);
-        if (reclaim_state) nr_reclaimed += reclaim_state->reclaimed_slab;
+        if (reclaim_state) {
+          nr_reclaimed += reclaim_state->reclaimed_slab;
+          m_stats.reclaimed_slab += reclaim_state->reclaimed_slab;
+        }
         total_scanned += sc.nr_scanned;
         if (z.all_unreclaimable) continue;
         if (nr_slab == 0 && z.pages_scanned >= (z.nr_active + z.nr_inactive) * 4) z.all_unreclaimable = true;

@@ -125,6 +125,7 @@ struct VmscanStats {
   uint64_t pageout_writes = 0;         // writepage calls from pageout
   uint64_t rotated = 0;                // rotate_reclaimable_page moves
   uint64_t direct_calls = 0, kswapd_runs = 0, congestion_waits = 0;
+  uint64_t reclaimed_slab = 0;  // slab pages reclaim_state credited to try_to_free_pages and balance_pgdat
 };
 
 class Vmscan {

@@ -29,6 +29,8 @@ enum class Syscall : uint32_t {
   Yield = 24,    // sched_yield
   Swapon = 167,  // arg 0: the area's index in kernel.swap.areas
   Swapoff = 168,
+  Open = 2,  // arg 0: a name in the one directory of the dentry cache; the file stays open until exit
+  Stat = 4,  // arg 0: a name: looked up (dentry and inode cached), no reference kept
 };
 constexpr const char* syscall_name(Syscall s) {
   switch (s) {
@@ -56,6 +58,10 @@ constexpr const char* syscall_name(Syscall s) {
       return "swapon";
     case Syscall::Swapoff:
       return "swapoff";
+    case Syscall::Open:
+      return "open";
+    case Syscall::Stat:
+      return "stat";
   }
   return "syscall";
 }
@@ -70,7 +76,8 @@ struct Op {
   // System-call arguments, in the order of the Linux call: mmap(addr, len, prot, flags, fd, pgoff),
   // munmap(addr, len), mprotect(addr, len, prot), brk(addr), exit(code), fork(child stream selector),
   // clone(thread stream selector),
-  // pread(fd, user_buf, len, offset), pwrite(fd, user_buf, len, offset). A fd is a kernel file id.
+  // pread(fd, user_buf, len, offset), pwrite(fd, user_buf, len, offset), open(name), stat(name). A fd is
+  // a kernel file id; a name is a number in the dentry cache's one directory.
   uint64_t args[6] = {0, 0, 0, 0, 0, 0};
 };
 

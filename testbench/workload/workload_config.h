@@ -72,11 +72,14 @@ struct StepConfig {
   std::string program;        // fork, thread: the program the child runs (it inherits the mappings)
   std::string trace;          // trace: a lackey file; its touched ranges become anonymous mappings
   uint64_t area = 0;          // swapon, swapoff: the index in kernel.swap.areas
+  uint64_t files = 1;         // lookup: how many names
+  uint64_t first = 0;         // lookup: the first name's number (names first .. first + files - 1)
+  bool open = false;          // lookup: open each file and keep it open until exit (else stat it)
 
   void describe(cfg::Visitor& v) {
     v.str("op", op, "what the step does",
           {"mmap", "munmap", "mprotect", "access", "compute", "fork", "thread", "read", "write", "yield",
-           "exit", "trace", "swapon", "swapoff"});
+           "exit", "trace", "swapon", "swapoff", "lookup"});
     v.str("mapping", mapping, "mapping name (defined by mmap, used by the others)");
     v.u64("size_kib", size_kib, "KiB", "mmap length, or read/write size", 1, 1ull << 32);
     v.str("kind", kind, "mmap: what is mapped", {"anon", "shared-anon", "file"});
@@ -92,6 +95,13 @@ struct StepConfig {
           "runs in this address space (clone with CLONE_VM)");
     v.str("trace", trace, "trace: lackey file replayed in the process; touched ranges are mmapped first");
     v.u64("area", area, "", "swapon, swapoff: the swap area (index in kernel.swap.areas)", 0, 31);
+    v.u64("files", files, "", "lookup: how many names to look up, one open or stat system call each", 1,
+          1ull << 24);
+    v.u64("first", first, "", "lookup: the number of the first name (the names live in one directory)", 0,
+          1ull << 40);
+    v.boolean("open", open,
+              "lookup: open the files and keep them open until the process exits (their dentries and "
+              "inodes cannot be reclaimed meanwhile); off: stat them");
   }
 };
 
