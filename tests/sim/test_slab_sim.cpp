@@ -4,6 +4,7 @@
 // from 2.6.18's rules in the comments.
 #include <gtest/gtest.h>
 
+#include "kernel_model/fs/dcache.h"
 #include "kernel_model/kernel/task.h"
 #include "kernel_model/mm/slab.h"
 #include "platform/soc/soc.h"
@@ -165,6 +166,75 @@ TEST(SlabSim, FreeLimitAndCacheReapReturnEverySlabToTheBuddyAllocator) {
   // Frames conserved: every slab page is back.
   r.alloc.drain_all_pages();
   EXPECT_EQ(r.alloc.nr_free_pages(), free0);
+}
+
+TEST(SlabSim, DcacheLruSecondChanceLazyRemovalAndShrinkers) {
+  Rig r;
+  SlabAllocator sa(r.alloc, *r.bus, r.costs, r.clk.period(), 1, 250, &r.locks->slab_list_lock);
+  VmConfig vm;
+  Vfs vfs(sa, *r.bus, r.costs, vm, r.clk.period(), r.locks.get());
+  // 300 names looked up and released in order: each dput puts its dentry at the head of dentry_unused
+  // with DCACHE_REFERENCED, so the list runs 299 .. 0 from head to tail; every inode stays referenced
+  // by its dentry.
+  for (uint64_t n = 0; n < 300; ++n) {
+    Dentry* d = vfs.lookup(n, r.k);
+    ASSERT_NE(d, nullptr);
+    vfs.dput(d, r.k);
+  }
+  EXPECT_EQ(vfs.nr_dentry(), 300u);
+  EXPECT_EQ(vfs.dentry_nr_unused(), 300u);
+  EXPECT_EQ(vfs.inode_cache().active_objs(), 300u);
+  // The count: (300 / 100) * vfs_cache_pressure 100 = 300; the inodes are all in use: 0.
+  EXPECT_EQ(vfs.shrink_dcache_memory(0, GFP_KERNEL, r.k), 300);
+  EXPECT_EQ(vfs.shrink_icache_memory(0, GFP_KERNEL, r.k), 0);
+  // Without __GFP_FS both refuse (-1) and prune nothing.
+  EXPECT_EQ(vfs.shrink_dcache_memory(128, GFP_NOFS, r.k), -1);
+  EXPECT_EQ(vfs.stats().dcache_shrinks, 0u);
+  // A batch of 128: the tail's 0 .. 127 are referenced: the flag is cleared and each goes back to the
+  // head; nothing is freed. List now 127 .. 0, 299 .. 128.
+  EXPECT_EQ(vfs.shrink_dcache_memory(128, GFP_KERNEL, r.k), 300);
+  EXPECT_EQ(vfs.stats().d_pruned, 0u);
+  EXPECT_EQ(vfs.dentry_nr_unused(), 300u);
+  // 300 more: 128 .. 299 (still referenced) get their second chance, then 0 .. 127 are pruned:
+  // 172 dentries left; the 128 inodes they held are unused now.
+  vfs.prune_dcache(300, r.k);
+  EXPECT_EQ(vfs.stats().d_pruned, 128u);
+  EXPECT_EQ(vfs.nr_dentry(), 172u);
+  EXPECT_EQ(vfs.find(127), nullptr);
+  EXPECT_NE(vfs.find(128), nullptr);
+  EXPECT_EQ(vfs.inodes_nr_unused(), 128u);
+  EXPECT_EQ(vfs.dentry_cache().active_objs(), 172u);
+  // The icache count is (128 / 100) * 100 = 100; a batch of 128 frees all 128 unused inodes.
+  EXPECT_EQ(vfs.shrink_icache_memory(0, GFP_KERNEL, r.k), 100);
+  EXPECT_EQ(vfs.shrink_icache_memory(128, GFP_KERNEL, r.k), 0);
+  EXPECT_EQ(vfs.stats().i_pruned, 128u);
+  EXPECT_EQ(vfs.nr_inodes(), 172u);
+  EXPECT_EQ(vfs.inode_cache().active_objs(), 172u);
+  // vfs_cache_pressure scales the count: 50 -> (172 / 100) * 50 = 50.
+  VmConfig half;
+  half.vfs_cache_pressure = 50;
+  SlabAllocator sa2(r.alloc, *r.bus, r.costs, r.clk.period(), 1, 250, nullptr);
+  Vfs vfs2(sa2, *r.bus, r.costs, half, r.clk.period(), nullptr);
+  for (uint64_t n = 0; n < 172; ++n) vfs2.dput(vfs2.lookup(n, r.k), r.k);
+  EXPECT_EQ(vfs2.shrink_dcache_memory(0, GFP_KERNEL, r.k), 50);
+  // A lookup of a cached name is a hit that leaves its dentry on the LRU (lazily); prune_dcache then
+  // drops it from the list without freeing it and frees the other 171, whose flags were cleared.
+  Dentry* held = vfs.lookup(200, r.k);
+  EXPECT_EQ(vfs.stats().d_hits, 1u);
+  EXPECT_EQ(held->d_count, 1);
+  vfs.prune_dcache(1000, r.k);
+  EXPECT_EQ(vfs.stats().d_pruned, 128u + 171u);
+  EXPECT_EQ(vfs.nr_dentry(), 1u);
+  EXPECT_EQ(vfs.dentry_nr_unused(), 0u);
+  EXPECT_EQ(vfs.find(200), held);
+  // Its dput puts it back on the list, referenced.
+  vfs.dput(held, r.k);
+  EXPECT_EQ(vfs.dentry_nr_unused(), 1u);
+  EXPECT_EQ(held->d_flags & DCACHE_REFERENCED, DCACHE_REFERENCED);
+  // A name looked up again after its dentry and inode were pruned is a miss that allocates both anew.
+  Dentry* again = vfs.lookup(5, r.k);
+  EXPECT_EQ(vfs.stats().d_misses, 300u + 1u);
+  EXPECT_EQ(again->d_inode->i_count, 1);
 }
 
 namespace {
