@@ -91,6 +91,8 @@ Kernel::Kernel(sc_core::sc_module_name name, const KernelConfig& cfg, uint64_t m
       std::make_unique<SlabAllocator>(*m_alloc, bus, cfg.costs, cpu_clk.period(),
                                       static_cast<unsigned>(m_cpus.size()), cfg.hz, &m_locks->slab_list_lock);
   m_vfs = std::make_unique<Vfs>(*m_slab, bus, cfg.costs, cfg.vm, cpu_clk.period(), m_locks.get());
+  m_vfs->set_page_hooks([this](AddressSpace& as, KCtx& k) { return m_mm->invalidate_mapping_pages(as, k); },
+                        &m_alloc->events());
   m_vmscan->set_shrinker(DEFAULT_SEEKS, [this](uint64_t nr, gfp_t gfp, KCtx& k) {
     return m_vfs->shrink_dcache_memory(nr, gfp, k);
   });
@@ -192,6 +194,9 @@ Kernel::Kernel(sc_core::sc_module_name name, const KernelConfig& cfg, uint64_t m
           [vfs] { return static_cast<double>(vfs->stats().d_pruned); });
   formula(m_dcache_g, "inodes_pruned", "inodes", "inodes freed by prune_icache",
           [vfs] { return static_cast<double>(vfs->stats().i_pruned); });
+  formula(m_dcache_g, "inode_pages", "pages",
+          "page-cache pages prune_icache invalidated with their inodes (kswapd_inodesteal + pginodesteal)",
+          [vfs] { return static_cast<double>(vfs->stats().inode_pages); });
   formula(m_dcache_g, "enomem", "lookups", "lookups that failed for want of memory",
           [vfs] { return static_cast<double>(vfs->stats().enomem); });
   formula(m_dcache_g, "dcache_shrinks", "calls", "shrink_dcache_memory calls that pruned (128 each)",
@@ -630,8 +635,19 @@ void Kernel::do_syscall(Task& t, const hw::Op& op, KCtx& k) {
       break;
     case hw::Syscall::Open:
     case hw::Syscall::Stat: {
-      // path_lookup of the name; open keeps the dentry (and its inode) referenced until exit.
-      Dentry* d = m_vfs->lookup(a[0], k);
+      // path_lookup of the name (or, with a[1] = id + 1, of scenario file id, whose inode's pages are
+      // the file's page cache); open keeps the dentry (and its inode) referenced until exit.
+      AddressSpace* mapping = nullptr;
+      uint64_t name = a[0];
+      if (a[1]) {
+        if (a[1] > m_files.size()) {
+          ret = -9;  // -EBADF
+          break;
+        }
+        mapping = &m_files[a[1] - 1]->mapping;
+        name = (1ull << 63) | (a[1] - 1);  // the files' names, apart from the numbered ones
+      }
+      Dentry* d = m_vfs->lookup(name, k, mapping);
       if (!d) {
         ret = -12;  // -ENOMEM
         break;

@@ -173,7 +173,16 @@ bool ProgramContext::begin_step() {
       return true;
     }
     if (s.op == "lookup") {
-      syscall(s.open ? hw::Syscall::Open : hw::Syscall::Stat, {s.first + m_lookup}, Pending::Lookup);
+      uint64_t file = 0;  // a scenario file's kernel id + 1, or 0 for the numbered names
+      if (!s.file.empty()) {
+        const int f = m_sh.file_index(s.file);
+        if (f < 0) {
+          fail(fmt::format("lookup of unknown file '{}'", s.file));
+          return false;
+        }
+        file = m_sh.file_ids[f] + 1;
+      }
+      syscall(s.open ? hw::Syscall::Open : hw::Syscall::Stat, {s.first + m_lookup, file}, Pending::Lookup);
       return true;
     }
     if (s.op == "yield" || s.op == "exit") {

@@ -27,7 +27,7 @@ Vfs::Vfs(SlabAllocator& slab, KernelBus& bus, const KernelCosts& costs, const Vm
   }
 }
 
-Dentry* Vfs::lookup(uint64_t name, KCtx& k) {
+Dentry* Vfs::lookup(uint64_t name, KCtx& k, AddressSpace* mapping) {
   ++m_stats.lookups;
   for (;;) {
     cost(m_costs.d_lookup, k);
@@ -53,7 +53,7 @@ Dentry* Vfs::lookup(uint64_t name, KCtx& k) {
     }
     static const uint8_t zero[kDentryBytes] = {};
     m_bus.write(objp, zero, kDentryBytes, k);  // d_alloc's initialisation and the name in d_iname
-    Inode* inode = iget(name, k);              // ->lookup: the filesystem's iget
+    Inode* inode = iget(name, mapping, k);     // ->lookup: the filesystem's iget
     if (!inode) {
       m_slab.kmem_cache_free(m_dentry_cache, objp, k);
       ++m_stats.enomem;

@@ -5,13 +5,14 @@
 // Dentries and inodes are objects of the slab caches "dentry_cache" and "inode_cache" in simulated
 // memory; initialising one and touching its reference count are transactions on the kernel bus.
 //
-// Not modeled: the filesystem's on-disk inode read on a miss (a miss costs memory traffic and CPU only),
-// directories other than the one the names live in, and inodes with page-cache pages (the names are
-// not the scenario's data files), so prune_icache never invalidates pages and kswapd_inodesteal /
-// pginodesteal stay 0.
+// A name may stand for a scenario file: its inode's i_data is the file's page cache, which prune_icache
+// invalidates before freeing the inode (kswapd_inodesteal / pginodesteal). Not modeled: the
+// filesystem's on-disk inode read on a miss (a miss costs memory traffic and CPU only) and directories
+// other than the one the names live in.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <unordered_map>
 
@@ -22,6 +23,7 @@
 #include "kernel_model/mm/gfp.h"
 #include "kernel_model/mm/list.h"
 #include "kernel_model/mm/slab.h"
+#include "kernel_model/mm/vmstat.h"
 
 namespace pc::kernel {
 
@@ -32,12 +34,15 @@ constexpr uint32_t DCACHE_REFERENCED = 0x0008;  // recently used, don't discard
 constexpr uint32_t I_FREEING = 16;
 
 // struct inode (its list link first).
+struct AddressSpace;
+
 struct Inode {
   ListHead i_list;  // inode_in_use or inode_unused
   uint64_t i_ino = 0;
   uint64_t pa = 0;  // the object in inode_cache
   int i_count = 0;
   uint32_t i_state = 0;
+  AddressSpace* i_mapping = nullptr;  // a scenario file's page cache, or none
 };
 
 // struct dentry (its LRU link first).
@@ -52,8 +57,9 @@ struct Dentry {
 
 struct VfsStats {
   uint64_t lookups = 0, d_hits = 0, d_misses = 0, i_hits = 0;
-  uint64_t d_pruned = 0, i_pruned = 0;              // dentries freed by prune_dcache, inodes by prune_icache
-  uint64_t enomem = 0;                              // lookups that found no memory for a dentry or an inode
+  uint64_t d_pruned = 0, i_pruned = 0;  // dentries freed by prune_dcache, inodes by prune_icache
+  uint64_t inode_pages = 0;  // page-cache pages prune_icache invalidated (kswapd_inodesteal + pginodesteal)
+  uint64_t enomem = 0;       // lookups that found no memory for a dentry or an inode
   uint64_t dcache_shrinks = 0, icache_shrinks = 0;  // shrinker calls that pruned (nr > 0, __GFP_FS)
 };
 
@@ -65,7 +71,13 @@ class Vfs {
 
   // Path lookup of `name` (do_lookup: the dcache, else real_lookup: d_alloc, iget, d_add). Returns the
   // dentry with a reference (dget), or nullptr when no memory could be had (-ENOMEM).
-  Dentry* lookup(uint64_t name, KCtx& k);
+  // `mapping`: the page cache of the file the name stands for (nullptr: a file with no cached data).
+  Dentry* lookup(uint64_t name, KCtx& k, AddressSpace* mapping = nullptr);
+  // What prune_icache needs of the memory manager: invalidate_inode_pages and the vm events.
+  void set_page_hooks(std::function<uint64_t(AddressSpace&, KCtx&)> invalidate, VmEvents* events) {
+    m_invalidate = std::move(invalidate);
+    m_events = events;
+  }
   void dput(Dentry* d, KCtx& k);
 
   // The shrinkers (shrinker_t): nr 0 asks for the count, (nr_unused / 100) * vfs_cache_pressure; -1
@@ -89,7 +101,7 @@ class Vfs {
   }
 
  private:
-  Inode* iget(uint64_t ino, KCtx& k);
+  Inode* iget(uint64_t ino, AddressSpace* mapping, KCtx& k);
   void iput(Inode* inode, KCtx& k);
   void prune_one_dentry(Dentry* d, KCtx& k);
   void cost(uint64_t cycles, KCtx& k) { k.delay += m_cycle * static_cast<double>(cycles); }
@@ -118,6 +130,8 @@ class Vfs {
   ListHead m_inode_in_use, m_inode_unused;
   uint64_t m_dentry_nr_unused = 0, m_inodes_nr_unused = 0;
   VfsStats m_stats;
+  std::function<uint64_t(AddressSpace&, KCtx&)> m_invalidate;
+  VmEvents* m_events = nullptr;
 };
 
 }  // namespace pc::kernel

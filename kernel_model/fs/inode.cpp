@@ -3,10 +3,12 @@
 #include <vector>
 
 #include "kernel_model/fs/dcache.h"
+#include "kernel_model/kernel/task.h"
+#include "kernel_model/mm/mm_types.h"
 
 namespace pc::kernel {
 
-Inode* Vfs::iget(uint64_t ino, KCtx& k) {
+Inode* Vfs::iget(uint64_t ino, AddressSpace* mapping, KCtx& k) {
   for (;;) {
     lock(m_inode_lock, k);
     auto it = m_inodes.find(ino);
@@ -39,6 +41,7 @@ Inode* Vfs::iget(uint64_t ino, KCtx& k) {
     inode->i_ino = ino;
     inode->pa = objp;
     inode->i_count = 1;
+    inode->i_mapping = mapping;
     m_inode_in_use.add(&inode->i_list);
     store_count(inode->pa, inode->i_count, inode->i_state, k);
     Inode* ip = inode.get();
@@ -64,7 +67,7 @@ void Vfs::iput(Inode* inode, KCtx& k) {
 void Vfs::prune_icache(uint64_t nr_to_scan, KCtx& k) {
   // iprune_mutex is not modeled: prune_icache runs to completion without sleeping here.
   std::vector<Inode*> freeable;
-  uint64_t nr_pruned = 0;
+  uint64_t nr_pruned = 0, reap = 0;
   lock(m_inode_lock, k);
   for (uint64_t nr_scanned = 0; nr_scanned < nr_to_scan; ++nr_scanned) {
     if (m_inode_unused.empty()) break;
@@ -74,8 +77,19 @@ void Vfs::prune_icache(uint64_t nr_to_scan, KCtx& k) {
       ListHead::move(&inode->i_list, &m_inode_unused);
       continue;
     }
-    // An inode with page-cache pages would have them invalidated here (invalidate_inode_pages, counted
-    // as kswapd_inodesteal or pginodesteal); the model's names have none.
+    if (inode->i_mapping && inode->i_mapping->nrpages && m_invalidate) {
+      // Its page cache goes first, with the inode pinned (__iget) and inode_lock dropped.
+      ++inode->i_count;
+      ListHead::move(&inode->i_list, &m_inode_in_use);
+      --m_inodes_nr_unused;
+      unlock(m_inode_lock, k);
+      reap += m_invalidate(*inode->i_mapping, k);
+      iput(inode, k);  // back to the head of inode_unused
+      lock(m_inode_lock, k);
+      if (m_inode_unused.next != &inode->i_list) continue;  // somebody took it meanwhile
+      // can_unuse: pages left (mapped, dirty, locked) keep the inode.
+      if (inode->i_state || inode->i_count || inode->i_mapping->nrpages) continue;
+    }
     ListHead::del(&inode->i_list);
     inode->i_state |= I_FREEING;
     store_count(inode->pa, inode->i_count, inode->i_state, k);
@@ -84,6 +98,9 @@ void Vfs::prune_icache(uint64_t nr_to_scan, KCtx& k) {
   }
   m_inodes_nr_unused -= nr_pruned;
   unlock(m_inode_lock, k);
+  m_stats.inode_pages += reap;
+  if (m_events)
+    m_events->count(k.task && (k.task->flags & PF_KSWAPD) ? KSWAPD_INODESTEAL : PGINODESTEAL, reap);
   // dispose_list: unhashed, then destroy_inode.
   for (Inode* inode : freeable) {
     const uint64_t pa = inode->pa;

@@ -29,8 +29,9 @@ enum class Syscall : uint32_t {
   Yield = 24,    // sched_yield
   Swapon = 167,  // arg 0: the area's index in kernel.swap.areas
   Swapoff = 168,
-  Open = 2,  // arg 0: a name in the one directory of the dentry cache; the file stays open until exit
-  Stat = 4,  // arg 0: a name: looked up (dentry and inode cached), no reference kept
+  Open = 2,  // arg 0: a name in the dentry cache's one directory (arg 1: a kernel file id + 1 instead, or
+             // 0); the file stays open until exit
+  Stat = 4,  // the same arguments: looked up (dentry and inode cached), no reference kept
 };
 constexpr const char* syscall_name(Syscall s) {
   switch (s) {

@@ -63,7 +63,7 @@ struct StepConfig {
   std::string mapping;        // mmap: the name it defines; munmap/mprotect/access/read/write: the one it uses
   uint64_t size_kib = 1024;   // mmap: length; read/write: bytes to move
   std::string kind = "anon";  // mmap: anon | shared-anon | file
-  std::string file;           // mmap kind=file, read: the scenario file's name
+  std::string file;           // mmap kind=file, read, write, lookup: the scenario file's name
   bool shared = false;        // mmap kind=file: MAP_SHARED (else MAP_PRIVATE)
   std::string prot = "rw";    // mmap/mprotect: r | rw | rx | rwx | none
   uint64_t offset_kib = 0;    // mmap kind=file, read: file offset
@@ -83,7 +83,9 @@ struct StepConfig {
     v.str("mapping", mapping, "mapping name (defined by mmap, used by the others)");
     v.u64("size_kib", size_kib, "KiB", "mmap length, or read/write size", 1, 1ull << 32);
     v.str("kind", kind, "mmap: what is mapped", {"anon", "shared-anon", "file"});
-    v.str("file", file, "scenario file name (mmap kind=file, read, write)");
+    v.str("file", file,
+          "scenario file name (mmap kind=file, read, write; lookup: that file's name instead of numbered "
+          "names, its inode's pages being the file's page cache)");
     v.boolean("shared", shared, "mmap kind=file: MAP_SHARED instead of MAP_PRIVATE");
     v.str("prot", prot, "protection", {"r", "rw", "rx", "rwx", "none"});
     v.u64("offset_kib", offset_kib, "KiB", "file offset (4 KiB multiple)", 0, 1ull << 32);

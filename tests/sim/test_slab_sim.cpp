@@ -237,6 +237,82 @@ TEST(SlabSim, DcacheLruSecondChanceLazyRemovalAndShrinkers) {
   EXPECT_EQ(again->d_inode->i_count, 1);
 }
 
+TEST(SlabSim, PruneIcacheInvalidatesAFilesCleanPagesAndCountsInodesteal) {
+  Rig r;
+  SlabAllocator sa(r.alloc, *r.bus, r.costs, r.clk.period(), 1, 250, &r.locks->slab_list_lock);
+  VmConfig vm;
+  Vfs vfs(sa, *r.bus, r.costs, vm, r.clk.period(), r.locks.get());
+  vfs.set_page_hooks([&](AddressSpace& as, KCtx& k) { return r.mm->invalidate_mapping_pages(as, k); },
+                     &r.alloc.events());
+  struct NoIo : FileBacking {
+    bool readpages(uint64_t, const std::vector<uint64_t>&, KCtx&, IoDone) override { return false; }
+    int writepage(uint64_t, uint64_t, KCtx&, IoDone) override { return 0; }
+    uint64_t size_pages() const override { return 64; }
+  };
+  File* f = r.mm->new_file("f", std::make_unique<NoIo>());
+  // Ten clean page-cache pages on the inactive list, held by the cache only.
+  std::vector<Page*> pages;
+  for (uint64_t i = 0; i < 10; ++i) {
+    Page* p = r.alloc.alloc_pages(GFP_HIGHUSER, 0, r.k);
+    ASSERT_NE(p, nullptr);
+    ++p->count;
+    p->mapping = reinterpret_cast<uintptr_t>(&f->mapping);
+    p->index = i;
+    p->set(PG_uptodate);
+    f->mapping.page_tree[i] = p;
+    ++f->mapping.nrpages;
+    r.alloc.mod_zone_page_state(p, NR_FILE_PAGES, 1);
+    r.lru.lru_cache_add(p, r.k);
+    r.lru.put_page(p, r.k);
+    pages.push_back(p);
+  }
+  r.lru.lru_add_drain(r.k);
+  r.alloc.drain_all_pages();
+  const uint64_t free0 = r.alloc.nr_free_pages();
+  // Page 3 is mapped (a PTE holds it), page 7 dirty: invalidation must leave both.
+  pages[3]->mapcount = 0;
+  ++pages[3]->count;
+  pages[7]->set(PG_dirty);
+  // The file looked up and released; two dcache passes (second chance, then the prune) drop the dentry
+  // and leave the inode unused.
+  vfs.dput(vfs.lookup(42, r.k, &f->mapping), r.k);
+  vfs.prune_dcache(2, r.k);
+  ASSERT_EQ(vfs.stats().d_pruned, 1u);
+  ASSERT_EQ(vfs.inodes_nr_unused(), 1u);
+  // prune_icache by a task that is not kswapd: 8 clean unmapped pages go (pginodesteal 8); 2 remain, so
+  // can_unuse keeps the inode, back on inode_unused.
+  Task t;
+  KCtx k(0, sc_core::SC_ZERO_TIME, &t);
+  vfs.prune_icache(128, k);
+  EXPECT_EQ(r.alloc.events().get(PGINODESTEAL), 8u);
+  EXPECT_EQ(r.alloc.events().get(KSWAPD_INODESTEAL), 0u);
+  EXPECT_EQ(f->mapping.nrpages, 2u);
+  EXPECT_EQ(vfs.stats().i_pruned, 0u);
+  EXPECT_EQ(vfs.nr_inodes(), 1u);
+  EXPECT_EQ(vfs.inodes_nr_unused(), 1u);
+  EXPECT_EQ(r.alloc.global_page_state(NR_FILE_PAGES), 2);
+  r.alloc.drain_all_pages();
+  // The 8 are freed (off the LRU); the lookup took one slab page each for dentry_cache and inode_cache
+  // (their freed objects wait in the per-CPU arrays).
+  EXPECT_EQ(r.alloc.global_page_state(NR_SLAB), 2);
+  EXPECT_EQ(r.alloc.nr_free_pages(), free0 + 8 - 2);
+  EXPECT_FALSE(pages[0]->test(PG_lru));
+  // Unmapped and cleaned, the two go on kswapd's pass (kswapd_inodesteal 2) and the inode with them.
+  pages[3]->mapcount = -1;
+  --pages[3]->count;
+  pages[7]->clear(PG_dirty);
+  Task kswapd;
+  kswapd.flags = PF_KSWAPD | PF_MEMALLOC;
+  KCtx kk(0, sc_core::SC_ZERO_TIME, &kswapd);
+  vfs.prune_icache(128, kk);
+  EXPECT_EQ(r.alloc.events().get(KSWAPD_INODESTEAL), 2u);
+  EXPECT_EQ(r.alloc.events().get(PGINODESTEAL), 8u);
+  EXPECT_EQ(f->mapping.nrpages, 0u);
+  EXPECT_EQ(vfs.stats().i_pruned, 1u);
+  EXPECT_EQ(vfs.nr_inodes(), 0u);
+  EXPECT_EQ(vfs.stats().inode_pages, 10u);
+}
+
 namespace {
 // Samples the platform while it runs: frames conserved, the largest NR_SLAB, and whether the files
 // the opener keeps open stay cached and referenced while it lives.
@@ -305,6 +381,7 @@ TEST(SlabSim, LookupsUnderMemoryPressureAreReclaimedThroughShrinkSlab) {
           {"op": "lookup", "files": 24000},
           {"op": "lookup", "files": 24000}]},
         {"name": "reader", "steps": [
+          {"op": "lookup", "file": "f"},
           {"op": "mmap", "mapping": "m", "kind": "file", "file": "f", "size_kib": 32768, "prot": "r"},
           {"op": "access", "mapping": "m", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 32768, "accesses": 8192, "access_size": 8, "read_fraction": 1}},
           {"op": "access", "mapping": "m", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 32768, "accesses": 8192, "access_size": 8, "read_fraction": 1}}]}],
@@ -320,7 +397,10 @@ TEST(SlabSim, LookupsUnderMemoryPressureAreReclaimedThroughShrinkSlab) {
     if (!t->is_kthread()) {
       EXPECT_EQ(t->exit_reason, "end of program") << t->comm;  // no OOM kill, no error
     }
-  EXPECT_EQ(stat(s, "kernel.dcache.lookups"), 1000 + 2 * 24000);
+  EXPECT_EQ(stat(s, "kernel.dcache.lookups"), 1000 + 2 * 24000 + 1);
+  // The file's inode gave up its page cache when pruned: counted as inodesteal by whoever pruned it.
+  EXPECT_EQ(stat(s, "kernel.vmstat.kswapd_inodesteal") + stat(s, "kernel.vmstat.pginodesteal"),
+            stat(s, "kernel.dcache.inode_pages"));
   EXPECT_EQ(stat(s, "kernel.dcache.enomem"), 0);
   // Slab pages were reclaimed: objects pruned, slabs destroyed and credited to reclaim.
   const double d_pruned = stat(s, "kernel.dcache.dentries_pruned");
