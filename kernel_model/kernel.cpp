@@ -348,13 +348,7 @@ void Kernel::boot_thread() {
   Task& kswapd = kthread_run("kswapd0", [this](KCtx& kk) { kswapd_main(kk); });
   kswapd.flags |= PF_MEMALLOC | PF_SWAPWRITE | PF_KSWAPD;
   m_kswapd = &kswapd;
-  for (unsigned i = 0; i < 2; ++i) {  // MIN_PDFLUSH_THREADS
-    auto q = std::make_unique<WorkQueue>();
-    WorkQueue* qp = q.get();
-    q->thread = &kthread_run("pdflush", [this, qp](KCtx& kk) { worker_main(*qp, kk); });
-    q->thread->flags |= PF_FLUSHER | PF_SWAPWRITE;
-    m_pdflush.push_back(std::move(q));
-  }
+  for (unsigned i = 0; i < kMinPdflushThreads; ++i) start_one_pdflush_thread();
   for (unsigned c = 0; c < m_cpus.size(); ++c) {
     m_kblockd.push_back(worker("kblockd", c));
     m_events.push_back(worker("events", c));
@@ -380,6 +374,10 @@ void Kernel::boot_thread() {
         sc_core::sc_time_stamp() +
         sc_core::sc_time(10.0 * static_cast<double>(m_cfg.vm.dirty_writeback_centisecs), sc_core::SC_MS));
   m_booted = true;
+  if (m_cfg.hung_task_timeout_s)
+    m_timers.add(sc_core::sc_time_stamp() +
+                     sc_core::sc_time(static_cast<double>(m_cfg.hung_task_timeout_s) / 2.0, sc_core::SC_SEC),
+                 [this] { check_hung_uninterruptible_tasks(); });
   register_swap_area_stats();
   if (m_swap_setup.empty()) {
     start_spawns();
@@ -429,6 +427,29 @@ void Kernel::cache_reap(unsigned cpu, KCtx& k) {
     queue_work(
         *m_events[cpu], [this, cpu](KCtx& kk) { cache_reap(cpu, kk); }, sc_core::sc_time_stamp());
   });
+}
+
+void Kernel::check_hung_uninterruptible_tasks() {
+  // khungtaskd: a sleep that only a wake-up can end and that has lasted the whole timeout is a lost
+  // wake-up; the run cannot finish, so it stops here with what the task waits on rather than spinning
+  // through simulated time on its periodic timers for ever.
+  const sc_core::sc_time timeout(static_cast<double>(m_cfg.hung_task_timeout_s), sc_core::SC_SEC);
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  for (const auto& tp : m_tasks) {
+    const Task& t = *tp;
+    if (t.state != TaskState::Uninterruptible || !t.sleep_untimed || now - t.sleep_since < timeout) continue;
+    std::string on = t.wchan ? m_mm->describe_page_wait(t.wchan) : std::string();
+    if (on.empty()) on = t.wchan ? "a wait queue" : "no wait queue";
+    if (!m_error)
+      m_error = std::make_exception_ptr(
+          std::logic_error(fmt::format("hung task: {} (pid {}) has slept in {} since {:.6f} s without being "
+                                       "woken, on {} (kernel.hung_task_"
+                                       "timeout_s = {}): a lost wake-up in the model",
+                                       t.comm, t.pid, hw::charge_name(t.bucket), t.sleep_since.to_seconds(),
+                                       on, m_cfg.hung_task_timeout_s)));
+    return;
+  }
+  m_timers.add(now + timeout / 2.0, [this] { check_hung_uninterruptible_tasks(); });
 }
 
 void Kernel::irq_done(unsigned cpu, uint64_t fs) {
@@ -665,6 +686,16 @@ void Kernel::do_syscall(Task& t, const hw::Op& op, KCtx& k) {
   t.ctx->retire(reinterpret_cast<const uint8_t*>(&ret), hw::AccessStatus::Ok);
 }
 
+void Kernel::kthread_exit(Task& t, KCtx& k) {
+  // A kernel thread returning from its function (kthread's do_exit): no mm, no run-ending count.
+  t.flags |= PF_EXITING;
+  t.exit_reason = "exit";
+  k.sync();
+  t.exit_time = k.now();
+  t.account(t.bucket, t.exit_time);
+  m_sched->exit_current(k);
+}
+
 void Kernel::do_exit(Task& t, const std::string& reason, KCtx& k) {
   t.flags |= PF_EXITING;
   t.exit_reason = reason;
@@ -842,14 +873,55 @@ void Kernel::wakeup_pdflush(uint64_t nr, KCtx& k) {
   pdflush_operation([this, nr](KCtx& kk) { m_wb->background_writeout(static_cast<int64_t>(nr), kk); });
 }
 
-int Kernel::pdflush_operation(std::function<void(KCtx&)> fn) {
-  // The first idle thread (asleep with no work) takes it.
-  for (auto& q : m_pdflush)
-    if (q->work.empty() && q->wq.active()) {
-      queue_work(*q, std::move(fn), sc_core::sc_time_stamp());
-      return 0;
+uint64_t Kernel::jiffies() const {
+  return static_cast<uint64_t>(sc_core::sc_time_stamp() / m_sched->jiffy());
+}
+
+void Kernel::start_one_pdflush_thread() {
+  auto p = std::make_unique<Pdflush>();
+  Pdflush* me = p.get();
+  m_pdflush.push_back(std::move(p));
+  ++m_nr_pdflush_threads;  // counted by the thread itself in Linux, before it first sleeps
+  me->thread = &kthread_run("pdflush", [this, me](KCtx& kk) { pdflush_main(*me, kk); });
+  me->thread->flags |= PF_FLUSHER | PF_SWAPWRITE;
+}
+
+void Kernel::pdflush_main(Pdflush& me, KCtx& k) {
+  // __pdflush.
+  for (;;) {
+    m_pdflush_list.push_front(&me);  // list_move(&my_work->list, &pdflush_list)
+    me.when_i_went_to_sleep = jiffies();
+    while (!me.fn) me.wq.sleep(k, hw::Charge::Idle);
+    auto fn = std::move(me.fn);
+    me.fn = nullptr;
+    m_mm->cost(m_cfg.costs.work_item, k);
+    fn(k);
+    // Thread creation: no thread has been idle for a second.
+    if (jiffies() - m_last_empty_jifs > m_cfg.hz && m_pdflush_list.empty() &&
+        m_nr_pdflush_threads < kMaxPdflushThreads)
+      start_one_pdflush_thread();
+    m_sched->check_resched(k);
+    // Thread destruction: the pool is above the minimum and its sleepiest thread has slept a second.
+    if (m_pdflush_list.empty() || m_nr_pdflush_threads <= kMinPdflushThreads) continue;
+    Pdflush* sleepiest = m_pdflush_list.back();
+    if (jiffies() - sleepiest->when_i_went_to_sleep > m_cfg.hz) {
+      sleepiest->when_i_went_to_sleep = jiffies();  // limit the exit rate
+      break;
     }
-  return -1;
+  }
+  --m_nr_pdflush_threads;
+  kthread_exit(*me.thread, k);
+}
+
+int Kernel::pdflush_operation(std::function<void(KCtx&)> fn) {
+  // The thread that went to sleep last takes it; -1 if none is idle.
+  if (m_pdflush_list.empty()) return -1;
+  Pdflush* pdf = m_pdflush_list.front();
+  m_pdflush_list.pop_front();
+  if (m_pdflush_list.empty()) m_last_empty_jifs = jiffies();
+  pdf->fn = std::move(fn);
+  pdf->wq.wake_up(sc_core::sc_time_stamp());
+  return 0;
 }
 
 void Kernel::arm_wb_timer(const sc_core::sc_time& at) {
@@ -895,7 +967,8 @@ Task* Kernel::select_bad_process(uint64_t& points, bool& wait) {
   for (const auto& up : m_tasks) {
     Task& p = *up;
     if (p.is_kthread() || p.dead() || !p.mm) continue;  // kernel threads have no mm: badness 0, never chosen
-    if (p.pid == 1) continue;
+    // 2.6.18 skips init (pid 1). The model has no init: the scenario's first process gets pid 1 but is
+    // an ordinary process, so it may be chosen like any other.
     if (p.oomkilladj == OOM_DISABLE) continue;
     // A task already dying will free memory: wait for it rather than kill another.
     if (p.memdie || (p.flags & PF_EXITING)) {

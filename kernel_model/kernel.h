@@ -52,6 +52,8 @@ struct SwapAreaSetup {
   bool active = true;               // swapon at boot
 };
 
+constexpr unsigned kMinPdflushThreads = 2, kMaxPdflushThreads = 8;  // mm/pdflush.c
+
 // A per-CPU workqueue thread (kblockd/N, events/N): work items run in the thread, on its CPU.
 struct WorkQueue {
   Task* thread = nullptr;
@@ -121,6 +123,9 @@ class Kernel : public sc_core::sc_module, private ReclaimHooks, private ReclaimE
   void queue_work(WorkQueue& q, std::function<void(KCtx&)> fn, const sc_core::sc_time& at);
   WorkQueue& kblockd(unsigned cpu) { return *m_kblockd.at(cpu); }
   WorkQueue& events(unsigned cpu) { return *m_events.at(cpu); }
+  // pdflush_operation: hands `fn` to the idle pdflush thread that slept last; -1 if none is idle.
+  int pdflush_operation(std::function<void(KCtx&)> fn);
+  unsigned nr_pdflush_threads() const { return m_nr_pdflush_threads; }
 
  private:
   SC_HAS_PROCESS(Kernel);
@@ -137,8 +142,22 @@ class Kernel : public sc_core::sc_module, private ReclaimHooks, private ReclaimE
   void do_syscall(Task& t, const hw::Op& op, KCtx& k);
   int64_t do_fork(Task& t, uint64_t program, bool share_vm, KCtx& k);
   void do_exit(Task& t, const std::string& reason, KCtx& k);
+  void kthread_exit(Task& t, KCtx& k);
   void worker_main(WorkQueue& q, KCtx& k);
+  // mm/pdflush.c: a pool of 2 (MIN_PDFLUSH_THREADS) to 8 (MAX_PDFLUSH_THREADS) threads. One more starts
+  // when no thread has been idle for a second; a thread ends when the pool is above the minimum and the
+  // longest sleeper has slept for a second.
+  struct Pdflush {
+    Task* thread = nullptr;
+    std::function<void(KCtx&)> fn;  // my_work->fn: the work handed to it, or empty while idle
+    WaitQueue wq;
+    uint64_t when_i_went_to_sleep = 0;  // jiffies
+  };
+  void start_one_pdflush_thread();
+  void pdflush_main(Pdflush& me, KCtx& k);
+  uint64_t jiffies() const;
   void cache_reap(unsigned cpu, KCtx& k);
+  void check_hung_uninterruptible_tasks();
   void add_task_stats(Task& t);
   void irq_done(unsigned cpu, uint64_t fs);
 
@@ -150,8 +169,6 @@ class Kernel : public sc_core::sc_module, private ReclaimHooks, private ReclaimE
   void cond_resched(KCtx& k) override;
   // kswapd(): sleeps on kswapd_wait, then balance_pgdat for the order asked.
   void kswapd_main(KCtx& k);
-  // pdflush_operation: hands `fn` to an idle pdflush thread; -1 if none is idle.
-  int pdflush_operation(std::function<void(KCtx&)> fn);
   void arm_wb_timer(const sc_core::sc_time& at);
   // select_bad_process: the victim, or nullptr (none) / `wait` set (a victim is still dying).
   Task* select_bad_process(uint64_t& points, bool& wait);
@@ -237,7 +254,11 @@ class Kernel : public sc_core::sc_module, private ReclaimHooks, private ReclaimE
   WaitQueue m_kswapd_wait;
   WaitQueue m_swapon_done;  // the swapon thread sleeps here for good (a member: its stack never unwinds)
   unsigned m_kswapd_max_order = 0;
-  std::vector<std::unique_ptr<WorkQueue>> m_kblockd, m_events, m_pdflush;
+  std::vector<std::unique_ptr<WorkQueue>> m_kblockd, m_events;
+  std::vector<std::unique_ptr<Pdflush>> m_pdflush;  // every pdflush thread ever started
+  std::deque<Pdflush*> m_pdflush_list;              // the idle ones, the latest to sleep first
+  unsigned m_nr_pdflush_threads = 0;
+  uint64_t m_last_empty_jifs = 0;  // when m_pdflush_list last became empty
   uint64_t m_kswapd_wakeups = 0;
 
   stats::Group m_fault_lat;

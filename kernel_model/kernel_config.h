@@ -149,6 +149,9 @@ struct KernelConfig {
   uint64_t hz = 250;             // CONFIG_HZ: jiffies per second (time slices, timers, congestion naps)
   uint64_t irq_affinity = 0;     // the CPU device interrupts go to (2.6.18 without irqbalance: CPU 0)
   uint64_t readahead_kib = 128;  // VM_MAX_READAHEAD: the largest readahead window of a file
+  // khungtaskd's hung_task_timeout_secs (Linux 2.6.30+, not in 2.6.18): a task asleep this long where
+  // only a wake-up can end its sleep means a lost wake-up in the model; the run stops and says where.
+  uint64_t hung_task_timeout_s = 120;
   VmConfig vm;
   KernelCosts costs;
   BlockConfig block;
@@ -164,6 +167,10 @@ struct KernelConfig {
           "file readahead: the largest window (VM_MAX_READAHEAD; mmap read-around reads this much around a "
           "fault)",
           4, 2048);
+    v.u64("hung_task_timeout_s", hung_task_timeout_s, "s",
+          "stop the run with an error naming the task and what it waits on when a task has slept this long "
+          "(simulated) with no timeout, as khungtaskd reports (0: never)",
+          0, 1000000);
     v.section("vm", vm, "VM policy (/proc/sys/vm)");
     v.section("costs", costs, "CPU cycles of kernel operations not modeled instruction by instruction");
     v.section("block", block, "block layer and disk driver (Linux 2.6.18)");

@@ -76,7 +76,7 @@ int64_t Kernel::swapon_area(size_t i, KCtx& k) {
   });
   while (!done) {
     m_swap_io->unplug(a.disk, k);
-    wq.sleep(k, hw::Charge::IoWait);
+    if (!done) wq.sleep(k, hw::Charge::IoWait);  // the kick may wait: the read may be done now
   }
   std::vector<uint8_t> header(kPageSize);
   for (uint64_t off = 0; off < kPageSize; off += 64) m_mm->bus().read(pa + off, &header[off], 64, k);

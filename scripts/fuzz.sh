@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer harnesses (tests/fuzz, see its README) in build-fuzz with clang++-14 and runs them.
-#   scripts/fuzz.sh NAME [libFuzzer options]   one harness (config, scenario, lackey, dram_trace, disk),
+#   scripts/fuzz.sh NAME [libFuzzer options]   one harness (config, scenario, lackey, dram_trace, disk,
+#                                              swap_header),
 #                                              e.g. -max_total_time=3600, -runs=1000000, -fork=2
 #   scripts/fuzz.sh --ci [RUNS]                every harness for RUNS executions from the checked-in corpus
 #                                              (default 20000; the disk harness a tenth of it), seed 1
@@ -28,6 +29,7 @@ opts() {
     config) echo "-max_len=2048 -dict=tests/fuzz/config.dict" ;;
     scenario) echo "-max_len=2048" ;;
     disk) echo "-max_len=512 -detect_leaks=0" ;;
+    swap_header) echo "-max_len=4099" ;;  # flags, area size, a whole raw page
     *) echo "-max_len=1024" ;;
   esac
 }

@@ -31,7 +31,11 @@ BUCKETS = ["compute", "mem_stall", "page_walk", "irq", "fault", "syscall", "dire
 ZONES = ["dma", "dma32", "normal", "high"]
 
 
+MISSING = []  # what the current figure has no data for (printed after its path)
+
+
 def no_data(ax, what):
+    MISSING.append(what.split(" (")[0])
     ax.text(0.5, 0.5, "no data:\n" + what.replace(" (", "\n("), ha="center", va="center", transform=ax.transAxes,
             fontsize=9, color="0.3")
     ax.set_xticks([])
@@ -41,7 +45,8 @@ def no_data(ax, what):
 def save(fig, path):
     fig.savefig(path, dpi=DPI)
     plt.close(fig)
-    print(path)
+    print(path + ("" if not MISSING else "  (no data: %s)" % ", ".join(MISSING)))
+    del MISSING[:]
 
 
 def load_samples(run_dir):
@@ -176,17 +181,23 @@ def plot_tasks(stats, samples, path):
 
 def plot_latency(stats, path):
     """Histograms of swap-in and disk latency from the distributions' buckets ([low, high, count])."""
-    panels = (("swap-in latency", "stats.kernel.swap.swapin_latency_us"),
-              ("disk read latency", "stats.disk.read.latency_us"),
-              ("disk write latency", "stats.disk.write.latency_us"))
+    # Swap-in: a major swap fault from its entry to the task's return to user mode (the fault, the
+    # read's queueing and service, and the wait for a core again), recorded in CPU cycles.
+    mhz = get(stats, "config.clocks.cpu_mhz")
+    panels = (("swap-in (major swap fault to resume)", "stats.kernel.fault_latency.swap_major", mhz),
+              ("disk read latency", "stats.disk.read.latency_us", 1.0),
+              ("disk write latency", "stats.disk.write.latency_us", 1.0))
     fig, axes = plt.subplots(1, len(panels), figsize=RUN_SIZE)
     fig.suptitle("Latency distributions")
-    for ax, (title, p) in zip(axes, panels):
+    for ax, (title, p, per_us) in zip(axes, panels):
         d = get(stats, p)
         ax.set_title(title, fontsize=10)
-        if not isinstance(d, dict) or not d.get("count") or not d.get("buckets"):
+        if not isinstance(d, dict) or not d.get("count") or not d.get("buckets") or not per_us:
             no_data(ax, p[len("stats."):])
             continue
+        if per_us != 1.0:  # cycles to us
+            d = dict(d, buckets=[[b[0] / per_us, b[1] / per_us, b[2]] for b in d["buckets"]],
+                     **{q: d[q] / per_us for q in ("p50", "p99") if q in d})
         # The stats' buckets are fine (exact below 1024, 64 per octave above): regroup them into 40
         # log-spaced bins over the observed range so the shape is visible.
         b = d["buckets"]

@@ -102,7 +102,9 @@ void AhciDisk::generic_make_request(Bio* bio, KCtx& k) {
     if (r == RequestQueue::MakeResult::NoRequest) {
       // get_request_wait(): kick the queue so requests drain, then sleep until one is freed.
       generic_unplug_device(k);
-      m_rq_freed[bio->write].sleep(k, hw::Charge::IoWait);
+      // The kick goes through the controller's registers and may wait; a request freed meanwhile woke
+      // nobody, so look again before sleeping (get_request_wait queues itself before it re-tries).
+      if (!m_q.request_available(bio->write)) m_rq_freed[bio->write].sleep(k, hw::Charge::IoWait);
       continue;
     }
     if (!was_plugged && m_q.plugged()) m_plug_ev.notify(k.delay);  // arm the unplug timer

@@ -3,9 +3,9 @@
 // completion (end_that_request_first/last). Plain C++: the SystemC side (ahci.h) gives it time.
 #pragma once
 
-#include <vector>
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "kernel_model/block/bio.h"
 #include "kernel_model/block/block_config.h"
@@ -46,6 +46,7 @@ class RequestQueue {
   uint64_t congestion_on_threshold() const { return m_cong_on; }
   uint64_t congestion_off_threshold() const { return m_cong_off; }
   uint64_t allocated(bool write) const { return m_count[write]; }
+  bool request_available(bool write) const { return m_count[write] < m_cfg.nr_requests; }
   size_t queued() const { return m_elv->queued(); }
   void finish_stats(Fs now);
 

@@ -303,8 +303,11 @@ bool Scheduler::sleep(KCtx& k, hw::Charge why, const sc_time& timeout) {
     });
   t.resume_bucket = t.bucket;
   t.account(why, sc_core::sc_time_stamp());
+  t.sleep_since = sc_core::sc_time_stamp();
+  t.sleep_untimed = timeout == sc_core::sc_max_time() && why != hw::Charge::Idle;
   ++t.nvcsw;
   switch_away(k);
+  t.sleep_untimed = false;
   if (timer) m_timers.cancel(timer);
   return !timed_out;
 }

@@ -76,7 +76,12 @@ struct Task {
   sc_core::sc_time run_start;      // when it last got its core
   sc_core::sc_event run_ev;        // notified when it is given a core
   uint64_t nvcsw = 0, nivcsw = 0;  // voluntary (it slept) and involuntary (preempted) switches
-  Task* run_first = nullptr;       // a child just forked, queued to run before this task
+  // The current sleep, for the hung-task check: since when, whether only a wake-up can end it (no
+  // timeout, not idle waiting for work), and the wait queue it is on (Linux's wchan).
+  sc_core::sc_time sleep_since;
+  bool sleep_untimed = false;
+  const void* wchan = nullptr;
+  Task* run_first = nullptr;  // a child just forked, queued to run before this task
 
   // The address space: `mm` (nullptr for a kernel thread) and the one its CPU has loaded (lazy TLB).
   MmStruct* mm = nullptr;

@@ -59,7 +59,9 @@ bool WaitQueue::sleep(KCtx& k, hw::Charge why, bool exclusive, const sc_core::sc
   Task& t = *k.task;
   m_waiters.push_back({&t, exclusive});
   t.state = TaskState::Uninterruptible;
+  t.wchan = this;
   const bool woken = t.sched->sleep(k, why, timeout);
+  t.wchan = nullptr;
   // finish_wait: a timeout leaves the entry behind.
   m_waiters.erase(
       std::remove_if(m_waiters.begin(), m_waiters.end(), [&](const Waiter& w) { return w.task == &t; }),

@@ -2,6 +2,8 @@
 // (mm/readahead.c: page_cache_readahead's windows, read-around for mmap faults), filemap_nopage, and
 // read()/write() (do_generic_mapping_read, generic_file_buffered_write) with the user side copied through
 // the task's own page tables on its core (Linux 2.6.18 mm/filemap.c; spec §3.2, §11.5).
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -45,6 +47,11 @@ void MemoryManager::lock_page(Page* page, KCtx& k, hw::Charge why) {
   while (page->test_and_set(PG_locked)) {
     ++m_stats.lock_page_waits;
     sync_page(page, k);
+    // sync_page kicks the disk through its registers and may wait: the read can complete and unlock the
+    // page meanwhile, waking nobody. Look again before sleeping (__lock_page's prepare_to_wait_exclusive
+    // puts the task on the queue before it tests PG_locked, for the same reason). Nothing can run between
+    // this test and the task joining the queue.
+    if (!page->test(PG_locked) && !m_skip_lock_recheck) continue;
     page_waitqueue(page).sleep(k, why, true);
   }
 }
@@ -58,8 +65,22 @@ void MemoryManager::unlock_page(Page* page, const sc_core::sc_time& at) {
 void MemoryManager::wait_on_page_locked(Page* page, KCtx& k) {
   while (page->test(PG_locked)) {
     sync_page(page, k);
-    page_waitqueue(page).sleep(k, hw::Charge::IoWait);
+    if (page->test(PG_locked)) page_waitqueue(page).sleep(k, hw::Charge::IoWait);  // as in lock_page
   }
+}
+
+std::string MemoryManager::describe_page_wait(const void* wq) {
+  for (const auto& [page, q] : m_page_wq)
+    if (&q == wq) {
+      return fmt::format("page pfn {} (flags 0x{:x}, count {}, mapcount {}, {}, index {})",
+                         mem_map().page_to_pfn(page), page->flags, page->count, page->mapcount,
+                         page->test(PG_swapcache) ? "swap cache"
+                         : page->anon()           ? "anonymous"
+                         : page->mapping          ? "page cache"
+                                                  : "no mapping",
+                         page->index);
+    }
+  return {};
 }
 
 void MemoryManager::set_page_dirty(Page* page) {
@@ -280,7 +301,7 @@ bool MemoryManager::read_page_sync(File& f, Page* page, KCtx& k) {
   }
   while (!done) {
     f.backing->sync_page(k);
-    done_wq.sleep(k, hw::Charge::IoWait);
+    if (!done) done_wq.sleep(k, hw::Charge::IoWait);  // the kick may wait: the read may be done now
   }
   return page->test(PG_uptodate);
 }

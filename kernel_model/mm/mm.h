@@ -155,6 +155,11 @@ class MemoryManager {
   // The page lock and page wait queues (mm/filemap.c): lock_page sleeps (kicking the I/O queue first)
   // until it owns PG_locked; unlock_page wakes the sleepers at `at`.
   void lock_page(Page* page, KCtx& k, hw::Charge why = hw::Charge::IoWait);
+  // Test-only negative control: lock_page sleeps without looking at PG_locked again after its queue
+  // kick (the lost wake-up this model once had), so a test can show the hung-task check catches it.
+  void set_skip_lock_recheck(bool on) { m_skip_lock_recheck = on; }
+  // What a sleeper on wait queue `wq` waits for, for error messages ("" when it is no page's queue).
+  std::string describe_page_wait(const void* wq);
   bool trylock_page(Page* page) { return !page->test_and_set(PG_locked); }
   void unlock_page(Page* page, const sc_core::sc_time& at);
   void wait_on_page_locked(Page* page, KCtx& k);
@@ -363,6 +368,7 @@ class MemoryManager {
   std::vector<std::unique_ptr<File>> m_files;         // every file: the scenario's and shmem's
   std::unordered_map<Page*, WaitQueue> m_page_wq;     // page_waitqueue (hashed in Linux)
   MmStats m_stats;
+  bool m_skip_lock_recheck = false;
   std::vector<uint64_t> m_flush_fs;
   std::function<void(File&)> m_on_dirtied;
   std::function<void(File&, KCtx&)> m_on_write;

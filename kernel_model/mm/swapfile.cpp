@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "kernel_model/mm/mm.h"
@@ -79,7 +80,12 @@ int parse_swap_header(const uint8_t* page, uint64_t area_pages, bool is_file, Sw
     }
     out.badpages.push_back(nr);
   }
-  if (out.last_page - nr_bad - 1 == 0) {  // nr_good_pages
+  // nr_good_pages. 2.6.18 computes last_page - nr_badpages - 1, so a page listed twice counts twice and
+  // enough repeats make the count negative; here each bad page counts once.
+  std::vector<uint32_t> distinct = out.badpages;
+  std::sort(distinct.begin(), distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  if (out.last_page - 1 - distinct.size() == 0) {
     why = "empty swap area (no good page)";
     return -kEINVAL;
   }
@@ -151,7 +157,7 @@ int SwapAreas::sys_swapon(const SwapOnRequest& rq, std::string& why) {
   for (uint32_t b : h.badpages) p.swap_map[b] = SWAP_MAP_BAD;
   p.swap_map[0] = SWAP_MAP_BAD;  // the header
   p.max = maxpages;
-  p.pages = h.last_page - h.badpages.size() - 1;
+  p.pages = static_cast<uint64_t>(std::count(p.swap_map.begin(), p.swap_map.end(), 0));  // good slots
   // setup_swap_extents: the extents the caller mapped, clipped to max.
   for (const SwapExtent& e : rq.extents) {
     if (e.start_page >= maxpages) break;

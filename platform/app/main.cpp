@@ -224,17 +224,20 @@ void print_tasks(std::FILE* out, pc::soc::Soc& soc, pc::kernel::Kernel& os) {
         kthreads += fmt::format(" {} {}", t->comm, cyc(ch[Charge::KernelThread] + ch[Charge::Irq]));
       continue;
     }
-    const uint64_t other = ch.total() - ch[Charge::Compute] - ch[Charge::MemStall] - ch[Charge::PageWalk] -
-                           ch[Charge::Irq] - ch[Charge::Fault] - ch[Charge::Syscall] - ch[Charge::IoWait] -
-                           ch[Charge::RunnableWait] - ch[Charge::DirectReclaim] - ch[Charge::SwapinWait];
+    // What is left once every bucket a user task can have is shown (a kernel thread's kernel and idle
+    // time): 0 for a user task, printed only if not.
+    const uint64_t other = ch[Charge::KernelThread] + ch[Charge::Idle];
     fmt::print(
         out,
         "  task {:<3} {:<18} min_flt {:>7}  maj_flt {:>5}  cow {:>6}  | compute {} mem {} walk {} fault {} "
-        "irq {} syscall {} reclaim {} swapin-wait {} io-wait {} ready-wait {} other {} cycles | {}\n",
+        "irq {} syscall {} reclaim {} swapin-wait {} io-wait {} congestion-wait {} lock-wait {} nap {} "
+        "ready-wait {}{} cycles | {}\n",
         t->pid, t->comm, t->min_flt, t->maj_flt, t->cow_faults, cyc(ch[Charge::Compute]),
         cyc(ch[Charge::MemStall]), cyc(ch[Charge::PageWalk]), cyc(ch[Charge::Fault]), cyc(ch[Charge::Irq]),
         cyc(ch[Charge::Syscall]), cyc(ch[Charge::DirectReclaim]), cyc(ch[Charge::SwapinWait]),
-        cyc(ch[Charge::IoWait]), cyc(ch[Charge::RunnableWait]), cyc(other), t->exit_reason);
+        cyc(ch[Charge::IoWait]), cyc(ch[Charge::CongestionWait]), cyc(ch[Charge::LockWait]),
+        cyc(ch[Charge::Nap]), cyc(ch[Charge::RunnableWait]),
+        other ? fmt::format(" other {}", cyc(other)) : std::string(), t->exit_reason);
   }
   if (!kthreads.empty()) fmt::print(out, "  kernel threads     {} cycles\n", kthreads);
 }

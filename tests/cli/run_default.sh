@@ -5,9 +5,13 @@ source "$(dirname "$0")/lib.sh"
 expect_exit 0 "$PC" run --stats-json "$WORK/s.json"
 expect_out "preset nehalem+swap-hdd+mission"
 for w in "simulated cycles" "reclaim             pgscan kswapd" "swap                pswpin" "swap-in latency" \
-  "data check" "kswapd0"; do
+  "data check" "kswapd0" "task 2   worker"; do
   expect_out "$w"
 done
+# Each task line names every bucket a user task has, and the reclaim and swap ones are non-zero for a
+# worker (its heap goes through swap).
+grep "task 2   worker" <<<"$OUT" | grep -qE "reclaim [1-9].* swapin-wait [1-9].* io-wait [0-9,]+ congestion-wait [0-9,]+ lock-wait [0-9,]+ nap [0-9,]+ ready-wait [1-9][0-9,]* cycles \| end of program" ||
+  fail "the worker's task line lacks its buckets: $(grep 'task 2' <<<"$OUT")"
 grep -q '"sim_cycles": [1-9]' "$WORK/s.json" || fail "stats.summary.sim_cycles missing or zero"
 python3 - "$WORK/s.json" <<'PY' || fail "the default run's counters"
 import json, sys

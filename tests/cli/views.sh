@@ -56,6 +56,10 @@ for f in memory vm_rates tasks latency; do
   expect_out "$WORK/fx/$f.png"
   png_check "$WORK/fx/$f.png" 1000 600
 done
+# The fixture has the swap-in (fault_latency.swap_major, cycles at clocks.cpu_mhz) and disk read
+# distributions and no disk writes: only that panel is empty.
+expect_out "$WORK/fx/latency.png  (no data: disk.write.latency_us)"
+grep -q "memory.png  (no data" <<<"$OUT" && fail "the fixture's memory plot lacks data: $OUT"
 
 # A real small run on the modeled kernel, sampled every 200 us.
 expect_exit 0 "$PC" run -q --preset nehalem --config "$SRC/tests/data/tiny_scenario.json" --out "$WORK/run" \

@@ -124,3 +124,22 @@ for rig in (0, 1):
         + cmd(7, False, 65000, 1, 8, 0x2400, 0x8000)                    # LBA range
         + bytes([5]) + struct.pack("<I", (1 << 5) | (1 << 6) | (1 << 7)) + wait_irq
         + bytes([8, 0]) + struct.pack("<I", 0xffffffff))
+
+
+# --- swap_header: flags (bit 0 a swap file, bit 1 a raw page), the area's pages (u16), the info part.
+def swap_info(version, last, bad):
+    return struct.pack("<III", version, last, len(bad)) + bytes(512 - 12) + b"".join(struct.pack("<I", x) for x in bad)
+
+
+def swap_in(flags, area, body):
+    return bytes([flags]) + struct.pack("<H", area) + body
+
+
+out("swap_header", "partition-100", swap_in(0, 100, swap_info(1, 100, [])))
+out("swap_header", "partition-bad-pages", swap_in(0, 200, swap_info(1, 200, [5, 17, 199])))
+out("swap_header", "file-with-bad-pages", swap_in(1, 200, swap_info(1, 200, [5])))
+out("swap_header", "file-100", swap_in(1, 100, swap_info(1, 100, [])))
+out("swap_header", "last-page-beyond-area", swap_in(0, 50, swap_info(1, 51, [])))
+out("swap_header", "version-2", swap_in(0, 100, swap_info(2, 100, [])))
+out("swap_header", "raw-v0-signature", swap_in(2, 100, bytes(4096 - 10) + b"SWAP-SPACE"))
+out("swap_header", "raw-unformatted", swap_in(2, 100, bytes(64)))

@@ -455,3 +455,62 @@ TEST(ExecSim, ZoneCountersMatchAWalkOfEveryPage) {
   EXPECT_GT(probe.walked[kernel::NR_FILE_PAGES], 32);
   EXPECT_GE(probe.walked[kernel::NR_PAGETABLE], 2);
 }
+
+TEST(ExecSim, PdflushGrowsWhenNoThreadIsIdleForASecondAndShrinksAfterASecondIdle) {
+  // mm/pdflush.c at HZ 250. At 100 ms two work items that nap 1.5 s take both threads; the list of idle
+  // threads is empty from jiffy 25, and a third item finds none (-1). The first thread to finish, at
+  // about 1.6 s (jiffy 400 - 25 > HZ), finds no idle thread and starts a third. At 3 s a 10 ms item goes
+  // to the thread that slept last; when it finishes, the pool (3) is above MIN_PDFLUSH_THREADS and the
+  // sleepiest thread has slept since 1.6 s, more than a second: the finishing thread exits.
+  soc::Soc s(resolve({"nehalem"}, R"({"workload": {"source": "scenario", "scenario": {
+      "programs": [{"name": "p", "steps": [{"op": "compute", "cycles": 12000000000}]}],
+      "processes": [{"program": "p"}]}}})",
+                     {"cpu.cores=2", "dram.size_mib=256"}));
+  struct Driver : sc_core::sc_module {
+    soc::Soc& soc;
+    int third = 0;
+    unsigned threads_at[3] = {0, 0, 0};  // at 1 s, 2 s, 4 s
+    Driver(sc_core::sc_module_name n, soc::Soc& s) : sc_module(n), soc(s) { SC_THREAD(run); }
+    SC_HAS_PROCESS(Driver);
+    void run() {
+      auto& os = *soc.os();
+      auto nap = [&os](double ms) {
+        return [&os, ms](kernel::KCtx& k) {
+          os.sched().schedule_timeout_uninterruptible(k, sc_core::sc_time(ms, sc_core::SC_MS));
+        };
+      };
+      wait(100, sc_core::SC_MS);
+      EXPECT_EQ(os.pdflush_operation(nap(1500)), 0);
+      EXPECT_EQ(os.pdflush_operation(nap(1500)), 0);
+      third = os.pdflush_operation(nap(1500));
+      wait(900, sc_core::SC_MS);
+      threads_at[0] = os.nr_pdflush_threads();
+      wait(1000, sc_core::SC_MS);
+      threads_at[1] = os.nr_pdflush_threads();
+      wait(1000, sc_core::SC_MS);
+      EXPECT_EQ(os.pdflush_operation(nap(10)), 0);
+      wait(1000, sc_core::SC_MS);
+      threads_at[2] = os.nr_pdflush_threads();
+    }
+  } driver("driver", s);
+  s.run(false);
+  EXPECT_EQ(driver.third, -1);
+  EXPECT_EQ(driver.threads_at[0], 2u);
+  EXPECT_EQ(driver.threads_at[1], 3u);
+  EXPECT_EQ(driver.threads_at[2], 2u);
+  unsigned pdflush = 0, exited = 0;
+  for (const auto& t : s.os()->tasks()) {
+    if (t->comm != "pdflush") continue;
+    ++pdflush;
+    if (t->dead()) {
+      ++exited;
+      EXPECT_EQ(t->exit_reason, "exit");
+      // It exited when its 10 ms item ended, just after 3.01 s.
+      EXPECT_GT(t->exit_time, sc_core::sc_time(3010, sc_core::SC_MS));
+      EXPECT_LT(t->exit_time, sc_core::sc_time(3011, sc_core::SC_MS));
+    }
+  }
+  EXPECT_EQ(pdflush, 3u);
+  EXPECT_EQ(exited, 1u);
+  expect_attribution_exact(s);
+}

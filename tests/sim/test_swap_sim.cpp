@@ -217,3 +217,43 @@ TEST(SwapSim, InjectedSwapReadErrorGivesSigbusWithoutWrongBytes) {
   EXPECT_EQ(s.os()->tasks().front()->exit_reason.rfind("SIGBUS at 0x", 0), 0u)
       << s.os()->tasks().front()->exit_reason;
 }
+
+TEST(SwapSim, TheSingleTaskRunWithoutInjectionFinishesAndLosesNoByte) {
+  // The negative control of the two injection tests (no error on the medium: no swap I/O error, no
+  // SIGBUS) and the regression test of a lost wake-up: lock_page kicked the disk queue through its
+  // registers (a wait) after finding PG_locked, the swap-in read completed and unlocked the page
+  // meanwhile, and the task then slept on the page's queue for ever (it stopped at 1.045 s simulated).
+  soc::Soc s(test::resolve_config({"nehalem", "ssd-nvmevirt"}, swap_error_config("[]"), {}));
+  s.run(false);
+  EXPECT_EQ(s.os()->tasks().front()->exit_reason, "end of program");
+  EXPECT_EQ(stat(s, "kernel.swap.write_errors"), 0);
+  EXPECT_EQ(stat(s, "kernel.swap.read_errors"), 0);
+  EXPECT_EQ(stat(s, "kernel.swap.sigbus"), 0);
+  EXPECT_GT(stat(s, "kernel.vmstat.pswpout"), 0);
+  EXPECT_GT(stat(s, "kernel.vmstat.pswpin"), 0);
+  EXPECT_EQ(s.data_errors(), 0u);
+  EXPECT_EQ(stat(s, "summary.reads_checked"), 4096 + 8192);
+}
+
+TEST(SwapSim, ALostWakeupStopsTheRunNamingTheTaskAndThePage) {
+  // The same run with lock_page's second look at PG_locked switched off (test-only): the task sleeps on
+  // an unlocked swap-cache page that nobody will unlock again. The hung-task check stops the run once
+  // the sleep has lasted kernel.hung_task_timeout_s, naming the task, its wait and the page, instead of
+  // running the periodic timers through simulated time for ever.
+  soc::Soc s(test::resolve_config({"nehalem", "ssd-nvmevirt"}, swap_error_config("[]"),
+                                  {"kernel.hung_task_timeout_s=10"}));
+  s.os()->mm().set_skip_lock_recheck(true);
+  try {
+    s.run(false);
+    FAIL() << "the run with a lost wake-up finished";
+  } catch (const std::logic_error& e) {
+    const std::string what = e.what();
+    EXPECT_EQ(what.rfind("hung task: p (pid 1) has slept in swapin_wait since ", 0), 0u) << what;
+    EXPECT_NE(what.find("swap cache"), std::string::npos) << what;
+    EXPECT_NE(what.find("kernel.hung_task_timeout_s = 10"), std::string::npos) << what;
+  }
+  // The check runs every timeout/2 = 5 s from boot; the sleep began at 1.045 s, so the first check
+  // that finds it 10 s old is the one at 15 s (the run stops at the end of that 100,000-cycle chunk).
+  EXPECT_GE(sc_core::sc_time_stamp().to_seconds(), 15.0);
+  EXPECT_LT(sc_core::sc_time_stamp().to_seconds(), 15.0001);
+}

@@ -116,6 +116,35 @@ TEST(SwapOn, AccountsUsableSlotsAndAssignsPriorities) {
   EXPECT_EQ(sa.sys_swapon(rq, why), -16);  // EBUSY: already swapped on
 }
 
+TEST(SwapOn, ABadPageListedTwiceCountsOnce) {
+  // Found by the swap_header fuzz harness. 2.6.18's nr_good_pages = last_page - nr_badpages - 1 counts a
+  // repeated entry twice: last_page 3 with bad pages {1, 1} looked empty although slot 2 is good, and
+  // last_page 2 with {1, 1} gave 2 - 2 - 1, which wrapped to 2^64 - 1 free slots.
+  SwapAreas sa;
+  SwapHeaderInfo h;
+  h.last_page = 3;
+  h.badpages = {1, 1};
+  auto hdr = mkswap_header(h);
+  SwapOnRequest rq;
+  rq.name = "a";
+  rq.area_pages = 3;
+  rq.extents = {{0, 3, 0}};
+  rq.header = hdr.data();
+  std::string why;
+  ASSERT_EQ(sa.sys_swapon(rq, why), 0) << why;
+  EXPECT_EQ(sa.info(0).pages, 1u);  // slot 2; slot 0 the header, slot 1 bad
+  EXPECT_EQ(sa.nr_swap_pages(), 1);
+  h.last_page = 2;
+  hdr = mkswap_header(h);
+  rq.name = "b";
+  rq.area_pages = 2;
+  rq.extents = {{0, 2, 0}};
+  rq.header = hdr.data();
+  EXPECT_EQ(sa.sys_swapon(rq, why), -22);
+  EXPECT_EQ(why, "empty swap area (no good page)");
+  EXPECT_EQ(sa.total_swap_pages(), 1);
+}
+
 TEST(ScanSwapMap, FirstClusterIs256ContiguousSlotsThenTheNextRun) {
   SwapAreas sa;
   swapon(sa, "a", 2000);
