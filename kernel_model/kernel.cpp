@@ -73,7 +73,9 @@ Kernel::Kernel(sc_core::sc_module_name name, const KernelConfig& cfg, uint64_t m
       m_task_stats(&m_stats, "tasks", "per-task counters and cycle attribution"),
       m_reclaim(&m_stats, "reclaim", "page reclaim (mm/vmscan.c) and the OOM killer"),
       m_swap_g(&m_stats, "swap",
-               "swap areas, the swap cache and swap I/O (mm/swapfile.c, swap_state.c, page_io.c)") {
+               "swap areas, the swap cache and swap I/O (mm/swapfile.c, swap_state.c, page_io.c)"),
+      m_slab_g(&m_stats, "slab", "the slab allocator's caches (mm/slab.c, /proc/slabinfo)"),
+      m_dcache_g(&m_stats, "dcache", "the dentry and inode caches (fs/dcache.c, fs/inode.c)") {
   if (m_cpus.empty()) throw std::invalid_argument("kernel: no CPUs to run on");
   if (cfg.irq_affinity >= m_cpus.size())
     throw cfg::ConfigError(fmt::format("key 'kernel.irq_affinity': CPU {} does not exist ({} cores)",
@@ -83,6 +85,20 @@ Kernel::Kernel(sc_core::sc_module_name name, const KernelConfig& cfg, uint64_t m
   if (cfg.vm.min_free_kbytes) m_alloc->set_min_free_kbytes(cfg.vm.min_free_kbytes);
   m_vmscan =
       std::make_unique<Vmscan>(*m_lru, static_cast<ReclaimEnv&>(*this), cfg.vm, cfg.costs, cpu_clk.period());
+  // kmem_cache_init, then vfs_caches_init: the dentry and inode caches and their shrinkers (dcache first,
+  // as dcache_init registers before inode_init).
+  m_slab =
+      std::make_unique<SlabAllocator>(*m_alloc, bus, cfg.costs, cpu_clk.period(),
+                                      static_cast<unsigned>(m_cpus.size()), cfg.hz, &m_locks->slab_list_lock);
+  m_vfs = std::make_unique<Vfs>(*m_slab, bus, cfg.costs, cfg.vm, cpu_clk.period(), m_locks.get());
+  m_vfs->set_page_hooks([this](AddressSpace& as, KCtx& k) { return m_mm->invalidate_mapping_pages(as, k); },
+                        &m_alloc->events());
+  m_vmscan->set_shrinker(DEFAULT_SEEKS, [this](uint64_t nr, gfp_t gfp, KCtx& k) {
+    return m_vfs->shrink_dcache_memory(nr, gfp, k);
+  });
+  m_vmscan->set_shrinker(DEFAULT_SEEKS, [this](uint64_t nr, gfp_t gfp, KCtx& k) {
+    return m_vfs->shrink_icache_memory(nr, gfp, k);
+  });
   m_wb = std::make_unique<PageWriteback>(
       *m_mm, *m_vmscan, cfg.vm, static_cast<unsigned>(m_cpus.size()), [this] { return m_files; },
       [this] {
@@ -145,6 +161,48 @@ Kernel::Kernel(sc_core::sc_module_name name, const KernelConfig& cfg, uint64_t m
   });
   formula(m_meminfo, "page_table_pages", "pages", "frames holding page tables of every level (PGDs included)",
           [this] { return static_cast<double>(m_mm->page_table_pages()); });
+  for (const auto& cp : m_slab->caches()) {
+    const KmemCache* c = cp.get();
+    // One group per cache (owned with the other groups made at run time).
+    auto g = std::make_unique<stats::Group>(&m_slab_g, c->name, "one slab cache (a /proc/slabinfo line)");
+    formula(*g, "active_objs", "objects", "objects allocated",
+            [c] { return static_cast<double>(c->active_objs()); });
+    formula(*g, "num_slabs", "slabs", "slabs (allocated from the buddy allocator)",
+            [c] { return static_cast<double>(c->num_slabs()); });
+    formula(*g, "grown", "slabs", "slabs created by cache_grow",
+            [c] { return static_cast<double>(c->stats.grown); });
+    formula(*g, "destroyed", "slabs", "slabs returned to the buddy allocator",
+            [c] { return static_cast<double>(c->stats.destroyed); });
+    formula(*g, "reaped", "slabs", "of which by cache_reap's drain_freelist",
+            [c] { return static_cast<double>(c->stats.reaped); });
+    m_task_groups.push_back(std::move(g));
+  }
+  const Vfs* vfs = m_vfs.get();
+  formula(m_dcache_g, "nr_dentry", "dentries", "dentries cached (dentry_stat.nr_dentry)",
+          [vfs] { return static_cast<double>(vfs->nr_dentry()); });
+  formula(m_dcache_g, "nr_unused", "dentries", "dentries on the dentry_unused LRU (dentry_stat.nr_unused)",
+          [vfs] { return static_cast<double>(vfs->dentry_nr_unused()); });
+  formula(m_dcache_g, "nr_inodes", "inodes", "inodes cached (inodes_stat.nr_inodes)",
+          [vfs] { return static_cast<double>(vfs->nr_inodes()); });
+  formula(m_dcache_g, "inodes_unused", "inodes", "inodes on inode_unused (inodes_stat.nr_unused)",
+          [vfs] { return static_cast<double>(vfs->inodes_nr_unused()); });
+  formula(m_dcache_g, "lookups", "lookups", "names looked up (open, stat)",
+          [vfs] { return static_cast<double>(vfs->stats().lookups); });
+  formula(m_dcache_g, "hits", "lookups", "lookups the dcache answered",
+          [vfs] { return static_cast<double>(vfs->stats().d_hits); });
+  formula(m_dcache_g, "dentries_pruned", "dentries", "dentries freed by prune_dcache",
+          [vfs] { return static_cast<double>(vfs->stats().d_pruned); });
+  formula(m_dcache_g, "inodes_pruned", "inodes", "inodes freed by prune_icache",
+          [vfs] { return static_cast<double>(vfs->stats().i_pruned); });
+  formula(m_dcache_g, "inode_pages", "pages",
+          "page-cache pages prune_icache invalidated with their inodes (kswapd_inodesteal + pginodesteal)",
+          [vfs] { return static_cast<double>(vfs->stats().inode_pages); });
+  formula(m_dcache_g, "enomem", "lookups", "lookups that failed for want of memory",
+          [vfs] { return static_cast<double>(vfs->stats().enomem); });
+  formula(m_dcache_g, "dcache_shrinks", "calls", "shrink_dcache_memory calls that pruned (128 each)",
+          [vfs] { return static_cast<double>(vfs->stats().dcache_shrinks); });
+  formula(m_dcache_g, "icache_shrinks", "calls", "shrink_icache_memory calls that pruned (128 each)",
+          [vfs] { return static_cast<double>(vfs->stats().icache_shrinks); });
   formula(m_meminfo, "min_free_kbytes", "KiB", "vm.min_free_kbytes computed at boot",
           [this] { return static_cast<double>(m_alloc->min_free_kbytes()); });
   const MmStats& ms = m_mm->stats();
@@ -188,6 +246,9 @@ Kernel::Kernel(sc_core::sc_module_name name, const KernelConfig& cfg, uint64_t m
   const VmscanStats& vs = m_vmscan->stats();
   formula(m_reclaim, "freed_lru", "pages", "pages shrink_page_list freed (what pgsteal counts in 2.6.19+)",
           [&vs, u] { return u(vs.freed_lru); });
+  formula(m_reclaim, "reclaimed_slab", "pages",
+          "slab pages freed while reclaiming (reclaim_state.reclaimed_slab, counted as reclaimed)",
+          [&vs, u] { return u(vs.reclaimed_slab); });
   const char* outcome_names[4] = {"keep", "keep_locked", "activate", "free"};
   for (unsigned i = 0; i < 4; ++i)
     formula(m_reclaim, fmt::format("outcome_{}", outcome_names[i]), "pages",
@@ -375,9 +436,10 @@ void Kernel::worker_main(WorkQueue& q, KCtx& k) {
 }
 
 void Kernel::cache_reap(unsigned cpu, KCtx& k) {
-  // The slab's periodic reap (and, in 2.6.18, refresh_cpu_vm_stats): the slab arrives with reclaim. It
-  // re-arms itself every 2 s on this CPU.
-  (void)k;
+  // The slab's periodic reap on this CPU (refresh_cpu_vm_stats has nothing to fold: the model's counters
+  // are exact). It re-arms itself every 2 s (REAPTIMEOUT_CPUC).
+  const uint64_t jiffies = static_cast<uint64_t>(sc_core::sc_time_stamp() / m_sched->jiffy());
+  m_slab->cache_reap(jiffies, k);
   m_timers.add(sc_core::sc_time_stamp() + m_sched->jiffy() * static_cast<double>(2 * m_cfg.hz), [this, cpu] {
     queue_work(
         *m_events[cpu], [this, cpu](KCtx& kk) { cache_reap(cpu, kk); }, sc_core::sc_time_stamp());
@@ -618,6 +680,32 @@ void Kernel::do_syscall(Task& t, const hw::Op& op, KCtx& k) {
       ret = f ? m_wb->do_fsync(*f, k) : -kEBADF;
       break;
     }
+    case hw::Syscall::Open:
+    case hw::Syscall::Stat: {
+      // path_lookup of the name (or, with a[1] = id + 1, of scenario file id, whose inode's pages are
+      // the file's page cache); open keeps the dentry (and its inode) referenced until exit.
+      AddressSpace* mapping = nullptr;
+      uint64_t name = a[0];
+      if (a[1]) {
+        if (a[1] > m_files.size()) {
+          ret = -9;  // -EBADF
+          break;
+        }
+        mapping = &m_files[a[1] - 1]->mapping;
+        name = (1ull << 63) | (a[1] - 1);  // the files' names, apart from the numbered ones
+      }
+      Dentry* d = m_vfs->lookup(name, k, mapping);
+      if (!d) {
+        ret = -12;  // -ENOMEM
+        break;
+      }
+      if (op.nr == hw::Syscall::Open)
+        m_open[&t].push_back(d);
+      else
+        m_vfs->dput(d, k);
+      ret = 0;
+      break;
+    }
     default:
       break;
   }
@@ -643,6 +731,11 @@ void Kernel::do_exit(Task& t, const std::string& reason, KCtx& k) {
     // exit_mm: the task lets go of its mm; the CPU keeps it loaded (lazily) until it switches away.
     t.mm = nullptr;
     m_mm->mmput(mm, k);
+  }
+  // exit_files: the files the task kept open are closed (their dentries become unused).
+  if (auto it = m_open.find(&t); it != m_open.end()) {
+    for (Dentry* d : it->second) m_vfs->dput(d, k);
+    m_open.erase(it);
   }
   m_lru->lru_add_drain(k);
   // The run ends when the last user task has exited: reach the exit's time before it counts as gone.
@@ -745,6 +838,8 @@ void Kernel::wakeup_kswapd(Zone& zone, unsigned order, KCtx& k) {
 }
 
 void Kernel::kswapd_main(KCtx& k) {
+  ReclaimState reclaim_state;  // kswapd(): tsk->reclaim_state = &reclaim_state, for its whole life
+  k.task->reclaim_state = &reclaim_state;
   unsigned order = 0;
   for (;;) {
     // prepare_to_wait, then read and clear kswapd_max_order: a larger order asked meanwhile skips the

@@ -11,9 +11,11 @@
 #include <memory>
 #include <string>
 #include <systemc>
+#include <unordered_map>
 #include <vector>
 
 #include "kernel_model/block/ahci.h"
+#include "kernel_model/fs/dcache.h"
 #include "kernel_model/hal/kernel_bus.h"
 #include "kernel_model/kernel/locks.h"
 #include "kernel_model/kernel/sched.h"
@@ -23,6 +25,7 @@
 #include "kernel_model/mm/mm.h"
 #include "kernel_model/mm/oom_kill.h"
 #include "kernel_model/mm/page_writeback.h"
+#include "kernel_model/mm/slab.h"
 #include "kernel_model/mm/vmscan.h"
 #include "platform/core/clock.h"
 #include "platform/core/config.h"
@@ -93,6 +96,8 @@ class Kernel : public sc_core::sc_module, private ReclaimHooks, private ReclaimE
   size_t num_disks() const { return m_ahci.size(); }
   MemoryManager& mm() { return *m_mm; }
   Vmscan& vmscan() { return *m_vmscan; }
+  SlabAllocator& slab() { return *m_slab; }
+  Vfs& vfs() { return *m_vfs; }
   PageWriteback& writeback() { return *m_wb; }
   const std::vector<OomKill>& oom_kills() const { return m_oom_kills; }
   PageAllocator& allocator() { return *m_alloc; }
@@ -226,6 +231,9 @@ class Kernel : public sc_core::sc_module, private ReclaimHooks, private ReclaimE
   std::unique_ptr<MemoryManager> m_mm;
   std::unique_ptr<Vmscan> m_vmscan;
   std::unique_ptr<PageWriteback> m_wb;
+  std::unique_ptr<SlabAllocator> m_slab;
+  std::unique_ptr<Vfs> m_vfs;
+  std::unordered_map<const Task*, std::vector<Dentry*>> m_open;  // each task's open files (exit closes them)
   std::vector<OomKill> m_oom_kills;
   Task* m_kswapd = nullptr;
   std::unique_ptr<Scheduler> m_sched;
@@ -264,6 +272,7 @@ class Kernel : public sc_core::sc_module, private ReclaimHooks, private ReclaimE
   stats::Group m_task_stats;
   stats::Group m_reclaim;
   stats::Group m_swap_g;
+  stats::Group m_slab_g, m_dcache_g;
   std::unique_ptr<stats::Histogram> m_lat_swap_major;  // major swap faults, entry to return
   std::unique_ptr<SwapIoImpl> m_swap_io;               // after m_swap_g: its stats live in it
   std::vector<std::unique_ptr<stats::Group>> m_task_groups;

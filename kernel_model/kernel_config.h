@@ -30,6 +30,8 @@ struct KernelCosts {
   uint64_t exec_base = 20000;      // execve without the address space (binary loading, argument copying)
   uint64_t page_cache_op = 40;     // a radix-tree lookup or insertion in a mapping
   uint64_t work_item = 500;        // running one workqueue item (the work itself is charged separately)
+  uint64_t slab_op = 10;           // moving one object pointer through a slab array cache or slab list
+  uint64_t d_lookup = 60;          // hashing a name and walking its dcache hash chain (its loads separate)
 
   void describe(cfg::Visitor& v) {
     v.u64("fault_entry", fault_entry, "cycles", "page-fault exception entry and exit");
@@ -48,6 +50,9 @@ struct KernelCosts {
     v.u64("exec_base", exec_base, "cycles", "execve work other than building the address space");
     v.u64("page_cache_op", page_cache_op, "cycles", "page-cache radix-tree lookup or insertion");
     v.u64("work_item", work_item, "cycles", "workqueue overhead of one work item");
+    v.u64("slab_op", slab_op, "cycles",
+          "slab: one object through a per-CPU or shared array, or a slab list move");
+    v.u64("d_lookup", d_lookup, "cycles", "path lookup of one name: hashing and the dcache hash-chain walk");
   }
 };
 

@@ -197,6 +197,19 @@ bool ProgramContext::begin_step() {
       syscall(s.op == "swapon" ? hw::Syscall::Swapon : hw::Syscall::Swapoff, {s.area}, Pending::Other);
       return true;
     }
+    if (s.op == "lookup") {
+      uint64_t file = 0;  // a scenario file's kernel id + 1, or 0 for the numbered names
+      if (!s.file.empty()) {
+        const int f = m_sh.file_index(s.file);
+        if (f < 0) {
+          fail(fmt::format("lookup of unknown file '{}'", s.file));
+          return false;
+        }
+        file = m_sh.file_ids[f] + 1;
+      }
+      syscall(s.open ? hw::Syscall::Open : hw::Syscall::Stat, {s.first + m_lookup, file}, Pending::Lookup);
+      return true;
+    }
     if (s.op == "yield" || s.op == "exit") {
       syscall(s.op == "yield" ? hw::Syscall::Yield : hw::Syscall::Exit, {0}, Pending::Other);
       return true;
@@ -348,6 +361,10 @@ void ProgramContext::retire(const uint8_t* rdata, hw::AccessStatus status) {
                    *m_sh.file_shadows[m_sh.file_index(s.file)], s.offset_kib * 1024,
                    static_cast<uint64_t>(ret));
       }
+      break;
+    case Pending::Lookup:
+      if (++m_lookup < s.files) return;  // the step goes on with the next name
+      m_lookup = 0;
       break;
     default:
       break;

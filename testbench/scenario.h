@@ -52,7 +52,7 @@ class ProgramContext : public hw::ExecContext {
     std::shared_ptr<mem::BackingStore> shared_shadow;
     uint64_t shared_base = 0;  // key of addr in shared_shadow
   };
-  enum class Pending { None, Memory, Mmap, Munmap, Read, Write, Other };
+  enum class Pending { None, Memory, Mmap, Munmap, Read, Write, Lookup, Other };
 
   bool begin_step();  // prepares the op(s) of the current step; false when the program has ended
   void fail(const std::string& what);
@@ -65,6 +65,7 @@ class ProgramContext : public hw::ExecContext {
   uint64_t m_seed;
   uint32_t m_id;
   size_t m_step = 0;
+  uint64_t m_lookup = 0;  // lookup: names done in the current step
   std::map<std::string, Mapping> m_maps;
   std::unique_ptr<OpStream> m_stream;                         // the current access or trace step
   std::vector<std::pair<uint64_t, uint64_t>> m_trace_ranges;  // trace: ranges still to mmap

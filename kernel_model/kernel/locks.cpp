@@ -42,6 +42,8 @@ void LockClass::released(const sc_core::sc_time& hold) {
 LockClasses::LockClasses(stats::Group& kernel_stats, uint64_t spin_cost, const ClockDomain& clk)
     : group(&kernel_stats, "locks", "Linux's locks: acquisitions, contention, spinning, hold times"),
       mmap_sem(group, "mmap_sem", 0, spin_cost, clk),
+      dcache_lock(group, "dcache_lock", 1, spin_cost, clk),
+      inode_lock(group, "inode_lock", 1, spin_cost, clk),
       i_mmap_lock(group, "i_mmap_lock", 2, spin_cost, clk),
       anon_vma_lock(group, "anon_vma_lock", 3, spin_cost, clk),
       page_table_lock(group, "page_table_lock", 4, spin_cost, clk),
@@ -49,6 +51,7 @@ LockClasses::LockClasses(stats::Group& kernel_stats, uint64_t spin_cost, const C
       swap_lock(group, "swap_lock", 5, spin_cost, clk),
       mmlist_lock(group, "mmlist_lock", 6, spin_cost, clk),
       tree_lock(group, "tree_lock", 7, spin_cost, clk),
+      slab_list_lock(group, "slab_list_lock", 8, spin_cost, clk),  // kmem_list3.list_lock
       zone_lock(group, "zone_lock", 8, spin_cost, clk),
       queue_lock(group, "queue_lock", 9, spin_cost, clk) {}
 

@@ -43,8 +43,8 @@ class LockClass {
 struct LockClasses {
   LockClasses(stats::Group& kernel_stats, uint64_t spin_cost, const ClockDomain& clk);
   stats::Group group;
-  LockClass mmap_sem, i_mmap_lock, anon_vma_lock, page_table_lock, lru_lock, swap_lock, mmlist_lock,
-      tree_lock, zone_lock, queue_lock;
+  LockClass mmap_sem, dcache_lock, inode_lock, i_mmap_lock, anon_vma_lock, page_table_lock, lru_lock,
+      swap_lock, mmlist_lock, tree_lock, slab_list_lock, zone_lock, queue_lock;
 };
 
 class Spinlock {

@@ -40,6 +40,13 @@ constexpr int nice_to_prio(int nice) {
   return MAX_RT_PRIO + nice + 20;
 }
 
+// struct reclaim_state (include/linux/swap.h): pages the slab returned to the buddy allocator while this
+// task was reclaiming (kmem_freepages adds them; try_to_free_pages and balance_pgdat count them as
+// reclaimed).
+struct ReclaimState {
+  uint64_t reclaimed_slab = 0;
+};
+
 struct Task;
 // Puts [begin, end) of `t` on its timeline state row (sched.cpp).
 void timeline_state(const Task& t, const char* what, const sc_core::sc_time& begin,
@@ -50,7 +57,8 @@ struct Task {
   std::string comm;  // the name shown in stats
   TaskState state = TaskState::Running;
   uint32_t flags = 0;
-  bool memdie = false;  // TIF_MEMDIE: chosen by the OOM killer, may use the reserves
+  bool memdie = false;                    // TIF_MEMDIE: chosen by the OOM killer, may use the reserves
+  ReclaimState* reclaim_state = nullptr;  // set while the task reclaims (direct reclaim, kswapd)
   int nice = 0;
   int static_prio = nice_to_prio(0);
   int oomkilladj = 0;

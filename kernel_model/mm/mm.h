@@ -213,6 +213,10 @@ class MemoryManager {
   uint64_t read_pte(MmStruct& mm, uint64_t va, KCtx& k);
   uint64_t pte_addr(MmStruct& mm, uint64_t va, KCtx& k);  // physical address of the PTE, 0 if missing
 
+  // invalidate_mapping_pages over the whole mapping (truncate.cpp): frees its clean, unmapped, unlocked
+  // pages; returns how many.
+  uint64_t invalidate_mapping_pages(AddressSpace& as, KCtx& k);
+
   // Files (the page cache's owners).
   File* new_file(const std::string& name, std::unique_ptr<FileBacking> backing);
   Page* find_get_page(AddressSpace& as, uint64_t index, KCtx& k);
@@ -289,6 +293,7 @@ class MemoryManager {
   bool page_cache_read(File& f, uint64_t index, KCtx& k);
   // Reads a locked page the caller owns and waits for the data (prepare_write of a partial page).
   bool read_page_sync(File& f, Page* page, KCtx& k);
+  bool invalidate_complete_page(AddressSpace& as, Page* page, KCtx& k);
   // copy_to_user / copy_from_user in line-sized pieces through the task's MMU on its core; a fault is
   // handled and the piece retried, as an exception-table fixup does. False on an unfixable fault.
   bool copy_user(MmStruct& mm, uint64_t user_va, uint64_t kernel_pa, uint64_t len, bool to_user, KCtx& k);

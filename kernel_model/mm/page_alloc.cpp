@@ -355,8 +355,12 @@ Page* PageAllocator::alloc_pages(gfp_t gfp, unsigned order, KCtx& k, AllocFailur
       uint64_t progress = 0;
       if (m_hooks) {
         m_hooks->cond_resched(k);
+        // PF_MEMALLOC, and a reclaim_state counting the slab pages freed meanwhile.
+        ReclaimState reclaim_state;
         cur->flags |= PF_MEMALLOC;
+        cur->reclaim_state = &reclaim_state;
         progress = m_hooks->try_to_free_pages(zl, gfp, k);
+        cur->reclaim_state = nullptr;
         cur->flags &= ~PF_MEMALLOC;
         m_hooks->cond_resched(k);
       }

@@ -101,6 +101,51 @@ void Vmscan::throttle_vm_writeout(KCtx& k) {
   }
 }
 
+Shrinker* Vmscan::set_shrinker(int seeks, ShrinkerFn fn) {
+  if (seeks <= 0) throw std::invalid_argument("set_shrinker: seeks must be positive");
+  m_shrinkers.push_back(Shrinker{std::move(fn), seeks, 0});
+  return &m_shrinkers.back();
+}
+
+void Vmscan::remove_shrinker(Shrinker* s) {
+  m_shrinkers.remove_if([s](const Shrinker& e) { return &e == s; });
+}
+
+uint64_t Vmscan::shrink_slab(uint64_t scanned, gfp_t gfp, uint64_t lru_pages, KCtx& k) {
+  if (scanned == 0) scanned = SWAP_CLUSTER_MAX;
+  if (k.task && k.task->memdie) return 1;
+  // down_read_trylock(&shrinker_rwsem): only set_shrinker/remove_shrinker write it, outside any run of
+  // reclaim in the model, so the trylock always succeeds; its cost is one lock round trip.
+  cost(m_costs.spin_lock, k);
+  uint64_t ret = 0;
+  for (Shrinker& s : m_shrinkers) {
+    const uint64_t max_pass = static_cast<uint64_t>(std::max<int64_t>(0, s.shrinker(0, gfp, k)));
+    // (4 * scanned / seeks) first, as 2.6.18 does to keep the product within 64 bits.
+    uint64_t delta = (4 * scanned) / static_cast<uint64_t>(s.seeks);
+    delta *= max_pass;
+    delta /= lru_pages + 1;
+    s.nr += static_cast<int64_t>(delta);
+    if (s.nr < 0) s.nr = static_cast<int64_t>(max_pass);  // printk(KERN_ERR "nr=%ld") in 2.6.18
+    // Never try to free more than twice the estimate of freeable objects.
+    if (s.nr > static_cast<int64_t>(max_pass * 2)) s.nr = static_cast<int64_t>(max_pass * 2);
+    uint64_t total_scan = static_cast<uint64_t>(s.nr);
+    s.nr = 0;
+    while (total_scan >= SHRINK_BATCH) {
+      // An OOM victim stops at once, and the remainder is dropped (goto done skips the carry).
+      if (k.task && k.task->memdie) return ret;
+      const int64_t nr_before = s.shrinker(0, gfp, k);
+      const int64_t shrink_ret = s.shrinker(SHRINK_BATCH, gfp, k);
+      if (shrink_ret == -1) break;
+      if (shrink_ret < nr_before) ret += static_cast<uint64_t>(nr_before - shrink_ret);
+      alloc().events().count(SLABS_SCANNED, SHRINK_BATCH);
+      total_scan -= SHRINK_BATCH;
+      m_env.cond_resched(k);
+    }
+    s.nr += static_cast<int64_t>(total_scan);
+  }
+  return ret;
+}
+
 bool Vmscan::page_mapping_inuse(Page* page) const {
   // Mapped by a PTE, in the swap cache, or its file is mmapped by anyone.
   if (page->mapped()) return true;
@@ -537,7 +582,7 @@ int Vmscan::try_to_free_pages(const std::vector<Zone*>& zones, gfp_t gfp, KCtx& 
     z->temp_priority = DEF_PRIORITY;
     lru_pages += z->nr_active + z->nr_inactive;
   }
-  (void)lru_pages;  // shrink_slab's denominator: no slab caches yet
+  ReclaimState* reclaim_state = k.task ? k.task->reclaim_state : nullptr;
   for (int priority = DEF_PRIORITY; priority >= 0; --priority) {
     sc.nr_scanned = 0;
     if (!priority) m_env.disable_swap_token();
@@ -549,7 +594,12 @@ int Vmscan::try_to_free_pages(const std::vector<Zone*>& zones, gfp_t gfp, KCtx& 
       if (z->all_unreclaimable && priority != DEF_PRIORITY) continue;
       nr_reclaimed += shrink_zone(priority, *z, sc, k);
     }
-    // shrink_slab(sc.nr_scanned, gfp, lru_pages): no shrinkers registered, reclaimed_slab stays 0.
+    shrink_slab(sc.nr_scanned, gfp, lru_pages, k);
+    if (reclaim_state) {
+      nr_reclaimed += reclaim_state->reclaimed_slab;
+      m_stats.reclaimed_slab += reclaim_state->reclaimed_slab;
+      reclaim_state->reclaimed_slab = 0;
+    }
     total_scanned += sc.nr_scanned;
     if (nr_reclaimed >= sc.swap_cluster_max) {
       ret = 1;
@@ -575,7 +625,8 @@ uint64_t Vmscan::balance_pgdat(unsigned order, KCtx& k) {
   sc.kswapd = true;
   PageAllocator& a = alloc();
   uint64_t nr_reclaimed = 0;
-  for (unsigned loops = 0;; ++loops) {  // loop_again
+  ReclaimState* reclaim_state = k.task ? k.task->reclaim_state : nullptr;  // kswapd's own
+  for (unsigned loops = 0;; ++loops) {                                     // loop_again
     if (loops > 1000000) throw std::logic_error("balance_pgdat: zones never balance");
     uint64_t total_scanned = 0;
     nr_reclaimed = 0;
@@ -600,7 +651,6 @@ uint64_t Vmscan::balance_pgdat(unsigned order, KCtx& k) {
       if (end_zone < 0) break;  // out: balanced
       uint64_t lru_pages = 0;
       for (int i = 0; i <= end_zone; ++i) lru_pages += a.zone(i).nr_active + a.zone(i).nr_inactive;
-      (void)lru_pages;  // shrink_slab's denominator: no slab caches yet
       for (int i = 0; i <= end_zone; ++i) {
         Zone& z = a.zone(static_cast<unsigned>(i));
         if (!z.populated()) continue;
@@ -611,7 +661,12 @@ uint64_t Vmscan::balance_pgdat(unsigned order, KCtx& k) {
         if (z.prev_priority > priority) z.prev_priority = priority;
         sc.nr_scanned = 0;
         nr_reclaimed += shrink_zone(priority, z, sc, k);
-        const uint64_t nr_slab = 0;  // shrink_slab: no shrinkers registered
+        if (reclaim_state) reclaim_state->reclaimed_slab = 0;
+        const uint64_t nr_slab = shrink_slab(sc.nr_scanned, GFP_KERNEL, lru_pages, k);
+        if (reclaim_state) {
+          nr_reclaimed += reclaim_state->reclaimed_slab;
+          m_stats.reclaimed_slab += reclaim_state->reclaimed_slab;
+        }
         total_scanned += sc.nr_scanned;
         if (z.all_unreclaimable) continue;
         if (nr_slab == 0 && z.pages_scanned >= (z.nr_active + z.nr_inactive) * 4) z.all_unreclaimable = true;

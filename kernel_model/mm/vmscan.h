@@ -9,6 +9,8 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
+#include <list>
 #include <map>
 #include <systemc>
 #include <vector>
@@ -42,6 +44,22 @@ struct ScanControl {
   // Not a field of Linux's struct: current_is_kswapd() (PF_KSWAPD), which picks pgscan_kswapd_* and
   // kswapd_steal over pgscan_direct_*.
   bool kswapd = false;
+};
+
+// Slab shrinking (spec §4.9).
+constexpr uint64_t SHRINK_BATCH = 128;
+constexpr int DEFAULT_SEEKS = 2;  // a cache object costs two seeks to recreate (dcache, icache)
+
+// shrinker_t: asked with nr_to_scan 0 it returns the number of freeable objects; otherwise it scans
+// (and frees) up to nr_to_scan objects and returns the number left, or -1 if it cannot act under
+// gfp_mask (the dcache without __GFP_FS).
+using ShrinkerFn = std::function<int64_t(uint64_t nr_to_scan, gfp_t gfp_mask, KCtx& k)>;
+
+// struct shrinker.
+struct Shrinker {
+  ShrinkerFn shrinker;
+  int seeks = DEFAULT_SEEKS;  // seeks to recreate an object
+  int64_t nr = 0;             // objects pending delete: the remainder carried between calls
 };
 
 // pageout_t.
@@ -110,6 +128,7 @@ struct VmscanStats {
   uint64_t pageout_writes = 0;         // writepage calls from pageout
   uint64_t rotated = 0;                // rotate_reclaimable_page moves
   uint64_t direct_calls = 0, kswapd_runs = 0, congestion_waits = 0;
+  uint64_t reclaimed_slab = 0;  // slab pages reclaim_state credited to try_to_free_pages and balance_pgdat
 };
 
 class Vmscan {
@@ -157,6 +176,13 @@ class Vmscan {
   const std::vector<std::pair<Page*, PageOutcome>>& last_outcomes() const { return m_last; }
   const std::map<const Task*, ReclaimSplit>& splits() const { return m_split; }
   ReclaimSplit& split_of(const Task* t) { return m_split[t]; }
+  // set_shrinker / remove_shrinker: the shrinker list (added at the tail, walked in order).
+  Shrinker* set_shrinker(int seeks, ShrinkerFn fn);
+  void remove_shrinker(Shrinker* s);
+  // shrink_slab (spec §4.9): ages every registered cache in proportion to `scanned` LRU pages out of
+  // `lru_pages`; returns the objects freed (the pages freed go to current->reclaim_state).
+  uint64_t shrink_slab(uint64_t scanned, gfp_t gfp, uint64_t lru_pages, KCtx& k);
+
   // vm_total_pages (computed once, when the zonelists are built).
   void set_total_pages(uint64_t n) { m_total_pages = n; }
   uint64_t total_pages() const { return m_total_pages; }
@@ -184,6 +210,7 @@ class Vmscan {
   VmscanStats m_stats;
   std::vector<std::pair<Page*, PageOutcome>> m_last;
   std::map<const Task*, ReclaimSplit> m_split;
+  std::list<Shrinker> m_shrinkers;  // shrinker_list (std::list: a Shrinker* stays valid)
 };
 
 }  // namespace pc::kernel

@@ -31,6 +31,9 @@ enum class Syscall : uint32_t {
   Swapoff = 168,
   Msync = 26,  // msync(addr, len, flags)
   Fsync = 74,  // fsync(fd)
+  Open = 2,  // arg 0: a name in the dentry cache's one directory (arg 1: a kernel file id + 1 instead, or
+             // 0); the file stays open until exit
+  Stat = 4,  // the same arguments: looked up (dentry and inode cached), no reference kept
 };
 constexpr const char* syscall_name(Syscall s) {
   switch (s) {
@@ -62,6 +65,10 @@ constexpr const char* syscall_name(Syscall s) {
       return "msync";
     case Syscall::Fsync:
       return "fsync";
+    case Syscall::Open:
+      return "open";
+    case Syscall::Stat:
+      return "stat";
   }
   return "syscall";
 }
@@ -77,7 +84,8 @@ struct Op {
   // munmap(addr, len), mprotect(addr, len, prot), brk(addr), exit(code), fork(child stream selector),
   // clone(thread stream selector),
   // pread(fd, user_buf, len, offset), pwrite(fd, user_buf, len, offset), msync(addr, len, flags),
-  // fsync(fd). A fd is a kernel file id.
+  // fsync(fd), open(name), stat(name). A fd is a kernel file id; a name is a number in the dentry cache's
+  // one directory.
   uint64_t args[6] = {0, 0, 0, 0, 0, 0};
 };
 

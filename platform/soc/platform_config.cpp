@@ -93,11 +93,13 @@ const std::vector<Preset>& presets() {
         {"mempressure",
          "scenario: memory pressure without swap on 64 MiB (put it after the platform and disk presets): two "
          "readers stream a 64 MiB file through private mappings twice, a writer dirties a 24 MiB shared file "
-         "mapping and reads it back; reclaim frees page cache, unmaps through rmap, writes dirty pages with "
-         "pageout; paging on, data checking on",
+         "mapping and reads it back, a logger write()s 8 MiB to a file, a finder stats 16384 names twice "
+         "(dentries and inodes in the slab); reclaim frees page cache, unmaps through rmap, writes dirty pages "
+         "with pageout, shrinks the dentry and inode caches; paging on, data checking on",
          R"({"cpu": {"paging": "on", "cores": 2}, "dram": {"size_mib": 64},
            "workload": {"source": "scenario", "data_check": true, "scenario": {
-           "files": [{"name": "data", "size_kib": 65536}, {"name": "out", "size_kib": 24576}],
+           "files": [{"name": "data", "size_kib": 65536}, {"name": "out", "size_kib": 24576},
+                     {"name": "log", "size_kib": 8192}],
            "programs": [
              {"name": "reader", "steps": [
                {"op": "mmap", "mapping": "m", "kind": "file", "file": "data", "size_kib": 65536, "prot": "r"},
@@ -106,9 +108,24 @@ const std::vector<Preset>& presets() {
              {"name": "writer", "steps": [
                {"op": "mmap", "mapping": "m", "kind": "file", "file": "out", "shared": true, "size_kib": 24576, "prot": "rw"},
                {"op": "access", "mapping": "m", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 24576, "accesses": 6144, "access_size": 8, "read_fraction": 0}},
-               {"op": "access", "mapping": "m", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 24576, "accesses": 6144, "access_size": 8, "read_fraction": 1}}]}],
+               {"op": "access", "mapping": "m", "pattern": {"pattern": "strided", "stride": 4096, "footprint_kib": 24576, "accesses": 6144, "access_size": 8, "read_fraction": 1}}]},
+             {"name": "logger", "steps": [
+               {"op": "mmap", "mapping": "buf", "size_kib": 1024},
+               {"op": "access", "mapping": "buf", "pattern": {"pattern": "sequential", "accesses": 16384, "access_size": 64, "read_fraction": 0}},
+               {"op": "write", "file": "log", "mapping": "buf", "size_kib": 1024, "offset_kib": 0},
+               {"op": "write", "file": "log", "mapping": "buf", "size_kib": 1024, "offset_kib": 1024},
+               {"op": "write", "file": "log", "mapping": "buf", "size_kib": 1024, "offset_kib": 2048},
+               {"op": "write", "file": "log", "mapping": "buf", "size_kib": 1024, "offset_kib": 3072},
+               {"op": "write", "file": "log", "mapping": "buf", "size_kib": 1024, "offset_kib": 4096},
+               {"op": "write", "file": "log", "mapping": "buf", "size_kib": 1024, "offset_kib": 5120},
+               {"op": "write", "file": "log", "mapping": "buf", "size_kib": 1024, "offset_kib": 6144},
+               {"op": "write", "file": "log", "mapping": "buf", "size_kib": 1024, "offset_kib": 7168}]},
+             {"name": "finder", "steps": [
+               {"op": "lookup", "files": 16384},
+               {"op": "lookup", "files": 16384}]}],
            "processes": [{"program": "reader"}, {"program": "reader", "start_us": 2000},
-                         {"program": "writer", "start_us": 1000}]}}})"},
+                         {"program": "writer", "start_us": 1000}, {"program": "logger", "start_us": 1500},
+                         {"program": "finder", "start_us": 1500}]}}})"},
         {"swap-hdd",
          "disk: the hdd-7200 drive with a swap partition twice the memory size after the scenario's files "
          "(as installers of the era sized it), swapped on at boot",

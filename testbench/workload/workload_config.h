@@ -64,7 +64,7 @@ struct StepConfig {
   uint64_t size_kib =
       1024;  // mmap: length; read/write: bytes to move; msync: length (clipped to the mapping)
   std::string kind = "anon";   // mmap: anon | shared-anon | file
-  std::string file;            // mmap kind=file, read, write, fsync: the scenario file's name
+  std::string file;            // mmap kind=file, read, write, fsync, lookup: the scenario file's name
   bool shared = false;         // mmap kind=file: MAP_SHARED (else MAP_PRIVATE)
   std::string prot = "rw";     // mmap/mprotect: r | rw | rx | rwx | none
   uint64_t offset_kib = 0;     // mmap kind=file, read, write: file offset; msync: offset in the mapping
@@ -74,16 +74,21 @@ struct StepConfig {
   std::string trace;           // trace: a lackey file; its touched ranges become anonymous mappings
   uint64_t area = 0;           // swapon, swapoff: the index in kernel.swap.areas
   std::string flags = "sync";  // msync: sync (MS_SYNC) | async (MS_ASYNC)
+  uint64_t files = 1;          // lookup: how many names
+  uint64_t first = 0;          // lookup: the first name's number (names first .. first + files - 1)
+  bool open = false;           // lookup: open each file and keep it open until exit (else stat it)
 
   void describe(cfg::Visitor& v) {
     v.str("op", op, "what the step does",
           {"mmap", "munmap", "mprotect", "access", "compute", "fork", "thread", "read", "write", "yield",
-           "exit", "trace", "swapon", "swapoff", "msync", "fsync"});
+           "exit", "trace", "swapon", "swapoff", "msync", "fsync", "lookup"});
     v.str("mapping", mapping, "mapping name (defined by mmap, used by the others)");
     v.u64("size_kib", size_kib, "KiB",
           "mmap length, read/write size, or msync length (clipped to the mapping)", 1, 1ull << 32);
     v.str("kind", kind, "mmap: what is mapped", {"anon", "shared-anon", "file"});
-    v.str("file", file, "scenario file name (mmap kind=file, read, write, fsync)");
+    v.str("file", file,
+          "scenario file name (mmap kind=file, read, write, fsync; lookup: that file's name instead of "
+          "numbered names, its inode's pages being the file's page cache)");
     v.boolean("shared", shared, "mmap kind=file: MAP_SHARED instead of MAP_PRIVATE");
     v.str("prot", prot, "protection", {"r", "rw", "rx", "rwx", "none"});
     v.u64("offset_kib", offset_kib, "KiB",
@@ -101,6 +106,13 @@ struct StepConfig {
           "msync: sync (MS_SYNC: write the file's dirty pages and wait) or async (MS_ASYNC: only mark the "
           "mapping's dirty pages dirty, as 2.6.18 does)",
           {"sync", "async"});
+    v.u64("files", files, "", "lookup: how many names to look up, one open or stat system call each", 1,
+          1ull << 24);
+    v.u64("first", first, "", "lookup: the number of the first name (the names live in one directory)", 0,
+          1ull << 40);
+    v.boolean("open", open,
+              "lookup: open the files and keep them open until the process exits (their dentries and "
+              "inodes cannot be reclaimed meanwhile); off: stat them");
   }
 };
 

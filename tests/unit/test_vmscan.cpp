@@ -525,6 +525,149 @@ TEST(Vmscan, BalancePgdatGivesUpOnAnUnreclaimableZone) {
   EXPECT_TRUE(f.env.naps.empty());
 }
 
+// A slab cache seen by shrink_slab: `count` freeable objects; a scan frees up to nr_to_scan of them and
+// reports `objs_per_page` freed objects as one page to current->reclaim_state (as kmem_freepages does).
+struct FakeCache {
+  explicit FakeCache(int64_t n, uint64_t per_page = 0) : count(n), objs_per_page(per_page) {}
+  int64_t count = 0;
+  bool needs_fs = false;  // like the dcache: -1 without __GFP_FS
+  uint64_t objs_per_page = 0;
+  uint64_t scans = 0, freed = 0;
+  int64_t operator()(uint64_t nr, gfp_t gfp, KCtx& k) {
+    if (!nr) return count;
+    if (needs_fs && !(gfp & __GFP_FS)) return -1;
+    ++scans;
+    const int64_t n = std::min<int64_t>(count, static_cast<int64_t>(nr));
+    const uint64_t pages_before = objs_per_page ? freed / objs_per_page : 0;
+    count -= n;
+    freed += static_cast<uint64_t>(n);
+    if (objs_per_page && k.task && k.task->reclaim_state)
+      k.task->reclaim_state->reclaimed_slab += freed / objs_per_page - pages_before;
+    return count;
+  }
+};
+
+Shrinker* add_cache(Vmscan& vs, FakeCache& c, int seeks = DEFAULT_SEEKS) {
+  return vs.set_shrinker(seeks, [&c](uint64_t nr, gfp_t gfp, KCtx& k) { return c(nr, gfp, k); });
+}
+
+TEST(Vmscan, ShrinkSlabArithmeticWithTheCarriedRemainder) {
+  Fixture f;
+  FakeCache c(10000);
+  Shrinker* s = add_cache(f.vs, c);
+  // delta = (4 * 32 / 2) * 10000 / (1099 + 1) = 64 * 10000 / 1100 = 581 (581.8 truncated); 581 <= 2 * 10000.
+  // Four batches of 128 (512), 69 carried; 512 objects freed, slabs_scanned 512.
+  EXPECT_EQ(f.vs.shrink_slab(32, GFP_KERNEL, 1099, f.k), 512u);
+  EXPECT_EQ(s->nr, 69);
+  EXPECT_EQ(c.count, 10000 - 512);
+  EXPECT_EQ(f.alloc.events().get(SLABS_SCANNED), 512u);
+  // scanned 0 counts as 32: delta = 64 * 9488 / 1100 = 552 (552.03); 69 + 552 = 621: four batches again,
+  // 621 - 512 = 109 carried.
+  EXPECT_EQ(f.vs.shrink_slab(0, GFP_KERNEL, 1099, f.k), 512u);
+  EXPECT_EQ(s->nr, 109);
+  EXPECT_EQ(f.alloc.events().get(SLABS_SCANNED), 1024u);
+  // The cache shrank to 50 objects: delta = 64 * 50 / 1100 = 2; 109 + 2 = 111 > 2 * 50, clamped to 100,
+  // below one batch: nothing scanned, 100 carried.
+  c.count = 50;
+  EXPECT_EQ(f.vs.shrink_slab(32, GFP_KERNEL, 1099, f.k), 0u);
+  EXPECT_EQ(s->nr, 100);
+  EXPECT_EQ(f.alloc.events().get(SLABS_SCANNED), 1024u);
+  // Back at 10000: 100 + 581 = 681: five batches (640), 41 carried.
+  c.count = 10000;
+  EXPECT_EQ(f.vs.shrink_slab(32, GFP_KERNEL, 1099, f.k), 640u);
+  EXPECT_EQ(s->nr, 41);
+  EXPECT_EQ(f.alloc.events().get(SLABS_SCANNED), 1664u);
+}
+
+TEST(Vmscan, ShrinkSlabSeeksClampAndEmptyBatches) {
+  Fixture f;
+  FakeCache c(1000);
+  Shrinker* s = add_cache(f.vs, c, 1);
+  // seeks 1: delta = (4 * 100 / 1) * 1000 / (99 + 1) = 4000, clamped to 2 * 1000 = 2000: fifteen batches
+  // (1920) are scanned and counted although the cache empties during the eighth (7 * 128 + 104 = 1000
+  // freed; the last seven batches free nothing); 80 carried.
+  EXPECT_EQ(f.vs.shrink_slab(100, GFP_KERNEL, 99, f.k), 1000u);
+  EXPECT_EQ(c.scans, 15u);
+  EXPECT_EQ(c.count, 0);
+  EXPECT_EQ(s->nr, 80);
+  EXPECT_EQ(f.alloc.events().get(SLABS_SCANNED), 1920u);
+}
+
+TEST(Vmscan, ShrinkSlabWithoutFsCarriesEverythingAndAnOomVictimStops) {
+  Fixture f;
+  FakeCache c(10000);
+  c.needs_fs = true;
+  Shrinker* s = add_cache(f.vs, c);
+  // GFP_NOFS: the first batch answers -1, the whole 581 stays pending and nothing is counted.
+  EXPECT_EQ(f.vs.shrink_slab(32, GFP_NOFS, 1099, f.k), 0u);
+  EXPECT_EQ(s->nr, 581);
+  EXPECT_EQ(c.scans, 0u);
+  EXPECT_EQ(f.alloc.events().get(SLABS_SCANNED), 0u);
+  // With __GFP_FS: 581 + 581 = 1162: nine batches (1152), 10 carried.
+  EXPECT_EQ(f.vs.shrink_slab(32, GFP_KERNEL, 1099, f.k), 1152u);
+  EXPECT_EQ(s->nr, 10);
+  // A TIF_MEMDIE task returns 1 at once and leaves the shrinkers alone.
+  Task victim;
+  victim.memdie = true;
+  KCtx k(0, sc_core::SC_ZERO_TIME, &victim);
+  EXPECT_EQ(f.vs.shrink_slab(32, GFP_KERNEL, 1099, k), 1u);
+  EXPECT_EQ(s->nr, 10);
+  EXPECT_EQ(c.count, 10000 - 1152);
+}
+
+TEST(Vmscan, TryToFreePagesCountsReclaimedSlab) {
+  // No LRU pages at all (lru_pages 0): at priority 12 nothing is scanned, shrink_slab gets 32:
+  // delta = (4 * 32 / 2) * 1000 / (0 + 1) = 64000, clamped to 2000: fifteen batches free all 1000
+  // objects, 8 to a page: 125 pages in reclaimed_slab >= 32, so direct reclaim succeeds at once.
+  Fixture f;
+  FakeCache c(1000, 8);
+  add_cache(f.vs, c);
+  Task t;
+  ReclaimState rs;
+  t.reclaim_state = &rs;
+  KCtx k(0, sc_core::SC_ZERO_TIME, &t);
+  EXPECT_EQ(f.vs.try_to_free_pages(f.alloc.zonelist(GFP_KERNEL), GFP_KERNEL, k), 1);
+  EXPECT_EQ(rs.reclaimed_slab, 0u);  // consumed into nr_reclaimed
+  EXPECT_EQ(c.freed, 1000u);
+  EXPECT_EQ(f.alloc.events().get(SLABS_SCANNED), 1920u);
+  EXPECT_EQ(f.alloc.zone(ZONE_DMA32).prev_priority, 12);  // it stopped at priority 12
+  // Negative control: without a reclaim_state the same freeing is no progress; every priority runs
+  // (13 passes, the cache empty after the first) and direct reclaim fails.
+  Fixture g;
+  FakeCache d(1000, 8);
+  add_cache(g.vs, d);
+  Task u;
+  KCtx k2(0, sc_core::SC_ZERO_TIME, &u);
+  EXPECT_EQ(g.vs.try_to_free_pages(g.alloc.zonelist(GFP_KERNEL), GFP_KERNEL, k2), 0);
+  EXPECT_EQ(d.freed, 1000u);
+  EXPECT_EQ(g.alloc.zone(ZONE_DMA32).prev_priority, 0);
+}
+
+TEST(Vmscan, BalancePgdatCountsReclaimedSlabAndSlabProgressKeepsTheZoneReclaimable) {
+  // As BalancePgdatGivesUpOnAnUnreclaimableZone, but with a cache that frees slab: at priority 12
+  // shrink_slab frees objects (nr_slab > 0), so neither zone is marked all_unreclaimable there; the
+  // pages the slab returned count as reclaimed.
+  Fixture f;
+  std::vector<Page*> held;
+  while (Page* p = f.alloc.alloc_pages(GFP_HIGHUSER, 0, f.k)) held.push_back(p);
+  FakeCache c(1000, 8);
+  add_cache(f.vs, c);
+  Task kswapd;
+  kswapd.flags = PF_KSWAPD | PF_MEMALLOC | PF_SWAPWRITE;
+  ReclaimState rs;
+  kswapd.reclaim_state = &rs;
+  KCtx k(0, sc_core::SC_ZERO_TIME, &kswapd);
+  // Priority 12, zone DMA first (lru_pages 0): 2000 clamped, 15 batches free all 1000 objects = 125
+  // pages; zone DMA32 then finds the cache empty (nr_slab 0) and is marked. 125 >= 32 ends the priority
+  // loop; the zones are still unbalanced (the "freed" pages are fake), so kswapd loops again: DMA is now
+  // marked at priority 12 too, and the next pass finds every zone unreclaimable and returns.
+  EXPECT_EQ(f.vs.balance_pgdat(0, k), 0u);
+  EXPECT_EQ(c.freed, 1000u);
+  EXPECT_EQ(f.alloc.events().get(PAGEOUTRUN), 2u);
+  EXPECT_TRUE(f.alloc.zone(ZONE_DMA).all_unreclaimable);
+  EXPECT_TRUE(f.alloc.zone(ZONE_DMA32).all_unreclaimable);
+}
+
 TEST(Writeback, GetDirtyLimits) {
   // 100000 pages. Nothing mapped: 40% and 10%.
   uint64_t bg = 0, dirty = 0;
