@@ -31,9 +31,9 @@ enum class Syscall : uint32_t {
   Swapoff = 168,
   Msync = 26,  // msync(addr, len, flags)
   Fsync = 74,  // fsync(fd)
-  Open = 2,  // arg 0: a name in the dentry cache's one directory (arg 1: a kernel file id + 1 instead, or
-             // 0); the file stays open until exit
-  Stat = 4,  // the same arguments: looked up (dentry and inode cached), no reference kept
+  Open = 2,    // arg 0: a name in the dentry cache's one directory (arg 1: a kernel file id + 1 instead, or
+               // 0); the file stays open until exit
+  Stat = 4,    // the same arguments: looked up (dentry and inode cached), no reference kept
 };
 constexpr const char* syscall_name(Syscall s) {
   switch (s) {

@@ -16,7 +16,8 @@ const std::vector<Preset>& presets() {
   static const std::vector<Preset> p = [] {
     std::vector<Preset> v = {
         {"default",
-         "the built-in defaults: 2 cores at 3 GHz, 4 GiB of DDR4-3200 (cycle-accurate controller), paging off, "
+         "the built-in defaults: 2 cores at 3 GHz, 4 GiB of DDR4-3200 (cycle-accurate controller), paging "
+         "off, "
          "Zipf workload over 64 MiB per core (`pagecycle run` with no option runs nehalem+swap-hdd+mission "
          "instead)",
          "{}"},
@@ -94,7 +95,8 @@ const std::vector<Preset>& presets() {
          "scenario: memory pressure without swap on 64 MiB (put it after the platform and disk presets): two "
          "readers stream a 64 MiB file through private mappings twice, a writer dirties a 24 MiB shared file "
          "mapping and reads it back, a logger write()s 8 MiB to a file, a finder stats 16384 names twice "
-         "(dentries and inodes in the slab); reclaim frees page cache, unmaps through rmap, writes dirty pages "
+         "(dentries and inodes in the slab); reclaim frees page cache, unmaps through rmap, writes dirty "
+         "pages "
          "with pageout, shrinks the dentry and inode caches; paging on, data checking on",
          R"({"cpu": {"paging": "on", "cores": 2}, "dram": {"size_mib": 64},
            "workload": {"source": "scenario", "data_check": true, "scenario": {
@@ -141,7 +143,8 @@ const std::vector<Preset>& presets() {
            "kernel": {"swap": {"areas": [{"kind": "partition"}]}}})"},
         {"thrash",
          "scenario: thrashing on 48 MiB (put it after swap-hdd or swap-ssd): two workers each dirty a 32 MiB "
-         "anonymous heap and sweep it four more times, a parent maps a 16 MiB file and 8 MiB of shared anonymous "
+         "anonymous heap and sweep it four more times, a parent maps a 16 MiB file and 8 MiB of shared "
+         "anonymous "
          "memory, forks a child that copies half its 16 MiB heap on write; about 115 MiB of working sets, "
          "so pages go to swap and come back; paging on, data checking on",
          R"({"cpu": {"paging": "on", "cores": 2}, "dram": {"size_mib": 48},

@@ -304,13 +304,15 @@ void Soc::build_swap_areas(const std::vector<uint64_t>& first_free_sector) {
     // Extents of a swap file leave a 1 MiB gap between them (other files' blocks in a real filesystem).
     const uint64_t span = pages * 8 + (nr_ext - 1) * 2048;
     if (start + span > capacity)
-      throw cfg::ConfigError(fmt::format("{}: the area ({} MiB from sector {}) does not fit on disk {} ({} sectors)",
-                                         key, size_mib, start, a.disk, capacity));
+      throw cfg::ConfigError(
+          fmt::format("{}: the area ({} MiB from sector {}) does not fit on disk {} ({} sectors)", key,
+                      size_mib, start, a.disk, capacity));
     for (const Range& r : used[a.disk])
       if (start < r.end && start + span > r.begin)
-        throw cfg::ConfigError(fmt::format("{}.start_mib: the area (sectors {}..{}) overlaps the scenario's files "
-                                           "or another area (sectors {}..{})",
-                                           key, start, start + span - 1, r.begin, r.end - 1));
+        throw cfg::ConfigError(
+            fmt::format("{}.start_mib: the area (sectors {}..{}) overlaps the scenario's files "
+                        "or another area (sectors {}..{})",
+                        key, start, start + span - 1, r.begin, r.end - 1));
     used[a.disk].push_back({start, start + span});
     cursor = std::max(cursor, (start + span + 2047) / 2048 * 2048);
     kernel::SwapAreaSetup s;

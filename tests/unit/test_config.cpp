@@ -67,7 +67,9 @@ TEST(Config, TypoInFileNamesFileKeyAndSuggestion) {
 TEST(Config, WrongTypeAndRangeAreRejected) {
   ConfigResolver r;
   auto msg = error_of([&] { r.apply_set("cpu.cores=two"); });
-  EXPECT_NE(msg.find("key 'cpu.cores': expected an unsigned integer in [1, 256], got \"two\""), std::string::npos) << msg;
+  EXPECT_NE(msg.find("key 'cpu.cores': expected an unsigned integer in [1, 256], got \"two\""),
+            std::string::npos)
+      << msg;
   msg = error_of([&] { r.apply_set("cpu.cores=0"); });
   EXPECT_NE(msg.find("key 'cpu.cores'"), std::string::npos) << msg;
   msg = error_of([&] { r.apply_set("cpu.cores=-3"); });
@@ -75,7 +77,9 @@ TEST(Config, WrongTypeAndRangeAreRejected) {
   msg = error_of([&] { r.apply_set("workload.synthetic.read_fraction=1.5"); });
   EXPECT_NE(msg.find("expected a number in [0, 1]"), std::string::npos) << msg;
   msg = error_of([&] { r.apply_set("workload.synthetic.pattern=spiral"); });
-  EXPECT_NE(msg.find("one of \"sequential\", \"strided\", \"random\", \"zipf\", \"hotcold\""), std::string::npos) << msg;
+  EXPECT_NE(msg.find("one of \"sequential\", \"strided\", \"random\", \"zipf\", \"hotcold\""),
+            std::string::npos)
+      << msg;
   msg = error_of([&] { r.apply_set("dram=3"); });
   EXPECT_NE(msg.find("key 'dram': expected an object"), std::string::npos) << msg;
   // A rejected layer leaves earlier values alone.
@@ -86,7 +90,8 @@ TEST(Config, IntegralFloatAcceptedForUnsigned) {
   ConfigResolver r;
   r.apply_set("workload.synthetic.accesses=1e6");
   EXPECT_EQ(r.finish().workload.synthetic.accesses, 1000000u);
-  EXPECT_NE(error_of([&] { r.apply_set("workload.synthetic.accesses=1.5"); }).find("accesses"), std::string::npos);
+  EXPECT_NE(error_of([&] { r.apply_set("workload.synthetic.accesses=1.5"); }).find("accesses"),
+            std::string::npos);
 }
 
 TEST(Config, FileWithCommentsAndLayersInOrder) {
@@ -120,7 +125,9 @@ TEST(Config, MissingFile) {
 
 TEST(Config, ListsReplaceWholeAndElementsStartFromDefaults) {
   ConfigResolver r;
-  r.apply_json(pc::cfg::parse_json_text(R"({"workload":{"phases":[{"pattern":"sequential"},{"accesses":5}]}})", "t"), "t");
+  r.apply_json(
+      pc::cfg::parse_json_text(R"({"workload":{"phases":[{"pattern":"sequential"},{"accesses":5}]}})", "t"),
+      "t");
   auto c = r.finish();
   ASSERT_EQ(c.workload.phases.size(), 2u);
   EXPECT_EQ(c.workload.phases[0].pattern, pc::tb::Pattern::Sequential);
