@@ -1,8 +1,9 @@
 // Cache hierarchy timing with functional data in memory.
 #include "models/cache/cache_hierarchy.h"
 
-#include <algorithm>
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "platform/hwdefs/address_map.h"
 
@@ -18,7 +19,8 @@ CacheLevel::CacheLevel(stats::Group& parent, const char* name, const CacheLevelC
       hits(stats, "hits", "accesses", "accesses that hit"),
       misses(stats, "misses", "accesses", "accesses that missed"),
       writebacks(stats, "writebacks", "lines", "dirty lines evicted to the next level"),
-      coherence_invals(stats, "coherence_invals", "lines", "lines dropped because another core or DMA wrote them"),
+      coherence_invals(stats, "coherence_invals", "lines",
+                       "lines dropped because another core or DMA wrote them"),
       snoop_writebacks(stats, "snoop_writebacks", "lines",
                        "dirty lines written back because another core or a DMA access needed them"),
       hit_rate(stats, "hit_rate", "ratio", "hits / (hits + misses)", [this] {
@@ -35,7 +37,8 @@ SharedLlc::SharedLlc(const CachesConfig& cfg, const ClockDomain& clk, stats::Gro
 
 sc_time SharedLlc::mshr_acquire(const sc_time& ready) {
   if (m_mshrs == 0) return ready;
-  m_busy.erase(std::remove_if(m_busy.begin(), m_busy.end(), [&](const sc_time& t) { return t <= ready; }), m_busy.end());
+  m_busy.erase(std::remove_if(m_busy.begin(), m_busy.end(), [&](const sc_time& t) { return t <= ready; }),
+               m_busy.end());
   if (m_busy.size() < m_mshrs) return ready;
   const auto first = std::min_element(m_busy.begin(), m_busy.end());
   const sc_time start = *first;
@@ -77,8 +80,8 @@ unsigned SharedLlc::snoop_dma(uint64_t line, bool write, bool whole_line) {
 }
 
 // ---------------------------------------------------------------------------------------------------
-CoreCaches::CoreCaches(sc_core::sc_module_name name, unsigned core, const CachesConfig& cfg, const ClockDomain& clk,
-                       SharedLlc& llc, stats::Group& core_stats)
+CoreCaches::CoreCaches(sc_core::sc_module_name name, unsigned core, const CachesConfig& cfg,
+                       const ClockDomain& clk, SharedLlc& llc, stats::Group& core_stats)
     : sc_module(name),
       tsock("tsock"),
       mem_isock("mem_isock"),
@@ -92,12 +95,14 @@ CoreCaches::CoreCaches(sc_core::sc_module_name name, unsigned core, const Caches
       m_cycle(clk.period()),
       m_locked_rmw(clk.cycles(cfg.locked_rmw_cycles)),
       m_wb_slots(cfg.writeback_buffers),
-      m_kernel_lines(m_l1d.stats, "kernel_lines", "lines", "lines the kernel accessed through this core's caches"),
+      m_kernel_lines(m_l1d.stats, "kernel_lines", "lines",
+                     "lines the kernel accessed through this core's caches"),
       m_atomics(m_l1d.stats, "atomics", "operations", "locked read-modify-writes (page-table A/D updates)"),
       m_wb_stalls(m_l1d.stats, "writeback_stalls", "accesses",
                   "accesses that waited for a free writeback buffer entry") {
   if (m_line_bytes & (m_line_bytes - 1))
-    throw cfg::ConfigError(fmt::format("key 'caches.line_bytes': expected a power of two, got {}", m_line_bytes));
+    throw cfg::ConfigError(
+        fmt::format("key 'caches.line_bytes': expected a power of two, got {}", m_line_bytes));
   while ((1u << m_line_shift) < m_line_bytes) ++m_line_shift;
   tsock.register_b_transport(this, &CoreCaches::b_transport);
   tsock.register_transport_dbg(this, &CoreCaches::transport_dbg);
@@ -272,7 +277,8 @@ void CoreCaches::fill_worker(FillBuffer* fb) {
   }
 }
 
-bool CoreCaches::stream_lines(uint64_t first, uint64_t last, bool write, bool fetch, sc_time& t, uint8_t& worst) {
+bool CoreCaches::stream_lines(uint64_t first, uint64_t last, bool write, bool fetch, sc_time& t,
+                              uint8_t& worst) {
   // Lines issue one per store-bandwidth slot (16 bytes a cycle); each L1 miss holds a line fill buffer
   // until its data arrives, and a miss that finds its buffer busy waits for it (the fill-buffer limit
   // is what makes a page clear bandwidth-bound rather than 64 serialized round trips). Buffers are
@@ -387,17 +393,19 @@ void CoreCaches::b_transport(int, tlm::tlm_generic_payload& gp, sc_time& delay) 
       return mem_isock->transport_dbg(dbg) == n;
     };
     bool dbg_ok = true;
-    perform_atomic(gp, *atomic, [&](uint8_t* b, unsigned n) { dbg_ok = rw(tlm::TLM_READ_COMMAND, b, n) && dbg_ok; },
-                   [&](const uint8_t* b, unsigned n) {
-                     dbg_ok = rw(tlm::TLM_WRITE_COMMAND, const_cast<uint8_t*>(b), n) && dbg_ok;
-                   });
+    perform_atomic(
+        gp, *atomic, [&](uint8_t* b, unsigned n) { dbg_ok = rw(tlm::TLM_READ_COMMAND, b, n) && dbg_ok; },
+        [&](const uint8_t* b, unsigned n) {
+          dbg_ok = rw(tlm::TLM_WRITE_COMMAND, const_cast<uint8_t*>(b), n) && dbg_ok;
+        });
     if (!dbg_ok) {
       atomic->performed = false;
       gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
       return;
     }
   } else if (mem_isock->transport_dbg(gp) != len) {
-    if (gp.get_response_status() == tlm::TLM_INCOMPLETE_RESPONSE) gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    if (gp.get_response_status() == tlm::TLM_INCOMPLETE_RESPONSE)
+      gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     return;
   }
   gp.set_response_status(tlm::TLM_OK_RESPONSE);

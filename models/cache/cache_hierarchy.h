@@ -8,13 +8,14 @@
 // page clears and copies) stream through the line fill buffers, several misses in flight at once.
 #pragma once
 
+#include <tlm_utils/multi_passthrough_target_socket.h>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
 #include <deque>
 #include <memory>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_initiator_socket.h>
-#include <tlm_utils/multi_passthrough_target_socket.h>
-#include <tlm_utils/simple_target_socket.h>
 #include <vector>
 
 #include "models/cache/cache_config.h"
@@ -124,7 +125,8 @@ class CoreCaches : public sc_core::sc_module {
   // One line, start to finish, in the caller's thread; false on a bus error.
   bool access_line(uint64_t line, bool write, bool fetch, sc_core::sc_time& t, uint8_t& served);
   // Several lines with up to line_fill_buffers misses in flight; `t` advances to the last completion.
-  bool stream_lines(uint64_t first, uint64_t last, bool write, bool fetch, sc_core::sc_time& t, uint8_t& worst);
+  bool stream_lines(uint64_t first, uint64_t last, bool write, bool fetch, sc_core::sc_time& t,
+                    uint8_t& worst);
   // Installs `line` into `lvl` and pushes a dirty victim down; returns when the access may go on.
   sc_core::sc_time install(int lvl, uint64_t line, bool dirty, const sc_core::sc_time& at);
   // Reads `line` from memory starting at absolute time `issue`; returns the completion time in `end`.

@@ -10,15 +10,17 @@ namespace pc::cache {
 TagArray::TagArray(uint64_t size_bytes, unsigned ways, unsigned line_bytes, const std::string& what) {
   const uint64_t set_bytes = uint64_t{ways} * line_bytes;
   if (ways == 0 || line_bytes == 0 || size_bytes < set_bytes || size_bytes % set_bytes)
-    throw cfg::ConfigError(fmt::format("{}: {} bytes do not divide into sets of {} ways x {}-byte lines", what,
-                                       size_bytes, ways, line_bytes));
+    throw cfg::ConfigError(fmt::format("{}: {} bytes do not divide into sets of {} ways x {}-byte lines",
+                                       what, size_bytes, ways, line_bytes));
   m_sets = static_cast<unsigned>(size_bytes / set_bytes);
   m_ways = ways;
   m_ways_v.resize(uint64_t{m_sets} * m_ways);
   if (m_sets > 1 && (m_sets & (m_sets - 1)) == 0) m_set_mask = m_sets - 1;
 }
 
-const TagArray::Way* TagArray::find(uint64_t line) const { return const_cast<TagArray*>(this)->find(line); }
+const TagArray::Way* TagArray::find(uint64_t line) const {
+  return const_cast<TagArray*>(this)->find(line);
+}
 
 bool TagArray::lookup(uint64_t line) {
   Way* w = find(line);
@@ -27,7 +29,9 @@ bool TagArray::lookup(uint64_t line) {
   return true;
 }
 
-bool TagArray::contains(uint64_t line) const { return find(line) != nullptr; }
+bool TagArray::contains(uint64_t line) const {
+  return find(line) != nullptr;
+}
 
 bool TagArray::set_dirty(uint64_t line) {
   Way* w = find(line);

@@ -28,7 +28,8 @@ Router::Router(sc_core::sc_module_name name, std::vector<hw::MapEntry> map, sc_c
 int Router::decode(uint64_t addr, uint64_t len) const {
   for (size_t i = 0; i < m_map.size(); ++i) {
     const auto& e = m_map[i];
-    if (addr >= e.base && addr - e.base < e.size && len <= e.size - (addr - e.base)) return static_cast<int>(i);
+    if (addr >= e.base && addr - e.base < e.size && len <= e.size - (addr - e.base))
+      return static_cast<int>(i);
   }
   return -1;
 }

@@ -3,10 +3,11 @@
 // outside every window is answered with TLM_ADDRESS_ERROR_RESPONSE for the initiator to report.
 #pragma once
 
-#include <systemc>
-#include <tlm>
 #include <tlm_utils/multi_passthrough_initiator_socket.h>
 #include <tlm_utils/multi_passthrough_target_socket.h>
+
+#include <systemc>
+#include <tlm>
 #include <vector>
 
 #include "platform/core/stats.h"

@@ -20,7 +20,8 @@ FixedMemory::FixedMemory(sc_core::sc_module_name name, const FixedMemConfig& cfg
       m_bytes_read(m_stats, "bytes_read", "bytes", "bytes read"),
       m_bytes_written(m_stats, "bytes_written", "bytes", "bytes written"),
       m_errors(m_stats, "errors", "requests", "requests answered with an error response"),
-      m_atomics(m_stats, "atomics", "requests", "atomic read-modify-writes performed (also counted as writes)"),
+      m_atomics(m_stats, "atomics", "requests",
+                "atomic read-modify-writes performed (also counted as writes)"),
       m_latency_hist(m_stats, "latency_ns", "ns", "request latency including bandwidth queueing") {
   tsock.register_b_transport(this, &FixedMemory::b_transport);
   tsock.register_transport_dbg(this, &FixedMemory::transport_dbg);
@@ -84,7 +85,8 @@ void FixedMemory::b_transport(tlm::tlm_generic_payload& gp, sc_time& delay) {
   sc_time start = arrival;
   if (m_fs_per_byte > 0) {
     start = std::max(start, m_busy_until);
-    m_busy_until = start + sc_time::from_value(static_cast<uint64_t>(std::llround(m_fs_per_byte * static_cast<double>(len))));
+    m_busy_until = start + sc_time::from_value(
+                               static_cast<uint64_t>(std::llround(m_fs_per_byte * static_cast<double>(len))));
   }
   // A bus-locked read-modify-write holds the port for a read cycle and a write cycle (performed at one
   // instant: nothing comes between them).

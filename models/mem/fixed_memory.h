@@ -2,9 +2,10 @@
 // with a constant access latency and an optional bandwidth limit, in the manner of gem5's SimpleMemory.
 #pragma once
 
+#include <tlm_utils/simple_target_socket.h>
+
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
 
 #include "models/mem/backing_store.h"
 #include "platform/core/config.h"
@@ -14,12 +15,13 @@
 namespace pc::mem {
 
 struct FixedMemConfig {
-  uint64_t latency_ns = 50;      // ns from request to data
-  double bandwidth_gbps = 0;     // GB/s the data port sustains; 0 = unlimited
+  uint64_t latency_ns = 50;   // ns from request to data
+  double bandwidth_gbps = 0;  // GB/s the data port sustains; 0 = unlimited
 
   void describe(cfg::Visitor& v) {
     v.u64("latency_ns", latency_ns, "ns", "access latency of the fixed-latency memory", 0, 1000000);
-    v.f64("bandwidth_gbps", bandwidth_gbps, "GB/s", "data-port bandwidth limit (0 = unlimited; a limit makes every access synchronize)", 0, 10000);
+    v.f64("bandwidth_gbps", bandwidth_gbps, "GB/s",
+          "data-port bandwidth limit (0 = unlimited; a limit makes every access synchronize)", 0, 10000);
   }
 };
 
@@ -39,8 +41,8 @@ class FixedMemory : public sc_core::sc_module {
   FixedMemConfig m_cfg;
   BackingStore& m_store;
   sc_core::sc_time m_latency;
-  double m_fs_per_byte = 0;        // transfer time per byte under the bandwidth limit
-  sc_core::sc_time m_busy_until;   // the data port is occupied until then
+  double m_fs_per_byte = 0;       // transfer time per byte under the bandwidth limit
+  sc_core::sc_time m_busy_until;  // the data port is occupied until then
 
   stats::Group m_stats;
   stats::Counter m_reads, m_writes, m_bytes_read, m_bytes_written, m_errors, m_atomics;

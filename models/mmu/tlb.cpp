@@ -63,13 +63,16 @@ TlbEntry* Tlb::lookup(uint64_t va, uint16_t pcid, PageSize& size) {
   return nullptr;
 }
 
-void Tlb::fill(PageSize s, TlbEntry e) { m_a[static_cast<unsigned>(s)].fill(e); }
+void Tlb::fill(PageSize s, TlbEntry e) {
+  m_a[static_cast<unsigned>(s)].fill(e);
+}
 
 unsigned Tlb::invalidate_va(uint64_t va, uint16_t pcid, bool keep_global) {
   unsigned n = 0;
   for (unsigned i = 0; i < 3; ++i) {
     const uint64_t tag = va >> shift_of(static_cast<PageSize>(i));
-    n += m_a[i].invalidate_tag(tag, [&](const TlbEntry& e) { return e.global ? !keep_global : e.pcid == pcid; });
+    n += m_a[i].invalidate_tag(tag,
+                               [&](const TlbEntry& e) { return e.global ? !keep_global : e.pcid == pcid; });
   }
   return n;
 }

@@ -13,16 +13,16 @@ namespace pc::mmu {
 
 // One cached translation (TLB) or one cached non-leaf entry (PSC).
 struct TlbEntry {
-  uint64_t tag = 0;        // linear address >> the array's shift
-  uint64_t frame = 0;      // TLB: physical base of the page; PSC: the next table's physical address
-  uint64_t leaf_pa = 0;    // TLB: physical address of the leaf entry (dirty assist by RMW)
-  uint64_t stamp = 0;      // recency (LRU) or insertion order (FIFO)
+  uint64_t tag = 0;      // linear address >> the array's shift
+  uint64_t frame = 0;    // TLB: physical base of the page; PSC: the next table's physical address
+  uint64_t leaf_pa = 0;  // TLB: physical address of the leaf entry (dirty assist by RMW)
+  uint64_t stamp = 0;    // recency (LRU) or insertion order (FIFO)
   uint16_t pcid = 0;
   bool valid = false;
-  bool global = false;     // TLB only: G=1 in the leaf with CR4.PGE=1; matches any PCID
+  bool global = false;                    // TLB only: G=1 in the leaf with CR4.PGE=1; matches any PCID
   bool rw = true, us = true, nx = false;  // permissions combined over every level used
-  bool dirty = false;      // TLB only: D was 1 when cached
-  bool pcd = false;        // PSC only: the next table is uncacheable
+  bool dirty = false;                     // TLB only: D was 1 when cached
+  bool pcd = false;                       // PSC only: the next table is uncacheable
 };
 
 class TagCache {
