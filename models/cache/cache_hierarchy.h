@@ -93,6 +93,15 @@ class CoreCaches : public sc_core::sc_module {
   sc_core::sc_time memory_writeback(uint64_t line, const sc_core::sc_time& at);
   unsigned core() const { return m_core; }
 
+  // The L1-hit case of b_transport for a core's own plain (cacheable, no byte enables, no atomic) access
+  // within one line, called directly by the core: the same counters, recency, coherence state and data
+  // movement, and the L1 latency in `lat` (the access completes that long after it starts). No: not an
+  // L1 hit, or a store that must invalidate other cores' copies (which may wait); nothing was changed,
+  // the caller takes b_transport. Error: the data could not be moved (the payload holds the error). The
+  // caller sets AccessExt::served (1) if it reads it.
+  enum class L1Hit : uint8_t { No, Ok, Error };
+  L1Hit l1_hit(tlm::tlm_generic_payload& gp, bool fetch, sc_core::sc_time& lat);
+
  private:
   SC_HAS_PROCESS(CoreCaches);
   struct Payload {  // a transaction of our own (several threads may be inside this module at once)

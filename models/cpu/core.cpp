@@ -22,6 +22,7 @@ Core::Core(sc_core::sc_module_name name, unsigned id, const CpuConfig& cfg, cons
       m_cfg(cfg),
       m_clk(clk),
       m_kernel(kernel),
+      m_issue_time(clk.cycles(cfg.mem_issue_cycles)),
       m_stats(&parent, "core" + std::to_string(id), "CPU core"),
       m_ops(m_stats, "ops", "ops", "operations retired"),
       m_reads(m_stats, "reads", "accesses", "data reads"),
@@ -61,6 +62,7 @@ Core::Core(sc_core::sc_module_name name, unsigned id, const CpuConfig& cfg, cons
 
 bool Core::access(hw::ExecContext& ctx, const hw::Op& op, uint8_t* rdata, hw::AccessStatus& st) {
   const bool write = op.kind == hw::OpKind::Write;
+  const bool fetch = op.kind == hw::OpKind::Fetch;
   // An access that crosses a 64-byte line is two bus transactions, as on x86.
   uint64_t addr = op.vaddr;
   unsigned done = 0;
@@ -70,15 +72,16 @@ bool Core::access(hw::ExecContext& ctx, const hw::Op& op, uint8_t* rdata, hw::Ac
     uint64_t pa = addr;
     if (m_mmu) {
       // TLB hits are annotated on the local time; only a walk's memory accesses may synchronize.
-      const sc_time at = local_now();
+      const sc_time at = user_now();
       const auto tr = m_mmu->translate(addr,
-                                       write                          ? mmu::Access::Write
-                                       : op.kind == hw::OpKind::Fetch ? mmu::Access::Fetch
-                                                                      : mmu::Access::Read,
+                                       write   ? mmu::Access::Write
+                                       : fetch ? mmu::Access::Fetch
+                                               : mmu::Access::Read,
                                        at);
+      if (!tr.tlb_hit) m_ts = sc_core::sc_time_stamp();
       m_xlate_fs += (tr.done - at).value();
-      m_qk.set(delay_until(tr.done, "core: translation"));
-      charge(ctx, hw::Charge::PageWalk);
+      m_qk.set(tr.done >= m_ts ? tr.done - m_ts : delay_until(tr.done, "core: translation"));
+      charge(ctx, hw::Charge::PageWalk, user_now());
       if (tr.fault) {
         m_fault_addr = addr;
         m_fault_code = tr.error_code;
@@ -88,28 +91,39 @@ bool Core::access(hw::ExecContext& ctx, const hw::Op& op, uint8_t* rdata, hw::Ac
     }
     prepare_payload(m_gp, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, pa,
                     write ? const_cast<uint8_t*>(op.wdata + done) : rdata + done, chunk);
-    m_ext.requester = op.kind == hw::OpKind::Fetch ? Requester::Fetch : Requester::Core;
-    sc_time delay = m_qk.get_local_time();
-    // A target that synchronizes (the DDR controller) spends the local time in wait() and returns a
-    // delay relative to the new time stamp: measure the latency on absolute time.
-    const sc_time start = sc_core::sc_time_stamp() + delay;
-    mem_isock->b_transport(m_gp, delay);
-    const sc_time lat = sc_core::sc_time_stamp() + delay - start;
+    m_ext.requester = fetch ? Requester::Fetch : Requester::Core;
+    sc_time lat;
+    const auto hit = m_caches ? m_caches->l1_hit(m_gp, fetch, lat) : cache::CoreCaches::L1Hit::No;
+    if (hit != cache::CoreCaches::L1Hit::No) {
+      // Served by L1 at once, as b_transport would have: the latency lands on the local time.
+      m_ext.served = 1;
+      m_qk.inc(lat);
+    } else {
+      sc_time delay = m_qk.get_local_time();
+      // A target that synchronizes (the DDR controller) spends the local time in wait() and returns a
+      // delay relative to the new time stamp: measure the latency on absolute time.
+      const sc_time start = m_ts + delay;
+      mem_isock->b_transport(m_gp, delay);
+      m_ts = sc_core::sc_time_stamp();
+      lat = m_ts + delay - start;
+      m_qk.set(delay);
+    }
     m_mem_fs += lat.value();
     m_access_latency.sample(m_clk.to_cycles_exact(lat));
-    m_qk.set(delay);
-    charge(ctx, hw::Charge::MemStall);
-    if (m_gp.is_response_error()) {
-      st = hw::AccessStatus::BusError;
-      if ((++m_bus_errors).value() <= 10)
-        log::warn("{}: {} of {} bytes at physical 0x{:x}: {}", name(), write ? "write" : "read", chunk, pa,
-                  m_gp.get_response_string());
-      if (!write) std::memset(rdata + done, 0, chunk);
-    }
+    charge(ctx, hw::Charge::MemStall, user_now());
+    if (m_gp.is_response_error()) bus_error(write, chunk, pa, rdata + done, st);
     addr += chunk;
     done += chunk;
   }
   return true;
+}
+
+void Core::bus_error(bool write, unsigned chunk, uint64_t pa, uint8_t* rdata, hw::AccessStatus& st) {
+  st = hw::AccessStatus::BusError;
+  if ((++m_bus_errors).value() <= 10)
+    log::warn("{}: {} of {} bytes at physical 0x{:x}: {}", name(), write ? "write" : "read", chunk, pa,
+              m_gp.get_response_string());
+  if (!write) std::memset(rdata, 0, chunk);
 }
 
 hw::Cpu::UserAccess Core::kernel_access(uint64_t va, uint8_t* data, unsigned len, bool write,
@@ -135,7 +149,8 @@ hw::Cpu::UserAccess Core::kernel_access(uint64_t va, uint8_t* data, unsigned len
 
 hw::Trap Core::run_user(hw::ExecContext& ctx) {
   uint8_t rdata[hw::kMaxAccessBytes];
-  m_mark = local_now();
+  m_ts = sc_core::sc_time_stamp();
+  m_mark = user_now();
   for (;;) {
     // Handlers that ran on this core meanwhile (shootdown IPIs, device interrupts) take their cycles now.
     uint64_t stolen = m_stolen;
@@ -147,9 +162,9 @@ hw::Trap Core::run_user(hw::ExecContext& ctx) {
     }
     if (stolen) {
       advance(stolen);
-      charge(ctx, hw::Charge::Irq);
+      charge(ctx, hw::Charge::Irq, user_now());
     }
-    if (m_need_resched || local_now() >= m_resched_at) {
+    if (m_need_resched || user_now() >= m_resched_at) {
       m_need_resched = false;
       return {hw::TrapKind::Resched};
     }
@@ -159,14 +174,14 @@ hw::Trap Core::run_user(hw::ExecContext& ctx) {
       case hw::OpKind::Compute:
         advance(op->cycles);
         m_compute_cycles += op->cycles;
-        charge(ctx, hw::Charge::Compute);
+        charge(ctx, hw::Charge::Compute, user_now());
         ctx.retire(nullptr, hw::AccessStatus::Ok);
         break;
       case hw::OpKind::Read:
       case hw::OpKind::Fetch:
       case hw::OpKind::Write: {
-        advance(m_cfg.mem_issue_cycles);
-        charge(ctx, hw::Charge::Compute);
+        m_qk.inc(m_issue_time);
+        charge(ctx, hw::Charge::Compute, user_now());
         const hw::Op o = *op;  // the context may reuse its op storage once retired
         hw::AccessStatus st;
         if (!access(ctx, o, rdata, st)) {
@@ -188,7 +203,7 @@ hw::Trap Core::run_user(hw::ExecContext& ctx) {
         return {hw::TrapKind::Syscall};
     }
     ++m_ops;
-    maybe_sync();
+    user_maybe_sync();
   }
 }
 

@@ -10,6 +10,7 @@
 #include <systemc>
 #include <tlm>
 
+#include "models/cache/cache_hierarchy.h"
 #include "models/mmu/mmu.h"
 #include "platform/core/clock.h"
 #include "platform/core/config.h"
@@ -72,6 +73,9 @@ class Core : public sc_core::sc_module, public hw::Cpu {
   uint64_t mem_accesses() const { return m_reads.value() + m_writes.value() + m_fetches.value(); }
   // The core's translation unit (nullptr with paging off).
   mmu::Translator* mmu() { return m_mmu.get(); }
+  // The private caches mem_isock is bound to: an L1 hit is then served by a direct call (the same
+  // counters, timing and data as through b_transport, without the socket hops). nullptr: none.
+  void set_caches(cache::CoreCaches* c) { m_caches = c; }
   stats::Group& stats_group() { return m_stats; }
 
  private:
@@ -80,23 +84,41 @@ class Core : public sc_core::sc_module, public hw::Cpu {
   // Executes a read/write/fetch; returns the status the context sees. With paging on, a page fault
   // leaves the op unexecuted (false) and sets m_fault_addr/m_fault_code. Charges ctx as it goes.
   bool access(hw::ExecContext& ctx, const hw::Op& op, uint8_t* rdata, hw::AccessStatus& st);
-  // Charges the time since the last charge point to `c` of the running context.
-  void charge(hw::ExecContext& ctx, hw::Charge c) {
-    const sc_core::sc_time now = local_now();
+  // Charges the time from the last charge point up to `now` to `c` of the running context.
+  void charge(hw::ExecContext& ctx, hw::Charge c, const sc_core::sc_time& now) {
     ctx.charges[c] += (now - m_mark).value();
     m_mark = now;
   }
+  void charge(hw::ExecContext& ctx, hw::Charge c) { charge(ctx, c, local_now()); }
   sc_core::sc_time local_now() const { return sc_core::sc_time_stamp() + m_qk.get_local_time(); }
+  // local_now() inside run_user: sc_time_stamp() changes only where this thread may wait (a page walk,
+  // a transaction that misses L1, a sync), and m_ts is taken again after each of those.
+  sc_core::sc_time user_now() const { return m_ts + m_qk.get_local_time(); }
   void advance(uint64_t cycles) { m_qk.inc(m_clk.cycles(cycles)); }
   void maybe_sync() {
     if (m_qk.need_sync()) m_qk.sync();
   }
+  // maybe_sync() inside run_user.
+  void user_maybe_sync() {
+    if (user_now() >= m_qk.next_sync_point()) {
+      m_qk.sync();
+      m_ts = sc_core::sc_time_stamp();
+    }
+  }
+  void bus_error(bool write, unsigned chunk, uint64_t pa, uint8_t* rdata, hw::AccessStatus& st);
+  // The quantum keeper, with its next sync point readable (need_sync() without sc_time_stamp()).
+  struct QuantumKeeper : tlm_utils::tlm_quantumkeeper {
+    const sc_core::sc_time& next_sync_point() const { return m_next_sync_point; }
+  };
 
   unsigned m_id;
   CpuConfig m_cfg;
   ClockDomain m_clk;
   hw::KernelInterface* m_kernel;  // bare-metal mode only
-  tlm_utils::tlm_quantumkeeper m_qk;
+  QuantumKeeper m_qk;
+  sc_core::sc_time m_ts;          // sc_time_stamp() in run_user (see user_now())
+  sc_core::sc_time m_issue_time;  // mem_issue_cycles
+  cache::CoreCaches* m_caches = nullptr;
   tlm::tlm_generic_payload m_gp;
   AccessExt m_ext;
   bool m_halted = false;

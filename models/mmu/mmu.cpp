@@ -262,7 +262,8 @@ Translation Mmu::translate(uint64_t va, Access a, sc_time at, bool supervisor) {
       out.done = t;
       return out;
     }
-    if (write && !e->dirty) {
+    const bool was_dirty = e->dirty;
+    if (write && !was_dirty) {
       ++m_dirty_assists;
       if (m_cfg.dirty_assist == "rmw") {
         // LOCK CMPXCHG of D into the leaf, against the entry as memory holds it now: P, R/W and the frame
@@ -308,6 +309,7 @@ Translation Mmu::translate(uint64_t va, Access a, sc_time at, bool supervisor) {
     if (!need_walk) {
       out.pa = e->frame | (va & (page_bytes(size) - 1));
       out.done = t;
+      out.tlb_hit = !(write && !was_dirty);  // a dirty assist touched memory (and may have waited)
       return out;
     }
   }

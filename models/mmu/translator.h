@@ -24,6 +24,8 @@ struct Translation {
   uint32_t error_code = 0;  // #PF error code (SDM §4.7) when `fault`
   uint64_t pa = 0;
   sc_core::sc_time done;  // absolute time the translation (or the fault) is known
+  // Answered by a TLB without touching memory (so without waiting): the caller's time stamp still holds.
+  bool tlb_hit = false;
 };
 
 class Translator {

@@ -127,6 +127,7 @@ Soc::Soc(const PlatformConfig& cfg)
                                                              cfg.caches, m_cpu_clk, *m_llc,
                                                              m_cores.back()->stats_group()));
       m_cores.back()->mem_isock.bind(m_caches.back()->tsock);
+      m_cores.back()->set_caches(m_caches.back().get());
       m_caches.back()->mem_isock.bind(m_router->tsock);
     } else {
       m_cores.back()->mem_isock.bind(m_router->tsock);
