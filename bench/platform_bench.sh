@@ -25,4 +25,4 @@ bench() {  # bench NAME pagecycle-run-args...
 }
 bench hit --preset nehalem --set workload.synthetic.pattern=sequential --set workload.synthetic.footprint_kib=16 \
   --set workload.synthetic.accesses=4000000
-bench default
+bench default --preset stream

@@ -417,16 +417,13 @@ CoreCaches::L1Hit CoreCaches::l1_hit(tlm::tlm_generic_payload& gp, bool fetch, s
   const unsigned len = gp.get_data_length();
   const uint64_t line = addr >> m_line_shift;
   if (len == 0 || addr >= hw::kMmioBase || ((addr + len - 1) >> m_line_shift) != line) return L1Hit::No;
-  const bool write = gp.is_write();
   // A store to a line not held exclusively invalidates the other cores' copies, whose writebacks may
-  // wait for a buffer entry: b_transport handles it (exclusive implies present in L1D).
-  if (write && !m_l1d.tags.exclusive(line)) return L1Hit::No;
+  // wait for a buffer entry: b_transport handles it. Otherwise what b_transport does for an L1 hit:
+  // probe (recency, hit count), mark_written (dirty), then the bytes.
   CacheLevel& l1 = fetch ? m_l1i : m_l1d;
-  if (!l1.tags.lookup(line)) return L1Hit::No;
-  // From here on exactly what b_transport does for an L1 hit (probe, then mark_written, then the bytes).
+  if (!l1.tags.hit_exclusive(line, gp.is_write())) return L1Hit::No;
   ++l1.hits;
   lat = l1.latency;
-  if (write) m_l1d.tags.set_dirty(line);
   if (mem_isock->transport_dbg(gp) != len) {
     if (gp.get_response_status() == tlm::TLM_INCOMPLETE_RESPONSE)
       gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);

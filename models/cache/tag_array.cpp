@@ -18,25 +18,8 @@ TagArray::TagArray(uint64_t size_bytes, unsigned ways, unsigned line_bytes, cons
   if (m_sets > 1 && (m_sets & (m_sets - 1)) == 0) m_set_mask = m_sets - 1;
 }
 
-const TagArray::Way* TagArray::find(uint64_t line) const {
-  return const_cast<TagArray*>(this)->find(line);
-}
-
-bool TagArray::lookup(uint64_t line) {
-  Way* w = find(line);
-  if (!w) return false;
-  w->stamp = ++m_clock;
-  return true;
-}
-
 bool TagArray::contains(uint64_t line) const {
   return find(line) != nullptr;
-}
-
-bool TagArray::set_dirty(uint64_t line) {
-  Way* w = find(line);
-  if (w) w->dirty = true;
-  return w != nullptr;
 }
 
 bool TagArray::clear_dirty(uint64_t line) {

@@ -20,10 +20,28 @@ class TagArray {
   TagArray(uint64_t size_bytes, unsigned ways, unsigned line_bytes, const std::string& what);
 
   // True when `line` is present; a hit makes it most recently used.
-  bool lookup(uint64_t line);
+  bool lookup(uint64_t line) {
+    Way* w = find(line);
+    if (!w) return false;
+    w->stamp = ++m_clock;
+    return true;
+  }
   bool contains(uint64_t line) const;
+  // lookup(line) for a load, or for a store to a line held exclusively (then also set_dirty(line)), in
+  // one search; false, with nothing changed, when the line is absent or the store's line not exclusive.
+  bool hit_exclusive(uint64_t line, bool write) {
+    Way* w = find(line);
+    if (!w || (write && !w->excl)) return false;
+    w->stamp = ++m_clock;
+    if (write) w->dirty = true;
+    return true;
+  }
   // Marks a present line dirty; false when absent.
-  bool set_dirty(uint64_t line);
+  bool set_dirty(uint64_t line) {
+    Way* w = find(line);
+    if (w) w->dirty = true;
+    return w != nullptr;
+  }
   // Marks a present line clean (written back, still valid); returns whether it was dirty.
   bool clear_dirty(uint64_t line);
   // Installs `line` (most recently used); returns the line it evicted. Installing a present line only
@@ -66,7 +84,7 @@ class TagArray {
       if (s[w].line == line && s[w].valid) return &s[w];
     return nullptr;
   }
-  const Way* find(uint64_t line) const;
+  const Way* find(uint64_t line) const { return const_cast<TagArray*>(this)->find(line); }
 
   unsigned m_sets, m_ways;
   uint64_t m_set_mask = 0;  // m_sets - 1 when m_sets is a power of two (and > 1), else 0

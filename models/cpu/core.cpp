@@ -60,7 +60,7 @@ Core::Core(sc_core::sc_module_name name, unsigned id, const CpuConfig& cfg, cons
   if (m_kernel) SC_THREAD(run);
 }
 
-bool Core::access(hw::ExecContext& ctx, const hw::Op& op, uint8_t* rdata, hw::AccessStatus& st) {
+bool Core::access(hw::ExecContext& ctx, const MemOp& op, uint8_t* rdata, hw::AccessStatus& st) {
   const bool write = op.kind == hw::OpKind::Write;
   const bool fetch = op.kind == hw::OpKind::Fetch;
   // An access that crosses a 64-byte line is two bus transactions, as on x86.
@@ -109,7 +109,7 @@ bool Core::access(hw::ExecContext& ctx, const hw::Op& op, uint8_t* rdata, hw::Ac
       m_qk.set(delay);
     }
     m_mem_fs += lat.value();
-    m_access_latency.sample(m_clk.to_cycles_exact(lat));
+    m_access_latency.sample(latency_cycles(lat));
     charge(ctx, hw::Charge::MemStall, user_now());
     if (m_gp.is_response_error()) bus_error(write, chunk, pa, rdata + done, st);
     addr += chunk;
@@ -182,7 +182,7 @@ hw::Trap Core::run_user(hw::ExecContext& ctx) {
       case hw::OpKind::Write: {
         m_qk.inc(m_issue_time);
         charge(ctx, hw::Charge::Compute, user_now());
-        const hw::Op o = *op;  // the context may reuse its op storage once retired
+        const MemOp o{op->kind, op->size, op->vaddr, op->wdata};
         hw::AccessStatus st;
         if (!access(ctx, o, rdata, st)) {
           ++m_page_faults;

@@ -83,7 +83,21 @@ class Core : public sc_core::sc_module, public hw::Cpu {
   void run();  // the bare-metal mode's thread
   // Executes a read/write/fetch; returns the status the context sees. With paging on, a page fault
   // leaves the op unexecuted (false) and sets m_fault_addr/m_fault_code. Charges ctx as it goes.
-  bool access(hw::ExecContext& ctx, const hw::Op& op, uint8_t* rdata, hw::AccessStatus& st);
+  struct MemOp {  // what access() needs of a memory op (copied: the context may reuse its op storage)
+    hw::OpKind kind;
+    uint8_t size;
+    uint64_t vaddr;
+    const uint8_t* wdata;
+  };
+  bool access(hw::ExecContext& ctx, const MemOp& op, uint8_t* rdata, hw::AccessStatus& st);
+  // m_clk.to_cycles_exact(t), remembered for the last value (accesses mostly take the same latency).
+  double latency_cycles(const sc_core::sc_time& t) {
+    if (t.value() != m_lat_fs) {
+      m_lat_fs = t.value();
+      m_lat_cycles = m_clk.to_cycles_exact(t);
+    }
+    return m_lat_cycles;
+  }
   // Charges the time from the last charge point up to `now` to `c` of the running context.
   void charge(hw::ExecContext& ctx, hw::Charge c, const sc_core::sc_time& now) {
     ctx.charges[c] += (now - m_mark).value();
@@ -119,6 +133,8 @@ class Core : public sc_core::sc_module, public hw::Cpu {
   sc_core::sc_time m_ts;          // sc_time_stamp() in run_user (see user_now())
   sc_core::sc_time m_issue_time;  // mem_issue_cycles
   cache::CoreCaches* m_caches = nullptr;
+  uint64_t m_lat_fs = 0;
+  double m_lat_cycles = 0;
   tlm::tlm_generic_payload m_gp;
   AccessExt m_ext;
   bool m_halted = false;

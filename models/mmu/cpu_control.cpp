@@ -2,6 +2,7 @@
 #include "models/mmu/cpu_control.h"
 
 #include <fmt/format.h>
+
 #include <stdexcept>
 
 namespace pc::mmu {
@@ -32,8 +33,8 @@ uint64_t MmuControl::invpcid(unsigned core, hw::paging::InvpcidType type, uint16
   return m_cfg.invlpg_cycles;
 }
 
-uint64_t MmuControl::shootdown(unsigned from, const std::vector<unsigned>& targets, const hw::FlushRequest& what,
-                               hw::FlushCause cause) {
+uint64_t MmuControl::shootdown(unsigned from, const std::vector<unsigned>& targets,
+                               const hw::FlushRequest& what, hw::FlushCause cause) {
   Translator& src = at(from);
   unsigned n = 0;
   for (unsigned t : targets) {

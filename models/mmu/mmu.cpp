@@ -161,19 +161,6 @@ uint16_t Mmu::pcid() const {
   return (m_cr4 & kCr4PCIDE) ? cr3_pcid(m_cr3) : 0;
 }
 
-uint32_t Mmu::access_bits(Access a) const {
-  // The workload runs at CPL 3, the kernel's user copies at CPL 0; EFER.NXE=1, so fetches set I/D.
-  return (m_supervisor ? 0 : kPfUser) | (a == Access::Write ? kPfWrite : 0) |
-         (a == Access::Fetch ? kPfFetch : 0);
-}
-
-uint32_t Mmu::perm_fault(const Perms& p, Access a) const {
-  // CPL 0 may touch user pages (no SMAP); CR0.WP = 1 still faults its writes to read-only ones.
-  if ((!p.us && !m_supervisor) || (a == Access::Write && !p.rw) || (a == Access::Fetch && p.nx))
-    return kPfPresent | access_bits(a);
-  return 0;
-}
-
 void Mmu::count_fault(uint32_t ec) {
   ++m_faults;
   auto& c = m_fault_codes[ec];

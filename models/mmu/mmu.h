@@ -122,8 +122,17 @@ class Mmu : public Translator {
     sc_core::sc_time end;
   };
   WalkResult walk(uint64_t va, Access a, sc_core::sc_time start);
-  uint32_t perm_fault(const Perms& p, Access a) const;
-  uint32_t access_bits(Access a) const;
+  uint32_t perm_fault(const Perms& p, Access a) const {
+    // CPL 0 may touch user pages (no SMAP); CR0.WP = 1 still faults its writes to read-only ones.
+    if ((!p.us && !m_supervisor) || (a == Access::Write && !p.rw) || (a == Access::Fetch && p.nx))
+      return hw::paging::kPfPresent | access_bits(a);
+    return 0;
+  }
+  uint32_t access_bits(Access a) const {
+    // The workload runs at CPL 3, the kernel's user copies at CPL 0; EFER.NXE=1, so fetches set I/D.
+    return (m_supervisor ? 0 : hw::paging::kPfUser) | (a == Access::Write ? hw::paging::kPfWrite : 0) |
+           (a == Access::Fetch ? hw::paging::kPfFetch : 0);
+  }
   void count_fault(uint32_t ec);
   void invalidate_psc(bool all_pcids, uint16_t pcid);
   // The TLB and paging-structure-cache entries that translate `va` in PCID `pcid` (SDM §4.10.4.1: what

@@ -13,23 +13,13 @@ TagCache::TagCache(const TlbArrayConfig& c, bool fifo, const std::string& what) 
     throw cfg::ConfigError(fmt::format("{}: {} entries do not divide into {} ways", what, c.entries, c.ways));
   m_ways = static_cast<unsigned>(c.ways);
   m_sets = static_cast<unsigned>(c.entries / c.ways);
+  m_pow2 = (m_sets & (m_sets - 1)) == 0;
   m_e.resize(c.entries);
-}
-
-TlbEntry* TagCache::lookup(uint64_t tag, uint16_t pcid) {
-  if (!m_sets) return nullptr;
-  TlbEntry* s = &m_e[(tag % m_sets) * m_ways];
-  for (unsigned w = 0; w < m_ways; ++w)
-    if (s[w].valid && s[w].tag == tag && (s[w].global || s[w].pcid == pcid)) {
-      if (!m_fifo) s[w].stamp = ++m_clock;
-      return &s[w];
-    }
-  return nullptr;
 }
 
 void TagCache::fill(const TlbEntry& e) {
   if (!m_sets) return;
-  TlbEntry* s = &m_e[(e.tag % m_sets) * m_ways];
+  TlbEntry* s = &m_e[set_of(e.tag) * m_ways];
   TlbEntry* v = nullptr;
   for (unsigned w = 0; w < m_ways && !v; ++w)  // replace a stale copy of the same translation first
     if (s[w].valid && s[w].tag == e.tag && s[w].pcid == e.pcid) v = &s[w];
@@ -50,17 +40,6 @@ Tlb::Tlb(const TlbConfig& c, const std::string& what) {
   m_a[0] = TagCache(c.a4k, fifo, what + ".4k");
   m_a[1] = TagCache(c.a2m, fifo, what + ".2m");
   m_a[2] = TagCache(c.a1g, fifo, what + ".1g");
-}
-
-TlbEntry* Tlb::lookup(uint64_t va, uint16_t pcid, PageSize& size) {
-  for (unsigned i = 0; i < 3; ++i) {
-    const auto s = static_cast<PageSize>(i);
-    if (TlbEntry* e = m_a[i].lookup(va >> shift_of(s), pcid)) {
-      size = s;
-      return e;
-    }
-  }
-  return nullptr;
 }
 
 void Tlb::fill(PageSize s, TlbEntry e) {

@@ -32,7 +32,16 @@ class TagCache {
   TagCache(const TlbArrayConfig& c, bool fifo, const std::string& what);
 
   bool enabled() const { return m_sets != 0; }
-  TlbEntry* lookup(uint64_t tag, uint16_t pcid);
+  TlbEntry* lookup(uint64_t tag, uint16_t pcid) {
+    if (!m_sets) return nullptr;
+    TlbEntry* s = &m_e[set_of(tag) * m_ways];
+    for (unsigned w = 0; w < m_ways; ++w)
+      if (s[w].valid && s[w].tag == tag && (s[w].global || s[w].pcid == pcid)) {
+        if (!m_fifo) s[w].stamp = ++m_clock;
+        return &s[w];
+      }
+    return nullptr;
+  }
   void fill(const TlbEntry& e);
   template <class Pred>
   unsigned invalidate_if(Pred p) {
@@ -49,7 +58,7 @@ class TagCache {
   unsigned invalidate_tag(uint64_t tag, Pred p) {
     if (!m_sets) return 0;
     unsigned n = 0;
-    TlbEntry* s = &m_e[(tag % m_sets) * m_ways];
+    TlbEntry* s = &m_e[set_of(tag) * m_ways];
     for (unsigned w = 0; w < m_ways; ++w)
       if (s[w].valid && s[w].tag == tag && p(s[w])) {
         s[w].valid = false;
@@ -60,7 +69,10 @@ class TagCache {
   unsigned size() const { return static_cast<unsigned>(m_e.size()); }
 
  private:
+  // A mask when the number of sets is a power of two (every real geometry), a division otherwise.
+  uint64_t set_of(uint64_t tag) const { return m_pow2 ? tag & (m_sets - 1) : tag % m_sets; }
   unsigned m_sets = 0, m_ways = 0;
+  bool m_pow2 = false;
   bool m_fifo = false;
   uint64_t m_clock = 0;
   std::vector<TlbEntry> m_e;
@@ -71,7 +83,16 @@ class Tlb {
  public:
   explicit Tlb(const TlbConfig& c, const std::string& what);
   // The entry translating `va` in `pcid` (or a global one), with its page size.
-  TlbEntry* lookup(uint64_t va, uint16_t pcid, hw::paging::PageSize& size);
+  TlbEntry* lookup(uint64_t va, uint16_t pcid, hw::paging::PageSize& size) {
+    for (unsigned i = 0; i < 3; ++i) {
+      const auto s = static_cast<hw::paging::PageSize>(i);
+      if (TlbEntry* e = m_a[i].lookup(va >> shift_of(s), pcid)) {
+        size = s;
+        return e;
+      }
+    }
+    return nullptr;
+  }
   bool holds(hw::paging::PageSize s) const { return m_a[static_cast<unsigned>(s)].enabled(); }
   void fill(hw::paging::PageSize s, TlbEntry e);  // e.tag is set from e.frame's linear address by the caller
   // INVLPG / INVPCID type 0: every entry that translates `va` (in `pcid`, or any PCID when `any_pcid`).
