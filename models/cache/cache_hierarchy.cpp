@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "platform/hwdefs/address_map.h"
 
@@ -106,6 +107,7 @@ CoreCaches::CoreCaches(sc_core::sc_module_name name, unsigned core, const Caches
   while ((1u << m_line_shift) < m_line_bytes) ++m_line_shift;
   tsock.register_b_transport(this, &CoreCaches::b_transport);
   tsock.register_transport_dbg(this, &CoreCaches::transport_dbg);
+  mem_isock.register_invalidate_direct_mem_ptr(this, &CoreCaches::invalidate_dmi);
   m_fill = make_payload();
   m_wb_payload = make_payload();
   m_wb_payload->ext.timing_only = true;
@@ -424,13 +426,56 @@ CoreCaches::L1Hit CoreCaches::l1_hit(tlm::tlm_generic_payload& gp, bool fetch, s
   if (!l1.tags.hit_exclusive(line, gp.is_write())) return L1Hit::No;
   ++l1.hits;
   lat = l1.latency;
-  if (mem_isock->transport_dbg(gp) != len) {
+  if (!move_bytes(gp)) {
     if (gp.get_response_status() == tlm::TLM_INCOMPLETE_RESPONSE)
       gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     return L1Hit::Error;
   }
   gp.set_response_status(tlm::TLM_OK_RESPONSE);
   return L1Hit::Ok;
+}
+
+bool CoreCaches::move_bytes(tlm::tlm_generic_payload& gp) {
+  const uint64_t addr = gp.get_address();
+  const unsigned len = gp.get_data_length();
+  const uint64_t page = addr / kDmiPageBytes;
+  if ((addr % kDmiPageBytes) + len > kDmiPageBytes) return mem_isock->transport_dbg(gp) == len;
+  DmiPage& d = m_dmi[page % kDmiPages];
+  if (d.page != page && !(addr >= m_no_dmi_lo && addr <= m_no_dmi_hi)) {
+    tlm::tlm_dmi dmi;
+    prepare_payload(m_dmi_gp, gp.get_command(), addr, nullptr, 0);
+    const bool ok = mem_isock->get_direct_mem_ptr(m_dmi_gp, dmi);
+    const uint64_t lo = page * kDmiPageBytes, hi = lo + kDmiPageBytes - 1;
+    if (ok && dmi.is_read_write_allowed() && dmi.get_start_address() <= lo && dmi.get_end_address() >= hi) {
+      d = {page, dmi.get_dmi_ptr() + (lo - dmi.get_start_address())};
+    } else if (!ok && dmi.get_start_address() <= lo && dmi.get_end_address() >= hi &&
+               dmi.get_end_address() - dmi.get_start_address() >= kDmiPageBytes) {
+      m_no_dmi_lo = dmi.get_start_address();
+      m_no_dmi_hi = dmi.get_end_address();
+    } else {
+      d = {page, nullptr};
+    }
+  }
+  if (d.page == page && d.ptr) {
+    uint8_t* p = d.ptr + addr % kDmiPageBytes;
+    if (gp.is_read())
+      std::memcpy(gp.get_data_ptr(), p, len);
+    else
+      std::memcpy(p, gp.get_data_ptr(), len);
+    return true;
+  }
+  const bool moved = mem_isock->transport_dbg(gp) == len;
+  if (d.page == page && gp.is_write()) d = DmiPage{};  // the page exists now: ask again next time
+  return moved;
+}
+
+void CoreCaches::invalidate_dmi(sc_dt::uint64 start, sc_dt::uint64 end) {
+  for (DmiPage& d : m_dmi)
+    if (d.page != ~0ull && d.page * kDmiPageBytes <= end &&
+        d.page * kDmiPageBytes + kDmiPageBytes - 1 >= start)
+      d = DmiPage{};
+  m_no_dmi_lo = 1;
+  m_no_dmi_hi = 0;
 }
 
 void CoreCaches::flush_private() {

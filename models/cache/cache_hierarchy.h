@@ -123,6 +123,10 @@ class CoreCaches : public sc_core::sc_module {
   };
 
   void b_transport(int, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+  // Moves the bytes of an L1 hit: through a DMI pointer to the memory's page when the memory grants one,
+  // else transport_dbg. False when they could not be moved (the payload holds the error).
+  bool move_bytes(tlm::tlm_generic_payload& gp);
+  void invalidate_dmi(sc_dt::uint64 start, sc_dt::uint64 end);
   unsigned int transport_dbg(int, tlm::tlm_generic_payload& gp) { return mem_isock->transport_dbg(gp); }
   // Tag lookups for one line: counts hits and misses, returns the level that serves it (1..3, 4 =
   // memory) and the latency of the lookup when it hits.
@@ -165,6 +169,18 @@ class CoreCaches : public sc_core::sc_module {
   sc_core::sc_event m_wb_kick, m_wb_freed;
   std::unique_ptr<Payload> m_wb_payload;
   stats::Counter m_kernel_lines, m_atomics, m_wb_stalls;
+  // DMI pointers, one 4 KiB page per entry (by page number). A page denied alone is asked again after a
+  // write of ours reached it (which allocates an untouched page); a larger denied region (a memory
+  // without DMI) is not asked again. An invalidation from memory drops both.
+  static constexpr uint64_t kDmiPageBytes = 4096;
+  static constexpr unsigned kDmiPages = 64;
+  struct DmiPage {
+    uint64_t page = ~0ull;   // address / kDmiPageBytes; ~0: empty
+    uint8_t* ptr = nullptr;  // the page's host bytes; nullptr: denied
+  };
+  DmiPage m_dmi[kDmiPages];
+  uint64_t m_no_dmi_lo = 1, m_no_dmi_hi = 0;  // empty while lo > hi
+  tlm::tlm_generic_payload m_dmi_gp;          // the DMI requests
 };
 
 // Between a DMA master and the interconnect: every DMA access snoops the caches first (x86 DMA is

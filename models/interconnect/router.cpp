@@ -23,6 +23,8 @@ Router::Router(sc_core::sc_module_name name, std::vector<hw::MapEntry> map, sc_c
                                     "' overlap");
   tsock.register_b_transport(this, &Router::b_transport);
   tsock.register_transport_dbg(this, &Router::transport_dbg);
+  tsock.register_get_direct_mem_ptr(this, &Router::get_direct_mem_ptr);
+  isock.register_invalidate_direct_mem_ptr(this, &Router::invalidate_direct_mem_ptr);
 }
 
 int Router::decode(uint64_t addr, uint64_t len) const {
@@ -60,6 +62,37 @@ unsigned int Router::transport_dbg(int, tlm::tlm_generic_payload& gp) {
   const unsigned int n = isock[t]->transport_dbg(gp);
   gp.set_address(addr);
   return n;
+}
+
+bool Router::get_direct_mem_ptr(int, tlm::tlm_generic_payload& gp, tlm::tlm_dmi& dmi) {
+  const uint64_t addr = gp.get_address();
+  const int t = decode(addr, 1);
+  if (t < 0) {
+    dmi.set_start_address(addr);
+    dmi.set_end_address(addr);
+    return false;
+  }
+  const hw::MapEntry& e = m_map[t];
+  gp.set_address(addr - e.base);
+  const bool ok = isock[t]->get_direct_mem_ptr(gp, dmi);
+  gp.set_address(addr);
+  // The region in the initiator's addresses, cut at the window's end (the pointer is that of its start).
+  const uint64_t lo = dmi.get_start_address();
+  if (lo >= e.size) {
+    dmi.set_start_address(addr);
+    dmi.set_end_address(addr);
+    return false;
+  }
+  dmi.set_start_address(e.base + lo);
+  dmi.set_end_address(e.base + std::min<uint64_t>(dmi.get_end_address(), e.size - 1));
+  return ok;
+}
+
+void Router::invalidate_direct_mem_ptr(int id, sc_dt::uint64 start, sc_dt::uint64 end) {
+  const hw::MapEntry& e = m_map[static_cast<size_t>(id)];
+  const uint64_t lo = e.base + std::min<uint64_t>(start, e.size - 1);
+  const uint64_t hi = e.base + std::min<uint64_t>(end, e.size - 1);
+  for (unsigned i = 0; i < tsock.size(); ++i) tsock[i]->invalidate_direct_mem_ptr(lo, hi);
 }
 
 }  // namespace pc::interconnect

@@ -31,6 +31,10 @@ class Router : public sc_core::sc_module {
  private:
   void b_transport(int id, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   unsigned int transport_dbg(int id, tlm::tlm_generic_payload& gp);
+  // DMI passes through with the addresses moved between the window and the target (and the region
+  // clipped to the window); an invalidation from a target reaches every initiator.
+  bool get_direct_mem_ptr(int id, tlm::tlm_generic_payload& gp, tlm::tlm_dmi& dmi);
+  void invalidate_direct_mem_ptr(int id, sc_dt::uint64 start, sc_dt::uint64 end);
 
   std::vector<hw::MapEntry> m_map;
   sc_core::sc_time m_hop;

@@ -88,6 +88,7 @@ void BackingStore::write(uint64_t addr, const uint8_t* src, uint64_t len) {
 
 void BackingStore::discard(uint64_t addr, uint64_t len) {
   static const uint8_t zeros[kPageBytes] = {};
+  if (m_on_discard && len) m_on_discard(addr, len);
   while (len) {
     const uint64_t off = addr % kPageBytes;
     const uint64_t n = std::min(len, kPageBytes - off);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -24,6 +25,13 @@ class BackingStore {
   void read(uint64_t addr, uint8_t* dst, uint64_t len) const;
   void write(uint64_t addr, const uint8_t* src, uint64_t len);
   uint64_t pages_allocated() const { return m_pages_allocated; }
+  // The host bytes of the 4 KiB page holding `addr` (which must be contained) once it has been written,
+  // for direct access (TLM DMI); nullptr while untouched. Stable until discard() releases the page,
+  // which tells the discard listener first.
+  uint8_t* page_ptr(uint64_t addr) const { return const_cast<uint8_t*>(page_for_read(addr / kPageBytes)); }
+  void set_discard_listener(std::function<void(uint64_t addr, uint64_t len)> f) {
+    m_on_discard = std::move(f);
+  }
   // Returns [addr, addr+len) to the untouched state (reads as zero); whole pages are released.
   void discard(uint64_t addr, uint64_t len);
   // A deep copy (what a forked process's data checker inherits).
@@ -49,6 +57,7 @@ class BackingStore {
   uint8_t* m_next = nullptr;  // next unused page of the last chunk
   uint8_t* m_end = nullptr;
   std::vector<uint8_t*> m_free;  // discarded pages (dirty: zeroed when reused)
+  std::function<void(uint64_t, uint64_t)> m_on_discard;
 };
 
 }  // namespace pc::mem

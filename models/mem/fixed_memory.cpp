@@ -25,6 +25,10 @@ FixedMemory::FixedMemory(sc_core::sc_module_name name, const FixedMemConfig& cfg
       m_latency_hist(m_stats, "latency_ns", "ns", "request latency including bandwidth queueing") {
   tsock.register_b_transport(this, &FixedMemory::b_transport);
   tsock.register_transport_dbg(this, &FixedMemory::transport_dbg);
+  tsock.register_get_direct_mem_ptr(this, &FixedMemory::get_direct_mem_ptr);
+  // A released page may be handed out again: every pointer into it goes first.
+  store.set_discard_listener(
+      [this](uint64_t addr, uint64_t len) { tsock->invalidate_direct_mem_ptr(addr, addr + len - 1); });
   if (cfg.bandwidth_gbps > 0) m_fs_per_byte = 1e6 / cfg.bandwidth_gbps;  // 1 GB/s = 1 byte/ns = 1e6 fs/byte
 }
 
@@ -97,6 +101,20 @@ void FixedMemory::b_transport(tlm::tlm_generic_payload& gp, sc_time& delay) {
 
 unsigned int FixedMemory::transport_dbg(tlm::tlm_generic_payload& gp) {
   return access(gp) ? gp.get_data_length() : 0;
+}
+
+bool FixedMemory::get_direct_mem_ptr(tlm::tlm_generic_payload& gp, tlm::tlm_dmi& dmi) {
+  const uint64_t addr = gp.get_address();
+  const uint64_t page = addr & ~(BackingStore::kPageBytes - 1);
+  dmi.set_start_address(page);
+  dmi.set_end_address(page + BackingStore::kPageBytes - 1);
+  uint8_t* p = m_store.contains(page, BackingStore::kPageBytes) ? m_store.page_ptr(page) : nullptr;
+  if (!p) return false;
+  dmi.set_dmi_ptr(p);
+  dmi.allow_read_write();
+  dmi.set_read_latency(m_latency);
+  dmi.set_write_latency(m_latency);
+  return true;
 }
 
 }  // namespace pc::mem

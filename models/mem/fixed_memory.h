@@ -35,6 +35,9 @@ class FixedMemory : public sc_core::sc_module {
  private:
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   unsigned int transport_dbg(tlm::tlm_generic_payload& gp);
+  // DMI to one written page of the store at a time (reads and writes move the bytes as transport_dbg
+  // does); untouched pages (which read as zero, and which a write must first allocate) are denied.
+  bool get_direct_mem_ptr(tlm::tlm_generic_payload& gp, tlm::tlm_dmi& dmi);
   // Moves the bytes; returns false (and sets the response status) on a malformed request.
   bool access(tlm::tlm_generic_payload& gp);
 
