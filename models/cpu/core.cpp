@@ -56,6 +56,7 @@ Core::Core(sc_core::sc_module_name name, unsigned id, const CpuConfig& cfg, cons
     m_walk_mem = std::make_unique<mmu::TlmWalkMemory>(mem_isock, static_cast<uint16_t>(id));
     m_mmu = std::make_unique<mmu::Mmu>(id, mmu_cfg, clk, *m_walk_mem, m_stats);
   }
+  m_cmmu = dynamic_cast<mmu::Mmu*>(m_mmu.get());
   m_gp.set_extension(&m_ext);
   if (m_kernel) SC_THREAD(run);
 }
@@ -73,11 +74,9 @@ bool Core::access(hw::ExecContext& ctx, const MemOp& op, uint8_t* rdata, hw::Acc
     if (m_mmu) {
       // TLB hits are annotated on the local time; only a walk's memory accesses may synchronize.
       const sc_time at = user_now();
-      const auto tr = m_mmu->translate(addr,
-                                       write   ? mmu::Access::Write
-                                       : fetch ? mmu::Access::Fetch
-                                               : mmu::Access::Read,
-                                       at);
+      const mmu::Access acc = write ? mmu::Access::Write : fetch ? mmu::Access::Fetch : mmu::Access::Read;
+      mmu::Translation tr;
+      if (!m_cmmu || !m_cmmu->translate_hit(addr, acc, at, tr)) tr = m_mmu->translate(addr, acc, at);
       if (!tr.tlb_hit) m_ts = sc_core::sc_time_stamp();
       m_xlate_fs += (tr.done - at).value();
       m_qk.set(tr.done >= m_ts ? tr.done - m_ts : delay_until(tr.done, "core: translation"));

@@ -144,6 +144,7 @@ class Core : public sc_core::sc_module, public hw::Cpu {
   stats::Group m_stats;
   std::unique_ptr<mmu::TlmWalkMemory> m_walk_mem;
   std::unique_ptr<mmu::Translator> m_mmu;
+  mmu::Mmu* m_cmmu = nullptr;  // m_mmu when it is the C++ Mmu (its TLB-hit path is inline)
   uint64_t m_fault_addr = 0;
   uint32_t m_fault_code = 0;
   sc_core::sc_time m_mark;  // the last charge point (absolute)

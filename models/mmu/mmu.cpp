@@ -157,10 +157,6 @@ Mmu::Mmu(unsigned core, const MmuConfig& cfg, const ClockDomain& clk, WalkMemory
 
 Mmu::~Mmu() = default;
 
-uint16_t Mmu::pcid() const {
-  return (m_cr4 & kCr4PCIDE) ? cr3_pcid(m_cr3) : 0;
-}
-
 void Mmu::count_fault(uint32_t ec) {
   ++m_faults;
   auto& c = m_fault_codes[ec];

@@ -92,11 +92,30 @@ class Mmu : public Translator {
   ~Mmu() override;
 
   Translation translate(uint64_t va, Access a, sc_core::sc_time at, bool supervisor = false) override;
+  // translate() of a user-mode access in its commonest case, inline: no walk in flight, and an L1 TLB
+  // hit whose rights allow the access (a store's with D set). It then has exactly translate()'s effects
+  // (the entry's recency, the hit count) and returns true; otherwise it changes nothing and returns false.
+  bool translate_hit(uint64_t va, Access a, const sc_core::sc_time& at, Translation& out) {
+    if (!m_inflight.empty() || !hw::paging::is_canonical(va, m_cfg.la57)) return false;
+    const bool fetch = a == Access::Fetch;
+    Tlb& l1 = fetch ? m_itlb : m_dtlb;
+    hw::paging::PageSize size = hw::paging::PageSize::k4K;
+    TlbEntry* e = l1.peek(va, pcid(), size);
+    if (!e || (a == Access::Write && !e->dirty)) return false;
+    m_supervisor = false;
+    if (perm_fault(Perms{e->rw, e->us, e->nx}, a)) return false;
+    l1.touch(size, e);
+    ++(fetch ? m_sitlb : m_sdtlb).hits;
+    out.pa = e->frame | (va & (hw::paging::page_bytes(size) - 1));
+    out.done = at + (fetch ? m_itlb_lat : m_dtlb_lat);
+    out.tlb_hit = true;
+    return true;
+  }
   void write_cr3(uint64_t v) override;
   uint64_t cr3() const override { return m_cr3; }
   void write_cr4(uint64_t v) override;
   uint64_t cr4() const override { return m_cr4; }
-  uint16_t pcid() const;
+  uint16_t pcid() const { return (m_cr4 & hw::paging::kCr4PCIDE) ? hw::paging::cr3_pcid(m_cr3) : 0; }
   void invlpg(uint64_t va) override;
   void invpcid(hw::paging::InvpcidType type, uint16_t pcid, uint64_t va) override;
   void flush(const hw::FlushRequest& r) override;

@@ -33,14 +33,20 @@ class TagCache {
 
   bool enabled() const { return m_sets != 0; }
   TlbEntry* lookup(uint64_t tag, uint16_t pcid) {
+    TlbEntry* e = peek(tag, pcid);
+    if (e) touch(e);
+    return e;
+  }
+  // lookup() in two steps: find the entry without marking its use, then mark it.
+  TlbEntry* peek(uint64_t tag, uint16_t pcid) {
     if (!m_sets) return nullptr;
     TlbEntry* s = &m_e[set_of(tag) * m_ways];
     for (unsigned w = 0; w < m_ways; ++w)
-      if (s[w].valid && s[w].tag == tag && (s[w].global || s[w].pcid == pcid)) {
-        if (!m_fifo) s[w].stamp = ++m_clock;
-        return &s[w];
-      }
+      if (s[w].valid && s[w].tag == tag && (s[w].global || s[w].pcid == pcid)) return &s[w];
     return nullptr;
+  }
+  void touch(TlbEntry* e) {
+    if (!m_fifo) e->stamp = ++m_clock;
   }
   void fill(const TlbEntry& e);
   template <class Pred>
@@ -84,15 +90,21 @@ class Tlb {
   explicit Tlb(const TlbConfig& c, const std::string& what);
   // The entry translating `va` in `pcid` (or a global one), with its page size.
   TlbEntry* lookup(uint64_t va, uint16_t pcid, hw::paging::PageSize& size) {
+    TlbEntry* e = peek(va, pcid, size);
+    if (e) touch(size, e);
+    return e;
+  }
+  TlbEntry* peek(uint64_t va, uint16_t pcid, hw::paging::PageSize& size) {
     for (unsigned i = 0; i < 3; ++i) {
       const auto s = static_cast<hw::paging::PageSize>(i);
-      if (TlbEntry* e = m_a[i].lookup(va >> shift_of(s), pcid)) {
+      if (TlbEntry* e = m_a[i].peek(va >> shift_of(s), pcid)) {
         size = s;
         return e;
       }
     }
     return nullptr;
   }
+  void touch(hw::paging::PageSize size, TlbEntry* e) { m_a[static_cast<unsigned>(size)].touch(e); }
   bool holds(hw::paging::PageSize s) const { return m_a[static_cast<unsigned>(s)].enabled(); }
   void fill(hw::paging::PageSize s, TlbEntry e);  // e.tag is set from e.frame's linear address by the caller
   // INVLPG / INVPCID type 0: every entry that translates `va` (in `pcid`, or any PCID when `any_pcid`).
