@@ -435,7 +435,7 @@ CoreCaches::L1Hit CoreCaches::l1_hit(tlm::tlm_generic_payload& gp, bool fetch, s
   return L1Hit::Ok;
 }
 
-bool CoreCaches::move_bytes(tlm::tlm_generic_payload& gp) {
+bool CoreCaches::move_bytes_dmi(tlm::tlm_generic_payload& gp) {
   const uint64_t addr = gp.get_address();
   const unsigned len = gp.get_data_length();
   const uint64_t page = addr / kDmiPageBytes;

@@ -125,7 +125,13 @@ class CoreCaches : public sc_core::sc_module {
   void b_transport(int, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   // Moves the bytes of an L1 hit: through a DMI pointer to the memory's page when the memory grants one,
   // else transport_dbg. False when they could not be moved (the payload holds the error).
-  bool move_bytes(tlm::tlm_generic_payload& gp);
+  bool move_bytes(tlm::tlm_generic_payload& gp) {
+    const uint64_t addr = gp.get_address();
+    if (addr >= m_no_dmi_lo && addr <= m_no_dmi_hi)
+      return mem_isock->transport_dbg(gp) == gp.get_data_length();
+    return move_bytes_dmi(gp);
+  }
+  bool move_bytes_dmi(tlm::tlm_generic_payload& gp);
   void invalidate_dmi(sc_dt::uint64 start, sc_dt::uint64 end);
   unsigned int transport_dbg(int, tlm::tlm_generic_payload& gp) { return mem_isock->transport_dbg(gp); }
   // Tag lookups for one line: counts hits and misses, returns the level that serves it (1..3, 4 =

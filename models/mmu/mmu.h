@@ -95,7 +95,8 @@ class Mmu : public Translator {
   // translate() of a user-mode access in its commonest case, inline: no walk in flight, and an L1 TLB
   // hit whose rights allow the access (a store's with D set). It then has exactly translate()'s effects
   // (the entry's recency, the hit count) and returns true; otherwise it changes nothing and returns false.
-  bool translate_hit(uint64_t va, Access a, const sc_core::sc_time& at, Translation& out) {
+  __attribute__((always_inline)) bool translate_hit(uint64_t va, Access a, const sc_core::sc_time& at,
+                                                    Translation& out) {
     if (!m_inflight.empty() || !hw::paging::is_canonical(va, m_cfg.la57)) return false;
     const bool fetch = a == Access::Fetch;
     Tlb& l1 = fetch ? m_itlb : m_dtlb;
