@@ -65,6 +65,12 @@ TEST(DmiSim, FixedMemoryGrantsWrittenPagesThroughTheRouter) {
   EXPECT_EQ(dmi.get_end_address(), 0x200fffu);
   EXPECT_EQ(dmi.get_dmi_ptr(), r.store.page_ptr(0x200000));
   EXPECT_EQ(std::memcmp(dmi.get_dmi_ptr() + 0x10, v, 4), 0);
+  // A page written only with zeros shares the store's zero page: denied (a store through the pointer
+  // would reach every zero-filled page).
+  const uint8_t z[8] = {};
+  r.store.write(0x201000, z, 8);
+  dmi.init();
+  EXPECT_FALSE(ask_dmi(r, 0x201000, dmi));
   // Beyond the DRAM window: denied by the router.
   dmi.init();
   EXPECT_FALSE(ask_dmi(r, r.store.size() + 0x1000, dmi));
