@@ -155,7 +155,7 @@ hw::Trap Core::run_user(hw::ExecContext& ctx) {
     uint64_t stolen = m_stolen;
     m_stolen = 0;
     if (m_mmu) {
-      const uint64_t ipi = m_mmu->take_stall_cycles();
+      const uint64_t ipi = m_cmmu ? m_cmmu->Mmu::take_stall_cycles() : m_mmu->take_stall_cycles();
       m_ipi_cycles += ipi;
       stolen += ipi;
     }
