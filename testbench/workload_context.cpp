@@ -1,8 +1,9 @@
 // Workload execution context with data checking.
 #include "testbench/workload_context.h"
 
-#include <cstring>
 #include <fmt/format.h>
+
+#include <cstring>
 
 #include "platform/core/log.h"
 
@@ -16,9 +17,10 @@ uint64_t FirstTouchMapper::translate(uint64_t vaddr) {
   auto it = m_map.find(vpn);
   if (it == m_map.end()) {
     if (m_map.size() >= m_frames)
-      throw std::runtime_error(fmt::format("{} touches more than {} distinct 4 KiB pages, the {} MiB of "
-                                           "physical memory available to it; raise dram.size_mib",
-                                           m_what, m_frames, m_frames * 4096 >> 20));
+      throw std::runtime_error(
+          fmt::format("{} touches more than {} distinct 4 KiB pages, the {} MiB of "
+                      "physical memory available to it; raise dram.size_mib",
+                      m_what, m_frames, m_frames * 4096 >> 20));
     it = m_map.emplace(vpn, m_base + m_map.size() * 4096).first;
   }
   return it->second | (vaddr & 4095);
@@ -42,7 +44,8 @@ bool LineSplitStream::next(hw::Op& op) {
     return true;
   }
   if (!m_in->next(op)) return false;
-  const bool mem = op.kind == hw::OpKind::Read || op.kind == hw::OpKind::Write || op.kind == hw::OpKind::Fetch;
+  const bool mem =
+      op.kind == hw::OpKind::Read || op.kind == hw::OpKind::Write || op.kind == hw::OpKind::Fetch;
   const uint64_t room = 64 - (op.vaddr & 63);
   if (mem && op.size > room) {
     m_pending = op;
@@ -59,7 +62,7 @@ bool WorkloadContext::is_memory_op() const {
 const hw::Op* WorkloadContext::current() {
   if (m_valid) return &m_op;
   if (m_ended) return nullptr;
-  m_op = hw::Op{};
+  hw::clear_op(m_op);
   try {
     if (!m_stream->next(m_op)) {
       m_ended = true;

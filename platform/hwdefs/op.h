@@ -89,4 +89,16 @@ struct Op {
   uint64_t args[6] = {0, 0, 0, 0, 0, 0};
 };
 
+// op = Op{}, field by field: the same values, but GCC turns the whole-object clear into `rep stos`,
+// whose start-up cost was 40% of the op streams' host time on the L1-hit path (issue 15).
+inline void clear_op(Op& op) {
+  op.kind = OpKind::Compute;
+  op.size = 0;
+  op.vaddr = 0;
+  op.cycles = 0;
+  op.wdata = nullptr;
+  op.nr = Syscall::Exit;
+  for (uint64_t& a : op.args) a = 0;
+}
+
 }  // namespace pc::hw

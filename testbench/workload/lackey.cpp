@@ -251,7 +251,7 @@ bool LackeyReader::next(hw::Op& op) {
 
 void LackeyReader::emit(hw::Op& op) {
   const uint32_t n = m_left < hw::kMaxAccessBytes ? m_left : hw::kMaxAccessBytes;
-  op = hw::Op{};
+  hw::clear_op(op);
   op.kind = m_kind;
   op.size = static_cast<uint8_t>(n);
   op.vaddr = m_addr;

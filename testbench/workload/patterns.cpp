@@ -104,7 +104,7 @@ class PatternStream final : public OpStream {
 
   bool next(hw::Op& op) override {
     if (m_issued == m_accesses) return false;
-    op = hw::Op{};
+    hw::clear_op(op);
     if (m_compute_cycles != 0 && !m_compute_emitted) {
       op.kind = hw::OpKind::Compute;
       op.cycles = m_compute_cycles;
