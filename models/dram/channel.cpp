@@ -27,9 +27,16 @@ Channel::Channel(unsigned index, const DdrConfig& cfg, TimingChecker* checker, C
     // Ranks refresh staggered across the interval so that they are never all blocked at once.
     m_ranks[r].ref_due = m_ref_interval * (r + 1) / m_ranks.size();
   }
-  for (auto& r : m_ranks)
-    for (auto& b : r.banks) m_flat.push_back(&b);
+  for (size_t r = 0; r < m_ranks.size(); ++r)
+    for (auto& b : m_ranks[r].banks) {
+      b.flat = static_cast<uint32_t>(m_flat.size());
+      b.rank = static_cast<uint32_t>(r);
+      m_flat.push_back(&b);
+    }
   m_closing.assign(m_flat.size(), 0);
+  m_queued[0].assign(m_flat.size(), 0);
+  m_queued[1].assign(m_flat.size(), 0);
+  m_bank_masks = m_flat.size() <= 64;
   m_rq.reserve(cfg.ctrl.read_queue);
   m_wq.reserve(cfg.ctrl.write_queue);
 }
@@ -45,21 +52,35 @@ void Channel::enqueue(const Request& in) {
   Request r = in;
   r.bank_flat = (r.addr.rank * m_nbanks) + r.addr.bank_group * m_bpg + r.addr.bank;
   (r.write ? m_wq : m_rq).push_back(r);
+  ++m_queued[r.write][r.bank_flat];
+  if (m_bank_masks) m_queued_mask[r.write] |= uint64_t(1) << r.bank_flat;
   Rank& rk = m_ranks[r.addr.rank];
   ++rk.queued;
   rk.last_activity = std::max(rk.last_activity, r.arrival);
   Bank& b = bank_of(r.addr);
-  if (b.open && b.row == r.addr.row) ++(r.write ? b.pending_wr : b.pending_rd);
+  if (b.open && b.row == r.addr.row) {
+    ++(r.write ? b.pending_wr : b.pending_rd);
+    note_pending(b);
+  }
+}
+
+void Channel::note_pending(const Bank& b) {
+  if (!m_bank_masks) return;
+  const uint64_t bit = uint64_t(1) << b.flat;
+  m_pending_mask[0] = b.pending_rd ? m_pending_mask[0] | bit : m_pending_mask[0] & ~bit;
+  m_pending_mask[1] = b.pending_wr ? m_pending_mask[1] | bit : m_pending_mask[1] & ~bit;
 }
 
 void Channel::recount(const DramAddr& a) {
   Bank& b = bank_of(a);
   b.pending_rd = b.pending_wr = 0;
   auto same = [&](const Request& r) {
-    return r.addr.rank == a.rank && r.addr.bank_group == a.bank_group && r.addr.bank == a.bank && r.addr.row == a.row;
+    return r.addr.rank == a.rank && r.addr.bank_group == a.bank_group && r.addr.bank == a.bank &&
+           r.addr.row == a.row;
   };
   for (const auto& r : m_rq) b.pending_rd += same(r);
   for (const auto& r : m_wq) b.pending_wr += same(r);
+  note_pending(b);
 }
 
 uint64_t Channel::faw_ready(const Rank& r) const {
@@ -90,6 +111,7 @@ void Channel::close_bank(Rank& r, Bank& b, uint64_t now, uint64_t precharged_at)
   if (!b.open) return;
   b.open = false;
   b.pending_rd = b.pending_wr = 0;
+  note_pending(b);
   --r.open_banks;
   r.closes.insert(std::upper_bound(r.closes.begin(), r.closes.end(), precharged_at), precharged_at);
   settle(r, now);
@@ -120,8 +142,12 @@ void Channel::issue(uint64_t now, Cmd c, const DramAddr& a) {
   const auto& t = m_t;
   auto raise = [](uint64_t& v, uint64_t x) { v = std::max(v, x); };
   // A bound `now + d` that may be negative (rank-to-rank WR->RD): never earlier than the next cycle.
-  auto after = [now](int64_t d) { return static_cast<uint64_t>(std::max<int64_t>(static_cast<int64_t>(now) + d, static_cast<int64_t>(now) + 1)); };
-  const int64_t CL = static_cast<int64_t>(t.cl), CWL = static_cast<int64_t>(t.cwl), BL2 = static_cast<int64_t>(m_bl2);
+  auto after = [now](int64_t d) {
+    return static_cast<uint64_t>(
+        std::max<int64_t>(static_cast<int64_t>(now) + d, static_cast<int64_t>(now) + 1));
+  };
+  const int64_t CL = static_cast<int64_t>(t.cl), CWL = static_cast<int64_t>(t.cwl),
+                BL2 = static_cast<int64_t>(m_bl2);
   const int64_t RTRS = static_cast<int64_t>(t.trtrs);
 
   switch (c) {
@@ -136,7 +162,8 @@ void Channel::issue(uint64_t now, Cmd c, const DramAddr& a) {
       raise(b.next_wr, now + t.trcd);
       raise(b.next_act, now + t.trc);
       for (unsigned i = 0; i < m_nbanks; ++i)
-        if (&rk.banks[i] != &b) raise(rk.banks[i].next_act, now + (i / m_bpg == a.bank_group ? t.trrd_l : t.trrd_s));
+        if (&rk.banks[i] != &b)
+          raise(rk.banks[i].next_act, now + (i / m_bpg == a.bank_group ? t.trrd_l : t.trrd_s));
       rk.faw[rk.faw_head] = now;
       rk.faw_head = (rk.faw_head + 1) % 4;
       ++rk.acts_seen;
@@ -186,7 +213,8 @@ void Channel::issue(uint64_t now, Cmd c, const DramAddr& a) {
         }
       }
       Bank& b = bank_of(a);
-      const uint64_t pre_ok = rd ? now + t.trtp : static_cast<uint64_t>(static_cast<int64_t>(now) + CWL + BL2) + t.twr;
+      const uint64_t pre_ok =
+          rd ? now + t.trtp : static_cast<uint64_t>(static_cast<int64_t>(now) + CWL + BL2) + t.twr;
       raise(b.next_pre, pre_ok);
       if (is_auto_pre(c)) {
         const uint64_t pre_at = std::max(pre_ok, b.act_at + t.tras);
@@ -246,7 +274,8 @@ bool Channel::refresh_step(uint64_t now, uint64_t& wake) {
     }
     uint64_t t = rk.cmd_ok;
     if (m_same_bank_refresh) {
-      // Close the open banks of the set one by one, then refresh the set (bank index sb_index in every group).
+      // Close the open banks of the set one by one, then refresh the set (bank index sb_index in every
+      // group).
       bool any_open = false;
       for (unsigned i = rk.sb_index; i < m_nbanks; i += m_bpg) {
         Bank& b = rk.banks[i];
@@ -327,12 +356,15 @@ bool Channel::powerdown_step(uint64_t now, uint64_t& wake) {
 void Channel::serve(uint64_t now, std::vector<Request>& q, size_t i, bool write) {
   Request r = q[i];
   q.erase(q.begin() + static_cast<std::ptrdiff_t>(i));
+  if (--m_queued[write][r.bank_flat] == 0 && m_bank_masks)
+    m_queued_mask[write] &= ~(uint64_t(1) << r.bank_flat);
   Rank& rk = m_ranks[r.addr.rank];
   --rk.queued;
   rk.last_activity = now;
   Bank& b = bank_of(r.addr);
   uint32_t& pend = write ? b.pending_wr : b.pending_rd;
   if (pend) --pend;
+  note_pending(b);
   bool auto_pre = false;
   if (m_policy == PagePolicy::Closed) auto_pre = true;
   // Closed-adaptive: keep the row open only while a queued request still wants it.
@@ -343,8 +375,83 @@ void Channel::serve(uint64_t now, std::vector<Request>& q, size_t i, bool write)
   m_obs.on_served(m_index, r, data_end);
 }
 
+bool Channel::nothing_now(const std::vector<Request>& q, bool w, uint64_t now, uint64_t& wake,
+                          bool& blocked) const {
+  // The scan in select stops at the first request not yet through the front end: the requests behind it
+  // (all later arrivals, with the same front-end delay) are left out of the counts here.
+  const uint32_t cap = static_cast<uint32_t>(m_cfg.ctrl.starvation_cap);
+  size_t n = q.size();
+  while (n > 0 && q[n - 1].ready > now) --n;
+  uint8_t late[64], late_hits[64];
+  uint64_t late_mask = 0;
+  for (size_t i = n; i < q.size(); ++i) {
+    const Request& r = q[i];
+    const uint64_t bit = uint64_t(1) << r.bank_flat;
+    if (!(late_mask & bit)) late[r.bank_flat] = late_hits[r.bank_flat] = 0, late_mask |= bit;
+    ++late[r.bank_flat];
+    const Bank& b = *m_flat[r.bank_flat];
+    late_hits[r.bank_flat] += b.open && b.row == r.addr.row;
+  }
+  uint64_t act_ok[64];
+  for (size_t r = 0; r < m_ranks.size(); ++r) act_ok[r] = std::max(faw_ready(m_ranks[r]), m_ranks[r].cmd_ok);
+  // Every request of a bank has the same earliest cycle for its next command, by kind: a row hit (RD/WR),
+  // an ACT to the closed bank, or a PRE for a conflict (left out while the open row still has its share
+  // of hits and requests waiting for it). If none of them is now, the scan would find nothing.
+  uint64_t t_min = n < q.size() ? q[n].ready : kNever;
+  const std::vector<uint32_t>& queued = m_queued[w];
+  for (uint64_t m = m_queued_mask[w]; m; m &= m - 1) {
+    const unsigned i = static_cast<unsigned>(__builtin_ctzll(m));
+    const Bank& b = *m_flat[i];
+    uint32_t cnt = queued[i];
+    uint32_t hits = b.open ? (w ? b.pending_wr : b.pending_rd) : 0;
+    if (late_mask & (uint64_t(1) << i)) {
+      cnt -= late[i], hits -= late_hits[i];
+      if (!cnt) continue;
+    }
+    uint64_t t;
+    if (!b.open) {
+      t = std::max(b.next_act, act_ok[b.rank]);
+    } else {
+      const uint64_t ok = m_ranks[b.rank].cmd_ok;
+      t = hits ? std::max(w ? b.next_wr : b.next_rd, ok) : kNever;
+      if (cnt > hits) {
+        if (b.hits < cap && (b.pending_rd + b.pending_wr) > 0) {
+          if ((w ? b.pending_wr : b.pending_rd) == 0) blocked = true;
+        } else {
+          t = std::min(t, std::max(b.next_pre, ok));
+        }
+      }
+    }
+    if (t <= now) return false;
+    t_min = std::min(t_min, t);
+  }
+  wake = std::min(wake, t_min);
+  return true;
+}
+
+bool Channel::hit_may_issue(bool w, uint64_t now) const {
+  if (!m_bank_masks) return true;
+  const uint32_t cap = static_cast<uint32_t>(m_cfg.ctrl.starvation_cap);
+  for (uint64_t m = m_pending_mask[w]; m; m &= m - 1) {
+    const Bank& b = *m_flat[static_cast<unsigned>(__builtin_ctzll(m))];
+    if (b.open && b.hits < cap && std::max(w ? b.next_wr : b.next_rd, m_ranks[b.rank].cmd_ok) <= now)
+      return true;
+  }
+  return false;
+}
+
 Channel::Choice Channel::select(std::vector<Request>& q, bool w, uint64_t now, uint64_t& wake) {
   const uint32_t cap = static_cast<uint32_t>(m_cfg.ctrl.starvation_cap);
+  if (m_bank_masks) {
+    bool special = false;
+    for (const Rank& rk : m_ranks) special = special || rk.ref_pending || rk.powered_down;
+    bool blocked = false;
+    if (!special && nothing_now(q, w, now, wake, blocked)) {
+      Choice none;
+      none.blocked = blocked;
+      return none;
+    }
+  }
   // FR-FCFS: the oldest row hit that may issue now (while its row is under the hit cap); otherwise the
   // oldest request whose next command (ACT, PRE, a capped hit, power-down exit) may issue now.
   Choice other;
@@ -410,7 +517,7 @@ Channel::Choice Channel::select(std::vector<Request>& q, bool w, uint64_t now, u
     }
     if (other.index != SIZE_MAX) break;
   }
-  if (other.index == SIZE_MAX) return other;
+  if (other.index == SIZE_MAX || !hit_may_issue(w, now)) return other;
   // Something older may issue: only a younger row hit under the cap that may issue now takes precedence
   // (the wake time, the closing banks and `blocked` no longer matter).
   for (++i; i < q.size(); ++i) {

@@ -15,15 +15,15 @@
 namespace pc::dram {
 
 struct Request {
-  uint64_t id = 0;       // global arrival order
+  uint64_t id = 0;  // global arrival order
   bool write = false;
   DramAddr addr;
-  uint64_t arrival = 0;  // cycle the request was accepted
-  uint64_t ready = 0;    // first cycle the scheduler may serve it (after the front end)
-  uint32_t tag = 0;      // the wrapper's transaction slot
-  uint64_t line = 0;     // burst-aligned address / burst bytes (the wrapper's data bookkeeping)
+  uint64_t arrival = 0;        // cycle the request was accepted
+  uint64_t ready = 0;          // first cycle the scheduler may serve it (after the front end)
+  uint32_t tag = 0;            // the wrapper's transaction slot
+  uint64_t line = 0;           // burst-aligned address / burst bytes (the wrapper's data bookkeeping)
   uint32_t wbuf = UINT32_MAX;  // writes: the wrapper's buffer holding the bytes to write (none: timing only)
-  uint32_t bank_flat = 0;  // rank x banks + bank group x banks per group + bank (set by the channel)
+  uint32_t bank_flat = 0;      // rank x banks + bank group x banks per group + bank (set by the channel)
   bool needed_act = false, needed_pre = false;  // row-buffer outcome, decided as commands are issued
 };
 
@@ -64,23 +64,24 @@ class Channel {
     uint32_t row = 0;
     uint64_t act_at = 0;
     uint64_t next_act = 0, next_pre = 0, next_rd = 0, next_wr = 0;
-    uint32_t hits = 0;                   // column commands since the row was opened (for the cap)
+    uint32_t hits = 0;                        // column commands since the row was opened (for the cap)
     uint32_t pending_rd = 0, pending_wr = 0;  // queued requests for the open row
+    uint32_t flat = 0, rank = 0;              // index in m_flat, rank
   };
   struct Rank {
     std::vector<Bank> banks;
     uint64_t faw[4] = {0, 0, 0, 0};  // the last four ACTs (ring); a slot of 0 is "long ago"
     unsigned faw_head = 0;
     unsigned acts_seen = 0;
-    uint64_t ref_due = 0;        // end of the current refresh slot: one refresh is owed per slot
-    int64_t ref_credit = 0;      // refreshes owed (> 0: postponed, < 0: pulled in)
-    bool ref_pending = false;    // a refresh is forced: requests to the refreshed banks wait
-    unsigned sb_index = 0;       // same-bank refresh: bank index refreshed next
+    uint64_t ref_due = 0;      // end of the current refresh slot: one refresh is owed per slot
+    int64_t ref_credit = 0;    // refreshes owed (> 0: postponed, < 0: pulled in)
+    bool ref_pending = false;  // a refresh is forced: requests to the refreshed banks wait
+    unsigned sb_index = 0;     // same-bank refresh: bank index refreshed next
     bool powered_down = false;
     uint64_t pde_at = 0, cmd_ok = 0;  // cmd_ok: tXP after power-down exit
     uint64_t last_activity = 0;
-    uint32_t queued = 0;         // requests in either queue for this rank
-    uint32_t open_banks = 0;     // banks with a row open, as the scheduler sees them
+    uint32_t queued = 0;      // requests in either queue for this rank
+    uint32_t open_banks = 0;  // banks with a row open, as the scheduler sees them
     // Energy: the rank is in active standby while any bank holds a row, up to its actual precharge (an
     // auto-precharge closes the row later than RDA/WRA, at max(tRTP / write recovery, tRAS)), or refreshes.
     uint32_t rows_held = 0;
@@ -96,6 +97,14 @@ class Channel {
   };
   Bank& bank_of(const DramAddr& a) { return m_ranks[a.rank].banks[a.bank_group * m_bpg + a.bank]; }
   Choice select(std::vector<Request>& q, bool write, uint64_t now, uint64_t& wake);
+  // select's bank-level pass (no rank refreshing or powered down): decides from the banks alone whether
+  // no request can issue now (then fills `wake` and `blocked` as the full scan would and returns true).
+  bool nothing_now(const std::vector<Request>& q, bool write, uint64_t now, uint64_t& wake,
+                   bool& blocked) const;
+  // Whether some bank with requests for its open row in queue `write` may serve one of them now, under
+  // the hit cap (true also where the bank-level masks are not kept).
+  bool hit_may_issue(bool write, uint64_t now) const;
+  void note_pending(const Bank& b);  // updates m_pending_mask after pending_rd/pending_wr changed
   void perform(std::vector<Request>& q, bool write, const Choice& c, uint64_t now);
   uint64_t faw_ready(const Rank& r) const;
   void issue(uint64_t now, Cmd c, const DramAddr& a);
@@ -126,8 +135,14 @@ class Channel {
   TimingChecker* m_checker;
   ChannelObserver& m_obs;
   std::vector<Rank> m_ranks;
-  std::vector<Bank*> m_flat;  // every bank of the channel by Request::bank_flat
+  std::vector<Bank*> m_flat;        // every bank of the channel by Request::bank_flat
   std::vector<uint32_t> m_closing;  // select: banks marked closing in the call with this stamp
+  // Per queue (index: write) and bank: queued requests, and the banks with at least one (bit i: bank_flat
+  // i; used by select's bank-level shortcuts, which need every bank of the channel in one word).
+  std::vector<uint32_t> m_queued[2];
+  uint64_t m_queued_mask[2] = {0, 0};
+  uint64_t m_pending_mask[2] = {0, 0};  // banks with pending_rd / pending_wr > 0
+  bool m_bank_masks = false;            // the channel has at most 64 banks
   uint32_t m_select_stamp = 0;
   std::vector<Request> m_rq, m_wq;  // arrival order
   bool m_draining = false;
