@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -23,13 +22,18 @@ struct Tokens {
   std::string_view operator[](size_t i) const { return i < 4 ? t[i] : std::string_view(); }
 };
 
+// The blanks of std::isspace in the "C" locale (the program never sets another), without its call.
+inline bool blank(char c) {
+  return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
 Tokens split(std::string_view l) {
   Tokens t;
   size_t i = 0;
   while (i < l.size()) {
-    while (i < l.size() && std::isspace(static_cast<unsigned char>(l[i]))) ++i;
+    while (i < l.size() && blank(l[i])) ++i;
     size_t j = i;
-    while (j < l.size() && !std::isspace(static_cast<unsigned char>(l[j]))) ++j;
+    while (j < l.size() && !blank(l[j])) ++j;
     if (j > i) {
       if (t.n < 4) t.t[t.n] = l.substr(i, j - i);
       ++t.n;
@@ -43,7 +47,7 @@ Tokens split(std::string_view l) {
 bool ieq(std::string_view s, std::string_view lower_word) {
   if (s.size() != lower_word.size()) return false;
   for (size_t i = 0; i < s.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(s[i])) != lower_word[i]) return false;
+    if ((s[i] >= 'A' && s[i] <= 'Z' ? char(s[i] - 'A' + 'a') : s[i]) != lower_word[i]) return false;
   return true;
 }
 
@@ -69,10 +73,14 @@ bool parse_u64(std::string_view s, uint64_t& v, bool hex_default = false) {
 
 const char* format_name(DramTraceFormat f) {
   switch (f) {
-    case DramTraceFormat::DramSim3: return "DRAMSim3";
-    case DramTraceFormat::Ramulator: return "Ramulator 2";
-    case DramTraceFormat::DramSys: return "DRAMSys";
-    case DramTraceFormat::Unknown: break;
+    case DramTraceFormat::DramSim3:
+      return "DRAMSim3";
+    case DramTraceFormat::Ramulator:
+      return "Ramulator 2";
+    case DramTraceFormat::DramSys:
+      return "DRAMSys";
+    case DramTraceFormat::Unknown:
+      break;
   }
   return "unknown";
 }
@@ -130,7 +138,8 @@ void DramTraceReader::parse(const std::string& l, DramTraceEntry& e) const {
       e.timed = true;
       return;
     }
-    case DramTraceFormat::Unknown: break;
+    case DramTraceFormat::Unknown:
+      break;
   }
   fail("unrecognised trace line");
 }
@@ -145,8 +154,10 @@ bool DramTraceReader::next(DramTraceEntry& e) {
     if (m_fmt == DramTraceFormat::Unknown) {
       m_fmt = detect(l);
       if (m_fmt == DramTraceFormat::Unknown)
-        fail(fmt::format("cannot tell the trace format from '{}' (expected DRAMSim3 '0xADDR READ 10', Ramulator "
-                         "'LD 0xADDR' or DRAMSys '10:\\tread\\t0xADDR')", l));
+        fail(fmt::format(
+            "cannot tell the trace format from '{}' (expected DRAMSim3 '0xADDR READ 10', Ramulator "
+            "'LD 0xADDR' or DRAMSys '10:\\tread\\t0xADDR')",
+            l));
     }
     parse(l, e);
     return true;
