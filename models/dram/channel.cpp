@@ -73,13 +73,15 @@ void Channel::note_pending(const Bank& b) {
 
 void Channel::recount(const DramAddr& a) {
   Bank& b = bank_of(a);
-  b.pending_rd = b.pending_wr = 0;
-  auto same = [&](const Request& r) {
-    return r.addr.rank == a.rank && r.addr.bank_group == a.bank_group && r.addr.bank == a.bank &&
-           r.addr.row == a.row;
+  // A bank is one bank_flat within the channel; `left` requests of the queue are to it (stop after them).
+  auto count = [&](const std::vector<Request>& q, uint32_t left) {
+    uint32_t n = 0;
+    for (size_t i = 0; left && i < q.size(); ++i)
+      if (q[i].bank_flat == b.flat) --left, n += q[i].addr.row == a.row;
+    return n;
   };
-  for (const auto& r : m_rq) b.pending_rd += same(r);
-  for (const auto& r : m_wq) b.pending_wr += same(r);
+  b.pending_rd = count(m_rq, m_queued[0][b.flat]);
+  b.pending_wr = count(m_wq, m_queued[1][b.flat]);
   note_pending(b);
 }
 
@@ -188,28 +190,29 @@ void Channel::issue(uint64_t now, Cmd c, const DramAddr& a) {
     case Cmd::WR:
     case Cmd::WRA: {
       const bool rd = is_read(c);
+      // The bounds this column command sets on the next RD and WR of every bank, by where the bank is:
+      // another rank, this rank in another bank group, or this bank group.
+      uint64_t other_rd, other_wr, grp_rd[2], grp_wr[2];  // [same bank group]
+      if (rd) {
+        other_rd = after(BL2 + RTRS), other_wr = after(CL + BL2 + RTRS - CWL);
+        grp_rd[0] = now + t.tccd_s, grp_rd[1] = now + t.tccd_l;
+        grp_wr[0] = grp_wr[1] = after(CL + BL2 + 2 - CWL);
+      } else {
+        other_wr = after(BL2 + RTRS), other_rd = after(CWL + BL2 + RTRS - CL);
+        grp_wr[0] = now + t.tccd_s, grp_wr[1] = now + (t.tccd_l_wr ? t.tccd_l_wr : t.tccd_l);
+        grp_rd[0] = after(CWL + BL2 + static_cast<int64_t>(t.twtr_s));
+        grp_rd[1] = after(CWL + BL2 + static_cast<int64_t>(t.twtr_l));
+      }
       for (size_t ri = 0; ri < m_ranks.size(); ++ri) {
+        auto& banks = m_ranks[ri].banks;
+        if (ri != a.rank) {
+          for (Bank& o : banks) raise(o.next_rd, other_rd), raise(o.next_wr, other_wr);
+          continue;
+        }
         for (unsigned i = 0; i < m_nbanks; ++i) {
-          Bank& o = m_ranks[ri].banks[i];
-          if (ri != a.rank) {
-            if (rd) {
-              raise(o.next_rd, after(BL2 + RTRS));
-              raise(o.next_wr, after(CL + BL2 + RTRS - CWL));
-            } else {
-              raise(o.next_wr, after(BL2 + RTRS));
-              raise(o.next_rd, after(CWL + BL2 + RTRS - CL));
-            }
-            continue;
-          }
           const bool same_bg = i / m_bpg == a.bank_group;
-          const uint64_t tccd = same_bg ? t.tccd_l : t.tccd_s;
-          if (rd) {
-            raise(o.next_rd, now + tccd);
-            raise(o.next_wr, after(CL + BL2 + 2 - CWL));
-          } else {
-            raise(o.next_wr, now + (same_bg && t.tccd_l_wr ? t.tccd_l_wr : tccd));
-            raise(o.next_rd, after(CWL + BL2 + static_cast<int64_t>(same_bg ? t.twtr_l : t.twtr_s)));
-          }
+          raise(banks[i].next_rd, grp_rd[same_bg]);
+          raise(banks[i].next_wr, grp_wr[same_bg]);
         }
       }
       Bank& b = bank_of(a);
