@@ -445,7 +445,9 @@ bool Channel::hit_may_issue(bool w, uint64_t now) const {
 
 Channel::Choice Channel::select(std::vector<Request>& q, bool w, uint64_t now, uint64_t& wake) {
   const uint32_t cap = static_cast<uint32_t>(m_cfg.ctrl.starvation_cap);
-  if (m_bank_masks) {
+  // The bank-level pass pays off where the scan would mostly find nothing: in the first cycle after a
+  // command (later ticks happen at a wake time, where something can nearly always issue).
+  if (m_bank_masks && now == m_bus_free) {
     bool special = false;
     for (const Rank& rk : m_ranks) special = special || rk.ref_pending || rk.powered_down;
     bool blocked = false;
