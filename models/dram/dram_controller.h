@@ -76,6 +76,12 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   // Tests only: accept every request without the address-hazard checks, forwarding or write merging, so
   // a read may overtake an older write to its address (the data checker must then see stale data).
   void set_unsafe_ordering_for_test(bool on) { m_unsafe_ordering = on; }
+  // Lets the scheduler run a channel's next cycles ahead of the kernel's time while nothing else is due
+  // in the simulation up to them (same commands, same cycles; fewer kernel events). Only for an owner
+  // whose sc_start has no time limit (the limit is not visible here) and whose initiators act only on
+  // the controller's own notifications (the trace bench replaying --fast).
+  void set_run_ahead(bool on) { m_run_ahead = on; }
+  uint64_t cycles_run_ahead() const { return m_cycles_ahead; }  // scheduler cycles run ahead (tests)
 
   // ChannelObserver (called by the channels).
   void on_command(unsigned channel, const Command& c) override;
@@ -110,7 +116,8 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
     bool operator>(const Resp& o) const { return fs != o.fs ? fs > o.fs : seq > o.seq; }
   };
 
-  tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase, sc_core::sc_time& delay);
+  tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase,
+                                     sc_core::sc_time& delay);
   unsigned int transport_dbg(tlm::tlm_generic_payload& gp);
   void peq_cb(tlm::tlm_generic_payload& gp, const tlm::tlm_phase& phase);
   // Takes the request into the queues if there is room; false leaves it waiting (back-pressure).
@@ -119,7 +126,8 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   void responder();
   void push_response(tlm::tlm_generic_payload& gp, uint64_t fs);
   void wake_at(uint64_t cycle);
-  bool tick_channel(size_t c, uint64_t cycle);  // false after a timing violation
+  bool tick_channel(size_t c, uint64_t cycle, bool ahead = false);  // false after a timing violation
+  bool may_run_ahead(uint64_t cycle) const;  // nothing else happens in the simulation up to `cycle`
   bool catch_up(size_t c, uint64_t now);
   uint64_t now_cycle() const;
   // Copies the part of [addr, addr + len) that falls in burst `line` between `buf` (at addr) and the store.
@@ -148,6 +156,11 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   std::unordered_map<uint64_t, Line> m_lines;
   Refusal m_refusal = Refusal::None;
   bool m_unsafe_ordering = false;
+  bool m_run_ahead = false;
+  uint64_t m_ahead_cycle = UINT64_MAX;  // a cycle whose ticks ran ahead; its scheduler call does the rest
+  uint64_t m_cycles_ahead = 0;
+  bool m_stop_pending = false;         // a violation found ahead: stop the run at its cycle
+  uint64_t m_wake_delta = UINT64_MAX;  // delta cycle of the last m_wake notification
   std::priority_queue<Resp, std::vector<Resp>, std::greater<Resp>> m_resps;
   bool m_resp_busy = false;  // BEGIN_RESP sent, END_RESP not yet received
   uint64_t m_seq = 0, m_req_id = 0, m_outstanding = 0;
@@ -156,7 +169,8 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   std::string m_violation;
 
   stats::Group m_stats;
-  stats::Counter m_reads, m_writes, m_bytes_read, m_bytes_written, m_read_bursts, m_write_bursts, m_errors, m_atomics;
+  stats::Counter m_reads, m_writes, m_bytes_read, m_bytes_written, m_read_bursts, m_write_bursts, m_errors,
+      m_atomics;
   stats::Counter m_row_hits, m_row_misses, m_row_conflicts, m_activates, m_precharges, m_refreshes;
   stats::Counter m_powerdowns, m_backpressure, m_forwards, m_merges, m_hazard_waits;
   stats::Histogram m_read_latency, m_read_latency_ns;
