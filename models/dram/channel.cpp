@@ -112,6 +112,7 @@ void Channel::open_bank(Rank& r, Bank& b, uint64_t now) {
 void Channel::close_bank(Rank& r, Bank& b, uint64_t now, uint64_t precharged_at) {
   if (!b.open) return;
   b.open = false;
+  if (b.hits >= m_cfg.ctrl.starvation_cap) --m_capped_open;
   b.pending_rd = b.pending_wr = 0;
   note_pending(b);
   --r.open_banks;
@@ -136,6 +137,7 @@ uint64_t Channel::powerdown_cycles(unsigned rank, uint64_t now) const {
 
 void Channel::issue(uint64_t now, Cmd c, const DramAddr& a) {
   const Command cmd{c, now, a};
+  m_cache[0].valid = m_cache[1].valid = false;  // every command moves some bound
   if (m_checker) m_checker->check(m_index, cmd);
   m_obs.on_command(m_index, cmd);
   // DDR5 ACT, RD and WR are two-cycle commands: the command bus is busy in the next cycle too.
@@ -372,14 +374,14 @@ void Channel::serve(uint64_t now, std::vector<Request>& q, size_t i, bool write)
   if (m_policy == PagePolicy::Closed) auto_pre = true;
   // Closed-adaptive: keep the row open only while a queued request still wants it.
   if (m_policy == PagePolicy::Adaptive) auto_pre = b.pending_rd + b.pending_wr == 0;
-  ++b.hits;
+  if (++b.hits == m_cfg.ctrl.starvation_cap) ++m_capped_open;
   issue(now, write ? (auto_pre ? Cmd::WRA : Cmd::WR) : (auto_pre ? Cmd::RDA : Cmd::RD), r.addr);
   const uint64_t data_end = now + (write ? m_t.cwl : m_t.cl) + m_bl2;
   m_obs.on_served(m_index, r, data_end);
 }
 
 bool Channel::nothing_now(const std::vector<Request>& q, bool w, uint64_t now, uint64_t& wake,
-                          bool& blocked) const {
+                          bool& blocked) {
   // The scan in select stops at the first request not yet through the front end: the requests behind it
   // (all later arrivals, with the same front-end delay) are left out of the counts here.
   const uint32_t cap = static_cast<uint32_t>(m_cfg.ctrl.starvation_cap);
@@ -402,6 +404,8 @@ bool Channel::nothing_now(const std::vector<Request>& q, bool w, uint64_t now, u
   // of hits and requests waiting for it). If none of them is now, the scan would find nothing.
   uint64_t t_min = n < q.size() ? q[n].ready : kNever;
   const std::vector<uint32_t>& queued = m_queued[w];
+  uint64_t bank_min = kNever, min_mask = 0;  // the earliest bank and the banks that have it
+  m_cache[w].valid = false;
   for (uint64_t m = m_queued_mask[w]; m; m &= m - 1) {
     const unsigned i = static_cast<unsigned>(__builtin_ctzll(m));
     const Bank& b = *m_flat[i];
@@ -427,8 +431,16 @@ bool Channel::nothing_now(const std::vector<Request>& q, bool w, uint64_t now, u
     }
     if (t <= now) return false;
     t_min = std::min(t_min, t);
+    if (t < bank_min)
+      bank_min = t, min_mask = uint64_t(1) << i;
+    else if (t == bank_min)
+      min_mask |= uint64_t(1) << i;
   }
   wake = std::min(wake, t_min);
+  m_cache[w].valid = true;
+  m_cache[w].mask = bank_min == kNever ? 0 : min_mask;
+  m_cache[w].until = bank_min;
+  m_cache[w].boundary = n;
   return true;
 }
 
@@ -444,19 +456,33 @@ bool Channel::hit_may_issue(bool w, uint64_t now) const {
 }
 
 Channel::Choice Channel::select(std::vector<Request>& q, bool w, uint64_t now, uint64_t& wake) {
-  const uint32_t cap = static_cast<uint32_t>(m_cfg.ctrl.starvation_cap);
-  // The bank-level pass pays off where the scan would mostly find nothing: in the first cycle after a
-  // command (later ticks happen at a wake time, where something can nearly always issue).
-  if (m_bank_masks && now == m_bus_free) {
+  if (m_bank_masks) {
     bool special = false;
     for (const Rank& rk : m_ranks) special = special || rk.ref_pending || rk.powered_down;
-    bool blocked = false;
-    if (!special && nothing_now(q, w, now, wake, blocked)) {
-      Choice none;
-      none.blocked = blocked;
-      return none;
+    // The bank-level pass pays off where the scan would mostly find nothing: in the first cycle after a
+    // command (later ticks happen at a wake time, where something can nearly always issue).
+    if (!special && now == m_bus_free) {
+      bool blocked = false;
+      if (nothing_now(q, w, now, wake, blocked)) {
+        Choice none;
+        none.blocked = blocked;
+        return none;
+      }
+    } else if (!special && m_cache[w].valid && now <= m_cache[w].until && m_capped_open == 0) {
+      // No command since that pass: the requests it saw that can issue now are to its earliest banks.
+      // Passing over the others changes no choice: they cannot issue, and they could only matter through
+      // the closing marks, which only capped rows read (none is open). Nothing found: scan it all again.
+      uint64_t ignored = kNever;
+      const Choice c = scan(q, w, now, ignored, m_cache[w].mask, m_cache[w].boundary);
+      if (c.index != SIZE_MAX) return c;
     }
   }
+  return scan(q, w, now, wake, ~uint64_t(0), 0);
+}
+
+Channel::Choice Channel::scan(std::vector<Request>& q, bool w, uint64_t now, uint64_t& wake, uint64_t only,
+                              size_t boundary) {
+  const uint32_t cap = static_cast<uint32_t>(m_cfg.ctrl.starvation_cap);
   // FR-FCFS: the oldest row hit that may issue now (while its row is under the hit cap); otherwise the
   // oldest request whose next command (ACT, PRE, a capped hit, power-down exit) may issue now.
   Choice other;
@@ -475,6 +501,7 @@ Channel::Choice Channel::select(std::vector<Request>& q, bool w, uint64_t now, u
       wake = std::min(wake, r.ready);
       break;
     }
+    if (i < boundary && !((only >> r.bank_flat) & 1)) continue;
     Rank& rk = m_ranks[r.addr.rank];
     if (rk.ref_pending && (!m_same_bank_refresh || r.addr.bank == rk.sb_index)) continue;  // refresh wakes us
     if (rk.powered_down) {

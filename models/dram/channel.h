@@ -99,8 +99,11 @@ class Channel {
   Choice select(std::vector<Request>& q, bool write, uint64_t now, uint64_t& wake);
   // select's bank-level pass (no rank refreshing or powered down): decides from the banks alone whether
   // no request can issue now (then fills `wake` and `blocked` as the full scan would and returns true).
-  bool nothing_now(const std::vector<Request>& q, bool write, uint64_t now, uint64_t& wake,
-                   bool& blocked) const;
+  bool nothing_now(const std::vector<Request>& q, bool write, uint64_t now, uint64_t& wake, bool& blocked);
+  // select's FR-FCFS scan; entries before `boundary` whose bank is not in `only` are passed over (see
+  // ScanCache: they cannot issue; wake and blocked are then incomplete, so only a found choice counts).
+  Choice scan(std::vector<Request>& q, bool write, uint64_t now, uint64_t& wake, uint64_t only,
+              size_t boundary);
   // Whether some bank with requests for its open row in queue `write` may serve one of them now, under
   // the hit cap (true also where the bank-level masks are not kept).
   bool hit_may_issue(bool write, uint64_t now) const;
@@ -143,6 +146,16 @@ class Channel {
   uint64_t m_queued_mask[2] = {0, 0};
   uint64_t m_pending_mask[2] = {0, 0};  // banks with pending_rd / pending_wr > 0
   bool m_bank_masks = false;            // the channel has at most 64 banks
+  // What a bank-level pass that found nothing learnt, per queue, until the next command changes any
+  // timing: the requests before `boundary` (then through the front end) can issue no earlier than
+  // `until`, and at `until` only those to the banks in `mask`. Requests queued since only add.
+  struct ScanCache {
+    bool valid = false;
+    uint64_t mask = 0, until = 0;
+    size_t boundary = 0;
+  };
+  ScanCache m_cache[2];
+  uint32_t m_capped_open = 0;  // open banks whose row has used up its hit cap
   uint32_t m_select_stamp = 0;
   std::vector<Request> m_rq, m_wq;  // arrival order
   bool m_draining = false;
