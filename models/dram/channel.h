@@ -14,16 +14,16 @@
 
 namespace pc::dram {
 
-struct Request {
-  uint64_t id = 0;  // global arrival order
-  bool write = false;
+struct Request {         // fields ordered to leave no padding (the queues move requests on every serve)
+  uint64_t id = 0;       // global arrival order
+  uint64_t arrival = 0;  // cycle the request was accepted
+  uint64_t ready = 0;    // first cycle the scheduler may serve it (after the front end)
+  uint64_t line = 0;     // burst-aligned address / burst bytes (the wrapper's data bookkeeping)
   DramAddr addr;
-  uint64_t arrival = 0;        // cycle the request was accepted
-  uint64_t ready = 0;          // first cycle the scheduler may serve it (after the front end)
   uint32_t tag = 0;            // the wrapper's transaction slot
-  uint64_t line = 0;           // burst-aligned address / burst bytes (the wrapper's data bookkeeping)
   uint32_t wbuf = UINT32_MAX;  // writes: the wrapper's buffer holding the bytes to write (none: timing only)
   uint32_t bank_flat = 0;      // rank x banks + bank group x banks per group + bank (set by the channel)
+  bool write = false;
   bool needed_act = false, needed_pre = false;  // row-buffer outcome, decided as commands are issued
 };
 
