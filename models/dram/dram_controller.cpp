@@ -206,9 +206,9 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
     // Address hazards: a read must not be served beside a queued write it only partly sees, a write not
     // overtake a queued read (the scheduler reorders), an atomic must see and precede everything queued.
     for (uint64_t b = first; b <= last; ++b) {
-      const auto it = m_lines.find(b);
-      if (it == m_lines.end()) continue;
-      const Line& l = it->second;
+      const Line* found = m_lines.find(b);
+      if (!found) continue;
+      const Line& l = *found;
       bool wait = false;
       if (atomic)
         wait = l.reads || l.wbuf != UINT32_MAX;
@@ -287,11 +287,10 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
       }
       enqueue(b, true, UINT32_MAX, UINT32_MAX);  // timing only: an atomic's write half or a writeback
     } else {
-      const auto it = m_lines.find(b);
-      if (!m_unsafe_ordering && it != m_lines.end() && it->second.wbuf != UINT32_MAX) {
+      const Line* found = m_lines.find(b);
+      if (!m_unsafe_ordering && found && found->wbuf != UINT32_MAX) {
         // Forwarded from the write buffer (the hazard check made sure it holds every byte asked for).
-        std::memcpy(gp.get_data_ptr() + (lo - addr), m_wbufs[it->second.wbuf].data.data() + (lo - base),
-                    hi - lo);
+        std::memcpy(gp.get_data_ptr() + (lo - addr), m_wbufs[found->wbuf].data.data() + (lo - base), hi - lo);
         ++m_forwards;
         continue;
       }
@@ -521,10 +520,10 @@ void DramController::on_served(unsigned channel, const Request& r, uint64_t data
       i = j + 1;
     }
     m_free_wbufs.push_back(r.wbuf);
-    const auto it = m_lines.find(r.line);
-    if (it != m_lines.end() && it->second.wbuf == r.wbuf) {
-      it->second.wbuf = UINT32_MAX;
-      release_line(r.line, it->second);
+    Line* l = m_lines.find(r.line);
+    if (l && l->wbuf == r.wbuf) {
+      l->wbuf = UINT32_MAX;
+      release_line(r.line, *l);
     }
     return;
   }
@@ -541,11 +540,10 @@ void DramController::on_served(unsigned channel, const Request& r, uint64_t data
     line_span(r.line, addr, len, lo, hi);
     m_store.read(lo, x.gp->get_data_ptr() + (lo - addr), hi - lo);
   }
-  const auto it = m_lines.find(r.line);
-  if (it != m_lines.end()) {
-    if (it->second.reads) --it->second.reads;
-    if (x.atomic) it->second.atomic = false;
-    release_line(r.line, it->second);
+  if (Line* l = m_lines.find(r.line)) {
+    if (l->reads) --l->reads;
+    if (x.atomic) l->atomic = false;
+    release_line(r.line, *l);
   }
   x.data_end = std::max(x.data_end, data_end);
   if (--x.bursts_left) return;
@@ -581,9 +579,9 @@ unsigned int DramController::transport_dbg(tlm::tlm_generic_payload& gp) {
   const unsigned ob = m_mapper.offset_bits();
   if (!m_lines.empty() && len > 0 && (rd || gp.is_write())) {
     for (uint64_t b = addr >> ob; b <= (addr + len - 1) >> ob; ++b) {
-      const auto it = m_lines.find(b);
-      if (it == m_lines.end() || it->second.wbuf == UINT32_MAX) continue;
-      WriteBuf& wb = m_wbufs[it->second.wbuf];
+      const Line* l = m_lines.find(b);
+      if (!l || l->wbuf == UINT32_MAX) continue;
+      WriteBuf& wb = m_wbufs[l->wbuf];
       uint64_t lo, hi;
       line_span(b, addr, len, lo, hi);
       for (uint64_t a = lo; a < hi; ++a) {

@@ -15,7 +15,6 @@
 #include <string>
 #include <systemc>
 #include <tlm>
-#include <unordered_map>
 #include <vector>
 
 #include "models/dram/address_mapper.h"
@@ -107,6 +106,65 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
     bool atomic = false;
     uint32_t wbuf = UINT32_MAX;
   };
+  // Lines with queued requests, by burst address: few at a time (bounded by the queues) and looked up on
+  // every request and burst, so an open-addressing table (linear probing, deletion by backward shift)
+  // instead of a node per line. A reference stays valid until the next insertion.
+  class LineTable {
+   public:
+    Line* find(uint64_t key) {
+      if (!m_n) return nullptr;
+      for (size_t i = home(key);; i = (i + 1) & m_mask) {
+        if (!m_slots[i].used) return nullptr;
+        if (m_slots[i].key == key) return &m_slots[i].line;
+      }
+    }
+    Line& operator[](uint64_t key) {
+      if (Line* l = find(key)) return *l;
+      if ((m_n + 1) * 2 > m_slots.size()) grow();
+      size_t i = home(key);
+      while (m_slots[i].used) i = (i + 1) & m_mask;
+      m_slots[i] = Slot{key, Line{}, true};
+      ++m_n;
+      return m_slots[i].line;
+    }
+    void erase(uint64_t key) {
+      if (!m_n) return;
+      size_t i = home(key);
+      for (; m_slots[i].key != key || !m_slots[i].used; i = (i + 1) & m_mask)
+        if (!m_slots[i].used) return;
+      // Close the gap: move up every later entry of the probe run whose home is not between the gap and it.
+      for (size_t j = (i + 1) & m_mask; m_slots[j].used; j = (j + 1) & m_mask) {
+        const size_t h = home(m_slots[j].key);
+        if (((j - h) & m_mask) >= ((j - i) & m_mask)) {
+          m_slots[i] = m_slots[j];
+          i = j;
+        }
+      }
+      m_slots[i].used = false;
+      --m_n;
+    }
+    bool empty() const { return m_n == 0; }
+
+   private:
+    struct Slot {
+      uint64_t key = 0;
+      Line line;
+      bool used = false;
+    };
+    size_t home(uint64_t key) const { return static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> m_shift); }
+    void grow() {
+      std::vector<Slot> old(m_slots.size() ? m_slots.size() * 2 : 64);
+      old.swap(m_slots);
+      m_mask = m_slots.size() - 1;
+      m_shift = 64 - static_cast<unsigned>(__builtin_ctzll(m_slots.size()));
+      m_n = 0;
+      for (const Slot& s : old)
+        if (s.used) (*this)[s.key] = s.line;
+    }
+    std::vector<Slot> m_slots;
+    size_t m_mask = 0, m_n = 0;
+    unsigned m_shift = 64;
+  };
   // Why try_accept refused: queue space or an address hazard.
   enum class Refusal { None, Full, Hazard };
   struct Resp {
@@ -153,7 +211,7 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   std::vector<uint32_t> m_free_txns;
   std::vector<WriteBuf> m_wbufs;
   std::vector<uint32_t> m_free_wbufs;
-  std::unordered_map<uint64_t, Line> m_lines;
+  LineTable m_lines;
   Refusal m_refusal = Refusal::None;
   bool m_unsafe_ordering = false;
   bool m_run_ahead = false;
