@@ -98,7 +98,7 @@ void DramTraceReader::fail(const std::string& what) const {
   throw TraceError(fmt::format("{}:{}: {}", m_name, m_line, what));
 }
 
-DramTraceFormat DramTraceReader::detect(const std::string& l) const {
+DramTraceFormat DramTraceReader::detect(std::string_view l) const {
   const auto t = split(l);
   if (t.size() >= 2 && t[0].size() > 1 && t[0].back() == ':') return DramTraceFormat::DramSys;
   if (t.size() >= 2 && (t[0] == "LD" || t[0] == "ST")) return DramTraceFormat::Ramulator;
@@ -106,7 +106,7 @@ DramTraceFormat DramTraceReader::detect(const std::string& l) const {
   return DramTraceFormat::Unknown;
 }
 
-void DramTraceReader::parse(const std::string& l, DramTraceEntry& e) const {
+void DramTraceReader::parse(std::string_view l, DramTraceEntry& e) const {
   const auto t = split(l);
   e = DramTraceEntry{};
   switch (m_fmt) {
@@ -144,11 +144,43 @@ void DramTraceReader::parse(const std::string& l, DramTraceEntry& e) const {
   fail("unrecognised trace line");
 }
 
+bool DramTraceReader::read_line(std::string_view& l) {
+  m_buf.clear();
+  for (;;) {
+    if (m_pos == m_end) {
+      if (m_chunk.empty()) m_chunk.resize(1 << 16);
+      m_in->read(m_chunk.data(), static_cast<std::streamsize>(m_chunk.size()));
+      m_pos = 0;
+      m_end = static_cast<size_t>(m_in->gcount());
+      if (m_end == 0) {  // the end: a last line without '\n' still counts, an empty one does not
+        l = m_buf;
+        return !m_buf.empty();
+      }
+    }
+    const char* s = m_chunk.data() + m_pos;
+    const auto* nl = static_cast<const char*>(std::memchr(s, '\n', m_end - m_pos));
+    if (!nl) {
+      m_buf.append(s, m_end - m_pos);
+      m_pos = m_end;
+      continue;
+    }
+    const size_t n = static_cast<size_t>(nl - s);
+    m_pos += n + 1;
+    if (m_buf.empty()) {
+      l = std::string_view(s, n);
+    } else {
+      m_buf.append(s, n);
+      l = m_buf;
+    }
+    return true;
+  }
+}
+
 bool DramTraceReader::next(DramTraceEntry& e) {
-  std::string& l = m_buf;  // reused: no allocation per line
-  while (std::getline(*m_in, l)) {
+  std::string_view l;
+  while (read_line(l)) {
     ++m_line;
-    if (!l.empty() && l.back() == '\r') l.pop_back();
+    if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
     const auto first = l.find_first_not_of(" \t");
     if (first == std::string::npos || l[first] == '#') continue;
     if (m_fmt == DramTraceFormat::Unknown) {
