@@ -397,12 +397,16 @@ bool Channel::nothing_now(const std::vector<Request>& q, bool w, uint64_t now, u
     const Bank& b = *m_flat[r.bank_flat];
     late_hits[r.bank_flat] += b.open && b.row == r.addr.row;
   }
-  uint64_t act_ok[64];
-  for (size_t r = 0; r < m_ranks.size(); ++r) act_ok[r] = std::max(faw_ready(m_ranks[r]), m_ranks[r].cmd_ok);
+  uint64_t act_ok[64], cmd_ok[64];
+  for (size_t r = 0; r < m_ranks.size(); ++r)
+    cmd_ok[r] = m_ranks[r].cmd_ok, act_ok[r] = std::max(faw_ready(m_ranks[r]), m_ranks[r].cmd_ok);
+  uint32_t Bank::*const pending = w ? &Bank::pending_wr : &Bank::pending_rd;
+  uint64_t Bank::*const next_col = w ? &Bank::next_wr : &Bank::next_rd;
+  bool any_blocked = false;
   // Every request of a bank has the same earliest cycle for its next command, by kind: a row hit (RD/WR),
   // an ACT to the closed bank, or a PRE for a conflict (left out while the open row still has its share
   // of hits and requests waiting for it). If none of them is now, the scan would find nothing.
-  uint64_t t_min = n < q.size() ? q[n].ready : kNever;
+  const uint64_t first_late = n < q.size() ? q[n].ready : kNever;
   const std::vector<uint32_t>& queued = m_queued[w];
   uint64_t bank_min = kNever, min_mask = 0;  // the earliest bank and the banks that have it
   m_cache[w].valid = false;
@@ -410,7 +414,7 @@ bool Channel::nothing_now(const std::vector<Request>& q, bool w, uint64_t now, u
     const unsigned i = static_cast<unsigned>(__builtin_ctzll(m));
     const Bank& b = *m_flat[i];
     uint32_t cnt = queued[i];
-    uint32_t hits = b.open ? (w ? b.pending_wr : b.pending_rd) : 0;
+    uint32_t hits = b.open ? b.*pending : 0;
     if (late_mask & (uint64_t(1) << i)) {
       cnt -= late[i], hits -= late_hits[i];
       if (!cnt) continue;
@@ -419,24 +423,24 @@ bool Channel::nothing_now(const std::vector<Request>& q, bool w, uint64_t now, u
     if (!b.open) {
       t = std::max(b.next_act, act_ok[b.rank]);
     } else {
-      const uint64_t ok = m_ranks[b.rank].cmd_ok;
-      t = hits ? std::max(w ? b.next_wr : b.next_rd, ok) : kNever;
+      const uint64_t ok = cmd_ok[b.rank];
+      t = hits ? std::max(b.*next_col, ok) : kNever;
       if (cnt > hits) {
         if (b.hits < cap && (b.pending_rd + b.pending_wr) > 0) {
-          if ((w ? b.pending_wr : b.pending_rd) == 0) blocked = true;
+          any_blocked = any_blocked || b.*pending == 0;
         } else {
           t = std::min(t, std::max(b.next_pre, ok));
         }
       }
     }
     if (t <= now) return false;
-    t_min = std::min(t_min, t);
     if (t < bank_min)
       bank_min = t, min_mask = uint64_t(1) << i;
     else if (t == bank_min)
       min_mask |= uint64_t(1) << i;
   }
-  wake = std::min(wake, t_min);
+  wake = std::min({wake, first_late, bank_min});
+  blocked = blocked || any_blocked;
   m_cache[w].valid = true;
   m_cache[w].mask = bank_min == kNever ? 0 : min_mask;
   m_cache[w].until = bank_min;
