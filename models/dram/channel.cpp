@@ -165,9 +165,11 @@ void Channel::issue(uint64_t now, Cmd c, const DramAddr& a) {
       raise(b.next_rd, now + t.trcd);
       raise(b.next_wr, now + t.trcd);
       raise(b.next_act, now + t.trc);
-      for (unsigned i = 0; i < m_nbanks; ++i)
-        if (&rk.banks[i] != &b)
-          raise(rk.banks[i].next_act, now + (i / m_bpg == a.bank_group ? t.trrd_l : t.trrd_s));
+      for (unsigned i = 0, g = 0; i < m_nbanks; ++g) {  // the banks group by group
+        const uint64_t rrd = now + (g == a.bank_group ? t.trrd_l : t.trrd_s);
+        for (unsigned j = 0; j < m_bpg; ++j, ++i)
+          if (&rk.banks[i] != &b) raise(rk.banks[i].next_act, rrd);
+      }
       rk.faw[rk.faw_head] = now;
       rk.faw_head = (rk.faw_head + 1) % 4;
       ++rk.acts_seen;
