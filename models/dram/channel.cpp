@@ -74,7 +74,7 @@ void Channel::note_pending(const Bank& b) {
 void Channel::recount(const DramAddr& a) {
   Bank& b = bank_of(a);
   // A bank is one bank_flat within the channel; `left` requests of the queue are to it (stop after them).
-  auto count = [&](const std::vector<Request>& q, uint32_t left) {
+  auto count = [&](const RequestQueue& q, uint32_t left) {
     uint32_t n = 0;
     for (size_t i = 0; left && i < q.size(); ++i)
       if (q[i].bank_flat == b.flat) --left, n += q[i].addr.row == a.row;
@@ -360,9 +360,9 @@ bool Channel::powerdown_step(uint64_t now, uint64_t& wake) {
   return false;
 }
 
-void Channel::serve(uint64_t now, std::vector<Request>& q, size_t i, bool write) {
+void Channel::serve(uint64_t now, RequestQueue& q, size_t i, bool write) {
   Request r = q[i];
-  q.erase(q.begin() + static_cast<std::ptrdiff_t>(i));
+  q.erase(i);
   if (--m_queued[write][r.bank_flat] == 0 && m_bank_masks)
     m_queued_mask[write] &= ~(uint64_t(1) << r.bank_flat);
   Rank& rk = m_ranks[r.addr.rank];
@@ -382,8 +382,7 @@ void Channel::serve(uint64_t now, std::vector<Request>& q, size_t i, bool write)
   m_obs.on_served(m_index, r, data_end);
 }
 
-bool Channel::nothing_now(const std::vector<Request>& q, bool w, uint64_t now, uint64_t& wake,
-                          bool& blocked) {
+bool Channel::nothing_now(const RequestQueue& q, bool w, uint64_t now, uint64_t& wake, bool& blocked) {
   // The scan in select stops at the first request not yet through the front end: the requests behind it
   // (all later arrivals, with the same front-end delay) are left out of the counts here.
   const uint32_t cap = static_cast<uint32_t>(m_cfg.ctrl.starvation_cap);
@@ -461,7 +460,7 @@ bool Channel::hit_may_issue(bool w, uint64_t now) const {
   return false;
 }
 
-Channel::Choice Channel::select(std::vector<Request>& q, bool w, uint64_t now, uint64_t& wake) {
+Channel::Choice Channel::select(RequestQueue& q, bool w, uint64_t now, uint64_t& wake) {
   if (m_bank_masks) {
     bool special = false;
     for (const Rank& rk : m_ranks) special = special || rk.ref_pending || rk.powered_down;
@@ -486,7 +485,7 @@ Channel::Choice Channel::select(std::vector<Request>& q, bool w, uint64_t now, u
   return scan(q, w, now, wake, ~uint64_t(0), 0);
 }
 
-Channel::Choice Channel::scan(std::vector<Request>& q, bool w, uint64_t now, uint64_t& wake, uint64_t only,
+Channel::Choice Channel::scan(RequestQueue& q, bool w, uint64_t now, uint64_t& wake, uint64_t only,
                               size_t boundary) {
   const uint32_t cap = static_cast<uint32_t>(m_cfg.ctrl.starvation_cap);
   // FR-FCFS: the oldest row hit that may issue now (while its row is under the hit cap); otherwise the
@@ -574,7 +573,7 @@ Channel::Choice Channel::scan(std::vector<Request>& q, bool w, uint64_t now, uin
   return other;
 }
 
-void Channel::perform(std::vector<Request>& q, bool w, const Choice& c, uint64_t now) {
+void Channel::perform(RequestQueue& q, bool w, const Choice& c, uint64_t now) {
   Request& r = q[c.index];
   switch (c.cmd) {
     case Cmd::RD:

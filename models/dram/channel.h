@@ -27,6 +27,44 @@ struct Request {         // fields ordered to leave no padding (the queues move 
   bool needed_act = false, needed_pre = false;  // row-buffer outcome, decided as commands are issued
 };
 
+// A request queue in arrival order kept in a ring: the scheduler serves requests from anywhere in it,
+// mostly near the front, and an erase moves only the shorter side.
+class RequestQueue {
+ public:
+  size_t size() const { return m_n; }
+  bool empty() const { return m_n == 0; }
+  Request& operator[](size_t i) { return m_buf[(m_head + i) & m_mask]; }
+  const Request& operator[](size_t i) const { return m_buf[(m_head + i) & m_mask]; }
+  const Request& front() const { return (*this)[0]; }
+  void push_back(const Request& r) {
+    if (m_n == m_buf.size()) grow();
+    (*this)[m_n++] = r;
+  }
+  void erase(size_t i) {  // keeps the order of the others
+    if (i < m_n / 2) {
+      for (size_t j = i; j > 0; --j) (*this)[j] = (*this)[j - 1];
+      m_head = (m_head + 1) & m_mask;
+    } else {
+      for (size_t j = i; j + 1 < m_n; ++j) (*this)[j] = (*this)[j + 1];
+    }
+    --m_n;
+  }
+  void reserve(size_t n) {
+    while (m_buf.size() < n) grow();
+  }
+
+ private:
+  void grow() {
+    std::vector<Request> b(m_buf.empty() ? 8 : m_buf.size() * 2);
+    for (size_t i = 0; i < m_n; ++i) b[i] = (*this)[i];
+    m_buf.swap(b);
+    m_head = 0;
+    m_mask = m_buf.size() - 1;
+  }
+  std::vector<Request> m_buf;  // a power of two entries
+  size_t m_head = 0, m_n = 0, m_mask = 0;
+};
+
 class ChannelObserver {
  public:
   virtual ~ChannelObserver() = default;
@@ -96,22 +134,21 @@ class Channel {
     bool blocked = false;     // some request waits only because the other queue holds its bank's open row
   };
   Bank& bank_of(const DramAddr& a) { return m_ranks[a.rank].banks[a.bank_group * m_bpg + a.bank]; }
-  Choice select(std::vector<Request>& q, bool write, uint64_t now, uint64_t& wake);
+  Choice select(RequestQueue& q, bool write, uint64_t now, uint64_t& wake);
   // select's bank-level pass (no rank refreshing or powered down): decides from the banks alone whether
   // no request can issue now (then fills `wake` and `blocked` as the full scan would and returns true).
-  bool nothing_now(const std::vector<Request>& q, bool write, uint64_t now, uint64_t& wake, bool& blocked);
+  bool nothing_now(const RequestQueue& q, bool write, uint64_t now, uint64_t& wake, bool& blocked);
   // select's FR-FCFS scan; entries before `boundary` whose bank is not in `only` are passed over (see
   // ScanCache: they cannot issue; wake and blocked are then incomplete, so only a found choice counts).
-  Choice scan(std::vector<Request>& q, bool write, uint64_t now, uint64_t& wake, uint64_t only,
-              size_t boundary);
+  Choice scan(RequestQueue& q, bool write, uint64_t now, uint64_t& wake, uint64_t only, size_t boundary);
   // Whether some bank with requests for its open row in queue `write` may serve one of them now, under
   // the hit cap (true also where the bank-level masks are not kept).
   bool hit_may_issue(bool write, uint64_t now) const;
   void note_pending(const Bank& b);  // updates m_pending_mask after pending_rd/pending_wr changed
-  void perform(std::vector<Request>& q, bool write, const Choice& c, uint64_t now);
+  void perform(RequestQueue& q, bool write, const Choice& c, uint64_t now);
   uint64_t faw_ready(const Rank& r) const;
   void issue(uint64_t now, Cmd c, const DramAddr& a);
-  void serve(uint64_t now, std::vector<Request>& q, size_t i, bool write);
+  void serve(uint64_t now, RequestQueue& q, size_t i, bool write);
   void open_bank(Rank& r, Bank& b, uint64_t now);
   // Closes the bank for scheduling now; its row stays powered until `precharged_at` (>= now).
   void close_bank(Rank& r, Bank& b, uint64_t now, uint64_t precharged_at);
@@ -157,7 +194,7 @@ class Channel {
   ScanCache m_cache[2];
   uint32_t m_capped_open = 0;  // open banks whose row has used up its hit cap
   uint32_t m_select_stamp = 0;
-  std::vector<Request> m_rq, m_wq;  // arrival order
+  RequestQueue m_rq, m_wq;  // arrival order
   bool m_draining = false;
   uint64_t m_drain_before = 0;  // writes with a smaller id are drained now
 };
