@@ -31,7 +31,10 @@ stats::Histogram& Kernel::SwapIoImpl::latency(unsigned disk, bool write) {
 }
 
 void Kernel::SwapIoImpl::submit(unsigned disk, uint64_t block, bool write, uint64_t pa, KCtx& k, Done done) {
-  m_inflight.remove_if([](const std::unique_ptr<InFlight>& f) { return f->done; });
+  if (m_inflight_done * 2 >= m_inflight.size() && m_inflight_done) {
+    m_inflight.remove_if([](const std::unique_ptr<InFlight>& f) { return f->done; });
+    m_inflight_done = 0;
+  }
   m_inflight.push_back(std::make_unique<InFlight>());
   InFlight* f = m_inflight.back().get();
   Bio& bio = f->bio;
@@ -40,8 +43,9 @@ void Kernel::SwapIoImpl::submit(unsigned disk, uint64_t block, bool write, uint6
   bio.sync = false;  // the queue stays plugged so readahead reads and clustered writes merge
   bio.vecs.push_back({pa, static_cast<uint32_t>(kPageSize)});
   stats::Histogram& lat = latency(disk, write);
-  bio.end_io = [f, &lat, done = std::move(done)](Bio& b, int err) {
+  bio.end_io = [this, f, &lat, done = std::move(done)](Bio& b, int err) {
     f->done = true;
+    ++m_inflight_done;
     lat.sample(static_cast<double>(b.completed - b.submitted) / 1e9);
     done(err, b.completed);
   };

@@ -27,7 +27,10 @@ class Kernel::SwapIoImpl : public SwapIo {
   };
   Kernel& m_kernel;
   stats::Group& m_parent;
-  std::list<std::unique_ptr<InFlight>> m_inflight;  // bios live until completion; reaped at the next submit
+  // Bios live until completion; completed ones are reaped at a submit once they are half the list (a
+  // sweep per submit was 1.7% of the default run's host time with thousands of writeback bios queued).
+  std::list<std::unique_ptr<InFlight>> m_inflight;
+  size_t m_inflight_done = 0;
   std::vector<std::unique_ptr<stats::Group>> m_groups;
   std::vector<std::unique_ptr<stats::Histogram>> m_lat;  // [disk * 2 + write]
 };

@@ -1,6 +1,9 @@
 // Sparse physical memory holding real bytes: 4 KiB pages allocated on first write, so a 64 GiB platform
 // costs host memory only for what is used. Untouched memory reads as zero. Pages are carved in order out
-// of chunks mapped from the host (no malloc per page; at most one chunk is partly used).
+// of chunks mapped from the host (no malloc per page; at most one chunk is partly used). A page whose
+// writes so far were all zeros (the kernel's clear_page of a fresh frame) is touched but shares one
+// read-only zero page: the host memory, and the host's own page fault on it, come with the first
+// non-zero byte.
 #pragma once
 
 #include <cstdint>
@@ -23,20 +26,23 @@ class BackingStore {
   // Both require contains(addr, len).
   void read(uint64_t addr, uint8_t* dst, uint64_t len) const;
   void write(uint64_t addr, const uint8_t* src, uint64_t len);
+  // Pages ever written and not discarded since (zero-filled ones included).
   uint64_t pages_allocated() const { return m_pages_allocated; }
   // Returns [addr, addr+len) to the untouched state (reads as zero); whole pages are released.
   void discard(uint64_t addr, uint64_t len);
   // A deep copy (what a forked process's data checker inherits).
   std::unique_ptr<BackingStore> clone() const;
-  uint64_t bytes_allocated() const { return m_pages_allocated * kPageBytes; }
+  // Host memory holding pages' bytes (zero-filled pages excluded).
+  uint64_t bytes_allocated() const { return m_host_pages * kPageBytes; }
 
  private:
   // Two-level table: one slot per GiB, each a lazily created array of page pointers.
   static constexpr unsigned kPagesPerSlotBits = 18;  // 2^18 pages * 4 KiB = 1 GiB
-  using Page = uint8_t*;                             // into a chunk; null: untouched
+  using Page = uint8_t*;  // into a chunk; null: untouched; zero_page(): touched, all zeros so far
   const uint8_t* page_for_read(uint64_t page) const;
   uint8_t* page_for_write(uint64_t page);
   uint8_t* new_page();  // zeroed
+  static uint8_t* zero_page();
 
   struct Chunk {
     void* base;
@@ -45,6 +51,7 @@ class BackingStore {
   uint64_t m_size;
   std::vector<std::unique_ptr<Page[]>> m_slots;
   uint64_t m_pages_allocated = 0;
+  uint64_t m_host_pages = 0;  // pages with their own host memory (not zero_page())
   std::vector<Chunk> m_chunks;
   uint8_t* m_next = nullptr;  // next unused page of the last chunk
   uint8_t* m_end = nullptr;

@@ -39,3 +39,48 @@ TEST(BackingStore, Contains) {
   EXPECT_FALSE(s.contains(8192, 1));
   EXPECT_FALSE(s.contains(~0ull, 2));  // no wrap-around
 }
+
+// clear_page of a fresh frame: the page is touched (pages_allocated counts it) but takes no host memory
+// until a non-zero byte arrives; its bytes read as zero throughout.
+TEST(BackingStore, ZeroFilledPageTakesHostMemoryOnlyAtItsFirstNonZeroByte) {
+  BackingStore s(1 << 20);
+  std::vector<uint8_t> z(4096, 0), r(4096, 0xaa);
+  s.write(8192, z.data(), z.size());
+  EXPECT_EQ(s.pages_allocated(), 1u);
+  EXPECT_EQ(s.bytes_allocated(), 0u);
+  s.read(8192, r.data(), r.size());
+  EXPECT_EQ(r, z);
+  const uint8_t v = 0x5c;
+  s.write(8192 + 100, z.data(), 8);  // more zeros: still shared
+  EXPECT_EQ(s.bytes_allocated(), 0u);
+  s.write(8192 + 4095, &v, 1);
+  EXPECT_EQ(s.pages_allocated(), 1u);
+  EXPECT_EQ(s.bytes_allocated(), 4096u);
+  s.read(8192, r.data(), r.size());
+  for (size_t i = 0; i < 4095; ++i) ASSERT_EQ(r[i], 0) << i;
+  EXPECT_EQ(r[4095], 0x5c);
+  // A zero write into a page with its own memory stores the zeros.
+  s.write(8192 + 4095, z.data(), 1);
+  s.read(8192 + 4095, r.data(), 1);
+  EXPECT_EQ(r[0], 0);
+  // Another zero-filled page, copied by clone, then discarded: untouched again, nothing freed twice.
+  s.write(0, z.data(), z.size());
+  EXPECT_EQ(s.pages_allocated(), 2u);
+  auto c = s.clone();
+  EXPECT_EQ(c->pages_allocated(), 2u);
+  EXPECT_EQ(c->bytes_allocated(), 0u);  // both pages hold only zeros now: the copy shares the zero page
+  c->read(8192 + 4095, r.data(), 1);
+  EXPECT_EQ(r[0], 0);
+  s.discard(0, 4096);
+  EXPECT_EQ(s.pages_allocated(), 1u);
+  EXPECT_EQ(s.bytes_allocated(), 4096u);
+  s.discard(8192, 4096);
+  EXPECT_EQ(s.pages_allocated(), 0u);
+  EXPECT_EQ(s.bytes_allocated(), 0u);
+  // The discarded page is reused, zeroed, for the next non-zero write.
+  s.write(0, &v, 1);
+  s.read(0, r.data(), r.size());
+  EXPECT_EQ(r[0], 0x5c);
+  for (size_t i = 1; i < r.size(); ++i) ASSERT_EQ(r[i], 0) << i;
+  EXPECT_EQ(s.bytes_allocated(), 4096u);
+}
