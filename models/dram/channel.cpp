@@ -27,9 +27,16 @@ Channel::Channel(unsigned index, const DdrConfig& cfg, TimingChecker* checker, C
     // Ranks refresh staggered across the interval so that they are never all blocked at once.
     m_ranks[r].ref_due = m_ref_interval * (r + 1) / m_ranks.size();
   }
-  for (auto& r : m_ranks)
-    for (auto& b : r.banks) m_flat.push_back(&b);
+  for (size_t r = 0; r < m_ranks.size(); ++r)
+    for (auto& b : m_ranks[r].banks) {
+      b.flat = static_cast<uint32_t>(m_flat.size());
+      b.rank = static_cast<uint32_t>(r);
+      m_flat.push_back(&b);
+    }
   m_closing.assign(m_flat.size(), 0);
+  m_queued[0].assign(m_flat.size(), 0);
+  m_queued[1].assign(m_flat.size(), 0);
+  m_bank_masks = m_flat.size() <= 64;
   m_rq.reserve(cfg.ctrl.read_queue);
   m_wq.reserve(cfg.ctrl.write_queue);
 }
@@ -45,21 +52,37 @@ void Channel::enqueue(const Request& in) {
   Request r = in;
   r.bank_flat = (r.addr.rank * m_nbanks) + r.addr.bank_group * m_bpg + r.addr.bank;
   (r.write ? m_wq : m_rq).push_back(r);
+  ++m_queued[r.write][r.bank_flat];
+  if (m_bank_masks) m_queued_mask[r.write] |= uint64_t(1) << r.bank_flat;
   Rank& rk = m_ranks[r.addr.rank];
   ++rk.queued;
   rk.last_activity = std::max(rk.last_activity, r.arrival);
   Bank& b = bank_of(r.addr);
-  if (b.open && b.row == r.addr.row) ++(r.write ? b.pending_wr : b.pending_rd);
+  if (b.open && b.row == r.addr.row) {
+    ++(r.write ? b.pending_wr : b.pending_rd);
+    note_pending(b);
+  }
+}
+
+void Channel::note_pending(const Bank& b) {
+  if (!m_bank_masks) return;
+  const uint64_t bit = uint64_t(1) << b.flat;
+  m_pending_mask[0] = b.pending_rd ? m_pending_mask[0] | bit : m_pending_mask[0] & ~bit;
+  m_pending_mask[1] = b.pending_wr ? m_pending_mask[1] | bit : m_pending_mask[1] & ~bit;
 }
 
 void Channel::recount(const DramAddr& a) {
   Bank& b = bank_of(a);
-  b.pending_rd = b.pending_wr = 0;
-  auto same = [&](const Request& r) {
-    return r.addr.rank == a.rank && r.addr.bank_group == a.bank_group && r.addr.bank == a.bank && r.addr.row == a.row;
+  // A bank is one bank_flat within the channel; `left` requests of the queue are to it (stop after them).
+  auto count = [&](const RequestQueue& q, uint32_t left) {
+    uint32_t n = 0;
+    for (size_t i = 0; left && i < q.size(); ++i)
+      if (q[i].bank_flat == b.flat) --left, n += q[i].addr.row == a.row;
+    return n;
   };
-  for (const auto& r : m_rq) b.pending_rd += same(r);
-  for (const auto& r : m_wq) b.pending_wr += same(r);
+  b.pending_rd = count(m_rq, m_queued[0][b.flat]);
+  b.pending_wr = count(m_wq, m_queued[1][b.flat]);
+  note_pending(b);
 }
 
 uint64_t Channel::faw_ready(const Rank& r) const {
@@ -89,7 +112,9 @@ void Channel::open_bank(Rank& r, Bank& b, uint64_t now) {
 void Channel::close_bank(Rank& r, Bank& b, uint64_t now, uint64_t precharged_at) {
   if (!b.open) return;
   b.open = false;
+  if (b.hits >= m_cfg.ctrl.starvation_cap) --m_capped_open;
   b.pending_rd = b.pending_wr = 0;
+  note_pending(b);
   --r.open_banks;
   r.closes.insert(std::upper_bound(r.closes.begin(), r.closes.end(), precharged_at), precharged_at);
   settle(r, now);
@@ -112,6 +137,7 @@ uint64_t Channel::powerdown_cycles(unsigned rank, uint64_t now) const {
 
 void Channel::issue(uint64_t now, Cmd c, const DramAddr& a) {
   const Command cmd{c, now, a};
+  m_cache[0].valid = m_cache[1].valid = false;  // every command moves some bound
   if (m_checker) m_checker->check(m_index, cmd);
   m_obs.on_command(m_index, cmd);
   // DDR5 ACT, RD and WR are two-cycle commands: the command bus is busy in the next cycle too.
@@ -120,8 +146,12 @@ void Channel::issue(uint64_t now, Cmd c, const DramAddr& a) {
   const auto& t = m_t;
   auto raise = [](uint64_t& v, uint64_t x) { v = std::max(v, x); };
   // A bound `now + d` that may be negative (rank-to-rank WR->RD): never earlier than the next cycle.
-  auto after = [now](int64_t d) { return static_cast<uint64_t>(std::max<int64_t>(static_cast<int64_t>(now) + d, static_cast<int64_t>(now) + 1)); };
-  const int64_t CL = static_cast<int64_t>(t.cl), CWL = static_cast<int64_t>(t.cwl), BL2 = static_cast<int64_t>(m_bl2);
+  auto after = [now](int64_t d) {
+    return static_cast<uint64_t>(
+        std::max<int64_t>(static_cast<int64_t>(now) + d, static_cast<int64_t>(now) + 1));
+  };
+  const int64_t CL = static_cast<int64_t>(t.cl), CWL = static_cast<int64_t>(t.cwl),
+                BL2 = static_cast<int64_t>(m_bl2);
   const int64_t RTRS = static_cast<int64_t>(t.trtrs);
 
   switch (c) {
@@ -135,8 +165,11 @@ void Channel::issue(uint64_t now, Cmd c, const DramAddr& a) {
       raise(b.next_rd, now + t.trcd);
       raise(b.next_wr, now + t.trcd);
       raise(b.next_act, now + t.trc);
-      for (unsigned i = 0; i < m_nbanks; ++i)
-        if (&rk.banks[i] != &b) raise(rk.banks[i].next_act, now + (i / m_bpg == a.bank_group ? t.trrd_l : t.trrd_s));
+      for (unsigned i = 0, g = 0; i < m_nbanks; ++g) {  // the banks group by group
+        const uint64_t rrd = now + (g == a.bank_group ? t.trrd_l : t.trrd_s);
+        for (unsigned j = 0; j < m_bpg; ++j, ++i)
+          if (&rk.banks[i] != &b) raise(rk.banks[i].next_act, rrd);
+      }
       rk.faw[rk.faw_head] = now;
       rk.faw_head = (rk.faw_head + 1) % 4;
       ++rk.acts_seen;
@@ -161,32 +194,34 @@ void Channel::issue(uint64_t now, Cmd c, const DramAddr& a) {
     case Cmd::WR:
     case Cmd::WRA: {
       const bool rd = is_read(c);
+      // The bounds this column command sets on the next RD and WR of every bank, by where the bank is:
+      // another rank, this rank in another bank group, or this bank group.
+      uint64_t other_rd, other_wr, grp_rd[2], grp_wr[2];  // [same bank group]
+      if (rd) {
+        other_rd = after(BL2 + RTRS), other_wr = after(CL + BL2 + RTRS - CWL);
+        grp_rd[0] = now + t.tccd_s, grp_rd[1] = now + t.tccd_l;
+        grp_wr[0] = grp_wr[1] = after(CL + BL2 + 2 - CWL);
+      } else {
+        other_wr = after(BL2 + RTRS), other_rd = after(CWL + BL2 + RTRS - CL);
+        grp_wr[0] = now + t.tccd_s, grp_wr[1] = now + (t.tccd_l_wr ? t.tccd_l_wr : t.tccd_l);
+        grp_rd[0] = after(CWL + BL2 + static_cast<int64_t>(t.twtr_s));
+        grp_rd[1] = after(CWL + BL2 + static_cast<int64_t>(t.twtr_l));
+      }
       for (size_t ri = 0; ri < m_ranks.size(); ++ri) {
+        auto& banks = m_ranks[ri].banks;
+        if (ri != a.rank) {
+          for (Bank& o : banks) raise(o.next_rd, other_rd), raise(o.next_wr, other_wr);
+          continue;
+        }
         for (unsigned i = 0; i < m_nbanks; ++i) {
-          Bank& o = m_ranks[ri].banks[i];
-          if (ri != a.rank) {
-            if (rd) {
-              raise(o.next_rd, after(BL2 + RTRS));
-              raise(o.next_wr, after(CL + BL2 + RTRS - CWL));
-            } else {
-              raise(o.next_wr, after(BL2 + RTRS));
-              raise(o.next_rd, after(CWL + BL2 + RTRS - CL));
-            }
-            continue;
-          }
           const bool same_bg = i / m_bpg == a.bank_group;
-          const uint64_t tccd = same_bg ? t.tccd_l : t.tccd_s;
-          if (rd) {
-            raise(o.next_rd, now + tccd);
-            raise(o.next_wr, after(CL + BL2 + 2 - CWL));
-          } else {
-            raise(o.next_wr, now + (same_bg && t.tccd_l_wr ? t.tccd_l_wr : tccd));
-            raise(o.next_rd, after(CWL + BL2 + static_cast<int64_t>(same_bg ? t.twtr_l : t.twtr_s)));
-          }
+          raise(banks[i].next_rd, grp_rd[same_bg]);
+          raise(banks[i].next_wr, grp_wr[same_bg]);
         }
       }
       Bank& b = bank_of(a);
-      const uint64_t pre_ok = rd ? now + t.trtp : static_cast<uint64_t>(static_cast<int64_t>(now) + CWL + BL2) + t.twr;
+      const uint64_t pre_ok =
+          rd ? now + t.trtp : static_cast<uint64_t>(static_cast<int64_t>(now) + CWL + BL2) + t.twr;
       raise(b.next_pre, pre_ok);
       if (is_auto_pre(c)) {
         const uint64_t pre_at = std::max(pre_ok, b.act_at + t.tras);
@@ -246,7 +281,8 @@ bool Channel::refresh_step(uint64_t now, uint64_t& wake) {
     }
     uint64_t t = rk.cmd_ok;
     if (m_same_bank_refresh) {
-      // Close the open banks of the set one by one, then refresh the set (bank index sb_index in every group).
+      // Close the open banks of the set one by one, then refresh the set (bank index sb_index in every
+      // group).
       bool any_open = false;
       for (unsigned i = rk.sb_index; i < m_nbanks; i += m_bpg) {
         Bank& b = rk.banks[i];
@@ -324,26 +360,133 @@ bool Channel::powerdown_step(uint64_t now, uint64_t& wake) {
   return false;
 }
 
-void Channel::serve(uint64_t now, std::vector<Request>& q, size_t i, bool write) {
+void Channel::serve(uint64_t now, RequestQueue& q, size_t i, bool write) {
   Request r = q[i];
-  q.erase(q.begin() + static_cast<std::ptrdiff_t>(i));
+  q.erase(i);
+  if (--m_queued[write][r.bank_flat] == 0 && m_bank_masks)
+    m_queued_mask[write] &= ~(uint64_t(1) << r.bank_flat);
   Rank& rk = m_ranks[r.addr.rank];
   --rk.queued;
   rk.last_activity = now;
   Bank& b = bank_of(r.addr);
   uint32_t& pend = write ? b.pending_wr : b.pending_rd;
   if (pend) --pend;
+  note_pending(b);
   bool auto_pre = false;
   if (m_policy == PagePolicy::Closed) auto_pre = true;
   // Closed-adaptive: keep the row open only while a queued request still wants it.
   if (m_policy == PagePolicy::Adaptive) auto_pre = b.pending_rd + b.pending_wr == 0;
-  ++b.hits;
+  if (++b.hits == m_cfg.ctrl.starvation_cap) ++m_capped_open;
   issue(now, write ? (auto_pre ? Cmd::WRA : Cmd::WR) : (auto_pre ? Cmd::RDA : Cmd::RD), r.addr);
   const uint64_t data_end = now + (write ? m_t.cwl : m_t.cl) + m_bl2;
   m_obs.on_served(m_index, r, data_end);
 }
 
-Channel::Choice Channel::select(std::vector<Request>& q, bool w, uint64_t now, uint64_t& wake) {
+bool Channel::nothing_now(const RequestQueue& q, bool w, uint64_t now, uint64_t& wake, bool& blocked) {
+  // The scan in select stops at the first request not yet through the front end: the requests behind it
+  // (all later arrivals, with the same front-end delay) are left out of the counts here.
+  const uint32_t cap = static_cast<uint32_t>(m_cfg.ctrl.starvation_cap);
+  size_t n = q.size();
+  while (n > 0 && q[n - 1].ready > now) --n;
+  uint8_t late[64], late_hits[64];
+  uint64_t late_mask = 0;
+  for (size_t i = n; i < q.size(); ++i) {
+    const Request& r = q[i];
+    const uint64_t bit = uint64_t(1) << r.bank_flat;
+    if (!(late_mask & bit)) late[r.bank_flat] = late_hits[r.bank_flat] = 0, late_mask |= bit;
+    ++late[r.bank_flat];
+    const Bank& b = *m_flat[r.bank_flat];
+    late_hits[r.bank_flat] += b.open && b.row == r.addr.row;
+  }
+  uint64_t act_ok[64], cmd_ok[64];
+  for (size_t r = 0; r < m_ranks.size(); ++r)
+    cmd_ok[r] = m_ranks[r].cmd_ok, act_ok[r] = std::max(faw_ready(m_ranks[r]), m_ranks[r].cmd_ok);
+  uint32_t Bank::*const pending = w ? &Bank::pending_wr : &Bank::pending_rd;
+  uint64_t Bank::*const next_col = w ? &Bank::next_wr : &Bank::next_rd;
+  bool any_blocked = false;
+  // Every request of a bank has the same earliest cycle for its next command, by kind: a row hit (RD/WR),
+  // an ACT to the closed bank, or a PRE for a conflict (left out while the open row still has its share
+  // of hits and requests waiting for it). If none of them is now, the scan would find nothing.
+  const uint64_t first_late = n < q.size() ? q[n].ready : kNever;
+  const std::vector<uint32_t>& queued = m_queued[w];
+  uint64_t bank_min = kNever, min_mask = 0;  // the earliest bank and the banks that have it
+  m_cache[w].valid = false;
+  for (uint64_t m = m_queued_mask[w]; m; m &= m - 1) {
+    const unsigned i = static_cast<unsigned>(__builtin_ctzll(m));
+    const Bank& b = *m_flat[i];
+    uint32_t cnt = queued[i];
+    uint32_t hits = b.open ? b.*pending : 0;
+    if (late_mask & (uint64_t(1) << i)) {
+      cnt -= late[i], hits -= late_hits[i];
+      if (!cnt) continue;
+    }
+    uint64_t t;
+    if (!b.open) {
+      t = std::max(b.next_act, act_ok[b.rank]);
+    } else {
+      const uint64_t ok = cmd_ok[b.rank];
+      t = hits ? std::max(b.*next_col, ok) : kNever;
+      if (cnt > hits) {
+        if (b.hits < cap && (b.pending_rd + b.pending_wr) > 0) {
+          any_blocked = any_blocked || b.*pending == 0;
+        } else {
+          t = std::min(t, std::max(b.next_pre, ok));
+        }
+      }
+    }
+    if (t <= now) return false;
+    if (t < bank_min)
+      bank_min = t, min_mask = uint64_t(1) << i;
+    else if (t == bank_min)
+      min_mask |= uint64_t(1) << i;
+  }
+  wake = std::min({wake, first_late, bank_min});
+  blocked = blocked || any_blocked;
+  m_cache[w].valid = true;
+  m_cache[w].mask = bank_min == kNever ? 0 : min_mask;
+  m_cache[w].until = bank_min;
+  m_cache[w].boundary = n;
+  return true;
+}
+
+bool Channel::hit_may_issue(bool w, uint64_t now) const {
+  if (!m_bank_masks) return true;
+  const uint32_t cap = static_cast<uint32_t>(m_cfg.ctrl.starvation_cap);
+  for (uint64_t m = m_pending_mask[w]; m; m &= m - 1) {
+    const Bank& b = *m_flat[static_cast<unsigned>(__builtin_ctzll(m))];
+    if (b.open && b.hits < cap && std::max(w ? b.next_wr : b.next_rd, m_ranks[b.rank].cmd_ok) <= now)
+      return true;
+  }
+  return false;
+}
+
+Channel::Choice Channel::select(RequestQueue& q, bool w, uint64_t now, uint64_t& wake) {
+  if (m_bank_masks) {
+    bool special = false;
+    for (const Rank& rk : m_ranks) special = special || rk.ref_pending || rk.powered_down;
+    // The bank-level pass pays off where the scan would mostly find nothing: in the first cycle after a
+    // command (later ticks happen at a wake time, where something can nearly always issue).
+    if (!special && now == m_bus_free) {
+      bool blocked = false;
+      if (nothing_now(q, w, now, wake, blocked)) {
+        Choice none;
+        none.blocked = blocked;
+        return none;
+      }
+    } else if (!special && m_cache[w].valid && now <= m_cache[w].until && m_capped_open == 0) {
+      // No command since that pass: the requests it saw that can issue now are to its earliest banks.
+      // Passing over the others changes no choice: they cannot issue, and they could only matter through
+      // the closing marks, which only capped rows read (none is open). Nothing found: scan it all again.
+      uint64_t ignored = kNever;
+      const Choice c = scan(q, w, now, ignored, m_cache[w].mask, m_cache[w].boundary);
+      if (c.index != SIZE_MAX) return c;
+    }
+  }
+  return scan(q, w, now, wake, ~uint64_t(0), 0);
+}
+
+Channel::Choice Channel::scan(RequestQueue& q, bool w, uint64_t now, uint64_t& wake, uint64_t only,
+                              size_t boundary) {
   const uint32_t cap = static_cast<uint32_t>(m_cfg.ctrl.starvation_cap);
   // FR-FCFS: the oldest row hit that may issue now (while its row is under the hit cap); otherwise the
   // oldest request whose next command (ACT, PRE, a capped hit, power-down exit) may issue now.
@@ -363,6 +506,7 @@ Channel::Choice Channel::select(std::vector<Request>& q, bool w, uint64_t now, u
       wake = std::min(wake, r.ready);
       break;
     }
+    if (i < boundary && !((only >> r.bank_flat) & 1)) continue;
     Rank& rk = m_ranks[r.addr.rank];
     if (rk.ref_pending && (!m_same_bank_refresh || r.addr.bank == rk.sb_index)) continue;  // refresh wakes us
     if (rk.powered_down) {
@@ -410,7 +554,7 @@ Channel::Choice Channel::select(std::vector<Request>& q, bool w, uint64_t now, u
     }
     if (other.index != SIZE_MAX) break;
   }
-  if (other.index == SIZE_MAX) return other;
+  if (other.index == SIZE_MAX || !hit_may_issue(w, now)) return other;
   // Something older may issue: only a younger row hit under the cap that may issue now takes precedence
   // (the wake time, the closing banks and `blocked` no longer matter).
   for (++i; i < q.size(); ++i) {
@@ -429,7 +573,7 @@ Channel::Choice Channel::select(std::vector<Request>& q, bool w, uint64_t now, u
   return other;
 }
 
-void Channel::perform(std::vector<Request>& q, bool w, const Choice& c, uint64_t now) {
+void Channel::perform(RequestQueue& q, bool w, const Choice& c, uint64_t now) {
   Request& r = q[c.index];
   switch (c.cmd) {
     case Cmd::RD:

@@ -14,17 +14,55 @@
 
 namespace pc::dram {
 
-struct Request {
+struct Request {         // fields ordered to leave no padding (the queues move requests on every serve)
   uint64_t id = 0;       // global arrival order
-  bool write = false;
-  DramAddr addr;
   uint64_t arrival = 0;  // cycle the request was accepted
   uint64_t ready = 0;    // first cycle the scheduler may serve it (after the front end)
-  uint32_t tag = 0;      // the wrapper's transaction slot
   uint64_t line = 0;     // burst-aligned address / burst bytes (the wrapper's data bookkeeping)
+  DramAddr addr;
+  uint32_t tag = 0;            // the wrapper's transaction slot
   uint32_t wbuf = UINT32_MAX;  // writes: the wrapper's buffer holding the bytes to write (none: timing only)
-  uint32_t bank_flat = 0;  // rank x banks + bank group x banks per group + bank (set by the channel)
+  uint32_t bank_flat = 0;      // rank x banks + bank group x banks per group + bank (set by the channel)
+  bool write = false;
   bool needed_act = false, needed_pre = false;  // row-buffer outcome, decided as commands are issued
+};
+
+// A request queue in arrival order kept in a ring: the scheduler serves requests from anywhere in it,
+// mostly near the front, and an erase moves only the shorter side.
+class RequestQueue {
+ public:
+  size_t size() const { return m_n; }
+  bool empty() const { return m_n == 0; }
+  Request& operator[](size_t i) { return m_buf[(m_head + i) & m_mask]; }
+  const Request& operator[](size_t i) const { return m_buf[(m_head + i) & m_mask]; }
+  const Request& front() const { return (*this)[0]; }
+  void push_back(const Request& r) {
+    if (m_n == m_buf.size()) grow();
+    (*this)[m_n++] = r;
+  }
+  void erase(size_t i) {  // keeps the order of the others
+    if (i < m_n / 2) {
+      for (size_t j = i; j > 0; --j) (*this)[j] = (*this)[j - 1];
+      m_head = (m_head + 1) & m_mask;
+    } else {
+      for (size_t j = i; j + 1 < m_n; ++j) (*this)[j] = (*this)[j + 1];
+    }
+    --m_n;
+  }
+  void reserve(size_t n) {
+    while (m_buf.size() < n) grow();
+  }
+
+ private:
+  void grow() {
+    std::vector<Request> b(m_buf.empty() ? 8 : m_buf.size() * 2);
+    for (size_t i = 0; i < m_n; ++i) b[i] = (*this)[i];
+    m_buf.swap(b);
+    m_head = 0;
+    m_mask = m_buf.size() - 1;
+  }
+  std::vector<Request> m_buf;  // a power of two entries
+  size_t m_head = 0, m_n = 0, m_mask = 0;
 };
 
 class ChannelObserver {
@@ -64,23 +102,24 @@ class Channel {
     uint32_t row = 0;
     uint64_t act_at = 0;
     uint64_t next_act = 0, next_pre = 0, next_rd = 0, next_wr = 0;
-    uint32_t hits = 0;                   // column commands since the row was opened (for the cap)
+    uint32_t hits = 0;                        // column commands since the row was opened (for the cap)
     uint32_t pending_rd = 0, pending_wr = 0;  // queued requests for the open row
+    uint32_t flat = 0, rank = 0;              // index in m_flat, rank
   };
   struct Rank {
     std::vector<Bank> banks;
     uint64_t faw[4] = {0, 0, 0, 0};  // the last four ACTs (ring); a slot of 0 is "long ago"
     unsigned faw_head = 0;
     unsigned acts_seen = 0;
-    uint64_t ref_due = 0;        // end of the current refresh slot: one refresh is owed per slot
-    int64_t ref_credit = 0;      // refreshes owed (> 0: postponed, < 0: pulled in)
-    bool ref_pending = false;    // a refresh is forced: requests to the refreshed banks wait
-    unsigned sb_index = 0;       // same-bank refresh: bank index refreshed next
+    uint64_t ref_due = 0;      // end of the current refresh slot: one refresh is owed per slot
+    int64_t ref_credit = 0;    // refreshes owed (> 0: postponed, < 0: pulled in)
+    bool ref_pending = false;  // a refresh is forced: requests to the refreshed banks wait
+    unsigned sb_index = 0;     // same-bank refresh: bank index refreshed next
     bool powered_down = false;
     uint64_t pde_at = 0, cmd_ok = 0;  // cmd_ok: tXP after power-down exit
     uint64_t last_activity = 0;
-    uint32_t queued = 0;         // requests in either queue for this rank
-    uint32_t open_banks = 0;     // banks with a row open, as the scheduler sees them
+    uint32_t queued = 0;      // requests in either queue for this rank
+    uint32_t open_banks = 0;  // banks with a row open, as the scheduler sees them
     // Energy: the rank is in active standby while any bank holds a row, up to its actual precharge (an
     // auto-precharge closes the row later than RDA/WRA, at max(tRTP / write recovery, tRAS)), or refreshes.
     uint32_t rows_held = 0;
@@ -95,11 +134,21 @@ class Channel {
     bool blocked = false;     // some request waits only because the other queue holds its bank's open row
   };
   Bank& bank_of(const DramAddr& a) { return m_ranks[a.rank].banks[a.bank_group * m_bpg + a.bank]; }
-  Choice select(std::vector<Request>& q, bool write, uint64_t now, uint64_t& wake);
-  void perform(std::vector<Request>& q, bool write, const Choice& c, uint64_t now);
+  Choice select(RequestQueue& q, bool write, uint64_t now, uint64_t& wake);
+  // select's bank-level pass (no rank refreshing or powered down): decides from the banks alone whether
+  // no request can issue now (then fills `wake` and `blocked` as the full scan would and returns true).
+  bool nothing_now(const RequestQueue& q, bool write, uint64_t now, uint64_t& wake, bool& blocked);
+  // select's FR-FCFS scan; entries before `boundary` whose bank is not in `only` are passed over (see
+  // ScanCache: they cannot issue; wake and blocked are then incomplete, so only a found choice counts).
+  Choice scan(RequestQueue& q, bool write, uint64_t now, uint64_t& wake, uint64_t only, size_t boundary);
+  // Whether some bank with requests for its open row in queue `write` may serve one of them now, under
+  // the hit cap (true also where the bank-level masks are not kept).
+  bool hit_may_issue(bool write, uint64_t now) const;
+  void note_pending(const Bank& b);  // updates m_pending_mask after pending_rd/pending_wr changed
+  void perform(RequestQueue& q, bool write, const Choice& c, uint64_t now);
   uint64_t faw_ready(const Rank& r) const;
   void issue(uint64_t now, Cmd c, const DramAddr& a);
-  void serve(uint64_t now, std::vector<Request>& q, size_t i, bool write);
+  void serve(uint64_t now, RequestQueue& q, size_t i, bool write);
   void open_bank(Rank& r, Bank& b, uint64_t now);
   // Closes the bank for scheduling now; its row stays powered until `precharged_at` (>= now).
   void close_bank(Rank& r, Bank& b, uint64_t now, uint64_t precharged_at);
@@ -126,10 +175,26 @@ class Channel {
   TimingChecker* m_checker;
   ChannelObserver& m_obs;
   std::vector<Rank> m_ranks;
-  std::vector<Bank*> m_flat;  // every bank of the channel by Request::bank_flat
+  std::vector<Bank*> m_flat;        // every bank of the channel by Request::bank_flat
   std::vector<uint32_t> m_closing;  // select: banks marked closing in the call with this stamp
+  // Per queue (index: write) and bank: queued requests, and the banks with at least one (bit i: bank_flat
+  // i; used by select's bank-level shortcuts, which need every bank of the channel in one word).
+  std::vector<uint32_t> m_queued[2];
+  uint64_t m_queued_mask[2] = {0, 0};
+  uint64_t m_pending_mask[2] = {0, 0};  // banks with pending_rd / pending_wr > 0
+  bool m_bank_masks = false;            // the channel has at most 64 banks
+  // What a bank-level pass that found nothing learnt, per queue, until the next command changes any
+  // timing: the requests before `boundary` (then through the front end) can issue no earlier than
+  // `until`, and at `until` only those to the banks in `mask`. Requests queued since only add.
+  struct ScanCache {
+    bool valid = false;
+    uint64_t mask = 0, until = 0;
+    size_t boundary = 0;
+  };
+  ScanCache m_cache[2];
+  uint32_t m_capped_open = 0;  // open banks whose row has used up its hit cap
   uint32_t m_select_stamp = 0;
-  std::vector<Request> m_rq, m_wq;  // arrival order
+  RequestQueue m_rq, m_wq;  // arrival order
   bool m_draining = false;
   uint64_t m_drain_before = 0;  // writes with a smaller id are drained now
 };

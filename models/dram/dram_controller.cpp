@@ -54,13 +54,15 @@ DramController::DramController(sc_core::sc_module_name name, const DdrConfig& cf
       m_window(m_stats, "active_cycles", "tCK", "first accepted request to the end of the last data burst"),
       m_row_hit_rate(m_stats, "row_hit_rate", "", "row hits / column accesses",
                      [this] {
-                       const double n = double(m_row_hits.value() + m_row_misses.value() + m_row_conflicts.value());
+                       const double n =
+                           double(m_row_hits.value() + m_row_misses.value() + m_row_conflicts.value());
                        return n ? double(m_row_hits.value()) / n : 0.0;
                      }),
       m_bandwidth(m_stats, "bandwidth_gbps", "GB/s", "data moved / time from first request to last data",
                   [this] {
                     if (!m_window.cycles()) return 0.0;
-                    const double bytes = double((m_read_bursts.value() + m_write_bursts.value()) * m_cfg.org.burst_bytes());
+                    const double bytes =
+                        double((m_read_bursts.value() + m_write_bursts.value()) * m_cfg.org.burst_bytes());
                     return bytes / (double(m_window.cycles()) * double(m_clk.period_fs()) * 1e-6);
                   }),
       m_util(m_stats, "bandwidth_util", "", "bandwidth_gbps / theoretical peak",
@@ -87,13 +89,16 @@ DramController::DramController(sc_core::sc_module_name name, const DdrConfig& cf
     for (unsigned r = 0; r < cfg.org.ranks; ++r)
       for (unsigned g = 0; g < cfg.org.bank_groups; ++g)
         for (unsigned b = 0; b < cfg.org.banks_per_group; ++b)
-          m_bank_acts.push_back(std::make_unique<stats::Counter>(m_bank_stats, fmt::format("ch{}_r{}_bg{}_b{}", c, r, g, b),
+          m_bank_acts.push_back(std::make_unique<stats::Counter>(m_bank_stats,
+                                                                 fmt::format("ch{}_r{}_bg{}_b{}", c, r, g, b),
                                                                  "commands", "ACT commands to this bank"));
   if (!cfg.ctrl.command_trace.empty()) {
     m_cmd_trace.open(cfg.ctrl.command_trace);
     if (!m_cmd_trace)
-      throw cfg::ConfigError(fmt::format("key 'dram.ddr.ctrl.command_trace': cannot open '{}' for writing", cfg.ctrl.command_trace));
-    m_cmd_trace << "# cycle command channel rank bankgroup bank row column (tCK = " << m_clk.period_fs() << " fs)\n";
+      throw cfg::ConfigError(fmt::format("key 'dram.ddr.ctrl.command_trace': cannot open '{}' for writing",
+                                         cfg.ctrl.command_trace));
+    m_cmd_trace << "# cycle command channel rank bankgroup bank row column (tCK = " << m_clk.period_fs()
+                << " fs)\n";
   }
   SC_METHOD(scheduler);
   sensitive << m_wake;
@@ -105,15 +110,29 @@ DramController::DramController(sc_core::sc_module_name name, const DdrConfig& cf
 
 DramController::~DramController() = default;
 
-uint64_t DramController::now_cycle() const { return m_clk.to_cycles_ceil(sc_core::sc_time_stamp()); }
+uint64_t DramController::now_cycle() const {
+  return m_clk.to_cycles_ceil(sc_core::sc_time_stamp());
+}
 
 void DramController::wake_at(uint64_t cycle) {
   const uint64_t at = cycle * m_clk.period_fs();
   const uint64_t now = sc_core::sc_time_stamp().value();
   m_wake.notify(sc_time::from_value(at > now ? at - now : 0));
+  m_wake_delta = sc_core::sc_delta_count();
 }
 
-tlm::tlm_sync_enum DramController::nb_transport_fw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase, sc_time& delay) {
+bool DramController::may_run_ahead(uint64_t cycle) const {
+  // m_wake may still hold a notification made in this delta (the scheduler then runs again, as it must);
+  // otherwise it holds none, and running the cycle's ticks now replaces notifying it and waking there.
+  if (!m_run_ahead || m_hook || m_wake_delta == sc_core::sc_delta_count()) return false;
+  const uint64_t at = cycle * m_clk.period_fs(), now = sc_core::sc_time_stamp().value();
+  // Strictly later: nothing (no process, event or delta cycle) is due before or at `cycle`, so the
+  // kernel would next run only this scheduler at `cycle`.
+  return sc_core::sc_time_to_pending_activity().value() > at - now;
+}
+
+tlm::tlm_sync_enum DramController::nb_transport_fw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase,
+                                                   sc_time& delay) {
   if (phase == tlm::BEGIN_REQ || phase == tlm::END_RESP) {
     if (phase == tlm::BEGIN_REQ && gp.has_mm()) gp.acquire();
     m_peq.notify(gp, phase, delay);
@@ -156,7 +175,8 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
   if (gp.get_byte_enable_ptr()) return reply_now(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
   if (gp.get_streaming_width() < len) return reply_now(tlm::TLM_BURST_ERROR_RESPONSE);
   if (len == 0 || !m_store.contains(addr, len) || (!write && !gp.is_read()))
-    return reply_now(len == 0 || m_store.contains(addr, len) ? tlm::TLM_COMMAND_ERROR_RESPONSE : tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    return reply_now(len == 0 || m_store.contains(addr, len) ? tlm::TLM_COMMAND_ERROR_RESPONSE
+                                                             : tlm::TLM_ADDRESS_ERROR_RESPONSE);
   AtomicExt* atomic = atomic_of(gp);
   if (atomic && (len != 8 || (addr & 7))) return reply_now(tlm::TLM_COMMAND_ERROR_RESPONSE);
 
@@ -186,9 +206,9 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
     // Address hazards: a read must not be served beside a queued write it only partly sees, a write not
     // overtake a queued read (the scheduler reorders), an atomic must see and precede everything queued.
     for (uint64_t b = first; b <= last; ++b) {
-      const auto it = m_lines.find(b);
-      if (it == m_lines.end()) continue;
-      const Line& l = it->second;
+      const Line* found = m_lines.find(b);
+      if (!found) continue;
+      const Line& l = *found;
       bool wait = false;
       if (atomic)
         wait = l.reads || l.wbuf != UINT32_MAX;
@@ -267,11 +287,10 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
       }
       enqueue(b, true, UINT32_MAX, UINT32_MAX);  // timing only: an atomic's write half or a writeback
     } else {
-      const auto it = m_lines.find(b);
-      if (!m_unsafe_ordering && it != m_lines.end() && it->second.wbuf != UINT32_MAX) {
+      const Line* found = m_lines.find(b);
+      if (!m_unsafe_ordering && found && found->wbuf != UINT32_MAX) {
         // Forwarded from the write buffer (the hazard check made sure it holds every byte asked for).
-        std::memcpy(gp.get_data_ptr() + (lo - addr), m_wbufs[it->second.wbuf].data.data() + (lo - base),
-                    hi - lo);
+        std::memcpy(gp.get_data_ptr() + (lo - addr), m_wbufs[found->wbuf].data.data() + (lo - base), hi - lo);
         ++m_forwards;
         continue;
       }
@@ -355,14 +374,18 @@ void DramController::responder() {
   if (!m_resp_busy && !m_resps.empty()) m_resp_event.notify(sc_time::from_value(m_resps.top().fs - now));
 }
 
-bool DramController::tick_channel(size_t c, uint64_t cycle) {
+bool DramController::tick_channel(size_t c, uint64_t cycle, bool ahead) {
   m_last_tick[c] = cycle;
   try {
     m_next[c] = m_channels[c]->tick(cycle);
   } catch (const TimingViolation& e) {
-    // Fail loudly but cleanly: stop the simulation here and let the owner report it.
+    // Fail loudly but cleanly: stop the simulation here and let the owner report it (from a cycle run
+    // ahead, once the kernel reaches that cycle).
     m_violation = e.what();
-    sc_core::sc_stop();
+    if (ahead)
+      m_stop_pending = true;
+    else
+      sc_core::sc_stop();
     return false;
   }
   return true;
@@ -392,30 +415,54 @@ void DramController::sync_to_now() {
 }
 
 void DramController::scheduler() {
-  if (!m_violation.empty()) return;
-  const uint64_t now = now_cycle();
-  for (size_t c = 0; c < m_channels.size(); ++c) {
-    if (m_next[c] > now) continue;
-    // At most one scheduling step per channel and cycle, even if a request arrives in a later delta cycle.
-    if (m_last_tick[c] == now) {
-      m_next[c] = now + 1;
-      continue;
+  if (!m_violation.empty()) {
+    if (m_stop_pending) m_stop_pending = false, sc_core::sc_stop();
+    return;
+  }
+  const uint64_t kernel_now = now_cycle();
+  uint64_t now = kernel_now;
+  bool ticked = m_ahead_cycle == now;  // this cycle's ticks already ran ahead
+  m_ahead_cycle = UINT64_MAX;
+  for (;;) {
+    const bool ahead = now != kernel_now;
+    for (size_t c = 0; c < m_channels.size() && !ticked; ++c) {
+      if (m_next[c] > now) continue;
+      // At most one scheduling step per channel and cycle, even if a request arrives in a later delta cycle.
+      if (m_last_tick[c] == now) {
+        m_next[c] = now + 1;
+        continue;
+      }
+      if (!tick_channel(c, now, ahead)) {
+        if (ahead) wake_at(now);  // the run stops there
+        return;
+      }
     }
-    if (!tick_channel(c, now)) return;
+    ticked = false;
+    // A served burst may have freed the queue slot a blocked request waits for.
+    // Only a served burst changes what try_accept decides for a refused request (queue space, the lines'
+    // reads and write buffers): a retry with no burst served since would fail the same way, so skip it.
+    if (m_blocked && m_blocked_gen != m_served_gen) {
+      if (ahead) {  // the retry happens at its own time in the kernel
+        m_ahead_cycle = now;
+        wake_at(now);
+        return;
+      }
+      if (try_accept(*m_blocked))
+        m_blocked = nullptr;
+      else
+        m_blocked_gen = m_served_gen;
+    }
+    uint64_t next = Channel::kNever;
+    for (size_t c = 0; c < m_channels.size(); ++c)
+      if (!m_channels[c]->idle()) next = std::min(next, m_next[c]);
+    if (next == Channel::kNever) return;
+    if (!may_run_ahead(next)) {
+      wake_at(next);
+      return;
+    }
+    now = next;
+    ++m_cycles_ahead;
   }
-  // A served burst may have freed the queue slot a blocked request waits for.
-  // Only a served burst changes what try_accept decides for a refused request (queue space, the lines'
-  // reads and write buffers): a retry with no burst served since would fail the same way, so skip it.
-  if (m_blocked && m_blocked_gen != m_served_gen) {
-    if (try_accept(*m_blocked))
-      m_blocked = nullptr;
-    else
-      m_blocked_gen = m_served_gen;
-  }
-  uint64_t next = Channel::kNever;
-  for (size_t c = 0; c < m_channels.size(); ++c)
-    if (!m_channels[c]->idle()) next = std::min(next, m_next[c]);
-  if (next != Channel::kNever) wake_at(next);
 }
 
 void DramController::on_command(unsigned channel, const Command& c) {
@@ -424,20 +471,31 @@ void DramController::on_command(unsigned channel, const Command& c) {
     case Cmd::ACT:
       ++m_activates;
       ++*m_bank_acts[((channel * m_cfg.org.ranks + c.addr.rank) * m_cfg.org.bank_groups + c.addr.bank_group) *
-                         m_cfg.org.banks_per_group + c.addr.bank];
+                         m_cfg.org.banks_per_group +
+                     c.addr.bank];
       break;
     case Cmd::PRE:
     case Cmd::RDA:
-    case Cmd::WRA: ++m_precharges; break;
-    case Cmd::PREA: ++m_precharges; break;
+    case Cmd::WRA:
+      ++m_precharges;
+      break;
+    case Cmd::PREA:
+      ++m_precharges;
+      break;
     case Cmd::REF:
-    case Cmd::REFSB: ++m_refreshes; break;
-    case Cmd::PDE: ++m_powerdowns; break;
-    default: break;
+    case Cmd::REFSB:
+      ++m_refreshes;
+      break;
+    case Cmd::PDE:
+      ++m_powerdowns;
+      break;
+    default:
+      break;
   }
   if (m_cmd_trace.is_open())
-    m_cmd_trace << c.cycle << ' ' << cmd_name(c.cmd) << ' ' << channel << ' ' << c.addr.rank << ' ' << c.addr.bank_group
-                << ' ' << c.addr.bank << ' ' << c.addr.row << ' ' << c.addr.column << '\n';
+    m_cmd_trace << c.cycle << ' ' << cmd_name(c.cmd) << ' ' << channel << ' ' << c.addr.rank << ' '
+                << c.addr.bank_group << ' ' << c.addr.bank << ' ' << c.addr.row << ' ' << c.addr.column
+                << '\n';
 }
 
 void DramController::on_served(unsigned channel, const Request& r, uint64_t data_end) {
@@ -462,10 +520,10 @@ void DramController::on_served(unsigned channel, const Request& r, uint64_t data
       i = j + 1;
     }
     m_free_wbufs.push_back(r.wbuf);
-    const auto it = m_lines.find(r.line);
-    if (it != m_lines.end() && it->second.wbuf == r.wbuf) {
-      it->second.wbuf = UINT32_MAX;
-      release_line(r.line, it->second);
+    Line* l = m_lines.find(r.line);
+    if (l && l->wbuf == r.wbuf) {
+      l->wbuf = UINT32_MAX;
+      release_line(r.line, *l);
     }
     return;
   }
@@ -482,11 +540,10 @@ void DramController::on_served(unsigned channel, const Request& r, uint64_t data
     line_span(r.line, addr, len, lo, hi);
     m_store.read(lo, x.gp->get_data_ptr() + (lo - addr), hi - lo);
   }
-  const auto it = m_lines.find(r.line);
-  if (it != m_lines.end()) {
-    if (it->second.reads) --it->second.reads;
-    if (x.atomic) it->second.atomic = false;
-    release_line(r.line, it->second);
+  if (Line* l = m_lines.find(r.line)) {
+    if (l->reads) --l->reads;
+    if (x.atomic) l->atomic = false;
+    release_line(r.line, *l);
   }
   x.data_end = std::max(x.data_end, data_end);
   if (--x.bursts_left) return;
@@ -522,9 +579,9 @@ unsigned int DramController::transport_dbg(tlm::tlm_generic_payload& gp) {
   const unsigned ob = m_mapper.offset_bits();
   if (!m_lines.empty() && len > 0 && (rd || gp.is_write())) {
     for (uint64_t b = addr >> ob; b <= (addr + len - 1) >> ob; ++b) {
-      const auto it = m_lines.find(b);
-      if (it == m_lines.end() || it->second.wbuf == UINT32_MAX) continue;
-      WriteBuf& wb = m_wbufs[it->second.wbuf];
+      const Line* l = m_lines.find(b);
+      if (!l || l->wbuf == UINT32_MAX) continue;
+      WriteBuf& wb = m_wbufs[l->wbuf];
       uint64_t lo, hi;
       line_span(b, addr, len, lo, hi);
       for (uint64_t a = lo; a < hi; ++a) {

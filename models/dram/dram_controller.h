@@ -15,7 +15,6 @@
 #include <string>
 #include <systemc>
 #include <tlm>
-#include <unordered_map>
 #include <vector>
 
 #include "models/dram/address_mapper.h"
@@ -76,6 +75,12 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   // Tests only: accept every request without the address-hazard checks, forwarding or write merging, so
   // a read may overtake an older write to its address (the data checker must then see stale data).
   void set_unsafe_ordering_for_test(bool on) { m_unsafe_ordering = on; }
+  // Lets the scheduler run a channel's next cycles ahead of the kernel's time while nothing else is due
+  // in the simulation up to them (same commands, same cycles; fewer kernel events). Only for an owner
+  // whose sc_start has no time limit (the limit is not visible here) and whose initiators act only on
+  // the controller's own notifications (the trace bench replaying --fast).
+  void set_run_ahead(bool on) { m_run_ahead = on; }
+  uint64_t cycles_run_ahead() const { return m_cycles_ahead; }  // scheduler cycles run ahead (tests)
 
   // ChannelObserver (called by the channels).
   void on_command(unsigned channel, const Command& c) override;
@@ -101,6 +106,65 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
     bool atomic = false;
     uint32_t wbuf = UINT32_MAX;
   };
+  // Lines with queued requests, by burst address: few at a time (bounded by the queues) and looked up on
+  // every request and burst, so an open-addressing table (linear probing, deletion by backward shift)
+  // instead of a node per line. A reference stays valid until the next insertion.
+  class LineTable {
+   public:
+    Line* find(uint64_t key) {
+      if (!m_n) return nullptr;
+      for (size_t i = home(key);; i = (i + 1) & m_mask) {
+        if (!m_slots[i].used) return nullptr;
+        if (m_slots[i].key == key) return &m_slots[i].line;
+      }
+    }
+    Line& operator[](uint64_t key) {
+      if (Line* l = find(key)) return *l;
+      if ((m_n + 1) * 2 > m_slots.size()) grow();
+      size_t i = home(key);
+      while (m_slots[i].used) i = (i + 1) & m_mask;
+      m_slots[i] = Slot{key, Line{}, true};
+      ++m_n;
+      return m_slots[i].line;
+    }
+    void erase(uint64_t key) {
+      if (!m_n) return;
+      size_t i = home(key);
+      for (; m_slots[i].key != key || !m_slots[i].used; i = (i + 1) & m_mask)
+        if (!m_slots[i].used) return;
+      // Close the gap: move up every later entry of the probe run whose home is not between the gap and it.
+      for (size_t j = (i + 1) & m_mask; m_slots[j].used; j = (j + 1) & m_mask) {
+        const size_t h = home(m_slots[j].key);
+        if (((j - h) & m_mask) >= ((j - i) & m_mask)) {
+          m_slots[i] = m_slots[j];
+          i = j;
+        }
+      }
+      m_slots[i].used = false;
+      --m_n;
+    }
+    bool empty() const { return m_n == 0; }
+
+   private:
+    struct Slot {
+      uint64_t key = 0;
+      Line line;
+      bool used = false;
+    };
+    size_t home(uint64_t key) const { return static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> m_shift); }
+    void grow() {
+      std::vector<Slot> old(m_slots.size() ? m_slots.size() * 2 : 64);
+      old.swap(m_slots);
+      m_mask = m_slots.size() - 1;
+      m_shift = 64 - static_cast<unsigned>(__builtin_ctzll(m_slots.size()));
+      m_n = 0;
+      for (const Slot& s : old)
+        if (s.used) (*this)[s.key] = s.line;
+    }
+    std::vector<Slot> m_slots;
+    size_t m_mask = 0, m_n = 0;
+    unsigned m_shift = 64;
+  };
   // Why try_accept refused: queue space or an address hazard.
   enum class Refusal { None, Full, Hazard };
   struct Resp {
@@ -110,7 +174,8 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
     bool operator>(const Resp& o) const { return fs != o.fs ? fs > o.fs : seq > o.seq; }
   };
 
-  tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase, sc_core::sc_time& delay);
+  tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase,
+                                     sc_core::sc_time& delay);
   unsigned int transport_dbg(tlm::tlm_generic_payload& gp);
   void peq_cb(tlm::tlm_generic_payload& gp, const tlm::tlm_phase& phase);
   // Takes the request into the queues if there is room; false leaves it waiting (back-pressure).
@@ -119,7 +184,8 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   void responder();
   void push_response(tlm::tlm_generic_payload& gp, uint64_t fs);
   void wake_at(uint64_t cycle);
-  bool tick_channel(size_t c, uint64_t cycle);  // false after a timing violation
+  bool tick_channel(size_t c, uint64_t cycle, bool ahead = false);  // false after a timing violation
+  bool may_run_ahead(uint64_t cycle) const;  // nothing else happens in the simulation up to `cycle`
   bool catch_up(size_t c, uint64_t now);
   uint64_t now_cycle() const;
   // Copies the part of [addr, addr + len) that falls in burst `line` between `buf` (at addr) and the store.
@@ -145,9 +211,14 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   std::vector<uint32_t> m_free_txns;
   std::vector<WriteBuf> m_wbufs;
   std::vector<uint32_t> m_free_wbufs;
-  std::unordered_map<uint64_t, Line> m_lines;
+  LineTable m_lines;
   Refusal m_refusal = Refusal::None;
   bool m_unsafe_ordering = false;
+  bool m_run_ahead = false;
+  uint64_t m_ahead_cycle = UINT64_MAX;  // a cycle whose ticks ran ahead; its scheduler call does the rest
+  uint64_t m_cycles_ahead = 0;
+  bool m_stop_pending = false;         // a violation found ahead: stop the run at its cycle
+  uint64_t m_wake_delta = UINT64_MAX;  // delta cycle of the last m_wake notification
   std::priority_queue<Resp, std::vector<Resp>, std::greater<Resp>> m_resps;
   bool m_resp_busy = false;  // BEGIN_RESP sent, END_RESP not yet received
   uint64_t m_seq = 0, m_req_id = 0, m_outstanding = 0;
@@ -156,7 +227,8 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   std::string m_violation;
 
   stats::Group m_stats;
-  stats::Counter m_reads, m_writes, m_bytes_read, m_bytes_written, m_read_bursts, m_write_bursts, m_errors, m_atomics;
+  stats::Counter m_reads, m_writes, m_bytes_read, m_bytes_written, m_read_bursts, m_write_bursts, m_errors,
+      m_atomics;
   stats::Counter m_row_hits, m_row_misses, m_row_conflicts, m_activates, m_precharges, m_refreshes;
   stats::Counter m_powerdowns, m_backpressure, m_forwards, m_merges, m_hazard_waits;
   stats::Histogram m_read_latency, m_read_latency_ns;

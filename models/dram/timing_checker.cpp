@@ -1,8 +1,9 @@
 // Protocol and timing checker.
 #include "models/dram/timing_checker.h"
 
-#include <algorithm>
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "platform/core/sanitizer.h"
 
@@ -56,9 +57,9 @@ void TimingChecker::check_refresh(unsigned chi, uint64_t cycle) const {
 
 void TimingChecker::fail(unsigned ch, const Command& c, const std::string& what) const {
   prepare_throw_after_simulation();  // the scheduler calls the checker from a SystemC process
-  throw TimingViolation(fmt::format("DRAM timing violation: {} at cycle {} (channel {} rank {} bank group {} bank {} row {}): {}",
-                                    cmd_name(c.cmd), c.cycle, ch, c.addr.rank, c.addr.bank_group, c.addr.bank,
-                                    c.addr.row, what));
+  throw TimingViolation(fmt::format(
+      "DRAM timing violation: {} at cycle {} (channel {} rank {} bank group {} bank {} row {}): {}",
+      cmd_name(c.cmd), c.cycle, ch, c.addr.rank, c.addr.bank_group, c.addr.bank, c.addr.row, what));
 }
 
 void TimingChecker::require(unsigned ch, const Command& c, int64_t earliest, const char* rule) const {
@@ -90,7 +91,8 @@ void TimingChecker::check(unsigned chi, const Command& c) {
   ch.last_cmd = now;
   const bool two_cycle = c.cmd == Cmd::ACT || is_read(c.cmd) || is_write(c.cmd);
   ch.bus_free = now + static_cast<int64_t>(two_cycle ? m_t.ca_cycles : 1);
-  check_refresh(chi, c.cycle);
+  for (const Rank& r : ch.ranks)  // the full check (and its message) only when some deadline has passed
+    if (now > r.ref_deadline) check_refresh(chi, c.cycle);
 
   if (c.cmd == Cmd::PDX) {
     if (!rk.powered_down) fail(chi, c, "rank is not in power-down");
@@ -105,7 +107,8 @@ void TimingChecker::check(unsigned chi, const Command& c) {
   const unsigned nb = static_cast<unsigned>(m_org.banks());
   const unsigned bi = c.addr.bank_group * static_cast<unsigned>(m_org.banks_per_group) + c.addr.bank;
   auto bank_ok = [&] {
-    if (c.addr.bank_group >= m_org.bank_groups || c.addr.bank >= m_org.banks_per_group) fail(chi, c, "no such bank");
+    if (c.addr.bank_group >= m_org.bank_groups || c.addr.bank >= m_org.banks_per_group)
+      fail(chi, c, "no such bank");
   };
 
   switch (c.cmd) {
@@ -129,13 +132,17 @@ void TimingChecker::check(unsigned chi, const Command& c) {
       for (unsigned i = 0; i < nb && !quick; ++i) {
         if (i == bi) continue;
         const bool same_bg = i / m_org.banks_per_group == c.addr.bank_group;
-        require(chi, c, rk.banks[i].act + static_cast<int64_t>(same_bg ? t.trrd_l : t.trrd_s),
-                same_bg ? "tRRD_L (ACT to ACT, same bank group)" : "tRRD_S (ACT to ACT, different bank group)");
+        require(
+            chi, c, rk.banks[i].act + static_cast<int64_t>(same_bg ? t.trrd_l : t.trrd_s),
+            same_bg ? "tRRD_L (ACT to ACT, same bank group)" : "tRRD_S (ACT to ACT, different bank group)");
       }
       // Four-activate window: the fourth-last ACT must be at least tFAW ago.
       auto& w = rk.acts;
-      w.erase(std::remove_if(w.begin(), w.end(), [&](int64_t a) { return a + static_cast<int64_t>(t.tfaw) <= now; }), w.end());
-      if (w.size() >= 4) require(chi, c, w[w.size() - 4] + static_cast<int64_t>(t.tfaw), "tFAW (five ACTs in the window)");
+      w.erase(std::remove_if(w.begin(), w.end(),
+                             [&](int64_t a) { return a + static_cast<int64_t>(t.tfaw) <= now; }),
+              w.end());
+      if (w.size() >= 4)
+        require(chi, c, w[w.size() - 4] + static_cast<int64_t>(t.tfaw), "tFAW (five ACTs in the window)");
       w.push_back(now);
       b.act = now;
       rk.grp_act[c.addr.bank_group] = now;
@@ -168,7 +175,8 @@ void TimingChecker::check(unsigned chi, const Command& c) {
       Bank& b = rk.banks[bi];
       const bool rd = is_read(c.cmd);
       if (!b.open) fail(chi, c, "column command to a precharged bank");
-      if (b.row != c.addr.row) fail(chi, c, fmt::format("column command to row {} but row {} is open", c.addr.row, b.row));
+      if (b.row != c.addr.row)
+        fail(chi, c, fmt::format("column command to row {} but row {} is open", c.addr.row, b.row));
       require(chi, c, b.act + static_cast<int64_t>(t.trcd), "tRCD (ACT to RD/WR)");
       const int64_t trtrs = static_cast<int64_t>(t.trtrs);
       bool quick = true;
@@ -212,8 +220,9 @@ void TimingChecker::check(unsigned chi, const Command& c) {
           const int64_t tccd = static_cast<int64_t>(same_bg ? t.tccd_l : t.tccd_s);
           if (rd) {
             require(chi, c, o.rd + tccd, same_bg ? "tCCD_L (RD to RD)" : "tCCD_S (RD to RD)");
-            require(chi, c, o.wr + CWL + bl2 + static_cast<int64_t>(same_bg ? t.twtr_l : t.twtr_s),
-                    same_bg ? "tWTR_L (WR to RD, same bank group)" : "tWTR_S (WR to RD, different bank group)");
+            require(
+                chi, c, o.wr + CWL + bl2 + static_cast<int64_t>(same_bg ? t.twtr_l : t.twtr_s),
+                same_bg ? "tWTR_L (WR to RD, same bank group)" : "tWTR_S (WR to RD, different bank group)");
           } else if (same_bg && m_t.tccd_l_wr) {
             require(chi, c, o.wr + static_cast<int64_t>(m_t.tccd_l_wr),
                     "tCCD_L_WR (WR to WR, same bank group)");
@@ -231,8 +240,10 @@ void TimingChecker::check(unsigned chi, const Command& c) {
         b.wr = rk.grp_wr[c.addr.bank_group] = rk.last_wr = now;
       if (is_auto_pre(c.cmd)) {
         // The device precharges by itself once tRAS and tRTP / write recovery allow.
-        const int64_t pre = rd ? std::max(now + static_cast<int64_t>(t.trtp), b.act + static_cast<int64_t>(t.tras))
-                               : std::max(now + CWL + bl2 + static_cast<int64_t>(t.twr), b.act + static_cast<int64_t>(t.tras));
+        const int64_t pre =
+            rd ? std::max(now + static_cast<int64_t>(t.trtp), b.act + static_cast<int64_t>(t.tras))
+               : std::max(now + CWL + bl2 + static_cast<int64_t>(t.twr),
+                          b.act + static_cast<int64_t>(t.tras));
         close_bank(b, pre);
       }
       return;
@@ -244,8 +255,10 @@ void TimingChecker::check(unsigned chi, const Command& c) {
       for (unsigned i = 0; i < nb; ++i) {
         if (sb && i % m_org.banks_per_group != c.addr.bank) continue;
         Bank& b = rk.banks[i];
-        if (b.open) fail(chi, c, fmt::format("refresh while bank group {} bank {} is open", i / m_org.banks_per_group,
-                                             i % m_org.banks_per_group));
+        if (b.open)
+          fail(chi, c,
+               fmt::format("refresh while bank group {} bank {} is open", i / m_org.banks_per_group,
+                           i % m_org.banks_per_group));
         require(chi, c, b.pre + static_cast<int64_t>(t.trp), "tRP (PRE to REF)");
         require(chi, c, b.ref_done, "tRFC (refresh to refresh)");
         require(chi, c, b.act + static_cast<int64_t>(t.trc), "tRC (ACT to REF)");
@@ -267,7 +280,8 @@ void TimingChecker::check(unsigned chi, const Command& c) {
       rk.pde = now;
       return;
     }
-    case Cmd::PDX: return;  // handled above
+    case Cmd::PDX:
+      return;  // handled above
   }
 }
 

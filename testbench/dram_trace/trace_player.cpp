@@ -5,8 +5,8 @@
 
 namespace pc::tb {
 
-DramTracePlayer::DramTracePlayer(sc_core::sc_module_name name, Source src, const ClockDomain& clk, uint64_t mem_bytes,
-                                 bool timed, unsigned request_bytes)
+DramTracePlayer::DramTracePlayer(sc_core::sc_module_name name, Source src, const ClockDomain& clk,
+                                 uint64_t mem_bytes, bool timed, unsigned request_bytes)
     : sc_module(name),
       isock("isock"),
       m_src(std::move(src)),
@@ -24,7 +24,7 @@ DramTracePlayer::~DramTracePlayer() {
 
 tlm::tlm_generic_payload* DramTracePlayer::alloc() {
   if (m_pool.empty()) {
-    m_all.push_back(std::make_unique<tlm::tlm_generic_payload>(this));
+    m_all.push_back(std::make_unique<Payload>(this));
     m_buffers.push_back(std::make_unique<uint8_t[]>(m_req_bytes));
     m_all.back()->set_data_ptr(m_buffers.back().get());
     m_pool.push_back(m_all.back().get());
@@ -34,7 +34,25 @@ tlm::tlm_generic_payload* DramTracePlayer::alloc() {
   return gp;
 }
 
-void DramTracePlayer::free(tlm::tlm_generic_payload* gp) { m_pool.push_back(gp); }
+void DramTracePlayer::free(tlm::tlm_generic_payload* gp) {
+  m_pool.push_back(gp);
+}
+
+bool DramTracePlayer::written(uint64_t addr) const {
+  const uint64_t line = addr / m_req_bytes, page = line >> kPageBits,
+                 bit = line & ((uint64_t(1) << kPageBits) - 1);
+  return page < m_written_pages.size() && m_written_pages[page] &&
+         (m_written_pages[page][bit / 64] >> (bit % 64)) & 1;
+}
+
+void DramTracePlayer::mark_written(uint64_t addr) {
+  const uint64_t line = addr / m_req_bytes, page = line >> kPageBits,
+                 bit = line & ((uint64_t(1) << kPageBits) - 1);
+  if (page >= m_written_pages.size()) m_written_pages.resize(page + 1);
+  if (!m_written_pages[page])
+    m_written_pages[page] = std::make_unique<uint64_t[]>((uint64_t(1) << kPageBits) / 64);
+  m_written_pages[page][bit / 64] |= uint64_t(1) << (bit % 64);
+}
 
 void DramTracePlayer::run() {
   DramTraceEntry e;
@@ -54,10 +72,13 @@ void DramTracePlayer::run() {
     if (e.write) {
       // Real bytes: each line carries its own address, so a later read-back can be checked.
       uint8_t* d = gp->get_data_ptr();
-      for (unsigned i = 0; i < m_req_bytes; i += 8) std::memcpy(d + i, &addr, std::min<unsigned>(8, m_req_bytes - i));
-      m_written.insert(addr);
+      for (unsigned i = 0; i < m_req_bytes; i += 8)
+        std::memcpy(d + i, &addr, std::min<unsigned>(8, m_req_bytes - i));
+      mark_written(addr);
     } else {
-      m_expect[gp] = m_written.count(addr) != 0;
+      auto* p = static_cast<Payload*>(gp);
+      p->check = true;
+      p->written = written(addr);
     }
     gp->acquire();
     ++m_issued;
@@ -91,11 +112,12 @@ tlm::tlm_sync_enum DramTracePlayer::nb_transport_bw(tlm::tlm_generic_payload& gp
       m_waiting_end_req = false;
       m_end_req.notify(delay);
     }
-    if (gp.is_response_error()) SC_REPORT_ERROR(name(), ("request failed: " + gp.get_response_string()).c_str());
+    if (gp.is_response_error())
+      SC_REPORT_ERROR(name(), ("request failed: " + gp.get_response_string()).c_str());
     if (gp.is_read()) {
-      const auto it = m_expect.find(&gp);
-      if (it != m_expect.end()) {
-        const uint64_t want = it->second ? gp.get_address() : 0;
+      auto& p = static_cast<Payload&>(gp);  // the player's own payloads are the only ones it sees
+      if (p.check) {
+        const uint64_t want = p.written ? gp.get_address() : 0;
         bool ok = true;
         for (unsigned i = 0; i + 8 <= gp.get_data_length(); i += 8) {
           uint64_t v;
@@ -104,7 +126,7 @@ tlm::tlm_sync_enum DramTracePlayer::nb_transport_bw(tlm::tlm_generic_payload& gp
         }
         ++m_reads_checked;
         m_data_errors += !ok;
-        m_expect.erase(it);
+        p.check = false;
       }
     }
     ++m_completed;

@@ -11,8 +11,6 @@
 #include <memory>
 #include <systemc>
 #include <tlm>
-#include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "platform/core/clock.h"
@@ -28,8 +26,8 @@ class DramTracePlayer : public sc_core::sc_module, public tlm::tlm_mm_interface 
   using Source = std::function<bool(DramTraceEntry&)>;
   // `timed`: issue each request no earlier than its time stamp (DRAM clock cycles of `clk`).
   // Addresses are folded into [0, mem_bytes) and aligned down to `request_bytes`.
-  DramTracePlayer(sc_core::sc_module_name name, Source src, const ClockDomain& clk, uint64_t mem_bytes, bool timed,
-                  unsigned request_bytes = 64);
+  DramTracePlayer(sc_core::sc_module_name name, Source src, const ClockDomain& clk, uint64_t mem_bytes,
+                  bool timed, unsigned request_bytes = 64);
   ~DramTracePlayer() override;
 
   bool done() const { return m_source_done && m_completed == m_issued; }
@@ -45,8 +43,18 @@ class DramTracePlayer : public sc_core::sc_module, public tlm::tlm_mm_interface 
   void free(tlm::tlm_generic_payload* gp) override;
 
  private:
+  // A payload of this player with what its read must return (no map lookup per response).
+  struct Payload : tlm::tlm_generic_payload {
+    explicit Payload(tlm::tlm_mm_interface* mm) : tlm::tlm_generic_payload(mm) {}
+    bool check = false;    // a read in flight whose data is checked at its response
+    bool written = false;  // a write to its line was issued before it
+  };
   void run();
-  tlm::tlm_sync_enum nb_transport_bw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase, sc_core::sc_time& delay);
+  // Lines (request_bytes each) a write was issued to: a bitmap in pages allocated as they are written.
+  bool written(uint64_t addr) const;
+  void mark_written(uint64_t addr);
+  tlm::tlm_sync_enum nb_transport_bw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase,
+                                     sc_core::sc_time& delay);
   tlm::tlm_generic_payload* alloc();
 
   Source m_src;
@@ -55,15 +63,15 @@ class DramTracePlayer : public sc_core::sc_module, public tlm::tlm_mm_interface 
   bool m_timed;
   unsigned m_req_bytes;
   std::vector<tlm::tlm_generic_payload*> m_pool;
-  std::vector<std::unique_ptr<tlm::tlm_generic_payload>> m_all;
+  std::vector<std::unique_ptr<Payload>> m_all;
   std::vector<std::unique_ptr<uint8_t[]>> m_buffers;
   sc_core::sc_event m_end_req, m_done_ev;
   bool m_waiting_end_req = false;
   tlm::tlm_generic_payload* m_in_request = nullptr;  // the transaction in its request phase
   bool m_source_done = false;
   uint64_t m_issued = 0, m_completed = 0, m_reads = 0, m_writes = 0, m_reads_checked = 0, m_data_errors = 0;
-  std::unordered_set<uint64_t> m_written;                        // lines a write was issued to
-  std::unordered_map<tlm::tlm_generic_payload*, bool> m_expect;  // read in flight -> its line was written
+  static constexpr unsigned kPageBits = 16;                  // 2^16 lines per bitmap page
+  std::vector<std::unique_ptr<uint64_t[]>> m_written_pages;  // by line >> kPageBits
   sc_core::sc_time m_last_resp;
 };
 

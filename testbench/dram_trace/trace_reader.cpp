@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -23,13 +22,18 @@ struct Tokens {
   std::string_view operator[](size_t i) const { return i < 4 ? t[i] : std::string_view(); }
 };
 
+// The blanks of std::isspace in the "C" locale (the program never sets another), without its call.
+inline bool blank(char c) {
+  return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
 Tokens split(std::string_view l) {
   Tokens t;
   size_t i = 0;
   while (i < l.size()) {
-    while (i < l.size() && std::isspace(static_cast<unsigned char>(l[i]))) ++i;
+    while (i < l.size() && blank(l[i])) ++i;
     size_t j = i;
-    while (j < l.size() && !std::isspace(static_cast<unsigned char>(l[j]))) ++j;
+    while (j < l.size() && !blank(l[j])) ++j;
     if (j > i) {
       if (t.n < 4) t.t[t.n] = l.substr(i, j - i);
       ++t.n;
@@ -43,7 +47,7 @@ Tokens split(std::string_view l) {
 bool ieq(std::string_view s, std::string_view lower_word) {
   if (s.size() != lower_word.size()) return false;
   for (size_t i = 0; i < s.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(s[i])) != lower_word[i]) return false;
+    if ((s[i] >= 'A' && s[i] <= 'Z' ? char(s[i] - 'A' + 'a') : s[i]) != lower_word[i]) return false;
   return true;
 }
 
@@ -69,10 +73,14 @@ bool parse_u64(std::string_view s, uint64_t& v, bool hex_default = false) {
 
 const char* format_name(DramTraceFormat f) {
   switch (f) {
-    case DramTraceFormat::DramSim3: return "DRAMSim3";
-    case DramTraceFormat::Ramulator: return "Ramulator 2";
-    case DramTraceFormat::DramSys: return "DRAMSys";
-    case DramTraceFormat::Unknown: break;
+    case DramTraceFormat::DramSim3:
+      return "DRAMSim3";
+    case DramTraceFormat::Ramulator:
+      return "Ramulator 2";
+    case DramTraceFormat::DramSys:
+      return "DRAMSys";
+    case DramTraceFormat::Unknown:
+      break;
   }
   return "unknown";
 }
@@ -90,7 +98,7 @@ void DramTraceReader::fail(const std::string& what) const {
   throw TraceError(fmt::format("{}:{}: {}", m_name, m_line, what));
 }
 
-DramTraceFormat DramTraceReader::detect(const std::string& l) const {
+DramTraceFormat DramTraceReader::detect(std::string_view l) const {
   const auto t = split(l);
   if (t.size() >= 2 && t[0].size() > 1 && t[0].back() == ':') return DramTraceFormat::DramSys;
   if (t.size() >= 2 && (t[0] == "LD" || t[0] == "ST")) return DramTraceFormat::Ramulator;
@@ -98,7 +106,7 @@ DramTraceFormat DramTraceReader::detect(const std::string& l) const {
   return DramTraceFormat::Unknown;
 }
 
-void DramTraceReader::parse(const std::string& l, DramTraceEntry& e) const {
+void DramTraceReader::parse(std::string_view l, DramTraceEntry& e) const {
   const auto t = split(l);
   e = DramTraceEntry{};
   switch (m_fmt) {
@@ -130,23 +138,58 @@ void DramTraceReader::parse(const std::string& l, DramTraceEntry& e) const {
       e.timed = true;
       return;
     }
-    case DramTraceFormat::Unknown: break;
+    case DramTraceFormat::Unknown:
+      break;
   }
   fail("unrecognised trace line");
 }
 
+bool DramTraceReader::read_line(std::string_view& l) {
+  m_buf.clear();
+  for (;;) {
+    if (m_pos == m_end) {
+      if (m_chunk.empty()) m_chunk.resize(1 << 16);
+      m_in->read(m_chunk.data(), static_cast<std::streamsize>(m_chunk.size()));
+      m_pos = 0;
+      m_end = static_cast<size_t>(m_in->gcount());
+      if (m_end == 0) {  // the end: a last line without '\n' still counts, an empty one does not
+        l = m_buf;
+        return !m_buf.empty();
+      }
+    }
+    const char* s = m_chunk.data() + m_pos;
+    const auto* nl = static_cast<const char*>(std::memchr(s, '\n', m_end - m_pos));
+    if (!nl) {
+      m_buf.append(s, m_end - m_pos);
+      m_pos = m_end;
+      continue;
+    }
+    const size_t n = static_cast<size_t>(nl - s);
+    m_pos += n + 1;
+    if (m_buf.empty()) {
+      l = std::string_view(s, n);
+    } else {
+      m_buf.append(s, n);
+      l = m_buf;
+    }
+    return true;
+  }
+}
+
 bool DramTraceReader::next(DramTraceEntry& e) {
-  std::string& l = m_buf;  // reused: no allocation per line
-  while (std::getline(*m_in, l)) {
+  std::string_view l;
+  while (read_line(l)) {
     ++m_line;
-    if (!l.empty() && l.back() == '\r') l.pop_back();
+    if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
     const auto first = l.find_first_not_of(" \t");
     if (first == std::string::npos || l[first] == '#') continue;
     if (m_fmt == DramTraceFormat::Unknown) {
       m_fmt = detect(l);
       if (m_fmt == DramTraceFormat::Unknown)
-        fail(fmt::format("cannot tell the trace format from '{}' (expected DRAMSim3 '0xADDR READ 10', Ramulator "
-                         "'LD 0xADDR' or DRAMSys '10:\\tread\\t0xADDR')", l));
+        fail(fmt::format(
+            "cannot tell the trace format from '{}' (expected DRAMSim3 '0xADDR READ 10', Ramulator "
+            "'LD 0xADDR' or DRAMSys '10:\\tread\\t0xADDR')",
+            l));
     }
     parse(l, e);
     return true;

@@ -8,6 +8,8 @@
 #include <istream>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "testbench/workload/op_stream.h"  // TraceError
 
@@ -41,12 +43,16 @@ class DramTraceReader {
 
  private:
   [[noreturn]] void fail(const std::string& what) const;
-  DramTraceFormat detect(const std::string& l) const;
-  void parse(const std::string& l, DramTraceEntry& e) const;
+  DramTraceFormat detect(std::string_view l) const;
+  void parse(std::string_view l, DramTraceEntry& e) const;
+  // The next line without its '\n' (a view into the chunk or m_buf), as std::getline splits them.
+  bool read_line(std::string_view& l);
 
   std::unique_ptr<std::istream> m_in;
   std::string m_name;
-  std::string m_buf;  // the current line
+  std::vector<char> m_chunk;    // the stream is read in chunks: no istream call per line
+  size_t m_pos = 0, m_end = 0;  // the unread part of m_chunk
+  std::string m_buf;            // a line that crosses the end of a chunk
   uint64_t m_line = 0;
   DramTraceFormat m_fmt = DramTraceFormat::Unknown;
 };

@@ -22,8 +22,8 @@ namespace {
 // DDR4-3200AA defaults: CL = tRCD = tRP = 22, BL/2 = 4, CWL = 16, tRRD_S/L = 4/8, tFAW = 34, tWTR_L = 12,
 // tREFI = 12480, tRFC = 560, tXP = 10; front end 5 and PHY 6 cycles.
 struct T {
-  static constexpr uint64_t FE = 5, PHY = 6, CL = 22, CWL = 16, RCD = 22, RP = 22, BL2 = 4, RRD_S = 4, RRD_L = 8,
-                            FAW = 34, WTR_L = 12, REFI = 12480, RFC = 560, XP = 10;
+  static constexpr uint64_t FE = 5, PHY = 6, CL = 22, CWL = 16, RCD = 22, RP = 22, BL2 = 4, RRD_S = 4,
+                            RRD_L = 8, FAW = 34, WTR_L = 12, REFI = 12480, RFC = 560, XP = 10;
 };
 
 dram::DdrConfig ddr4_3200() {
@@ -45,11 +45,15 @@ struct Rig {
   std::vector<Rec> cmds;
   std::unique_ptr<tb::DramTraceBench> bench;
 
-  explicit Rig(const dram::DdrConfig& cfg, uint64_t mem = 64ull << 20, const dram::TimingConfig* chk = nullptr) {
+  explicit Rig(const dram::DdrConfig& cfg, uint64_t mem = 64ull << 20,
+               const dram::TimingConfig* chk = nullptr) {
     bench = std::make_unique<tb::DramTraceBench>(
-        cfg, mem, [this](tb::DramTraceEntry& e) { return next < script.size() ? (e = script[next++], true) : false; },
+        cfg, mem,
+        [this](tb::DramTraceEntry& e) { return next < script.size() ? (e = script[next++], true) : false; },
         true, chk);
-    bench->controller().set_command_hook([this](unsigned, const dram::Command& c) { cmds.push_back({c.cycle, c.cmd, c.addr}); });
+    bench->controller().set_command_hook([this](unsigned, const dram::Command& c) {
+      cmds.push_back({c.cycle, c.cmd, c.addr});
+    });
   }
   uint64_t addr(unsigned bg, unsigned bank, unsigned row, unsigned col = 0) const {
     dram::DramAddr a;
@@ -160,7 +164,8 @@ TEST(DramSim, RefreshBlocksForTrfcEveryTrefi) {
   EXPECT_EQ(refs[1], 2 * T::REFI);
   // The first read waits for tRFC: ACT at REF + tRFC, then tRCD + CL + BL/2 + PHY.
   EXPECT_EQ(r.times(Cmd::ACT).front(), 2 * T::REFI + T::RFC);
-  EXPECT_EQ(r.stat("dram.read_latency.max"), 2 * T::REFI + T::RFC + T::RCD + T::CL + T::BL2 + T::PHY - (2 * T::REFI + 1));
+  EXPECT_EQ(r.stat("dram.read_latency.max"),
+            2 * T::REFI + T::RFC + T::RCD + T::CL + T::BL2 + T::PHY - (2 * T::REFI + 1));
   // Each read leaves its row open (open-page policy), so the next refresh first closes it with PREA
   // at its due time and issues REF tRP later; with nothing open the fifth REF is on time again.
   EXPECT_EQ(r.times(Cmd::PREA), (std::vector<uint64_t>{3 * T::REFI, 4 * T::REFI}));
@@ -207,6 +212,30 @@ TEST(DramSim, CheckerCatchesAnInjectedViolation) {
   EXPECT_NE(e.find("DRAM timing violation: RD at cycle 27"), std::string::npos) << e;
   EXPECT_NE(e.find("tRCD (ACT to RD/WR) requires cycle >= 28"), std::string::npos) << e;
   EXPECT_EQ(r.stat("dram.read_latency.count"), 0);  // stopped before the read could complete
+}
+
+TEST(DramSim, CheckerStopsAFastReplayAtTheViolatingCycle) {
+  // Replayed --fast the scheduler runs cycles ahead of the kernel while nothing else is due; a violation
+  // found there must still stop the run, at the violating command's own cycle.
+  auto chk = ddr4_3200().timing;
+  chk.trcd = 23;
+  uint64_t n = 0;
+  tb::DramTraceBench b(
+      ddr4_3200(), 64ull << 20,
+      [&n](tb::DramTraceEntry& e) {
+        return n < 64 ? (e = tb::DramTraceEntry{n++ * 64, false, false, 0}, true) : false;
+      },
+      false, &chk);
+  b.run();
+  const std::string& e = b.error();
+  const std::string what = "DRAM timing violation: RD at cycle ";
+  const auto at = e.find(what);
+  ASSERT_NE(at, std::string::npos) << e;
+  const uint64_t cycle = std::stoull(e.substr(at + what.size()));
+  EXPECT_EQ(cycle, 5u + 22u);  // front end, then tRCD after the first ACT
+  EXPECT_GT(b.controller().cycles_run_ahead(), 0u);
+  EXPECT_EQ(sc_core::sc_time_stamp(), b.controller().clock().cycles(cycle));
+  EXPECT_EQ(b.stat("dram.read_latency.count"), 0);
 }
 
 TEST(DramSim, DataMovesThroughTheController) {
@@ -268,8 +297,8 @@ TEST(DramSim, WritesDrainBetweenWatermarks) {
 
 TEST(DramSim, StarvationCapLetsAnOlderConflictIn) {
   Rig r(ddr4_3200());
-  r.at(0, false, r.addr(0, 0, 1, 0));          // opens row 1
-  r.at(100, false, r.addr(0, 0, 2, 0));        // older conflict for the bank
+  r.at(0, false, r.addr(0, 0, 1, 0));                                       // opens row 1
+  r.at(100, false, r.addr(0, 0, 2, 0));                                     // older conflict for the bank
   for (unsigned i = 1; i <= 30; ++i) r.at(100, false, r.addr(0, 0, 1, i));  // younger hits to row 1
   r.run();
   // FR-FCFS serves row-1 hits ahead of the older conflict only while the row has had fewer than
