@@ -23,7 +23,7 @@ namespace {
 alignas(64) const uint8_t kZeros[BackingStore::kPageBytes] = {};
 }  // namespace
 
-// The shared page of zeros. Only ever read: page_for_write replaces it before any byte is stored.
+// The shared page of zeros. Only ever read: write() replaces it before any non-zero byte is stored.
 uint8_t* BackingStore::zero_page() {
   return const_cast<uint8_t*>(kZeros);
 }
@@ -65,16 +65,10 @@ const uint8_t* BackingStore::page_for_read(uint64_t page) const {
   return slot[page & ((1ull << kPagesPerSlotBits) - 1)];
 }
 
-uint8_t* BackingStore::page_for_write(uint64_t page) {
+BackingStore::Page& BackingStore::entry(uint64_t page) {
   auto& slot = m_slots[page >> kPagesPerSlotBits];
   if (!slot) slot = std::make_unique<Page[]>(1ull << kPagesPerSlotBits);  // value-initialised: null
-  auto& p = slot[page & ((1ull << kPagesPerSlotBits) - 1)];
-  if (!p || p == zero_page()) {
-    if (!p) ++m_pages_allocated;
-    p = new_page();
-    ++m_host_pages;
-  }
-  return p;
+  return slot[page & ((1ull << kPagesPerSlotBits) - 1)];
 }
 
 void BackingStore::read(uint64_t addr, uint8_t* dst, uint64_t len) const {
@@ -96,19 +90,18 @@ void BackingStore::write(uint64_t addr, const uint8_t* src, uint64_t len) {
   while (len) {
     const uint64_t off = addr % kPageBytes;
     const uint64_t n = std::min(len, kPageBytes - off);
-    const uint64_t page = addr / kPageBytes;
-    const uint8_t* cur = page_for_read(page);
-    if ((!cur || cur == zero_page()) && std::memcmp(src, kZeros, n) == 0) {
-      // Zeros into a page that holds only zeros: it becomes (or stays) touched, with no host memory yet.
-      if (!cur) {
-        auto& slot = m_slots[page >> kPagesPerSlotBits];
-        if (!slot) slot = std::make_unique<Page[]>(1ull << kPagesPerSlotBits);
-        slot[page & ((1ull << kPagesPerSlotBits) - 1)] = zero_page();
+    Page& p = entry(addr / kPageBytes);
+    if (!p || p == zero_page()) {
+      if (!p) {
+        p = zero_page();  // touched; zeros into it need no host memory yet
         ++m_pages_allocated;
       }
-    } else {
-      std::memcpy(page_for_write(page) + off, src, n);
+      if (std::memcmp(src, kZeros, n) != 0) {
+        p = new_page();
+        ++m_host_pages;
+      }
     }
+    if (p != zero_page()) std::memcpy(p + off, src, n);
     addr += n;
     src += n;
     len -= n;

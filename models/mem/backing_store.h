@@ -48,8 +48,8 @@ class BackingStore {
   static constexpr unsigned kPagesPerSlotBits = 18;  // 2^18 pages * 4 KiB = 1 GiB
   using Page = uint8_t*;  // into a chunk; null: untouched; zero_page(): touched, all zeros so far
   const uint8_t* page_for_read(uint64_t page) const;
-  uint8_t* page_for_write(uint64_t page);
-  uint8_t* new_page();  // zeroed
+  Page& entry(uint64_t page);  // the page's slot entry (its slot array created if missing)
+  uint8_t* new_page();         // zeroed
   static uint8_t* zero_page();
 
   struct Chunk {
