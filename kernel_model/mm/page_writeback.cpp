@@ -112,19 +112,27 @@ void PageWriteback::writeback_inodes(WritebackControl& wbc, KCtx& k) {
   }
 }
 
+namespace {
+// pagevec_lookup_tag over the whole file: the pages with `flag` set, in index order, each with a reference
+// taken so that it stays while the caller sleeps on it.
+std::vector<Page*> pin_tagged(File& f, PageFlag flag) {
+  std::vector<Page*> pages;
+  for (auto& [idx, p] : f.mapping.page_tree)
+    if (p->test(flag)) {
+      Lru::get_page(p);
+      pages.push_back(p);
+    }
+  return pages;
+}
+}  // namespace
+
 int PageWriteback::filemap_fdatawrite(File& f, KCtx& k) {
   // __filemap_fdatawrite(mapping, WB_SYNC_ALL) through mpage_writepages: every page dirty now, in index
   // order. Unlike background writeback it sleeps for a locked page and waits for a write already under
   // way (the page may have been redirtied since it started). In 2.6.18 clear_page_dirty_for_io does not
   // look at PTEs: pages dirtied only through a shared mapping's PTE Dirty bits are not written (msync moves
   // those bits into the pages first).
-  std::vector<Page*> dirty;
-  for (auto& [idx, p] : f.mapping.page_tree)
-    if (p->test(PG_dirty)) {
-      Lru::get_page(p);
-      dirty.push_back(p);
-    }
-  for (Page* p : dirty) {
+  for (Page* p : pin_tagged(f, PG_dirty)) {
     m_mm.lock_page(p, k);
     if (p->file_mapping() == &f.mapping && p->test(PG_writeback)) {
       m_mm.sync_page(p, k);
@@ -143,13 +151,7 @@ int PageWriteback::filemap_fdatawrite(File& f, KCtx& k) {
 int PageWriteback::filemap_fdatawait(File& f, KCtx& k) {
   // wait_on_page_writeback_range over the whole file: each page under writeback, in index order (a write
   // error is not modeled for file pages, so the result is 0).
-  std::vector<Page*> busy;
-  for (auto& [idx, p] : f.mapping.page_tree)
-    if (p->test(PG_writeback)) {
-      Lru::get_page(p);
-      busy.push_back(p);
-    }
-  for (Page* p : busy) {
+  for (Page* p : pin_tagged(f, PG_writeback)) {
     if (p->test(PG_writeback)) {
       m_mm.sync_page(p, k);  // wait_on_page_bit kicks the queue before it sleeps
       m_mm.wait_on_page_writeback(p, k);
