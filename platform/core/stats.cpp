@@ -60,7 +60,17 @@ double Distribution::bucket_high(size_t b) {
   return bucket_low(b + 1);
 }
 
-void Distribution::sample(double v, uint64_t n) {
+void Distribution::sample_new(double v, uint64_t n, uint64_t bits) {
+  flush();
+  if (n == 1) {
+    m_run_n = 1;
+    m_run_bits = bits;
+    return;
+  }
+  add(v, n);
+}
+
+void Distribution::add(double v, uint64_t n) const {
   if (n == 0) return;
   const size_t b = bucket_of(v);
   if (b >= m_buckets.size()) m_buckets.resize(b + 1, 0);
@@ -75,7 +85,31 @@ void Distribution::sample(double v, uint64_t n) {
   m_sum += v * static_cast<double>(n);
 }
 
+void Distribution::flush_run() const {
+  double v;
+  std::memcpy(&v, &m_run_bits, sizeof v);
+  const uint64_t n = m_run_n;
+  m_run_n = 0;
+  // n samples of v, as n calls would have taken them: the buckets, count, min and max do not depend on
+  // how they are grouped, the sum does (rounding). When v and the sum are whole and every partial sum
+  // stays below 2^53, each of the n additions is exact, so one addition of v * n gives the same bits.
+  add(v, 1);
+  uint64_t rest = n - 1;
+  if (rest == 0) return;
+  constexpr double kExact = 9007199254740992.0;  // 2^53
+  const double mag = std::fabs(v) * static_cast<double>(rest);
+  if (v == std::floor(v) && m_sum == std::floor(m_sum) && mag < kExact && std::fabs(m_sum) + mag < kExact) {
+    const size_t b = bucket_of(v);
+    m_buckets[b] += rest;
+    m_count += rest;
+    m_sum += v * static_cast<double>(rest);
+    return;
+  }
+  for (; rest; --rest) add(v, 1);
+}
+
 double Distribution::percentile(double p) const {
+  flush();
   if (m_count == 0) return 0.0;
   const uint64_t rank = std::max<uint64_t>(1, static_cast<uint64_t>(std::ceil(p * static_cast<double>(m_count))));
   uint64_t cum = 0;
@@ -88,6 +122,7 @@ double Distribution::percentile(double p) const {
 }
 
 Json Distribution::to_json() const {
+  flush();
   Json j = Json::object();
   j["count"] = m_count;
   j["mean"] = number(mean());
@@ -105,6 +140,7 @@ Json Distribution::to_json() const {
 }
 
 void Distribution::reset() {
+  m_run_n = 0;
   m_buckets.clear();
   m_count = 0;
   m_sum = m_min = m_max = 0;

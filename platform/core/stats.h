@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -87,12 +88,38 @@ class Formula final : public Stat {
 class Distribution : public Stat {
  public:
   using Stat::Stat;
-  void sample(double v, uint64_t n = 1);
-  uint64_t count() const { return m_count; }
-  double sum() const { return m_sum; }
-  double mean() const { return m_count ? m_sum / static_cast<double>(m_count) : 0.0; }
-  double min() const { return m_count ? m_min : 0.0; }
-  double max() const { return m_count ? m_max : 0.0; }
+  // A sample equal to the one before (bit for bit) only extends a run; the run reaches the buckets, count,
+  // min, max and sum when another value comes or anything reads them (the result is exactly that of
+  // taking each sample on its own: see flush()). Most samples on the L1-hit path repeat the last latency.
+  void sample(double v, uint64_t n = 1) {
+    uint64_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    if (n == 1 && m_run_n != 0 && bits == m_run_bits) {
+      ++m_run_n;
+      return;
+    }
+    sample_new(v, n, bits);
+  }
+  uint64_t count() const {
+    flush();
+    return m_count;
+  }
+  double sum() const {
+    flush();
+    return m_sum;
+  }
+  double mean() const {
+    flush();
+    return m_count ? m_sum / static_cast<double>(m_count) : 0.0;
+  }
+  double min() const {
+    flush();
+    return m_count ? m_min : 0.0;
+  }
+  double max() const {
+    flush();
+    return m_count ? m_max : 0.0;
+  }
   // Nearest-rank percentile (p in [0,1]): the lower bound of the bucket holding the ceil(p*count)-th
   // smallest sample, clamped to [min, max]; the maximum itself when that bucket is the last one.
   double percentile(double p) const;
@@ -104,9 +131,20 @@ class Distribution : public Stat {
   static double bucket_high(size_t b);
 
  private:
-  std::vector<uint64_t> m_buckets;
-  uint64_t m_count = 0;
-  double m_sum = 0, m_min = 0, m_max = 0;
+  void sample_new(double v, uint64_t n, uint64_t bits);
+  // Takes the pending run into the figures. Logically const: the figures are those of every sample taken.
+  void flush() const {
+    if (m_run_n) flush_run();
+  }
+  void flush_run() const;
+  void add(double v, uint64_t n) const;
+
+  mutable std::vector<uint64_t> m_buckets;
+  mutable uint64_t m_count = 0;
+  mutable double m_sum = 0, m_min = 0, m_max = 0;
+  // The pending run: m_run_n samples of one value (bits m_run_bits), each taken with n = 1.
+  mutable uint64_t m_run_n = 0;
+  uint64_t m_run_bits = 0;
 };
 
 class Histogram final : public Distribution {
