@@ -414,25 +414,10 @@ void CoreCaches::b_transport(int, tlm::tlm_generic_payload& gp, sc_time& delay) 
   if (ext) ext->served = worst;
 }
 
-CoreCaches::L1Hit CoreCaches::l1_hit(tlm::tlm_generic_payload& gp, bool fetch, sc_time& lat) {
-  const uint64_t addr = gp.get_address();
-  const unsigned len = gp.get_data_length();
-  const uint64_t line = addr >> m_line_shift;
-  if (len == 0 || addr >= hw::kMmioBase || ((addr + len - 1) >> m_line_shift) != line) return L1Hit::No;
-  // A store to a line not held exclusively invalidates the other cores' copies, whose writebacks may
-  // wait for a buffer entry: b_transport handles it. Otherwise what b_transport does for an L1 hit:
-  // probe (recency, hit count), mark_written (dirty), then the bytes.
-  CacheLevel& l1 = fetch ? m_l1i : m_l1d;
-  if (!l1.tags.hit_exclusive(line, gp.is_write())) return L1Hit::No;
-  ++l1.hits;
-  lat = l1.latency;
-  if (!move_bytes(gp)) {
-    if (gp.get_response_status() == tlm::TLM_INCOMPLETE_RESPONSE)
-      gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-    return L1Hit::Error;
-  }
-  gp.set_response_status(tlm::TLM_OK_RESPONSE);
-  return L1Hit::Ok;
+CoreCaches::L1Hit CoreCaches::move_failed(tlm::tlm_generic_payload& gp) {
+  if (gp.get_response_status() == tlm::TLM_INCOMPLETE_RESPONSE)
+    gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+  return L1Hit::Error;
 }
 
 bool CoreCaches::move_bytes_dmi(tlm::tlm_generic_payload& gp) {
@@ -457,11 +442,7 @@ bool CoreCaches::move_bytes_dmi(tlm::tlm_generic_payload& gp) {
     }
   }
   if (d.page == page && d.ptr) {
-    uint8_t* p = d.ptr + addr % kDmiPageBytes;
-    if (gp.is_read())
-      std::memcpy(gp.get_data_ptr(), p, len);
-    else
-      std::memcpy(p, gp.get_data_ptr(), len);
+    dmi_copy(gp, d.ptr + addr % kDmiPageBytes);
     return true;
   }
   const bool moved = mem_isock->transport_dbg(gp) == len;

@@ -12,6 +12,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <systemc>
@@ -23,6 +24,7 @@
 #include "platform/core/clock.h"
 #include "platform/core/stats.h"
 #include "platform/core/tlm_ext.h"
+#include "platform/hwdefs/address_map.h"
 
 namespace pc::cache {
 
@@ -100,7 +102,22 @@ class CoreCaches : public sc_core::sc_module {
   // the caller takes b_transport. Error: the data could not be moved (the payload holds the error). The
   // caller sets AccessExt::served (1) if it reads it.
   enum class L1Hit : uint8_t { No, Ok, Error };
-  L1Hit l1_hit(tlm::tlm_generic_payload& gp, bool fetch, sc_core::sc_time& lat);
+  L1Hit l1_hit(tlm::tlm_generic_payload& gp, bool fetch, sc_core::sc_time& lat) {
+    const uint64_t addr = gp.get_address();
+    const unsigned len = gp.get_data_length();
+    const uint64_t line = addr >> m_line_shift;
+    if (len == 0 || addr >= hw::kMmioBase || ((addr + len - 1) >> m_line_shift) != line) return L1Hit::No;
+    // A store to a line not held exclusively invalidates the other cores' copies, whose writebacks may
+    // wait for a buffer entry: b_transport handles it. Otherwise what b_transport does for an L1 hit:
+    // probe (recency, hit count), mark_written (dirty), then the bytes.
+    CacheLevel& l1 = fetch ? m_l1i : m_l1d;
+    if (!l1.tags.hit_exclusive(line, gp.is_write())) return L1Hit::No;
+    ++l1.hits;
+    lat = l1.latency;
+    if (!move_bytes(gp)) return move_failed(gp);
+    gp.set_response_status(tlm::TLM_OK_RESPONSE);
+    return L1Hit::Ok;
+  }
 
  private:
   SC_HAS_PROCESS(CoreCaches);
@@ -129,9 +146,24 @@ class CoreCaches : public sc_core::sc_module {
     const uint64_t addr = gp.get_address();
     if (addr >= m_no_dmi_lo && addr <= m_no_dmi_hi)
       return mem_isock->transport_dbg(gp) == gp.get_data_length();
+    // The page's pointer is held: move the bytes here (move_bytes_dmi asks for it, or falls back).
+    const unsigned len = gp.get_data_length();
+    const uint64_t page = addr / kDmiPageBytes;
+    const DmiPage& d = m_dmi[page % kDmiPages];
+    if (d.page == page && d.ptr && (addr % kDmiPageBytes) + len <= kDmiPageBytes) {
+      dmi_copy(gp, d.ptr + addr % kDmiPageBytes);
+      return true;
+    }
     return move_bytes_dmi(gp);
   }
+  static void dmi_copy(tlm::tlm_generic_payload& gp, uint8_t* p) {
+    if (gp.is_read())
+      std::memcpy(gp.get_data_ptr(), p, gp.get_data_length());
+    else
+      std::memcpy(p, gp.get_data_ptr(), gp.get_data_length());
+  }
   bool move_bytes_dmi(tlm::tlm_generic_payload& gp);
+  L1Hit move_failed(tlm::tlm_generic_payload& gp);
   void invalidate_dmi(sc_dt::uint64 start, sc_dt::uint64 end);
   unsigned int transport_dbg(int, tlm::tlm_generic_payload& gp) { return mem_isock->transport_dbg(gp); }
   // Tag lookups for one line: counts hits and misses, returns the level that serves it (1..3, 4 =

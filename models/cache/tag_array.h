@@ -79,9 +79,17 @@ class TagArray {
   // Sets are a power of two in every real geometry: a mask then, a division otherwise.
   uint64_t set_of(uint64_t line) const { return m_set_mask ? line & m_set_mask : line % m_sets; }
   Way* find(uint64_t line) {
-    Way* s = &m_ways_v[set_of(line) * m_ways];
+    // A line is in at most one way (fill() looks first), so the way found last, if it still holds the
+    // line, is the one the search would find; consecutive accesses to a line skip the search.
+    Way* last = &m_ways_v[m_last];
+    if (last->line == line && last->valid) return last;
+    const uint64_t first = set_of(line) * m_ways;
+    Way* s = &m_ways_v[first];
     for (unsigned w = 0; w < m_ways; ++w)
-      if (s[w].line == line && s[w].valid) return &s[w];
+      if (s[w].line == line && s[w].valid) {
+        m_last = first + w;
+        return &s[w];
+      }
     return nullptr;
   }
   const Way* find(uint64_t line) const { return const_cast<TagArray*>(this)->find(line); }
@@ -90,6 +98,7 @@ class TagArray {
   uint64_t m_set_mask = 0;  // m_sets - 1 when m_sets is a power of two (and > 1), else 0
   uint64_t m_clock = 0;
   std::vector<Way> m_ways_v;
+  uint64_t m_last = 0;  // index of the way find() found last
 };
 
 }  // namespace pc::cache
