@@ -55,53 +55,71 @@ bool LineSplitStream::next(hw::Op& op) {
   return true;
 }
 
-bool WorkloadContext::is_memory_op() const {
-  return m_op.kind == hw::OpKind::Read || m_op.kind == hw::OpKind::Write || m_op.kind == hw::OpKind::Fetch;
+namespace {
+bool is_memory_op(const hw::Op& op) {
+  return op.kind == hw::OpKind::Read || op.kind == hw::OpKind::Write || op.kind == hw::OpKind::Fetch;
+}
+}  // namespace
+
+bool WorkloadContext::refill() {
+  m_pos = m_len = 0;
+  if (!m_stream_done) {
+    try {
+      if (!m_stream->next_batch(m_buf, kBatch, m_len)) m_stream_done = true;
+    } catch (...) {
+      // Raised inside the simulation thread: kept for the SoC to rethrow once the ops before it ran.
+      m_stream_error = std::current_exception();
+      m_stream_done = true;
+    }
+  }
+  if (m_len) return true;
+  m_error = m_stream_error;
+  m_ended = true;
+  return false;
 }
 
 const hw::Op* WorkloadContext::current() {
-  if (m_valid) return &m_op;
-  if (m_ended) return nullptr;
-  hw::clear_op(m_op);
-  try {
-    if (!m_stream->next(m_op)) {
+  if (m_valid) return m_op;
+  if (m_ended || (m_pos == m_len && !refill())) return nullptr;
+  hw::Op& op = m_buf[m_pos++];
+  m_stream_addr = op.vaddr;
+  const bool mem = is_memory_op(op);
+  // Placement is per 4 KiB page; streams never cross a 64-byte line (see LineSplitStream), so an
+  // access never spans two frames.
+  if (m_mapper && mem) {
+    try {
+      op.vaddr = m_mapper->translate(op.vaddr);
+    } catch (...) {
+      m_error = std::current_exception();
       m_ended = true;
       return nullptr;
     }
-    m_stream_addr = m_op.vaddr;
-    // Placement is per 4 KiB page; streams never cross a 64-byte line (see LineSplitStream), so an
-    // access never spans two frames.
-    if (m_mapper && is_memory_op()) m_op.vaddr = m_mapper->translate(m_op.vaddr);
-  } catch (...) {
-    // Raised inside the simulation thread: keep it for the SoC to rethrow, and end the stream here.
-    m_error = std::current_exception();
-    m_ended = true;
-    return nullptr;
   }
+  m_op = &op;
   m_valid = true;
-  if (!is_memory_op()) return &m_op;
-  if (m_op.kind == hw::OpKind::Write) {
+  if (op.kind == hw::OpKind::Write) {
     if (m_checker)
-      m_checker->make_write(m_stream_addr, m_op.size, m_wbuf);
+      m_checker->make_write(m_stream_addr, op.size, m_wbuf);
     else
-      std::memset(m_wbuf, static_cast<int>(m_stream_addr), m_op.size);
-    m_op.wdata = m_wbuf;
+      std::memset(m_wbuf, static_cast<int>(m_stream_addr), op.size);
+    op.wdata = m_wbuf;
   }
-  return &m_op;
+  return &op;
 }
 
 void WorkloadContext::retire(const uint8_t* rdata, hw::AccessStatus status) {
   m_valid = false;
-  if (m_op.kind == hw::OpKind::Compute || m_op.kind == hw::OpKind::Syscall) return;
+  const hw::Op& op = *m_op;
+  if (op.kind == hw::OpKind::Compute || op.kind == hw::OpKind::Syscall) return;
   if (!m_checker) return;
   if (status != hw::AccessStatus::Ok) {
     m_checker->bus_error();
     return;
   }
-  if (m_op.kind == hw::OpKind::Write)
-    DataChecker::record(*m_shadow, m_stream_addr, m_wbuf, m_op.size);
+  if (op.kind == hw::OpKind::Write)
+    DataChecker::record(*m_shadow, m_stream_addr, m_wbuf, op.size);
   else
-    m_checker->verify(*m_shadow, m_stream_addr, m_stream_addr, rdata, m_op.size);
+    m_checker->verify(*m_shadow, m_stream_addr, m_stream_addr, rdata, op.size);
 }
 
 }  // namespace pc::tb

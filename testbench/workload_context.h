@@ -57,13 +57,22 @@ class WorkloadContext : public hw::ExecContext {
   std::exception_ptr error() const { return m_error; }
 
  private:
-  bool is_memory_op() const;
+  // Takes the next batch of ops from the stream; false (m_ended set, m_error if the stream raised one)
+  // when there is none.
+  bool refill();
   uint32_t m_id;
   std::unique_ptr<OpStream> m_stream;
   std::unique_ptr<FirstTouchMapper> m_mapper;
   std::unique_ptr<DataChecker> m_checker;
   std::unique_ptr<mem::BackingStore> m_shadow;  // what memory must hold, by stream address
-  hw::Op m_op;
+  // Ops come from the stream in batches; each is handed out (mapped, its write data made) in order, as
+  // it comes up, exactly as one at a time. An error the stream raised waits until the ops before it ran.
+  static constexpr size_t kBatch = 32;
+  hw::Op m_buf[kBatch];
+  size_t m_pos = 0, m_len = 0;
+  bool m_stream_done = false;
+  std::exception_ptr m_stream_error;
+  hw::Op* m_op = nullptr;      // the op handed out (in m_buf)
   uint64_t m_stream_addr = 0;  // the op's address before mapping (the shadow's key)
   bool m_valid = false, m_ended = false;
   uint8_t m_wbuf[hw::kMaxAccessBytes];

@@ -32,6 +32,13 @@ class PhasedStream : public tb::OpStream {
     }
     return false;
   }
+  bool next_batch(hw::Op* ops, size_t n, size_t& filled) override {
+    while (m_i < m_phases.size()) {
+      if (m_phases[m_i]->next_batch(ops, n, filled)) return true;
+      ++m_i;
+    }
+    return false;
+  }
 
  private:
   std::vector<std::unique_ptr<tb::OpStream>> m_phases;

@@ -121,6 +121,11 @@ class PatternStream final : public OpStream {
     ++m_issued;
     return true;
   }
+  bool next_batch(hw::Op* ops, size_t n, size_t& filled) override {
+    for (; filled < n; ++filled)
+      if (!next(ops[filled])) return false;  // next() clears the op itself
+    return true;
+  }
 
  private:
   uint64_t next_offset() {
