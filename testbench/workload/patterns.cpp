@@ -122,12 +122,48 @@ class PatternStream final : public OpStream {
     return true;
   }
   bool next_batch(hw::Op* ops, size_t n, size_t& filled) override {
+    // Sequential and random streams without compute ops: the same draws as next(), with the generator's
+    // state in locals (the compiler keeps it in registers instead of reloading it after every op store).
+    if (m_compute_cycles == 0 && m_pattern == Pattern::Sequential)
+      return fill_batch(ops, n, filled, [this](Rng&, uint64_t& seq) {
+        const uint64_t off = seq;
+        seq += m_size;
+        if (seq == m_footprint) seq = 0;
+        return off;
+      });
+    if (m_compute_cycles == 0 && m_pattern == Pattern::Random)
+      return fill_batch(ops, n, filled, [this](Rng& rng, uint64_t&) { return rng.below(m_slots) * m_size; });
     for (; filled < n; ++filled)
       if (!next(ops[filled])) return false;  // next() clears the op itself
     return true;
   }
 
  private:
+  // next_batch() of a stream without compute ops, `offset(rng, seq)` drawing next_offset()'s offset.
+  template <class Offset>
+  bool fill_batch(hw::Op* ops, size_t n, size_t& filled, Offset offset) {
+    Rng rng = m_rng;
+    uint64_t seq = m_seq, issued = m_issued;
+    const uint64_t accesses = m_accesses, base = m_base;
+    const double read_fraction = m_read_fraction;
+    const auto size = static_cast<uint8_t>(m_size);
+    size_t i = filled;
+    for (; i < n && issued != accesses; ++i) {
+      hw::Op& op = ops[i];
+      hw::clear_op(op);
+      const uint64_t off = offset(rng, seq);
+      op.kind = rng.uniform01() < read_fraction ? hw::OpKind::Read : hw::OpKind::Write;
+      op.size = size;
+      op.vaddr = base + off;
+      ++issued;
+    }
+    m_rng = rng;
+    m_seq = seq;
+    m_issued = issued;
+    filled = i;
+    return i == n;
+  }
+
   uint64_t next_offset() {
     switch (m_pattern) {
       case Pattern::Sequential: {
