@@ -106,7 +106,7 @@ class CoreCaches : public sc_core::sc_module {
     const uint64_t addr = gp.get_address();
     const unsigned len = gp.get_data_length();
     const uint64_t line = addr >> m_line_shift;
-    if (len == 0 || addr >= hw::kMmioBase || ((addr + len - 1) >> m_line_shift) != line) return L1Hit::No;
+    if (!plain_line(addr, len)) return L1Hit::No;
     // A store to a line not held exclusively invalidates the other cores' copies, whose writebacks may
     // wait for a buffer entry: b_transport handles it. Otherwise what b_transport does for an L1 hit:
     // probe (recency, hit count), mark_written (dirty), then the bytes.
@@ -117,6 +117,23 @@ class CoreCaches : public sc_core::sc_module {
     if (!move_bytes(gp)) return move_failed(gp);
     gp.set_response_status(tlm::TLM_OK_RESPONSE);
     return L1Hit::Ok;
+  }
+  // l1_hit() without a payload, for an access to a page the caches hold a DMI pointer to: true when it
+  // was an L1 hit, with exactly l1_hit()'s effects (bytes moved through the pointer, from or to `data`);
+  // false, with nothing changed, otherwise (the caller takes l1_hit() with a payload).
+  bool l1_hit_dmi(uint64_t addr, unsigned len, bool write, bool fetch, uint8_t* data, sc_core::sc_time& lat) {
+    if (!plain_line(addr, len)) return false;
+    uint8_t* p = dmi_ptr(addr, len);
+    if (!p) return false;
+    CacheLevel& l1 = fetch ? m_l1i : m_l1d;
+    if (!l1.tags.hit_exclusive(addr >> m_line_shift, write)) return false;
+    ++l1.hits;
+    lat = l1.latency;
+    if (write)
+      std::memcpy(p, data, len);
+    else
+      std::memcpy(data, p, len);
+    return true;
   }
 
  private:
@@ -147,14 +164,24 @@ class CoreCaches : public sc_core::sc_module {
     if (addr >= m_no_dmi_lo && addr <= m_no_dmi_hi)
       return mem_isock->transport_dbg(gp) == gp.get_data_length();
     // The page's pointer is held: move the bytes here (move_bytes_dmi asks for it, or falls back).
-    const unsigned len = gp.get_data_length();
-    const uint64_t page = addr / kDmiPageBytes;
-    const DmiPage& d = m_dmi[page % kDmiPages];
-    if (d.page == page && d.ptr && (addr % kDmiPageBytes) + len <= kDmiPageBytes) {
-      dmi_copy(gp, d.ptr + addr % kDmiPageBytes);
+    if (uint8_t* p = dmi_ptr(addr, gp.get_data_length())) {
+      dmi_copy(gp, p);
       return true;
     }
     return move_bytes_dmi(gp);
+  }
+  // Whether [addr, addr + len) is a non-empty cacheable range within one line (what l1_hit serves).
+  bool plain_line(uint64_t addr, unsigned len) const {
+    return len != 0 && addr < hw::kMmioBase && ((addr + len - 1) >> m_line_shift) == (addr >> m_line_shift);
+  }
+  // The host address of [addr, addr + len) through a DMI pointer held for its page (the bytes the move
+  // reaches there), or nullptr: none held, the range is in a memory without DMI, or it crosses the page.
+  uint8_t* dmi_ptr(uint64_t addr, unsigned len) const {
+    if (addr >= m_no_dmi_lo && addr <= m_no_dmi_hi) return nullptr;
+    const uint64_t page = addr / kDmiPageBytes;
+    const DmiPage& d = m_dmi[page % kDmiPages];
+    if (d.page != page || !d.ptr || (addr % kDmiPageBytes) + len > kDmiPageBytes) return nullptr;
+    return d.ptr + addr % kDmiPageBytes;
   }
   static void dmi_copy(tlm::tlm_generic_payload& gp, uint8_t* p) {
     if (gp.is_read())

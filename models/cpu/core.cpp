@@ -97,12 +97,17 @@ bool Core::access(hw::ExecContext& ctx, const MemOp& op, uint8_t* rdata, hw::Acc
       }
       pa = tr.pa;
     }
-    prepare_payload(m_gp, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, pa,
-                    write ? const_cast<uint8_t*>(op.wdata + done) : rdata + done, chunk);
+    uint8_t* data = write ? const_cast<uint8_t*>(op.wdata + done) : rdata + done;
     m_ext.requester = fetch ? Requester::Fetch : Requester::Core;
     sc_time lat;
-    const auto hit = m_caches ? m_caches->l1_hit(m_gp, fetch, lat) : cache::CoreCaches::L1Hit::No;
     sc_time end;  // when the access completes (user_now() after it)
+    // An L1 hit to a page the caches hold a DMI pointer to needs no payload (nor can it fail).
+    const bool dmi_hit = m_caches && m_caches->l1_hit_dmi(pa, chunk, write, fetch, data, lat);
+    if (!dmi_hit)
+      prepare_payload(m_gp, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, pa, data, chunk);
+    const auto hit = dmi_hit    ? cache::CoreCaches::L1Hit::Ok
+                     : m_caches ? m_caches->l1_hit(m_gp, fetch, lat)
+                                : cache::CoreCaches::L1Hit::No;
     if (hit != cache::CoreCaches::L1Hit::No) {
       // Served by L1 at once, as b_transport would have: the latency lands on the local time.
       m_ext.served = 1;
@@ -122,7 +127,7 @@ bool Core::access(hw::ExecContext& ctx, const MemOp& op, uint8_t* rdata, hw::Acc
     m_mem_fs += lat.value();
     m_access_latency.sample(latency_cycles(lat));
     charge(ctx, hw::Charge::MemStall, end);
-    if (m_gp.is_response_error()) bus_error(write, chunk, pa, rdata + done, st);
+    if (!dmi_hit && m_gp.is_response_error()) bus_error(write, chunk, pa, rdata + done, st);
     addr += chunk;
     done += chunk;
   }
