@@ -70,7 +70,7 @@ bool is_memory_op(const hw::Op& op) {
 }
 }  // namespace
 
-bool WorkloadContext::refill() {
+[[gnu::noinline]] bool WorkloadContext::refill() {
   m_pos = m_len = 0;
   if (!m_stream_done) {
     try {
@@ -90,6 +90,21 @@ bool WorkloadContext::refill() {
 const hw::Op* WorkloadContext::current() {
   if (m_valid) return m_op;
   if (m_ended || (m_pos == m_len && !refill())) return nullptr;
+  if (m_mapper || m_checker) return next_op();
+  // Neither placement nor data checking: the op as the stream made it, with write data.
+  hw::Op& op = m_buf[m_pos++];
+  m_stream_addr = op.vaddr;
+  m_op = &op;
+  m_valid = true;
+  if (op.kind == hw::OpKind::Write) {
+    fill_bytes(m_wbuf, static_cast<uint8_t>(m_stream_addr), op.size);
+    op.wdata = m_wbuf;
+  }
+  return &op;
+}
+
+// Out of line, so that current()'s common case keeps a short prologue.
+[[gnu::noinline]] const hw::Op* WorkloadContext::next_op() {
   hw::Op& op = m_buf[m_pos++];
   m_stream_addr = op.vaddr;
   const bool mem = is_memory_op(op);

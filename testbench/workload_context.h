@@ -60,6 +60,8 @@ class WorkloadContext : public hw::ExecContext {
   // Takes the next batch of ops from the stream; false (m_ended set, m_error if the stream raised one)
   // when there is none.
   bool refill();
+  // current() for the next op in m_buf with placement or data checking on.
+  const hw::Op* next_op();
   uint32_t m_id;
   std::unique_ptr<OpStream> m_stream;
   std::unique_ptr<FirstTouchMapper> m_mapper;
