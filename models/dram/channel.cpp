@@ -460,8 +460,7 @@ bool Channel::hit_may_issue(bool w, uint64_t now) const {
   const uint32_t cap = static_cast<uint32_t>(m_cfg.ctrl.starvation_cap);
   for (uint64_t m = m_pending_mask[w]; m; m &= m - 1) {
     const Bank& b = *m_flat[static_cast<unsigned>(__builtin_ctzll(m))];
-    if (b.open && b.hits < cap && std::max(col_bound(b, w), m_ranks[b.rank].cmd_ok) <= now)
-      return true;
+    if (b.open && b.hits < cap && std::max(col_bound(b, w), m_ranks[b.rank].cmd_ok) <= now) return true;
   }
   return false;
 }
@@ -569,8 +568,7 @@ Channel::Choice Channel::scan(RequestQueue& q, bool w, uint64_t now, uint64_t& w
     const Rank& rk = m_ranks[r.addr.rank];
     if ((rk.ref_pending && (!m_same_bank_refresh || r.addr.bank == rk.sb_index)) || rk.powered_down) continue;
     const Bank& b = *m_flat[r.bank_flat];
-    if (b.open && b.row == r.addr.row && b.hits < cap &&
-        std::max(col_bound(b, w), rk.cmd_ok) <= now) {
+    if (b.open && b.row == r.addr.row && b.hits < cap && std::max(col_bound(b, w), rk.cmd_ok) <= now) {
       Choice c;
       c.index = i, c.cmd = w ? Cmd::WR : Cmd::RD;
       return c;
