@@ -62,6 +62,43 @@ TEST(Stats, DistributionLargeValuesWithinBucketError) {
   }
 }
 
+// Repeated samples are kept as a run until another value comes or anything reads the figures; the sum
+// must come out bit for bit as separate additions give it, whole or fractional, read mid-run or not.
+TEST(Stats, DistributionRunsSumAsSeparateSamples) {
+  Group root(nullptr, "stats");
+  Histogram h(root, "lat", "cycles", "latency");
+  double sum = 0;
+  uint64_t n = 0;
+  auto take = [&](double v, int times) {
+    for (int i = 0; i < times; ++i) {
+      h.sample(v);
+      sum += v;
+      ++n;
+    }
+  };
+  take(4, 1000);            // whole: one addition
+  take(4.333333333, 777);   // fractional: the additions one by one
+  EXPECT_EQ(h.sum(), sum);  // a read in the middle of a run
+  take(4.333333333, 5);
+  take(0.1, 3);
+  take(9007199254740990.0, 3);  // whole, but the partial sums leave the exact range
+  EXPECT_EQ(h.count(), n);
+  EXPECT_EQ(h.sum(), sum);
+  EXPECT_EQ(h.min(), 0.1);
+  EXPECT_EQ(h.max(), 9007199254740990.0);
+  EXPECT_EQ(h.to_json()["count"], n);
+  h.sample(7, 2);  // a weighted sample ends the run and adds v * n once
+  sum += 7.0 * 2;
+  EXPECT_EQ(h.sum(), sum);
+  EXPECT_EQ(h.count(), n + 2);
+  h.sample(3);
+  root.reset();  // a pending run is dropped with the rest
+  EXPECT_EQ(h.count(), 0u);
+  h.sample(5);
+  EXPECT_EQ(h.count(), 1u);
+  EXPECT_EQ(h.sum(), 5);
+}
+
 TEST(Stats, FormulaAndScalar) {
   Group root(nullptr, "stats");
   Counter n(root, "n", "ops", "ops");
