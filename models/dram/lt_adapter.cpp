@@ -6,7 +6,9 @@ namespace pc::dram {
 LtAdapter::LtAdapter(sc_core::sc_module_name name) : sc_module(name), tsock("tsock"), isock("isock") {
   tsock.register_b_transport(this, &LtAdapter::b_transport);
   tsock.register_transport_dbg(this, &LtAdapter::transport_dbg);
+  tsock.register_get_direct_mem_ptr(this, &LtAdapter::get_direct_mem_ptr);
   isock.register_nb_transport_bw(this, &LtAdapter::nb_transport_bw);
+  isock.register_invalidate_direct_mem_ptr(this, &LtAdapter::invalidate_direct_mem_ptr);
 }
 
 void LtAdapter::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
@@ -36,7 +38,8 @@ void LtAdapter::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& dela
   m_pending.erase(&gp);
 }
 
-tlm::tlm_sync_enum LtAdapter::nb_transport_bw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase, sc_core::sc_time& delay) {
+tlm::tlm_sync_enum LtAdapter::nb_transport_bw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase,
+                                              sc_core::sc_time& delay) {
   auto it = m_pending.find(&gp);
   if (it == m_pending.end()) {
     SC_REPORT_ERROR(name(), "nb_transport_bw for a transaction this adapter did not send");
@@ -62,6 +65,8 @@ tlm::tlm_sync_enum LtAdapter::nb_transport_bw(tlm::tlm_generic_payload& gp, tlm:
   return tlm::TLM_COMPLETED;
 }
 
-unsigned int LtAdapter::transport_dbg(tlm::tlm_generic_payload& gp) { return isock->transport_dbg(gp); }
+unsigned int LtAdapter::transport_dbg(tlm::tlm_generic_payload& gp) {
+  return isock->transport_dbg(gp);
+}
 
 }  // namespace pc::dram

@@ -2,10 +2,11 @@
 // synchronizes, sends BEGIN_REQ (one at a time, as the base protocol requires), and waits for BEGIN_RESP.
 #pragma once
 
-#include <systemc>
-#include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
+
+#include <systemc>
+#include <tlm>
 #include <unordered_map>
 
 namespace pc::dram {
@@ -24,7 +25,15 @@ class LtAdapter : public sc_core::sc_module {
   };
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   unsigned int transport_dbg(tlm::tlm_generic_payload& gp);
-  tlm::tlm_sync_enum nb_transport_bw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase, sc_core::sc_time& delay);
+  // DMI requests pass to the controller, its invalidations back to the router.
+  bool get_direct_mem_ptr(tlm::tlm_generic_payload& gp, tlm::tlm_dmi& dmi) {
+    return isock->get_direct_mem_ptr(gp, dmi);
+  }
+  void invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end) {
+    tsock->invalidate_direct_mem_ptr(start, end);
+  }
+  tlm::tlm_sync_enum nb_transport_bw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase,
+                                     sc_core::sc_time& delay);
 
   bool m_req_busy = false;
   sc_core::sc_event m_req_free;
