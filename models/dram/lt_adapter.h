@@ -5,9 +5,10 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
+#include <memory>
 #include <systemc>
 #include <tlm>
-#include <unordered_map>
+#include <vector>
 
 namespace pc::dram {
 
@@ -20,6 +21,7 @@ class LtAdapter : public sc_core::sc_module {
 
  private:
   struct Pending {
+    tlm::tlm_generic_payload* gp = nullptr;
     sc_core::sc_event end_req, resp;
     bool got_end_req = false, got_resp = false;
   };
@@ -37,7 +39,9 @@ class LtAdapter : public sc_core::sc_module {
 
   bool m_req_busy = false;
   sc_core::sc_event m_req_free;
-  std::unordered_map<tlm::tlm_generic_payload*, Pending*> m_pending;
+  // The transactions in flight (one per waiting initiator thread: a handful), and spare records: a record
+  // and its events outlive the call, so none is constructed per transaction.
+  std::vector<std::unique_ptr<Pending>> m_pending, m_spare;
 };
 
 }  // namespace pc::dram
