@@ -22,8 +22,11 @@ Channel::Channel(unsigned index, const DdrConfig& cfg, TimingChecker* checker, C
       m_checker(checker),
       m_obs(obs) {
   m_ranks.resize(cfg.org.ranks);
+  m_group_rrd = m_t.trrd_l <= m_t.trc;
   for (size_t r = 0; r < m_ranks.size(); ++r) {
     m_ranks[r].banks.resize(m_nbanks);
+    m_ranks[r].groups.resize(cfg.org.bank_groups);
+    for (unsigned i = 0; i < m_nbanks; ++i) m_ranks[r].banks[i].grp = &m_ranks[r].groups[i / m_bpg];
     // Ranks refresh staggered across the interval so that they are never all blocked at once.
     m_ranks[r].ref_due = m_ref_interval * (r + 1) / m_ranks.size();
   }
@@ -165,10 +168,14 @@ void Channel::issue(uint64_t now, Cmd c, const DramAddr& a) {
       raise(b.next_rd, now + t.trcd);
       raise(b.next_wr, now + t.trcd);
       raise(b.next_act, now + t.trc);
-      for (unsigned i = 0, g = 0; i < m_nbanks; ++g) {  // the banks group by group
-        const uint64_t rrd = now + (g == a.bank_group ? t.trrd_l : t.trrd_s);
-        for (unsigned j = 0; j < m_bpg; ++j, ++i)
-          if (&rk.banks[i] != &b) raise(rk.banks[i].next_act, rrd);
+      if (m_group_rrd) {
+        for (unsigned g = 0; g < rk.groups.size(); ++g)
+          raise(rk.groups[g].next_act, now + (g == a.bank_group ? t.trrd_l : t.trrd_s));
+      } else {
+        for (unsigned g = 0; g < rk.groups.size(); ++g)
+          if (g != a.bank_group) raise(rk.groups[g].next_act, now + t.trrd_s);
+        for (unsigned i = a.bank_group * m_bpg, j = 0; j < m_bpg; ++j, ++i)
+          if (&rk.banks[i] != &b) raise(rk.banks[i].next_act, now + t.trrd_l);
       }
       rk.faw[rk.faw_head] = now;
       rk.faw_head = (rk.faw_head + 1) % 4;
@@ -208,15 +215,15 @@ void Channel::issue(uint64_t now, Cmd c, const DramAddr& a) {
         grp_rd[1] = after(CWL + BL2 + static_cast<int64_t>(t.twtr_l));
       }
       for (size_t ri = 0; ri < m_ranks.size(); ++ri) {
-        auto& banks = m_ranks[ri].banks;
+        auto& groups = m_ranks[ri].groups;
         if (ri != a.rank) {
-          for (Bank& o : banks) raise(o.next_rd, other_rd), raise(o.next_wr, other_wr);
+          for (Group& o : groups) raise(o.next_rd, other_rd), raise(o.next_wr, other_wr);
           continue;
         }
-        for (unsigned i = 0; i < m_nbanks; ++i) {
-          const bool same_bg = i / m_bpg == a.bank_group;
-          raise(banks[i].next_rd, grp_rd[same_bg]);
-          raise(banks[i].next_wr, grp_wr[same_bg]);
+        for (unsigned g = 0; g < groups.size(); ++g) {
+          const bool same_bg = g == a.bank_group;
+          raise(groups[g].next_rd, grp_rd[same_bg]);
+          raise(groups[g].next_wr, grp_wr[same_bg]);
         }
       }
       Bank& b = bank_of(a);
@@ -298,7 +305,7 @@ bool Channel::refresh_step(uint64_t now, uint64_t& wake) {
           }
           wake = std::min(wake, tp);
         }
-        t = std::max(t, b.next_act);
+        t = std::max(t, act_bound(b));
       }
       if (any_open) continue;
       if (t <= now) {
@@ -320,7 +327,7 @@ bool Channel::refresh_step(uint64_t now, uint64_t& wake) {
         return true;
       }
     } else {
-      for (const auto& b : rk.banks) t = std::max(t, b.next_act);
+      for (const auto& b : rk.banks) t = std::max(t, act_bound(b));
       if (t <= now) {
         issue(now, Cmd::REF, a);
         --rk.ref_credit;
@@ -349,7 +356,7 @@ bool Channel::powerdown_step(uint64_t now, uint64_t& wake) {
     a.channel = m_index;
     a.rank = ri;
     uint64_t t = rk.cmd_ok;
-    for (const auto& b : rk.banks) t = std::max(t, b.open ? b.next_pre : b.next_act);
+    for (const auto& b : rk.banks) t = std::max(t, b.open ? b.next_pre : act_bound(b));
     if (t > now) {
       wake = std::min(wake, t);
       continue;
@@ -402,7 +409,6 @@ bool Channel::nothing_now(const RequestQueue& q, bool w, uint64_t now, uint64_t&
   for (size_t r = 0; r < m_ranks.size(); ++r)
     cmd_ok[r] = m_ranks[r].cmd_ok, act_ok[r] = std::max(faw_ready(m_ranks[r]), m_ranks[r].cmd_ok);
   uint32_t Bank::*const pending = w ? &Bank::pending_wr : &Bank::pending_rd;
-  uint64_t Bank::*const next_col = w ? &Bank::next_wr : &Bank::next_rd;
   bool any_blocked = false;
   // Every request of a bank has the same earliest cycle for its next command, by kind: a row hit (RD/WR),
   // an ACT to the closed bank, or a PRE for a conflict (left out while the open row still has its share
@@ -422,10 +428,10 @@ bool Channel::nothing_now(const RequestQueue& q, bool w, uint64_t now, uint64_t&
     }
     uint64_t t;
     if (!b.open) {
-      t = std::max(b.next_act, act_ok[b.rank]);
+      t = std::max(act_bound(b), act_ok[b.rank]);
     } else {
       const uint64_t ok = cmd_ok[b.rank];
-      t = hits ? std::max(b.*next_col, ok) : kNever;
+      t = hits ? std::max(col_bound(b, w), ok) : kNever;
       if (cnt > hits) {
         if (b.hits < cap && (b.pending_rd + b.pending_wr) > 0) {
           any_blocked = any_blocked || b.*pending == 0;
@@ -454,8 +460,7 @@ bool Channel::hit_may_issue(bool w, uint64_t now) const {
   const uint32_t cap = static_cast<uint32_t>(m_cfg.ctrl.starvation_cap);
   for (uint64_t m = m_pending_mask[w]; m; m &= m - 1) {
     const Bank& b = *m_flat[static_cast<unsigned>(__builtin_ctzll(m))];
-    if (b.open && b.hits < cap && std::max(w ? b.next_wr : b.next_rd, m_ranks[b.rank].cmd_ok) <= now)
-      return true;
+    if (b.open && b.hits < cap && std::max(col_bound(b, w), m_ranks[b.rank].cmd_ok) <= now) return true;
   }
   return false;
 }
@@ -521,7 +526,7 @@ Channel::Choice Channel::scan(RequestQueue& q, bool w, uint64_t now, uint64_t& w
     }
     Bank& b = *m_flat[r.bank_flat];
     if (b.open && b.row == r.addr.row) {
-      const uint64_t t = std::max(w ? b.next_wr : b.next_rd, rk.cmd_ok);
+      const uint64_t t = std::max(col_bound(b, w), rk.cmd_ok);
       if (t > now) {
         wake = std::min(wake, t);
       } else if (b.hits < cap) {
@@ -532,7 +537,7 @@ Channel::Choice Channel::scan(RequestQueue& q, bool w, uint64_t now, uint64_t& w
         other.index = i, other.cmd = w ? Cmd::WR : Cmd::RD;
       }
     } else if (!b.open) {
-      const uint64_t t = std::max({b.next_act, faw_ready(rk), rk.cmd_ok});
+      const uint64_t t = std::max({act_bound(b), faw_ready(rk), rk.cmd_ok});
       if (t > now)
         wake = std::min(wake, t);
       else if (other.index == SIZE_MAX)
@@ -563,8 +568,7 @@ Channel::Choice Channel::scan(RequestQueue& q, bool w, uint64_t now, uint64_t& w
     const Rank& rk = m_ranks[r.addr.rank];
     if ((rk.ref_pending && (!m_same_bank_refresh || r.addr.bank == rk.sb_index)) || rk.powered_down) continue;
     const Bank& b = *m_flat[r.bank_flat];
-    if (b.open && b.row == r.addr.row && b.hits < cap &&
-        std::max(w ? b.next_wr : b.next_rd, rk.cmd_ok) <= now) {
+    if (b.open && b.row == r.addr.row && b.hits < cap && std::max(col_bound(b, w), rk.cmd_ok) <= now) {
       Choice c;
       c.index = i, c.cmd = w ? Cmd::WR : Cmd::RD;
       return c;

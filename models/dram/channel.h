@@ -4,6 +4,7 @@
 // FRFCFS_Cap). Plain C++ driven cycle by cycle by the SystemC wrapper; one command per cycle.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -97,17 +98,25 @@ class Channel {
   uint64_t powerdown_cycles(unsigned rank, uint64_t now) const;
 
  private:
+  // The bounds that commands to other banks set, kept once per bank group: every bank of a group gets
+  // the same ones (tRRD and tCCD / tWTR / turnarounds depend only on the bank group and the rank).
+  struct Group {
+    uint64_t next_act = 0, next_rd = 0, next_wr = 0;
+  };
   struct Bank {
     bool open = false;
     uint32_t row = 0;
     uint64_t act_at = 0;
+    // The bank's own bounds (commands to this bank, refresh); with its group's: act_bound, col_bound.
     uint64_t next_act = 0, next_pre = 0, next_rd = 0, next_wr = 0;
     uint32_t hits = 0;                        // column commands since the row was opened (for the cap)
     uint32_t pending_rd = 0, pending_wr = 0;  // queued requests for the open row
     uint32_t flat = 0, rank = 0;              // index in m_flat, rank
+    const Group* grp = nullptr;               // its bank group's bounds
   };
   struct Rank {
     std::vector<Bank> banks;
+    std::vector<Group> groups;
     uint64_t faw[4] = {0, 0, 0, 0};  // the last four ACTs (ring); a slot of 0 is "long ago"
     unsigned faw_head = 0;
     unsigned acts_seen = 0;
@@ -134,6 +143,11 @@ class Channel {
     bool blocked = false;     // some request waits only because the other queue holds its bank's open row
   };
   Bank& bank_of(const DramAddr& a) { return m_ranks[a.rank].banks[a.bank_group * m_bpg + a.bank]; }
+  // The earliest cycle of the bank's next ACT / RD or WR (write) by its own and its group's bounds.
+  static uint64_t act_bound(const Bank& b) { return std::max(b.next_act, b.grp->next_act); }
+  static uint64_t col_bound(const Bank& b, bool write) {
+    return write ? std::max(b.next_wr, b.grp->next_wr) : std::max(b.next_rd, b.grp->next_rd);
+  }
   Choice select(RequestQueue& q, bool write, uint64_t now, uint64_t& wake);
   // select's bank-level pass (no rank refreshing or powered down): decides from the banks alone whether
   // no request can issue now (then fills `wake` and `blocked` as the full scan would and returns true).
@@ -172,6 +186,9 @@ class Channel {
   int64_t m_ref_force_at;   // credit at which a refresh stops waiting for the rank to go idle
   int64_t m_ref_pull_in;    // refreshes an idle rank may issue ahead of time
   uint64_t m_bus_free = 0;  // first cycle the command bus is free (after a two-cycle command)
+  // An ACT's tRRD_L on its own bank is covered by tRC (then it may go to the group's bound like the
+  // others'); otherwise the other banks of the group are raised one by one, as the bank must not be.
+  bool m_group_rrd = true;
   TimingChecker* m_checker;
   ChannelObserver& m_obs;
   std::vector<Rank> m_ranks;

@@ -23,8 +23,8 @@ TimingChecker::TimingChecker(const OrgConfig& org, const TimingConfig& t, Refres
       r.refreshed.assign(org.banks_per_group, 0);  // power-up counts as refreshed at cycle 0
       r.ref_deadline = m_refresh_window;
       r.grp_act.assign(org.bank_groups, kNever);
-      r.grp_rd.assign(org.bank_groups, kNever);
-      r.grp_wr.assign(org.bank_groups, kNever);
+      r.col_rd_ok.assign(org.bank_groups, kNever);
+      r.col_wr_ok.assign(org.bank_groups, kNever);
     }
   }
 }
@@ -62,9 +62,8 @@ void TimingChecker::fail(unsigned ch, const Command& c, const std::string& what)
       cmd_name(c.cmd), c.cycle, ch, c.addr.rank, c.addr.bank_group, c.addr.bank, c.addr.row, what));
 }
 
-void TimingChecker::require(unsigned ch, const Command& c, int64_t earliest, const char* rule) const {
-  const int64_t now = static_cast<int64_t>(c.cycle);
-  if (now < earliest) fail(ch, c, fmt::format("{} requires cycle >= {}", rule, earliest));
+void TimingChecker::violated(unsigned ch, const Command& c, int64_t earliest, const char* rule) const {
+  fail(ch, c, fmt::format("{} requires cycle >= {}", rule, earliest));
 }
 
 void TimingChecker::close_bank(Bank& b, int64_t at) {
@@ -137,13 +136,9 @@ void TimingChecker::check(unsigned chi, const Command& c) {
             same_bg ? "tRRD_L (ACT to ACT, same bank group)" : "tRRD_S (ACT to ACT, different bank group)");
       }
       // Four-activate window: the fourth-last ACT must be at least tFAW ago.
-      auto& w = rk.acts;
-      w.erase(std::remove_if(w.begin(), w.end(),
-                             [&](int64_t a) { return a + static_cast<int64_t>(t.tfaw) <= now; }),
-              w.end());
-      if (w.size() >= 4)
-        require(chi, c, w[w.size() - 4] + static_cast<int64_t>(t.tfaw), "tFAW (five ACTs in the window)");
-      w.push_back(now);
+      require(chi, c, rk.acts[rk.act_head] + static_cast<int64_t>(t.tfaw), "tFAW (five ACTs in the window)");
+      rk.acts[rk.act_head] = now;
+      rk.act_head = (rk.act_head + 1) % 4;
       b.act = now;
       rk.grp_act[c.addr.bank_group] = now;
       b.open = true;
@@ -179,28 +174,7 @@ void TimingChecker::check(unsigned chi, const Command& c) {
         fail(chi, c, fmt::format("column command to row {} but row {} is open", c.addr.row, b.row));
       require(chi, c, b.act + static_cast<int64_t>(t.trcd), "tRCD (ACT to RD/WR)");
       const int64_t trtrs = static_cast<int64_t>(t.trtrs);
-      bool quick = true;
-      for (unsigned ri = 0; ri < ch.ranks.size(); ++ri) {
-        const Rank& other = ch.ranks[ri];
-        if (ri != c.addr.rank) {
-          quick = quick &&
-                  (rd ? now >= other.last_rd + bl2 + trtrs && now >= other.last_wr + CWL + bl2 + trtrs - CL
-                      : now >= other.last_wr + bl2 + trtrs && now >= other.last_rd + CL + bl2 + trtrs - CWL);
-          continue;
-        }
-        for (unsigned g = 0; g < other.grp_rd.size(); ++g) {
-          const bool same_bg = g == c.addr.bank_group;
-          const int64_t tccd = static_cast<int64_t>(same_bg ? t.tccd_l : t.tccd_s);
-          if (rd)
-            quick = quick && now >= other.grp_rd[g] + tccd &&
-                    now >= other.grp_wr[g] + CWL + bl2 + static_cast<int64_t>(same_bg ? t.twtr_l : t.twtr_s);
-          else
-            quick = quick &&
-                    now >= other.grp_wr[g] +
-                               (same_bg && m_t.tccd_l_wr ? static_cast<int64_t>(m_t.tccd_l_wr) : tccd) &&
-                    now >= other.grp_rd[g] + CL + bl2 + 2 - CWL;
-        }
-      }
+      const bool quick = now >= (rd ? rk.col_rd_ok : rk.col_wr_ok)[c.addr.bank_group];
       for (unsigned ri = 0; ri < ch.ranks.size() && !quick; ++ri) {
         const Rank& other = ch.ranks[ri];
         for (unsigned i = 0; i < nb; ++i) {
@@ -234,10 +208,27 @@ void TimingChecker::check(unsigned chi, const Command& c) {
           }
         }
       }
-      if (rd)
-        b.rd = rk.grp_rd[c.addr.bank_group] = rk.last_rd = now;
-      else
-        b.wr = rk.grp_wr[c.addr.bank_group] = rk.last_wr = now;
+      (rd ? b.rd : b.wr) = now;
+      // What this command requires of every later RD and WR, by where their bank is (the same pairs as
+      // the per-bank requirements above, from the other side).
+      for (unsigned ri = 0; ri < ch.ranks.size(); ++ri) {
+        Rank& o = ch.ranks[ri];
+        for (unsigned g = 0; g < o.col_rd_ok.size(); ++g) {
+          int64_t next_rd, next_wr;
+          if (ri != c.addr.rank) {
+            next_rd = rd ? now + bl2 + trtrs : now + CWL + bl2 + trtrs - CL;
+            next_wr = rd ? now + CL + bl2 + trtrs - CWL : now + bl2 + trtrs;
+          } else {
+            const bool same_bg = g == c.addr.bank_group;
+            const int64_t tccd = static_cast<int64_t>(same_bg ? t.tccd_l : t.tccd_s);
+            next_rd = rd ? now + tccd : now + CWL + bl2 + static_cast<int64_t>(same_bg ? t.twtr_l : t.twtr_s);
+            next_wr = rd ? now + CL + bl2 + 2 - CWL
+                         : now + (same_bg && m_t.tccd_l_wr ? static_cast<int64_t>(m_t.tccd_l_wr) : tccd);
+          }
+          o.col_rd_ok[g] = std::max(o.col_rd_ok[g], next_rd);
+          o.col_wr_ok[g] = std::max(o.col_wr_ok[g], next_wr);
+        }
+      }
       if (is_auto_pre(c.cmd)) {
         // The device precharges by itself once tRAS and tRTP / write recovery allow.
         const int64_t pre =

@@ -45,17 +45,18 @@ class TimingChecker {
   };
   struct Rank {
     std::vector<Bank> banks;
-    std::vector<int64_t> acts;  // every ACT in the last tFAW window
+    int64_t acts[4] = {kNever, kNever, kNever, kNever};  // the last four ACTs (ring; acts[act_head] oldest)
+    unsigned act_head = 0;
     int64_t pde = kNever, pdx = kNever;
     bool powered_down = false;
     std::vector<int64_t> refsb;      // per bank index: last REFsb (for tREFSBRD)
     std::vector<int64_t> refreshed;  // per bank index: last refresh (REF or REFsb) that covered it
     int64_t ref_deadline = 0;        // the latest cycle by which the next refresh is due
-    // Per bank group: the latest ACT, RD and WR to any of its banks. A command that keeps its distance
-    // to these keeps it to every bank, so the per-bank loops run only when this quick test fails (and
-    // then decide, with the exact message).
-    std::vector<int64_t> grp_act, grp_rd, grp_wr;
-    int64_t last_rd = kNever, last_wr = kNever;
+    // Per bank group: the latest ACT to any of its banks, and the earliest RD and WR that every column
+    // command so far allows in it (in any rank). A command that keeps these keeps its distance to every
+    // bank, so the per-bank loops run only when this quick test fails (and then decide, with the exact
+    // message).
+    std::vector<int64_t> grp_act, col_rd_ok, col_wr_ok;
   };
   struct Channel {
     std::vector<Rank> ranks;
@@ -64,7 +65,11 @@ class TimingChecker {
   };
   [[noreturn]] void fail(unsigned ch, const Command& c, const std::string& what) const;
   void refreshed(Rank& rk, unsigned bank_index, int64_t at);  // bank_index == bpg: every bank (REF)
-  void require(unsigned ch, const Command& c, int64_t earliest, const char* rule) const;
+  // Inline: nearly every command passes every rule, so only the comparison belongs in check().
+  void require(unsigned ch, const Command& c, int64_t earliest, const char* rule) const {
+    if (static_cast<int64_t>(c.cycle) < earliest) violated(ch, c, earliest, rule);
+  }
+  [[noreturn]] void violated(unsigned ch, const Command& c, int64_t earliest, const char* rule) const;
   // Implicit precharge of an auto-precharge command: max(end of tRTP / write recovery, ACT + tRAS).
   void close_bank(Bank& b, int64_t at);
 

@@ -1,0 +1,71 @@
+// The channel scheduler driven directly (no simulation): the exact cycles of its commands where they
+// follow from the timings alone, with the timing checker watching every command.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include "models/dram/channel.h"
+#include "models/dram/timing_checker.h"
+
+using namespace pc;
+using dram::Cmd;
+
+namespace {
+struct Recorder : dram::ChannelObserver {
+  std::vector<dram::Command> cmds;
+  void on_command(unsigned, const dram::Command& c) override { cmds.push_back(c); }
+  void on_served(unsigned, const dram::Request&, uint64_t) override {}
+};
+
+// Queues reads to (bank group, bank, row) at cycle 0 and runs the channel until both queues are empty;
+// returns the commands as "CMD@cycle bg.bank" strings.
+std::vector<std::string> run_reads(const dram::DdrConfig& cfg,
+                                   const std::vector<std::array<unsigned, 3>>& reads) {
+  Recorder rec;
+  dram::TimingChecker checker(cfg.org, cfg.timing, cfg.refresh_mode());
+  dram::Channel ch(0, cfg, &checker, rec);
+  uint64_t id = 0;
+  for (const auto& r : reads) {
+    dram::Request q;
+    q.id = id++;
+    q.addr.bank_group = r[0], q.addr.bank = r[1], q.addr.row = r[2];
+    ch.enqueue(q);
+  }
+  for (uint64_t now = 0; !ch.idle();) now = ch.tick(now);
+  std::vector<std::string> out;
+  for (const auto& c : rec.cmds)
+    out.push_back(std::string(dram::cmd_name(c.cmd)) + "@" + std::to_string(c.cycle) + " " +
+                  std::to_string(c.addr.bank_group) + "." + std::to_string(c.addr.bank));
+  return out;
+}
+
+// DDR4-3200 with tRRD_L above tRC (104 > 74): the bound an ACT sets on the other banks of its group is
+// no bound on its own bank, which tRC and tRP govern.
+dram::DdrConfig long_trrd_l() {
+  dram::DdrConfig c;
+  c.timing.trrd_l = 104;
+  return c;
+}
+}  // namespace
+
+// DDR4-3200: tRCD 22, tRAS 52, tRP 22, tRC 74, tRRD_S/L 4/8, tRTP 12.
+TEST(DramChannel, ConflictInOneBankWaitsForTrcAndTrp) {
+  // ACT 0, RD 22 (tRCD), PRE 52 (tRAS), ACT 74 (tRC = PRE + tRP), RD 96.
+  const std::vector<std::string> want = {"ACT@0 0.0", "RD@22 0.0", "PRE@52 0.0", "ACT@74 0.0", "RD@96 0.0"};
+  EXPECT_EQ(run_reads(dram::DdrConfig{}, {{0, 0, 1}, {0, 0, 2}}), want);
+  // tRRD_L beyond tRC does not hold back the bank's own next ACT...
+  EXPECT_EQ(run_reads(long_trrd_l(), {{0, 0, 1}, {0, 0, 2}}), want);
+}
+
+TEST(DramChannel, ActsToOtherBanksKeepTrrdOfTheirGroup) {
+  // Same bank group: the second ACT waits tRRD_L (8, or 104 where it is set so); another group tRRD_S (4).
+  EXPECT_EQ(run_reads(dram::DdrConfig{}, {{0, 0, 1}, {0, 1, 1}}),
+            (std::vector<std::string>{"ACT@0 0.0", "ACT@8 0.1", "RD@22 0.0", "RD@30 0.1"}));
+  // ...but does hold back the other banks of the group.
+  EXPECT_EQ(run_reads(long_trrd_l(), {{0, 0, 1}, {0, 1, 1}}),
+            (std::vector<std::string>{"ACT@0 0.0", "RD@22 0.0", "ACT@104 0.1", "RD@126 0.1"}));
+  EXPECT_EQ(run_reads(long_trrd_l(), {{0, 0, 1}, {1, 0, 1}}),
+            (std::vector<std::string>{"ACT@0 0.0", "ACT@4 1.0", "RD@22 0.0", "RD@26 1.0"}));
+}
