@@ -74,6 +74,12 @@ DramController::DramController(sc_core::sc_module_name name, const DdrConfig& cf
       m_bank_stats(&m_stats, "bank_activates", "ACT commands per bank (chN_rR_bgG_bB)") {
   tsock.register_nb_transport_fw(this, &DramController::nb_transport_fw);
   tsock.register_transport_dbg(this, &DramController::transport_dbg);
+  tsock.register_get_direct_mem_ptr(this, &DramController::get_direct_mem_ptr);
+  // A released page may be handed out again: every pointer into it goes first.
+  store.set_discard_listener([this](uint64_t addr, uint64_t len) {
+    if (len && m_dmi_invalidate)
+      revoke_dmi(addr / mem::BackingStore::kPageBytes, (addr + len - 1) / mem::BackingStore::kPageBytes);
+  });
   if (cfg.org.capacity_bytes() < store.size())
     throw cfg::ConfigError(fmt::format("dram: the DDR organisation holds {} MiB but dram.size_mib is {}",
                                        cfg.org.capacity_bytes() >> 20, store.size() >> 20));
@@ -268,6 +274,10 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
       // The bytes wait in a write buffer for the WR command; a later write to a queued line merges.
       Line& l = m_lines[b];
       const bool merge = l.wbuf != UINT32_MAX && !m_unsafe_ordering;
+      // From here until its WR the page's newest bytes are in the buffer: no pointer may bypass it. (A
+      // merge finds the page revoked already.)
+      if (!merge && m_dmi_invalidate && dmi_granted(base / mem::BackingStore::kPageBytes))
+        revoke_dmi(base / mem::BackingStore::kPageBytes, base / mem::BackingStore::kPageBytes);
       const uint32_t w = merge ? l.wbuf : alloc_wbuf();
       WriteBuf& wb = m_wbufs[w];
       std::memcpy(wb.data.data() + (lo - base), gp.get_data_ptr() + (lo - addr), hi - lo);
@@ -597,6 +607,50 @@ unsigned int DramController::transport_dbg(tlm::tlm_generic_payload& gp) {
   }
   gp.set_response_status(tlm::TLM_OK_RESPONSE);
   return static_cast<unsigned>(len);
+}
+
+bool DramController::page_has_buffered_write(uint64_t page) const {
+  if (m_lines.empty()) return false;
+  const unsigned ob = m_mapper.offset_bits();
+  const uint64_t first = page * mem::BackingStore::kPageBytes >> ob;
+  const uint64_t n = std::max<uint64_t>(1, mem::BackingStore::kPageBytes >> ob);
+  for (uint64_t b = first; b < first + n; ++b)
+    if (const Line* l = m_lines.find(b); l && l->wbuf != UINT32_MAX) return true;
+  return false;
+}
+
+bool DramController::get_direct_mem_ptr(tlm::tlm_generic_payload& gp, tlm::tlm_dmi& dmi) {
+  constexpr uint64_t kPage = mem::BackingStore::kPageBytes;
+  const uint64_t page = gp.get_address() / kPage;
+  dmi.set_start_address(page * kPage);
+  dmi.set_end_address(page * kPage + kPage - 1);
+  // Unsafe ordering (tests) keeps several buffers per line, which the line table does not all show.
+  if (m_unsafe_ordering || !m_store.contains(page * kPage, kPage) || page_has_buffered_write(page))
+    return false;
+  uint8_t* p = m_store.page_ptr(page * kPage);
+  if (!p) return false;
+  if (m_dmi_pages.size() <= page / 64) m_dmi_pages.resize(page / 64 + 1, 0);
+  m_dmi_pages[page / 64] |= 1ull << (page % 64);
+  ++m_dmi_grants;
+  dmi.set_dmi_ptr(p);
+  dmi.allow_read_write();
+  // The pointer moves bytes only: the caches in front of the memory account the time of their hits.
+  dmi.set_read_latency(sc_core::SC_ZERO_TIME);
+  dmi.set_write_latency(sc_core::SC_ZERO_TIME);
+  return true;
+}
+
+void DramController::revoke_dmi(uint64_t first, uint64_t last) {
+  bool any = false;
+  for (uint64_t page = first; page <= last && page / 64 < m_dmi_pages.size(); ++page)
+    if (dmi_granted(page)) {
+      m_dmi_pages[page / 64] &= ~(1ull << (page % 64));
+      any = true;
+    }
+  if (!any) return;
+  ++m_dmi_invalidations;
+  tsock->invalidate_direct_mem_ptr(first * mem::BackingStore::kPageBytes,
+                                   last * mem::BackingStore::kPageBytes + mem::BackingStore::kPageBytes - 1);
 }
 
 double DramController::energy_pj() const {

@@ -15,6 +15,7 @@
 #include <string>
 #include <systemc>
 #include <tlm>
+#include <utility>
 #include <vector>
 
 #include "models/dram/address_mapper.h"
@@ -75,6 +76,11 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   // Tests only: accept every request without the address-hazard checks, forwarding or write merging, so
   // a read may overtake an older write to its address (the data checker must then see stale data).
   void set_unsafe_ordering_for_test(bool on) { m_unsafe_ordering = on; }
+  // Tests only: neither a write buffered for a granted page nor a discard invalidates the DMI pointers
+  // into it (an initiator then reads the store's older bytes, or a released page, through its pointer).
+  void set_dmi_invalidation_for_test(bool on) { m_dmi_invalidate = on; }
+  uint64_t dmi_grants() const { return m_dmi_grants; }                // pages granted (tests)
+  uint64_t dmi_invalidations() const { return m_dmi_invalidations; }  // invalidate_direct_mem_ptr calls
   // Lets the scheduler run a channel's next cycles ahead of the kernel's time while nothing else is due
   // in the simulation up to them (same commands, same cycles; fewer kernel events). Only for an owner
   // whose sc_start has no time limit (the limit is not visible here) and whose initiators act only on
@@ -111,13 +117,14 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   // instead of a node per line. A reference stays valid until the next insertion.
   class LineTable {
    public:
-    Line* find(uint64_t key) {
+    const Line* find(uint64_t key) const {
       if (!m_n) return nullptr;
       for (size_t i = home(key);; i = (i + 1) & m_mask) {
         if (!m_slots[i].used) return nullptr;
         if (m_slots[i].key == key) return &m_slots[i].line;
       }
     }
+    Line* find(uint64_t key) { return const_cast<Line*>(std::as_const(*this).find(key)); }
     Line& operator[](uint64_t key) {
       if (Line* l = find(key)) return *l;
       if ((m_n + 1) * 2 > m_slots.size()) grow();
@@ -177,6 +184,17 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase,
                                      sc_core::sc_time& delay);
   unsigned int transport_dbg(tlm::tlm_generic_payload& gp);
+  // TLM DMI to one 4 KiB page of the store at a time, granted while no write to the page waits in a
+  // write buffer (the pointer then moves the bytes exactly as transport_dbg would); untouched and
+  // zero-filled pages are denied as the store refuses them. A write buffered for a granted page, and a
+  // discard, invalidate the pointers first.
+  bool get_direct_mem_ptr(tlm::tlm_generic_payload& gp, tlm::tlm_dmi& dmi);
+  bool page_has_buffered_write(uint64_t page) const;
+  bool dmi_granted(uint64_t page) const {
+    return page / 64 < m_dmi_pages.size() && (m_dmi_pages[page / 64] >> (page % 64) & 1);
+  }
+  // Withdraws the grants of pages [first, last] and invalidates them at every initiator (if any was granted).
+  void revoke_dmi(uint64_t first, uint64_t last);
   void peq_cb(tlm::tlm_generic_payload& gp, const tlm::tlm_phase& phase);
   // Takes the request into the queues if there is room; false leaves it waiting (back-pressure).
   bool try_accept(tlm::tlm_generic_payload& gp);
@@ -214,6 +232,9 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   LineTable m_lines;
   Refusal m_refusal = Refusal::None;
   bool m_unsafe_ordering = false;
+  std::vector<uint64_t> m_dmi_pages;  // bitmap by page number: a DMI pointer may be held to the page
+  bool m_dmi_invalidate = true;
+  uint64_t m_dmi_grants = 0, m_dmi_invalidations = 0;
   bool m_run_ahead = false;
   uint64_t m_ahead_cycle = UINT64_MAX;  // a cycle whose ticks ran ahead; its scheduler call does the rest
   uint64_t m_cycles_ahead = 0;
