@@ -96,16 +96,19 @@ void Distribution::flush_run() const {
   add(v, 1);
   uint64_t rest = n - 1;
   if (rest == 0) return;
+  m_buckets[bucket_of(v)] += rest;  // add(v, 1) made the bucket; min and max already cover v
+  m_count += rest;
   constexpr double kExact = 9007199254740992.0;  // 2^53
   const double mag = std::fabs(v) * static_cast<double>(rest);
   if (v == std::floor(v) && m_sum == std::floor(m_sum) && mag < kExact && std::fabs(m_sum) + mag < kExact) {
-    const size_t b = bucket_of(v);
-    m_buckets[b] += rest;
-    m_count += rest;
     m_sum += v * static_cast<double>(rest);
     return;
   }
-  for (; rest; --rest) add(v, 1);
+  // Otherwise the additions one by one, in order (each rounds as the separate samples' would), but only
+  // the additions: a fractional latency (core cycles of a time in another clock domain) is the common case.
+  double sum = m_sum;
+  for (; rest; --rest) sum += v;
+  m_sum = sum;
 }
 
 double Distribution::percentile(double p) const {
