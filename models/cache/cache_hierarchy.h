@@ -129,10 +129,7 @@ class CoreCaches : public sc_core::sc_module {
     if (!l1.tags.hit_exclusive(addr >> m_line_shift, write)) return false;
     ++l1.hits;
     lat = l1.latency;
-    if (write)
-      std::memcpy(p, data, len);
-    else
-      std::memcpy(data, p, len);
+    dmi_copy(write, data, p, len);
     return true;
   }
 
@@ -183,11 +180,14 @@ class CoreCaches : public sc_core::sc_module {
     if (d.page != page || !d.ptr || (addr % kDmiPageBytes) + len > kDmiPageBytes) return nullptr;
     return d.ptr + addr % kDmiPageBytes;
   }
-  static void dmi_copy(tlm::tlm_generic_payload& gp, uint8_t* p) {
-    if (gp.is_read())
-      std::memcpy(gp.get_data_ptr(), p, gp.get_data_length());
+  static void dmi_copy(bool write, uint8_t* data, uint8_t* p, unsigned len) {
+    if (write)
+      std::memcpy(p, data, len);
     else
-      std::memcpy(p, gp.get_data_ptr(), gp.get_data_length());
+      std::memcpy(data, p, len);
+  }
+  static void dmi_copy(tlm::tlm_generic_payload& gp, uint8_t* p) {
+    dmi_copy(!gp.is_read(), gp.get_data_ptr(), p, gp.get_data_length());
   }
   bool move_bytes_dmi(tlm::tlm_generic_payload& gp);
   L1Hit move_failed(tlm::tlm_generic_payload& gp);

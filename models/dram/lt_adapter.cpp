@@ -56,7 +56,10 @@ tlm::tlm_sync_enum LtAdapter::nb_transport_bw(tlm::tlm_generic_payload& gp, tlm:
                                               sc_core::sc_time& delay) {
   Pending* found = nullptr;
   for (const auto& q : m_pending)
-    if (q->gp == &gp) found = q.get();
+    if (q->gp == &gp) {
+      found = q.get();
+      break;
+    }
   if (!found) {
     SC_REPORT_ERROR(name(), "nb_transport_bw for a transaction this adapter did not send");
     return tlm::TLM_COMPLETED;

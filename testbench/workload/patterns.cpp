@@ -115,9 +115,7 @@ class PatternStream final : public OpStream {
     // Address first, then the kind: both consume a fixed number of draws per pattern, so the address
     // sequence does not depend on read_fraction.
     const uint64_t offset = next_offset();
-    op.kind = m_rng.uniform01() < m_read_fraction ? hw::OpKind::Read : hw::OpKind::Write;
-    op.size = static_cast<uint8_t>(m_size);
-    op.vaddr = m_base + offset;
+    make_access(op, m_rng, m_read_fraction, static_cast<uint8_t>(m_size), m_base + offset);
     ++m_issued;
     return true;
   }
@@ -125,12 +123,8 @@ class PatternStream final : public OpStream {
     // Sequential and random streams without compute ops: the same draws as next(), with the generator's
     // state in locals (the compiler keeps it in registers instead of reloading it after every op store).
     if (m_compute_cycles == 0 && m_pattern == Pattern::Sequential)
-      return fill_batch(ops, n, filled, [this](Rng&, uint64_t& seq) {
-        const uint64_t off = seq;
-        seq += m_size;
-        if (seq == m_footprint) seq = 0;
-        return off;
-      });
+      return fill_batch(ops, n, filled,
+                        [this](Rng&, uint64_t& seq) { return seq_step(seq, m_size, m_footprint); });
     if (m_compute_cycles == 0 && m_pattern == Pattern::Random)
       return fill_batch(ops, n, filled, [this](Rng& rng, uint64_t&) { return rng.below(m_slots) * m_size; });
     for (; filled < n; ++filled)
@@ -152,9 +146,7 @@ class PatternStream final : public OpStream {
       hw::Op& op = ops[i];
       hw::clear_op(op);
       const uint64_t off = offset(rng, seq);
-      op.kind = rng.uniform01() < read_fraction ? hw::OpKind::Read : hw::OpKind::Write;
-      op.size = size;
-      op.vaddr = base + off;
+      make_access(op, rng, read_fraction, size, base + off);
       ++issued;
     }
     m_rng = rng;
@@ -164,14 +156,23 @@ class PatternStream final : public OpStream {
     return i == n;
   }
 
+  // The sequential walk's offset, moving `seq` on by one access (wrapping at the footprint).
+  static uint64_t seq_step(uint64_t& seq, uint64_t size, uint64_t footprint) {
+    const uint64_t off = seq;
+    seq += size;
+    if (seq == footprint) seq = 0;
+    return off;
+  }
+  // An access at `vaddr`; its kind is drawn after the address (see next()).
+  static void make_access(hw::Op& op, Rng& rng, double read_fraction, uint8_t size, uint64_t vaddr) {
+    op.kind = rng.uniform01() < read_fraction ? hw::OpKind::Read : hw::OpKind::Write;
+    op.size = size;
+    op.vaddr = vaddr;
+  }
   uint64_t next_offset() {
     switch (m_pattern) {
-      case Pattern::Sequential: {
-        const uint64_t off = m_seq;
-        m_seq += m_size;
-        if (m_seq == m_footprint) m_seq = 0;
-        return off;
-      }
+      case Pattern::Sequential:
+        return seq_step(m_seq, m_size, m_footprint);
       case Pattern::Strided: {
         // Access i of lap l (a lap is the m_cycle steps until the byte walk j*stride mod F returns to
         // 0) is at offset (align_down(j*stride mod F, size) + l*size) mod F. Each lap is the previous one
