@@ -9,8 +9,8 @@
 #include <unordered_map>
 
 #include "models/mem/backing_store.h"
-#include "testbench/data_checker.h"
 #include "platform/hwdefs/exec.h"
+#include "testbench/data_checker.h"
 #include "testbench/workload/op_stream.h"
 
 namespace pc::tb {

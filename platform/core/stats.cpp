@@ -7,10 +7,10 @@
 
 namespace pc::stats {
 namespace {
-constexpr size_t kLinear = 1024;   // exact integer buckets [0, 1024)
-constexpr int kSubBits = 6;        // 64 sub-buckets per octave above
+constexpr size_t kLinear = 1024;  // exact integer buckets [0, 1024)
+constexpr int kSubBits = 6;       // 64 sub-buckets per octave above
 constexpr size_t kSub = 1u << kSubBits;
-constexpr int kFirstOctave = 10;   // 2^10 = 1024
+constexpr int kFirstOctave = 10;  // 2^10 = 1024
 
 Json number(double v) {
   // Whole values print as integers so counts of cycles read naturally and compare exactly.
@@ -28,9 +28,12 @@ Stat::~Stat() {
   if (m_parent) m_parent->remove(this);
 }
 
-Json Scalar::to_json() const { return number(m_value); }
+Json Scalar::to_json() const {
+  return number(m_value);
+}
 
-Formula::Formula(Group& parent, std::string name, std::string unit, std::string desc, std::function<double()> fn)
+Formula::Formula(Group& parent, std::string name, std::string unit, std::string desc,
+                 std::function<double()> fn)
     : Stat(parent, std::move(name), std::move(unit), std::move(desc)), m_fn(std::move(fn)) {}
 
 Json Formula::to_json() const {
@@ -114,7 +117,8 @@ void Distribution::flush_run() const {
 double Distribution::percentile(double p) const {
   flush();
   if (m_count == 0) return 0.0;
-  const uint64_t rank = std::max<uint64_t>(1, static_cast<uint64_t>(std::ceil(p * static_cast<double>(m_count))));
+  const uint64_t rank =
+      std::max<uint64_t>(1, static_cast<uint64_t>(std::ceil(p * static_cast<double>(m_count))));
   uint64_t cum = 0;
   for (size_t b = 0; b < m_buckets.size(); ++b) {
     cum += m_buckets[b];
@@ -137,7 +141,8 @@ Json Distribution::to_json() const {
   j["sum"] = number(m_sum);
   Json buckets = Json::array();
   for (size_t b = 0; b < m_buckets.size(); ++b)
-    if (m_buckets[b]) buckets.push_back(Json::array({number(bucket_low(b)), number(bucket_high(b)), m_buckets[b]}));
+    if (m_buckets[b])
+      buckets.push_back(Json::array({number(bucket_low(b)), number(bucket_high(b)), m_buckets[b]}));
   j["buckets"] = std::move(buckets);  // [low, high), count
   return j;
 }
@@ -161,12 +166,16 @@ Group::~Group() {
   if (m_parent) m_parent->remove(this);
 }
 
-void Group::remove(Stat* s) { m_stats.erase(std::remove(m_stats.begin(), m_stats.end(), s), m_stats.end()); }
+void Group::remove(Stat* s) {
+  m_stats.erase(std::remove(m_stats.begin(), m_stats.end(), s), m_stats.end());
+}
 void Group::remove(Group* g) {
   m_children.erase(std::remove(m_children.begin(), m_children.end(), g), m_children.end());
 }
 
-std::string Group::path() const { return m_parent ? m_parent->path() + "." + m_name : m_name; }
+std::string Group::path() const {
+  return m_parent ? m_parent->path() + "." + m_name : m_name;
+}
 
 void Group::reset() {
   for (auto* s : m_stats) s->reset();

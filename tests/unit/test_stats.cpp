@@ -39,7 +39,8 @@ TEST(Stats, DistributionExactForSmallValues) {
   EXPECT_EQ(h.percentile(0.99), 99);
   EXPECT_EQ(h.max(), 100);
   const auto j = h.to_json();
-  for (const char* k : {"count", "mean", "p50", "p90", "p99", "max", "buckets"}) EXPECT_TRUE(j.contains(k)) << k;
+  for (const char* k : {"count", "mean", "p50", "p90", "p99", "max", "buckets"})
+    EXPECT_TRUE(j.contains(k)) << k;
   EXPECT_EQ(j["buckets"].size(), 100u);
   EXPECT_EQ(j["p99"], 99);
 }
@@ -54,7 +55,8 @@ TEST(Stats, DistributionLargeValuesWithinBucketError) {
   EXPECT_EQ(a.percentile(1.0), 5e6);  // clamped to max
   EXPECT_EQ(std::string(a.kind()), "average");
   // Buckets tile the line without gaps.
-  for (size_t b = 1000; b < 2000; ++b) EXPECT_EQ(Distribution::bucket_high(b), Distribution::bucket_low(b + 1));
+  for (size_t b = 1000; b < 2000; ++b)
+    EXPECT_EQ(Distribution::bucket_high(b), Distribution::bucket_low(b + 1));
   for (double v : {1023.0, 1024.0, 1500.0, 65535.0, 1e9}) {
     const size_t b = Distribution::bucket_of(v);
     EXPECT_LE(Distribution::bucket_low(b), v);
