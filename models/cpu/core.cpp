@@ -66,8 +66,8 @@ bool Core::access(hw::ExecContext& ctx, const MemOp& op, uint8_t* rdata, hw::Acc
   // An access that crosses a 64-byte line is two bus transactions, as on x86.
   const unsigned room = 64 - static_cast<unsigned>(op.vaddr & 63);
   if (op.size <= room) return access_chunk(ctx, op.kind, op.vaddr, op.size, op.wdata, rdata, st);
-  if (!access_chunk(ctx, op.kind, op.vaddr, room, op.wdata, rdata, st)) return false;
-  return access_chunk(ctx, op.kind, op.vaddr + room, op.size - room, op.wdata ? op.wdata + room : nullptr,
+  return access_chunk(ctx, op.kind, op.vaddr, room, op.wdata, rdata, st) &&
+         access_chunk(ctx, op.kind, op.vaddr + room, op.size - room, op.wdata ? op.wdata + room : nullptr,
                       rdata + room, st);
 }
 
@@ -198,8 +198,11 @@ hw::Trap Core::run_user(hw::ExecContext& ctx) {
         m_qk.inc(m_issue_time);
         charge(ctx, hw::Charge::Compute, user_now());
         const MemOp o{op->kind, op->size, op->vaddr, op->wdata};
-        hw::AccessStatus st;
-        if (!access(ctx, o, rdata, st)) {
+        hw::AccessStatus st = hw::AccessStatus::Ok;
+        // Within one line (nearly every access): one transaction, the hit path inline here.
+        const bool line = o.size <= 64 - (o.vaddr & 63);
+        if (!(line ? access_chunk(ctx, o.kind, o.vaddr, o.size, o.wdata, rdata, st)
+                   : access(ctx, o, rdata, st))) {
           ++m_page_faults;
           return {hw::TrapKind::PageFault, m_fault_addr, m_fault_code};
         }
