@@ -183,14 +183,15 @@ hw::Trap Core::run_user(hw::ExecContext& ctx) {
       m_need_resched = false;
       return {hw::TrapKind::Resched};
     }
-    const hw::Op* op = ctx.current();
+    // The context's ops handed out ahead, else current() (see ExecContext::ready).
+    const hw::Op* op = ctx.ready.next != ctx.ready.end ? ctx.ready.next : ctx.current();
     if (!op) return {hw::TrapKind::Ended};
     switch (op->kind) {
       case hw::OpKind::Compute:
         advance(op->cycles);
         m_compute_cycles += op->cycles;
         charge(ctx, hw::Charge::Compute, user_now());
-        ctx.retire(nullptr, hw::AccessStatus::Ok);
+        retire(ctx, op, nullptr, hw::AccessStatus::Ok);
         break;
       case hw::OpKind::Read:
       case hw::OpKind::Fetch:
@@ -213,7 +214,7 @@ hw::Trap Core::run_user(hw::ExecContext& ctx) {
           ++(o.kind == hw::OpKind::Fetch ? m_fetches : m_reads);
           m_bytes_read += o.size;
         }
-        ctx.retire(rdata, st);
+        retire(ctx, op, rdata, st);
         break;
       }
       case hw::OpKind::Syscall:

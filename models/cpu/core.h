@@ -131,6 +131,13 @@ class Core : public sc_core::sc_module, public hw::Cpu {
       m_ts = sc_core::sc_time_stamp();
     }
   }
+  // ctx.retire(), or its fast form when `op` came from ctx.ready.
+  static void retire(hw::ExecContext& ctx, const hw::Op* op, const uint8_t* rdata, hw::AccessStatus st) {
+    if (op == ctx.ready.next)
+      ++ctx.ready.next;
+    else
+      ctx.retire(rdata, st);
+  }
   void bus_error(bool write, unsigned chunk, uint64_t pa, uint8_t* rdata, hw::AccessStatus& st);
   // The quantum keeper, with its next sync point readable (need_sync() without sc_time_stamp()).
   struct QuantumKeeper : tlm_utils::tlm_quantumkeeper {
