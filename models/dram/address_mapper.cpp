@@ -36,12 +36,24 @@ AddressMapper::AddressMapper(const DdrConfig& cfg)
   for (const auto& f : m_fields) {
     const Slice s{f.shift, (1ull << f.bits) - 1};
     switch (f.f) {
-      case MapField::Row: m_row = s; break;
-      case MapField::Rank: m_rank = s; break;
-      case MapField::BankGroup: m_bank_group = s; break;
-      case MapField::Bank: m_bank = s; break;
-      case MapField::Column: m_column = s; break;
-      case MapField::Channel: m_channel = s; break;
+      case MapField::Row:
+        m_row = s;
+        break;
+      case MapField::Rank:
+        m_rank = s;
+        break;
+      case MapField::BankGroup:
+        m_bank_group = s;
+        break;
+      case MapField::Bank:
+        m_bank = s;
+        break;
+      case MapField::Column:
+        m_column = s;
+        break;
+      case MapField::Channel:
+        m_channel = s;
+        break;
     }
   }
 }
