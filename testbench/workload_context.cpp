@@ -33,6 +33,7 @@ WorkloadContext::WorkloadContext(uint32_t id, std::unique_ptr<OpStream> stream, 
     m_checker = std::make_unique<DataChecker>(id, totals);
     m_shadow = DataChecker::new_shadow();
   }
+  m_plain = !m_mapper && !m_checker;
 }
 
 bool LineSplitStream::next(hw::Op& op) {
@@ -81,26 +82,32 @@ bool is_memory_op(const hw::Op& op) {
       m_stream_done = true;
     }
   }
-  if (m_len) return true;
+  if (m_len) {
+    if (m_plain) {
+      for (size_t i = 0; i < m_len; ++i)
+        if (m_buf[i].kind == hw::OpKind::Write) {
+          fill_bytes(m_wbufs[i], static_cast<uint8_t>(m_buf[i].vaddr), m_buf[i].size);
+          m_buf[i].wdata = m_wbufs[i];
+        }
+      ready = {m_buf, m_buf + m_len};
+    }
+    return true;
+  }
   m_error = m_stream_error;
   m_ended = true;
   return false;
 }
 
 const hw::Op* WorkloadContext::current() {
+  if (m_plain) {
+    // The op as the stream made it, with write data (see refill()); retire() moves on.
+    if (ready.next != ready.end) return ready.next;
+    if (m_ended || !refill()) return nullptr;
+    return ready.next;
+  }
   if (m_valid) return m_op;
   if (m_ended || (m_pos == m_len && !refill())) return nullptr;
-  if (m_mapper || m_checker) return next_op();
-  // Neither placement nor data checking: the op as the stream made it, with write data.
-  hw::Op& op = m_buf[m_pos++];
-  m_stream_addr = op.vaddr;
-  m_op = &op;
-  m_valid = true;
-  if (op.kind == hw::OpKind::Write) {
-    fill_bytes(m_wbuf, static_cast<uint8_t>(m_stream_addr), op.size);
-    op.wdata = m_wbuf;
-  }
-  return &op;
+  return next_op();
 }
 
 // Out of line, so that current()'s common case keeps a short prologue.
@@ -132,6 +139,10 @@ const hw::Op* WorkloadContext::current() {
 }
 
 void WorkloadContext::retire(const uint8_t* rdata, hw::AccessStatus status) {
+  if (m_plain) {
+    ++ready.next;
+    return;
+  }
   m_valid = false;
   const hw::Op& op = *m_op;
   if (op.kind == hw::OpKind::Compute || op.kind == hw::OpKind::Syscall) return;

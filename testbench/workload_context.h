@@ -74,6 +74,10 @@ class WorkloadContext : public hw::ExecContext {
   size_t m_pos = 0, m_len = 0;
   bool m_stream_done = false;
   std::exception_ptr m_stream_error;
+  // Neither placement nor data checking: the ops of a batch are handed out through `ready`, each
+  // write's data made when the batch comes in (m_wbufs, one per op; the bytes depend on the op alone).
+  bool m_plain = false;
+  uint8_t m_wbufs[kBatch][hw::kMaxAccessBytes];
   hw::Op* m_op = nullptr;      // the op handed out (in m_buf)
   uint64_t m_stream_addr = 0;  // the op's address before mapping (the shadow's key)
   bool m_valid = false, m_ended = false;

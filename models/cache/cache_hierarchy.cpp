@@ -427,6 +427,7 @@ bool CoreCaches::move_bytes_dmi(tlm::tlm_generic_payload& gp) {
   if ((addr % kDmiPageBytes) + len > kDmiPageBytes) return mem_isock->transport_dbg(gp) == len;
   DmiPage& d = m_dmi[page % kDmiPages];
   if (d.page != page && !(addr >= m_no_dmi_lo && addr <= m_no_dmi_hi)) {
+    dmi_changed();
     tlm::tlm_dmi dmi;
     prepare_payload(m_dmi_gp, gp.get_command(), addr, nullptr, 0);
     const bool ok = mem_isock->get_direct_mem_ptr(m_dmi_gp, dmi);
@@ -446,11 +447,15 @@ bool CoreCaches::move_bytes_dmi(tlm::tlm_generic_payload& gp) {
     return true;
   }
   const bool moved = mem_isock->transport_dbg(gp) == len;
-  if (d.page == page && gp.is_write()) d = DmiPage{};  // the page exists now: ask again next time
+  if (d.page == page && gp.is_write()) {  // the page exists now: ask again next time
+    d = DmiPage{};
+    dmi_changed();
+  }
   return moved;
 }
 
 void CoreCaches::invalidate_dmi(sc_dt::uint64 start, sc_dt::uint64 end) {
+  dmi_changed();
   for (DmiPage& d : m_dmi)
     if (d.page != ~0ull && d.page * kDmiPageBytes <= end &&
         d.page * kDmiPageBytes + kDmiPageBytes - 1 >= start)

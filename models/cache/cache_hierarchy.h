@@ -121,17 +121,32 @@ class CoreCaches : public sc_core::sc_module {
   // l1_hit() without a payload, for an access to a page the caches hold a DMI pointer to: true when it
   // was an L1 hit, with exactly l1_hit()'s effects (bytes moved through the pointer, from or to `data`);
   // false, with nothing changed, otherwise (the caller takes l1_hit() with a payload).
-  bool l1_hit_dmi(uint64_t addr, unsigned len, bool write, bool fetch, uint8_t* data, sc_core::sc_time& lat) {
-    if (!plain_line(addr, len)) return false;
-    uint8_t* p = dmi_ptr(addr, len);
-    if (!p) return false;
+  __attribute__((always_inline)) bool l1_hit_dmi(uint64_t addr, unsigned len, bool write, bool fetch,
+                                                 uint8_t* data, sc_core::sc_time& lat) {
+    const uint64_t line = addr >> m_line_shift;
+    const uint64_t off = addr & (m_line_bytes - 1);
+    uint8_t* p;
+    // The host bytes of the line dmi_ptr() gave last, while no DMI grant, denial or invalidation came
+    // since (m_dmi_gen): dmi_ptr() of that line would give the same. Only the pointer is memoized; the
+    // tags are asked every time (coherence, evictions and fills change them).
+    if (line == m_dmi_memo.line && m_dmi_gen == m_dmi_memo.gen && len != 0 && off + len <= m_line_bytes) {
+      p = m_dmi_memo.host + off;
+    } else {
+      if (!plain_line(addr, len)) return false;
+      p = dmi_ptr(addr, len);
+      if (!p) return false;
+      if (m_line_bytes <= kDmiPageBytes) m_dmi_memo = DmiMemo{line, p - off, m_dmi_gen};
+    }
     CacheLevel& l1 = fetch ? m_l1i : m_l1d;
-    if (!l1.tags.hit_exclusive(addr >> m_line_shift, write)) return false;
+    if (!l1.tags.hit_exclusive(line, write)) return false;
     ++l1.hits;
     lat = l1.latency;
     dmi_copy(write, data, p, len);
     return true;
   }
+  // Test only (the negative control of the DMI-memo test): DMI grants and invalidations no longer move
+  // the generation l1_hit_dmi's memo is checked against.
+  void set_frozen_dmi_memo(bool on) { m_frozen_dmi_gen = on; }
 
  private:
   SC_HAS_PROCESS(CoreCaches);
@@ -181,7 +196,11 @@ class CoreCaches : public sc_core::sc_module {
     return d.ptr + addr % kDmiPageBytes;
   }
   static void dmi_copy(bool write, uint8_t* data, uint8_t* p, unsigned len) {
-    if (write)
+    if (len == 8) {  // the commonest size, as one word (a variable-length memcpy is a call or a loop)
+      uint64_t v;
+      std::memcpy(&v, write ? data : p, 8);
+      std::memcpy(write ? p : data, &v, 8);
+    } else if (write)
       std::memcpy(p, data, len);
     else
       std::memcpy(data, p, len);
@@ -245,7 +264,17 @@ class CoreCaches : public sc_core::sc_module {
   };
   DmiPage m_dmi[kDmiPages];
   uint64_t m_no_dmi_lo = 1, m_no_dmi_hi = 0;  // empty while lo > hi
-  tlm::tlm_generic_payload m_dmi_gp;          // the DMI requests
+  // Moves with every change of m_dmi or the no-DMI range (see l1_hit_dmi's memo).
+  void dmi_changed() { m_dmi_gen += !m_frozen_dmi_gen; }
+  uint64_t m_dmi_gen = 0;
+  bool m_frozen_dmi_gen = false;
+  struct DmiMemo {
+    uint64_t line = ~0ull;    // ~0: none (no cacheable line is that high)
+    uint8_t* host = nullptr;  // the line's first byte
+    uint64_t gen = 0;
+  };
+  DmiMemo m_dmi_memo;
+  tlm::tlm_generic_payload m_dmi_gp;  // the DMI requests
 };
 
 // Between a DMA master and the interconnect: every DMA access snoops the caches first (x86 DMA is

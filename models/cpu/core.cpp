@@ -62,34 +62,37 @@ Core::Core(sc_core::sc_module_name name, unsigned id, const CpuConfig& cfg, cons
 }
 
 bool Core::access(hw::ExecContext& ctx, const MemOp& op, uint8_t* rdata, hw::AccessStatus& st) {
-  const bool write = op.kind == hw::OpKind::Write;
-  const bool fetch = op.kind == hw::OpKind::Fetch;
-  // An access that crosses a 64-byte line is two bus transactions, as on x86.
-  uint64_t addr = op.vaddr;
-  unsigned done = 0;
   st = hw::AccessStatus::Ok;
-  while (done < op.size) {
-    const unsigned chunk = static_cast<unsigned>(std::min<uint64_t>(op.size - done, 64 - (addr & 63)));
-    uint64_t pa = addr;
-    if (m_mmu) {
+  // An access that crosses a 64-byte line is two bus transactions, as on x86.
+  const unsigned room = 64 - static_cast<unsigned>(op.vaddr & 63);
+  if (op.size <= room) return access_chunk(ctx, op.kind, op.vaddr, op.size, op.wdata, rdata, st);
+  return access_chunk(ctx, op.kind, op.vaddr, room, op.wdata, rdata, st) &&
+         access_chunk(ctx, op.kind, op.vaddr + room, op.size - room, op.wdata ? op.wdata + room : nullptr,
+                      rdata + room, st);
+}
+
+inline bool Core::access_chunk(hw::ExecContext& ctx, hw::OpKind kind, uint64_t addr, unsigned chunk,
+                               const uint8_t* wdata, uint8_t* rdata, hw::AccessStatus& st) {
+  const bool write = kind == hw::OpKind::Write;
+  const bool fetch = kind == hw::OpKind::Fetch;
+  uint64_t pa = addr;
+  if (m_mmu) {
+    const mmu::Access acc = write ? mmu::Access::Write : fetch ? mmu::Access::Fetch : mmu::Access::Read;
+    sc_time x;
+    if (m_cmmu && m_cmmu->translate_hit(addr, acc, pa, x)) {
+      // A TLB hit waits nowhere: its latency only moves the local time on (the general case below
+      // comes to the same, as tr.done = at + latency >= m_ts).
+      m_xlate_fs += x.value();
+      m_qk.inc(x);
+      charge(ctx, hw::Charge::PageWalk, user_now());
+    } else {
       // TLB hits are annotated on the local time; only a walk's memory accesses may synchronize.
       const sc_time at = user_now();
-      const mmu::Access acc = write ? mmu::Access::Write : fetch ? mmu::Access::Fetch : mmu::Access::Read;
-      mmu::Translation tr;
-      if (m_cmmu && m_cmmu->translate_hit(addr, acc, at, tr)) {
-        // A TLB hit waits nowhere: its latency only moves the local time on (the general case below
-        // comes to the same, as tr.done = at + latency >= m_ts).
-        const sc_time x = tr.done - at;
-        m_xlate_fs += x.value();
-        m_qk.inc(x);
-        charge(ctx, hw::Charge::PageWalk, tr.done);
-      } else {
-        tr = m_mmu->translate(addr, acc, at);
-        if (!tr.tlb_hit) m_ts = sc_core::sc_time_stamp();
-        m_xlate_fs += (tr.done - at).value();
-        m_qk.set(tr.done >= m_ts ? tr.done - m_ts : delay_until(tr.done, "core: translation"));
-        charge(ctx, hw::Charge::PageWalk, user_now());
-      }
+      const mmu::Translation tr = m_mmu->translate(addr, acc, at);
+      if (!tr.tlb_hit) m_ts = sc_core::sc_time_stamp();
+      m_xlate_fs += (tr.done - at).value();
+      m_qk.set(tr.done >= m_ts ? tr.done - m_ts : delay_until(tr.done, "core: translation"));
+      charge(ctx, hw::Charge::PageWalk, user_now());
       if (tr.fault) {
         m_fault_addr = addr;
         m_fault_code = tr.error_code;
@@ -97,40 +100,36 @@ bool Core::access(hw::ExecContext& ctx, const MemOp& op, uint8_t* rdata, hw::Acc
       }
       pa = tr.pa;
     }
-    uint8_t* data = write ? const_cast<uint8_t*>(op.wdata + done) : rdata + done;
-    m_ext.requester = fetch ? Requester::Fetch : Requester::Core;
-    sc_time lat;
-    sc_time end;  // when the access completes (user_now() after it)
-    // An L1 hit to a page the caches hold a DMI pointer to needs no payload (nor can it fail).
-    const bool dmi_hit = m_caches && m_caches->l1_hit_dmi(pa, chunk, write, fetch, data, lat);
-    if (!dmi_hit)
-      prepare_payload(m_gp, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, pa, data, chunk);
-    const auto hit = dmi_hit    ? cache::CoreCaches::L1Hit::Ok
-                     : m_caches ? m_caches->l1_hit(m_gp, fetch, lat)
-                                : cache::CoreCaches::L1Hit::No;
-    if (hit != cache::CoreCaches::L1Hit::No) {
-      // Served by L1 at once, as b_transport would have: the latency lands on the local time.
-      m_ext.served = 1;
-      end = user_now() + lat;
-      m_qk.inc(lat);
-    } else {
-      sc_time delay = m_qk.get_local_time();
-      // A target that synchronizes (the DDR controller) spends the local time in wait() and returns a
-      // delay relative to the new time stamp: measure the latency on absolute time.
-      const sc_time start = m_ts + delay;
-      mem_isock->b_transport(m_gp, delay);
-      m_ts = sc_core::sc_time_stamp();
-      end = m_ts + delay;
-      lat = end - start;
-      m_qk.set(delay);
-    }
-    m_mem_fs += lat.value();
-    m_access_latency.sample(latency_cycles(lat));
-    charge(ctx, hw::Charge::MemStall, end);
-    if (!dmi_hit && m_gp.is_response_error()) bus_error(write, chunk, pa, rdata + done, st);
-    addr += chunk;
-    done += chunk;
   }
+  uint8_t* data = write ? const_cast<uint8_t*>(wdata) : rdata;
+  sc_time lat;
+  // An L1 hit to a page the caches hold a DMI pointer to needs no payload (nor can it fail).
+  if (m_caches && m_caches->l1_hit_dmi(pa, chunk, write, fetch, data, lat)) {
+    // Served by L1 at once, as b_transport would have: the latency lands on the local time.
+    m_ext.requester = fetch ? Requester::Fetch : Requester::Core;
+    m_ext.served = 1;
+    m_qk.inc(lat);
+    finish_access(ctx, lat);
+    return true;
+  }
+  m_ext.requester = fetch ? Requester::Fetch : Requester::Core;
+  prepare_payload(m_gp, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, pa, data, chunk);
+  const auto hit = m_caches ? m_caches->l1_hit(m_gp, fetch, lat) : cache::CoreCaches::L1Hit::No;
+  if (hit != cache::CoreCaches::L1Hit::No) {
+    m_ext.served = 1;
+    m_qk.inc(lat);
+  } else {
+    sc_time delay = m_qk.get_local_time();
+    // A target that synchronizes (the DDR controller) spends the local time in wait() and returns a
+    // delay relative to the new time stamp: measure the latency on absolute time.
+    const sc_time start = m_ts + delay;
+    mem_isock->b_transport(m_gp, delay);
+    m_ts = sc_core::sc_time_stamp();
+    lat = m_ts + delay - start;
+    m_qk.set(delay);
+  }
+  finish_access(ctx, lat);
+  if (m_gp.is_response_error()) bus_error(write, chunk, pa, rdata, st);
   return true;
 }
 
@@ -184,14 +183,15 @@ hw::Trap Core::run_user(hw::ExecContext& ctx) {
       m_need_resched = false;
       return {hw::TrapKind::Resched};
     }
-    const hw::Op* op = ctx.current();
+    // The context's ops handed out ahead, else current() (see ExecContext::ready).
+    const hw::Op* op = ctx.ready.next != ctx.ready.end ? ctx.ready.next : ctx.current();
     if (!op) return {hw::TrapKind::Ended};
     switch (op->kind) {
       case hw::OpKind::Compute:
         advance(op->cycles);
         m_compute_cycles += op->cycles;
         charge(ctx, hw::Charge::Compute, user_now());
-        ctx.retire(nullptr, hw::AccessStatus::Ok);
+        retire(ctx, op, nullptr, hw::AccessStatus::Ok);
         break;
       case hw::OpKind::Read:
       case hw::OpKind::Fetch:
@@ -199,8 +199,11 @@ hw::Trap Core::run_user(hw::ExecContext& ctx) {
         m_qk.inc(m_issue_time);
         charge(ctx, hw::Charge::Compute, user_now());
         const MemOp o{op->kind, op->size, op->vaddr, op->wdata};
-        hw::AccessStatus st;
-        if (!access(ctx, o, rdata, st)) {
+        hw::AccessStatus st = hw::AccessStatus::Ok;
+        // Within one line (nearly every access): one transaction, the hit path inline here.
+        const bool line = o.size <= 64 - (o.vaddr & 63);
+        if (!(line ? access_chunk(ctx, o.kind, o.vaddr, o.size, o.wdata, rdata, st)
+                   : access(ctx, o, rdata, st))) {
           ++m_page_faults;
           return {hw::TrapKind::PageFault, m_fault_addr, m_fault_code};
         }
@@ -211,7 +214,7 @@ hw::Trap Core::run_user(hw::ExecContext& ctx) {
           ++(o.kind == hw::OpKind::Fetch ? m_fetches : m_reads);
           m_bytes_read += o.size;
         }
-        ctx.retire(rdata, st);
+        retire(ctx, op, rdata, st);
         break;
       }
       case hw::OpKind::Syscall:

@@ -90,6 +90,18 @@ class Core : public sc_core::sc_module, public hw::Cpu {
     const uint8_t* wdata;
   };
   bool access(hw::ExecContext& ctx, const MemOp& op, uint8_t* rdata, hw::AccessStatus& st);
+  // One bus transaction of an access: [addr, addr + chunk) within one line; `wdata` (writes) and `rdata`
+  // (reads) point at its bytes. Inline into access(): its L1-hit path is the whole-platform hot path.
+  __attribute__((always_inline)) bool access_chunk(hw::ExecContext& ctx, hw::OpKind kind, uint64_t addr,
+                                                   unsigned chunk, const uint8_t* wdata, uint8_t* rdata,
+                                                   hw::AccessStatus& st);
+  // The end of an access that took `lat` and ends at user_now(): its memory time, latency sample and
+  // charge.
+  void finish_access(hw::ExecContext& ctx, const sc_core::sc_time& lat) {
+    m_mem_fs += lat.value();
+    m_access_latency.sample(latency_cycles(lat));
+    charge(ctx, hw::Charge::MemStall, user_now());
+  }
   // m_clk.to_cycles_exact(t), remembered for the last value (accesses mostly take the same latency).
   double latency_cycles(const sc_core::sc_time& t) {
     if (t.value() != m_lat_fs) {
@@ -118,6 +130,13 @@ class Core : public sc_core::sc_module, public hw::Cpu {
       m_qk.sync();
       m_ts = sc_core::sc_time_stamp();
     }
+  }
+  // ctx.retire(), or its fast form when `op` came from ctx.ready.
+  static void retire(hw::ExecContext& ctx, const hw::Op* op, const uint8_t* rdata, hw::AccessStatus st) {
+    if (op == ctx.ready.next)
+      ++ctx.ready.next;
+    else
+      ctx.retire(rdata, st);
   }
   void bus_error(bool write, unsigned chunk, uint64_t pa, uint8_t* rdata, hw::AccessStatus& st);
   // The quantum keeper, with its next sync point readable (need_sync() without sc_time_stamp()).

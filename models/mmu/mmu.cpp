@@ -503,6 +503,7 @@ Mmu::WalkResult Mmu::walk(uint64_t va, Access a, sc_time start) {
 void Mmu::write_cr3(uint64_t v) {
   const bool noflush = (m_cr4 & kCr4PCIDE) && (v & kCr3NoFlush);
   m_cr3 = v & ~kCr3NoFlush;
+  m_ctl_gen += !m_frozen_ctl;  // the PCID may have changed without a flush
   if (noflush) {
     ++m_inv_cr3_noflush;
     return;
@@ -528,6 +529,7 @@ void Mmu::write_cr4(uint64_t v) {
     throw std::logic_error(
         fmt::format("core {}: CR4.LA57 cannot change while paging is on (set mmu.la57)", m_core));
   m_cr4 = v;
+  m_ctl_gen += !m_frozen_ctl;  // PCIDE decides pcid(), PGE which entries are global
   if ((changed & kCr4PGE) || ((changed & kCr4PCIDE) && !(v & kCr4PCIDE))) {
     ++m_inv_cr4;
     m_dtlb.invalidate_all(false);

@@ -94,23 +94,42 @@ class Mmu : public Translator {
   Translation translate(uint64_t va, Access a, sc_core::sc_time at, bool supervisor = false) override;
   // translate() of a user-mode access in its commonest case, inline: no walk in flight, and an L1 TLB
   // hit whose rights allow the access (a store's with D set). It then has exactly translate()'s effects
-  // (the entry's recency, the hit count) and returns true; otherwise it changes nothing and returns false.
-  __attribute__((always_inline)) bool translate_hit(uint64_t va, Access a, const sc_core::sc_time& at,
-                                                    Translation& out) {
-    if (!m_inflight.empty() || !hw::paging::is_canonical(va, m_cfg.la57)) return false;
+  // (the entry's recency, the hit count), gives the physical address in `pa` and the lookup latency in
+  // `lat` (translate()'s done - at) and returns true; otherwise it changes nothing and returns false.
+  __attribute__((always_inline)) bool translate_hit(uint64_t va, Access a, uint64_t& pa,
+                                                    sc_core::sc_time& lat) {
+    if (!m_inflight.empty()) return false;
     const bool fetch = a == Access::Fetch;
     Tlb& l1 = fetch ? m_itlb : m_dtlb;
-    hw::paging::PageSize size = hw::paging::PageSize::k4K;
-    TlbEntry* e = l1.peek(va, pcid(), size);
-    if (!e || (a == Access::Write && !e->dirty)) return false;
+    // The entry the last hit in this TLB found, while neither the TLB (its generation) nor CR3/CR4 (the
+    // PCID, PGE) changed: the in-order search of the same page would find that very entry again (see
+    // Tlb::generation), so only the search is skipped; its rights and D bit are read from it below.
+    HitMemo& m = m_memo[fetch];
+    const uint64_t vpn = va >> 12;
+    if (vpn != m.vpn || l1.generation() != m.tlb_gen || m_ctl_gen != m.ctl_gen) {
+      // A canonical check of the page is one of the address: the memo only holds canonical pages.
+      if (!hw::paging::is_canonical(va, m_cfg.la57)) return false;
+      hw::paging::PageSize size = hw::paging::PageSize::k4K;
+      TlbEntry* e = l1.peek(va, pcid(), size);
+      if (!e) return false;
+      m = HitMemo{vpn, e, hw::paging::page_bytes(size) - 1, size, l1.generation(), m_ctl_gen};
+    }
+    TlbEntry* e = m.e;
+    if (a == Access::Write && !e->dirty) return false;
     m_supervisor = false;
     if (perm_fault(Perms{e->rw, e->us, e->nx}, a)) return false;
-    l1.touch(size, e);
+    l1.touch(m.size, e);
     ++(fetch ? m_sitlb : m_sdtlb).hits;
-    out.pa = e->frame | (va & (hw::paging::page_bytes(size) - 1));
-    out.done = at + (fetch ? m_itlb_lat : m_dtlb_lat);
-    out.tlb_hit = true;
+    pa = e->frame | (va & m.offset_mask);
+    lat = fetch ? m_itlb_lat : m_dtlb_lat;
     return true;
+  }
+  // Test only (the negative control of the hit-memo tests): TLB fills and invalidations and CR3/CR4
+  // writes no longer move the generations translate_hit's memo is checked against.
+  void set_frozen_memo(bool on) {
+    m_dtlb.set_frozen_generation(on);
+    m_itlb.set_frozen_generation(on);
+    m_frozen_ctl = on;
   }
   void write_cr3(uint64_t v) override;
   uint64_t cr3() const override { return m_cr3; }
@@ -187,6 +206,18 @@ class Mmu : public Translator {
   };
   std::deque<InFlight> m_inflight;
   std::function<void(const WalkTrace&)> m_observer;
+  // translate_hit's memo, [0] DTLB, [1] ITLB: the page of the last lookup that found an entry, the
+  // entry, and the generations it was found at (m_ctl_gen moves with every CR3 and CR4 write).
+  struct HitMemo {
+    uint64_t vpn = ~0ull;  // never a page number (va >> 12 < 2^52)
+    TlbEntry* e = nullptr;
+    uint64_t offset_mask = 0;  // page_bytes(size) - 1
+    hw::paging::PageSize size = hw::paging::PageSize::k4K;
+    uint64_t tlb_gen = 0, ctl_gen = 0;
+  };
+  HitMemo m_memo[2];
+  uint64_t m_ctl_gen = 0;
+  bool m_frozen_ctl = false;
 
   struct TlbStats {
     TlbStats(stats::Group& parent, const char* name);

@@ -43,10 +43,12 @@ Tlb::Tlb(const TlbConfig& c, const std::string& what) {
 }
 
 void Tlb::fill(PageSize s, TlbEntry e) {
+  changed();
   m_a[static_cast<unsigned>(s)].fill(e);
 }
 
 unsigned Tlb::invalidate_va(uint64_t va, uint16_t pcid, bool keep_global) {
+  changed();
   unsigned n = 0;
   for (unsigned i = 0; i < 3; ++i) {
     const uint64_t tag = va >> shift_of(static_cast<PageSize>(i));
@@ -57,6 +59,7 @@ unsigned Tlb::invalidate_va(uint64_t va, uint16_t pcid, bool keep_global) {
 }
 
 unsigned Tlb::invalidate_pcid(uint16_t pcid, bool keep_global) {
+  changed();
   unsigned n = 0;
   for (auto& a : m_a)
     n += a.invalidate_if([&](const TlbEntry& e) { return e.global ? !keep_global : e.pcid == pcid; });
@@ -64,6 +67,7 @@ unsigned Tlb::invalidate_pcid(uint16_t pcid, bool keep_global) {
 }
 
 unsigned Tlb::invalidate_all(bool keep_global) {
+  changed();
   unsigned n = 0;
   for (auto& a : m_a) n += a.invalidate_if([&](const TlbEntry& e) { return !(keep_global && e.global); });
   return n;

@@ -111,11 +111,22 @@ class Tlb {
   unsigned invalidate_va(uint64_t va, uint16_t pcid, bool keep_global);
   unsigned invalidate_pcid(uint16_t pcid, bool keep_global);
   unsigned invalidate_all(bool keep_global);
+  // Moves on with every fill and invalidation: while it stands still, which entries are valid and what
+  // they translate is unchanged, so peek() of the same 4 KiB page in the same PCID finds the same entry
+  // (the arrays are searched at va >> 12, 21 and 30, all fixed by the page). Recency (touch) and the
+  // in-place D update do not move it: they change no search result, and a memo reads them live.
+  uint64_t generation() const { return m_gen; }
+  // Test only (the negative control of the hit-memo tests): fills and invalidations leave the
+  // generation alone, so a memo keyed on it goes stale.
+  void set_frozen_generation(bool on) { m_frozen = on; }
 
   static unsigned shift_of(hw::paging::PageSize s) { return 12 + 9 * static_cast<unsigned>(s); }
 
  private:
+  void changed() { m_gen += !m_frozen; }
   TagCache m_a[3];
+  uint64_t m_gen = 0;
+  bool m_frozen = false;
 };
 
 }  // namespace pc::mmu

@@ -69,6 +69,14 @@ class ExecContext {
   virtual std::unique_ptr<ExecContext> fork_child(uint64_t arg, bool share_vm = false) { return nullptr; }
 
   CycleCharges charges;
+  // Ops handed out ahead, for a core to take without two virtual calls per op: while next != end,
+  // current() is next and retire() of it is ++next, nothing more (whatever rdata and status are). A
+  // context sets them only for ops whose current() and retire() do no other work; empty by default.
+  struct ReadyOps {
+    const Op* next = nullptr;
+    const Op* end = nullptr;
+  };
+  ReadyOps ready;
 };
 
 }  // namespace pc::hw

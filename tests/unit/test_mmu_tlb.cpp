@@ -123,15 +123,39 @@ TEST(CacheTagArray, LruVictimAndDirtyWriteback) {
   EXPECT_EQ(t.sets(), 2u);
   EXPECT_FALSE(t.fill(0, true).valid);
   EXPECT_FALSE(t.fill(2, false).valid);
-  EXPECT_TRUE(t.lookup(0));      // 0 is now most recent in set 0
-  auto v = t.fill(4, false);     // evicts 2 (LRU), clean
+  EXPECT_TRUE(t.lookup(0));   // 0 is now most recent in set 0
+  auto v = t.fill(4, false);  // evicts 2 (LRU), clean
   EXPECT_TRUE(v.valid);
   EXPECT_FALSE(v.dirty);
   EXPECT_EQ(v.line, 2u);
-  v = t.fill(6, false);          // evicts 0, dirty
+  v = t.fill(6, false);  // evicts 0, dirty
   EXPECT_TRUE(v.dirty);
   EXPECT_EQ(v.line, 0u);
   EXPECT_TRUE(t.contains(1 * 0 + 4));
-  EXPECT_FALSE(t.lookup(1));     // set 1 untouched
+  EXPECT_FALSE(t.lookup(1));  // set 1 untouched
   EXPECT_THROW(cache::TagArray(1000, 8, 64, "caches.l2"), cfg::ConfigError);
+}
+
+// The generation translate_hit's memo is checked against: every fill and invalidation moves it (whether
+// or not an entry changed), lookups and their recency updates do not; frozen (the memo tests' negative
+// control) nothing moves it.
+TEST(Tlb, GenerationMovesWithFillsAndInvalidationsOnly) {
+  mmu::Tlb t = make(64, 4);
+  uint64_t g = t.generation();
+  touch(t, 5);  // a miss and a fill
+  EXPECT_EQ(t.generation(), ++g);
+  PageSize s;
+  ASSERT_NE(t.lookup(5ull << 12, 0, s), nullptr);
+  ASSERT_NE(t.peek(5ull << 12, 0, s), nullptr);
+  EXPECT_EQ(t.generation(), g);
+  EXPECT_EQ(t.invalidate_va(6ull << 12, 0, false), 0u);
+  EXPECT_EQ(t.generation(), ++g);
+  t.invalidate_pcid(3, true);
+  EXPECT_EQ(t.generation(), ++g);
+  EXPECT_EQ(t.invalidate_all(false), 1u);
+  EXPECT_EQ(t.generation(), ++g);
+  t.set_frozen_generation(true);
+  touch(t, 7);
+  t.invalidate_all(false);
+  EXPECT_EQ(t.generation(), g);
 }
