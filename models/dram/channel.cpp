@@ -520,12 +520,14 @@ Channel::Choice Channel::scan(RequestQueue& q, bool w, uint64_t now, uint64_t& w
   size_t i = 0;
   for (; i < q.size(); ++i) {
     Request& r = q[i];
-    if (r.ready > now) {
+    if (i < boundary) {
+      // The bank-level pass saw these through the front end, and no command (so no serve) since.
+      if (!((only >> r.bank_flat) & 1)) continue;
+    } else if (r.ready > now) {
       // Requests are queued in arrival order, all with the same front-end delay: none behind is ready.
       wake = std::min(wake, r.ready);
       break;
     }
-    if (i < boundary && !((only >> r.bank_flat) & 1)) continue;
     Rank& rk = m_ranks[r.addr.rank];
     if (rk.ref_pending && (!m_same_bank_refresh || r.addr.bank == rk.sb_index)) continue;  // refresh wakes us
     if (rk.powered_down) {
