@@ -186,7 +186,8 @@ void TimingChecker::check(unsigned chi, const Command& c) {
         fail(chi, c, fmt::format("column command to row {} but row {} is open", c.addr.row, b.row));
       require(chi, c, b.act + static_cast<int64_t>(t.trcd), "tRCD (ACT to RD/WR)");
       const int64_t trtrs = static_cast<int64_t>(t.trtrs);
-      const bool quick = now >= (rd ? rk.col_rd_ok : rk.col_wr_ok)[c.addr.bank_group];
+      const bool quick =
+          now >= std::max(rd ? rk.rd_all : rk.wr_all, (rd ? rk.col_rd_ok : rk.col_wr_ok)[c.addr.bank_group]);
       for (unsigned ri = 0; ri < ch.ranks.size() && !quick; ++ri) {
         const Rank& other = ch.ranks[ri];
         for (unsigned i = 0; i < nb; ++i) {
@@ -227,12 +228,14 @@ void TimingChecker::check(unsigned chi, const Command& c) {
       const int64_t* const d_wr = m_col_wr[rd ? 0 : 1];
       for (unsigned ri = 0; ri < ch.ranks.size(); ++ri) {
         Rank& o = ch.ranks[ri];
-        for (unsigned g = 0; g < o.col_rd_ok.size(); ++g) {
-          const int where = ri != c.addr.rank ? 2 : g == c.addr.bank_group;
-          o.col_rd_ok[g] = std::max(o.col_rd_ok[g], now + d_rd[where]);
-          o.col_wr_ok[g] = std::max(o.col_wr_ok[g], now + d_wr[where]);
-        }
+        const int where = ri != c.addr.rank ? 2 : 0;
+        o.rd_all = std::max(o.rd_all, now + d_rd[where]);
+        o.wr_all = std::max(o.wr_all, now + d_wr[where]);
       }
+      int64_t& grp_rd = rk.col_rd_ok[c.addr.bank_group];
+      int64_t& grp_wr = rk.col_wr_ok[c.addr.bank_group];
+      grp_rd = std::max(grp_rd, now + d_rd[1]);
+      grp_wr = std::max(grp_wr, now + d_wr[1]);
       if (is_auto_pre(c.cmd)) {
         // The device precharges by itself once tRAS and tRTP / write recovery allow.
         const int64_t pre =
