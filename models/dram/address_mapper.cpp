@@ -33,21 +33,40 @@ AddressMapper::AddressMapper(const DdrConfig& cfg)
     m_fields.push_back({*it, shift, width(*it)});
     shift += width(*it);
   }
+  for (const auto& f : m_fields) {
+    const Slice s{f.shift, (1ull << f.bits) - 1};
+    switch (f.f) {
+      case MapField::Row:
+        m_row = s;
+        break;
+      case MapField::Rank:
+        m_rank = s;
+        break;
+      case MapField::BankGroup:
+        m_bank_group = s;
+        break;
+      case MapField::Bank:
+        m_bank = s;
+        break;
+      case MapField::Column:
+        m_column = s;
+        break;
+      case MapField::Channel:
+        m_channel = s;
+        break;
+    }
+  }
 }
 
 DramAddr AddressMapper::decode(uint64_t addr) const {
+  auto field = [addr](const Slice& s) { return static_cast<uint32_t>((addr >> s.shift) & s.mask); };
   DramAddr a;
-  for (const auto& f : m_fields) {
-    const uint32_t v = static_cast<uint32_t>((addr >> f.shift) & ((1ull << f.bits) - 1));
-    switch (f.f) {
-      case MapField::Row: a.row = v; break;
-      case MapField::Rank: a.rank = v; break;
-      case MapField::BankGroup: a.bank_group = v; break;
-      case MapField::Bank: a.bank = v; break;
-      case MapField::Column: a.column = v; break;
-      case MapField::Channel: a.channel = v; break;
-    }
-  }
+  a.channel = field(m_channel);
+  a.rank = field(m_rank);
+  a.bank_group = field(m_bank_group);
+  a.bank = field(m_bank);
+  a.row = field(m_row);
+  a.column = field(m_column);
   if (m_xor) {
     // Rows that differ only in their low bits land in different banks, so a stride that would hit one
     // bank again and again (row conflicts) is spread across banks and bank groups.

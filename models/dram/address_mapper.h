@@ -25,6 +25,14 @@ class AddressMapper {
     unsigned shift, bits;
   };
   std::vector<Field> m_fields;
+  // decode()'s view of m_fields: per DramAddr member (channel, rank, bank group, bank, row, column in
+  // their declaration order) the shift and mask of its field; a member no field names keeps mask 0. One
+  // line per member instead of a switch per field: decode runs for every burst.
+  struct Slice {
+    unsigned shift = 0;
+    uint64_t mask = 0;
+  };
+  Slice m_channel, m_rank, m_bank_group, m_bank, m_row, m_column;
   unsigned m_offset_bits;
   unsigned m_bank_bits, m_bg_bits;
   bool m_xor;

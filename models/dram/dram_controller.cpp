@@ -103,6 +103,7 @@ DramController::DramController(sc_core::sc_module_name name, const DdrConfig& cf
     if (!m_cmd_trace)
       throw cfg::ConfigError(fmt::format("key 'dram.ddr.ctrl.command_trace': cannot open '{}' for writing",
                                          cfg.ctrl.command_trace));
+    m_cmd_tracing = true;
     m_cmd_trace << "# cycle command channel rank bankgroup bank row column (tCK = " << m_clk.period_fs()
                 << " fs)\n";
   }
@@ -117,12 +118,12 @@ DramController::DramController(sc_core::sc_module_name name, const DdrConfig& cf
 DramController::~DramController() = default;
 
 uint64_t DramController::now_cycle() const {
-  return m_clk.to_cycles_ceil(sc_core::sc_time_stamp());
+  return m_clk.to_cycles_ceil(kernel_time());
 }
 
 void DramController::wake_at(uint64_t cycle) {
   const uint64_t at = cycle * m_clk.period_fs();
-  const uint64_t now = sc_core::sc_time_stamp().value();
+  const uint64_t now = kernel_time().value();
   m_wake.notify(sc_time::from_value(at > now ? at - now : 0));
   m_wake_delta = sc_core::sc_delta_count();
 }
@@ -131,7 +132,7 @@ bool DramController::may_run_ahead(uint64_t cycle) const {
   // m_wake may still hold a notification made in this delta (the scheduler then runs again, as it must);
   // otherwise it holds none, and running the cycle's ticks now replaces notifying it and waking there.
   if (!m_run_ahead || m_hook || m_wake_delta == sc_core::sc_delta_count()) return false;
-  const uint64_t at = cycle * m_clk.period_fs(), now = sc_core::sc_time_stamp().value();
+  const uint64_t at = cycle * m_clk.period_fs(), now = kernel_time().value();
   // Strictly later: nothing (no process, event or delta cycle) is due before or at `cycle`, so the
   // kernel would next run only this scheduler at `cycle`.
   return sc_core::sc_time_to_pending_activity().value() > at - now;
@@ -175,7 +176,7 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
     tlm::tlm_phase ph = tlm::END_REQ;
     sc_time d = sc_core::SC_ZERO_TIME;
     tsock->nb_transport_bw(gp, ph, d);
-    push_response(gp, sc_core::sc_time_stamp().value());
+    push_response(gp, kernel_time().value());
     return true;
   };
   if (gp.get_byte_enable_ptr()) return reply_now(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
@@ -192,11 +193,12 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
   const unsigned ob = m_mapper.offset_bits();
   const uint64_t first = addr >> ob, last = (addr + len - 1) >> ob;
   std::vector<uint64_t>& need = m_need;
-  std::fill(need.begin(), need.end(), 0);
-  if (m_channels.size() == 1)
+  if (m_channels.size() == 1) {
     need[0] = last - first + 1;
-  else
+  } else {
+    std::fill(need.begin(), need.end(), 0);
     for (uint64_t b = first; b <= last; ++b) ++need[m_mapper.decode(b << ob).channel];
+  }
   for (size_t c = 0; c < m_channels.size(); ++c)
     if (need[c] && (!m_channels[c]->can_accept(write && !atomic, need[c]) ||
                     (atomic && !m_channels[c]->can_accept(true, need[c]))))
@@ -364,12 +366,12 @@ void DramController::release_line(uint64_t line, const Line& l) {
 
 void DramController::push_response(tlm::tlm_generic_payload& gp, uint64_t fs) {
   m_resps.push(Resp{fs, m_seq++, &gp});
-  const uint64_t now = sc_core::sc_time_stamp().value();
+  const uint64_t now = kernel_time().value();
   m_resp_event.notify(sc_time::from_value(fs > now ? fs - now : 0));
 }
 
 void DramController::responder() {
-  const uint64_t now = sc_core::sc_time_stamp().value();
+  const uint64_t now = kernel_time().value();
   while (!m_resp_busy && !m_resps.empty() && m_resps.top().fs <= now) {
     tlm::tlm_generic_payload* gp = m_resps.top().gp;
     m_resps.pop();
@@ -410,7 +412,7 @@ bool DramController::catch_up(size_t c, uint64_t now) {
 }
 
 void DramController::sync_to_now() {
-  const uint64_t now = m_clk.to_cycles(sc_core::sc_time_stamp());
+  const uint64_t now = m_clk.to_cycles(kernel_time());
   for (size_t c = 0; c < m_channels.size() && m_violation.empty(); ++c) {
     catch_up(c, now + 1);
     // A scheduler that stopped refreshing issues no command the checker could object to: ask it directly.
@@ -502,7 +504,7 @@ void DramController::on_command(unsigned channel, const Command& c) {
     default:
       break;
   }
-  if (m_cmd_trace.is_open())
+  if (m_cmd_tracing)
     m_cmd_trace << c.cycle << ' ' << cmd_name(c.cmd) << ' ' << channel << ' ' << c.addr.rank << ' '
                 << c.addr.bank_group << ' ' << c.addr.bank << ' ' << c.addr.row << ' ' << c.addr.column
                 << '\n';
@@ -523,11 +525,17 @@ void DramController::on_served(unsigned channel, const Request& r, uint64_t data
     if (r.wbuf == UINT32_MAX) return;
     // The WR command: the buffered bytes reach the DRAM.
     WriteBuf& wb = m_wbufs[r.wbuf];
-    for (size_t i = 0; i < wb.mask.size();) {
-      size_t j = i;
-      while (j < wb.mask.size() && wb.mask[j]) ++j;
-      if (j > i) m_store.write(base + i, wb.data.data() + i, j - i);
-      i = j + 1;
+    // Most writes fill the whole burst: one look for an unwritten byte instead of a test per byte (the
+    // loop below would make the same single write).
+    if (!std::memchr(wb.mask.data(), 0, wb.mask.size())) {
+      m_store.write(base, wb.data.data(), wb.data.size());
+    } else {
+      for (size_t i = 0; i < wb.mask.size();) {
+        size_t j = i;
+        while (j < wb.mask.size() && wb.mask[j]) ++j;
+        if (j > i) m_store.write(base + i, wb.data.data() + i, j - i);
+        i = j + 1;
+      }
     }
     m_free_wbufs.push_back(r.wbuf);
     Line* l = m_lines.find(r.line);
@@ -666,7 +674,7 @@ double DramController::energy_pj() const {
   // charge of an all-bank refresh divided by 2 x banks per group, so refresh power per tREFI is the same.
   const double ref_share =
       m_cfg.refresh_mode() == RefreshMode::SameBank ? 2.0 * double(m_cfg.org.banks_per_group) : 1.0;
-  const uint64_t now = m_clk.to_cycles(sc_core::sc_time_stamp());
+  const uint64_t now = m_clk.to_cycles(kernel_time());
   double act = 0, pd = 0, all = 0;
   for (size_t c = 0; c < m_channels.size(); ++c)
     for (unsigned r = 0; r < m_cfg.org.ranks; ++r) {

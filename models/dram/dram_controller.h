@@ -206,6 +206,9 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   bool may_run_ahead(uint64_t cycle) const;  // nothing else happens in the simulation up to `cycle`
   bool catch_up(size_t c, uint64_t now);
   uint64_t now_cycle() const;
+  // sc_time_stamp() without its library call (it is read several times per request): the same value,
+  // read through the inline accessors of the current simulation context.
+  static const sc_core::sc_time& kernel_time() { return sc_core::sc_get_curr_simcontext()->time_stamp(); }
   // Copies the part of [addr, addr + len) that falls in burst `line` between `buf` (at addr) and the store.
   void line_span(uint64_t line, uint64_t addr, uint64_t len, uint64_t& lo, uint64_t& hi) const;
   bool covers(const WriteBuf& w, uint64_t line, uint64_t addr, uint64_t len) const;
@@ -245,6 +248,7 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   uint64_t m_seq = 0, m_req_id = 0, m_outstanding = 0;
   std::function<void(unsigned, const Command&)> m_hook;
   std::ofstream m_cmd_trace;
+  bool m_cmd_tracing = false;  // m_cmd_trace is open (is_open() is a library call per command)
   std::string m_violation;
 
   stats::Group m_stats;

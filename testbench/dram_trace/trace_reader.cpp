@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -69,6 +70,108 @@ bool parse_u64(std::string_view s, uint64_t& v, bool hex_default = false) {
   return true;
 }
 
+// The single pass over a well-formed line that parse() tries first: numbers of the usual lengths (up
+// to 16 hex digits, 19 decimal ones: below 2^64 whatever they are), one blank-separated token after the
+// other. It returns false for anything else (longer numbers, other characters, a token too many or too
+// few), and parse() then judges the line with split() and parse_u64 and words its error: whatever this
+// accepts, parse_u64 and the token checks accept with the same values.
+// Per character: its value as a hex digit, or kNotHex.
+constexpr uint8_t kNotHex = 0xff;
+constexpr std::array<uint8_t, 256> kHexValue = [] {
+  std::array<uint8_t, 256> t{};
+  for (auto& v : t) v = kNotHex;
+  for (int d = 0; d < 10; ++d) t[size_t('0' + d)] = uint8_t(d);
+  for (int d = 0; d < 6; ++d) t[size_t('a' + d)] = t[size_t('A' + d)] = uint8_t(10 + d);
+  return t;
+}();
+inline unsigned hex_value(char c) {
+  return kHexValue[static_cast<unsigned char>(c)];
+}
+
+// A number starting at p as parse_u64 reads it ("0x" then hex, else hex or decimal by `hex_default`);
+// leaves p after its digits (the caller checks what follows).
+inline bool quick_u64(const char*& p, const char* end, uint64_t& v, bool hex_default) {
+  bool hex = hex_default;
+  if (end - p > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X') && hex_value(p[2]) < 16) {
+    p += 2;
+    hex = true;
+  }
+  const char* const first = p;
+  uint64_t x = 0;
+  if (hex) {
+    for (unsigned d; p < end && (d = hex_value(*p)) < 16; ++p) x = x << 4 | d;
+    if (p == first || p - first > 16) return false;
+  } else {
+    for (unsigned d; p < end && (d = unsigned(*p - '0')) < 10; ++p) x = x * 10 + d;
+    if (p == first || p - first > 19) return false;
+  }
+  v = x;
+  return true;
+}
+
+// The n-letter token at p is the lower-case word `w` in any case (letters differ from their upper case
+// in bit 5 only, and no other character matches a lower-case letter with bit 5 set).
+inline bool quick_word(const char* p, const char* end, const char* w, size_t n) {
+  if (size_t(end - p) < n || (p + n < end && !blank(p[n]))) return false;
+  for (size_t i = 0; i < n; ++i)
+    if ((p[i] | 0x20) != w[i]) return false;
+  return true;
+}
+
+// At least one blank, then the next token (false at the end of the line).
+inline bool quick_gap(const char*& p, const char* end) {
+  if (p == end || !blank(*p)) return false;
+  while (p < end && blank(*p)) ++p;
+  return p < end;
+}
+
+// Nothing but blanks to the end of the line.
+inline bool quick_rest_blank(const char* p, const char* end) {
+  while (p < end && blank(*p)) ++p;
+  return p == end;
+}
+
+bool quick_parse(DramTraceFormat fmt, std::string_view l, DramTraceEntry& e) {
+  const char* p = l.data();
+  const char* const end = p + l.size();
+  while (p < end && blank(*p)) ++p;
+  uint64_t addr = 0, cycle = 0;
+  bool write = false;
+  switch (fmt) {
+    case DramTraceFormat::DramSim3:  // 0xADDR READ|WRITE cycle
+      if (!quick_u64(p, end, addr, true) || !quick_gap(p, end)) return false;
+      write = (*p | 0x20) == 'w';
+      if (!(write ? quick_word(p, end, "write", 5) : quick_word(p, end, "read", 4))) return false;
+      p += write ? 5 : 4;
+      if (!quick_gap(p, end) || !quick_u64(p, end, cycle, false) || !quick_rest_blank(p, end)) return false;
+      e = DramTraceEntry{addr, write, true, cycle};
+      return true;
+    case DramTraceFormat::Ramulator:  // LD|ST ADDR (case-sensitive, as parse() has it)
+      if (end - p < 2 || (p[0] != 'L' && p[0] != 'S') || p[1] != (p[0] == 'L' ? 'D' : 'T')) return false;
+      write = p[0] == 'S';
+      p += 2;
+      if (!quick_gap(p, end) || !quick_u64(p, end, addr, false) || !quick_rest_blank(p, end)) return false;
+      e = DramTraceEntry{addr, write, false, 0};
+      return true;
+    case DramTraceFormat::DramSys: {  // cycle:<tab>read|write[(len)]<tab>0xADDR[<tab>data...]
+      if (!quick_u64(p, end, cycle, false) || p == end || *p != ':') return false;
+      ++p;
+      if (!quick_gap(p, end)) return false;
+      const char* op_end = p;
+      while (op_end < end && !blank(*op_end) && *op_end != '(') ++op_end;
+      write = op_end - p == 5;
+      if (!(write ? quick_word(p, op_end, "write", 5) : quick_word(p, op_end, "read", 4))) return false;
+      while (p < end && !blank(*p)) ++p;  // past a "(len)"
+      if (!quick_gap(p, end) || !quick_u64(p, end, addr, false) || (p < end && !blank(*p))) return false;
+      e = DramTraceEntry{addr, write, true, cycle};
+      return true;
+    }
+    case DramTraceFormat::Unknown:
+      break;
+  }
+  return false;
+}
+
 }  // namespace
 
 const char* format_name(DramTraceFormat f) {
@@ -107,6 +210,7 @@ DramTraceFormat DramTraceReader::detect(std::string_view l) const {
 }
 
 void DramTraceReader::parse(std::string_view l, DramTraceEntry& e) const {
+  if (quick_parse(m_fmt, l, e)) return;
   const auto t = split(l);
   e = DramTraceEntry{};
   switch (m_fmt) {

@@ -322,6 +322,49 @@ TEST(DramTrace, ReadsAllThreeFormats) {
   EXPECT_TRUE(c[1].write);
 }
 
+// Lines off the reader's single-pass path (numbers with many digits, odd blanks, upper case, a "(len)")
+// read as the careful token-by-token parse has them; near misses are still errors.
+TEST(DramTrace, UnusualButValidLinesReadTheSame) {
+  auto a = read_all(
+      " \t0x00000000000000000001000\tread \v 00000000000000000000007 \n0XFFFFFFFFFFFFFFFF Write 0x10\n"
+      "abc READ 18446744073709551615\n");
+  ASSERT_EQ(a.size(), 3u);
+  EXPECT_EQ(a[0].addr, 0x1000u);
+  EXPECT_FALSE(a[0].write);
+  EXPECT_EQ(a[0].cycle, 7u);
+  EXPECT_EQ(a[1].addr, UINT64_MAX);
+  EXPECT_TRUE(a[1].write);
+  EXPECT_EQ(a[1].cycle, 16u);
+  EXPECT_EQ(a[2].addr, 0xabcu);  // DRAMSim3 addresses are hex even without "0x"
+  EXPECT_EQ(a[2].cycle, UINT64_MAX);
+  auto b = read_all("LD 000000000000000000000064\nST\t0x40  \n");
+  ASSERT_EQ(b.size(), 2u);
+  EXPECT_EQ(b[0].addr, 64u);
+  EXPECT_EQ(b[1].addr, 0x40u);
+  EXPECT_TRUE(b[1].write);
+  auto c = read_all("0x1f:\tREAD(64)\t0x40\t0x0\textra\n00000000000000000000009:  write  128\n");
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_EQ(c[0].cycle, 31u);
+  EXPECT_EQ(c[0].addr, 0x40u);
+  EXPECT_FALSE(c[0].write);
+  EXPECT_EQ(c[1].cycle, 9u);
+  EXPECT_EQ(c[1].addr, 128u);
+  EXPECT_TRUE(c[1].write);
+  EXPECT_EQ(error_of("0x10 READ 1\n0x0x10 READ 2\n"),
+            "t.trace:2: expected DRAMSim3 '0xADDR READ|WRITE cycle', got '0x0x10 READ 2'");
+  EXPECT_EQ(error_of("0x10 READ 1\n0x10 READS 2\n").rfind("t.trace:2: expected DRAMSim3", 0), 0u);
+  EXPECT_EQ(error_of("0x10 READ 1\n0x10 READ 2 3\n").rfind("t.trace:2: expected DRAMSim3", 0), 0u);
+  EXPECT_EQ(error_of("0x10 READ 1\n0x10 READ 0x\n").rfind("t.trace:2: expected DRAMSim3", 0), 0u);
+  EXPECT_EQ(error_of("0x10 READ 1\n0x10000000000000000 READ 2\n").rfind("t.trace:2: expected DRAMSim3", 0),
+            0u);
+  EXPECT_EQ(error_of("LD 0x40\nLDX 0x40\n").rfind("t.trace:2: expected Ramulator", 0), 0u);
+  EXPECT_EQ(error_of("LD 0x40\nld 0x40\n").rfind("t.trace:2: expected Ramulator", 0), 0u);
+  EXPECT_EQ(error_of("LD 0x40\nLD 12a\n").rfind("t.trace:2: expected Ramulator", 0), 0u);
+  EXPECT_EQ(error_of("1:\tread\t0x0\n2::\tread\t0x0\n").rfind("t.trace:2: expected DRAMSys", 0), 0u);
+  EXPECT_EQ(error_of("1:\tread\t0x0\n2:\tread\n").rfind("t.trace:2: expected DRAMSys", 0), 0u);
+  EXPECT_EQ(error_of("1:\tread\t0x0\n2:\t(read)\t0x0\n").rfind("t.trace:2: expected DRAMSys", 0), 0u);
+}
+
 TEST(DramTrace, MalformedLineNamesFileAndLine) {
   EXPECT_EQ(error_of("0x1000 READ 5\n0x2000 READ\n").rfind("t.trace:2: expected DRAMSim3", 0), 0u);
   EXPECT_EQ(error_of("LD 0x40\nLD zz\n").rfind("t.trace:2: expected Ramulator", 0), 0u);
