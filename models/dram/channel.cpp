@@ -79,8 +79,12 @@ void Channel::recount(const DramAddr& a) {
   // A bank is one bank_flat within the channel; `left` requests of the queue are to it (stop after them).
   auto count = [&](const RequestQueue& q, uint32_t left) {
     uint32_t n = 0;
-    for (size_t i = 0; left && i < q.size(); ++i)
-      if (q[i].bank_flat == b.flat) --left, n += q[i].addr.row == a.row;
+    if (left)
+      q.each([&](const Request& r) {
+        if (r.bank_flat != b.flat) return true;
+        n += r.addr.row == a.row;
+        return --left != 0;
+      });
     return n;
   };
   b.pending_rd = count(m_rq, m_queued[0][b.flat]);
@@ -247,10 +251,12 @@ void Channel::issue(uint64_t now, Cmd c, const DramAddr& a) {
       hold_rows(rk, now, now + t.trfcsb);
       return;
     case Cmd::PDE:
+      m_ref_quiet = false;
       rk.powered_down = true;
       rk.pde_at = now;
       return;
     case Cmd::PDX:
+      m_ref_quiet = false;
       rk.powered_down = false;
       rk.pd_total += now - rk.pde_at;
       rk.cmd_ok = now + t.txp;
@@ -259,6 +265,12 @@ void Channel::issue(uint64_t now, Cmd c, const DramAddr& a) {
 }
 
 bool Channel::refresh_step(uint64_t now, uint64_t& wake) {
+  if (m_ref_quiet && now < m_ref_quiet_until) {
+    wake = std::min(wake, m_ref_quiet_until);
+    return false;
+  }
+  m_ref_quiet = true;
+  m_ref_quiet_until = kNever;
   for (unsigned ri = 0; ri < m_ranks.size(); ++ri) {
     Rank& rk = m_ranks[ri];
     // One refresh is owed per interval. With postponement a rank that has requests queued keeps them
@@ -272,8 +284,10 @@ bool Channel::refresh_step(uint64_t now, uint64_t& wake) {
                               rk.ref_credit > -m_ref_pull_in;
     if (!rk.ref_pending && !idle_refresh) {
       wake = std::min(wake, rk.ref_due);
+      m_ref_quiet_until = std::min(m_ref_quiet_until, rk.ref_due);
       continue;
     }
+    m_ref_quiet = false;
     DramAddr a;
     a.channel = m_index;
     a.rank = ri;
@@ -373,7 +387,7 @@ void Channel::serve(uint64_t now, RequestQueue& q, size_t i, bool write) {
   if (--m_queued[write][r.bank_flat] == 0 && m_bank_masks)
     m_queued_mask[write] &= ~(uint64_t(1) << r.bank_flat);
   Rank& rk = m_ranks[r.addr.rank];
-  --rk.queued;
+  if (--rk.queued == 0) m_ref_quiet = false;
   rk.last_activity = now;
   Bank& b = bank_of(r.addr);
   uint32_t& pend = write ? b.pending_wr : b.pending_rd;
@@ -506,12 +520,14 @@ Channel::Choice Channel::scan(RequestQueue& q, bool w, uint64_t now, uint64_t& w
   size_t i = 0;
   for (; i < q.size(); ++i) {
     Request& r = q[i];
-    if (r.ready > now) {
+    if (i < boundary) {
+      // The bank-level pass saw these through the front end, and no command (so no serve) since.
+      if (!((only >> r.bank_flat) & 1)) continue;
+    } else if (r.ready > now) {
       // Requests are queued in arrival order, all with the same front-end delay: none behind is ready.
       wake = std::min(wake, r.ready);
       break;
     }
-    if (i < boundary && !((only >> r.bank_flat) & 1)) continue;
     Rank& rk = m_ranks[r.addr.rank];
     if (rk.ref_pending && (!m_same_bank_refresh || r.addr.bank == rk.sb_index)) continue;  // refresh wakes us
     if (rk.powered_down) {

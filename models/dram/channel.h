@@ -53,6 +53,15 @@ class RequestQueue {
   void reserve(size_t n) {
     while (m_buf.size() < n) grow();
   }
+  // Calls f(request) in queue order (the ring's two runs) while it returns true.
+  template <class F>
+  void each(F f) const {
+    const size_t first = std::min(m_n, m_buf.size() - m_head);
+    for (size_t i = m_head; i < m_head + first; ++i)
+      if (!f(m_buf[i])) return;
+    for (size_t i = 0; i < m_n - first; ++i)
+      if (!f(m_buf[i])) return;
+  }
 
  private:
   void grow() {
@@ -171,6 +180,11 @@ class Channel {
   // row, or a refresh (the DRAM works internally for tRFC; Micron TN-40-07 counts IDD3N under it).
   static void hold_rows(Rank& r, uint64_t now, uint64_t until);
   bool refresh_step(uint64_t now, uint64_t& wake);
+  // refresh_step's last pass found every rank simply waiting for its next refresh slot (nothing owed to
+  // force, no idle rank to refresh): until the earliest slot ends it would find the same, unless a rank
+  // goes idle (its last request served) or enters or leaves power-down.
+  bool m_ref_quiet = false;
+  uint64_t m_ref_quiet_until = 0;
   bool powerdown_step(uint64_t now, uint64_t& wake);
   // Recounts the queued requests for bank `a`'s open row.
   void recount(const DramAddr& a);

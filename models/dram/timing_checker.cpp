@@ -14,8 +14,20 @@ TimingChecker::TimingChecker(const OrgConfig& org, const TimingConfig& t, Refres
   // Same-bank refresh is a fine-granularity-mode command: every bank set once per tREFI2 = tREFI / 2.
   const uint64_t per_bank = refresh == RefreshMode::SameBank ? t.trefi / 2 : t.trefi;
   m_refresh_window = static_cast<int64_t>((kMaxPostponed + 1) * per_bank);
+  const int64_t bl2 = static_cast<int64_t>(org.burst_length / 2), CL = t.cl, CWL = t.cwl;
+  const int64_t trtrs = static_cast<int64_t>(t.trtrs);
+  for (int same_bg = 0; same_bg < 2; ++same_bg) {
+    const int64_t tccd = static_cast<int64_t>(same_bg ? t.tccd_l : t.tccd_s);
+    m_col_rd[0][same_bg] = tccd;
+    m_col_wr[0][same_bg] = CL + bl2 + 2 - CWL;
+    m_col_rd[1][same_bg] = CWL + bl2 + static_cast<int64_t>(same_bg ? t.twtr_l : t.twtr_s);
+    m_col_wr[1][same_bg] = same_bg && t.tccd_l_wr ? static_cast<int64_t>(t.tccd_l_wr) : tccd;
+  }
+  m_col_rd[0][2] = bl2 + trtrs, m_col_wr[0][2] = CL + bl2 + trtrs - CWL;
+  m_col_rd[1][2] = CWL + bl2 + trtrs - CL, m_col_wr[1][2] = bl2 + trtrs;
   m_ch.resize(org.channels);
   for (auto& ch : m_ch) {
+    ch.ref_deadline = m_refresh_window;
     ch.ranks.resize(org.ranks);
     for (auto& r : ch.ranks) {
       r.banks.resize(org.banks());
@@ -90,8 +102,7 @@ void TimingChecker::check(unsigned chi, const Command& c) {
   ch.last_cmd = now;
   const bool two_cycle = c.cmd == Cmd::ACT || is_read(c.cmd) || is_write(c.cmd);
   ch.bus_free = now + static_cast<int64_t>(two_cycle ? m_t.ca_cycles : 1);
-  for (const Rank& r : ch.ranks)  // the full check (and its message) only when some deadline has passed
-    if (now > r.ref_deadline) check_refresh(chi, c.cycle);
+  if (now > ch.ref_deadline) check_refresh(chi, c.cycle);  // (the full check names the rank and bank)
 
   if (c.cmd == Cmd::PDX) {
     if (!rk.powered_down) fail(chi, c, "rank is not in power-down");
@@ -124,10 +135,10 @@ void TimingChecker::check(unsigned chi, const Command& c) {
           if (j != c.addr.bank)
             require(chi, c, rk.refsb[j] + static_cast<int64_t>(m_t.trefsbrd),
                     "tREFSBRD (REFsb to ACT, other bank)");
-      bool quick = true;
-      for (unsigned g = 0; g < rk.grp_act.size(); ++g)
-        quick = quick &&
-                now >= rk.grp_act[g] + static_cast<int64_t>(g == c.addr.bank_group ? t.trrd_l : t.trrd_s);
+      // tRRD_S after the latest ACT of any group covers the other groups (the own group's latest ACT is
+      // then only tested a little early where tRRD_S > tRRD_L, and the per-bank loop decides).
+      const bool quick = now >= rk.last_act + static_cast<int64_t>(t.trrd_s) &&
+                         now >= rk.grp_act[c.addr.bank_group] + static_cast<int64_t>(t.trrd_l);
       for (unsigned i = 0; i < nb && !quick; ++i) {
         if (i == bi) continue;
         const bool same_bg = i / m_org.banks_per_group == c.addr.bank_group;
@@ -141,6 +152,7 @@ void TimingChecker::check(unsigned chi, const Command& c) {
       rk.act_head = (rk.act_head + 1) % 4;
       b.act = now;
       rk.grp_act[c.addr.bank_group] = now;
+      rk.last_act = now;
       b.open = true;
       b.row = c.addr.row;
       return;
@@ -174,7 +186,8 @@ void TimingChecker::check(unsigned chi, const Command& c) {
         fail(chi, c, fmt::format("column command to row {} but row {} is open", c.addr.row, b.row));
       require(chi, c, b.act + static_cast<int64_t>(t.trcd), "tRCD (ACT to RD/WR)");
       const int64_t trtrs = static_cast<int64_t>(t.trtrs);
-      const bool quick = now >= (rd ? rk.col_rd_ok : rk.col_wr_ok)[c.addr.bank_group];
+      const bool quick =
+          now >= std::max(rd ? rk.rd_all : rk.wr_all, (rd ? rk.col_rd_ok : rk.col_wr_ok)[c.addr.bank_group]);
       for (unsigned ri = 0; ri < ch.ranks.size() && !quick; ++ri) {
         const Rank& other = ch.ranks[ri];
         for (unsigned i = 0; i < nb; ++i) {
@@ -211,24 +224,18 @@ void TimingChecker::check(unsigned chi, const Command& c) {
       (rd ? b.rd : b.wr) = now;
       // What this command requires of every later RD and WR, by where their bank is (the same pairs as
       // the per-bank requirements above, from the other side).
+      const int64_t* const d_rd = m_col_rd[rd ? 0 : 1];
+      const int64_t* const d_wr = m_col_wr[rd ? 0 : 1];
       for (unsigned ri = 0; ri < ch.ranks.size(); ++ri) {
         Rank& o = ch.ranks[ri];
-        for (unsigned g = 0; g < o.col_rd_ok.size(); ++g) {
-          int64_t next_rd, next_wr;
-          if (ri != c.addr.rank) {
-            next_rd = rd ? now + bl2 + trtrs : now + CWL + bl2 + trtrs - CL;
-            next_wr = rd ? now + CL + bl2 + trtrs - CWL : now + bl2 + trtrs;
-          } else {
-            const bool same_bg = g == c.addr.bank_group;
-            const int64_t tccd = static_cast<int64_t>(same_bg ? t.tccd_l : t.tccd_s);
-            next_rd = rd ? now + tccd : now + CWL + bl2 + static_cast<int64_t>(same_bg ? t.twtr_l : t.twtr_s);
-            next_wr = rd ? now + CL + bl2 + 2 - CWL
-                         : now + (same_bg && m_t.tccd_l_wr ? static_cast<int64_t>(m_t.tccd_l_wr) : tccd);
-          }
-          o.col_rd_ok[g] = std::max(o.col_rd_ok[g], next_rd);
-          o.col_wr_ok[g] = std::max(o.col_wr_ok[g], next_wr);
-        }
+        const int where = ri != c.addr.rank ? 2 : 0;
+        o.rd_all = std::max(o.rd_all, now + d_rd[where]);
+        o.wr_all = std::max(o.wr_all, now + d_wr[where]);
       }
+      int64_t& grp_rd = rk.col_rd_ok[c.addr.bank_group];
+      int64_t& grp_wr = rk.col_wr_ok[c.addr.bank_group];
+      grp_rd = std::max(grp_rd, now + d_rd[1]);
+      grp_wr = std::max(grp_wr, now + d_wr[1]);
       if (is_auto_pre(c.cmd)) {
         // The device precharges by itself once tRAS and tRTP / write recovery allow.
         const int64_t pre =
@@ -259,6 +266,8 @@ void TimingChecker::check(unsigned chi, const Command& c) {
         if (!sb || i % m_org.banks_per_group == c.addr.bank) rk.banks[i].ref_done = done;
       if (sb) rk.refsb[c.addr.bank] = now;
       refreshed(rk, sb ? c.addr.bank : static_cast<unsigned>(m_org.banks_per_group), now);
+      ch.ref_deadline = rk.ref_deadline;
+      for (const Rank& r : ch.ranks) ch.ref_deadline = std::min(ch.ref_deadline, r.ref_deadline);
       return;
     }
     case Cmd::PDE: {

@@ -52,16 +52,21 @@ class TimingChecker {
     std::vector<int64_t> refsb;      // per bank index: last REFsb (for tREFSBRD)
     std::vector<int64_t> refreshed;  // per bank index: last refresh (REF or REFsb) that covered it
     int64_t ref_deadline = 0;        // the latest cycle by which the next refresh is due
-    // Per bank group: the latest ACT to any of its banks, and the earliest RD and WR that every column
-    // command so far allows in it (in any rank). A command that keeps these keeps its distance to every
-    // bank, so the per-bank loops run only when this quick test fails (and then decide, with the exact
-    // message).
+    // Per bank group: the latest ACT to any of its banks, and the earliest RD and WR that the column
+    // commands to it so far allow (col_*_ok, same-group offsets); rd_all / wr_all: what every column
+    // command (any group, any rank) allows in all groups of this rank, with the other-group or other-rank
+    // offsets. A command that keeps these (the max of both parts: never earlier than the exact bound, and
+    // later only where an other-group offset exceeds a same-group one) keeps its distance to every bank,
+    // so the per-bank loops run only when this quick test fails (and then decide, with the exact message).
     std::vector<int64_t> grp_act, col_rd_ok, col_wr_ok;
+    int64_t rd_all = kNever, wr_all = kNever;
+    int64_t last_act = kNever;  // the latest ACT to any bank (the quick tRRD_S test for every group at once)
   };
   struct Channel {
     std::vector<Rank> ranks;
     int64_t last_cmd = kNever;
     int64_t bus_free = kNever;  // first cycle after a multi-cycle command's occupancy of the command bus
+    int64_t ref_deadline = 0;   // the earliest of its ranks' ref_deadline
   };
   [[noreturn]] void fail(unsigned ch, const Command& c, const std::string& what) const;
   void refreshed(Rank& rk, unsigned bank_index, int64_t at);  // bank_index == bpg: every bank (REF)
@@ -76,6 +81,9 @@ class TimingChecker {
   OrgConfig m_org;
   TimingConfig m_t;
   int64_t m_refresh_window;  // (kMaxPostponed + 1) x the interval each bank must be refreshed in
+  // What a RD (index 0) or WR (1) requires of the next RD (col_rd) and WR (col_wr), in cycles after it, by
+  // where their bank is: [0] this rank, another bank group; [1] this bank group; [2] another rank.
+  int64_t m_col_rd[2][3], m_col_wr[2][3];
   std::vector<Channel> m_ch;
   uint64_t m_checked = 0;
 };

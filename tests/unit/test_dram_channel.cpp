@@ -69,3 +69,32 @@ TEST(DramChannel, ActsToOtherBanksKeepTrrdOfTheirGroup) {
   EXPECT_EQ(run_reads(long_trrd_l(), {{0, 0, 1}, {1, 0, 1}}),
             (std::vector<std::string>{"ACT@0 0.0", "ACT@4 1.0", "RD@22 0.0", "RD@26 1.0"}));
 }
+
+// Refresh pull-in (2): an idle rank refreshes ahead of its slots, from the cycle its last request is
+// served on (not from its next slot's end), and requests then wait for the refresh.
+TEST(DramChannel, RankRefreshesOnceItsLastRequestIsServed) {
+  dram::DdrConfig cfg;
+  cfg.ctrl.refresh_postpone = 2;
+  Recorder rec;
+  dram::TimingChecker checker(cfg.org, cfg.timing, cfg.refresh_mode());
+  dram::Channel ch(0, cfg, &checker, rec);
+  // ACT 0, RD 22; then idle: PREA 52 (tRAS), REF 74 (tRP) and one pulled in after tRFC (560) at 634. At
+  // the first slot's end (tREFI 12480) one refresh is owed again, so the rank is one ahead only and
+  // refreshes at once; the read queued at 13000 waits for that refresh's tRFC (ACT 13040, RD 13062).
+  dram::Request q;
+  q.addr.row = 1;
+  ch.enqueue(q);
+  uint64_t now = 0;
+  auto run_until = [&](uint64_t end) {
+    while (now < end) now = std::min(ch.tick(now), end);
+  };
+  run_until(13000);
+  q.id = 1, q.arrival = q.ready = 13000;
+  ch.enqueue(q);
+  run_until(14000);
+  std::vector<std::string> got;
+  for (const auto& c : rec.cmds)
+    got.push_back(std::string(dram::cmd_name(c.cmd)) + "@" + std::to_string(c.cycle));
+  EXPECT_EQ(got, (std::vector<std::string>{"ACT@0", "RD@22", "PREA@52", "REF@74", "REF@634", "REF@12480",
+                                           "ACT@13040", "RD@13062"}));
+}

@@ -168,6 +168,34 @@ TEST(DramChecker, RefreshIntervalIsAtMostNineTrefi) {
             std::string::npos);
 }
 
+// tRRD is kept from the latest ACT of each bank group, not only from the group the new ACT goes to.
+TEST(DramChecker, TrrdCountsFromEveryGroupsLatestAct) {
+  EXPECT_EQ(check({{Cmd::ACT, 0, at(0, 0)}, {Cmd::ACT, 4, at(1, 0)}, {Cmd::ACT, 8, at(2, 0)}}), "");
+  const std::string s = check({{Cmd::ACT, 0, at(0, 0)}, {Cmd::ACT, 4, at(1, 0)}, {Cmd::ACT, 7, at(2, 0)}});
+  EXPECT_NE(s.find("ACT at cycle 7 (channel 0 rank 0 bank group 2 bank 0 row 0): tRRD_S"), std::string::npos)
+      << s;
+  // Back to group 0: tRRD_L from its ACT at 0 (8) and tRRD_S from group 1's at 4 (8) both allow cycle 8.
+  EXPECT_EQ(check({{Cmd::ACT, 0, at(0, 0)}, {Cmd::ACT, 4, at(1, 0)}, {Cmd::ACT, 8, at(0, 1)}}), "");
+  EXPECT_NE(check({{Cmd::ACT, 0, at(0, 0)}, {Cmd::ACT, 4, at(1, 0)}, {Cmd::ACT, 7, at(0, 1)}}).find("tRRD_L"),
+            std::string::npos);
+}
+
+// Every rank keeps its own refresh deadline: a command to one rank reports the other rank's overdue refresh.
+TEST(DramChecker, RefreshDeadlineOfEachRank) {
+  // Rank 0 refreshed at 50 (due by 50 + 112320), rank 1 never (due by 112320 from power-up).
+  const std::string late = check({{Cmd::REF, 50, at(0, 0, 0, 0)}, {Cmd::ACT, 112321, at(0, 0, 0, 0)}}, 2);
+  EXPECT_NE(late.find("refresh overdue at cycle 112321 (channel 0 rank 1)"), std::string::npos) << late;
+  EXPECT_EQ(check({{Cmd::REF, 50, at(0, 0, 0, 0)},
+                   {Cmd::REF, 60, at(0, 0, 0, 1)},
+                   {Cmd::ACT, 112370, at(0, 0, 0, 0)}},
+                  2),
+            "");
+  const std::string late0 = check(
+      {{Cmd::REF, 50, at(0, 0, 0, 0)}, {Cmd::REF, 60, at(0, 0, 0, 1)}, {Cmd::ACT, 112371, at(0, 0, 0, 1)}},
+      2);
+  EXPECT_NE(late0.find("refresh overdue at cycle 112371 (channel 0 rank 0)"), std::string::npos) << late0;
+}
+
 TEST(DramChecker, BankStateErrors) {
   EXPECT_NE(check({{Cmd::RD, 5, at(0, 0)}}).find("precharged bank"), std::string::npos);
   EXPECT_NE(check({{Cmd::ACT, 0, at(0, 0, 1)}, {Cmd::RD, 30, at(0, 0, 2)}}).find("row 1 is open"), std::string::npos);
