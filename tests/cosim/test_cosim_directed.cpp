@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "tests/cosim/cosim_rig.h"
+#include "tests/support/temp_path.h"
 
 using namespace pc;
 using namespace pc::hw::paging;
@@ -349,7 +350,7 @@ TEST(CosimDirected, DirtyAssistCompareExchange) {
 
 // The waveform window: an FST file GTKWave opens (its header block is type 0).
 TEST(CosimDirected, Waveform) {
-  const std::string path = ::testing::TempDir() + "pc_cosim_wave.fst";
+  const std::string path = pc::test::temp_path("cosim_wave.fst");
   std::filesystem::remove(path);
   {
     test::CosimRig r({});

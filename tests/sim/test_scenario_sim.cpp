@@ -6,6 +6,7 @@
 
 #include "platform/soc/soc.h"
 #include "tests/support/soc_helpers.h"
+#include "tests/support/temp_path.h"
 
 using namespace pc;
 
@@ -118,7 +119,7 @@ TEST(ScenarioSim, ForkCowAcrossCoresKeepsDataApart) {
 TEST(ScenarioSim, WriteThenReadAFileAndReplayATrace) {
   // A lackey trace's touched ranges become anonymous mappings; pwrite puts a buffer into the file and a
   // second process reads it back through the page cache: data checking follows the bytes all the way.
-  const std::string trace = ::testing::TempDir() + "scenario.lackey";
+  const std::string trace = pc::test::temp_path("scenario.lackey");
   {
     std::ofstream t(trace);
     t << "==1== Lackey\n";

@@ -11,6 +11,7 @@
 #include "platform/core/timeline.h"
 #include "platform/soc/soc.h"
 #include "tests/support/soc_helpers.h"
+#include "tests/support/temp_path.h"
 
 using namespace pc;
 
@@ -136,7 +137,7 @@ Timeline run_and_check(const soc::PlatformConfig& cfg, const std::string& path) 
 }  // namespace
 
 TEST(TimelineSim, SmallRunGivesValidNestedTracksThatAddUpToTheAttribution) {
-  const std::string path = ::testing::TempDir() + "timeline.json";
+  const std::string path = pc::test::temp_path("timeline.json");
   auto cfg =
       test::resolve_config({"nehalem", "ssd-nvmevirt"}, R"({"workload": {"source": "scenario", "scenario": {
       "files": [{"name": "f", "size_kib": 64}],
@@ -179,7 +180,7 @@ TEST(TimelineSim, ReclaimAndSwapSpansAddUpToTheirBuckets) {
   // bucket's state spans add up to the attribution (run_and_check), and the reclaim buckets sit where the
   // kernel-path row says reclaim ran: every "direct_reclaim" state span lies inside a "direct reclaim"
   // kernel span of the same task, and every "swapin_wait" inside a "page fault".
-  const std::string path = ::testing::TempDir() + "timeline_reclaim.json";
+  const std::string path = pc::test::temp_path("timeline_reclaim.json");
   auto cfg = test::resolve_config({"nehalem", "ssd-nvmevirt"}, R"({"cpu": {"paging": "on", "cores": 1},
     "dram": {"size_mib": 32}, "kernel": {"swap": {"areas": [{"size_mib": 64, "start_mib": 64}]}},
     "workload": {"source": "scenario", "scenario": {
@@ -224,7 +225,7 @@ TEST(TimelineSim, ReclaimAndSwapSpansAddUpToTheirBuckets) {
 }
 
 TEST(TimelineSim, WindowAndCategoriesFilterEvents) {
-  const std::string path = ::testing::TempDir() + "timeline_filtered.json";
+  const std::string path = pc::test::temp_path("timeline_filtered.json");
   auto cfg = test::resolve_config({"nehalem"}, R"({"workload": {"source": "scenario", "scenario": {
       "programs": [{"name": "p", "steps": [
         {"op": "mmap", "mapping": "m", "size_kib": 256},

@@ -5,6 +5,7 @@
 
 #include "platform/core/config.h"
 #include "platform/soc/platform_config.h"
+#include "tests/support/temp_path.h"
 
 using pc::cfg::ConfigError;
 using pc::cfg::Json;
@@ -20,7 +21,7 @@ std::string error_of(const std::function<void()>& f) {
   return "<no error>";
 }
 std::string write_temp(const std::string& name, const std::string& text) {
-  const std::string path = ::testing::TempDir() + name;
+  const std::string path = pc::test::temp_path(name);
   std::ofstream(path) << text;
   return path;
 }
