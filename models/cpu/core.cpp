@@ -84,9 +84,10 @@ inline bool Core::access_chunk(hw::ExecContext& ctx, hw::OpKind kind, uint64_t a
       // comes to the same, as tr.done = at + latency >= m_ts).
       m_xlate_fs += x.value();
       m_qk.inc(x);
-      charge(ctx, hw::Charge::PageWalk, user_now());
+      charge_step(ctx, hw::Charge::PageWalk, x);
     } else {
       // TLB hits are annotated on the local time; only a walk's memory accesses may synchronize.
+      m_recheck = true;
       const sc_time at = user_now();
       const mmu::Translation tr = m_mmu->translate(addr, acc, at);
       if (!tr.tlb_hit) m_ts = sc_core::sc_time_stamp();
@@ -109,9 +110,11 @@ inline bool Core::access_chunk(hw::ExecContext& ctx, hw::OpKind kind, uint64_t a
     m_ext.requester = fetch ? Requester::Fetch : Requester::Core;
     m_ext.served = 1;
     m_qk.inc(lat);
-    finish_access(ctx, lat);
+    count_access(lat);
+    charge_step(ctx, hw::Charge::MemStall, lat);
     return true;
   }
+  m_recheck = true;  // a miss may wait
   m_ext.requester = fetch ? Requester::Fetch : Requester::Core;
   prepare_payload(m_gp, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, pa, data, chunk);
   const auto hit = m_caches ? m_caches->l1_hit(m_gp, fetch, lat) : cache::CoreCaches::L1Hit::No;
@@ -166,25 +169,36 @@ hw::Trap Core::run_user(hw::ExecContext& ctx) {
   uint8_t rdata[hw::kMaxAccessBytes];
   m_ts = sc_core::sc_time_stamp();
   m_mark = user_now();
+  m_recheck = true;
   for (;;) {
-    // Handlers that ran on this core meanwhile (shootdown IPIs, device interrupts) take their cycles now.
-    uint64_t stolen = m_stolen;
-    m_stolen = 0;
-    if (m_mmu) {
-      const uint64_t ipi = m_cmmu ? m_cmmu->Mmu::take_stall_cycles() : m_mmu->take_stall_cycles();
-      m_ipi_cycles += ipi;
-      stolen += ipi;
+    // Stolen cycles, IPI stalls and m_need_resched are set only by other processes, which run only while
+    // this thread waits: unless it may have waited since the last look (m_recheck), they are as then.
+    if (m_recheck) {
+      m_recheck = false;
+      // Handlers that ran on this core meanwhile (shootdown IPIs, device interrupts) take their cycles now.
+      uint64_t stolen = m_stolen;
+      m_stolen = 0;
+      if (m_mmu) {
+        const uint64_t ipi = m_cmmu ? m_cmmu->Mmu::take_stall_cycles() : m_mmu->take_stall_cycles();
+        m_ipi_cycles += ipi;
+        stolen += ipi;
+      }
+      if (stolen) {
+        advance(stolen);
+        charge(ctx, hw::Charge::Irq, user_now());
+      }
+      if (m_need_resched) {
+        m_need_resched = false;
+        return {hw::TrapKind::Resched};
+      }
     }
-    if (stolen) {
-      advance(stolen);
-      charge(ctx, hw::Charge::Irq, user_now());
-    }
-    if (m_need_resched || user_now() >= m_resched_at) {
-      m_need_resched = false;
-      return {hw::TrapKind::Resched};
-    }
+    if (user_now() >= m_resched_at) return {hw::TrapKind::Resched};
     // The context's ops handed out ahead, else current() (see ExecContext::ready).
-    const hw::Op* op = ctx.ready.next != ctx.ready.end ? ctx.ready.next : ctx.current();
+    const hw::Op* op = ctx.ready.next;
+    if (op == ctx.ready.end) {
+      m_recheck = true;  // the context's refill is none of this core's: take no chance on it
+      op = ctx.current();
+    }
     if (!op) return {hw::TrapKind::Ended};
     switch (op->kind) {
       case hw::OpKind::Compute:
@@ -196,8 +210,9 @@ hw::Trap Core::run_user(hw::ExecContext& ctx) {
       case hw::OpKind::Read:
       case hw::OpKind::Fetch:
       case hw::OpKind::Write: {
+        // Every step of the loop leaves the last charge point at user_now() (a sync keeps user_now()).
         m_qk.inc(m_issue_time);
-        charge(ctx, hw::Charge::Compute, user_now());
+        charge_step(ctx, hw::Charge::Compute, m_issue_time);
         const MemOp o{op->kind, op->size, op->vaddr, op->wdata};
         hw::AccessStatus st = hw::AccessStatus::Ok;
         // Within one line (nearly every access): one transaction, the hit path inline here.
