@@ -170,9 +170,13 @@ hw::Trap Core::run_user(hw::ExecContext& ctx) {
   m_ts = sc_core::sc_time_stamp();
   m_mark = user_now();
   m_recheck = true;
+  // min(m_resched_at, the next sync point) as of the last look: below it, neither check can act.
+  sc_time limit;
   for (;;) {
-    // Stolen cycles, IPI stalls and m_need_resched are set only by other processes, which run only while
-    // this thread waits: unless it may have waited since the last look (m_recheck), they are as then.
+    // Stolen cycles, IPI stalls, m_need_resched and m_resched_at are set only by other processes, which
+    // run only while this thread waits: unless it may have waited since the last look (m_recheck), they
+    // are as then. The time check against m_resched_at is due only when the local time reached `limit`
+    // at the end of the step before, which sets m_recheck.
     if (m_recheck) {
       m_recheck = false;
       // Handlers that ran on this core meanwhile (shootdown IPIs, device interrupts) take their cycles now.
@@ -191,8 +195,9 @@ hw::Trap Core::run_user(hw::ExecContext& ctx) {
         m_need_resched = false;
         return {hw::TrapKind::Resched};
       }
+      if (user_now() >= m_resched_at) return {hw::TrapKind::Resched};
+      limit = std::min(m_resched_at, m_qk.next_sync_point());
     }
-    if (user_now() >= m_resched_at) return {hw::TrapKind::Resched};
     // The context's ops handed out ahead, else current() (see ExecContext::ready).
     const hw::Op* op = ctx.ready.next;
     if (op == ctx.ready.end) {
@@ -213,21 +218,24 @@ hw::Trap Core::run_user(hw::ExecContext& ctx) {
         // Every step of the loop leaves the last charge point at user_now() (a sync keeps user_now()).
         m_qk.inc(m_issue_time);
         charge_step(ctx, hw::Charge::Compute, m_issue_time);
-        const MemOp o{op->kind, op->size, op->vaddr, op->wdata};
+        // Copied: the context may reuse its op storage.
+        const hw::OpKind kind = op->kind;
+        const unsigned size = op->size;
+        const uint64_t vaddr = op->vaddr;
         hw::AccessStatus st = hw::AccessStatus::Ok;
         // Within one line (nearly every access): one transaction, the hit path inline here.
-        const bool line = o.size <= 64 - (o.vaddr & 63);
-        if (!(line ? access_chunk(ctx, o.kind, o.vaddr, o.size, o.wdata, rdata, st)
-                   : access(ctx, o, rdata, st))) {
+        const bool line = size <= 64 - (vaddr & 63);
+        if (!(line ? access_chunk(ctx, kind, vaddr, size, op->wdata, rdata, st)
+                   : access(ctx, MemOp{kind, op->size, vaddr, op->wdata}, rdata, st))) {
           ++m_page_faults;
           return {hw::TrapKind::PageFault, m_fault_addr, m_fault_code};
         }
-        if (o.kind == hw::OpKind::Write) {
+        if (kind == hw::OpKind::Write) {
           ++m_writes;
-          m_bytes_written += o.size;
+          m_bytes_written += size;
         } else {
-          ++(o.kind == hw::OpKind::Fetch ? m_fetches : m_reads);
-          m_bytes_read += o.size;
+          ++(kind == hw::OpKind::Fetch ? m_fetches : m_reads);
+          m_bytes_read += size;
         }
         retire(ctx, op, rdata, st);
         break;
@@ -237,7 +245,10 @@ hw::Trap Core::run_user(hw::ExecContext& ctx) {
         return {hw::TrapKind::Syscall};
     }
     ++m_ops;
-    user_maybe_sync();
+    if (user_now() >= limit) {
+      user_maybe_sync();
+      m_recheck = true;  // the resched check is due (or the sync waited)
+    }
   }
 }
 
