@@ -76,31 +76,30 @@ inline bool Core::access_chunk(hw::ExecContext& ctx, hw::OpKind kind, uint64_t a
   const bool write = kind == hw::OpKind::Write;
   const bool fetch = kind == hw::OpKind::Fetch;
   uint64_t pa = addr;
-  if (m_mmu) {
-    const mmu::Access acc = write ? mmu::Access::Write : fetch ? mmu::Access::Fetch : mmu::Access::Read;
-    sc_time x;
-    if (m_cmmu && m_cmmu->translate_hit(addr, acc, pa, x)) {
-      // A TLB hit waits nowhere: its latency only moves the local time on (the general case below
-      // comes to the same, as tr.done = at + latency >= m_ts).
-      m_xlate_fs += x.value();
-      m_qk.inc(x);
-      charge_step(ctx, hw::Charge::PageWalk, x);
-    } else {
-      // TLB hits are annotated on the local time; only a walk's memory accesses may synchronize.
-      m_recheck = true;
-      const sc_time at = user_now();
-      const mmu::Translation tr = m_mmu->translate(addr, acc, at);
-      if (!tr.tlb_hit) m_ts = sc_core::sc_time_stamp();
-      m_xlate_fs += (tr.done - at).value();
-      m_qk.set(tr.done >= m_ts ? tr.done - m_ts : delay_until(tr.done, "core: translation"));
-      charge(ctx, hw::Charge::PageWalk, user_now());
-      if (tr.fault) {
-        m_fault_addr = addr;
-        m_fault_code = tr.error_code;
-        return false;
-      }
-      pa = tr.pa;
+  const mmu::Access acc = write ? mmu::Access::Write : fetch ? mmu::Access::Fetch : mmu::Access::Read;
+  sc_time x;
+  // m_cmmu is set only with m_mmu.
+  if (m_cmmu && m_cmmu->translate_hit(addr, acc, pa, x)) {
+    // A TLB hit waits nowhere: its latency only moves the local time on (the general case below
+    // comes to the same, as tr.done = at + latency >= m_ts).
+    m_xlate_fs += x.value();
+    m_qk.inc(x);
+    charge_step(ctx, hw::Charge::PageWalk, x);
+  } else if (m_mmu) {
+    // TLB hits are annotated on the local time; only a walk's memory accesses may synchronize.
+    m_recheck = true;
+    const sc_time at = user_now();
+    const mmu::Translation tr = m_mmu->translate(addr, acc, at);
+    if (!tr.tlb_hit) m_ts = sc_core::sc_time_stamp();
+    m_xlate_fs += (tr.done - at).value();
+    m_qk.set(tr.done >= m_ts ? tr.done - m_ts : delay_until(tr.done, "core: translation"));
+    charge(ctx, hw::Charge::PageWalk, user_now());
+    if (tr.fault) {
+      m_fault_addr = addr;
+      m_fault_code = tr.error_code;
+      return false;
     }
+    pa = tr.pa;
   }
   uint8_t* data = write ? const_cast<uint8_t*>(wdata) : rdata;
   sc_time lat;
@@ -203,8 +202,8 @@ hw::Trap Core::run_user(hw::ExecContext& ctx) {
     if (op == ctx.ready.end) {
       m_recheck = true;  // the context's refill is none of this core's: take no chance on it
       op = ctx.current();
+      if (!op) return {hw::TrapKind::Ended};
     }
-    if (!op) return {hw::TrapKind::Ended};
     switch (op->kind) {
       case hw::OpKind::Compute:
         advance(op->cycles);

@@ -179,7 +179,7 @@ class Core : public sc_core::sc_module, public hw::Cpu {
   sc_core::sc_time m_mark;  // the last charge point (absolute)
   bool m_need_resched = false;
   sc_core::sc_time m_resched_at = sc_core::sc_max_time();
-  uint64_t m_stolen = 0;    // interrupt-handler cycles not yet taken from the running task
+  uint64_t m_stolen = 0;  // interrupt-handler cycles not yet taken from the running task
   // run_user may have waited (other processes ran) since its loop last took stolen cycles and IPIs.
   bool m_recheck = true;
   uint64_t m_xlate_fs = 0;  // translation latency accumulated, in fs
