@@ -48,6 +48,9 @@ Core::Core(sc_core::sc_module_name name, unsigned id, const CpuConfig& cfg, cons
       m_cycles(m_stats, "cycles", "cycles", "cycles from start until the core halted",
                [this] { return static_cast<double>(m_clk.to_cycles(m_halted ? m_halt_time : local_now())); }),
       m_access_latency(m_stats, "access_latency", "cycles", "latency of one memory access") {
+  static_assert(static_cast<unsigned>(hw::OpKind::Read) == 0 &&
+                static_cast<unsigned>(hw::OpKind::Write) == 1 &&
+                static_cast<unsigned>(hw::OpKind::Fetch) == 2);
   m_ext.requester = Requester::Core;
   m_ext.core = static_cast<uint16_t>(id);
   // Before the payload owns a pointer to m_ext: an MMU config error unwinds this constructor.
@@ -229,13 +232,9 @@ hw::Trap Core::run_user(hw::ExecContext& ctx) {
           ++m_page_faults;
           return {hw::TrapKind::PageFault, m_fault_addr, m_fault_code};
         }
-        if (kind == hw::OpKind::Write) {
-          ++m_writes;
-          m_bytes_written += size;
-        } else {
-          ++(kind == hw::OpKind::Fetch ? m_fetches : m_reads);
-          m_bytes_read += size;
-        }
+        // Indexed by kind (Read, Write, Fetch) rather than branched on.
+        ++*m_kind_count[static_cast<unsigned>(kind)];
+        *m_kind_bytes[static_cast<unsigned>(kind)] += size;
         retire(ctx, op, rdata, st);
         break;
       }

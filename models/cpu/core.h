@@ -189,6 +189,9 @@ class Core : public sc_core::sc_module, public hw::Cpu {
   stats::Counter m_page_faults, m_fault_cycles, m_ipi_cycles, m_irq_cycles;
   stats::Formula m_mem_stall_cycles, m_translate_cycles, m_cycles;
   stats::Histogram m_access_latency;
+  // The counters of an access by its kind (Read, Write, Fetch).
+  stats::Counter* const m_kind_count[3] = {&m_reads, &m_writes, &m_fetches};
+  stats::Counter* const m_kind_bytes[3] = {&m_bytes_read, &m_bytes_written, &m_bytes_read};
 };
 
 }  // namespace pc::cpu
