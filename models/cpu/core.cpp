@@ -48,6 +48,9 @@ Core::Core(sc_core::sc_module_name name, unsigned id, const CpuConfig& cfg, cons
       m_cycles(m_stats, "cycles", "cycles", "cycles from start until the core halted",
                [this] { return static_cast<double>(m_clk.to_cycles(m_halted ? m_halt_time : local_now())); }),
       m_access_latency(m_stats, "access_latency", "cycles", "latency of one memory access") {
+  static_assert(static_cast<unsigned>(hw::OpKind::Read) == 0 &&
+                static_cast<unsigned>(hw::OpKind::Write) == 1 &&
+                static_cast<unsigned>(hw::OpKind::Fetch) == 2);
   m_ext.requester = Requester::Core;
   m_ext.core = static_cast<uint16_t>(id);
   // Before the payload owns a pointer to m_ext: an MMU config error unwinds this constructor.
@@ -76,30 +79,30 @@ inline bool Core::access_chunk(hw::ExecContext& ctx, hw::OpKind kind, uint64_t a
   const bool write = kind == hw::OpKind::Write;
   const bool fetch = kind == hw::OpKind::Fetch;
   uint64_t pa = addr;
-  if (m_mmu) {
-    const mmu::Access acc = write ? mmu::Access::Write : fetch ? mmu::Access::Fetch : mmu::Access::Read;
-    sc_time x;
-    if (m_cmmu && m_cmmu->translate_hit(addr, acc, pa, x)) {
-      // A TLB hit waits nowhere: its latency only moves the local time on (the general case below
-      // comes to the same, as tr.done = at + latency >= m_ts).
-      m_xlate_fs += x.value();
-      m_qk.inc(x);
-      charge(ctx, hw::Charge::PageWalk, user_now());
-    } else {
-      // TLB hits are annotated on the local time; only a walk's memory accesses may synchronize.
-      const sc_time at = user_now();
-      const mmu::Translation tr = m_mmu->translate(addr, acc, at);
-      if (!tr.tlb_hit) m_ts = sc_core::sc_time_stamp();
-      m_xlate_fs += (tr.done - at).value();
-      m_qk.set(tr.done >= m_ts ? tr.done - m_ts : delay_until(tr.done, "core: translation"));
-      charge(ctx, hw::Charge::PageWalk, user_now());
-      if (tr.fault) {
-        m_fault_addr = addr;
-        m_fault_code = tr.error_code;
-        return false;
-      }
-      pa = tr.pa;
+  const mmu::Access acc = write ? mmu::Access::Write : fetch ? mmu::Access::Fetch : mmu::Access::Read;
+  sc_time x;
+  // m_cmmu is set only with m_mmu.
+  if (m_cmmu && m_cmmu->translate_hit(addr, acc, pa, x)) {
+    // A TLB hit waits nowhere: its latency only moves the local time on (the general case below
+    // comes to the same, as tr.done = at + latency >= m_ts).
+    m_xlate_fs += x.value();
+    m_qk.inc(x);
+    charge_step(ctx, hw::Charge::PageWalk, x);
+  } else if (m_mmu) {
+    // TLB hits are annotated on the local time; only a walk's memory accesses may synchronize.
+    m_recheck = true;
+    const sc_time at = user_now();
+    const mmu::Translation tr = m_mmu->translate(addr, acc, at);
+    if (!tr.tlb_hit) m_ts = sc_core::sc_time_stamp();
+    m_xlate_fs += (tr.done - at).value();
+    m_qk.set(tr.done >= m_ts ? tr.done - m_ts : delay_until(tr.done, "core: translation"));
+    charge(ctx, hw::Charge::PageWalk, user_now());
+    if (tr.fault) {
+      m_fault_addr = addr;
+      m_fault_code = tr.error_code;
+      return false;
     }
+    pa = tr.pa;
   }
   uint8_t* data = write ? const_cast<uint8_t*>(wdata) : rdata;
   sc_time lat;
@@ -109,9 +112,11 @@ inline bool Core::access_chunk(hw::ExecContext& ctx, hw::OpKind kind, uint64_t a
     m_ext.requester = fetch ? Requester::Fetch : Requester::Core;
     m_ext.served = 1;
     m_qk.inc(lat);
-    finish_access(ctx, lat);
+    count_access(lat);
+    charge_step(ctx, hw::Charge::MemStall, lat);
     return true;
   }
+  m_recheck = true;  // a miss may wait
   m_ext.requester = fetch ? Requester::Fetch : Requester::Core;
   prepare_payload(m_gp, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, pa, data, chunk);
   const auto hit = m_caches ? m_caches->l1_hit(m_gp, fetch, lat) : cache::CoreCaches::L1Hit::No;
@@ -166,26 +171,42 @@ hw::Trap Core::run_user(hw::ExecContext& ctx) {
   uint8_t rdata[hw::kMaxAccessBytes];
   m_ts = sc_core::sc_time_stamp();
   m_mark = user_now();
+  m_recheck = true;
+  // min(m_resched_at, the next sync point) as of the last look: below it, neither check can act.
+  sc_time limit;
   for (;;) {
-    // Handlers that ran on this core meanwhile (shootdown IPIs, device interrupts) take their cycles now.
-    uint64_t stolen = m_stolen;
-    m_stolen = 0;
-    if (m_mmu) {
-      const uint64_t ipi = m_cmmu ? m_cmmu->Mmu::take_stall_cycles() : m_mmu->take_stall_cycles();
-      m_ipi_cycles += ipi;
-      stolen += ipi;
-    }
-    if (stolen) {
-      advance(stolen);
-      charge(ctx, hw::Charge::Irq, user_now());
-    }
-    if (m_need_resched || user_now() >= m_resched_at) {
-      m_need_resched = false;
-      return {hw::TrapKind::Resched};
+    // Stolen cycles, IPI stalls, m_need_resched and m_resched_at are set only by other processes, which
+    // run only while this thread waits: unless it may have waited since the last look (m_recheck), they
+    // are as then. The time check against m_resched_at is due only when the local time reached `limit`
+    // at the end of the step before, which sets m_recheck.
+    if (m_recheck) {
+      m_recheck = false;
+      // Handlers that ran on this core meanwhile (shootdown IPIs, device interrupts) take their cycles now.
+      uint64_t stolen = m_stolen;
+      m_stolen = 0;
+      if (m_mmu) {
+        const uint64_t ipi = m_cmmu ? m_cmmu->Mmu::take_stall_cycles() : m_mmu->take_stall_cycles();
+        m_ipi_cycles += ipi;
+        stolen += ipi;
+      }
+      if (stolen) {
+        advance(stolen);
+        charge(ctx, hw::Charge::Irq, user_now());
+      }
+      if (m_need_resched) {
+        m_need_resched = false;
+        return {hw::TrapKind::Resched};
+      }
+      if (user_now() >= m_resched_at) return {hw::TrapKind::Resched};
+      limit = std::min(m_resched_at, m_qk.next_sync_point());
     }
     // The context's ops handed out ahead, else current() (see ExecContext::ready).
-    const hw::Op* op = ctx.ready.next != ctx.ready.end ? ctx.ready.next : ctx.current();
-    if (!op) return {hw::TrapKind::Ended};
+    const hw::Op* op = ctx.ready.next;
+    if (op == ctx.ready.end) {
+      m_recheck = true;  // the context's refill is none of this core's: take no chance on it
+      op = ctx.current();
+      if (!op) return {hw::TrapKind::Ended};
+    }
     switch (op->kind) {
       case hw::OpKind::Compute:
         advance(op->cycles);
@@ -196,24 +217,24 @@ hw::Trap Core::run_user(hw::ExecContext& ctx) {
       case hw::OpKind::Read:
       case hw::OpKind::Fetch:
       case hw::OpKind::Write: {
+        // Every step of the loop leaves the last charge point at user_now() (a sync keeps user_now()).
         m_qk.inc(m_issue_time);
-        charge(ctx, hw::Charge::Compute, user_now());
-        const MemOp o{op->kind, op->size, op->vaddr, op->wdata};
+        charge_step(ctx, hw::Charge::Compute, m_issue_time);
+        // Copied: the context may reuse its op storage.
+        const hw::OpKind kind = op->kind;
+        const unsigned size = op->size;
+        const uint64_t vaddr = op->vaddr;
         hw::AccessStatus st = hw::AccessStatus::Ok;
         // Within one line (nearly every access): one transaction, the hit path inline here.
-        const bool line = o.size <= 64 - (o.vaddr & 63);
-        if (!(line ? access_chunk(ctx, o.kind, o.vaddr, o.size, o.wdata, rdata, st)
-                   : access(ctx, o, rdata, st))) {
+        const bool line = size <= 64 - (vaddr & 63);
+        if (!(line ? access_chunk(ctx, kind, vaddr, size, op->wdata, rdata, st)
+                   : access(ctx, MemOp{kind, op->size, vaddr, op->wdata}, rdata, st))) {
           ++m_page_faults;
           return {hw::TrapKind::PageFault, m_fault_addr, m_fault_code};
         }
-        if (o.kind == hw::OpKind::Write) {
-          ++m_writes;
-          m_bytes_written += o.size;
-        } else {
-          ++(o.kind == hw::OpKind::Fetch ? m_fetches : m_reads);
-          m_bytes_read += o.size;
-        }
+        // Indexed by kind (Read, Write, Fetch) rather than branched on.
+        ++*m_kind_count[static_cast<unsigned>(kind)];
+        *m_kind_bytes[static_cast<unsigned>(kind)] += size;
         retire(ctx, op, rdata, st);
         break;
       }
@@ -222,7 +243,10 @@ hw::Trap Core::run_user(hw::ExecContext& ctx) {
         return {hw::TrapKind::Syscall};
     }
     ++m_ops;
-    user_maybe_sync();
+    if (user_now() >= limit) {
+      user_maybe_sync();
+      m_recheck = true;  // the resched check is due (or the sync waited)
+    }
   }
 }
 

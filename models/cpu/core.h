@@ -98,9 +98,12 @@ class Core : public sc_core::sc_module, public hw::Cpu {
   // The end of an access that took `lat` and ends at user_now(): its memory time, latency sample and
   // charge.
   void finish_access(hw::ExecContext& ctx, const sc_core::sc_time& lat) {
+    count_access(lat);
+    charge(ctx, hw::Charge::MemStall, user_now());
+  }
+  void count_access(const sc_core::sc_time& lat) {
     m_mem_fs += lat.value();
     m_access_latency.sample(latency_cycles(lat));
-    charge(ctx, hw::Charge::MemStall, user_now());
   }
   // m_clk.to_cycles_exact(t), remembered for the last value (accesses mostly take the same latency).
   double latency_cycles(const sc_core::sc_time& t) {
@@ -116,6 +119,12 @@ class Core : public sc_core::sc_module, public hw::Cpu {
     m_mark = now;
   }
   void charge(hw::ExecContext& ctx, hw::Charge c) { charge(ctx, c, local_now()); }
+  // charge(ctx, c, user_now()) right after the local time moved on by `d` from the last charge point:
+  // the same sums without reading the time.
+  void charge_step(hw::ExecContext& ctx, hw::Charge c, const sc_core::sc_time& d) {
+    ctx.charges[c] += d.value();
+    m_mark += d;
+  }
   sc_core::sc_time local_now() const { return sc_core::sc_time_stamp() + m_qk.get_local_time(); }
   // local_now() inside run_user: sc_time_stamp() changes only where this thread may wait (a page walk,
   // a transaction that misses L1, a sync), and m_ts is taken again after each of those.
@@ -129,6 +138,7 @@ class Core : public sc_core::sc_module, public hw::Cpu {
     if (user_now() >= m_qk.next_sync_point()) {
       m_qk.sync();
       m_ts = sc_core::sc_time_stamp();
+      m_recheck = true;
     }
   }
   // ctx.retire(), or its fast form when `op` came from ctx.ready.
@@ -169,7 +179,9 @@ class Core : public sc_core::sc_module, public hw::Cpu {
   sc_core::sc_time m_mark;  // the last charge point (absolute)
   bool m_need_resched = false;
   sc_core::sc_time m_resched_at = sc_core::sc_max_time();
-  uint64_t m_stolen = 0;    // interrupt-handler cycles not yet taken from the running task
+  uint64_t m_stolen = 0;  // interrupt-handler cycles not yet taken from the running task
+  // run_user may have waited (other processes ran) since its loop last took stolen cycles and IPIs.
+  bool m_recheck = true;
   uint64_t m_xlate_fs = 0;  // translation latency accumulated, in fs
 
   stats::Counter m_ops, m_reads, m_writes, m_fetches, m_bytes_read, m_bytes_written, m_compute_cycles,
@@ -177,6 +189,9 @@ class Core : public sc_core::sc_module, public hw::Cpu {
   stats::Counter m_page_faults, m_fault_cycles, m_ipi_cycles, m_irq_cycles;
   stats::Formula m_mem_stall_cycles, m_translate_cycles, m_cycles;
   stats::Histogram m_access_latency;
+  // The counters of an access by its kind (Read, Write, Fetch).
+  stats::Counter* const m_kind_count[3] = {&m_reads, &m_writes, &m_fetches};
+  stats::Counter* const m_kind_bytes[3] = {&m_bytes_read, &m_bytes_written, &m_bytes_read};
 };
 
 }  // namespace pc::cpu

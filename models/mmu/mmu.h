@@ -114,13 +114,17 @@ class Mmu : public Translator {
       if (!e) return false;
       m = HitMemo{vpn, e, hw::paging::page_bytes(size) - 1, size, l1.generation(), m_ctl_gen};
     }
-    TlbEntry* e = m.e;
+    // Read out before the stores below (the entry's stamp, the hit count), which the compiler cannot
+    // tell apart from the memo's fields.
+    TlbEntry* const e = m.e;
+    const uint64_t offset_mask = m.offset_mask;
+    const hw::paging::PageSize size = m.size;
     if (a == Access::Write && !e->dirty) return false;
     m_supervisor = false;
     if (perm_fault(Perms{e->rw, e->us, e->nx}, a)) return false;
-    l1.touch(m.size, e);
+    pa = e->frame | (va & offset_mask);
+    l1.touch(size, e);
     ++(fetch ? m_sitlb : m_sdtlb).hits;
-    pa = e->frame | (va & m.offset_mask);
     lat = fetch ? m_itlb_lat : m_dtlb_lat;
     return true;
   }
