@@ -67,6 +67,24 @@ uint64_t remap(test::MmuRig& r, uint64_t cr3, Flush flush) {
   flush(r);
   return frame + 8;
 }
+
+// The memo follows the change: the next access misses and gets the new frame.
+template <class Change>
+void expect_new_frame(Change change) {
+  uint64_t old_pa = 0, new_pa = 0;
+  auto [pa, hit] = after_change(false, change, old_pa, new_pa);
+  EXPECT_FALSE(hit);
+  EXPECT_EQ(pa, new_pa);
+  EXPECT_NE(pa, old_pa);
+}
+// Negative control: with the generations frozen the memo still answers, with the old frame.
+template <class Change>
+void expect_stale_frame(Change change) {
+  uint64_t old_pa = 0, new_pa = 0;
+  auto [pa, hit] = after_change(true, change, old_pa, new_pa);
+  EXPECT_TRUE(hit);
+  EXPECT_EQ(pa, old_pa);
+}
 }  // namespace
 
 // INVLPG after a PTE change: the next access walks and gets the new frame.
@@ -74,18 +92,10 @@ const auto invlpg_change = [](test::MmuRig& r, uint64_t cr3) {
   return remap(r, cr3, [](test::MmuRig& x) { x.control.invlpg(0, kVa); });
 };
 TEST(HitMemoSim, InvlpgDropsTheMemoizedTranslation) {
-  uint64_t old_pa = 0, new_pa = 0;
-  auto [pa, hit] = after_change(false, invlpg_change, old_pa, new_pa);
-  EXPECT_FALSE(hit);
-  EXPECT_EQ(pa, new_pa);
-  EXPECT_NE(pa, old_pa);
+  expect_new_frame(invlpg_change);
 }
-// With the generations frozen the memo still answers, with the old frame.
 TEST(HitMemoSim, InvlpgDropsTheMemoizedTranslationNegativeControl) {
-  uint64_t old_pa = 0, new_pa = 0;
-  auto [pa, hit] = after_change(true, invlpg_change, old_pa, new_pa);
-  EXPECT_TRUE(hit);
-  EXPECT_EQ(pa, old_pa);
+  expect_stale_frame(invlpg_change);
 }
 
 // A CR3 write without PCIDs flushes the non-global entries.
@@ -93,17 +103,10 @@ const auto cr3_change = [](test::MmuRig& r, uint64_t cr3) {
   return remap(r, cr3, [cr3](test::MmuRig& x) { x.control.write_cr3(0, cr3); });
 };
 TEST(HitMemoSim, Cr3FlushDropsTheMemoizedTranslation) {
-  uint64_t old_pa = 0, new_pa = 0;
-  auto [pa, hit] = after_change(false, cr3_change, old_pa, new_pa);
-  EXPECT_FALSE(hit);
-  EXPECT_EQ(pa, new_pa);
-  EXPECT_NE(pa, old_pa);
+  expect_new_frame(cr3_change);
 }
 TEST(HitMemoSim, Cr3FlushDropsTheMemoizedTranslationNegativeControl) {
-  uint64_t old_pa = 0, new_pa = 0;
-  auto [pa, hit] = after_change(true, cr3_change, old_pa, new_pa);
-  EXPECT_TRUE(hit);
-  EXPECT_EQ(pa, old_pa);
+  expect_stale_frame(cr3_change);
 }
 
 // A switch to another PCID with the no-flush bit changes no TLB entry, only which ones match: the memo
