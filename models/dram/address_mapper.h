@@ -20,19 +20,14 @@ class AddressMapper {
   unsigned offset_bits() const { return m_offset_bits; }
 
  private:
-  struct Field {
-    MapField f;
-    unsigned shift, bits;
-  };
-  std::vector<Field> m_fields;
-  // decode()'s view of m_fields: per DramAddr member (channel, rank, bank group, bank, row, column in
-  // their declaration order) the shift and mask of its field; a member no field names keeps mask 0. One
-  // line per member instead of a switch per field: decode runs for every burst.
+  // Per mapping field (indexed by MapField) its shift and mask in the address; a field the mapping does
+  // not name keeps mask 0. decode and encode read one slice per DramAddr member, without a switch (decode
+  // runs for every burst).
   struct Slice {
     unsigned shift = 0;
     uint64_t mask = 0;
   };
-  Slice m_channel, m_rank, m_bank_group, m_bank, m_row, m_column;
+  Slice m_slice[6];
   unsigned m_offset_bits;
   unsigned m_bank_bits, m_bg_bits;
   bool m_xor;
