@@ -63,24 +63,6 @@ void check_geometry(const mmu::MmuConfig& cfg, const MmuModel& m) {
 
 }  // namespace
 
-RtlMmu::TlbStats::TlbStats(stats::Group& parent, const char* name)
-    : g(&parent, name, fmt::format("{} TLB", name)),
-      hits(g, "hits", "lookups", "lookups that hit"),
-      misses(g, "misses", "lookups", "lookups that missed"),
-      hit_rate(g, "hit_rate", "ratio", "hits / lookups", [this] {
-        const double n = static_cast<double>(hits.value() + misses.value());
-        return n ? static_cast<double>(hits.value()) / n : 0.0;
-      }) {}
-
-RtlMmu::LevelStats::LevelStats(stats::Group& parent, const char* name)
-    : g(&parent, name, fmt::format("walker references to {} entries", name)),
-      refs(g, "refs", "reads", "entry reads at this level"),
-      l1(g, "l1", "reads", "served by L1D"),
-      l2(g, "l2", "reads", "served by L2"),
-      llc(g, "llc", "reads", "served by the LLC"),
-      dram(g, "dram", "reads", "served by memory"),
-      nocache(g, "nocache", "reads", "served by memory with caches disabled") {}
-
 RtlMmu::RtlMmu(unsigned core, const mmu::MmuConfig& cfg, const ClockDomain& clk,
                std::unique_ptr<MmuModel> model, tlm::tlm_initiator_socket<>& mem, stats::Group& core_stats)
     : m_core(core),
@@ -88,63 +70,13 @@ RtlMmu::RtlMmu(unsigned core, const mmu::MmuConfig& cfg, const ClockDomain& clk,
       m_clk(clk),
       m_model(std::move(model)),
       m_port(mem, static_cast<uint16_t>(core), Requester::PageWalk),
-      m_sdtlb(core_stats, "dtlb"),
-      m_sitlb(core_stats, "itlb"),
-      m_sstlb(core_stats, "stlb"),
-      m_gpsc(&core_stats, "psc", "paging-structure caches"),
-      m_psc_misses(m_gpsc, "misses", "walks", "walks that hit no paging-structure cache"),
-      m_gwalk(&core_stats, "walker", "page walker"),
-      m_walks(m_gwalk, "walks", "walks", "page walks started (STLB misses and dirty-assist re-walks)"),
-      m_refs(m_gwalk, "refs", "reads", "paging-structure entries read"),
-      m_rmws(m_gwalk, "rmws", "rmws", "compare-exchanges setting A and/or D"),
-      m_a_writes(m_gwalk, "a_writes", "entries", "entries whose Accessed bit the walker set"),
-      m_d_writes(m_gwalk, "d_writes", "entries", "leaf entries whose Dirty bit the MMU set"),
-      m_dirty_assists(m_gwalk, "dirty_assists", "writes", "writes that hit a TLB entry with D=0"),
-      m_coalesced(m_gwalk, "coalesced", "misses", "misses that joined a walk in flight to the same page"),
-      m_lookup_cycles(m_gwalk, "lookup_cycles", "cycles",
-                      "paging-structure-cache lookup cycles of all walks"),
-      m_ref_cycles(m_gwalk, "ref_cycles", "cycles", "cycles of all entry reads and A/D updates"),
-      m_queue_cycles(m_gwalk, "queue_cycles", "cycles", "cycles misses waited for a free walker"),
-      m_cas_restarts(
-          m_gwalk, "cas_restarts", "updates",
-          "A/D compare-exchanges that found the entry changed: the walk re-read it and the levels below"),
-      m_inval_restarts(
-          m_gwalk, "inval_restarts", "walks",
-          "walks started again from the top because an invalidation arrived while they were in flight"),
-      m_latency(m_gwalk, "latency", "cycles", "walk latency: PSC lookup + every reference, in order"),
-      m_gfault(&core_stats, "faults", "page faults raised (#PF)"),
-      m_faults(m_gfault, "total", "faults", "page faults"),
-      m_ginval(&core_stats, "inval", "TLB/PSC invalidations by cause"),
-      m_inv_invlpg(m_ginval, "invlpg", "ops", "INVLPG executed"),
-      m_inv_cr3_flush(m_ginval, "cr3_flush", "ops", "CR3 writes that flushed"),
-      m_inv_cr3_noflush(m_ginval, "cr3_noflush", "ops", "CR3 writes with PCID no-flush"),
-      m_inv_cr4(m_ginval, "cr4_flush", "ops", "CR4 writes that flushed everything (PGE or PCIDE change)"),
-      m_inv_fault(m_ginval, "fault", "faults", "faults that invalidated the faulting address"),
-      m_gshoot(&core_stats, "shootdown", "TLB shootdown IPIs"),
-      m_ipis_sent(m_gshoot, "ipis_sent", "ipis", "IPIs this core sent"),
-      m_received(m_gshoot, "received", "ipis", "shootdown IPIs this core handled"),
+      m_st(core_stats, 4, 4, "compare-exchanges setting A and/or D"),
       m_grtl(&core_stats, "rtl", "co-simulated RTL translation unit"),
       m_rtl_cycles(m_grtl, "cycles", "cycles", "cycles the RTL unit was clocked (each one evaluated)"),
       m_rtl_skipped(m_grtl, "skipped_cycles", "cycles", "cycles advanced over while it only waited") {
   if (!m_model) throw std::logic_error("RtlMmu: no model");
   check_geometry(cfg, *m_model);
-  const char* names[5] = {"", "", "pd", "pdpt", "pml4"};
-  const uint64_t psc_entries[5] = {0, 0, cfg.psc.pd.entries, cfg.psc.pdpt.entries, cfg.psc.pml4.entries};
-  for (unsigned l = 2; l <= 4; ++l) {
-    m_psc_any = m_psc_any || psc_entries[l] > 0;
-    m_psc_hits[l] =
-        std::make_unique<stats::Counter>(m_gpsc, fmt::format("{}_hits", names[l]), "walks",
-                                         fmt::format("walks that started below a cached {} entry", names[l]));
-  }
-  const char* lnames[5] = {"", "pt", "pd", "pdpt", "pml4"};
-  for (unsigned l = 1; l <= 4; ++l) m_level[l] = std::make_unique<LevelStats>(m_gwalk, lnames[l]);
-  for (unsigned t = 0; t < 4; ++t)
-    m_inv_invpcid[t] = std::make_unique<stats::Counter>(m_ginval, fmt::format("invpcid{}", t), "ops",
-                                                        fmt::format("INVPCID type {} executed", t));
-  for (unsigned c = 0; c < hw::kFlushCauses; ++c)
-    m_sent[c] = std::make_unique<stats::Counter>(
-        m_gshoot, fmt::format("sent_{}", hw::flush_cause_name(static_cast<hw::FlushCause>(c))), "shootdowns",
-        "shootdowns this core initiated for this cause");
+  m_psc_any = cfg.psc.pd.entries > 0 || cfg.psc.pdpt.entries > 0 || cfg.psc.pml4.entries > 0;
   m_in.cfg_dirty_rmw = cfg.dirty_assist == "rmw";
   m_in.cfg_l1_lat = static_cast<uint8_t>(cfg.dtlb.latency_cycles);
   m_in.cfg_stlb_lat = static_cast<uint8_t>(cfg.stlb.latency_cycles);
@@ -215,22 +147,11 @@ uint16_t RtlMmu::pcid() const {
 
 void RtlMmu::count_psc(uint8_t level) {
   if (!m_psc_any) return;
-  m_lookup_cycles += m_cfg.psc.latency_cycles;
+  m_st.lookup_cycles += m_cfg.psc.latency_cycles;
   if (level >= 2 && level <= 4)
-    ++*m_psc_hits[level];
+    ++*m_st.psc_hits[level];
   else
-    ++m_psc_misses;
-}
-
-void RtlMmu::count_fault(uint32_t ec) {
-  ++m_faults;
-  auto& c = m_fault_codes[ec];
-  if (!c)
-    c = std::make_unique<stats::Counter>(
-        m_gfault, fmt::format("ec_0x{:02x}", ec), "faults",
-        fmt::format("faults with error code 0x{:x} (P={} W={} U={} RSVD={} I={})", ec, ec & 1, (ec >> 1) & 1,
-                    (ec >> 2) & 1, (ec >> 3) & 1, (ec >> 4) & 1));
-  ++*c;
+    ++m_st.psc_misses;
 }
 
 // The RTL has no CPL input: a supervisor access (the kernel's copy to or from user memory) is checked as a
@@ -258,7 +179,7 @@ mmu::Translation RtlMmu::translate(uint64_t va, mmu::Access a, sc_time at, bool 
     const bool answered = m_out.rsp_valid;
     if (m_out.walk_active) ++walk_cycles;
     if (m_out.walk_restart) {  // the attempt that ends here looked up the PSCs too
-      ++m_inval_restarts;
+      ++m_st.inval_restarts;
       count_psc(m_out.walk_psc_level);
     }
     if (answered) {
@@ -292,13 +213,13 @@ mmu::Translation RtlMmu::translate(uint64_t va, mmu::Access a, sc_time at, bool 
       const uint64_t lat = back_cycle > issued ? back_cycle - issued : 1;
       due =
           std::max(issued + lat, m_cycle + 1);  // m_cycle moved if an invalidation clocked the unit meanwhile
-      m_ref_cycles += lat;
+      m_st.ref_cycles += lat;
       // Level 0: the dirty assist's accesses, which are not walk references.
       const unsigned lvl = std::min<unsigned>(op.level, 4);
       if (op.kind == MemKind::Read) {
         if (lvl >= 1) {
-          ++m_refs;
-          LevelStats& ls = *m_level[lvl];
+          ++m_st.refs;
+          mmu::MmuStats::Level& ls = *m_st.level[lvl];
           ++ls.refs;
           ++(served == 1   ? ls.l1
              : served == 2 ? ls.l2
@@ -307,12 +228,12 @@ mmu::Translation RtlMmu::translate(uint64_t va, mmu::Access a, sc_time at, bool 
                            : ls.nocache);
         }
       } else {
-        ++m_rmws;
+        ++m_st.rmws;
         if (op.succeeded()) {
-          if ((op.wdata ^ op.expected) & kA) ++m_a_writes;
-          if ((op.wdata ^ op.expected) & kD) ++m_d_writes;
+          if ((op.wdata ^ op.expected) & kA) ++m_st.a_writes;
+          if ((op.wdata ^ op.expected) & kD) ++m_st.d_writes;
         } else {
-          ++m_cas_restarts;
+          ++m_st.cas_restarts;
         }
       }
       pending = true;
@@ -342,23 +263,23 @@ mmu::Translation RtlMmu::translate(uint64_t va, mmu::Access a, sc_time at, bool 
     }
   }
   // Counters as the C++ model keeps them.
-  TlbStats& l1 = a == mmu::Access::Fetch ? m_sitlb : m_sdtlb;
+  mmu::MmuStats::Tlb& l1 = a == mmu::Access::Fetch ? m_st.itlb : m_st.dtlb;
   if (m_answer.l1_hit) {
     ++l1.hits;
   } else {
     ++l1.misses;
-    ++(m_answer.stlb_hit ? m_sstlb.hits : m_sstlb.misses);
+    ++(m_answer.stlb_hit ? m_st.stlb.hits : m_st.stlb.misses);
   }
-  if (m_answer.dirty_assist) ++m_dirty_assists;
+  if (m_answer.dirty_assist) ++m_st.dirty_assists;
   if (m_answer.walk) {
-    ++m_walks;
+    ++m_st.walks;
     count_psc(m_answer.psc_level);
-    m_latency.sample(static_cast<double>(walk_cycles));
+    m_st.latency.sample(static_cast<double>(walk_cycles));
   }
   if (out.fault) {
     if (supervisor) out.error_code &= ~uint32_t{4};
-    ++m_inv_fault;  // every #PF drops what translated the address
-    count_fault(out.error_code);
+    ++m_st.inv_fault;  // every #PF drops what translated the address
+    m_st.count_fault(out.error_code);
   }
   return out;
 }
@@ -381,10 +302,10 @@ void RtlMmu::write_cr3(uint64_t v) {
   m_cr3 = v & ~kCr3NoFlush;
   m_in.cr3 = m_cr3;
   if (noflush) {
-    ++m_inv_cr3_noflush;
+    ++m_st.inv_cr3_noflush;
     return;
   }
-  ++m_inv_cr3_flush;
+  ++m_st.inv_cr3_flush;
   // Without PCIDs a CR3 write flushes every non-global entry; with them, those of the new PCID.
   if (m_cr4 & kCr4PCIDE)
     invalidate(RtlInvScope::Pcid, true, RtlInvScope::Pcid, 0, pcid());
@@ -400,19 +321,19 @@ void RtlMmu::write_cr4(uint64_t v) {
   m_in.cr4_pge = v & kCr4PGE;
   m_in.cr4_pcide = v & kCr4PCIDE;
   if ((changed & kCr4PGE) || ((changed & kCr4PCIDE) && !(v & kCr4PCIDE))) {
-    ++m_inv_cr4;
+    ++m_st.inv_cr4;
     invalidate(RtlInvScope::All, false, RtlInvScope::All, 0, 0);
   }
 }
 
 void RtlMmu::invlpg(uint64_t va) {
-  ++m_inv_invlpg;
+  ++m_st.inv_invlpg;
   // SDM §4.10.4.1: INVLPG drops the address's TLB entries (globals too) and every PSC entry of the PCID.
   invalidate(RtlInvScope::Addr, false, RtlInvScope::Pcid, va, pcid());
 }
 
 void RtlMmu::invpcid(InvpcidType type, uint16_t id, uint64_t va) {
-  ++*m_inv_invpcid[static_cast<unsigned>(type) & 3];
+  ++*m_st.inv_invpcid[static_cast<unsigned>(type) & 3];
   switch (type) {
     case InvpcidType::IndividualAddress:
       invalidate(RtlInvScope::Addr, true, RtlInvScope::Pcid, va, id);
@@ -430,13 +351,12 @@ void RtlMmu::invpcid(InvpcidType type, uint16_t id, uint64_t va) {
 }
 
 void RtlMmu::flush(const hw::FlushRequest& r) {
-  ++m_received;
+  ++m_st.received;
   apply_flush(r);
 }
 
 void RtlMmu::count_shootdown_sent(hw::FlushCause c, unsigned targets) {
-  ++*m_sent[static_cast<unsigned>(c) % hw::kFlushCauses];
-  m_ipis_sent += targets;
+  m_st.shootdown_sent(c, targets);
 }
 
 }  // namespace pc::cosim

@@ -16,6 +16,7 @@
 
 #include "cosim/mem_port_bridge.h"
 #include "cosim/mmu_model.h"
+#include "models/mmu/mmu_stats.h"
 #include "models/mmu/translator.h"
 
 namespace pc::cosim {
@@ -65,7 +66,6 @@ class RtlMmu : public mmu::Translator {
   void catch_up(uint64_t cycle);
   void invalidate(RtlInvScope tlb, bool keep_global, RtlInvScope psc, uint64_t va, uint16_t pcid);
   uint16_t pcid() const;
-  void count_fault(uint32_t ec);
   void count_psc(uint8_t level);
   sc_core::sc_time time_of(uint64_t cycle) const { return m_clk.cycles(cycle); }
 
@@ -86,35 +86,7 @@ class RtlMmu : public mmu::Translator {
   uint64_t m_wave_from_ps = 0, m_wave_to_ps = 0, m_last_dump_ps = 0;
   bool m_dumped = false;
 
-  struct TlbStats {
-    TlbStats(stats::Group& parent, const char* name);
-    stats::Group g;
-    stats::Counter hits, misses;
-    stats::Formula hit_rate;
-  };
-  struct LevelStats {
-    LevelStats(stats::Group& parent, const char* name);
-    stats::Group g;
-    stats::Counter refs, l1, l2, llc, dram, nocache;
-  };
-  TlbStats m_sdtlb, m_sitlb, m_sstlb;
-  stats::Group m_gpsc;
-  std::unique_ptr<stats::Counter> m_psc_hits[5];  // [2..4]
-  stats::Counter m_psc_misses;
-  stats::Group m_gwalk;
-  stats::Counter m_walks, m_refs, m_rmws, m_a_writes, m_d_writes, m_dirty_assists, m_coalesced,
-      m_lookup_cycles, m_ref_cycles, m_queue_cycles, m_cas_restarts, m_inval_restarts;
-  stats::Histogram m_latency;
-  std::unique_ptr<LevelStats> m_level[5];  // [1..4]
-  stats::Group m_gfault;
-  stats::Counter m_faults;
-  std::map<uint32_t, std::unique_ptr<stats::Counter>> m_fault_codes;
-  stats::Group m_ginval;
-  std::unique_ptr<stats::Counter> m_inv_invpcid[4];
-  stats::Counter m_inv_invlpg, m_inv_cr3_flush, m_inv_cr3_noflush, m_inv_cr4, m_inv_fault;
-  stats::Group m_gshoot;
-  std::unique_ptr<stats::Counter> m_sent[hw::kFlushCauses];
-  stats::Counter m_ipis_sent, m_received;
+  mmu::MmuStats m_st;
   stats::Group m_grtl;
   stats::Counter m_rtl_cycles, m_rtl_skipped;
 };

@@ -64,24 +64,6 @@ uint64_t TlmWalkMemory::cmpxchg_pte(uint64_t pa, uint64_t expected, uint64_t des
 }
 
 // ---------------------------------------------------------------------------------------------------
-Mmu::TlbStats::TlbStats(stats::Group& parent, const char* name)
-    : g(&parent, name, fmt::format("{} TLB", name)),
-      hits(g, "hits", "lookups", "lookups that hit"),
-      misses(g, "misses", "lookups", "lookups that missed"),
-      hit_rate(g, "hit_rate", "ratio", "hits / lookups", [this] {
-        const double n = static_cast<double>(hits.value() + misses.value());
-        return n ? static_cast<double>(hits.value()) / n : 0.0;
-      }) {}
-
-Mmu::LevelStats::LevelStats(stats::Group& parent, const char* name)
-    : g(&parent, name, fmt::format("walker references to {} entries", name)),
-      refs(g, "refs", "reads", "entry reads at this level"),
-      l1(g, "l1", "reads", "served by L1D"),
-      l2(g, "l2", "reads", "served by L2"),
-      llc(g, "llc", "reads", "served by the LLC"),
-      dram(g, "dram", "reads", "served by memory"),
-      nocache(g, "nocache", "reads", "served by memory with caches disabled") {}
-
 Mmu::Mmu(unsigned core, const MmuConfig& cfg, const ClockDomain& clk, WalkMemory& mem,
          stats::Group& core_stats)
     : m_core(core),
@@ -96,41 +78,7 @@ Mmu::Mmu(unsigned core, const MmuConfig& cfg, const ClockDomain& clk, WalkMemory
       m_stlb_lat(clk.cycles(cfg.stlb.latency_cycles)),
       m_psc_lat(clk.cycles(cfg.psc.latency_cycles)),
       m_walker_free(cfg.walkers, sc_core::SC_ZERO_TIME),
-      m_sdtlb(core_stats, "dtlb"),
-      m_sitlb(core_stats, "itlb"),
-      m_sstlb(core_stats, "stlb"),
-      m_gpsc(&core_stats, "psc", "paging-structure caches"),
-      m_psc_misses(m_gpsc, "misses", "walks", "walks that hit no paging-structure cache"),
-      m_gwalk(&core_stats, "walker", "page walker"),
-      m_walks(m_gwalk, "walks", "walks", "page walks started (STLB misses and dirty-assist re-walks)"),
-      m_refs(m_gwalk, "refs", "reads", "paging-structure entries read"),
-      m_rmws(m_gwalk, "rmws", "rmws", "locked read-modify-writes setting A and/or D"),
-      m_a_writes(m_gwalk, "a_writes", "entries", "entries whose Accessed bit the walker set"),
-      m_d_writes(m_gwalk, "d_writes", "entries", "leaf entries whose Dirty bit the MMU set"),
-      m_dirty_assists(m_gwalk, "dirty_assists", "writes", "writes that hit a TLB entry with D=0"),
-      m_coalesced(m_gwalk, "coalesced", "misses", "misses that joined a walk in flight to the same page"),
-      m_lookup_cycles(m_gwalk, "lookup_cycles", "cycles",
-                      "paging-structure-cache lookup cycles of all walks"),
-      m_ref_cycles(m_gwalk, "ref_cycles", "cycles", "cycles of all entry reads and A/D updates"),
-      m_queue_cycles(m_gwalk, "queue_cycles", "cycles", "cycles misses waited for a free walker"),
-      m_cas_restarts(
-          m_gwalk, "cas_restarts", "updates",
-          "A/D compare-exchanges that found the entry changed: the walk re-read it and the levels below"),
-      m_inval_restarts(
-          m_gwalk, "inval_restarts", "walks",
-          "walks started again from the top because an invalidation arrived while they were in flight"),
-      m_latency(m_gwalk, "latency", "cycles", "walk latency: PSC lookup + every reference, in order"),
-      m_gfault(&core_stats, "faults", "page faults raised (#PF)"),
-      m_faults(m_gfault, "total", "faults", "page faults"),
-      m_ginval(&core_stats, "inval", "TLB/PSC invalidations by cause"),
-      m_inv_invlpg(m_ginval, "invlpg", "ops", "INVLPG executed"),
-      m_inv_cr3_flush(m_ginval, "cr3_flush", "ops", "CR3 writes that flushed"),
-      m_inv_cr3_noflush(m_ginval, "cr3_noflush", "ops", "CR3 writes with PCID no-flush"),
-      m_inv_cr4(m_ginval, "cr4_flush", "ops", "CR4 writes that flushed everything (PGE or PCIDE change)"),
-      m_inv_fault(m_ginval, "fault", "faults", "faults that invalidated the faulting address"),
-      m_gshoot(&core_stats, "shootdown", "TLB shootdown IPIs"),
-      m_ipis_sent(m_gshoot, "ipis_sent", "ipis", "IPIs this core sent"),
-      m_received(m_gshoot, "received", "ipis", "shootdown IPIs this core handled") {
+      m_st(core_stats, 5, cfg.la57 ? 5 : 4, "locked read-modify-writes setting A and/or D") {
   if (cfg.walkers == 0) throw cfg::ConfigError("key 'mmu.walkers': expected at least 1");
   const TlbArrayConfig* pc[6] = {nullptr, nullptr, &cfg.psc.pd, &cfg.psc.pdpt, &cfg.psc.pml4, &cfg.psc.pml5};
   const char* names[6] = {"", "", "pd", "pdpt", "pml4", "pml5"};
@@ -138,35 +86,11 @@ Mmu::Mmu(unsigned core, const MmuConfig& cfg, const ClockDomain& clk, WalkMemory
     m_psc[l] = TagCache(*pc[l], false, fmt::format("mmu.psc.{}", names[l]));
     if (l == 5 && !cfg.la57) m_psc[l] = TagCache();
     m_psc_any = m_psc_any || m_psc[l].enabled();
-    m_psc_hits[l] =
-        std::make_unique<stats::Counter>(m_gpsc, fmt::format("{}_hits", names[l]), "walks",
-                                         fmt::format("walks that started below a cached {} entry", names[l]));
   }
-  const char* lnames[6] = {"", "pt", "pd", "pdpt", "pml4", "pml5"};
-  for (unsigned l = 1; l <= (cfg.la57 ? 5u : 4u); ++l)
-    m_level[l] = std::make_unique<LevelStats>(m_gwalk, lnames[l]);
-  for (unsigned t = 0; t < 4; ++t)
-    m_inv_invpcid[t] = std::make_unique<stats::Counter>(m_ginval, fmt::format("invpcid{}", t), "ops",
-                                                        fmt::format("INVPCID type {} executed", t));
-  for (unsigned c = 0; c < hw::kFlushCauses; ++c)
-    m_sent[c] = std::make_unique<stats::Counter>(
-        m_gshoot, fmt::format("sent_{}", hw::flush_cause_name(static_cast<hw::FlushCause>(c))), "shootdowns",
-        "shootdowns this core initiated for this cause");
   m_cr4 = cfg.la57 ? kCr4LA57 : 0;
 }
 
 Mmu::~Mmu() = default;
-
-void Mmu::count_fault(uint32_t ec) {
-  ++m_faults;
-  auto& c = m_fault_codes[ec];
-  if (!c)
-    c = std::make_unique<stats::Counter>(
-        m_gfault, fmt::format("ec_0x{:02x}", ec), "faults",
-        fmt::format("faults with error code 0x{:x} (P={} W={} U={} RSVD={} I={})", ec, ec & 1, (ec >> 1) & 1,
-                    (ec >> 2) & 1, (ec >> 3) & 1, (ec >> 4) & 1));
-  ++*c;
-}
 
 void Mmu::invalidate_psc(bool all_pcids, uint16_t pcid) {
   // Every invalidation also passes through here: a flushed walk result is not reused, and a walk in
@@ -190,7 +114,7 @@ void Mmu::invalidate_for_fault(uint64_t va, uint16_t id) {
                                   [&](const InFlight& w) { return w.vpn == vpn && w.pcid == id; }),
                    m_inflight.end());
   ++m_inval_gen;
-  ++m_inv_fault;
+  ++m_st.inv_fault;
 }
 
 Translation Mmu::translate(uint64_t va, Access a, sc_time at, bool supervisor) {
@@ -205,15 +129,15 @@ Translation Mmu::translate(uint64_t va, Access a, sc_time at, bool supervisor) {
   while (!m_inflight.empty() && m_inflight.front().end <= at) m_inflight.pop_front();
   for (const auto& w : m_inflight)
     if (w.vpn == va >> 12 && w.pcid == id && (!write || w.writable_dirty)) {
-      ++(a == Access::Fetch ? m_sitlb : m_sdtlb).misses;
-      ++m_coalesced;
+      ++(a == Access::Fetch ? m_st.itlb : m_st.dtlb).misses;
+      ++m_st.coalesced;
       out.pa = w.page_pa | (va & 4095);
       out.done = w.end;
       return out;
     }
 
   Tlb& l1 = a == Access::Fetch ? m_itlb : m_dtlb;
-  TlbStats& s1 = a == Access::Fetch ? m_sitlb : m_sdtlb;
+  MmuStats::Tlb& s1 = a == Access::Fetch ? m_st.itlb : m_st.dtlb;
   sc_time t = at + (a == Access::Fetch ? m_itlb_lat : m_dtlb_lat);
   PageSize size = PageSize::k4K;
   TlbEntry* e = l1.lookup(va, id, size);
@@ -224,13 +148,13 @@ Translation Mmu::translate(uint64_t va, Access a, sc_time at, bool supervisor) {
     t += m_stlb_lat;
     e = m_stlb.lookup(va, id, size);
     if (e) {
-      ++m_sstlb.hits;
+      ++m_st.stlb.hits;
       if (l1.holds(size)) {
         l1.fill(size, *e);
         e = l1.lookup(va, id, size);
       }
     } else {
-      ++m_sstlb.misses;
+      ++m_st.stlb.misses;
     }
   }
   bool need_walk = e == nullptr;
@@ -239,7 +163,7 @@ Translation Mmu::translate(uint64_t va, Access a, sc_time at, bool supervisor) {
     if (uint32_t ec = perm_fault(p, a)) {
       // A #PF invalidates what translates the faulting address (SDM §4.10.4.1); nothing is filled.
       invalidate_for_fault(va, id);
-      count_fault(ec);
+      m_st.count_fault(ec);
       out.fault = true;
       out.error_code = ec;
       out.done = t;
@@ -247,7 +171,7 @@ Translation Mmu::translate(uint64_t va, Access a, sc_time at, bool supervisor) {
     }
     const bool was_dirty = e->dirty;
     if (write && !was_dirty) {
-      ++m_dirty_assists;
+      ++m_st.dirty_assists;
       if (m_cfg.dirty_assist == "rmw") {
         // LOCK CMPXCHG of D into the leaf, against the entry as memory holds it now: P, R/W and the frame
         // are checked again, and anything but a plain D update sends the access to a full walk.
@@ -262,15 +186,15 @@ Translation Mmu::translate(uint64_t va, Access a, sc_time at, bool supervisor) {
           const uint64_t v = m_mem.read_pte(leaf_pa, false, d, served);
           if (!(v & kP) || !(v & kRW) || leaf_frame(v, leaf_level) != frame) break;
           const uint64_t old = m_mem.cmpxchg_pte(leaf_pa, v, v | kD, false, d, served);
-          ++m_rmws;
+          ++m_st.rmws;
           if (old == v) {
             done = true;
-            ++m_d_writes;
+            ++m_st.d_writes;
             break;
           }
-          ++m_cas_restarts;
+          ++m_st.cas_restarts;
         }
-        m_ref_cycles += cycles(sc_core::sc_time_stamp() + d - t);
+        m_st.ref_cycles += cycles(sc_core::sc_time_stamp() + d - t);
         t = sc_core::sc_time_stamp() + d;
         if (done && m_inval_gen == gen) {
           PageSize s2;
@@ -301,7 +225,7 @@ Translation Mmu::translate(uint64_t va, Access a, sc_time at, bool supervisor) {
   for (size_t i = 1; i < m_walker_free.size(); ++i)
     if (m_walker_free[i] < m_walker_free[slot]) slot = i;
   const sc_time start = std::max(t, m_walker_free[slot]);
-  m_queue_cycles += cycles(start - t);
+  m_st.queue_cycles += cycles(start - t);
   const WalkResult r = walk(va, a, start);
   m_walker_free[slot] = r.end;
   out.done = r.end;
@@ -319,7 +243,7 @@ Mmu::WalkResult Mmu::walk(uint64_t va, Access a, sc_time start) {
   const uint16_t id = pcid();
   const bool write = a == Access::Write;
   const unsigned levels = m_cfg.la57 ? 5 : 4;
-  ++m_walks;
+  ++m_st.walks;
   ++m_walk_seq;
   struct Ref {
     unsigned level;
@@ -351,9 +275,9 @@ Mmu::WalkResult Mmu::walk(uint64_t va, Access a, sc_time start) {
       const uint64_t v = m_mem.read_pte(pa, uc, d, served);
       const sc_time lat = sc_core::sc_time_stamp() + d - t;
       t += lat;
-      ++m_refs;
-      m_ref_cycles += cycles(lat);
-      LevelStats& ls = *m_level[level];
+      ++m_st.refs;
+      m_st.ref_cycles += cycles(lat);
+      MmuStats::Level& ls = *m_st.level[level];
       ++ls.refs;
       ++(served == 1   ? ls.l1
          : served == 2 ? ls.l2
@@ -387,7 +311,7 @@ Mmu::WalkResult Mmu::walk(uint64_t va, Access a, sc_time start) {
     Perms perms;
     if (m_psc_any) {
       t += m_psc_lat;
-      m_lookup_cycles += cycles(m_psc_lat);
+      m_st.lookup_cycles += cycles(m_psc_lat);
       // Longest match first: a PDE-cache hit skips the most levels (SDM §4.10.3.2).
       bool hit = false;
       for (unsigned l = 2; l <= levels && !hit; ++l)
@@ -397,10 +321,10 @@ Mmu::WalkResult Mmu::walk(uint64_t va, Access a, sc_time start) {
           table = p->frame;
           uc = p->pcd;
           perms = Perms{p->rw, p->us, p->nx};
-          ++*m_psc_hits[l];
+          ++*m_st.psc_hits[l];
           tr.psc_hit_level = static_cast<uint8_t>(l);
         }
-      if (!hit) ++m_psc_misses;
+      if (!hit) ++m_st.psc_misses;
     }
     uint32_t ec = descend(level, table, uc, perms);
     // SDM §4.8: A in every entry used that has A=0; D in the leaf on a write. Each is one LOCK CMPXCHG
@@ -419,10 +343,10 @@ Mmu::WalkResult Mmu::walk(uint64_t va, Access a, sc_time start) {
       const sc_time lat = sc_core::sc_time_stamp() + d - t;  // absolute, as above
       t += lat;
       note(refs[i].level, served, true, lat);
-      m_ref_cycles += cycles(lat);
-      ++m_rmws;
+      m_st.ref_cycles += cycles(lat);
+      ++m_st.rmws;
       if (old != refs[i].val) {
-        ++m_cas_restarts;
+        ++m_st.cas_restarts;
         ++tr.restarts;
         const Ref from = refs[i];
         n = i;
@@ -430,19 +354,19 @@ Mmu::WalkResult Mmu::walk(uint64_t va, Access a, sc_time start) {
         --i;  // this entry again (unsigned wrap is defined; the loop's ++i brings it back)
         continue;
       }
-      if (set & kA) ++m_a_writes;
-      if (set & kD) ++m_d_writes;
+      if (set & kA) ++m_st.a_writes;
+      if (set & kD) ++m_st.d_writes;
       refs[i].val |= set;
     }
     WalkResult r;
     if (ec) {
       // No fill on a faulting access; the fault drops what translated this address.
       invalidate_for_fault(va, id);
-      count_fault(ec);
+      m_st.count_fault(ec);
       r.fault = true;
       r.error_code = ec;
       r.end = t;
-      m_latency.sample(static_cast<double>(cycles(t - start)));
+      m_st.latency.sample(static_cast<double>(cycles(t - start)));
       if (tracing) {
         tr.va = va;
         tr.access = a;
@@ -455,7 +379,7 @@ Mmu::WalkResult Mmu::walk(uint64_t va, Access a, sc_time start) {
       return r;
     }
     if (m_inval_gen != gen) {
-      ++m_inval_restarts;
+      ++m_st.inval_restarts;
       continue;
     }
     // Fill the PSCs with the non-leaf entries read (P=1, reserved bits 0, A=1 by now), PCID-tagged.
@@ -488,7 +412,7 @@ Mmu::WalkResult Mmu::walk(uint64_t va, Access a, sc_time start) {
     if (m_stlb.holds(size)) m_stlb.fill(size, te);
     r.pa = te.frame | (va & (page_bytes(size) - 1));
     r.end = t;
-    m_latency.sample(static_cast<double>(cycles(t - start)));
+    m_st.latency.sample(static_cast<double>(cycles(t - start)));
     if (tracing) {
       tr.va = va;
       tr.access = a;
@@ -505,10 +429,10 @@ void Mmu::write_cr3(uint64_t v) {
   m_cr3 = v & ~kCr3NoFlush;
   m_ctl_gen += !m_frozen_ctl;  // the PCID may have changed without a flush
   if (noflush) {
-    ++m_inv_cr3_noflush;
+    ++m_st.inv_cr3_noflush;
     return;
   }
-  ++m_inv_cr3_flush;
+  ++m_st.inv_cr3_flush;
   // Without PCIDs a CR3 write flushes every non-global entry; with them, those of the new PCID.
   if (m_cr4 & kCr4PCIDE) {
     m_dtlb.invalidate_pcid(pcid(), true);
@@ -531,7 +455,7 @@ void Mmu::write_cr4(uint64_t v) {
   m_cr4 = v;
   m_ctl_gen += !m_frozen_ctl;  // PCIDE decides pcid(), PGE which entries are global
   if ((changed & kCr4PGE) || ((changed & kCr4PCIDE) && !(v & kCr4PCIDE))) {
-    ++m_inv_cr4;
+    ++m_st.inv_cr4;
     m_dtlb.invalidate_all(false);
     m_itlb.invalidate_all(false);
     m_stlb.invalidate_all(false);
@@ -540,7 +464,7 @@ void Mmu::write_cr4(uint64_t v) {
 }
 
 void Mmu::invlpg(uint64_t va) {
-  ++m_inv_invlpg;
+  ++m_st.inv_invlpg;
   const uint16_t id = pcid();
   m_dtlb.invalidate_va(va, id, false);
   m_itlb.invalidate_va(va, id, false);
@@ -550,7 +474,7 @@ void Mmu::invlpg(uint64_t va) {
 }
 
 void Mmu::invpcid(InvpcidType type, uint16_t id, uint64_t va) {
-  ++*m_inv_invpcid[static_cast<unsigned>(type) & 3];
+  ++*m_st.inv_invpcid[static_cast<unsigned>(type) & 3];
   switch (type) {
     case InvpcidType::IndividualAddress:
       m_dtlb.invalidate_va(va, id, true);
@@ -577,13 +501,12 @@ void Mmu::invpcid(InvpcidType type, uint16_t id, uint64_t va) {
 }
 
 void Mmu::flush(const hw::FlushRequest& r) {
-  ++m_received;
+  ++m_st.received;
   apply_flush(r);
 }
 
 void Mmu::count_shootdown_sent(hw::FlushCause c, unsigned targets) {
-  ++*m_sent[static_cast<unsigned>(c) % hw::kFlushCauses];
-  m_ipis_sent += targets;
+  m_st.shootdown_sent(c, targets);
 }
 
 }  // namespace pc::mmu

@@ -12,6 +12,7 @@
 #include <tlm>
 
 #include "models/mmu/mmu_config.h"
+#include "models/mmu/mmu_stats.h"
 #include "models/mmu/tlb.h"
 #include "models/mmu/translator.h"
 #include "platform/core/clock.h"
@@ -124,7 +125,7 @@ class Mmu : public Translator {
     if (perm_fault(Perms{e->rw, e->us, e->nx}, a)) return false;
     pa = e->frame | (va & offset_mask);
     l1.touch(size, e);
-    ++(fetch ? m_sitlb : m_sdtlb).hits;
+    ++(fetch ? m_st.itlb : m_st.dtlb).hits;
     lat = fetch ? m_itlb_lat : m_dtlb_lat;
     return true;
   }
@@ -176,7 +177,6 @@ class Mmu : public Translator {
     return (m_supervisor ? 0 : hw::paging::kPfUser) | (a == Access::Write ? hw::paging::kPfWrite : 0) |
            (a == Access::Fetch ? hw::paging::kPfFetch : 0);
   }
-  void count_fault(uint32_t ec);
   void invalidate_psc(bool all_pcids, uint16_t pcid);
   // The TLB and paging-structure-cache entries that translate `va` in PCID `pcid` (SDM §4.10.4.1: what
   // a #PF invalidates).
@@ -223,35 +223,7 @@ class Mmu : public Translator {
   uint64_t m_ctl_gen = 0;
   bool m_frozen_ctl = false;
 
-  struct TlbStats {
-    TlbStats(stats::Group& parent, const char* name);
-    stats::Group g;
-    stats::Counter hits, misses;
-    stats::Formula hit_rate;
-  };
-  struct LevelStats {
-    LevelStats(stats::Group& parent, const char* name);
-    stats::Group g;
-    stats::Counter refs, l1, l2, llc, dram, nocache;
-  };
-  TlbStats m_sdtlb, m_sitlb, m_sstlb;
-  stats::Group m_gpsc;
-  std::unique_ptr<stats::Counter> m_psc_hits[6];  // [2..5]
-  stats::Counter m_psc_misses;
-  stats::Group m_gwalk;
-  stats::Counter m_walks, m_refs, m_rmws, m_a_writes, m_d_writes, m_dirty_assists, m_coalesced,
-      m_lookup_cycles, m_ref_cycles, m_queue_cycles, m_cas_restarts, m_inval_restarts;
-  stats::Histogram m_latency;
-  std::unique_ptr<LevelStats> m_level[6];  // [1..5]
-  stats::Group m_gfault;
-  stats::Counter m_faults;
-  std::map<uint32_t, std::unique_ptr<stats::Counter>> m_fault_codes;
-  stats::Group m_ginval;
-  std::unique_ptr<stats::Counter> m_inv_invpcid[4];
-  stats::Counter m_inv_invlpg, m_inv_cr3_flush, m_inv_cr3_noflush, m_inv_cr4, m_inv_fault;
-  stats::Group m_gshoot;
-  std::unique_ptr<stats::Counter> m_sent[hw::kFlushCauses];
-  stats::Counter m_ipis_sent, m_received;
+  MmuStats m_st;
 };
 
 }  // namespace pc::mmu
