@@ -122,6 +122,7 @@ uint64_t DramController::now_cycle() const {
 }
 
 void DramController::wake_at(uint64_t cycle) {
+  m_pending_valid = false;
   const uint64_t at = cycle * m_clk.period_fs();
   const uint64_t now = kernel_time().value();
   m_wake.notify(sc_time::from_value(at > now ? at - now : 0));
@@ -135,7 +136,15 @@ bool DramController::may_run_ahead(uint64_t cycle) const {
   const uint64_t at = cycle * m_clk.period_fs(), now = kernel_time().value();
   // Strictly later: nothing (no process, event or delta cycle) is due before or at `cycle`, so the
   // kernel would next run only this scheduler at `cycle`.
-  return sc_core::sc_time_to_pending_activity().value() > at - now;
+  // The answer is kept until something may have notified an event (see m_pending_valid): asked again
+  // with nothing notified in between, the kernel would give the same answer and change nothing (the
+  // first call already dropped the cancelled notifications from the top of its timed-event queue, and
+  // only a notify can put one back there), so skipping the call leaves the kernel exactly as it was.
+  if (!m_pending_valid) {
+    m_pending = sc_core::sc_time_to_pending_activity().value();
+    m_pending_valid = true;
+  }
+  return m_pending > at - now;
 }
 
 tlm::tlm_sync_enum DramController::nb_transport_fw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase,
@@ -166,6 +175,7 @@ void DramController::peq_cb(tlm::tlm_generic_payload& gp, const tlm::tlm_phase& 
 }
 
 bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
+  m_pending_valid = false;  // it calls the initiator, which may notify anything
   const uint64_t addr = gp.get_address();
   const uint64_t len = gp.get_data_length();
   const bool write = gp.is_write();
@@ -365,6 +375,7 @@ void DramController::release_line(uint64_t line, const Line& l) {
 }
 
 void DramController::push_response(tlm::tlm_generic_payload& gp, uint64_t fs) {
+  m_pending_valid = false;
   m_resps.push(Resp{fs, m_seq++, &gp});
   const uint64_t now = kernel_time().value();
   m_resp_event.notify(sc_time::from_value(fs > now ? fs - now : 0));
@@ -431,6 +442,7 @@ void DramController::scheduler() {
     if (m_stop_pending) m_stop_pending = false, sc_core::sc_stop();
     return;
   }
+  m_pending_valid = false;  // the kernel ran other processes since the last scheduler call
   const uint64_t kernel_now = now_cycle();
   uint64_t now = kernel_now;
   bool ticked = m_ahead_cycle == now;  // this cycle's ticks already ran ahead

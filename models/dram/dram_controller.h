@@ -243,6 +243,12 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   uint64_t m_cycles_ahead = 0;
   bool m_stop_pending = false;         // a violation found ahead: stop the run at its cycle
   uint64_t m_wake_delta = UINT64_MAX;  // delta cycle of the last m_wake notification
+  // may_run_ahead: sc_time_to_pending_activity() as last asked, valid until this controller may have
+  // notified an event or let other code run (a new scheduler call, wake_at, push_response, try_accept:
+  // between two of its questions the scheduler runs only channel ticks, whose observer calls notify
+  // only through push_response). Without a notify in between, the kernel's answer cannot change.
+  mutable uint64_t m_pending = 0;
+  mutable bool m_pending_valid = false;
   std::priority_queue<Resp, std::vector<Resp>, std::greater<Resp>> m_resps;
   bool m_resp_busy = false;  // BEGIN_RESP sent, END_RESP not yet received
   uint64_t m_seq = 0, m_req_id = 0, m_outstanding = 0;
