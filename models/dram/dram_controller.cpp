@@ -376,16 +376,19 @@ void DramController::release_line(uint64_t line, const Line& l) {
 
 void DramController::push_response(tlm::tlm_generic_payload& gp, uint64_t fs) {
   m_pending_valid = false;
-  m_resps.push(Resp{fs, m_seq++, &gp});
+  // After every response due no later than it (those due at the same time go in the order pushed).
+  auto at = m_resps.end();
+  while (at != m_resps.begin() && std::prev(at)->fs > fs) --at;
+  m_resps.insert(at, Resp{fs, &gp});
   const uint64_t now = kernel_time().value();
   m_resp_event.notify(sc_time::from_value(fs > now ? fs - now : 0));
 }
 
 void DramController::responder() {
   const uint64_t now = kernel_time().value();
-  while (!m_resp_busy && !m_resps.empty() && m_resps.top().fs <= now) {
-    tlm::tlm_generic_payload* gp = m_resps.top().gp;
-    m_resps.pop();
+  while (!m_resp_busy && !m_resps.empty() && m_resps.front().fs <= now) {
+    tlm::tlm_generic_payload* gp = m_resps.front().gp;
+    m_resps.pop_front();
     tlm::tlm_phase ph = tlm::BEGIN_RESP;
     sc_time d = sc_core::SC_ZERO_TIME;
     const auto st = tsock->nb_transport_bw(*gp, ph, d);
@@ -394,7 +397,7 @@ void DramController::responder() {
     else if (gp->has_mm())
       gp->release();
   }
-  if (!m_resp_busy && !m_resps.empty()) m_resp_event.notify(sc_time::from_value(m_resps.top().fs - now));
+  if (!m_resp_busy && !m_resps.empty()) m_resp_event.notify(sc_time::from_value(m_resps.front().fs - now));
 }
 
 bool DramController::tick_channel(size_t c, uint64_t cycle, bool ahead) {

@@ -8,10 +8,10 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include <algorithm>
+#include <deque>
 #include <fstream>
 #include <functional>
 #include <memory>
-#include <queue>
 #include <string>
 #include <systemc>
 #include <tlm>
@@ -176,9 +176,7 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   enum class Refusal { None, Full, Hazard };
   struct Resp {
     uint64_t fs;  // response time
-    uint64_t seq;
     tlm::tlm_generic_payload* gp;
-    bool operator>(const Resp& o) const { return fs != o.fs ? fs > o.fs : seq > o.seq; }
   };
 
   tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase,
@@ -249,9 +247,12 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   // only through push_response). Without a notify in between, the kernel's answer cannot change.
   mutable uint64_t m_pending = 0;
   mutable bool m_pending_valid = false;
-  std::priority_queue<Resp, std::vector<Resp>, std::greater<Resp>> m_resps;
+  // Responses by time, then in the order they were pushed: a sorted deque rather than a priority queue
+  // on (time, push count), in the same order, as most responses come due in the order they are pushed
+  // (an insertion at the back) and the responder takes them from the front.
+  std::deque<Resp> m_resps;
   bool m_resp_busy = false;  // BEGIN_RESP sent, END_RESP not yet received
-  uint64_t m_seq = 0, m_req_id = 0, m_outstanding = 0;
+  uint64_t m_req_id = 0, m_outstanding = 0;
   std::function<void(unsigned, const Command&)> m_hook;
   std::ofstream m_cmd_trace;
   bool m_cmd_tracing = false;  // m_cmd_trace is open (is_open() is a library call per command)
