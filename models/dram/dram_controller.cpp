@@ -333,7 +333,7 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
   // read forwarded whole from the write buffer is answered after the front end too.
   if ((write && !atomic) || (!write && m_txns[tag].bursts_left == 0)) {
     if (!write) {
-      m_read_latency.sample(double(ready - now));
+      m_read_latency.sample(ready - now);
       m_read_latency_ns.sample(double((ready - now) * m_clk.period_fs()) * 1e-6);
       m_free_txns.push_back(tag);
     }
@@ -582,7 +582,7 @@ void DramController::on_served(unsigned channel, const Request& r, uint64_t data
   if (--x.bursts_left) return;
   const uint64_t done = x.data_end + m_cfg.ctrl.phy_cycles;
   const uint64_t lat = done - x.accept_cycle;
-  m_read_latency.sample(double(lat));
+  m_read_latency.sample(lat);
   m_read_latency_ns.sample(double(lat * m_clk.period_fs()) * 1e-6);
   push_response(*x.gp, done * m_clk.period_fs());
   --m_outstanding;
