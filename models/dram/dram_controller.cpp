@@ -141,7 +141,7 @@ bool DramController::may_run_ahead(uint64_t cycle) const {
   // first call already dropped the cancelled notifications from the top of its timed-event queue, and
   // only a notify can put one back there), so skipping the call leaves the kernel exactly as it was.
   if (!m_pending_valid) {
-    m_pending = sc_core::sc_time_to_pending_activity().value();
+    m_pending = sc_core::sc_time_to_pending_activity(simcontext()).value();
     m_pending_valid = true;
   }
   return m_pending > at - now;

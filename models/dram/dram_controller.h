@@ -247,8 +247,9 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   bool catch_up(size_t c, uint64_t now);
   uint64_t now_cycle() const;
   // sc_time_stamp() without its library call (it is read several times per request): the same value,
-  // read through the inline accessors of the current simulation context.
-  static const sc_core::sc_time& kernel_time() { return sc_core::sc_get_curr_simcontext()->time_stamp(); }
+  // read through the inline accessors of this module's simulation context (the current one: a module
+  // belongs to the context it was built in, which does not check for one to create on every read).
+  const sc_core::sc_time& kernel_time() const { return simcontext()->time_stamp(); }
   // Copies the part of [addr, addr + len) that falls in burst `line` between `buf` (at addr) and the store.
   void line_span(uint64_t line, uint64_t addr, uint64_t len, uint64_t& lo, uint64_t& hi) const;
   bool covers(const WriteBuf& w, uint64_t line, uint64_t addr, uint64_t len) const;
