@@ -129,7 +129,7 @@ void DramController::wake_at(uint64_t cycle) {
   m_wake_delta = sc_core::sc_delta_count();
 }
 
-bool DramController::may_run_ahead(uint64_t cycle) const {
+inline bool DramController::may_run_ahead(uint64_t cycle) const {
   // m_wake may still hold a notification made in this delta (the scheduler then runs again, as it must);
   // otherwise it holds none, and running the cycle's ticks now replaces notifying it and waking there.
   if (!m_run_ahead || m_hook || m_wake_delta == sc_core::sc_delta_count()) return false;
@@ -400,7 +400,7 @@ void DramController::responder() {
   if (!m_resp_busy && !m_resps.empty()) m_resp_event.notify(sc_time::from_value(m_resps.front().fs - now));
 }
 
-bool DramController::tick_channel(size_t c, uint64_t cycle, bool ahead) {
+inline bool DramController::tick_channel(size_t c, uint64_t cycle, bool ahead) {
   m_last_tick[c] = cycle;
   try {
     m_next[c] = m_channels[c]->tick(cycle);
