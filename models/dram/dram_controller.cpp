@@ -121,7 +121,7 @@ uint64_t DramController::now_cycle() const {
   return m_clk.to_cycles_ceil(kernel_time());
 }
 
-void DramController::wake_at(uint64_t cycle) {
+inline void DramController::wake_at(uint64_t cycle) {
   m_pending_valid = false;
   const uint64_t at = cycle * m_clk.period_fs();
   const uint64_t now = kernel_time().value();
@@ -370,11 +370,11 @@ uint32_t DramController::alloc_wbuf() {
   return w;
 }
 
-void DramController::release_line(uint64_t line, const Line& l) {
+inline void DramController::release_line(uint64_t line, const Line& l) {
   if (!l.reads && !l.atomic && l.wbuf == UINT32_MAX) m_lines.erase(line);
 }
 
-void DramController::push_response(tlm::tlm_generic_payload& gp, uint64_t fs) {
+inline void DramController::push_response(tlm::tlm_generic_payload& gp, uint64_t fs) {
   m_pending_valid = false;
   // After every response due no later than it (those due at the same time go in the order pushed).
   auto at = m_resps.end();
