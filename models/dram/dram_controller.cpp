@@ -121,21 +121,30 @@ uint64_t DramController::now_cycle() const {
   return m_clk.to_cycles_ceil(kernel_time());
 }
 
-void DramController::wake_at(uint64_t cycle) {
+inline void DramController::wake_at(uint64_t cycle) {
+  m_pending_valid = false;
   const uint64_t at = cycle * m_clk.period_fs();
   const uint64_t now = kernel_time().value();
   m_wake.notify(sc_time::from_value(at > now ? at - now : 0));
   m_wake_delta = sc_core::sc_delta_count();
 }
 
-bool DramController::may_run_ahead(uint64_t cycle) const {
+inline bool DramController::may_run_ahead(uint64_t cycle) const {
   // m_wake may still hold a notification made in this delta (the scheduler then runs again, as it must);
   // otherwise it holds none, and running the cycle's ticks now replaces notifying it and waking there.
   if (!m_run_ahead || m_hook || m_wake_delta == sc_core::sc_delta_count()) return false;
   const uint64_t at = cycle * m_clk.period_fs(), now = kernel_time().value();
   // Strictly later: nothing (no process, event or delta cycle) is due before or at `cycle`, so the
   // kernel would next run only this scheduler at `cycle`.
-  return sc_core::sc_time_to_pending_activity().value() > at - now;
+  // The answer is kept until something may have notified an event (see m_pending_valid): asked again
+  // with nothing notified in between, the kernel would give the same answer and change nothing (the
+  // first call already dropped the cancelled notifications from the top of its timed-event queue, and
+  // only a notify can put one back there), so skipping the call leaves the kernel exactly as it was.
+  if (!m_pending_valid) {
+    m_pending = sc_core::sc_time_to_pending_activity(simcontext()).value();
+    m_pending_valid = true;
+  }
+  return m_pending > at - now;
 }
 
 tlm::tlm_sync_enum DramController::nb_transport_fw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase,
@@ -166,6 +175,7 @@ void DramController::peq_cb(tlm::tlm_generic_payload& gp, const tlm::tlm_phase& 
 }
 
 bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
+  m_pending_valid = false;  // it calls the initiator, which may notify anything
   const uint64_t addr = gp.get_address();
   const uint64_t len = gp.get_data_length();
   const bool write = gp.is_write();
@@ -323,7 +333,7 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
   // read forwarded whole from the write buffer is answered after the front end too.
   if ((write && !atomic) || (!write && m_txns[tag].bursts_left == 0)) {
     if (!write) {
-      m_read_latency.sample(double(ready - now));
+      m_read_latency.sample(ready - now);
       m_read_latency_ns.sample(double((ready - now) * m_clk.period_fs()) * 1e-6);
       m_free_txns.push_back(tag);
     }
@@ -360,21 +370,25 @@ uint32_t DramController::alloc_wbuf() {
   return w;
 }
 
-void DramController::release_line(uint64_t line, const Line& l) {
+inline void DramController::release_line(uint64_t line, const Line& l) {
   if (!l.reads && !l.atomic && l.wbuf == UINT32_MAX) m_lines.erase(line);
 }
 
-void DramController::push_response(tlm::tlm_generic_payload& gp, uint64_t fs) {
-  m_resps.push(Resp{fs, m_seq++, &gp});
+inline void DramController::push_response(tlm::tlm_generic_payload& gp, uint64_t fs) {
+  m_pending_valid = false;
+  // After every response due no later than it (those due at the same time go in the order pushed).
+  auto at = m_resps.end();
+  while (at != m_resps.begin() && std::prev(at)->fs > fs) --at;
+  m_resps.insert(at, Resp{fs, &gp});
   const uint64_t now = kernel_time().value();
   m_resp_event.notify(sc_time::from_value(fs > now ? fs - now : 0));
 }
 
 void DramController::responder() {
   const uint64_t now = kernel_time().value();
-  while (!m_resp_busy && !m_resps.empty() && m_resps.top().fs <= now) {
-    tlm::tlm_generic_payload* gp = m_resps.top().gp;
-    m_resps.pop();
+  while (!m_resp_busy && !m_resps.empty() && m_resps.front().fs <= now) {
+    tlm::tlm_generic_payload* gp = m_resps.front().gp;
+    m_resps.pop_front();
     tlm::tlm_phase ph = tlm::BEGIN_RESP;
     sc_time d = sc_core::SC_ZERO_TIME;
     const auto st = tsock->nb_transport_bw(*gp, ph, d);
@@ -383,10 +397,10 @@ void DramController::responder() {
     else if (gp->has_mm())
       gp->release();
   }
-  if (!m_resp_busy && !m_resps.empty()) m_resp_event.notify(sc_time::from_value(m_resps.top().fs - now));
+  if (!m_resp_busy && !m_resps.empty()) m_resp_event.notify(sc_time::from_value(m_resps.front().fs - now));
 }
 
-bool DramController::tick_channel(size_t c, uint64_t cycle, bool ahead) {
+inline bool DramController::tick_channel(size_t c, uint64_t cycle, bool ahead) {
   m_last_tick[c] = cycle;
   try {
     m_next[c] = m_channels[c]->tick(cycle);
@@ -431,6 +445,7 @@ void DramController::scheduler() {
     if (m_stop_pending) m_stop_pending = false, sc_core::sc_stop();
     return;
   }
+  m_pending_valid = false;  // the kernel ran other processes since the last scheduler call
   const uint64_t kernel_now = now_cycle();
   uint64_t now = kernel_now;
   bool ticked = m_ahead_cycle == now;  // this cycle's ticks already ran ahead
@@ -567,7 +582,7 @@ void DramController::on_served(unsigned channel, const Request& r, uint64_t data
   if (--x.bursts_left) return;
   const uint64_t done = x.data_end + m_cfg.ctrl.phy_cycles;
   const uint64_t lat = done - x.accept_cycle;
-  m_read_latency.sample(double(lat));
+  m_read_latency.sample(lat);
   m_read_latency_ns.sample(double(lat * m_clk.period_fs()) * 1e-6);
   push_response(*x.gp, done * m_clk.period_fs());
   --m_outstanding;

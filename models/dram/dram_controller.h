@@ -8,10 +8,10 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include <algorithm>
+#include <deque>
 #include <fstream>
 #include <functional>
 #include <memory>
-#include <queue>
 #include <string>
 #include <systemc>
 #include <tlm>
@@ -43,6 +43,48 @@ class ActiveWindow final : public stats::Stat {
 
  private:
   uint64_t m_first = UINT64_MAX, m_last = 0;
+};
+
+// A histogram of whole numbers (cycle counts) that counts its small samples per value and hands them to
+// a stats::Histogram only when the figures are read: a count per sample instead of the histogram's
+// bookkeeping. The figures are those of the samples taken one by one: buckets, count, minimum and maximum
+// do not depend on the order of the samples, and every partial sum of whole numbers below 2^53 is exact
+// in any order (the histogram's own runs of equal samples rely on the same).
+class CycleHistogram final : public stats::Stat {
+ public:
+  CycleHistogram(stats::Group& parent, const std::string& name, const std::string& unit,
+                 const std::string& desc)
+      : Stat(parent, name, unit, desc), m_hidden(nullptr, name), m_hist(m_hidden, name, unit, desc) {}
+  void sample(uint64_t v) {
+    if (v < kCounted) {
+      ++m_counts[v];
+      m_top = std::max(m_top, v + 1);
+    } else {
+      m_hist.sample(double(v));
+    }
+  }
+  const char* kind() const override { return m_hist.kind(); }
+  stats::Json to_json() const override {
+    flush();
+    return m_hist.to_json();
+  }
+  void reset() override {
+    std::fill(m_counts.begin(), m_counts.begin() + static_cast<std::ptrdiff_t>(m_top), 0);
+    m_top = 0;
+    m_hist.reset();
+  }
+
+ private:
+  static constexpr uint64_t kCounted = 1024;  // the histogram's exact (one per integer) buckets
+  void flush() const {
+    for (uint64_t v = 0; v < m_top; ++v)
+      if (m_counts[v]) m_hist.sample(double(v), std::exchange(m_counts[v], 0));
+    m_top = 0;
+  }
+  mutable std::vector<uint64_t> m_counts = std::vector<uint64_t>(kCounted);
+  mutable uint64_t m_top = 0;  // m_counts is zero from here on
+  stats::Group m_hidden;       // holds m_hist outside the stats tree (this stat stands there for it)
+  mutable stats::Histogram m_hist;
 };
 
 class DramController : public sc_core::sc_module, public ChannelObserver {
@@ -176,9 +218,7 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   enum class Refusal { None, Full, Hazard };
   struct Resp {
     uint64_t fs;  // response time
-    uint64_t seq;
     tlm::tlm_generic_payload* gp;
-    bool operator>(const Resp& o) const { return fs != o.fs ? fs > o.fs : seq > o.seq; }
   };
 
   tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase,
@@ -207,8 +247,9 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   bool catch_up(size_t c, uint64_t now);
   uint64_t now_cycle() const;
   // sc_time_stamp() without its library call (it is read several times per request): the same value,
-  // read through the inline accessors of the current simulation context.
-  static const sc_core::sc_time& kernel_time() { return sc_core::sc_get_curr_simcontext()->time_stamp(); }
+  // read through the inline accessors of this module's simulation context (the current one: a module
+  // belongs to the context it was built in, which does not check for one to create on every read).
+  const sc_core::sc_time& kernel_time() const { return simcontext()->time_stamp(); }
   // Copies the part of [addr, addr + len) that falls in burst `line` between `buf` (at addr) and the store.
   void line_span(uint64_t line, uint64_t addr, uint64_t len, uint64_t& lo, uint64_t& hi) const;
   bool covers(const WriteBuf& w, uint64_t line, uint64_t addr, uint64_t len) const;
@@ -243,9 +284,18 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   uint64_t m_cycles_ahead = 0;
   bool m_stop_pending = false;         // a violation found ahead: stop the run at its cycle
   uint64_t m_wake_delta = UINT64_MAX;  // delta cycle of the last m_wake notification
-  std::priority_queue<Resp, std::vector<Resp>, std::greater<Resp>> m_resps;
+  // may_run_ahead: sc_time_to_pending_activity() as last asked, valid until this controller may have
+  // notified an event or let other code run (a new scheduler call, wake_at, push_response, try_accept:
+  // between two of its questions the scheduler runs only channel ticks, whose observer calls notify
+  // only through push_response). Without a notify in between, the kernel's answer cannot change.
+  mutable uint64_t m_pending = 0;
+  mutable bool m_pending_valid = false;
+  // Responses by time, then in the order they were pushed: a sorted deque rather than a priority queue
+  // on (time, push count), in the same order, as most responses come due in the order they are pushed
+  // (an insertion at the back) and the responder takes them from the front.
+  std::deque<Resp> m_resps;
   bool m_resp_busy = false;  // BEGIN_RESP sent, END_RESP not yet received
-  uint64_t m_seq = 0, m_req_id = 0, m_outstanding = 0;
+  uint64_t m_req_id = 0, m_outstanding = 0;
   std::function<void(unsigned, const Command&)> m_hook;
   std::ofstream m_cmd_trace;
   bool m_cmd_tracing = false;  // m_cmd_trace is open (is_open() is a library call per command)
@@ -256,7 +306,8 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
       m_atomics;
   stats::Counter m_row_hits, m_row_misses, m_row_conflicts, m_activates, m_precharges, m_refreshes;
   stats::Counter m_powerdowns, m_backpressure, m_forwards, m_merges, m_hazard_waits;
-  stats::Histogram m_read_latency, m_read_latency_ns;
+  CycleHistogram m_read_latency;
+  stats::Histogram m_read_latency_ns;  // fractional: its sum depends on the order of the samples
   stats::Average m_rq_occupancy, m_wq_occupancy;
   ActiveWindow m_window;
   stats::Formula m_row_hit_rate, m_bandwidth, m_util, m_energy, m_checked;
