@@ -403,12 +403,14 @@ void Channel::serve(uint64_t now, RequestQueue& q, size_t i, bool write) {
   m_obs.on_served(m_index, r, data_end);
 }
 
-bool Channel::nothing_now(const RequestQueue& q, bool w, uint64_t now, uint64_t& wake, bool& blocked) {
+bool Channel::nothing_now(const RequestQueue& q, bool w, uint64_t now, uint64_t& wake, bool& blocked,
+                          uint64_t& may, size_t& ready) {
   // The scan in select stops at the first request not yet through the front end: the requests behind it
   // (all later arrivals, with the same front-end delay) are left out of the counts here.
   const uint32_t cap = static_cast<uint32_t>(m_cfg.ctrl.starvation_cap);
   size_t n = q.size();
   while (n > 0 && q[n - 1].ready > now) --n;
+  ready = n;
   uint8_t late[64], late_hits[64];
   uint64_t late_mask = 0;
   for (size_t i = n; i < q.size(); ++i) {
@@ -454,7 +456,10 @@ bool Channel::nothing_now(const RequestQueue& q, bool w, uint64_t now, uint64_t&
         }
       }
     }
-    if (t <= now) return false;
+    if (t <= now) {
+      may = ~((uint64_t(1) << i) - 1);  // the banks before i (in bit order) were found unable to issue
+      return false;
+    }
     if (t < bank_min)
       bank_min = t, min_mask = uint64_t(1) << i;
     else if (t == bank_min)
@@ -487,10 +492,20 @@ Channel::Choice Channel::select(RequestQueue& q, bool w, uint64_t now, uint64_t&
     // command (later ticks happen at a wake time, where something can nearly always issue).
     if (!special && now == m_bus_free) {
       bool blocked = false;
-      if (nothing_now(q, w, now, wake, blocked)) {
+      uint64_t may = 0;
+      size_t ready = 0;
+      if (nothing_now(q, w, now, wake, blocked, may, ready)) {
         Choice none;
         none.blocked = blocked;
         return none;
+      }
+      if (m_capped_open == 0) {
+        // Some bank in `may` can issue now, so the scan finds a choice (wake and blocked no longer count),
+        // and the ready requests to the banks outside `may` cannot issue: passing over them changes no
+        // choice (as for the ScanCache below: with no capped row open, the closing marks are not read).
+        uint64_t ignored = kNever;
+        const Choice c = scan(q, w, now, ignored, may, ready);
+        if (c.index != SIZE_MAX) return c;
       }
     } else if (!special && m_cache[w].valid && now <= m_cache[w].until && m_capped_open == 0) {
       // No command since that pass: the requests it saw that can issue now are to its earliest banks.
