@@ -39,6 +39,8 @@ Channel::Channel(unsigned index, const DdrConfig& cfg, TimingChecker* checker, C
   m_closing.assign(m_flat.size(), 0);
   m_queued[0].assign(m_flat.size(), 0);
   m_queued[1].assign(m_flat.size(), 0);
+  m_rows[0].resize(m_flat.size());
+  m_rows[1].resize(m_flat.size());
   m_bank_masks = m_flat.size() <= 64;
   m_rq.reserve(cfg.ctrl.read_queue);
   m_wq.reserve(cfg.ctrl.write_queue);
@@ -56,6 +58,7 @@ void Channel::enqueue(const Request& in) {
   r.bank_flat = (r.addr.rank * m_nbanks) + r.addr.bank_group * m_bpg + r.addr.bank;
   (r.write ? m_wq : m_rq).push_back(r);
   ++m_queued[r.write][r.bank_flat];
+  m_rows[r.write][r.bank_flat].push_back(r.addr.row);
   if (m_bank_masks) m_queued_mask[r.write] |= uint64_t(1) << r.bank_flat;
   Rank& rk = m_ranks[r.addr.rank];
   ++rk.queued;
@@ -76,19 +79,13 @@ void Channel::note_pending(const Bank& b) {
 
 void Channel::recount(const DramAddr& a) {
   Bank& b = bank_of(a);
-  // A bank is one bank_flat within the channel; `left` requests of the queue are to it (stop after them).
-  auto count = [&](const RequestQueue& q, uint32_t left) {
+  auto count = [&](const std::vector<uint32_t>& rows) {
     uint32_t n = 0;
-    if (left)
-      q.each([&](const Request& r) {
-        if (r.bank_flat != b.flat) return true;
-        n += r.addr.row == a.row;
-        return --left != 0;
-      });
+    for (uint32_t row : rows) n += row == a.row;
     return n;
   };
-  b.pending_rd = count(m_rq, m_queued[0][b.flat]);
-  b.pending_wr = count(m_wq, m_queued[1][b.flat]);
+  b.pending_rd = count(m_rows[0][b.flat]);
+  b.pending_wr = count(m_rows[1][b.flat]);
   note_pending(b);
 }
 
@@ -386,6 +383,9 @@ void Channel::serve(uint64_t now, RequestQueue& q, size_t i, bool write) {
   q.erase(i);
   if (--m_queued[write][r.bank_flat] == 0 && m_bank_masks)
     m_queued_mask[write] &= ~(uint64_t(1) << r.bank_flat);
+  std::vector<uint32_t>& rows = m_rows[write][r.bank_flat];
+  *std::find(rows.begin(), rows.end(), r.addr.row) = rows.back();
+  rows.pop_back();
   Rank& rk = m_ranks[r.addr.rank];
   if (--rk.queued == 0) m_ref_quiet = false;
   rk.last_activity = now;

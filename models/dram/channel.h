@@ -215,6 +215,8 @@ class Channel {
   // i; used by select's bank-level shortcuts, which need every bank of the channel in one word).
   std::vector<uint32_t> m_queued[2];
   uint64_t m_queued_mask[2] = {0, 0};
+  // Per queue and bank: the rows of its queued requests, in no particular order (recount counts them).
+  std::vector<std::vector<uint32_t>> m_rows[2];
   uint64_t m_pending_mask[2] = {0, 0};  // banks with pending_rd / pending_wr > 0
   bool m_bank_masks = false;            // the channel has at most 64 banks
   // What a bank-level pass that found nothing learnt, per queue, until the next command changes any
