@@ -424,7 +424,6 @@ bool Channel::nothing_now(const RequestQueue& q, bool w, uint64_t now, uint64_t&
   uint64_t act_ok[64], cmd_ok[64];
   for (size_t r = 0; r < m_ranks.size(); ++r)
     cmd_ok[r] = m_ranks[r].cmd_ok, act_ok[r] = std::max(faw_ready(m_ranks[r]), m_ranks[r].cmd_ok);
-  uint32_t Bank::*const pending = w ? &Bank::pending_wr : &Bank::pending_rd;
   bool any_blocked = false;
   // Every request of a bank has the same earliest cycle for its next command, by kind: a row hit (RD/WR),
   // an ACT to the closed bank, or a PRE for a conflict (left out while the open row still has its share
@@ -436,21 +435,18 @@ bool Channel::nothing_now(const RequestQueue& q, bool w, uint64_t now, uint64_t&
   for (uint64_t m = m_queued_mask[w]; m; m &= m - 1) {
     const unsigned i = static_cast<unsigned>(__builtin_ctzll(m));
     const Bank& b = *m_flat[i];
-    uint32_t cnt = queued[i];
-    uint32_t hits = b.open ? b.*pending : 0;
-    if (late_mask & (uint64_t(1) << i)) {
-      cnt -= late[i], hits -= late_hits[i];
-      if (!cnt) continue;
-    }
     uint64_t t;
     if (!b.open) {
-      t = std::max(act_bound(b), act_ok[b.rank]);
+      // Every request to a closed bank waits for its ACT (none does while all are in the front end).
+      t = ((late_mask >> i) & 1) && late[i] == queued[i] ? kNever : std::max(act_bound(b), act_ok[b.rank]);
     } else {
+      uint32_t cnt = queued[i], hits = w ? b.pending_wr : b.pending_rd;
+      if ((late_mask >> i) & 1) cnt -= late[i], hits -= late_hits[i];
       const uint64_t ok = cmd_ok[b.rank];
       t = hits ? std::max(col_bound(b, w), ok) : kNever;
       if (cnt > hits) {
         if (b.hits < cap && (b.pending_rd + b.pending_wr) > 0) {
-          any_blocked = any_blocked || b.*pending == 0;
+          any_blocked = any_blocked || (w ? b.pending_wr : b.pending_rd) == 0;
         } else {
           t = std::min(t, std::max(b.next_pre, ok));
         }
@@ -460,10 +456,10 @@ bool Channel::nothing_now(const RequestQueue& q, bool w, uint64_t now, uint64_t&
       may = ~((uint64_t(1) << i) - 1);  // the banks before i (in bit order) were found unable to issue
       return false;
     }
-    if (t < bank_min)
-      bank_min = t, min_mask = uint64_t(1) << i;
-    else if (t == bank_min)
-      min_mask |= uint64_t(1) << i;
+    // (A bank whose requests are all in the front end or that waits on the other queue counts as kNever:
+    // it joins min_mask only while bank_min is kNever, and then the mask is not used.)
+    if (t < bank_min) bank_min = t, min_mask = 0;
+    if (t == bank_min) min_mask |= uint64_t(1) << i;
   }
   wake = std::min({wake, first_late, bank_min});
   blocked = blocked || any_blocked;
