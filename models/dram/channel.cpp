@@ -251,14 +251,21 @@ void Channel::issue(uint64_t now, Cmd c, const DramAddr& a) {
       m_ref_quiet = false;
       rk.powered_down = true;
       rk.pde_at = now;
+      note_special();
       return;
     case Cmd::PDX:
       m_ref_quiet = false;
       rk.powered_down = false;
       rk.pd_total += now - rk.pde_at;
       rk.cmd_ok = now + t.txp;
+      note_special();
       return;
   }
+}
+
+void Channel::note_special() {
+  m_special = false;
+  for (const Rank& rk : m_ranks) m_special = m_special || rk.ref_pending || rk.powered_down;
 }
 
 bool Channel::refresh_step(uint64_t now, uint64_t& wake) {
@@ -266,6 +273,12 @@ bool Channel::refresh_step(uint64_t now, uint64_t& wake) {
     wake = std::min(wake, m_ref_quiet_until);
     return false;
   }
+  const bool issued = refresh_pass(now, wake);
+  note_special();  // the pass sets and clears ref_pending
+  return issued;
+}
+
+bool Channel::refresh_pass(uint64_t now, uint64_t& wake) {
   m_ref_quiet = true;
   m_ref_quiet_until = kNever;
   for (unsigned ri = 0; ri < m_ranks.size(); ++ri) {
@@ -482,8 +495,7 @@ bool Channel::hit_may_issue(bool w, uint64_t now) const {
 
 Channel::Choice Channel::select(RequestQueue& q, bool w, uint64_t now, uint64_t& wake) {
   if (m_bank_masks) {
-    bool special = false;
-    for (const Rank& rk : m_ranks) special = special || rk.ref_pending || rk.powered_down;
+    const bool special = m_special;
     // The bank-level pass pays off where the scan would mostly find nothing: in the first cycle after a
     // command (later ticks happen at a wake time, where something can nearly always issue).
     if (!special && now == m_bus_free) {

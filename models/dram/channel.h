@@ -183,6 +183,10 @@ class Channel {
   // row, or a refresh (the DRAM works internally for tRFC; Micron TN-40-07 counts IDD3N under it).
   static void hold_rows(Rank& r, uint64_t now, uint64_t until);
   bool refresh_step(uint64_t now, uint64_t& wake);
+  bool refresh_pass(uint64_t now, uint64_t& wake);  // refresh_step past its quiet shortcut
+  // Some rank has a refresh forced (ref_pending) or is powered down: select's bank-level shortcuts are off.
+  bool m_special = false;
+  void note_special();  // updates m_special after ref_pending or powered_down changed
   // refresh_step's last pass found every rank simply waiting for its next refresh slot (nothing owed to
   // force, no idle rank to refresh): until the earliest slot ends it would find the same, unless a rank
   // goes idle (its last request served) or enters or leaves power-down.
