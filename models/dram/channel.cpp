@@ -483,10 +483,10 @@ bool Channel::nothing_now(const RequestQueue& q, bool w, uint64_t now, uint64_t&
   return true;
 }
 
-bool Channel::hit_may_issue(bool w, uint64_t now) const {
+bool Channel::hit_may_issue(bool w, uint64_t now, uint64_t banks) const {
   if (!m_bank_masks) return true;
   const uint32_t cap = static_cast<uint32_t>(m_cfg.ctrl.starvation_cap);
-  for (uint64_t m = m_pending_mask[w]; m; m &= m - 1) {
+  for (uint64_t m = m_pending_mask[w] & banks; m; m &= m - 1) {
     const Bank& b = *m_flat[static_cast<unsigned>(__builtin_ctzll(m))];
     if (b.open && b.hits < cap && std::max(col_bound(b, w), m_ranks[b.rank].cmd_ok) <= now) return true;
   }
@@ -598,12 +598,22 @@ Channel::Choice Channel::scan(RequestQueue& q, bool w, uint64_t now, uint64_t& w
     }
     if (other.index != SIZE_MAX) break;
   }
-  if (other.index == SIZE_MAX || !hit_may_issue(w, now)) return other;
+  if (other.index == SIZE_MAX) return other;
+  // The ready requests before `boundary` to banks outside `only` cannot issue now: a hit that may is to a
+  // bank in `only` or among the requests from `boundary` on.
+  uint64_t hit_banks = only;
+  if (only != ~uint64_t(0))  // (a boundary of 0 with no bank in `only` counts every ready request)
+    for (size_t j = boundary; j < q.size() && q[j].ready <= now; ++j) hit_banks |= uint64_t(1) << q[j].bank_flat;
+  if (!hit_may_issue(w, now, hit_banks)) return other;
   // Something older may issue: only a younger row hit under the cap that may issue now takes precedence
   // (the wake time, the closing banks and `blocked` no longer matter).
   for (++i; i < q.size(); ++i) {
     const Request& r = q[i];
-    if (r.ready > now) break;
+    if (i < boundary) {
+      if (!((only >> r.bank_flat) & 1)) continue;
+    } else if (r.ready > now) {
+      break;
+    }
     const Rank& rk = m_ranks[r.addr.rank];
     if ((rk.ref_pending && (!m_same_bank_refresh || r.addr.bank == rk.sb_index)) || rk.powered_down) continue;
     const Bank& b = *m_flat[r.bank_flat];

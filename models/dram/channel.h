@@ -167,9 +167,9 @@ class Channel {
   // select's FR-FCFS scan; entries before `boundary` whose bank is not in `only` are passed over (see
   // ScanCache: they cannot issue; wake and blocked are then incomplete, so only a found choice counts).
   Choice scan(RequestQueue& q, bool write, uint64_t now, uint64_t& wake, uint64_t only, size_t boundary);
-  // Whether some bank with requests for its open row in queue `write` may serve one of them now, under
-  // the hit cap (true also where the bank-level masks are not kept).
-  bool hit_may_issue(bool write, uint64_t now) const;
+  // Whether some bank of `banks` with requests for its open row in queue `write` may serve one of them
+  // now, under the hit cap (true also where the bank-level masks are not kept).
+  bool hit_may_issue(bool write, uint64_t now, uint64_t banks) const;
   void note_pending(const Bank& b);  // updates m_pending_mask after pending_rd/pending_wr changed
   void perform(RequestQueue& q, bool write, const Choice& c, uint64_t now);
   uint64_t faw_ready(const Rank& r) const;
