@@ -41,6 +41,8 @@ Channel::Channel(unsigned index, const DdrConfig& cfg, TimingChecker* checker, C
   m_queued[1].assign(m_flat.size(), 0);
   m_rows[0].resize(m_flat.size());
   m_rows[1].resize(m_flat.size());
+  m_floor[0].assign(m_flat.size(), 0);
+  m_floor[1].assign(m_flat.size(), 0);
   m_bank_masks = m_flat.size() <= 64;
   m_rq.reserve(cfg.ctrl.read_queue);
   m_wq.reserve(cfg.ctrl.write_queue);
@@ -75,6 +77,17 @@ void Channel::note_pending(const Bank& b) {
   const uint64_t bit = uint64_t(1) << b.flat;
   m_pending_mask[0] = b.pending_rd ? m_pending_mask[0] | bit : m_pending_mask[0] & ~bit;
   m_pending_mask[1] = b.pending_wr ? m_pending_mask[1] | bit : m_pending_mask[1] & ~bit;
+  refloor(b);
+}
+
+void Channel::refloor(const Bank& b) {
+  if (!m_bank_masks) return;
+  if (!b.open) {
+    m_floor[0][b.flat] = m_floor[1][b.flat] = b.next_act;
+  } else {
+    m_floor[0][b.flat] = std::min(b.pending_rd ? b.next_rd : kNever, b.next_pre);
+    m_floor[1][b.flat] = std::min(b.pending_wr ? b.next_wr : kNever, b.next_pre);
+  }
 }
 
 void Channel::recount(const DramAddr& a) {
@@ -188,6 +201,7 @@ void Channel::issue(uint64_t now, Cmd c, const DramAddr& a) {
       Bank& b = bank_of(a);
       close_bank(rk, b, now, now);
       raise(b.next_act, now + t.trp);
+      refloor(b);
       return;
     }
     case Cmd::PREA:
@@ -195,6 +209,7 @@ void Channel::issue(uint64_t now, Cmd c, const DramAddr& a) {
         if (!b.open) continue;
         close_bank(rk, b, now, now);
         raise(b.next_act, now + t.trp);
+        refloor(b);
       }
       return;
     case Cmd::RD:
@@ -236,15 +251,16 @@ void Channel::issue(uint64_t now, Cmd c, const DramAddr& a) {
         close_bank(rk, b, now, pre_at);
         raise(b.next_act, pre_at + t.trp);
       }
+      refloor(b);
       return;
     }
     case Cmd::REF:
-      for (auto& b : rk.banks) raise(b.next_act, now + t.trfc);
+      for (auto& b : rk.banks) raise(b.next_act, now + t.trfc), refloor(b);
       hold_rows(rk, now, now + t.trfc);
       return;
     case Cmd::REFSB:
       for (unsigned i = 0; i < m_nbanks; ++i)
-        raise(rk.banks[i].next_act, now + (i % m_bpg == a.bank ? t.trfcsb : t.trefsbrd));
+        raise(rk.banks[i].next_act, now + (i % m_bpg == a.bank ? t.trfcsb : t.trefsbrd)), refloor(rk.banks[i]);
       hold_rows(rk, now, now + t.trfcsb);
       return;
     case Cmd::PDE:
@@ -445,8 +461,19 @@ bool Channel::nothing_now(const RequestQueue& q, bool w, uint64_t now, uint64_t&
   const std::vector<uint32_t>& queued = m_queued[w];
   uint64_t bank_min = kNever, min_mask = 0;  // the earliest bank and the banks that have it
   m_cache[w].valid = false;
+  // The banks waiting only on rows held open for the other queue's requests (`blocked`; their bound is
+  // kNever): open, with requests of the other queue for the row and none of this queue, not capped, and
+  // with a request through the front end.
+  for (uint64_t m = m_queued_mask[w] & m_pending_mask[!w] & ~m_pending_mask[w]; m && !any_blocked; m &= m - 1) {
+    const unsigned i = static_cast<unsigned>(__builtin_ctzll(m));
+    any_blocked = m_flat[i]->hits < cap && (!((late_mask >> i) & 1) || late[i] < queued[i]);
+  }
+  const uint64_t* const floor = m_floor[w].data();
   for (uint64_t m = m_queued_mask[w]; m; m &= m - 1) {
     const unsigned i = static_cast<unsigned>(__builtin_ctzll(m));
+    // A bank's bound is never below its floor: past the earliest bank so far, it can be neither now nor
+    // the earliest.
+    if (floor[i] > bank_min) continue;
     const Bank& b = *m_flat[i];
     uint64_t t;
     if (!b.open) {
@@ -458,11 +485,7 @@ bool Channel::nothing_now(const RequestQueue& q, bool w, uint64_t now, uint64_t&
       const uint64_t ok = cmd_ok[b.rank];
       t = hits ? std::max(col_bound(b, w), ok) : kNever;
       if (cnt > hits) {
-        if (b.hits < cap && (b.pending_rd + b.pending_wr) > 0) {
-          any_blocked = any_blocked || (w ? b.pending_wr : b.pending_rd) == 0;
-        } else {
-          t = std::min(t, std::max(b.next_pre, ok));
-        }
+        if (!(b.hits < cap && (b.pending_rd + b.pending_wr) > 0)) t = std::min(t, std::max(b.next_pre, ok));
       }
     }
     if (t <= now) {
