@@ -565,15 +565,18 @@ Channel::Choice Channel::scan(RequestQueue& q, bool w, uint64_t now, uint64_t& w
   unsigned n_closing = 0;
   size_t i = 0;
   for (; i < q.size(); ++i) {
-    Request& r = q[i];
-    if (i < boundary) {
-      // The bank-level pass saw these through the front end, and no command (so no serve) since.
-      if (!((only >> r.bank_flat) & 1)) continue;
-    } else if (r.ready > now) {
-      // Requests are queued in arrival order, all with the same front-end delay: none behind is ready.
-      wake = std::min(wake, r.ready);
-      break;
+    // The bank-level pass saw the requests before `boundary` through the front end, and no command (so no
+    // serve) since: those to banks outside `only` are passed over.
+    if (i < boundary) i = q.find_bank(i, boundary, only);
+    if (i >= boundary) {
+      if (i == q.size()) break;
+      if (q[i].ready > now) {
+        // Requests are queued in arrival order, all with the same front-end delay: none behind is ready.
+        wake = std::min(wake, q[i].ready);
+        break;
+      }
     }
+    Request& r = q[i];
     Rank& rk = m_ranks[r.addr.rank];
     if (rk.ref_pending && (!m_same_bank_refresh || r.addr.bank == rk.sb_index)) continue;  // refresh wakes us
     if (rk.powered_down) {

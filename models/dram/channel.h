@@ -53,6 +53,12 @@ class RequestQueue {
   void reserve(size_t n) {
     while (m_buf.size() < n) grow();
   }
+  // The first index in [i, end) whose request's bank_flat is in `banks` (bit b: bank_flat b), else `end`.
+  size_t find_bank(size_t i, size_t end, uint64_t banks) const {
+    for (; i < end; ++i)
+      if ((banks >> (*this)[i].bank_flat) & 1) break;
+    return i;
+  }
   // Calls f(request) in queue order (the ring's two runs) while it returns true.
   template <class F>
   void each(F f) const {
