@@ -41,8 +41,7 @@ Channel::Channel(unsigned index, const DdrConfig& cfg, TimingChecker* checker, C
   m_queued[1].assign(m_flat.size(), 0);
   m_rows[0].resize(m_flat.size());
   m_rows[1].resize(m_flat.size());
-  m_floor[0].assign(m_flat.size(), 0);
-  m_floor[1].assign(m_flat.size(), 0);
+  m_floor.assign(2 * m_flat.size(), 0);
   m_bank_masks = m_flat.size() <= 64;
   m_rq.reserve(cfg.ctrl.read_queue);
   m_wq.reserve(cfg.ctrl.write_queue);
@@ -67,7 +66,8 @@ void Channel::enqueue(const Request& in) {
   rk.last_activity = std::max(rk.last_activity, r.arrival);
   Bank& b = bank_of(r.addr);
   if (b.open && b.row == r.addr.row) {
-    ++(r.write ? b.pending_wr : b.pending_rd);
+    // The queue's first request for the row may lower the bank's floor to its next RD / WR.
+    if (++(r.write ? b.pending_wr : b.pending_rd) == 1) refloor(b);
     note_pending(b);
   }
 }
@@ -77,16 +77,15 @@ void Channel::note_pending(const Bank& b) {
   const uint64_t bit = uint64_t(1) << b.flat;
   m_pending_mask[0] = b.pending_rd ? m_pending_mask[0] | bit : m_pending_mask[0] & ~bit;
   m_pending_mask[1] = b.pending_wr ? m_pending_mask[1] | bit : m_pending_mask[1] & ~bit;
-  refloor(b);
 }
 
 void Channel::refloor(const Bank& b) {
-  if (!m_bank_masks) return;
+  uint64_t* const f = &m_floor[2 * size_t(b.flat)];
   if (!b.open) {
-    m_floor[0][b.flat] = m_floor[1][b.flat] = b.next_act;
+    f[0] = f[1] = b.next_act;
   } else {
-    m_floor[0][b.flat] = std::min(b.pending_rd ? b.next_rd : kNever, b.next_pre);
-    m_floor[1][b.flat] = std::min(b.pending_wr ? b.next_wr : kNever, b.next_pre);
+    f[0] = std::min(b.pending_rd ? b.next_rd : kNever, b.next_pre);
+    f[1] = std::min(b.pending_wr ? b.next_wr : kNever, b.next_pre);
   }
 }
 
@@ -100,6 +99,7 @@ void Channel::recount(const DramAddr& a) {
   b.pending_rd = count(m_rows[0][b.flat]);
   b.pending_wr = count(m_rows[1][b.flat]);
   note_pending(b);
+  refloor(b);
 }
 
 uint64_t Channel::faw_ready(const Rank& r) const {
@@ -468,12 +468,12 @@ bool Channel::nothing_now(const RequestQueue& q, bool w, uint64_t now, uint64_t&
     const unsigned i = static_cast<unsigned>(__builtin_ctzll(m));
     any_blocked = m_flat[i]->hits < cap && (!((late_mask >> i) & 1) || late[i] < queued[i]);
   }
-  const uint64_t* const floor = m_floor[w].data();
+  const uint64_t* const floor = m_floor.data() + w;  // floor[2 * i]: bank i's for this queue
   for (uint64_t m = m_queued_mask[w]; m; m &= m - 1) {
     const unsigned i = static_cast<unsigned>(__builtin_ctzll(m));
     // A bank's bound is never below its floor: past the earliest bank so far, it can be neither now nor
     // the earliest.
-    if (floor[i] > bank_min) continue;
+    if (floor[2 * i] > bank_min) continue;
     const Bank& b = *m_flat[i];
     uint64_t t;
     if (!b.open) {

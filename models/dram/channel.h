@@ -177,7 +177,7 @@ class Channel {
   // now, under the hit cap (true also where the bank-level masks are not kept).
   bool hit_may_issue(bool write, uint64_t now, uint64_t banks) const;
   void note_pending(const Bank& b);  // updates m_pending_mask after pending_rd/pending_wr changed
-  void refloor(const Bank& b);       // updates m_floor after the bank's bounds, row state or counts changed
+  void refloor(const Bank& b);       // sets the bank's m_floor anew from its bounds, row state and counts
   void perform(RequestQueue& q, bool write, const Choice& c, uint64_t now);
   uint64_t faw_ready(const Rank& r) const;
   void issue(uint64_t now, Cmd c, const DramAddr& a);
@@ -229,11 +229,12 @@ class Channel {
   // Per queue and bank: the rows of its queued requests, in no particular order (recount counts them).
   std::vector<std::vector<uint32_t>> m_rows[2];
   uint64_t m_pending_mask[2] = {0, 0};  // banks with pending_rd / pending_wr > 0
-  // Per queue and bank: a cycle no earlier than the bank's next command for that queue's requests could
-  // issue by its own bounds (closed: next_act; open: the next RD / WR if the queue has hits, and next_pre).
-  // Bounds only rise, so a floor left behind by a later raise stays a floor; it is set anew wherever the
-  // row state or the counts change (where it could drop) and after the bank's own commands.
-  std::vector<uint64_t> m_floor[2];
+  // Per bank and queue (index 2 x bank_flat + write): a cycle no later than the bank's next command for
+  // that queue's requests could issue by its own bounds (closed: next_act; open: the next RD / WR if the
+  // queue has hits, and next_pre). Bounds only rise and a count dropping to 0 only raises the floor, so a
+  // floor left behind stays one; it is set anew where it could drop (a row opened or closed, a queue's
+  // first hit) and, to keep it tight, after the bank's own commands.
+  std::vector<uint64_t> m_floor;
   bool m_bank_masks = false;            // the channel has at most 64 banks
   // What a bank-level pass that found nothing learnt, per queue, until the next command changes any
   // timing: the requests before `boundary` (then through the front end) can issue no earlier than
