@@ -255,12 +255,17 @@ void Channel::issue(uint64_t now, Cmd c, const DramAddr& a) {
       return;
     }
     case Cmd::REF:
-      for (auto& b : rk.banks) raise(b.next_act, now + t.trfc), refloor(b);
+      for (auto& b : rk.banks) {
+        raise(b.next_act, now + t.trfc);
+        refloor(b);
+      }
       hold_rows(rk, now, now + t.trfc);
       return;
     case Cmd::REFSB:
-      for (unsigned i = 0; i < m_nbanks; ++i)
-        raise(rk.banks[i].next_act, now + (i % m_bpg == a.bank ? t.trfcsb : t.trefsbrd)), refloor(rk.banks[i]);
+      for (unsigned i = 0; i < m_nbanks; ++i) {
+        raise(rk.banks[i].next_act, now + (i % m_bpg == a.bank ? t.trfcsb : t.trefsbrd));
+        refloor(rk.banks[i]);
+      }
       hold_rows(rk, now, now + t.trfcsb);
       return;
     case Cmd::PDE:
@@ -464,7 +469,8 @@ bool Channel::nothing_now(const RequestQueue& q, bool w, uint64_t now, uint64_t&
   // The banks waiting only on rows held open for the other queue's requests (`blocked`; their bound is
   // kNever): open, with requests of the other queue for the row and none of this queue, not capped, and
   // with a request through the front end.
-  for (uint64_t m = m_queued_mask[w] & m_pending_mask[!w] & ~m_pending_mask[w]; m && !any_blocked; m &= m - 1) {
+  for (uint64_t m = m_queued_mask[w] & m_pending_mask[!w] & ~m_pending_mask[w]; m && !any_blocked;
+       m &= m - 1) {
     const unsigned i = static_cast<unsigned>(__builtin_ctzll(m));
     any_blocked = m_flat[i]->hits < cap && (!((late_mask >> i) & 1) || late[i] < queued[i]);
   }
@@ -629,7 +635,8 @@ Channel::Choice Channel::scan(RequestQueue& q, bool w, uint64_t now, uint64_t& w
   // bank in `only` or among the requests from `boundary` on.
   uint64_t hit_banks = only;
   if (only != ~uint64_t(0))  // (a boundary of 0 with no bank in `only` counts every ready request)
-    for (size_t j = boundary; j < q.size() && q[j].ready <= now; ++j) hit_banks |= uint64_t(1) << q[j].bank_flat;
+    for (size_t j = boundary; j < q.size() && q[j].ready <= now; ++j)
+      hit_banks |= uint64_t(1) << q[j].bank_flat;
   if (!hit_may_issue(w, now, hit_banks)) return other;
   // Something older may issue: only a younger row hit under the cap that may issue now takes precedence
   // (the wake time, the closing banks and `blocked` no longer matter).

@@ -168,8 +168,8 @@ class Channel {
   // no request can issue now (then fills `wake` and `blocked` as the full scan would and returns true).
   // Otherwise `may` holds every bank whose ready requests may issue now (and some that cannot), and
   // `ready` the number of requests through the front end.
-  bool nothing_now(const RequestQueue& q, bool write, uint64_t now, uint64_t& wake, bool& blocked, uint64_t& may,
-                   size_t& ready);
+  bool nothing_now(const RequestQueue& q, bool write, uint64_t now, uint64_t& wake, bool& blocked,
+                   uint64_t& may, size_t& ready);
   // select's FR-FCFS scan; entries before `boundary` whose bank is not in `only` are passed over (see
   // ScanCache: they cannot issue; wake and blocked are then incomplete, so only a found choice counts).
   Choice scan(RequestQueue& q, bool write, uint64_t now, uint64_t& wake, uint64_t only, size_t boundary);
