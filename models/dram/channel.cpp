@@ -39,6 +39,9 @@ Channel::Channel(unsigned index, const DdrConfig& cfg, TimingChecker* checker, C
   m_closing.assign(m_flat.size(), 0);
   m_queued[0].assign(m_flat.size(), 0);
   m_queued[1].assign(m_flat.size(), 0);
+  m_rows[0].resize(m_flat.size());
+  m_rows[1].resize(m_flat.size());
+  m_floor.assign(2 * m_flat.size(), 0);
   m_bank_masks = m_flat.size() <= 64;
   m_rq.reserve(cfg.ctrl.read_queue);
   m_wq.reserve(cfg.ctrl.write_queue);
@@ -56,13 +59,15 @@ void Channel::enqueue(const Request& in) {
   r.bank_flat = (r.addr.rank * m_nbanks) + r.addr.bank_group * m_bpg + r.addr.bank;
   (r.write ? m_wq : m_rq).push_back(r);
   ++m_queued[r.write][r.bank_flat];
+  m_rows[r.write][r.bank_flat].push_back(r.addr.row);
   if (m_bank_masks) m_queued_mask[r.write] |= uint64_t(1) << r.bank_flat;
   Rank& rk = m_ranks[r.addr.rank];
   ++rk.queued;
   rk.last_activity = std::max(rk.last_activity, r.arrival);
   Bank& b = bank_of(r.addr);
   if (b.open && b.row == r.addr.row) {
-    ++(r.write ? b.pending_wr : b.pending_rd);
+    // The queue's first request for the row may lower the bank's floor to its next RD / WR.
+    if (++(r.write ? b.pending_wr : b.pending_rd) == 1) refloor(b);
     note_pending(b);
   }
 }
@@ -74,22 +79,27 @@ void Channel::note_pending(const Bank& b) {
   m_pending_mask[1] = b.pending_wr ? m_pending_mask[1] | bit : m_pending_mask[1] & ~bit;
 }
 
+void Channel::refloor(const Bank& b) {
+  uint64_t* const f = &m_floor[2 * size_t(b.flat)];
+  if (!b.open) {
+    f[0] = f[1] = b.next_act;
+  } else {
+    f[0] = std::min(b.pending_rd ? b.next_rd : kNever, b.next_pre);
+    f[1] = std::min(b.pending_wr ? b.next_wr : kNever, b.next_pre);
+  }
+}
+
 void Channel::recount(const DramAddr& a) {
   Bank& b = bank_of(a);
-  // A bank is one bank_flat within the channel; `left` requests of the queue are to it (stop after them).
-  auto count = [&](const RequestQueue& q, uint32_t left) {
+  auto count = [&](const std::vector<uint32_t>& rows) {
     uint32_t n = 0;
-    if (left)
-      q.each([&](const Request& r) {
-        if (r.bank_flat != b.flat) return true;
-        n += r.addr.row == a.row;
-        return --left != 0;
-      });
+    for (uint32_t row : rows) n += row == a.row;
     return n;
   };
-  b.pending_rd = count(m_rq, m_queued[0][b.flat]);
-  b.pending_wr = count(m_wq, m_queued[1][b.flat]);
+  b.pending_rd = count(m_rows[0][b.flat]);
+  b.pending_wr = count(m_rows[1][b.flat]);
   note_pending(b);
+  refloor(b);
 }
 
 uint64_t Channel::faw_ready(const Rank& r) const {
@@ -191,6 +201,7 @@ void Channel::issue(uint64_t now, Cmd c, const DramAddr& a) {
       Bank& b = bank_of(a);
       close_bank(rk, b, now, now);
       raise(b.next_act, now + t.trp);
+      refloor(b);
       return;
     }
     case Cmd::PREA:
@@ -198,6 +209,7 @@ void Channel::issue(uint64_t now, Cmd c, const DramAddr& a) {
         if (!b.open) continue;
         close_bank(rk, b, now, now);
         raise(b.next_act, now + t.trp);
+        refloor(b);
       }
       return;
     case Cmd::RD:
@@ -239,29 +251,42 @@ void Channel::issue(uint64_t now, Cmd c, const DramAddr& a) {
         close_bank(rk, b, now, pre_at);
         raise(b.next_act, pre_at + t.trp);
       }
+      refloor(b);
       return;
     }
     case Cmd::REF:
-      for (auto& b : rk.banks) raise(b.next_act, now + t.trfc);
+      for (auto& b : rk.banks) {
+        raise(b.next_act, now + t.trfc);
+        refloor(b);
+      }
       hold_rows(rk, now, now + t.trfc);
       return;
     case Cmd::REFSB:
-      for (unsigned i = 0; i < m_nbanks; ++i)
+      for (unsigned i = 0; i < m_nbanks; ++i) {
         raise(rk.banks[i].next_act, now + (i % m_bpg == a.bank ? t.trfcsb : t.trefsbrd));
+        refloor(rk.banks[i]);
+      }
       hold_rows(rk, now, now + t.trfcsb);
       return;
     case Cmd::PDE:
       m_ref_quiet = false;
       rk.powered_down = true;
       rk.pde_at = now;
+      note_special();
       return;
     case Cmd::PDX:
       m_ref_quiet = false;
       rk.powered_down = false;
       rk.pd_total += now - rk.pde_at;
       rk.cmd_ok = now + t.txp;
+      note_special();
       return;
   }
+}
+
+void Channel::note_special() {
+  m_special = false;
+  for (const Rank& rk : m_ranks) m_special = m_special || rk.ref_pending || rk.powered_down;
 }
 
 bool Channel::refresh_step(uint64_t now, uint64_t& wake) {
@@ -269,6 +294,12 @@ bool Channel::refresh_step(uint64_t now, uint64_t& wake) {
     wake = std::min(wake, m_ref_quiet_until);
     return false;
   }
+  const bool issued = refresh_pass(now, wake);
+  note_special();  // the pass sets and clears ref_pending
+  return issued;
+}
+
+bool Channel::refresh_pass(uint64_t now, uint64_t& wake) {
   m_ref_quiet = true;
   m_ref_quiet_until = kNever;
   for (unsigned ri = 0; ri < m_ranks.size(); ++ri) {
@@ -386,6 +417,9 @@ void Channel::serve(uint64_t now, RequestQueue& q, size_t i, bool write) {
   q.erase(i);
   if (--m_queued[write][r.bank_flat] == 0 && m_bank_masks)
     m_queued_mask[write] &= ~(uint64_t(1) << r.bank_flat);
+  std::vector<uint32_t>& rows = m_rows[write][r.bank_flat];
+  *std::find(rows.begin(), rows.end(), r.addr.row) = rows.back();
+  rows.pop_back();
   Rank& rk = m_ranks[r.addr.rank];
   if (--rk.queued == 0) m_ref_quiet = false;
   rk.last_activity = now;
@@ -403,12 +437,14 @@ void Channel::serve(uint64_t now, RequestQueue& q, size_t i, bool write) {
   m_obs.on_served(m_index, r, data_end);
 }
 
-bool Channel::nothing_now(const RequestQueue& q, bool w, uint64_t now, uint64_t& wake, bool& blocked) {
+bool Channel::nothing_now(const RequestQueue& q, bool w, uint64_t now, uint64_t& wake, bool& blocked,
+                          uint64_t& may, size_t& ready) {
   // The scan in select stops at the first request not yet through the front end: the requests behind it
   // (all later arrivals, with the same front-end delay) are left out of the counts here.
   const uint32_t cap = static_cast<uint32_t>(m_cfg.ctrl.starvation_cap);
   size_t n = q.size();
   while (n > 0 && q[n - 1].ready > now) --n;
+  ready = n;
   uint8_t late[64], late_hits[64];
   uint64_t late_mask = 0;
   for (size_t i = n; i < q.size(); ++i) {
@@ -422,7 +458,6 @@ bool Channel::nothing_now(const RequestQueue& q, bool w, uint64_t now, uint64_t&
   uint64_t act_ok[64], cmd_ok[64];
   for (size_t r = 0; r < m_ranks.size(); ++r)
     cmd_ok[r] = m_ranks[r].cmd_ok, act_ok[r] = std::max(faw_ready(m_ranks[r]), m_ranks[r].cmd_ok);
-  uint32_t Bank::*const pending = w ? &Bank::pending_wr : &Bank::pending_rd;
   bool any_blocked = false;
   // Every request of a bank has the same earliest cycle for its next command, by kind: a row hit (RD/WR),
   // an ACT to the closed bank, or a PRE for a conflict (left out while the open row still has its share
@@ -431,34 +466,42 @@ bool Channel::nothing_now(const RequestQueue& q, bool w, uint64_t now, uint64_t&
   const std::vector<uint32_t>& queued = m_queued[w];
   uint64_t bank_min = kNever, min_mask = 0;  // the earliest bank and the banks that have it
   m_cache[w].valid = false;
+  // The banks waiting only on rows held open for the other queue's requests (`blocked`; their bound is
+  // kNever): open, with requests of the other queue for the row and none of this queue, not capped, and
+  // with a request through the front end.
+  for (uint64_t m = m_queued_mask[w] & m_pending_mask[!w] & ~m_pending_mask[w]; m && !any_blocked;
+       m &= m - 1) {
+    const unsigned i = static_cast<unsigned>(__builtin_ctzll(m));
+    any_blocked = m_flat[i]->hits < cap && (!((late_mask >> i) & 1) || late[i] < queued[i]);
+  }
+  const uint64_t* const floor = m_floor.data() + w;  // floor[2 * i]: bank i's for this queue
   for (uint64_t m = m_queued_mask[w]; m; m &= m - 1) {
     const unsigned i = static_cast<unsigned>(__builtin_ctzll(m));
+    // A bank's bound is never below its floor: past the earliest bank so far, it can be neither now nor
+    // the earliest.
+    if (floor[2 * i] > bank_min) continue;
     const Bank& b = *m_flat[i];
-    uint32_t cnt = queued[i];
-    uint32_t hits = b.open ? b.*pending : 0;
-    if (late_mask & (uint64_t(1) << i)) {
-      cnt -= late[i], hits -= late_hits[i];
-      if (!cnt) continue;
-    }
     uint64_t t;
     if (!b.open) {
-      t = std::max(act_bound(b), act_ok[b.rank]);
+      // Every request to a closed bank waits for its ACT (none does while all are in the front end).
+      t = ((late_mask >> i) & 1) && late[i] == queued[i] ? kNever : std::max(act_bound(b), act_ok[b.rank]);
     } else {
+      uint32_t cnt = queued[i], hits = w ? b.pending_wr : b.pending_rd;
+      if ((late_mask >> i) & 1) cnt -= late[i], hits -= late_hits[i];
       const uint64_t ok = cmd_ok[b.rank];
       t = hits ? std::max(col_bound(b, w), ok) : kNever;
       if (cnt > hits) {
-        if (b.hits < cap && (b.pending_rd + b.pending_wr) > 0) {
-          any_blocked = any_blocked || b.*pending == 0;
-        } else {
-          t = std::min(t, std::max(b.next_pre, ok));
-        }
+        if (!(b.hits < cap && (b.pending_rd + b.pending_wr) > 0)) t = std::min(t, std::max(b.next_pre, ok));
       }
     }
-    if (t <= now) return false;
-    if (t < bank_min)
-      bank_min = t, min_mask = uint64_t(1) << i;
-    else if (t == bank_min)
-      min_mask |= uint64_t(1) << i;
+    if (t <= now) {
+      may = ~((uint64_t(1) << i) - 1);  // the banks before i (in bit order) were found unable to issue
+      return false;
+    }
+    // (A bank whose requests are all in the front end or that waits on the other queue counts as kNever:
+    // it joins min_mask only while bank_min is kNever, and then the mask is not used.)
+    if (t < bank_min) bank_min = t, min_mask = 0;
+    if (t == bank_min) min_mask |= uint64_t(1) << i;
   }
   wake = std::min({wake, first_late, bank_min});
   blocked = blocked || any_blocked;
@@ -469,10 +512,10 @@ bool Channel::nothing_now(const RequestQueue& q, bool w, uint64_t now, uint64_t&
   return true;
 }
 
-bool Channel::hit_may_issue(bool w, uint64_t now) const {
+bool Channel::hit_may_issue(bool w, uint64_t now, uint64_t banks) const {
   if (!m_bank_masks) return true;
   const uint32_t cap = static_cast<uint32_t>(m_cfg.ctrl.starvation_cap);
-  for (uint64_t m = m_pending_mask[w]; m; m &= m - 1) {
+  for (uint64_t m = m_pending_mask[w] & banks; m; m &= m - 1) {
     const Bank& b = *m_flat[static_cast<unsigned>(__builtin_ctzll(m))];
     if (b.open && b.hits < cap && std::max(col_bound(b, w), m_ranks[b.rank].cmd_ok) <= now) return true;
   }
@@ -481,16 +524,25 @@ bool Channel::hit_may_issue(bool w, uint64_t now) const {
 
 Channel::Choice Channel::select(RequestQueue& q, bool w, uint64_t now, uint64_t& wake) {
   if (m_bank_masks) {
-    bool special = false;
-    for (const Rank& rk : m_ranks) special = special || rk.ref_pending || rk.powered_down;
+    const bool special = m_special;
     // The bank-level pass pays off where the scan would mostly find nothing: in the first cycle after a
     // command (later ticks happen at a wake time, where something can nearly always issue).
     if (!special && now == m_bus_free) {
       bool blocked = false;
-      if (nothing_now(q, w, now, wake, blocked)) {
+      uint64_t may = 0;
+      size_t ready = 0;
+      if (nothing_now(q, w, now, wake, blocked, may, ready)) {
         Choice none;
         none.blocked = blocked;
         return none;
+      }
+      if (m_capped_open == 0) {
+        // Some bank in `may` can issue now, so the scan finds a choice (wake and blocked no longer count),
+        // and the ready requests to the banks outside `may` cannot issue: passing over them changes no
+        // choice (as for the ScanCache below: with no capped row open, the closing marks are not read).
+        uint64_t ignored = kNever;
+        const Choice c = scan(q, w, now, ignored, may, ready);
+        if (c.index != SIZE_MAX) return c;
       }
     } else if (!special && m_cache[w].valid && now <= m_cache[w].until && m_capped_open == 0) {
       // No command since that pass: the requests it saw that can issue now are to its earliest banks.
@@ -519,15 +571,18 @@ Channel::Choice Channel::scan(RequestQueue& q, bool w, uint64_t now, uint64_t& w
   unsigned n_closing = 0;
   size_t i = 0;
   for (; i < q.size(); ++i) {
-    Request& r = q[i];
-    if (i < boundary) {
-      // The bank-level pass saw these through the front end, and no command (so no serve) since.
-      if (!((only >> r.bank_flat) & 1)) continue;
-    } else if (r.ready > now) {
-      // Requests are queued in arrival order, all with the same front-end delay: none behind is ready.
-      wake = std::min(wake, r.ready);
-      break;
+    // The bank-level pass saw the requests before `boundary` through the front end, and no command (so no
+    // serve) since: those to banks outside `only` are passed over.
+    if (i < boundary) i = q.find_bank(i, boundary, only);
+    if (i >= boundary) {
+      if (i == q.size()) break;
+      if (q[i].ready > now) {
+        // Requests are queued in arrival order, all with the same front-end delay: none behind is ready.
+        wake = std::min(wake, q[i].ready);
+        break;
+      }
     }
+    Request& r = q[i];
     Rank& rk = m_ranks[r.addr.rank];
     if (rk.ref_pending && (!m_same_bank_refresh || r.addr.bank == rk.sb_index)) continue;  // refresh wakes us
     if (rk.powered_down) {
@@ -575,12 +630,23 @@ Channel::Choice Channel::scan(RequestQueue& q, bool w, uint64_t now, uint64_t& w
     }
     if (other.index != SIZE_MAX) break;
   }
-  if (other.index == SIZE_MAX || !hit_may_issue(w, now)) return other;
+  if (other.index == SIZE_MAX) return other;
+  // The ready requests before `boundary` to banks outside `only` cannot issue now: a hit that may is to a
+  // bank in `only` or among the requests from `boundary` on.
+  uint64_t hit_banks = only;
+  if (only != ~uint64_t(0))  // (a boundary of 0 with no bank in `only` counts every ready request)
+    for (size_t j = boundary; j < q.size() && q[j].ready <= now; ++j)
+      hit_banks |= uint64_t(1) << q[j].bank_flat;
+  if (!hit_may_issue(w, now, hit_banks)) return other;
   // Something older may issue: only a younger row hit under the cap that may issue now takes precedence
   // (the wake time, the closing banks and `blocked` no longer matter).
   for (++i; i < q.size(); ++i) {
     const Request& r = q[i];
-    if (r.ready > now) break;
+    if (i < boundary) {
+      if (!((only >> r.bank_flat) & 1)) continue;
+    } else if (r.ready > now) {
+      break;
+    }
     const Rank& rk = m_ranks[r.addr.rank];
     if ((rk.ref_pending && (!m_same_bank_refresh || r.addr.bank == rk.sb_index)) || rk.powered_down) continue;
     const Bank& b = *m_flat[r.bank_flat];

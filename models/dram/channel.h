@@ -53,6 +53,12 @@ class RequestQueue {
   void reserve(size_t n) {
     while (m_buf.size() < n) grow();
   }
+  // The first index in [i, end) whose request's bank_flat is in `banks` (bit b: bank_flat b), else `end`.
+  size_t find_bank(size_t i, size_t end, uint64_t banks) const {
+    for (; i < end; ++i)
+      if ((banks >> (*this)[i].bank_flat) & 1) break;
+    return i;
+  }
   // Calls f(request) in queue order (the ring's two runs) while it returns true.
   template <class F>
   void each(F f) const {
@@ -160,14 +166,18 @@ class Channel {
   Choice select(RequestQueue& q, bool write, uint64_t now, uint64_t& wake);
   // select's bank-level pass (no rank refreshing or powered down): decides from the banks alone whether
   // no request can issue now (then fills `wake` and `blocked` as the full scan would and returns true).
-  bool nothing_now(const RequestQueue& q, bool write, uint64_t now, uint64_t& wake, bool& blocked);
+  // Otherwise `may` holds every bank whose ready requests may issue now (and some that cannot), and
+  // `ready` the number of requests through the front end.
+  bool nothing_now(const RequestQueue& q, bool write, uint64_t now, uint64_t& wake, bool& blocked,
+                   uint64_t& may, size_t& ready);
   // select's FR-FCFS scan; entries before `boundary` whose bank is not in `only` are passed over (see
   // ScanCache: they cannot issue; wake and blocked are then incomplete, so only a found choice counts).
   Choice scan(RequestQueue& q, bool write, uint64_t now, uint64_t& wake, uint64_t only, size_t boundary);
-  // Whether some bank with requests for its open row in queue `write` may serve one of them now, under
-  // the hit cap (true also where the bank-level masks are not kept).
-  bool hit_may_issue(bool write, uint64_t now) const;
+  // Whether some bank of `banks` with requests for its open row in queue `write` may serve one of them
+  // now, under the hit cap (true also where the bank-level masks are not kept).
+  bool hit_may_issue(bool write, uint64_t now, uint64_t banks) const;
   void note_pending(const Bank& b);  // updates m_pending_mask after pending_rd/pending_wr changed
+  void refloor(const Bank& b);       // sets the bank's m_floor anew from its bounds, row state and counts
   void perform(RequestQueue& q, bool write, const Choice& c, uint64_t now);
   uint64_t faw_ready(const Rank& r) const;
   void issue(uint64_t now, Cmd c, const DramAddr& a);
@@ -180,6 +190,10 @@ class Channel {
   // row, or a refresh (the DRAM works internally for tRFC; Micron TN-40-07 counts IDD3N under it).
   static void hold_rows(Rank& r, uint64_t now, uint64_t until);
   bool refresh_step(uint64_t now, uint64_t& wake);
+  bool refresh_pass(uint64_t now, uint64_t& wake);  // refresh_step past its quiet shortcut
+  // Some rank has a refresh forced (ref_pending) or is powered down: select's bank-level shortcuts are off.
+  bool m_special = false;
+  void note_special();  // updates m_special after ref_pending or powered_down changed
   // refresh_step's last pass found every rank simply waiting for its next refresh slot (nothing owed to
   // force, no idle rank to refresh): until the earliest slot ends it would find the same, unless a rank
   // goes idle (its last request served) or enters or leaves power-down.
@@ -212,7 +226,15 @@ class Channel {
   // i; used by select's bank-level shortcuts, which need every bank of the channel in one word).
   std::vector<uint32_t> m_queued[2];
   uint64_t m_queued_mask[2] = {0, 0};
+  // Per queue and bank: the rows of its queued requests, in no particular order (recount counts them).
+  std::vector<std::vector<uint32_t>> m_rows[2];
   uint64_t m_pending_mask[2] = {0, 0};  // banks with pending_rd / pending_wr > 0
+  // Per bank and queue (index 2 x bank_flat + write): a cycle no later than the bank's next command for
+  // that queue's requests could issue by its own bounds (closed: next_act; open: the next RD / WR if the
+  // queue has hits, and next_pre). Bounds only rise and a count dropping to 0 only raises the floor, so a
+  // floor left behind stays one; it is set anew where it could drop (a row opened or closed, a queue's
+  // first hit) and, to keep it tight, after the bank's own commands.
+  std::vector<uint64_t> m_floor;
   bool m_bank_masks = false;            // the channel has at most 64 banks
   // What a bank-level pass that found nothing learnt, per queue, until the next command changes any
   // timing: the requests before `boundary` (then through the front end) can issue no earlier than

@@ -98,3 +98,22 @@ TEST(DramChannel, RankRefreshesOnceItsLastRequestIsServed) {
   EXPECT_EQ(got, (std::vector<std::string>{"ACT@0", "RD@22", "PREA@52", "REF@74", "REF@634", "REF@12480",
                                            "ACT@13040", "RD@13062"}));
 }
+
+// The scheduler's pass over requests to other banks (RequestQueue::find_bank), across the ring's wrap.
+TEST(DramRequestQueue, FindBankPassesOverOtherBanksAcrossTheWrap) {
+  dram::RequestQueue q;
+  q.reserve(8);
+  dram::Request r;
+  for (uint32_t i = 0; i < 8; ++i) r.id = i, r.bank_flat = i % 4, q.push_back(r);
+  // Serving the first five moves the head to ring slot 5; three more wrap around to slots 0-2.
+  for (int i = 0; i < 5; ++i) q.erase(0);
+  for (uint32_t i = 8; i < 11; ++i) r.id = i, r.bank_flat = i % 4, q.push_back(r);
+  ASSERT_EQ(q.size(), 6u);  // ids 5..10, banks 1 2 3 0 1 2
+  EXPECT_EQ(q.find_bank(0, 6, uint64_t(1) << 0), 3u);
+  EXPECT_EQ(q.find_bank(0, 6, uint64_t(1) << 2), 1u);
+  EXPECT_EQ(q.find_bank(2, 6, uint64_t(1) << 2), 5u);
+  EXPECT_EQ(q.find_bank(0, 6, (uint64_t(1) << 3) | (uint64_t(1) << 0)), 2u);
+  EXPECT_EQ(q.find_bank(0, 4, uint64_t(1) << 2 << 8), 4u);  // no such bank: the end
+  EXPECT_EQ(q.find_bank(4, 4, ~uint64_t(0)), 4u);
+  EXPECT_EQ(q[q.find_bank(0, 6, uint64_t(1) << 0)].id, 8u);
+}
