@@ -466,14 +466,6 @@ bool Channel::nothing_now(const RequestQueue& q, bool w, uint64_t now, uint64_t&
   const std::vector<uint32_t>& queued = m_queued[w];
   uint64_t bank_min = kNever, min_mask = 0;  // the earliest bank and the banks that have it
   m_cache[w].valid = false;
-  // The banks waiting only on rows held open for the other queue's requests (`blocked`; their bound is
-  // kNever): open, with requests of the other queue for the row and none of this queue, not capped, and
-  // with a request through the front end.
-  for (uint64_t m = m_queued_mask[w] & m_pending_mask[!w] & ~m_pending_mask[w]; m && !any_blocked;
-       m &= m - 1) {
-    const unsigned i = static_cast<unsigned>(__builtin_ctzll(m));
-    any_blocked = m_flat[i]->hits < cap && (!((late_mask >> i) & 1) || late[i] < queued[i]);
-  }
   const uint64_t* const floor = m_floor.data() + w;  // floor[2 * i]: bank i's for this queue
   for (uint64_t m = m_queued_mask[w]; m; m &= m - 1) {
     const unsigned i = static_cast<unsigned>(__builtin_ctzll(m));
@@ -502,6 +494,14 @@ bool Channel::nothing_now(const RequestQueue& q, bool w, uint64_t now, uint64_t&
     // it joins min_mask only while bank_min is kNever, and then the mask is not used.)
     if (t < bank_min) bank_min = t, min_mask = 0;
     if (t == bank_min) min_mask |= uint64_t(1) << i;
+  }
+  // Nothing can issue: the banks waiting only on rows held open for the other queue's requests make
+  // `blocked` (their bound is kNever): open, with requests of the other queue for the row and none of
+  // this queue, not capped, and with a request through the front end. (Only this answer reads it.)
+  for (uint64_t m = m_queued_mask[w] & m_pending_mask[!w] & ~m_pending_mask[w]; m && !any_blocked;
+       m &= m - 1) {
+    const unsigned i = static_cast<unsigned>(__builtin_ctzll(m));
+    any_blocked = m_flat[i]->hits < cap && (!((late_mask >> i) & 1) || late[i] < queued[i]);
   }
   wake = std::min({wake, first_late, bank_min});
   blocked = blocked || any_blocked;
