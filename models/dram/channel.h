@@ -235,7 +235,7 @@ class Channel {
   // floor left behind stays one; it is set anew where it could drop (a row opened or closed, a queue's
   // first hit) and, to keep it tight, after the bank's own commands.
   std::vector<uint64_t> m_floor;
-  bool m_bank_masks = false;            // the channel has at most 64 banks
+  bool m_bank_masks = false;  // the channel has at most 64 banks
   // What a bank-level pass that found nothing learnt, per queue, until the next command changes any
   // timing: the requests before `boundary` (then through the front end) can issue no earlier than
   // `until`, and at `until` only those to the banks in `mask`. Requests queued since only add.

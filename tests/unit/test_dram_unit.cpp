@@ -7,7 +7,6 @@
 
 #include "models/dram/address_mapper.h"
 #include "models/dram/ddr_presets.h"
-#include "models/dram/dram_controller.h"
 #include "models/dram/timing_checker.h"
 #include "platform/soc/platform_config.h"
 #include "testbench/dram_trace/trace_reader.h"
@@ -371,31 +370,4 @@ TEST(DramTrace, MalformedLineNamesFileAndLine) {
   EXPECT_EQ(error_of("LD 0x40\nLD zz\n").rfind("t.trace:2: expected Ramulator", 0), 0u);
   EXPECT_EQ(error_of("1:\tread\t0x0\n# c\n2:\tfetch\t0x0\n").rfind("t.trace:3: expected DRAMSys", 0), 0u);
   EXPECT_EQ(error_of("hello world\n").rfind("t.trace:1: cannot tell the trace format", 0), 0u);
-}
-
-// The controller's read-latency histogram counts small samples per value: its figures must be those of
-// a plain histogram given the same samples one by one, read in the middle and after a reset too.
-TEST(DramStats, CycleHistogramMatchesHistogram) {
-  stats::Group root(nullptr, "stats");
-  dram::CycleHistogram counted(root, "counted", "tCK", "d");
-  stats::Histogram plain(root, "plain", "tCK", "d");
-  uint64_t s = 7;
-  auto both = [&](uint64_t v) {
-    counted.sample(v);
-    plain.sample(double(v));
-  };
-  for (int i = 0; i < 5000; ++i) {
-    s = s * 6364136223846793005ull + 1442695040888963407ull;
-    both(i % 7 == 0 ? 1000 + (s >> 40) % 5000 : (s >> 33) % 300);  // exact buckets and above them
-    if (i == 2500) {
-      EXPECT_EQ(counted.to_json(), plain.to_json());
-    }
-  }
-  EXPECT_EQ(counted.to_json(), plain.to_json());
-  EXPECT_STREQ(counted.kind(), plain.kind());
-  counted.reset();
-  plain.reset();
-  EXPECT_EQ(counted.to_json(), plain.to_json());
-  for (uint64_t v : {5, 5, 0, 1023, 1024, 5}) both(v);
-  EXPECT_EQ(counted.to_json(), plain.to_json());
 }
