@@ -210,7 +210,6 @@ DramTraceFormat DramTraceReader::detect(std::string_view l) const {
 }
 
 void DramTraceReader::parse(std::string_view l, DramTraceEntry& e) const {
-  if (quick_parse(m_fmt, l, e)) return;
   const auto t = split(l);
   e = DramTraceEntry{};
   switch (m_fmt) {
@@ -284,6 +283,9 @@ bool DramTraceReader::next(DramTraceEntry& e) {
   std::string_view l;
   while (read_line(l)) {
     ++m_line;
+    // The usual line, a request in the format already found, in one pass. quick_parse takes no empty or
+    // comment line, and counts a '\r' as a blank around tokens, as the line without it would be read.
+    if (m_fmt != DramTraceFormat::Unknown && quick_parse(m_fmt, l, e)) return true;
     if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
     const auto first = l.find_first_not_of(" \t");
     if (first == std::string::npos || l[first] == '#') continue;
@@ -295,7 +297,7 @@ bool DramTraceReader::next(DramTraceEntry& e) {
             "'LD 0xADDR' or DRAMSys '10:\\tread\\t0xADDR')",
             l));
     }
-    parse(l, e);
+    if (!quick_parse(m_fmt, l, e)) parse(l, e);  // parse judges the line and words its error
     return true;
   }
   if (m_in->bad()) fail("read error");
