@@ -122,11 +122,12 @@ uint64_t DramController::now_cycle() const {
 }
 
 inline void DramController::wake_at(uint64_t cycle) {
-  m_pending_valid = false;
-  const uint64_t at = cycle * m_clk.period_fs();
-  const uint64_t now = kernel_time().value();
-  m_wake.notify(sc_time::from_value(at > now ? at - now : 0));
-  m_wake_delta = sc_core::sc_delta_count();
+  const uint64_t delta = sc_core::sc_delta_count();
+  // A notification SystemC would ignore leaves the kernel as it was: the pending-activity answer holds.
+  if (m_wake_mirror.notify(m_wake, cycle * m_clk.period_fs(), kernel_time().value(),
+                           [delta] { return delta; }))
+    m_pending_valid = false;
+  m_wake_delta = delta;
 }
 
 inline bool DramController::may_run_ahead(uint64_t cycle) const {
@@ -162,7 +163,8 @@ void DramController::peq_cb(tlm::tlm_generic_payload& gp, const tlm::tlm_phase& 
   if (phase == tlm::END_RESP) {
     m_resp_busy = false;
     if (gp.has_mm()) gp.release();
-    m_resp_event.notify(sc_core::SC_ZERO_TIME);
+    const uint64_t now = kernel_time().value();
+    m_resp_mirror.notify(m_resp_event, now, now, [] { return sc_core::sc_delta_count(); });
     return;
   }
   // BEGIN_REQ: the base protocol allows one request in its request phase at a time.
@@ -375,13 +377,12 @@ inline void DramController::release_line(uint64_t line, const Line& l) {
 }
 
 inline void DramController::push_response(tlm::tlm_generic_payload& gp, uint64_t fs) {
-  m_pending_valid = false;
   // After every response due no later than it (those due at the same time go in the order pushed).
   auto at = m_resps.end();
   while (at != m_resps.begin() && std::prev(at)->fs > fs) --at;
   m_resps.insert(at, Resp{fs, &gp});
-  const uint64_t now = kernel_time().value();
-  m_resp_event.notify(sc_time::from_value(fs > now ? fs - now : 0));
+  if (m_resp_mirror.notify(m_resp_event, fs, kernel_time().value(), [] { return sc_core::sc_delta_count(); }))
+    m_pending_valid = false;
 }
 
 void DramController::responder() {
@@ -397,7 +398,8 @@ void DramController::responder() {
     else if (gp->has_mm())
       gp->release();
   }
-  if (!m_resp_busy && !m_resps.empty()) m_resp_event.notify(sc_time::from_value(m_resps.front().fs - now));
+  if (!m_resp_busy && !m_resps.empty())
+    m_resp_mirror.notify(m_resp_event, m_resps.front().fs, now, [] { return sc_core::sc_delta_count(); });
 }
 
 inline bool DramController::tick_channel(size_t c, uint64_t cycle, bool ahead) {
@@ -426,6 +428,7 @@ bool DramController::catch_up(size_t c, uint64_t now) {
 }
 
 void DramController::sync_to_now() {
+  m_resp_mirror.forget();  // it may serve a read here, outside the processes
   const uint64_t now = m_clk.to_cycles(kernel_time());
   for (size_t c = 0; c < m_channels.size() && m_violation.empty(); ++c) {
     catch_up(c, now + 1);

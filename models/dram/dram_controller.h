@@ -173,6 +173,45 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
     size_t m_mask = 0, m_n = 0;
     unsigned m_shift = 64;
   };
+  // The notification an sc_event holds, mirrored from SystemC 2.3's sc_event::notify(const sc_time&) so
+  // that a notification the kernel would ignore is not made: one while a delta notification is pending,
+  // or a timed one while a timed notification no later than it is pending. Such a call changes nothing in
+  // the kernel (no timed-event queue entry, none cancelled), so skipping it leaves every later event, and
+  // every result, as it was. The mirror is exact because (a) every notify of the event goes through it
+  // (and nothing cancels it); (b) it is used only inside processes, where a timed notification for time
+  // P has fired exactly when the kernel's time has reached P (the kernel triggers the timed events of a
+  // time step before any process runs at it), and a delta notification made in the evaluation phase of
+  // delta cycle d has fired exactly when sc_delta_count() has moved past d (that phase ran a process, so
+  // the count goes up before the delta notifications are triggered). A notification made outside the
+  // processes (sync_to_now, after the run) ends the mirroring: forget() makes every later call notify.
+  class NotifyMirror {
+   public:
+    // e.notify(at_fs - now_fs), or e.notify(SC_ZERO_TIME) if at_fs <= now_fs, unless SystemC would ignore
+    // it. True if it was made (the kernel may have changed); `delta` is sc_delta_count(), read only if
+    // needed.
+    template <class Delta>
+    bool notify(sc_core::sc_event& e, uint64_t at_fs, uint64_t now_fs, Delta delta) {
+      if (m_kind == Kind::Timed && m_at > now_fs) {
+        if (at_fs >= m_at) return false;  // a timed notification no later than this one is pending
+      } else if (m_kind == Kind::Delta && m_delta == delta()) {
+        return false;  // a delta notification is pending
+      }
+      if (at_fs > now_fs) {
+        e.notify(sc_core::sc_time::from_value(at_fs - now_fs));
+        if (m_kind != Kind::Unknown) m_kind = Kind::Timed, m_at = at_fs;
+      } else {
+        e.notify(sc_core::SC_ZERO_TIME);
+        if (m_kind != Kind::Unknown) m_kind = Kind::Delta, m_delta = delta();
+      }
+      return true;
+    }
+    void forget() { m_kind = Kind::Unknown; }
+
+   private:
+    enum class Kind : uint8_t { None, Timed, Delta, Unknown };
+    Kind m_kind = Kind::None;
+    uint64_t m_at = 0, m_delta = 0;  // Timed: its time (fs); Delta: the delta cycle it was made in
+  };
   // Why try_accept refused: queue space or an address hazard.
   enum class Refusal { None, Full, Hazard };
   struct Resp {
@@ -225,6 +264,7 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   std::vector<uint64_t> m_last_tick;
   tlm_utils::peq_with_cb_and_phase<DramController> m_peq;
   sc_core::sc_event m_wake, m_resp_event;
+  NotifyMirror m_wake_mirror, m_resp_mirror;      // their pending notifications
   tlm::tlm_generic_payload* m_blocked = nullptr;  // BEGIN_REQ waiting for queue space
   uint64_t m_served_gen = 0, m_blocked_gen = 0;   // bursts served so far; and when m_blocked was last tried
   std::vector<uint64_t> m_need;                   // try_accept: bursts per channel (kept to save allocations)
@@ -244,9 +284,10 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   bool m_stop_pending = false;         // a violation found ahead: stop the run at its cycle
   uint64_t m_wake_delta = UINT64_MAX;  // delta cycle of the last m_wake notification
   // may_run_ahead: sc_time_to_pending_activity() as last asked, valid until this controller may have
-  // notified an event or let other code run (a new scheduler call, wake_at, push_response, try_accept:
-  // between two of its questions the scheduler runs only channel ticks, whose observer calls notify
-  // only through push_response). Without a notify in between, the kernel's answer cannot change.
+  // notified an event or let other code run (a new scheduler call, a notification wake_at or
+  // push_response made (not one the mirror skipped), try_accept: between two of its questions the
+  // scheduler runs only channel ticks, whose observer calls notify only through push_response). Without
+  // a notify in between, the kernel's answer cannot change.
   mutable uint64_t m_pending = 0;
   mutable bool m_pending_valid = false;
   // Responses by time, then in the order they were pushed: a sorted deque rather than a priority queue
