@@ -122,18 +122,17 @@ uint64_t DramController::now_cycle() const {
 }
 
 inline void DramController::wake_at(uint64_t cycle) {
-  const uint64_t delta = sc_core::sc_delta_count();
+  const DeltaStamp stamp = delta_stamp();
   // A notification SystemC would ignore leaves the kernel as it was: the pending-activity answer holds.
-  if (m_wake_mirror.notify(m_wake, cycle * m_clk.period_fs(), kernel_time().value(),
-                           [delta] { return delta; }))
+  if (m_wake_mirror.notify(m_wake, cycle * m_clk.period_fs(), stamp.time, stamp, m_delays))
     m_pending_valid = false;
-  m_wake_delta = delta;
+  m_wake_delta = stamp;
 }
 
 inline bool DramController::may_run_ahead(uint64_t cycle) const {
   // m_wake may still hold a notification made in this delta (the scheduler then runs again, as it must);
   // otherwise it holds none, and running the cycle's ticks now replaces notifying it and waking there.
-  if (!m_run_ahead || m_hook || m_wake_delta == sc_core::sc_delta_count()) return false;
+  if (!m_run_ahead || m_hook || m_wake_delta == delta_stamp()) return false;
   const uint64_t at = cycle * m_clk.period_fs(), now = kernel_time().value();
   // Strictly later: nothing (no process, event or delta cycle) is due before or at `cycle`, so the
   // kernel would next run only this scheduler at `cycle`.
@@ -163,8 +162,8 @@ void DramController::peq_cb(tlm::tlm_generic_payload& gp, const tlm::tlm_phase& 
   if (phase == tlm::END_RESP) {
     m_resp_busy = false;
     if (gp.has_mm()) gp.release();
-    const uint64_t now = kernel_time().value();
-    m_resp_mirror.notify(m_resp_event, now, now, [] { return sc_core::sc_delta_count(); });
+    const DeltaStamp stamp = delta_stamp();
+    m_resp_mirror.notify(m_resp_event, stamp.time, stamp.time, stamp, m_delays);
     return;
   }
   // BEGIN_REQ: the base protocol allows one request in its request phase at a time.
@@ -381,8 +380,8 @@ inline void DramController::push_response(tlm::tlm_generic_payload& gp, uint64_t
   auto at = m_resps.end();
   while (at != m_resps.begin() && std::prev(at)->fs > fs) --at;
   m_resps.insert(at, Resp{fs, &gp});
-  if (m_resp_mirror.notify(m_resp_event, fs, kernel_time().value(), [] { return sc_core::sc_delta_count(); }))
-    m_pending_valid = false;
+  const DeltaStamp stamp = delta_stamp();
+  if (m_resp_mirror.notify(m_resp_event, fs, stamp.time, stamp, m_delays)) m_pending_valid = false;
 }
 
 void DramController::responder() {
@@ -399,7 +398,7 @@ void DramController::responder() {
       gp->release();
   }
   if (!m_resp_busy && !m_resps.empty())
-    m_resp_mirror.notify(m_resp_event, m_resps.front().fs, now, [] { return sc_core::sc_delta_count(); });
+    m_resp_mirror.notify(m_resp_event, m_resps.front().fs, now, delta_stamp(), m_delays);
 }
 
 inline bool DramController::tick_channel(size_t c, uint64_t cycle, bool ahead) {
