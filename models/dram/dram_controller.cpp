@@ -180,7 +180,6 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
   const uint64_t addr = gp.get_address();
   const uint64_t len = gp.get_data_length();
   const bool write = gp.is_write();
-  const uint64_t now = now_cycle();
   auto reply_now = [&](tlm::tlm_response_status st) {
     gp.set_response_status(st);
     ++m_errors;
@@ -214,8 +213,9 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
     if (need[c] && (!m_channels[c]->can_accept(write && !atomic, need[c]) ||
                     (atomic && !m_channels[c]->can_accept(true, need[c]))))
       return false;
+  const uint64_t now = now_cycle();
   for (size_t c = 0; c < m_channels.size(); ++c)
-    if (need[c] && !catch_up(c, now)) return false;
+    if (need[c] && m_next[c] < now && !catch_up(c, now)) return false;
 
   const auto* ext = gp.get_extension<AccessExt>();
   const bool timing_only =
@@ -310,14 +310,14 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
       }
       enqueue(b, true, UINT32_MAX, UINT32_MAX);  // timing only: an atomic's write half or a writeback
     } else {
-      const Line* found = m_lines.find(b);
+      Line* found = m_lines.find(b);
       if (!m_unsafe_ordering && found && found->wbuf != UINT32_MAX) {
         // Forwarded from the write buffer (the hazard check made sure it holds every byte asked for).
         std::memcpy(gp.get_data_ptr() + (lo - addr), m_wbufs[found->wbuf].data.data() + (lo - base), hi - lo);
         ++m_forwards;
         continue;
       }
-      ++m_lines[b].reads;
+      ++(found ? *found : m_lines.insert(b)).reads;
       ++m_txns[tag].bursts_left;
       enqueue(b, false, tag, UINT32_MAX);
     }
@@ -342,12 +342,6 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
     --m_outstanding;
   }
   return true;
-}
-
-void DramController::line_span(uint64_t line, uint64_t addr, uint64_t len, uint64_t& lo, uint64_t& hi) const {
-  const unsigned ob = m_mapper.offset_bits();
-  lo = std::max(addr, line << ob);
-  hi = std::min(addr + len, (line + 1) << ob);
 }
 
 bool DramController::covers(const WriteBuf& w, uint64_t line, uint64_t addr, uint64_t len) const {

@@ -128,6 +128,9 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
     Line* find(uint64_t key) { return const_cast<Line*>(std::as_const(*this).find(key)); }
     Line& operator[](uint64_t key) {
       if (Line* l = find(key)) return *l;
+      return insert(key);
+    }
+    Line& insert(uint64_t key) {  // `key` is not in the table
       if ((m_n + 1) * 2 > m_slots.size()) grow();
       size_t i = home(key);
       while (m_slots[i].used) i = (i + 1) & m_mask;
@@ -277,7 +280,11 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   // belongs to the context it was built in, which does not check for one to create on every read).
   const sc_core::sc_time& kernel_time() const { return simcontext()->time_stamp(); }
   // Copies the part of [addr, addr + len) that falls in burst `line` between `buf` (at addr) and the store.
-  void line_span(uint64_t line, uint64_t addr, uint64_t len, uint64_t& lo, uint64_t& hi) const;
+  void line_span(uint64_t line, uint64_t addr, uint64_t len, uint64_t& lo, uint64_t& hi) const {
+    const unsigned ob = m_mapper.offset_bits();
+    lo = std::max(addr, line << ob);
+    hi = std::min(addr + len, (line + 1) << ob);
+  }
   bool covers(const WriteBuf& w, uint64_t line, uint64_t addr, uint64_t len) const;
   uint32_t alloc_wbuf();
   void release_line(uint64_t line, const Line& l);
