@@ -122,17 +122,17 @@ uint64_t DramController::now_cycle() const {
 }
 
 inline void DramController::wake_at(uint64_t cycle) {
-  m_pending_valid = false;
-  const uint64_t at = cycle * m_clk.period_fs();
-  const uint64_t now = kernel_time().value();
-  m_wake.notify(sc_time::from_value(at > now ? at - now : 0));
-  m_wake_delta = sc_core::sc_delta_count();
+  const DeltaStamp stamp = delta_stamp();
+  // A notification SystemC would ignore leaves the kernel as it was: the pending-activity answer holds.
+  if (m_wake_mirror.notify(m_wake, cycle * m_clk.period_fs(), stamp.time, stamp, m_delays))
+    m_pending_valid = false;
+  m_wake_delta = stamp;
 }
 
 inline bool DramController::may_run_ahead(uint64_t cycle) const {
   // m_wake may still hold a notification made in this delta (the scheduler then runs again, as it must);
   // otherwise it holds none, and running the cycle's ticks now replaces notifying it and waking there.
-  if (!m_run_ahead || m_hook || m_wake_delta == sc_core::sc_delta_count()) return false;
+  if (!m_run_ahead || m_hook || m_wake_delta == delta_stamp()) return false;
   const uint64_t at = cycle * m_clk.period_fs(), now = kernel_time().value();
   // Strictly later: nothing (no process, event or delta cycle) is due before or at `cycle`, so the
   // kernel would next run only this scheduler at `cycle`.
@@ -162,7 +162,8 @@ void DramController::peq_cb(tlm::tlm_generic_payload& gp, const tlm::tlm_phase& 
   if (phase == tlm::END_RESP) {
     m_resp_busy = false;
     if (gp.has_mm()) gp.release();
-    m_resp_event.notify(sc_core::SC_ZERO_TIME);
+    const DeltaStamp stamp = delta_stamp();
+    m_resp_mirror.notify(m_resp_event, stamp.time, stamp.time, stamp, m_delays);
     return;
   }
   // BEGIN_REQ: the base protocol allows one request in its request phase at a time.
@@ -179,7 +180,6 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
   const uint64_t addr = gp.get_address();
   const uint64_t len = gp.get_data_length();
   const bool write = gp.is_write();
-  const uint64_t now = now_cycle();
   auto reply_now = [&](tlm::tlm_response_status st) {
     gp.set_response_status(st);
     ++m_errors;
@@ -213,8 +213,9 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
     if (need[c] && (!m_channels[c]->can_accept(write && !atomic, need[c]) ||
                     (atomic && !m_channels[c]->can_accept(true, need[c]))))
       return false;
+  const uint64_t now = now_cycle();
   for (size_t c = 0; c < m_channels.size(); ++c)
-    if (need[c] && !catch_up(c, now)) return false;
+    if (need[c] && m_next[c] < now && !catch_up(c, now)) return false;
 
   const auto* ext = gp.get_extension<AccessExt>();
   const bool timing_only =
@@ -309,14 +310,14 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
       }
       enqueue(b, true, UINT32_MAX, UINT32_MAX);  // timing only: an atomic's write half or a writeback
     } else {
-      const Line* found = m_lines.find(b);
+      Line* found = m_lines.find(b);
       if (!m_unsafe_ordering && found && found->wbuf != UINT32_MAX) {
         // Forwarded from the write buffer (the hazard check made sure it holds every byte asked for).
         std::memcpy(gp.get_data_ptr() + (lo - addr), m_wbufs[found->wbuf].data.data() + (lo - base), hi - lo);
         ++m_forwards;
         continue;
       }
-      ++m_lines[b].reads;
+      ++(found ? *found : m_lines.insert(b)).reads;
       ++m_txns[tag].bursts_left;
       enqueue(b, false, tag, UINT32_MAX);
     }
@@ -341,12 +342,6 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
     --m_outstanding;
   }
   return true;
-}
-
-void DramController::line_span(uint64_t line, uint64_t addr, uint64_t len, uint64_t& lo, uint64_t& hi) const {
-  const unsigned ob = m_mapper.offset_bits();
-  lo = std::max(addr, line << ob);
-  hi = std::min(addr + len, (line + 1) << ob);
 }
 
 bool DramController::covers(const WriteBuf& w, uint64_t line, uint64_t addr, uint64_t len) const {
@@ -375,13 +370,12 @@ inline void DramController::release_line(uint64_t line, const Line& l) {
 }
 
 inline void DramController::push_response(tlm::tlm_generic_payload& gp, uint64_t fs) {
-  m_pending_valid = false;
   // After every response due no later than it (those due at the same time go in the order pushed).
   auto at = m_resps.end();
   while (at != m_resps.begin() && std::prev(at)->fs > fs) --at;
   m_resps.insert(at, Resp{fs, &gp});
-  const uint64_t now = kernel_time().value();
-  m_resp_event.notify(sc_time::from_value(fs > now ? fs - now : 0));
+  const DeltaStamp stamp = delta_stamp();
+  if (m_resp_mirror.notify(m_resp_event, fs, stamp.time, stamp, m_delays)) m_pending_valid = false;
 }
 
 void DramController::responder() {
@@ -397,7 +391,8 @@ void DramController::responder() {
     else if (gp->has_mm())
       gp->release();
   }
-  if (!m_resp_busy && !m_resps.empty()) m_resp_event.notify(sc_time::from_value(m_resps.front().fs - now));
+  if (!m_resp_busy && !m_resps.empty())
+    m_resp_mirror.notify(m_resp_event, m_resps.front().fs, now, delta_stamp(), m_delays);
 }
 
 inline bool DramController::tick_channel(size_t c, uint64_t cycle, bool ahead) {
@@ -426,6 +421,7 @@ bool DramController::catch_up(size_t c, uint64_t now) {
 }
 
 void DramController::sync_to_now() {
+  m_resp_mirror.forget();  // it may serve a read here, outside the processes
   const uint64_t now = m_clk.to_cycles(kernel_time());
   for (size_t c = 0; c < m_channels.size() && m_violation.empty(); ++c) {
     catch_up(c, now + 1);

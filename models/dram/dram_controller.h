@@ -128,6 +128,9 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
     Line* find(uint64_t key) { return const_cast<Line*>(std::as_const(*this).find(key)); }
     Line& operator[](uint64_t key) {
       if (Line* l = find(key)) return *l;
+      return insert(key);
+    }
+    Line& insert(uint64_t key) {  // `key` is not in the table
       if ((m_n + 1) * 2 > m_slots.size()) grow();
       size_t i = home(key);
       while (m_slots[i].used) i = (i + 1) & m_mask;
@@ -173,6 +176,73 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
     size_t m_mask = 0, m_n = 0;
     unsigned m_shift = 64;
   };
+  // Which delta cycle the kernel is in, read inline (sc_delta_count() is a library call): the time and
+  // the delta count since the kernel reached it (reset only when the time advances, and the time never
+  // comes back) name one delta cycle, as the delta count does.
+  struct DeltaStamp {
+    uint64_t time = UINT64_MAX, delta = 0;
+    bool operator==(const DeltaStamp& o) const { return time == o.time && delta == o.delta; }
+  };
+  DeltaStamp delta_stamp() const {
+    return {kernel_time().value(), simcontext()->delta_count_at_current_time()};
+  }
+  // sc_time::from_value (a library call) for the delays the controller notifies: few distinct values
+  // (multiples of the clock period), kept in a small direct-mapped table.
+  class DelayTimes {
+   public:
+    const sc_core::sc_time& get(uint64_t fs) {
+      Entry& e = m_entries[(fs * 0x9E3779B97F4A7C15ull) >> 59];
+      if (e.fs != fs) e.fs = fs, e.t = sc_core::sc_time::from_value(fs);
+      return e.t;
+    }
+
+   private:
+    struct Entry {
+      uint64_t fs = UINT64_MAX;  // no delay is that long
+      sc_core::sc_time t;
+    };
+    Entry m_entries[32];
+  };
+  // The notification an sc_event holds, mirrored from SystemC 2.3's sc_event::notify(const sc_time&) so
+  // that a notification the kernel would ignore is not made: one while a delta notification is pending,
+  // or a timed one while a timed notification no later than it is pending. Such a call changes nothing in
+  // the kernel (no timed-event queue entry, none cancelled), so skipping it leaves every later event, and
+  // every result, as it was. The mirror is exact because (a) every notify of the event goes through it
+  // (and nothing cancels it); (b) it is used only inside processes, where a timed notification for time
+  // P has fired exactly when the kernel's time has reached P (the kernel triggers the timed events of a
+  // time step before any process runs at it), and a delta notification made in the evaluation phase of
+  // a delta cycle has fired exactly when the kernel has left that delta cycle (that phase ran a process,
+  // so the delta count goes up before the delta notifications are triggered). A notification made
+  // outside the processes (sync_to_now, after the run) ends the mirroring: forget() makes every later
+  // call notify.
+  class NotifyMirror {
+   public:
+    // e.notify(at_fs - now_fs), or e.notify(SC_ZERO_TIME) if at_fs <= now_fs, unless SystemC would ignore
+    // it, in delta cycle `stamp`. True if it was made (the kernel may have changed).
+    bool notify(sc_core::sc_event& e, uint64_t at_fs, uint64_t now_fs, const DeltaStamp& stamp,
+                DelayTimes& delays) {
+      if (m_kind == Kind::Timed && m_at > now_fs) {
+        if (at_fs >= m_at) return false;  // a timed notification no later than this one is pending
+      } else if (m_kind == Kind::Delta && m_delta == stamp) {
+        return false;  // a delta notification is pending
+      }
+      if (at_fs > now_fs) {
+        e.notify(delays.get(at_fs - now_fs));
+        if (m_kind != Kind::Unknown) m_kind = Kind::Timed, m_at = at_fs;
+      } else {
+        e.notify(sc_core::SC_ZERO_TIME);
+        if (m_kind != Kind::Unknown) m_kind = Kind::Delta, m_delta = stamp;
+      }
+      return true;
+    }
+    void forget() { m_kind = Kind::Unknown; }
+
+   private:
+    enum class Kind : uint8_t { None, Timed, Delta, Unknown };
+    Kind m_kind = Kind::None;
+    uint64_t m_at = 0;   // Timed: its time (fs)
+    DeltaStamp m_delta;  // Delta: the delta cycle it was made in
+  };
   // Why try_accept refused: queue space or an address hazard.
   enum class Refusal { None, Full, Hazard };
   struct Resp {
@@ -210,7 +280,11 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   // belongs to the context it was built in, which does not check for one to create on every read).
   const sc_core::sc_time& kernel_time() const { return simcontext()->time_stamp(); }
   // Copies the part of [addr, addr + len) that falls in burst `line` between `buf` (at addr) and the store.
-  void line_span(uint64_t line, uint64_t addr, uint64_t len, uint64_t& lo, uint64_t& hi) const;
+  void line_span(uint64_t line, uint64_t addr, uint64_t len, uint64_t& lo, uint64_t& hi) const {
+    const unsigned ob = m_mapper.offset_bits();
+    lo = std::max(addr, line << ob);
+    hi = std::min(addr + len, (line + 1) << ob);
+  }
   bool covers(const WriteBuf& w, uint64_t line, uint64_t addr, uint64_t len) const;
   uint32_t alloc_wbuf();
   void release_line(uint64_t line, const Line& l);
@@ -225,6 +299,8 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   std::vector<uint64_t> m_last_tick;
   tlm_utils::peq_with_cb_and_phase<DramController> m_peq;
   sc_core::sc_event m_wake, m_resp_event;
+  NotifyMirror m_wake_mirror, m_resp_mirror;  // their pending notifications
+  DelayTimes m_delays;
   tlm::tlm_generic_payload* m_blocked = nullptr;  // BEGIN_REQ waiting for queue space
   uint64_t m_served_gen = 0, m_blocked_gen = 0;   // bursts served so far; and when m_blocked was last tried
   std::vector<uint64_t> m_need;                   // try_accept: bursts per channel (kept to save allocations)
@@ -242,11 +318,12 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   uint64_t m_ahead_cycle = UINT64_MAX;  // a cycle whose ticks ran ahead; its scheduler call does the rest
   uint64_t m_cycles_ahead = 0;
   bool m_stop_pending = false;         // a violation found ahead: stop the run at its cycle
-  uint64_t m_wake_delta = UINT64_MAX;  // delta cycle of the last m_wake notification
+  DeltaStamp m_wake_delta;             // delta cycle of the last m_wake notification
   // may_run_ahead: sc_time_to_pending_activity() as last asked, valid until this controller may have
-  // notified an event or let other code run (a new scheduler call, wake_at, push_response, try_accept:
-  // between two of its questions the scheduler runs only channel ticks, whose observer calls notify
-  // only through push_response). Without a notify in between, the kernel's answer cannot change.
+  // notified an event or let other code run (a new scheduler call, a notification wake_at or
+  // push_response made (not one the mirror skipped), try_accept: between two of its questions the
+  // scheduler runs only channel ticks, whose observer calls notify only through push_response). Without
+  // a notify in between, the kernel's answer cannot change.
   mutable uint64_t m_pending = 0;
   mutable bool m_pending_valid = false;
   // Responses by time, then in the order they were pushed: a sorted deque rather than a priority queue

@@ -56,6 +56,8 @@ class DramTracePlayer : public sc_core::sc_module, public tlm::tlm_mm_interface 
   tlm::tlm_sync_enum nb_transport_bw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase,
                                      sc_core::sc_time& delay);
   tlm::tlm_generic_payload* alloc();
+  [[gnu::cold, gnu::noinline]] void report_failed(const tlm::tlm_generic_payload& gp) const;
+  [[gnu::cold, gnu::noinline]] void report_unexpected_phase() const;
 
   Source m_src;
   ClockDomain m_clk;
