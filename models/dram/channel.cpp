@@ -55,9 +55,11 @@ bool Channel::can_accept(bool write, uint64_t n) const {
 }
 
 void Channel::enqueue(const Request& in) {
-  Request r = in;
+  // Copied once, straight into the queue (the controller's request carries no bank_flat yet).
+  RequestQueue& q = in.write ? m_wq : m_rq;
+  q.push_back(in);
+  Request& r = q[q.size() - 1];
   r.bank_flat = (r.addr.rank * m_nbanks) + r.addr.bank_group * m_bpg + r.addr.bank;
-  (r.write ? m_wq : m_rq).push_back(r);
   ++m_queued[r.write][r.bank_flat];
   m_rows[r.write][r.bank_flat].push_back(r.addr.row);
   if (m_bank_masks) m_queued_mask[r.write] |= uint64_t(1) << r.bank_flat;
@@ -290,10 +292,6 @@ void Channel::note_special() {
 }
 
 bool Channel::refresh_step(uint64_t now, uint64_t& wake) {
-  if (m_ref_quiet && now < m_ref_quiet_until) {
-    wake = std::min(wake, m_ref_quiet_until);
-    return false;
-  }
   const bool issued = refresh_pass(now, wake);
   note_special();  // the pass sets and clears ref_pending
   return issued;
@@ -437,8 +435,8 @@ void Channel::serve(uint64_t now, RequestQueue& q, size_t i, bool write) {
   m_obs.on_served(m_index, r, data_end);
 }
 
-bool Channel::nothing_now(const RequestQueue& q, bool w, uint64_t now, uint64_t& wake, bool& blocked,
-                          uint64_t& may, size_t& ready) {
+inline bool Channel::nothing_now(const RequestQueue& q, bool w, uint64_t now, uint64_t& wake, bool& blocked,
+                                 uint64_t& may, size_t& ready) {
   // The scan in select stops at the first request not yet through the front end: the requests behind it
   // (all later arrivals, with the same front-end delay) are left out of the counts here.
   const uint32_t cap = static_cast<uint32_t>(m_cfg.ctrl.starvation_cap);
@@ -690,7 +688,12 @@ void Channel::perform(RequestQueue& q, bool w, const Choice& c, uint64_t now) {
 uint64_t Channel::tick(uint64_t now) {
   if (now < m_bus_free) return m_bus_free;  // the second cycle of a two-cycle command
   uint64_t wake = kNever;
-  if (refresh_step(now, wake)) return now + 1;
+  // refresh_step's quiet shortcut, inline: most ticks find every rank waiting for its next refresh slot.
+  if (m_ref_quiet && now < m_ref_quiet_until) {
+    wake = m_ref_quiet_until;
+  } else if (refresh_step(now, wake)) {
+    return now + 1;
+  }
 
   // Write draining: writes wait in their queue until it reaches the high watermark (or no read waits),
   // then drain until the low watermark while reads wait, so the bus turns around rarely.

@@ -168,8 +168,10 @@ class Channel {
   // no request can issue now (then fills `wake` and `blocked` as the full scan would and returns true).
   // Otherwise `may` holds every bank whose ready requests may issue now (and some that cannot), and
   // `ready` the number of requests through the front end.
-  bool nothing_now(const RequestQueue& q, bool write, uint64_t now, uint64_t& wake, bool& blocked,
-                   uint64_t& may, size_t& ready);
+  // (Always inlined into its one caller: passing its seven arguments cost 5% of its instructions.)
+  __attribute__((always_inline)) bool nothing_now(const RequestQueue& q, bool write, uint64_t now,
+                                                  uint64_t& wake, bool& blocked, uint64_t& may,
+                                                  size_t& ready);
   // select's FR-FCFS scan; entries before `boundary` whose bank is not in `only` are passed over (see
   // ScanCache: they cannot issue; wake and blocked are then incomplete, so only a found choice counts).
   Choice scan(RequestQueue& q, bool write, uint64_t now, uint64_t& wake, uint64_t only, size_t boundary);
@@ -189,8 +191,8 @@ class Channel {
   // Energy: the rank draws active-standby current from `now` to `until` (kNever: until a close): an open
   // row, or a refresh (the DRAM works internally for tRFC; Micron TN-40-07 counts IDD3N under it).
   static void hold_rows(Rank& r, uint64_t now, uint64_t until);
-  bool refresh_step(uint64_t now, uint64_t& wake);
-  bool refresh_pass(uint64_t now, uint64_t& wake);  // refresh_step past its quiet shortcut
+  bool refresh_step(uint64_t now, uint64_t& wake);  // past the quiet shortcut (m_ref_quiet), which tick tests
+  bool refresh_pass(uint64_t now, uint64_t& wake);
   // Some rank has a refresh forced (ref_pending) or is powered down: select's bank-level shortcuts are off.
   bool m_special = false;
   void note_special();  // updates m_special after ref_pending or powered_down changed
