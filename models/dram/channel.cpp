@@ -110,6 +110,7 @@ uint64_t Channel::faw_ready(const Rank& r) const {
 }
 
 void Channel::settle(Rank& r, uint64_t now) {
+  if (r.closes.empty() || r.closes.front() > now) return;  // mostly: nothing due
   size_t n = 0;
   for (; n < r.closes.size() && r.closes[n] <= now; ++n)
     if (--r.rows_held == 0) r.active_total += r.closes[n] - r.held_since;
@@ -135,6 +136,13 @@ void Channel::close_bank(Rank& r, Bank& b, uint64_t now, uint64_t precharged_at)
   b.pending_rd = b.pending_wr = 0;
   note_pending(b);
   --r.open_banks;
+  if (precharged_at == now) {
+    // An explicit precharge: the row closes now, after the implicit ones due by now (as inserting it into
+    // `closes` and settling would, without the insert and erase).
+    settle(r, now);
+    if (--r.rows_held == 0) r.active_total += precharged_at - r.held_since;
+    return;
+  }
   r.closes.insert(std::upper_bound(r.closes.begin(), r.closes.end(), precharged_at), precharged_at);
   settle(r, now);
 }
