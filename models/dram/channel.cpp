@@ -214,14 +214,6 @@ void Channel::issue(uint64_t now, Cmd c, const DramAddr& a) {
       refloor(b);
       return;
     }
-    case Cmd::PREA:
-      for (auto& b : rk.banks) {
-        if (!b.open) continue;
-        close_bank(rk, b, now, now);
-        raise(b.next_act, now + t.trp);
-        refloor(b);
-      }
-      return;
     case Cmd::RD:
     case Cmd::RDA:
     case Cmd::WR:
@@ -264,6 +256,25 @@ void Channel::issue(uint64_t now, Cmd c, const DramAddr& a) {
       refloor(b);
       return;
     }
+    default:
+      issue_rare(now, c, a);
+      return;
+  }
+}
+
+void Channel::issue_rare(uint64_t now, Cmd c, const DramAddr& a) {
+  Rank& rk = m_ranks[a.rank];
+  const auto& t = m_t;
+  auto raise = [](uint64_t& v, uint64_t x) { v = std::max(v, x); };
+  switch (c) {
+    case Cmd::PREA:
+      for (auto& b : rk.banks) {
+        if (!b.open) continue;
+        close_bank(rk, b, now, now);
+        raise(b.next_act, now + t.trp);
+        refloor(b);
+      }
+      return;
     case Cmd::REF:
       for (auto& b : rk.banks) {
         raise(b.next_act, now + t.trfc);
@@ -290,6 +301,8 @@ void Channel::issue(uint64_t now, Cmd c, const DramAddr& a) {
       rk.pd_total += now - rk.pde_at;
       rk.cmd_ok = now + t.txp;
       note_special();
+      return;
+    default:
       return;
   }
 }
@@ -424,7 +437,9 @@ void Channel::serve(uint64_t now, RequestQueue& q, size_t i, bool write) {
   if (--m_queued[write][r.bank_flat] == 0 && m_bank_masks)
     m_queued_mask[write] &= ~(uint64_t(1) << r.bank_flat);
   std::vector<uint32_t>& rows = m_rows[write][r.bank_flat];
-  *std::find(rows.begin(), rows.end(), r.addr.row) = rows.back();
+  size_t k = 0;  // (a plain loop: std::find's unrolled one doubles serve's code for lists of a few rows)
+  while (rows[k] != r.addr.row) ++k;
+  rows[k] = rows.back();
   rows.pop_back();
   Rank& rk = m_ranks[r.addr.rank];
   if (--rk.queued == 0) m_ref_quiet = false;

@@ -183,6 +183,9 @@ class Channel {
   void perform(RequestQueue& q, bool write, const Choice& c, uint64_t now);
   uint64_t faw_ready(const Rank& r) const;
   void issue(uint64_t now, Cmd c, const DramAddr& a);
+  // issue's state updates for the rare commands (PREA, refresh, power-down), out of the hot path: kept
+  // out of line and cold so that issue's code stays small (the hot loop's code competes for the I-cache).
+  __attribute__((cold, noinline)) void issue_rare(uint64_t now, Cmd c, const DramAddr& a);
   void serve(uint64_t now, RequestQueue& q, size_t i, bool write);
   void open_bank(Rank& r, Bank& b, uint64_t now);
   // Closes the bank for scheduling now; its row stays powered until `precharged_at` (>= now).
