@@ -41,7 +41,8 @@ Channel::Channel(unsigned index, const DdrConfig& cfg, TimingChecker* checker, C
   m_queued[1].assign(m_flat.size(), 0);
   m_rows[0].resize(m_flat.size());
   m_rows[1].resize(m_flat.size());
-  m_floor.assign(2 * m_flat.size(), 0);
+  m_floor[0].assign(m_flat.size(), 0);
+  m_floor[1].assign(m_flat.size(), 0);
   m_bank_masks = m_flat.size() <= 64;
   m_rq.reserve(cfg.ctrl.read_queue);
   m_wq.reserve(cfg.ctrl.write_queue);
@@ -82,12 +83,12 @@ void Channel::note_pending(const Bank& b) {
 }
 
 void Channel::refloor(const Bank& b) {
-  uint64_t* const f = &m_floor[2 * size_t(b.flat)];
+  uint64_t &f0 = m_floor[0][b.flat], &f1 = m_floor[1][b.flat];
   if (!b.open) {
-    f[0] = f[1] = b.next_act;
+    f0 = f1 = b.next_act;
   } else {
-    f[0] = std::min(b.pending_rd ? b.next_rd : kNever, b.next_pre);
-    f[1] = std::min(b.pending_wr ? b.next_wr : kNever, b.next_pre);
+    f0 = std::min(b.pending_rd ? b.next_rd : kNever, b.next_pre);
+    f1 = std::min(b.pending_wr ? b.next_wr : kNever, b.next_pre);
   }
 }
 
@@ -487,12 +488,12 @@ inline bool Channel::nothing_now(const RequestQueue& q, bool w, uint64_t now, ui
   const std::vector<uint32_t>& queued = m_queued[w];
   uint64_t bank_min = kNever, min_mask = 0;  // the earliest bank and the banks that have it
   m_cache[w].valid = false;
-  const uint64_t* const floor = m_floor.data() + w;  // floor[2 * i]: bank i's for this queue
+  const uint64_t* const floor = m_floor[w].data();
   for (uint64_t m = m_queued_mask[w]; m; m &= m - 1) {
     const unsigned i = static_cast<unsigned>(__builtin_ctzll(m));
     // A bank's bound is never below its floor: past the earliest bank so far, it can be neither now nor
     // the earliest.
-    if (floor[2 * i] > bank_min) continue;
+    if (floor[i] > bank_min) continue;
     const Bank& b = *m_flat[i];
     uint64_t t;
     if (!b.open) {

@@ -234,12 +234,12 @@ class Channel {
   // Per queue and bank: the rows of its queued requests, in no particular order (recount counts them).
   std::vector<std::vector<uint32_t>> m_rows[2];
   uint64_t m_pending_mask[2] = {0, 0};  // banks with pending_rd / pending_wr > 0
-  // Per bank and queue (index 2 x bank_flat + write): a cycle no later than the bank's next command for
+  // Per queue and bank (m_floor[write][bank_flat]): a cycle no later than the bank's next command for
   // that queue's requests could issue by its own bounds (closed: next_act; open: the next RD / WR if the
   // queue has hits, and next_pre). Bounds only rise and a count dropping to 0 only raises the floor, so a
   // floor left behind stays one; it is set anew where it could drop (a row opened or closed, a queue's
   // first hit) and, to keep it tight, after the bank's own commands.
-  std::vector<uint64_t> m_floor;
+  std::vector<uint64_t> m_floor[2];
   bool m_bank_masks = false;  // the channel has at most 64 banks
   // What a bank-level pass that found nothing learnt, per queue, until the next command changes any
   // timing: the requests before `boundary` (then through the front end) can issue no earlier than
