@@ -464,19 +464,21 @@ inline bool Channel::nothing_now(const RequestQueue& q, bool w, uint64_t now, ui
   // The scan in select stops at the first request not yet through the front end: the requests behind it
   // (all later arrivals, with the same front-end delay) are left out of the counts here.
   const uint32_t cap = static_cast<uint32_t>(m_cfg.ctrl.starvation_cap);
-  size_t n = q.size();
-  while (n > 0 && q[n - 1].ready > now) --n;
-  ready = n;
+  // One walk from the back over the requests still in the front end (the youngest): count them per bank.
   uint8_t late[64], late_hits[64];
-  uint64_t late_mask = 0;
-  for (size_t i = n; i < q.size(); ++i) {
-    const Request& r = q[i];
+  uint64_t late_mask = 0, first_late = kNever;
+  size_t n = q.size();
+  for (; n > 0; --n) {
+    const Request& r = q[n - 1];
+    if (r.ready <= now) break;
+    first_late = r.ready;
     const uint64_t bit = uint64_t(1) << r.bank_flat;
     if (!(late_mask & bit)) late[r.bank_flat] = late_hits[r.bank_flat] = 0, late_mask |= bit;
     ++late[r.bank_flat];
     const Bank& b = *m_flat[r.bank_flat];
     late_hits[r.bank_flat] += b.open && b.row == r.addr.row;
   }
+  ready = n;
   uint64_t act_ok[64], cmd_ok[64];
   for (size_t r = 0; r < m_ranks.size(); ++r)
     cmd_ok[r] = m_ranks[r].cmd_ok, act_ok[r] = std::max(faw_ready(m_ranks[r]), m_ranks[r].cmd_ok);
@@ -484,7 +486,6 @@ inline bool Channel::nothing_now(const RequestQueue& q, bool w, uint64_t now, ui
   // Every request of a bank has the same earliest cycle for its next command, by kind: a row hit (RD/WR),
   // an ACT to the closed bank, or a PRE for a conflict (left out while the open row still has its share
   // of hits and requests waiting for it). If none of them is now, the scan would find nothing.
-  const uint64_t first_late = n < q.size() ? q[n].ready : kNever;
   const std::vector<uint32_t>& queued = m_queued[w];
   uint64_t bank_min = kNever, min_mask = 0;  // the earliest bank and the banks that have it
   m_cache[w].valid = false;
