@@ -686,7 +686,7 @@ Channel::Choice Channel::scan(RequestQueue& q, bool w, uint64_t now, uint64_t& w
   return other;
 }
 
-void Channel::perform(RequestQueue& q, bool w, const Choice& c, uint64_t now) {
+inline void Channel::perform(RequestQueue& q, bool w, const Choice& c, uint64_t now) {
   Request& r = q[c.index];
   switch (c.cmd) {
     case Cmd::RD:
@@ -734,22 +734,17 @@ uint64_t Channel::tick(uint64_t now) {
   } else if (m_wq.empty() || (!m_rq.empty() && m_wq.size() <= m_cfg.ctrl.write_low)) {
     m_draining = false;
   }
-  const bool w = m_draining;
-  auto& q = w ? m_wq : m_rq;
-  Choice c = select(q, w, now, wake);
-  if (c.index < q.size()) {
-    perform(q, w, c, now);
-    return now + 1;
-  }
-  if (c.blocked) {
+  bool w = m_draining;
+  Choice c = select(w ? m_wq : m_rq, w, now, wake);
+  if (c.index == SIZE_MAX && c.blocked) {
     // Everything this mode could do waits on rows held open for the other queue's requests: serve those
     // (otherwise a drain whose writes all conflict with rows opened for reads would never end).
-    auto& o = w ? m_rq : m_wq;
-    const Choice oc = select(o, !w, now, wake);
-    if (oc.index < o.size()) {
-      perform(o, !w, oc, now);
-      return now + 1;
-    }
+    w = !w;
+    c = select(w ? m_wq : m_rq, w, now, wake);
+  }
+  if (c.index != SIZE_MAX) {
+    perform(w ? m_wq : m_rq, w, c, now);  // (one call site: perform is inlined)
+    return now + 1;
   }
   if (m_cfg.ctrl.powerdown && powerdown_step(now, wake)) return now + 1;
   return std::max(wake, now + 1);

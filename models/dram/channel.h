@@ -180,7 +180,7 @@ class Channel {
   bool hit_may_issue(bool write, uint64_t now, uint64_t banks) const;
   void note_pending(const Bank& b);  // updates m_pending_mask after pending_rd/pending_wr changed
   void refloor(const Bank& b);       // sets the bank's m_floor anew from its bounds, row state and counts
-  void perform(RequestQueue& q, bool write, const Choice& c, uint64_t now);
+  __attribute__((always_inline)) void perform(RequestQueue& q, bool write, const Choice& c, uint64_t now);
   uint64_t faw_ready(const Rank& r) const;
   void issue(uint64_t now, Cmd c, const DramAddr& a);
   // issue's state updates for the rare commands (PREA, refresh, power-down), out of the hot path: kept
