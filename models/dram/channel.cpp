@@ -545,7 +545,7 @@ bool Channel::hit_may_issue(bool w, uint64_t now, uint64_t banks) const {
   return false;
 }
 
-Channel::Choice Channel::select(RequestQueue& q, bool w, uint64_t now, uint64_t& wake) {
+inline Channel::Choice Channel::select(RequestQueue& q, bool w, uint64_t now, uint64_t& wake) {
   if (m_bank_masks) {
     const bool special = m_special;
     // The bank-level pass pays off where the scan would mostly find nothing: in the first cycle after a
@@ -735,12 +735,13 @@ uint64_t Channel::tick(uint64_t now) {
     m_draining = false;
   }
   bool w = m_draining;
-  Choice c = select(w ? m_wq : m_rq, w, now, wake);
-  if (c.index == SIZE_MAX && c.blocked) {
+  Choice c;
+  for (bool first = true;; first = false) {  // (one select call site: select is inlined)
+    c = select(w ? m_wq : m_rq, w, now, wake);
+    if (c.index != SIZE_MAX || !c.blocked || !first) break;
     // Everything this mode could do waits on rows held open for the other queue's requests: serve those
     // (otherwise a drain whose writes all conflict with rows opened for reads would never end).
     w = !w;
-    c = select(w ? m_wq : m_rq, w, now, wake);
   }
   if (c.index != SIZE_MAX) {
     perform(w ? m_wq : m_rq, w, c, now);  // (one call site: perform is inlined)

@@ -163,7 +163,7 @@ class Channel {
   static uint64_t col_bound(const Bank& b, bool write) {
     return write ? std::max(b.next_wr, b.grp->next_wr) : std::max(b.next_rd, b.grp->next_rd);
   }
-  Choice select(RequestQueue& q, bool write, uint64_t now, uint64_t& wake);
+  __attribute__((always_inline)) Choice select(RequestQueue& q, bool write, uint64_t now, uint64_t& wake);
   // select's bank-level pass (no rank refreshing or powered down): decides from the banks alone whether
   // no request can issue now (then fills `wake` and `blocked` as the full scan would and returns true).
   // Otherwise `may` holds every bank whose ready requests may issue now (and some that cannot), and
