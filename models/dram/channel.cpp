@@ -546,6 +546,11 @@ bool Channel::hit_may_issue(bool w, uint64_t now, uint64_t banks) const {
 }
 
 inline Channel::Choice Channel::select(RequestQueue& q, bool w, uint64_t now, uint64_t& wake) {
+  // A partial scan passes over the ready requests before `boundary` to banks outside `only`; its wake
+  // does not count (see below). Nothing found: the full scan follows.
+  bool partial = false;
+  uint64_t only = ~uint64_t(0);
+  size_t boundary = 0;
   if (m_bank_masks) {
     const bool special = m_special;
     // The bank-level pass pays off where the scan would mostly find nothing: in the first cycle after a
@@ -559,28 +564,27 @@ inline Channel::Choice Channel::select(RequestQueue& q, bool w, uint64_t now, ui
         none.blocked = blocked;
         return none;
       }
-      if (m_capped_open == 0) {
-        // Some bank in `may` can issue now, so the scan finds a choice (wake and blocked no longer count),
-        // and the ready requests to the banks outside `may` cannot issue: passing over them changes no
-        // choice (as for the ScanCache below: with no capped row open, the closing marks are not read).
-        uint64_t ignored = kNever;
-        const Choice c = scan(q, w, now, ignored, may, ready);
-        if (c.index != SIZE_MAX) return c;
-      }
+      // Some bank in `may` can issue now, so the scan finds a choice (wake and blocked no longer count),
+      // and the ready requests to the banks outside `may` cannot issue: passing over them changes no
+      // choice (as for the ScanCache below: with no capped row open, the closing marks are not read).
+      if (m_capped_open == 0) partial = true, only = may, boundary = ready;
     } else if (!special && m_cache[w].valid && now <= m_cache[w].until && m_capped_open == 0) {
       // No command since that pass: the requests it saw that can issue now are to its earliest banks.
       // Passing over the others changes no choice: they cannot issue, and they could only matter through
       // the closing marks, which only capped rows read (none is open). Nothing found: scan it all again.
-      uint64_t ignored = kNever;
-      const Choice c = scan(q, w, now, ignored, m_cache[w].mask, m_cache[w].boundary);
-      if (c.index != SIZE_MAX) return c;
+      partial = true, only = m_cache[w].mask, boundary = m_cache[w].boundary;
     }
   }
-  return scan(q, w, now, wake, ~uint64_t(0), 0);
+  for (;;) {  // (one scan call site: scan is inlined)
+    uint64_t ignored = kNever;
+    const Choice c = scan(q, w, now, partial ? ignored : wake, only, boundary);
+    if (!partial || c.index != SIZE_MAX) return c;
+    partial = false, only = ~uint64_t(0), boundary = 0;
+  }
 }
 
-Channel::Choice Channel::scan(RequestQueue& q, bool w, uint64_t now, uint64_t& wake, uint64_t only,
-                              size_t boundary) {
+inline Channel::Choice Channel::scan(RequestQueue& q, bool w, uint64_t now, uint64_t& wake, uint64_t only,
+                                     size_t boundary) {
   const uint32_t cap = static_cast<uint32_t>(m_cfg.ctrl.starvation_cap);
   // FR-FCFS: the oldest row hit that may issue now (while its row is under the hit cap); otherwise the
   // oldest request whose next command (ACT, PRE, a capped hit, power-down exit) may issue now.

@@ -174,7 +174,8 @@ class Channel {
                                                   size_t& ready);
   // select's FR-FCFS scan; entries before `boundary` whose bank is not in `only` are passed over (see
   // ScanCache: they cannot issue; wake and blocked are then incomplete, so only a found choice counts).
-  Choice scan(RequestQueue& q, bool write, uint64_t now, uint64_t& wake, uint64_t only, size_t boundary);
+  __attribute__((always_inline)) Choice scan(RequestQueue& q, bool write, uint64_t now, uint64_t& wake,
+                                             uint64_t only, size_t boundary);
   // Whether some bank of `banks` with requests for its open row in queue `write` may serve one of them
   // now, under the hit cap (true also where the bank-level masks are not kept).
   bool hit_may_issue(bool write, uint64_t now, uint64_t banks) const;
