@@ -432,7 +432,7 @@ bool Channel::powerdown_step(uint64_t now, uint64_t& wake) {
   return false;
 }
 
-void Channel::serve(uint64_t now, RequestQueue& q, size_t i, bool write) {
+inline void Channel::serve(uint64_t now, RequestQueue& q, size_t i, bool write) {
   Request r = q[i];
   q.erase(i);
   if (--m_queued[write][r.bank_flat] == 0 && m_bank_masks)

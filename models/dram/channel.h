@@ -187,7 +187,7 @@ class Channel {
   // issue's state updates for the rare commands (PREA, refresh, power-down), out of the hot path: kept
   // out of line and cold so that issue's code stays small (the hot loop's code competes for the I-cache).
   __attribute__((cold, noinline)) void issue_rare(uint64_t now, Cmd c, const DramAddr& a);
-  void serve(uint64_t now, RequestQueue& q, size_t i, bool write);
+  __attribute__((always_inline)) void serve(uint64_t now, RequestQueue& q, size_t i, bool write);
   void open_bank(Rank& r, Bank& b, uint64_t now);
   // Closes the bank for scheduling now; its row stays powered until `precharged_at` (>= now).
   void close_bank(Rank& r, Bank& b, uint64_t now, uint64_t precharged_at);
