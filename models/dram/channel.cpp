@@ -535,7 +535,7 @@ inline bool Channel::nothing_now(const RequestQueue& q, bool w, uint64_t now, ui
   return true;
 }
 
-bool Channel::hit_may_issue(bool w, uint64_t now, uint64_t banks) const {
+inline bool Channel::hit_may_issue(bool w, uint64_t now, uint64_t banks) const {
   if (!m_bank_masks) return true;
   const uint32_t cap = static_cast<uint32_t>(m_cfg.ctrl.starvation_cap);
   for (uint64_t m = m_pending_mask[w] & banks; m; m &= m - 1) {

@@ -178,7 +178,7 @@ class Channel {
                                              uint64_t only, size_t boundary);
   // Whether some bank of `banks` with requests for its open row in queue `write` may serve one of them
   // now, under the hit cap (true also where the bank-level masks are not kept).
-  bool hit_may_issue(bool write, uint64_t now, uint64_t banks) const;
+  __attribute__((always_inline)) bool hit_may_issue(bool write, uint64_t now, uint64_t banks) const;
   void note_pending(const Bank& b);  // updates m_pending_mask after pending_rd/pending_wr changed
   void refloor(const Bank& b);       // sets the bank's m_floor anew from its bounds, row state and counts
   __attribute__((always_inline)) void perform(RequestQueue& q, bool write, const Choice& c, uint64_t now);
