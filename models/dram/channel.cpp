@@ -41,7 +41,8 @@ Channel::Channel(unsigned index, const DdrConfig& cfg, TimingChecker* checker, C
   m_queued[1].assign(m_flat.size(), 0);
   m_rows[0].resize(m_flat.size());
   m_rows[1].resize(m_flat.size());
-  m_floor.assign(2 * m_flat.size(), 0);
+  m_floor[0].assign(m_flat.size(), 0);
+  m_floor[1].assign(m_flat.size(), 0);
   m_bank_masks = m_flat.size() <= 64;
   m_rq.reserve(cfg.ctrl.read_queue);
   m_wq.reserve(cfg.ctrl.write_queue);
@@ -55,9 +56,11 @@ bool Channel::can_accept(bool write, uint64_t n) const {
 }
 
 void Channel::enqueue(const Request& in) {
-  Request r = in;
+  // Copied once, straight into the queue (the controller's request carries no bank_flat yet).
+  RequestQueue& q = in.write ? m_wq : m_rq;
+  q.push_back(in);
+  Request& r = q[q.size() - 1];
   r.bank_flat = (r.addr.rank * m_nbanks) + r.addr.bank_group * m_bpg + r.addr.bank;
-  (r.write ? m_wq : m_rq).push_back(r);
   ++m_queued[r.write][r.bank_flat];
   m_rows[r.write][r.bank_flat].push_back(r.addr.row);
   if (m_bank_masks) m_queued_mask[r.write] |= uint64_t(1) << r.bank_flat;
@@ -80,12 +83,12 @@ void Channel::note_pending(const Bank& b) {
 }
 
 void Channel::refloor(const Bank& b) {
-  uint64_t* const f = &m_floor[2 * size_t(b.flat)];
+  uint64_t &f0 = m_floor[0][b.flat], &f1 = m_floor[1][b.flat];
   if (!b.open) {
-    f[0] = f[1] = b.next_act;
+    f0 = f1 = b.next_act;
   } else {
-    f[0] = std::min(b.pending_rd ? b.next_rd : kNever, b.next_pre);
-    f[1] = std::min(b.pending_wr ? b.next_wr : kNever, b.next_pre);
+    f0 = std::min(b.pending_rd ? b.next_rd : kNever, b.next_pre);
+    f1 = std::min(b.pending_wr ? b.next_wr : kNever, b.next_pre);
   }
 }
 
@@ -108,6 +111,7 @@ uint64_t Channel::faw_ready(const Rank& r) const {
 }
 
 void Channel::settle(Rank& r, uint64_t now) {
+  if (r.closes.empty() || r.closes.front() > now) return;  // mostly: nothing due
   size_t n = 0;
   for (; n < r.closes.size() && r.closes[n] <= now; ++n)
     if (--r.rows_held == 0) r.active_total += r.closes[n] - r.held_since;
@@ -133,6 +137,13 @@ void Channel::close_bank(Rank& r, Bank& b, uint64_t now, uint64_t precharged_at)
   b.pending_rd = b.pending_wr = 0;
   note_pending(b);
   --r.open_banks;
+  if (precharged_at == now) {
+    // An explicit precharge: the row closes now, after the implicit ones due by now (as inserting it into
+    // `closes` and settling would, without the insert and erase).
+    settle(r, now);
+    if (--r.rows_held == 0) r.active_total += precharged_at - r.held_since;
+    return;
+  }
   r.closes.insert(std::upper_bound(r.closes.begin(), r.closes.end(), precharged_at), precharged_at);
   settle(r, now);
 }
@@ -204,14 +215,6 @@ void Channel::issue(uint64_t now, Cmd c, const DramAddr& a) {
       refloor(b);
       return;
     }
-    case Cmd::PREA:
-      for (auto& b : rk.banks) {
-        if (!b.open) continue;
-        close_bank(rk, b, now, now);
-        raise(b.next_act, now + t.trp);
-        refloor(b);
-      }
-      return;
     case Cmd::RD:
     case Cmd::RDA:
     case Cmd::WR:
@@ -254,6 +257,25 @@ void Channel::issue(uint64_t now, Cmd c, const DramAddr& a) {
       refloor(b);
       return;
     }
+    default:
+      issue_rare(now, c, a);
+      return;
+  }
+}
+
+void Channel::issue_rare(uint64_t now, Cmd c, const DramAddr& a) {
+  Rank& rk = m_ranks[a.rank];
+  const auto& t = m_t;
+  auto raise = [](uint64_t& v, uint64_t x) { v = std::max(v, x); };
+  switch (c) {
+    case Cmd::PREA:
+      for (auto& b : rk.banks) {
+        if (!b.open) continue;
+        close_bank(rk, b, now, now);
+        raise(b.next_act, now + t.trp);
+        refloor(b);
+      }
+      return;
     case Cmd::REF:
       for (auto& b : rk.banks) {
         raise(b.next_act, now + t.trfc);
@@ -281,6 +303,8 @@ void Channel::issue(uint64_t now, Cmd c, const DramAddr& a) {
       rk.cmd_ok = now + t.txp;
       note_special();
       return;
+    default:
+      return;
   }
 }
 
@@ -290,10 +314,6 @@ void Channel::note_special() {
 }
 
 bool Channel::refresh_step(uint64_t now, uint64_t& wake) {
-  if (m_ref_quiet && now < m_ref_quiet_until) {
-    wake = std::min(wake, m_ref_quiet_until);
-    return false;
-  }
   const bool issued = refresh_pass(now, wake);
   note_special();  // the pass sets and clears ref_pending
   return issued;
@@ -412,13 +432,15 @@ bool Channel::powerdown_step(uint64_t now, uint64_t& wake) {
   return false;
 }
 
-void Channel::serve(uint64_t now, RequestQueue& q, size_t i, bool write) {
+inline void Channel::serve(uint64_t now, RequestQueue& q, size_t i, bool write) {
   Request r = q[i];
   q.erase(i);
   if (--m_queued[write][r.bank_flat] == 0 && m_bank_masks)
     m_queued_mask[write] &= ~(uint64_t(1) << r.bank_flat);
   std::vector<uint32_t>& rows = m_rows[write][r.bank_flat];
-  *std::find(rows.begin(), rows.end(), r.addr.row) = rows.back();
+  size_t k = 0;  // (a plain loop: std::find's unrolled one doubles serve's code for lists of a few rows)
+  while (rows[k] != r.addr.row) ++k;
+  rows[k] = rows.back();
   rows.pop_back();
   Rank& rk = m_ranks[r.addr.rank];
   if (--rk.queued == 0) m_ref_quiet = false;
@@ -437,24 +459,26 @@ void Channel::serve(uint64_t now, RequestQueue& q, size_t i, bool write) {
   m_obs.on_served(m_index, r, data_end);
 }
 
-bool Channel::nothing_now(const RequestQueue& q, bool w, uint64_t now, uint64_t& wake, bool& blocked,
-                          uint64_t& may, size_t& ready) {
+inline bool Channel::nothing_now(const RequestQueue& q, bool w, uint64_t now, uint64_t& wake, bool& blocked,
+                                 uint64_t& may, size_t& ready) {
   // The scan in select stops at the first request not yet through the front end: the requests behind it
   // (all later arrivals, with the same front-end delay) are left out of the counts here.
   const uint32_t cap = static_cast<uint32_t>(m_cfg.ctrl.starvation_cap);
-  size_t n = q.size();
-  while (n > 0 && q[n - 1].ready > now) --n;
-  ready = n;
+  // One walk from the back over the requests still in the front end (the youngest): count them per bank.
   uint8_t late[64], late_hits[64];
-  uint64_t late_mask = 0;
-  for (size_t i = n; i < q.size(); ++i) {
-    const Request& r = q[i];
+  uint64_t late_mask = 0, first_late = kNever;
+  size_t n = q.size();
+  for (; n > 0; --n) {
+    const Request& r = q[n - 1];
+    if (r.ready <= now) break;
+    first_late = r.ready;
     const uint64_t bit = uint64_t(1) << r.bank_flat;
     if (!(late_mask & bit)) late[r.bank_flat] = late_hits[r.bank_flat] = 0, late_mask |= bit;
     ++late[r.bank_flat];
     const Bank& b = *m_flat[r.bank_flat];
     late_hits[r.bank_flat] += b.open && b.row == r.addr.row;
   }
+  ready = n;
   uint64_t act_ok[64], cmd_ok[64];
   for (size_t r = 0; r < m_ranks.size(); ++r)
     cmd_ok[r] = m_ranks[r].cmd_ok, act_ok[r] = std::max(faw_ready(m_ranks[r]), m_ranks[r].cmd_ok);
@@ -462,16 +486,15 @@ bool Channel::nothing_now(const RequestQueue& q, bool w, uint64_t now, uint64_t&
   // Every request of a bank has the same earliest cycle for its next command, by kind: a row hit (RD/WR),
   // an ACT to the closed bank, or a PRE for a conflict (left out while the open row still has its share
   // of hits and requests waiting for it). If none of them is now, the scan would find nothing.
-  const uint64_t first_late = n < q.size() ? q[n].ready : kNever;
   const std::vector<uint32_t>& queued = m_queued[w];
   uint64_t bank_min = kNever, min_mask = 0;  // the earliest bank and the banks that have it
   m_cache[w].valid = false;
-  const uint64_t* const floor = m_floor.data() + w;  // floor[2 * i]: bank i's for this queue
+  const uint64_t* const floor = m_floor[w].data();
   for (uint64_t m = m_queued_mask[w]; m; m &= m - 1) {
     const unsigned i = static_cast<unsigned>(__builtin_ctzll(m));
     // A bank's bound is never below its floor: past the earliest bank so far, it can be neither now nor
     // the earliest.
-    if (floor[2 * i] > bank_min) continue;
+    if (floor[i] > bank_min) continue;
     const Bank& b = *m_flat[i];
     uint64_t t;
     if (!b.open) {
@@ -512,7 +535,7 @@ bool Channel::nothing_now(const RequestQueue& q, bool w, uint64_t now, uint64_t&
   return true;
 }
 
-bool Channel::hit_may_issue(bool w, uint64_t now, uint64_t banks) const {
+inline bool Channel::hit_may_issue(bool w, uint64_t now, uint64_t banks) const {
   if (!m_bank_masks) return true;
   const uint32_t cap = static_cast<uint32_t>(m_cfg.ctrl.starvation_cap);
   for (uint64_t m = m_pending_mask[w] & banks; m; m &= m - 1) {
@@ -522,7 +545,12 @@ bool Channel::hit_may_issue(bool w, uint64_t now, uint64_t banks) const {
   return false;
 }
 
-Channel::Choice Channel::select(RequestQueue& q, bool w, uint64_t now, uint64_t& wake) {
+inline Channel::Choice Channel::select(RequestQueue& q, bool w, uint64_t now, uint64_t& wake) {
+  // A partial scan passes over the ready requests before `boundary` to banks outside `only`; its wake
+  // does not count (see below). Nothing found: the full scan follows.
+  bool partial = false;
+  uint64_t only = ~uint64_t(0);
+  size_t boundary = 0;
   if (m_bank_masks) {
     const bool special = m_special;
     // The bank-level pass pays off where the scan would mostly find nothing: in the first cycle after a
@@ -536,28 +564,27 @@ Channel::Choice Channel::select(RequestQueue& q, bool w, uint64_t now, uint64_t&
         none.blocked = blocked;
         return none;
       }
-      if (m_capped_open == 0) {
-        // Some bank in `may` can issue now, so the scan finds a choice (wake and blocked no longer count),
-        // and the ready requests to the banks outside `may` cannot issue: passing over them changes no
-        // choice (as for the ScanCache below: with no capped row open, the closing marks are not read).
-        uint64_t ignored = kNever;
-        const Choice c = scan(q, w, now, ignored, may, ready);
-        if (c.index != SIZE_MAX) return c;
-      }
+      // Some bank in `may` can issue now, so the scan finds a choice (wake and blocked no longer count),
+      // and the ready requests to the banks outside `may` cannot issue: passing over them changes no
+      // choice (as for the ScanCache below: with no capped row open, the closing marks are not read).
+      if (m_capped_open == 0) partial = true, only = may, boundary = ready;
     } else if (!special && m_cache[w].valid && now <= m_cache[w].until && m_capped_open == 0) {
       // No command since that pass: the requests it saw that can issue now are to its earliest banks.
       // Passing over the others changes no choice: they cannot issue, and they could only matter through
       // the closing marks, which only capped rows read (none is open). Nothing found: scan it all again.
-      uint64_t ignored = kNever;
-      const Choice c = scan(q, w, now, ignored, m_cache[w].mask, m_cache[w].boundary);
-      if (c.index != SIZE_MAX) return c;
+      partial = true, only = m_cache[w].mask, boundary = m_cache[w].boundary;
     }
   }
-  return scan(q, w, now, wake, ~uint64_t(0), 0);
+  for (;;) {  // (one scan call site: scan is inlined)
+    uint64_t ignored = kNever;
+    const Choice c = scan(q, w, now, partial ? ignored : wake, only, boundary);
+    if (!partial || c.index != SIZE_MAX) return c;
+    partial = false, only = ~uint64_t(0), boundary = 0;
+  }
 }
 
-Channel::Choice Channel::scan(RequestQueue& q, bool w, uint64_t now, uint64_t& wake, uint64_t only,
-                              size_t boundary) {
+inline Channel::Choice Channel::scan(RequestQueue& q, bool w, uint64_t now, uint64_t& wake, uint64_t only,
+                                     size_t boundary) {
   const uint32_t cap = static_cast<uint32_t>(m_cfg.ctrl.starvation_cap);
   // FR-FCFS: the oldest row hit that may issue now (while its row is under the hit cap); otherwise the
   // oldest request whose next command (ACT, PRE, a capped hit, power-down exit) may issue now.
@@ -569,6 +596,7 @@ Channel::Choice Channel::scan(RequestQueue& q, bool w, uint64_t now, uint64_t& w
   if (stamp == 0) std::fill(m_closing.begin(), m_closing.end(), 0u), m_select_stamp = 1;
   const uint32_t mark = m_select_stamp;
   unsigned n_closing = 0;
+  const bool special = m_special;  // (else no rank refreshes or is powered down: two tests fewer a request)
   size_t i = 0;
   for (; i < q.size(); ++i) {
     // The bank-level pass saw the requests before `boundary` through the front end, and no command (so no
@@ -584,8 +612,9 @@ Channel::Choice Channel::scan(RequestQueue& q, bool w, uint64_t now, uint64_t& w
     }
     Request& r = q[i];
     Rank& rk = m_ranks[r.addr.rank];
-    if (rk.ref_pending && (!m_same_bank_refresh || r.addr.bank == rk.sb_index)) continue;  // refresh wakes us
-    if (rk.powered_down) {
+    if (special && rk.ref_pending && (!m_same_bank_refresh || r.addr.bank == rk.sb_index))
+      continue;  // refresh wakes us
+    if (special && rk.powered_down) {
       const uint64_t t = rk.pde_at + m_t.tcke;
       if (t <= now) {
         if (other.index == SIZE_MAX) other.index = i, other.cmd = Cmd::PDX;
@@ -648,7 +677,9 @@ Channel::Choice Channel::scan(RequestQueue& q, bool w, uint64_t now, uint64_t& w
       break;
     }
     const Rank& rk = m_ranks[r.addr.rank];
-    if ((rk.ref_pending && (!m_same_bank_refresh || r.addr.bank == rk.sb_index)) || rk.powered_down) continue;
+    if (special &&
+        ((rk.ref_pending && (!m_same_bank_refresh || r.addr.bank == rk.sb_index)) || rk.powered_down))
+      continue;
     const Bank& b = *m_flat[r.bank_flat];
     if (b.open && b.row == r.addr.row && b.hits < cap && std::max(col_bound(b, w), rk.cmd_ok) <= now) {
       Choice c;
@@ -659,7 +690,7 @@ Channel::Choice Channel::scan(RequestQueue& q, bool w, uint64_t now, uint64_t& w
   return other;
 }
 
-void Channel::perform(RequestQueue& q, bool w, const Choice& c, uint64_t now) {
+inline void Channel::perform(RequestQueue& q, bool w, const Choice& c, uint64_t now) {
   Request& r = q[c.index];
   switch (c.cmd) {
     case Cmd::RD:
@@ -690,7 +721,12 @@ void Channel::perform(RequestQueue& q, bool w, const Choice& c, uint64_t now) {
 uint64_t Channel::tick(uint64_t now) {
   if (now < m_bus_free) return m_bus_free;  // the second cycle of a two-cycle command
   uint64_t wake = kNever;
-  if (refresh_step(now, wake)) return now + 1;
+  // refresh_step's quiet shortcut, inline: most ticks find every rank waiting for its next refresh slot.
+  if (m_ref_quiet && now < m_ref_quiet_until) {
+    wake = m_ref_quiet_until;
+  } else if (refresh_step(now, wake)) {
+    return now + 1;
+  }
 
   // Write draining: writes wait in their queue until it reaches the high watermark (or no read waits),
   // then drain until the low watermark while reads wait, so the bus turns around rarely.
@@ -702,22 +738,18 @@ uint64_t Channel::tick(uint64_t now) {
   } else if (m_wq.empty() || (!m_rq.empty() && m_wq.size() <= m_cfg.ctrl.write_low)) {
     m_draining = false;
   }
-  const bool w = m_draining;
-  auto& q = w ? m_wq : m_rq;
-  Choice c = select(q, w, now, wake);
-  if (c.index < q.size()) {
-    perform(q, w, c, now);
-    return now + 1;
-  }
-  if (c.blocked) {
+  bool w = m_draining;
+  Choice c;
+  for (bool first = true;; first = false) {  // (one select call site: select is inlined)
+    c = select(w ? m_wq : m_rq, w, now, wake);
+    if (c.index != SIZE_MAX || !c.blocked || !first) break;
     // Everything this mode could do waits on rows held open for the other queue's requests: serve those
     // (otherwise a drain whose writes all conflict with rows opened for reads would never end).
-    auto& o = w ? m_rq : m_wq;
-    const Choice oc = select(o, !w, now, wake);
-    if (oc.index < o.size()) {
-      perform(o, !w, oc, now);
-      return now + 1;
-    }
+    w = !w;
+  }
+  if (c.index != SIZE_MAX) {
+    perform(w ? m_wq : m_rq, w, c, now);  // (one call site: perform is inlined)
+    return now + 1;
   }
   if (m_cfg.ctrl.powerdown && powerdown_step(now, wake)) return now + 1;
   return std::max(wake, now + 1);

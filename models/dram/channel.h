@@ -163,25 +163,31 @@ class Channel {
   static uint64_t col_bound(const Bank& b, bool write) {
     return write ? std::max(b.next_wr, b.grp->next_wr) : std::max(b.next_rd, b.grp->next_rd);
   }
-  Choice select(RequestQueue& q, bool write, uint64_t now, uint64_t& wake);
+  __attribute__((always_inline)) Choice select(RequestQueue& q, bool write, uint64_t now, uint64_t& wake);
   // select's bank-level pass (no rank refreshing or powered down): decides from the banks alone whether
   // no request can issue now (then fills `wake` and `blocked` as the full scan would and returns true).
   // Otherwise `may` holds every bank whose ready requests may issue now (and some that cannot), and
   // `ready` the number of requests through the front end.
-  bool nothing_now(const RequestQueue& q, bool write, uint64_t now, uint64_t& wake, bool& blocked,
-                   uint64_t& may, size_t& ready);
+  // (Always inlined into its one caller: passing its seven arguments cost 5% of its instructions.)
+  __attribute__((always_inline)) bool nothing_now(const RequestQueue& q, bool write, uint64_t now,
+                                                  uint64_t& wake, bool& blocked, uint64_t& may,
+                                                  size_t& ready);
   // select's FR-FCFS scan; entries before `boundary` whose bank is not in `only` are passed over (see
   // ScanCache: they cannot issue; wake and blocked are then incomplete, so only a found choice counts).
-  Choice scan(RequestQueue& q, bool write, uint64_t now, uint64_t& wake, uint64_t only, size_t boundary);
+  __attribute__((always_inline)) Choice scan(RequestQueue& q, bool write, uint64_t now, uint64_t& wake,
+                                             uint64_t only, size_t boundary);
   // Whether some bank of `banks` with requests for its open row in queue `write` may serve one of them
   // now, under the hit cap (true also where the bank-level masks are not kept).
-  bool hit_may_issue(bool write, uint64_t now, uint64_t banks) const;
+  __attribute__((always_inline)) bool hit_may_issue(bool write, uint64_t now, uint64_t banks) const;
   void note_pending(const Bank& b);  // updates m_pending_mask after pending_rd/pending_wr changed
   void refloor(const Bank& b);       // sets the bank's m_floor anew from its bounds, row state and counts
-  void perform(RequestQueue& q, bool write, const Choice& c, uint64_t now);
+  __attribute__((always_inline)) void perform(RequestQueue& q, bool write, const Choice& c, uint64_t now);
   uint64_t faw_ready(const Rank& r) const;
   void issue(uint64_t now, Cmd c, const DramAddr& a);
-  void serve(uint64_t now, RequestQueue& q, size_t i, bool write);
+  // issue's state updates for the rare commands (PREA, refresh, power-down), out of the hot path: kept
+  // out of line and cold so that issue's code stays small (the hot loop's code competes for the I-cache).
+  __attribute__((cold, noinline)) void issue_rare(uint64_t now, Cmd c, const DramAddr& a);
+  __attribute__((always_inline)) void serve(uint64_t now, RequestQueue& q, size_t i, bool write);
   void open_bank(Rank& r, Bank& b, uint64_t now);
   // Closes the bank for scheduling now; its row stays powered until `precharged_at` (>= now).
   void close_bank(Rank& r, Bank& b, uint64_t now, uint64_t precharged_at);
@@ -189,8 +195,8 @@ class Channel {
   // Energy: the rank draws active-standby current from `now` to `until` (kNever: until a close): an open
   // row, or a refresh (the DRAM works internally for tRFC; Micron TN-40-07 counts IDD3N under it).
   static void hold_rows(Rank& r, uint64_t now, uint64_t until);
-  bool refresh_step(uint64_t now, uint64_t& wake);
-  bool refresh_pass(uint64_t now, uint64_t& wake);  // refresh_step past its quiet shortcut
+  bool refresh_step(uint64_t now, uint64_t& wake);  // past the quiet shortcut (m_ref_quiet), which tick tests
+  bool refresh_pass(uint64_t now, uint64_t& wake);
   // Some rank has a refresh forced (ref_pending) or is powered down: select's bank-level shortcuts are off.
   bool m_special = false;
   void note_special();  // updates m_special after ref_pending or powered_down changed
@@ -229,12 +235,12 @@ class Channel {
   // Per queue and bank: the rows of its queued requests, in no particular order (recount counts them).
   std::vector<std::vector<uint32_t>> m_rows[2];
   uint64_t m_pending_mask[2] = {0, 0};  // banks with pending_rd / pending_wr > 0
-  // Per bank and queue (index 2 x bank_flat + write): a cycle no later than the bank's next command for
+  // Per queue and bank (m_floor[write][bank_flat]): a cycle no later than the bank's next command for
   // that queue's requests could issue by its own bounds (closed: next_act; open: the next RD / WR if the
   // queue has hits, and next_pre). Bounds only rise and a count dropping to 0 only raises the floor, so a
   // floor left behind stays one; it is set anew where it could drop (a row opened or closed, a queue's
   // first hit) and, to keep it tight, after the bank's own commands.
-  std::vector<uint64_t> m_floor;
+  std::vector<uint64_t> m_floor[2];
   bool m_bank_masks = false;  // the channel has at most 64 banks
   // What a bank-level pass that found nothing learnt, per queue, until the next command changes any
   // timing: the requests before `boundary` (then through the front end) can issue no earlier than

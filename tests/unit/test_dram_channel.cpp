@@ -117,3 +117,30 @@ TEST(DramRequestQueue, FindBankPassesOverOtherBanksAcrossTheWrap) {
   EXPECT_EQ(q.find_bank(4, 4, ~uint64_t(0)), 4u);
   EXPECT_EQ(q[q.find_bank(0, 6, uint64_t(1) << 0)].id, 8u);
 }
+
+// Energy bookkeeping: the rank is in active standby while a row is open, up to an explicit precharge
+// (closed at once, after any implicit precharges due by then).
+TEST(DramChannel, ActiveCyclesEndAtAnExplicitPrecharge) {
+  dram::DdrConfig cfg;
+  Recorder rec;
+  dram::Channel ch(0, cfg, nullptr, rec);
+  dram::Request q;
+  q.addr.row = 1;
+  ch.enqueue(q);
+  q.id = 1, q.addr.row = 2;
+  ch.enqueue(q);
+  // ACT 0, RD 22, PRE 52, ACT 74, RD 96 (as in ConflictInOneBankWaitsForTrcAndTrp); the row stays open.
+  uint64_t now = 0;
+  auto run_until = [&](uint64_t end) {
+    while (now < end) now = std::min(ch.tick(now), end);
+  };
+  run_until(60);
+  EXPECT_EQ(ch.active_cycles(0, 60), 52u);
+  run_until(74);
+  EXPECT_EQ(ch.active_cycles(0, 74), 52u);
+  run_until(100);
+  EXPECT_EQ(ch.active_cycles(0, 100), 52u + 26u);
+  ASSERT_EQ(rec.cmds.size(), 5u);
+  EXPECT_EQ(rec.cmds[2].cmd, Cmd::PRE);
+  EXPECT_EQ(rec.cmds[2].cycle, 52u);
+}
