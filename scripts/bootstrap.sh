@@ -2,7 +2,7 @@
 # Installs the Debian packages PageCycle needs (only those missing), then configures and builds.
 # Environment: BUILD_DIR (default build), PC_SANITIZE=1 for the ASan+UBSan build, PC_FUZZ_BUILD=1 for the
 # libFuzzer build (clang++-14; scripts/fuzz.sh).
-# Arguments: build targets (default: everything).
+# Arguments: build targets (default: everything), or --packages-only to install the packages and stop.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +22,8 @@ if ((${#missing[@]})); then
   $SUDO apt-get update
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
 fi
+
+[ "${1:-}" = --packages-only ] && exit 0
 
 BUILD_DIR=${BUILD_DIR:-build}
 if [ "${PC_FUZZ_BUILD:-0}" = 1 ]; then
