@@ -317,8 +317,8 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   bool m_run_ahead = false;
   uint64_t m_ahead_cycle = UINT64_MAX;  // a cycle whose ticks ran ahead; its scheduler call does the rest
   uint64_t m_cycles_ahead = 0;
-  bool m_stop_pending = false;         // a violation found ahead: stop the run at its cycle
-  DeltaStamp m_wake_delta;             // delta cycle of the last m_wake notification
+  bool m_stop_pending = false;  // a violation found ahead: stop the run at its cycle
+  DeltaStamp m_wake_delta;      // delta cycle of the last m_wake notification
   // may_run_ahead: sc_time_to_pending_activity() as last asked, valid until this controller may have
   // notified an event or let other code run (a new scheduler call, a notification wake_at or
   // push_response made (not one the mirror skipped), try_accept: between two of its questions the
