@@ -11,25 +11,9 @@ N=${2:-1000000}
 RUNS=${3:-3}
 DIR=$(mktemp -d)
 trap 'rm -rf "$DIR"' EXIT
-# A 64-bit LCG keeps the traces identical on every machine (awk's rand() is not portable); the high
-# bits of the state pick a 64-byte line in 1 GiB (2^24 lines).
-gen() {  # gen MODE FILE ; MODE seq | rand | mix
-  awk -v n="$N" -v mode="$1" 'BEGIN {
-    s = 12345; m = 2^24
-    for (i = 0; i < n; i++) {
-      if (mode == "seq") { line = i % m; op = "READ" }
-      else {
-        s = (s * 1103515245 + 12345) % 2147483648; line = int(s / 128) % m
-        op = "READ"
-        if (mode == "mix") { s = (s * 1103515245 + 12345) % 2147483648; if (s % 3 == 0) op = "WRITE" }
-      }
-      printf "0x%x %s %d\n", line * 64, op, i
-    }
-  }' > "$2"
-}
 printf '%-5s %-8s %10s %12s %9s  %s\n' trace checker "CPU s" "M req/s" "RSS MB" "runs (CPU s)"
 for mode in seq rand mix; do
-  gen "$mode" "$DIR/$mode.trace"
+  bash "$(dirname "$0")/gen_dram_trace.sh" "$mode" "$N" "$DIR/$mode.trace"
   for checker in on off; do
     set_args=()
     [ "$checker" = off ] && set_args=(--set dram.ddr.ctrl.checker=false)

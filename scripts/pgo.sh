@@ -24,20 +24,9 @@ cmake --build "$BUILD_DIR" -j2 --target pagecycle >&2
 PC="$BUILD_DIR/platform/app/pagecycle"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# The traces of bench/dram_trace_bench.sh, 100,000 requests each.
+# The traces of bench/dram_trace_bench.sh (bench/gen_dram_trace.sh), 100,000 requests each.
 for mode in seq rand mix; do
-  awk -v n=100000 -v mode="$mode" 'BEGIN {
-    s = 12345; m = 2^24
-    for (i = 0; i < n; i++) {
-      if (mode == "seq") { line = i % m; op = "READ" }
-      else {
-        s = (s * 1103515245 + 12345) % 2147483648; line = int(s / 128) % m
-        op = "READ"
-        if (mode == "mix") { s = (s * 1103515245 + 12345) % 2147483648; if (s % 3 == 0) op = "WRITE" }
-      }
-      printf "0x%x %s %d\n", line * 64, op, i
-    }
-  }' >"$tmp/$mode.trace"
+  bash bench/gen_dram_trace.sh "$mode" 100000 "$tmp/$mode.trace"
   "$PC" dram-trace "$tmp/$mode.trace" --fast --preset ddr4-3200 -q
   "$PC" dram-trace "$tmp/$mode.trace" --fast --preset ddr4-3200 --set dram.ddr.ctrl.checker=false -q
 done
