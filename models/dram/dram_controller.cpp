@@ -370,6 +370,20 @@ inline void DramController::release_line(uint64_t line, const Line& l) {
 }
 
 inline void DramController::push_response(tlm::tlm_generic_payload& gp, uint64_t fs) {
+  if (m_early_resps && !m_resp_busy && m_resps.empty()) {
+    // Sent now with its time as the delay (the queue is empty and no response phase is open, so nothing
+    // sent earlier is still held back). A later one may then be due earlier: TLM allows that.
+    m_pending_valid = false;  // the initiator may notify anything
+    const uint64_t now = kernel_time().value();
+    tlm::tlm_phase ph = tlm::BEGIN_RESP;
+    sc_time d = fs > now ? m_delays.get(fs - now) : sc_core::SC_ZERO_TIME;
+    const auto st = tsock->nb_transport_bw(gp, ph, d);
+    if (st == tlm::TLM_ACCEPTED || (st == tlm::TLM_UPDATED && ph == tlm::BEGIN_RESP))
+      m_resp_busy = true;  // its END_RESP comes through nb_transport_fw; later responses queue meanwhile
+    else if (gp.has_mm())
+      gp.release();
+    return;
+  }
   // After every response due no later than it (those due at the same time go in the order pushed).
   auto at = m_resps.end();
   while (at != m_resps.begin() && std::prev(at)->fs > fs) --at;

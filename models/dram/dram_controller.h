@@ -87,6 +87,12 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   // whose sc_start has no time limit (the limit is not visible here) and whose initiators act only on
   // the controller's own notifications (the trace bench replaying --fast).
   void set_run_ahead(bool on) { m_run_ahead = on; }
+  // Answers each request as soon as its response time is known, with that time as the BEGIN_RESP's
+  // annotated delay (a TLM-2.0 timing annotation), instead of keeping it until the kernel reaches that
+  // time: no timed event per response. Only for an owner whose initiators take a response's time from
+  // the annotation and act on a response only by counting it (the trace player): what they see at a
+  // given time must not depend on it. Responses may then come out of time order.
+  void set_early_responses(bool on) { m_early_resps = on; }
   uint64_t cycles_run_ahead() const { return m_cycles_ahead; }  // scheduler cycles run ahead (tests)
 
   // ChannelObserver (called by the channels).
@@ -331,6 +337,7 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   // (an insertion at the back) and the responder takes them from the front.
   std::deque<Resp> m_resps;
   bool m_resp_busy = false;  // BEGIN_RESP sent, END_RESP not yet received
+  bool m_early_resps = false;
   uint64_t m_req_id = 0, m_outstanding = 0;
   std::function<void(unsigned, const Command&)> m_hook;
   std::ofstream m_cmd_trace;

@@ -16,6 +16,8 @@ DramTraceBench::DramTraceBench(const dram::DdrConfig& cfg, uint64_t mem_bytes, D
   // Replaying --fast, the player acts only on the controller's END_REQ and responses, and run() starts
   // the kernel without a time limit: the scheduler may run cycles ahead while nothing else is due.
   m_ctrl->set_run_ahead(!timed);
+  // The player only counts and checks responses, taking their times from the annotation.
+  m_ctrl->set_early_responses(true);
 }
 
 DramTraceBench::~DramTraceBench() = default;

@@ -100,7 +100,13 @@ void DramTracePlayer::run() {
     if (m_waiting_end_req) wait(m_end_req);
   }
   m_source_done = true;
-  if (done()) m_done_ev.notify(sc_core::SC_ZERO_TIME);
+  notify_if_done();
+}
+
+void DramTracePlayer::notify_if_done() {
+  if (!m_source_done || m_completed != m_issued) return;
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  m_done_ev.notify(m_last_resp > now ? m_last_resp - now : sc_core::SC_ZERO_TIME);
 }
 
 tlm::tlm_sync_enum DramTracePlayer::nb_transport_bw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase,
@@ -142,10 +148,11 @@ tlm::tlm_sync_enum DramTracePlayer::nb_transport_bw(tlm::tlm_generic_payload& gp
     }
     ++m_completed;
     // sc_time_stamp() without its library call: the same value, through the simulation context's inline
-    // accessor.
-    m_last_resp = sc_core::sc_get_curr_simcontext()->time_stamp() + delay;
+    // accessor. (Early responses may come out of time order: the latest time is kept.)
+    const sc_core::sc_time at = sc_core::sc_get_curr_simcontext()->time_stamp() + delay;
+    if (at > m_last_resp) m_last_resp = at;
     gp.release();
-    if (done()) m_done_ev.notify(sc_core::SC_ZERO_TIME);
+    if (m_source_done && m_completed == m_issued) notify_if_done();
     return tlm::TLM_COMPLETED;
   }
   report_unexpected_phase();

@@ -30,14 +30,18 @@ class DramTracePlayer : public sc_core::sc_module, public tlm::tlm_mm_interface 
                   bool timed, unsigned request_bytes = 64);
   ~DramTracePlayer() override;
 
-  bool done() const { return m_source_done && m_completed == m_issued; }
+  // Every request issued and answered, as of the current time: a response may arrive before its time
+  // (the annotated delay of an early response), and counts from then on but is not done before it.
+  bool done() const {
+    return m_source_done && m_completed == m_issued && sc_core::sc_time_stamp() >= m_last_resp;
+  }
   uint64_t issued() const { return m_issued; }
   uint64_t completed() const { return m_completed; }
   uint64_t reads() const { return m_reads; }
   uint64_t writes() const { return m_writes; }
   uint64_t reads_checked() const { return m_reads_checked; }
   uint64_t data_errors() const { return m_data_errors; }
-  sc_core::sc_time last_response() const { return m_last_resp; }
+  sc_core::sc_time last_response() const { return m_last_resp; }  // the latest response time
   sc_core::sc_event& done_event() { return m_done_ev; }
 
   void free(tlm::tlm_generic_payload* gp) override;
@@ -56,6 +60,8 @@ class DramTracePlayer : public sc_core::sc_module, public tlm::tlm_mm_interface 
   tlm::tlm_sync_enum nb_transport_bw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase,
                                      sc_core::sc_time& delay);
   tlm::tlm_generic_payload* alloc();
+  // Once every request is issued and answered: the done event, at the latest response's time.
+  void notify_if_done();
   [[gnu::cold, gnu::noinline]] void report_failed(const tlm::tlm_generic_payload& gp) const;
   [[gnu::cold, gnu::noinline]] void report_unexpected_phase() const;
 

@@ -89,6 +89,21 @@ TEST(DramSim, ReadToClosedBankTakesRcdPlusClPlusBurst) {
   EXPECT_GT(r.bench->controller().commands_checked(), 0u);
 }
 
+TEST(DramSim, EarlyResponsesKeepTheLatestResponseTime) {
+  // The bench's controller answers each request once its response time is known, with that time as the
+  // annotated delay: the read's response (due at 59) goes out at its RD (27), the write's (posted, due
+  // at 30 + FE = 35) at 30, after it. The player keeps the latest time and is not done before it.
+  Rig r(ddr4_3200());
+  r.at(0, false, r.addr(0, 0, 100));
+  r.at(30, true, r.addr(2, 1, 5));
+  r.run();
+  EXPECT_EQ(r.stat("dram.read_latency.max"), T::FE + T::RCD + T::CL + T::BL2 + T::PHY);  // 59
+  EXPECT_EQ(r.bench->player().completed(), 2u);
+  EXPECT_EQ(r.bench->player().last_response(), r.bench->controller().clock().cycles(59));
+  EXPECT_GE(sc_core::sc_time_stamp(), r.bench->player().last_response());
+  EXPECT_TRUE(r.bench->player().done());
+}
+
 TEST(DramSim, RowHitTakesClPlusBurst) {
   Rig r(ddr4_3200());
   r.at(0, false, r.addr(1, 2, 7, 0));
