@@ -113,6 +113,9 @@ DramController::DramController(sc_core::sc_module_name name, const DdrConfig& cf
   SC_METHOD(responder);
   sensitive << m_resp_event;
   dont_initialize();
+  SC_METHOD(relay);
+  sensitive << m_relay_event;
+  dont_initialize();
 }
 
 DramController::~DramController() = default;
@@ -151,6 +154,23 @@ tlm::tlm_sync_enum DramController::nb_transport_fw(tlm::tlm_generic_payload& gp,
                                                    sc_time& delay) {
   if (phase == tlm::BEGIN_REQ || phase == tlm::END_RESP) {
     if (phase == tlm::BEGIN_REQ && gp.has_mm()) gp.acquire();
+    if (phase == tlm::BEGIN_REQ && m_in_end_req) {
+      if (m_accept_fs != UINT64_MAX && !m_arrived && kernel_time().value() + delay.value() == m_accept_fs) {
+        m_arrived = &gp;  // taken right after the request being accepted (see set_run_ahead)
+        ++m_arrivals_inline;
+        return tlm::TLM_ACCEPTED;
+      }
+      if (m_run_ahead && delay == sc_core::SC_ZERO_TIME && !m_relayed) {
+        // Not inline (the scheduler is due in the next delta cycle, or the front end takes no time): a
+        // thread woken by the END_REQ would send this request in the next delta cycle (after the
+        // scheduler, which runs first as a method) and the peq would take it in the one after: relay it
+        // to the peq from there, for the same order.
+        m_relayed = &gp;
+        ++m_arrivals_relayed;
+        m_relay_event.notify(sc_core::SC_ZERO_TIME);
+        return tlm::TLM_ACCEPTED;
+      }
+    }
     m_peq.notify(gp, phase, delay);
     return tlm::TLM_ACCEPTED;
   }
@@ -166,27 +186,43 @@ void DramController::peq_cb(tlm::tlm_generic_payload& gp, const tlm::tlm_phase& 
     m_resp_mirror.notify(m_resp_event, stamp.time, stamp.time, stamp, m_delays);
     return;
   }
-  // BEGIN_REQ: the base protocol allows one request in its request phase at a time.
+  const uint64_t now = now_cycle();
+  begin_request(gp, now, false);
+  take_arrivals(now, false);
+}
+
+void DramController::begin_request(tlm::tlm_generic_payload& gp, uint64_t now, bool ahead) {
+  // The base protocol allows one request in its request phase at a time.
   if (m_blocked) SC_REPORT_ERROR(name(), "BEGIN_REQ while the previous request still waits for END_REQ");
-  if (!try_accept(gp)) {
+  if (!try_accept(gp, now, ahead)) {
     m_blocked = &gp;
     m_blocked_gen = m_served_gen;
     ++(m_refusal == Refusal::Hazard ? m_hazard_waits : m_backpressure);
   }
 }
 
-bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
+void DramController::take_arrivals(uint64_t now, bool ahead) {
+  while (m_arrived && m_violation.empty()) {
+    tlm::tlm_generic_payload* gp = m_arrived;
+    m_arrived = nullptr;
+    begin_request(*gp, now, ahead);
+  }
+}
+
+bool DramController::try_accept(tlm::tlm_generic_payload& gp, uint64_t now, bool ahead) {
   m_pending_valid = false;  // it calls the initiator, which may notify anything
+  const uint64_t kernel_fs = kernel_time().value();
+  // Its END_REQ (and an error's response) at `now`: the kernel's time, or a cycle ahead of it.
+  const uint64_t now_fs = ahead ? now * m_clk.period_fs() : kernel_fs;
+  const sc_time end_req_delay = ahead ? m_delays.get(now_fs - kernel_fs) : sc_core::SC_ZERO_TIME;
   const uint64_t addr = gp.get_address();
   const uint64_t len = gp.get_data_length();
   const bool write = gp.is_write();
   auto reply_now = [&](tlm::tlm_response_status st) {
     gp.set_response_status(st);
     ++m_errors;
-    tlm::tlm_phase ph = tlm::END_REQ;
-    sc_time d = sc_core::SC_ZERO_TIME;
-    tsock->nb_transport_bw(gp, ph, d);
-    push_response(gp, kernel_time().value());
+    end_request(gp, now_fs, end_req_delay);
+    push_response(gp, now_fs);
     return true;
   };
   if (gp.get_byte_enable_ptr()) return reply_now(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
@@ -213,9 +249,8 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
     if (need[c] && (!m_channels[c]->can_accept(write && !atomic, need[c]) ||
                     (atomic && !m_channels[c]->can_accept(true, need[c]))))
       return false;
-  const uint64_t now = now_cycle();
   for (size_t c = 0; c < m_channels.size(); ++c)
-    if (need[c] && m_next[c] < now && !catch_up(c, now)) return false;
+    if (need[c] && m_next[c] < now && !catch_up(c, now, ahead)) return false;
 
   const auto* ext = gp.get_extension<AccessExt>();
   const bool timing_only =
@@ -277,7 +312,9 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
     (w ? m_wq_occupancy : m_rq_occupancy).sample(double(w ? ch.write_queue_size() : ch.read_queue_size()));
     ch.enqueue(r);
     m_next[r.addr.channel] = std::min(m_next[r.addr.channel], ready);
-    wake_at(m_next[r.addr.channel]);
+    // (With inline arrivals the scheduler, when it is the caller, works out its next wake itself unless
+    // it is due again in this cycle, which it cannot be after its ticks: kept as a safeguard.)
+    if (!m_in_scheduler || m_next[r.addr.channel] <= now) wake_at(m_next[r.addr.channel]);
   };
   for (uint64_t b = first; b <= last; ++b) {
     uint64_t lo, hi;
@@ -327,9 +364,7 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
     m_bytes_written += len;
     ++m_atomics;
   }
-  tlm::tlm_phase ph = tlm::END_REQ;
-  sc_time d = sc_core::SC_ZERO_TIME;
-  tsock->nb_transport_bw(gp, ph, d);
+  end_request(gp, now_fs, end_req_delay);
   // Writes are posted: acknowledged once through the front end, served later from the write queue. A
   // read forwarded whole from the write buffer is answered after the front end too.
   if ((write && !atomic) || (!write && m_txns[tag].bursts_left == 0)) {
@@ -342,6 +377,26 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp) {
     --m_outstanding;
   }
   return true;
+}
+
+void DramController::end_request(tlm::tlm_generic_payload& gp, uint64_t now_fs, const sc_time& delay) {
+  // An initiator may send its next BEGIN_REQ from this call. In the kernel it would reach the peq a delta
+  // cycle or two later at this time; taken inline instead only if the scheduler is not due in between (a
+  // delta notification of m_wake pending: an enqueue found its channel due now).
+  if (m_inline_arrivals && (!m_wake_mirror.delta_pending(delta_stamp()) || m_inline_when_due))
+    m_accept_fs = now_fs;
+  m_in_end_req = true;
+  tlm::tlm_phase ph = tlm::END_REQ;
+  sc_time d = delay;
+  tsock->nb_transport_bw(gp, ph, d);
+  m_in_end_req = false;
+  m_accept_fs = UINT64_MAX;
+}
+
+void DramController::relay() {
+  tlm::tlm_generic_payload* gp = m_relayed;
+  m_relayed = nullptr;
+  m_peq.notify(*gp, tlm::BEGIN_REQ, sc_core::SC_ZERO_TIME);
 }
 
 bool DramController::covers(const WriteBuf& w, uint64_t line, uint64_t addr, uint64_t len) const {
@@ -426,11 +481,11 @@ inline bool DramController::tick_channel(size_t c, uint64_t cycle, bool ahead) {
   return true;
 }
 
-bool DramController::catch_up(size_t c, uint64_t now) {
+bool DramController::catch_up(size_t c, uint64_t now, bool ahead) {
   // An idle channel schedules no events (so an idle memory lets the kernel see a stalled platform); the
   // refresh and power-down steps it skipped are replayed here at their own cycles, before anything new.
   while (m_next[c] < now)
-    if (!tick_channel(c, m_next[c])) return false;
+    if (!tick_channel(c, m_next[c], ahead)) return false;
   return true;
 }
 
@@ -479,15 +534,25 @@ void DramController::scheduler() {
     // Only a served burst changes what try_accept decides for a refused request (queue space, the lines'
     // reads and write buffers): a retry with no burst served since would fail the same way, so skip it.
     if (m_blocked && m_blocked_gen != m_served_gen) {
-      if (ahead) {  // the retry happens at its own time in the kernel
+      if (ahead && !m_inline_arrivals) {  // the retry happens at its own time in the kernel
         m_ahead_cycle = now;
         wake_at(now);
         return;
       }
-      if (try_accept(*m_blocked))
+      // With inline arrivals the retry happens here, ahead or not: its initiator sends the next request
+      // from the END_REQ call, and nothing else in the simulation acts before that request is taken.
+      m_in_scheduler = m_inline_arrivals;
+      if (try_accept(*m_blocked, now, ahead)) {
         m_blocked = nullptr;
-      else
+        take_arrivals(now, ahead);
+      } else {
         m_blocked_gen = m_served_gen;
+      }
+      m_in_scheduler = false;
+      if (ahead && !m_violation.empty()) {  // found in a catch-up: the run stops at this cycle
+        wake_at(now);
+        return;
+      }
     }
     uint64_t next = Channel::kNever;
     for (size_t c = 0; c < m_channels.size(); ++c)

@@ -86,7 +86,17 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   // in the simulation up to them (same commands, same cycles; fewer kernel events). Only for an owner
   // whose sc_start has no time limit (the limit is not visible here) and whose initiators act only on
   // the controller's own notifications (the trace bench replaying --fast).
-  void set_run_ahead(bool on) { m_run_ahead = on; }
+  // Running ahead, the initiator may send its next BEGIN_REQ from the END_REQ call, annotated with that
+  // call's delay (the trace player does). A thread woken by the END_REQ would send it a delta cycle later
+  // and the peq would take it in the one after, at the same time. The controller takes it at once, right
+  // after the request being accepted, if the front end delays every request by at least a cycle and the
+  // scheduler is not due in between (no delta notification of its wake pending): nothing else would act
+  // in those delta cycles, so it takes the same steps without them, and can go on running ahead.
+  // Otherwise it relays the request to the peq through a delta cycle of its own, as the thread would.
+  void set_run_ahead(bool on) {
+    m_run_ahead = on;
+    m_inline_arrivals = on && m_cfg.ctrl.frontend_cycles >= 1;
+  }
   // Answers each request as soon as its response time is known, with that time as the BEGIN_RESP's
   // annotated delay (a TLM-2.0 timing annotation), instead of keeping it until the kernel reaches that
   // time: no timed event per response. Only for an owner whose initiators take a response's time from
@@ -94,6 +104,11 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   // given time must not depend on it. Responses may then come out of time order.
   void set_early_responses(bool on) { m_early_resps = on; }
   uint64_t cycles_run_ahead() const { return m_cycles_ahead; }  // scheduler cycles run ahead (tests)
+  uint64_t arrivals_inline() const { return m_arrivals_inline; }    // BEGIN_REQs taken inline (tests)
+  uint64_t arrivals_relayed() const { return m_arrivals_relayed; }  // ... relayed instead (tests)
+  // Tests only: take a BEGIN_REQ inline even while the scheduler is due in the next delta cycle (it then
+  // sees requests it would only have seen after its step).
+  void set_inline_when_due_for_test(bool on) { m_inline_when_due = on; }
 
   // ChannelObserver (called by the channels).
   void on_command(unsigned channel, const Command& c) override;
@@ -242,6 +257,10 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
       return true;
     }
     void forget() { m_kind = Kind::Unknown; }
+    // Whether a delta notification made in delta cycle `stamp` may be pending (true if not known).
+    bool delta_pending(const DeltaStamp& stamp) const {
+      return m_kind == Kind::Unknown || (m_kind == Kind::Delta && m_delta == stamp);
+    }
 
    private:
     enum class Kind : uint8_t { None, Timed, Delta, Unknown };
@@ -272,14 +291,24 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   void revoke_dmi(uint64_t first, uint64_t last);
   void peq_cb(tlm::tlm_generic_payload& gp, const tlm::tlm_phase& phase);
   // Takes the request into the queues if there is room; false leaves it waiting (back-pressure).
-  bool try_accept(tlm::tlm_generic_payload& gp);
+  // `now`: the cycle it arrives in; `ahead`: that cycle is ahead of the kernel's time (the END_REQ then
+  // carries the difference as its delay).
+  bool try_accept(tlm::tlm_generic_payload& gp, uint64_t now, bool ahead);
+  // A BEGIN_REQ in cycle `now`: accepted, or left waiting for a retry (m_blocked).
+  void begin_request(tlm::tlm_generic_payload& gp, uint64_t now, bool ahead);
+  // Takes the BEGIN_REQs that arrived while a request was being accepted in cycle `now` (see set_run_ahead).
+  void take_arrivals(uint64_t now, bool ahead);
   void scheduler();
   void responder();
+  void relay();
   void push_response(tlm::tlm_generic_payload& gp, uint64_t fs);
   void wake_at(uint64_t cycle);
   bool tick_channel(size_t c, uint64_t cycle, bool ahead = false);  // false after a timing violation
   bool may_run_ahead(uint64_t cycle) const;  // nothing else happens in the simulation up to `cycle`
-  bool catch_up(size_t c, uint64_t now);
+  bool catch_up(size_t c, uint64_t now, bool ahead = false);
+  // Sends END_REQ for `gp` at `now_fs` (`delay` after the kernel's time); a BEGIN_REQ the initiator sends
+  // from it for that time may be kept in m_arrived (see set_run_ahead).
+  void end_request(tlm::tlm_generic_payload& gp, uint64_t now_fs, const sc_core::sc_time& delay);
   uint64_t now_cycle() const;
   // sc_time_stamp() without its library call (it is read several times per request): the same value,
   // read through the inline accessors of this module's simulation context (the current one: a module
@@ -321,6 +350,17 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   bool m_dmi_invalidate = true;
   uint64_t m_dmi_grants = 0, m_dmi_invalidations = 0;
   bool m_run_ahead = false;
+  bool m_inline_arrivals = false;  // running ahead with a front end of a cycle or more (set_run_ahead)
+  bool m_in_scheduler = false;     // inline arrivals: the scheduler works out its next wake itself
+  bool m_in_end_req = false;       // inside an END_REQ call of end_request
+  bool m_inline_when_due = false;  // test knob (set_inline_when_due_for_test)
+  uint64_t m_arrivals_inline = 0, m_arrivals_relayed = 0;
+  uint64_t m_accept_fs = UINT64_MAX;  // during an END_REQ call: the time (fs) a BEGIN_REQ is taken inline
+  // A BEGIN_REQ sent from an END_REQ call at the kernel's time that could not be taken inline: passed on
+  // to the peq a delta cycle later (relay), where a thread woken by the END_REQ would have sent it.
+  tlm::tlm_generic_payload* m_relayed = nullptr;
+  sc_core::sc_event m_relay_event;
+  tlm::tlm_generic_payload* m_arrived = nullptr;  // a BEGIN_REQ for m_accept_fs, taken once it is done
   uint64_t m_ahead_cycle = UINT64_MAX;  // a cycle whose ticks ran ahead; its scheduler call does the rest
   uint64_t m_cycles_ahead = 0;
   bool m_stop_pending = false;  // a violation found ahead: stop the run at its cycle

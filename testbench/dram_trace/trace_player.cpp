@@ -55,11 +55,34 @@ void DramTracePlayer::mark_written(uint64_t addr) {
 }
 
 void DramTracePlayer::run() {
+  // Replaying as fast as accepted, each request is sent from the previous one's END_REQ call (annotated
+  // with that call's delay): the same requests at the same times as a thread woken by END_REQ would send,
+  // without a process switch per request. Only the first is sent from here.
+  if (!m_timed) return send(sc_core::SC_ZERO_TIME);
   DramTraceEntry e;
   while (m_src(e)) {
-    if (m_timed && e.timed) {
+    if (e.timed) {
       const sc_core::sc_time at = m_clk.cycles(e.cycle);
       if (at > sc_core::sc_time_stamp()) wait(at - sc_core::sc_time_stamp());
+    }
+    m_send_entry = &e;
+    send(sc_core::SC_ZERO_TIME);
+    m_send_entry = nullptr;
+    // The next request may start only once this one has left its request phase (back-pressure).
+    if (m_waiting_end_req) wait(m_end_req);
+  }
+  m_source_done = true;
+  notify_if_done();
+}
+
+void DramTracePlayer::send(const sc_core::sc_time& delay) {
+  DramTraceEntry next;
+  for (;;) {
+    DramTraceEntry& e = m_send_entry ? *m_send_entry : next;
+    if (!m_send_entry && !m_src(e)) {
+      m_source_done = true;
+      notify_if_done();
+      return;
     }
     auto* gp = alloc();
     // (A division only for an address beyond the memory.)
@@ -87,7 +110,7 @@ void DramTracePlayer::run() {
     ++m_issued;
     ++(e.write ? m_writes : m_reads);
     tlm::tlm_phase ph = tlm::BEGIN_REQ;
-    sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+    sc_core::sc_time d = delay;
     m_waiting_end_req = true;
     m_in_request = gp;
     const auto st = isock->nb_transport_fw(*gp, ph, d);
@@ -96,11 +119,17 @@ void DramTracePlayer::run() {
       ++m_completed;
       gp->release();
     }
-    // The next request may start only once this one has left its request phase (back-pressure).
-    if (m_waiting_end_req) wait(m_end_req);
+    // Timed, the thread sends one request at a time; otherwise go on while requests are taken at once.
+    if (m_send_entry || m_waiting_end_req) return;
   }
-  m_source_done = true;
-  notify_if_done();
+}
+
+void DramTracePlayer::request_phase_ended(const sc_core::sc_time& delay) {
+  m_waiting_end_req = false;
+  if (m_timed)
+    m_end_req.notify(delay);
+  else
+    send(delay);
 }
 
 void DramTracePlayer::notify_if_done() {
@@ -112,15 +141,14 @@ void DramTracePlayer::notify_if_done() {
 tlm::tlm_sync_enum DramTracePlayer::nb_transport_bw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase,
                                                     sc_core::sc_time& delay) {
   if (phase == tlm::END_REQ) {
-    m_waiting_end_req = false;
-    m_end_req.notify(delay);
+    request_phase_ended(delay);
     return tlm::TLM_ACCEPTED;
   }
   if (phase == tlm::BEGIN_RESP) {
-    if (m_waiting_end_req && &gp == m_in_request) {  // its BEGIN_RESP also ends its request phase
-      m_waiting_end_req = false;
-      m_end_req.notify(delay);
-    }
+    // Its BEGIN_RESP also ends its request phase (the next request, if sent from here, goes after this
+    // response is counted).
+    const bool ends_request = m_waiting_end_req && &gp == m_in_request;
+    if (ends_request) m_waiting_end_req = false;
     if (gp.is_response_error()) report_failed(gp);
     if (gp.is_read()) {
       auto& p = static_cast<Payload&>(gp);  // the player's own payloads are the only ones it sees
@@ -153,6 +181,7 @@ tlm::tlm_sync_enum DramTracePlayer::nb_transport_bw(tlm::tlm_generic_payload& gp
     if (at > m_last_resp) m_last_resp = at;
     gp.release();
     if (m_source_done && m_completed == m_issued) notify_if_done();
+    if (ends_request) request_phase_ended(delay);
     return tlm::TLM_COMPLETED;
   }
   report_unexpected_phase();
