@@ -210,18 +210,15 @@ void DramController::take_arrivals(uint64_t now, bool ahead) {
 }
 
 bool DramController::try_accept(tlm::tlm_generic_payload& gp, uint64_t now, bool ahead) {
-  m_pending_valid = false;  // it calls the initiator, which may notify anything
-  const uint64_t kernel_fs = kernel_time().value();
   // Its END_REQ (and an error's response) at `now`: the kernel's time, or a cycle ahead of it.
-  const uint64_t now_fs = ahead ? now * m_clk.period_fs() : kernel_fs;
-  const sc_time end_req_delay = ahead ? m_delays.get(now_fs - kernel_fs) : sc_core::SC_ZERO_TIME;
+  const uint64_t now_fs = ahead ? now * m_clk.period_fs() : kernel_time().value();
   const uint64_t addr = gp.get_address();
   const uint64_t len = gp.get_data_length();
   const bool write = gp.is_write();
   auto reply_now = [&](tlm::tlm_response_status st) {
     gp.set_response_status(st);
     ++m_errors;
-    end_request(gp, now_fs, end_req_delay);
+    end_request(gp, now_fs);
     push_response(gp, now_fs);
     return true;
   };
@@ -234,6 +231,7 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp, uint64_t now, bool
   if (atomic && (len != 8 || (addr & 7))) return reply_now(tlm::TLM_COMMAND_ERROR_RESPONSE);
 
   m_refusal = Refusal::Full;
+  m_full.valid = false;
   // Split into bursts; all of them must fit in their channels' queues. An atomic (a bus-locked
   // read-modify-write) is one read burst and one write burst to the same address.
   const unsigned ob = m_mapper.offset_bits();
@@ -247,8 +245,10 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp, uint64_t now, bool
   }
   for (size_t c = 0; c < m_channels.size(); ++c)
     if (need[c] && (!m_channels[c]->can_accept(write && !atomic, need[c]) ||
-                    (atomic && !m_channels[c]->can_accept(true, need[c]))))
+                    (atomic && !m_channels[c]->can_accept(true, need[c])))) {
+      m_full = Full{c, need[c], write && !atomic, atomic != nullptr, true};
       return false;
+    }
   for (size_t c = 0; c < m_channels.size(); ++c)
     if (need[c] && m_next[c] < now && !catch_up(c, now, ahead)) return false;
 
@@ -364,7 +364,7 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp, uint64_t now, bool
     m_bytes_written += len;
     ++m_atomics;
   }
-  end_request(gp, now_fs, end_req_delay);
+  end_request(gp, now_fs);
   // Writes are posted: acknowledged once through the front end, served later from the write queue. A
   // read forwarded whole from the write buffer is answered after the front end too.
   if ((write && !atomic) || (!write && m_txns[tag].bursts_left == 0)) {
@@ -379,7 +379,10 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp, uint64_t now, bool
   return true;
 }
 
-void DramController::end_request(tlm::tlm_generic_payload& gp, uint64_t now_fs, const sc_time& delay) {
+void DramController::end_request(tlm::tlm_generic_payload& gp, uint64_t now_fs) {
+  m_pending_valid = false;  // it calls the initiator, which may notify anything
+  const uint64_t kernel_fs = kernel_time().value();
+  const sc_time delay = now_fs > kernel_fs ? m_delays.get(now_fs - kernel_fs) : sc_core::SC_ZERO_TIME;
   // An initiator may send its next BEGIN_REQ from this call. In the kernel it would reach the peq a delta
   // cycle or two later at this time; taken inline instead only if the scheduler is not due in between (a
   // delta notification of m_wake pending: an enqueue found its channel due now).
@@ -542,7 +545,9 @@ void DramController::scheduler() {
       // With inline arrivals the retry happens here, ahead or not: its initiator sends the next request
       // from the END_REQ call, and nothing else in the simulation acts before that request is taken.
       m_in_scheduler = m_inline_arrivals;
-      if (try_accept(*m_blocked, now, ahead)) {
+      if (m_refusal == Refusal::Full && m_full.valid && still_full()) {
+        m_blocked_gen = m_served_gen;  // try_accept would refuse it again, with no effect
+      } else if (try_accept(*m_blocked, now, ahead)) {
         m_blocked = nullptr;
         take_arrivals(now, ahead);
       } else {

@@ -306,9 +306,16 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   bool tick_channel(size_t c, uint64_t cycle, bool ahead = false);  // false after a timing violation
   bool may_run_ahead(uint64_t cycle) const;  // nothing else happens in the simulation up to `cycle`
   bool catch_up(size_t c, uint64_t now, bool ahead = false);
-  // Sends END_REQ for `gp` at `now_fs` (`delay` after the kernel's time); a BEGIN_REQ the initiator sends
-  // from it for that time may be kept in m_arrived (see set_run_ahead).
-  void end_request(tlm::tlm_generic_payload& gp, uint64_t now_fs, const sc_core::sc_time& delay);
+  // Sends END_REQ for `gp` at `now_fs` (the kernel's time or later: the delay); a BEGIN_REQ the initiator
+  // sends from it for that time may be kept in m_arrived (see set_run_ahead).
+  void end_request(tlm::tlm_generic_payload& gp, uint64_t now_fs);
+  // Whether the queue space try_accept last found missing for the blocked request is still missing (it
+  // would then refuse that request again, the same way: every check before this one depends only on the
+  // request, and it was passed).
+  bool still_full() const {
+    const Channel& ch = *m_channels[m_full.channel];
+    return !ch.can_accept(m_full.write, m_full.need) || (m_full.atomic && !ch.can_accept(true, m_full.need));
+  }
   uint64_t now_cycle() const;
   // sc_time_stamp() without its library call (it is read several times per request): the same value,
   // read through the inline accessors of this module's simulation context (the current one: a module
@@ -345,6 +352,12 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   std::vector<uint32_t> m_free_wbufs;
   LineTable m_lines;
   Refusal m_refusal = Refusal::None;
+  struct Full {  // Refusal::Full: the channel whose queue lacked space, and for what
+    size_t channel = 0;
+    uint64_t need = 0;
+    bool write = false, atomic = false;
+    bool valid = false;  // set by that refusal (not by one in a catch-up)
+  } m_full;
   bool m_unsafe_ordering = false;
   std::vector<uint64_t> m_dmi_pages;  // bitmap by page number: a DMI pointer may be held to the page
   bool m_dmi_invalidate = true;
