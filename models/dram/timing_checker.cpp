@@ -93,6 +93,10 @@ void TimingChecker::fail(unsigned ch, const Command& c, const std::string& what)
       cmd_name(c.cmd), c.cycle, ch, c.addr.rank, c.addr.bank_group, c.addr.bank, c.addr.row, what));
 }
 
+void TimingChecker::failf(unsigned ch, const Command& c, const char* what, uint64_t a, uint64_t b) const {
+  fail(ch, c, fmt::format(fmt::runtime(what), a, b));
+}
+
 void TimingChecker::violated(unsigned ch, const Command& c, int64_t earliest, const char* rule) const {
   fail(ch, c, fmt::format("{} requires cycle >= {}", rule, earliest));
 }
@@ -106,58 +110,42 @@ void TimingChecker::bus_violated(unsigned chi, const Command& c) const {
                    ch.bus_free));
 }
 
+void TimingChecker::refresh_overdue(unsigned chi, uint64_t cycle) const {
+  // The channel's deadline is the earliest of its ranks': check_refresh names the overdue rank and throws.
+  check_refresh(chi, cycle);
+  throw std::logic_error("TimingChecker: channel refresh deadline passed but no rank is overdue");
+}
+
+void TimingChecker::rank_violated(unsigned chi, const Command& c, const Rank& rk) const {
+  if (rk.powered_down) fail(chi, c, "rank is in power-down");
+  violated(chi, c, rk.cmd_ok, "tXP (PDX to command)");
+}
+
 void TimingChecker::check(unsigned chi, const Command& c) {
   ++m_checked;
-  if (chi >= m_channels || c.addr.rank >= m_ranks_per_ch) fail(chi, c, "no such channel or rank");
+  if (chi >= m_channels || c.addr.rank >= m_ranks_per_ch) failf(chi, c, "no such channel or rank");
   Channel& ch = m_ch[chi];
   const int64_t now = static_cast<int64_t>(c.cycle);
+  const Cmd cmd = c.cmd;
   // One command per cycle on the command bus; DDR5 ACT, RD and WR take two (JESD79-5 §4.1: two-cycle
   // commands), so nothing may follow them in the next cycle. (bus_free > last_cmd: one test for both.)
   if (now < ch.bus_free) bus_violated(chi, c);
-  ch.last_cmd = now;
-  ch.bus_free = now + m_bus[static_cast<unsigned>(c.cmd)];
-  if (now > ch.ref_deadline) check_refresh(chi, c.cycle);  // (the full check names the rank and bank)
+  ch.bus_free = now + m_bus[static_cast<unsigned>(cmd)];
+  if (now > ch.ref_deadline) refresh_overdue(chi, c.cycle);  // (the full check names the rank and bank)
+  ch.last_cmd = now;  // (apart from the store above: GCC joins the two into a slower vector store)
   Rank& rk = ch.ranks[c.addr.rank];
-  if (c.cmd == Cmd::PDX) return check_rare(chi, c, rk);
-  if (rk.powered_down) fail(chi, c, "rank is in power-down");
-  require(chi, c, rk.cmd_ok, "tXP (PDX to command)");
+  constexpr unsigned kRare = 1u << unsigned(Cmd::PREA) | 1u << unsigned(Cmd::REF) |
+                             1u << unsigned(Cmd::REFSB) | 1u << unsigned(Cmd::PDE) | 1u << unsigned(Cmd::PDX);
+  if ((kRare >> static_cast<unsigned>(cmd)) & 1) return check_rare(chi, c, rk);
+  if (now < rk.cmd_ok) rank_violated(chi, c, rk);  // powered down, or within tXP of its exit
 
-  const Cmd cmd = c.cmd;
-  const bool bank_cmd = cmd == Cmd::ACT || cmd == Cmd::PRE || is_read(cmd) || is_write(cmd);
-  if (!bank_cmd) return check_rare(chi, c, rk);
-  if (c.addr.bank_group >= m_groups_per_rank || c.addr.bank >= m_bpg) fail(chi, c, "no such bank");
-  const unsigned bi = c.addr.bank_group * m_bpg + c.addr.bank;
-  Bank& b = rk.banks[bi];
+  // ACT, PRE, RD, RDA, WR, WRA.
+  if (c.addr.bank_group >= m_groups_per_rank || c.addr.bank >= m_bpg) failf(chi, c, "no such bank");
+  Bank& b = rk.banks[c.addr.bank_group * m_bpg + c.addr.bank];
   Group& g = rk.groups[c.addr.bank_group];
-  if (cmd == Cmd::ACT) {
-    if (b.open) fail(chi, c, fmt::format("bank already has row {} open", b.row));
-    require(chi, c, b.act + static_cast<int64_t>(m_t.trc), "tRC (ACT to ACT, same bank)");
-    require(chi, c, b.pre + static_cast<int64_t>(m_t.trp), "tRP (PRE to ACT)");
-    require(chi, c, b.ref_done, "tRFC (refresh to ACT)");
-    // DDR5 same-bank refresh: banks outside the refreshed set may be activated tREFSBRD after it.
-    if (m_t.trefsbrd)
-      for (unsigned j = 0; j < rk.refsb.size(); ++j)
-        if (j != c.addr.bank)
-          require(chi, c, rk.refsb[j] + static_cast<int64_t>(m_t.trefsbrd),
-                  "tREFSBRD (REFsb to ACT, other bank)");
-    // tRRD_S after the latest ACT of any group covers the other groups (the own group's latest ACT is
-    // then only tested a little early where tRRD_S > tRRD_L, and the per-bank loop decides).
-    if (now < rk.last_act + static_cast<int64_t>(m_t.trrd_s) ||
-        now < g.act + static_cast<int64_t>(m_t.trrd_l))
-      check_trrd(chi, c, rk, bi);
-    // Four-activate window: the fourth-last ACT must be at least tFAW ago.
-    require(chi, c, rk.acts[rk.act_head] + static_cast<int64_t>(m_t.tfaw), "tFAW (five ACTs in the window)");
-    rk.acts[rk.act_head] = now;
-    rk.act_head = (rk.act_head + 1) % 4;
-    b.act = now;
-    g.act = now;
-    rk.last_act = now;
-    b.open = true;
-    b.row = c.addr.row;
-    return;
-  }
+  if (cmd == Cmd::ACT) return check_act(chi, c, rk, b, g);
   if (cmd == Cmd::PRE) {
-    if (!b.open) fail(chi, c, "bank is already precharged");
+    if (!b.open) failf(chi, c, "bank is already precharged");
     require(chi, c, b.act + static_cast<int64_t>(m_t.tras), "tRAS (ACT to PRE)");
     require(chi, c, b.rd + static_cast<int64_t>(m_t.trtp), "tRTP (RD to PRE)");
     require(chi, c, b.wr + m_wr_to_pre, "tWR (write recovery to PRE)");
@@ -165,27 +153,84 @@ void TimingChecker::check(unsigned chi, const Command& c) {
     b.pre = now;
     return;
   }
-  // RD, RDA, WR, WRA.
+  return check_column(chi, c, rk, b, g);  // RD, RDA, WR, WRA
+}
+
+void TimingChecker::check_act(unsigned chi, const Command& c, Rank& rk, Bank& b, Group& g) {
+  const int64_t now = static_cast<int64_t>(c.cycle);
+  if (b.open) failf(chi, c, "bank already has row {} open", b.row);
+  require(chi, c, b.act + static_cast<int64_t>(m_t.trc), "tRC (ACT to ACT, same bank)");
+  require(chi, c, b.pre + static_cast<int64_t>(m_t.trp), "tRP (PRE to ACT)");
+  require(chi, c, b.ref_done, "tRFC (refresh to ACT)");
+  // DDR5 same-bank refresh: banks outside the refreshed set may be activated tREFSBRD after it.
+  if (m_t.trefsbrd)
+    for (unsigned j = 0; j < rk.refsb.size(); ++j)
+      if (j != c.addr.bank)
+        require(chi, c, rk.refsb[j] + static_cast<int64_t>(m_t.trefsbrd),
+                "tREFSBRD (REFsb to ACT, other bank)");
+  // tRRD_S after the latest ACT of any group covers the other groups (the own group's latest ACT is
+  // then only tested a little early where tRRD_S > tRRD_L, and the per-bank loop decides).
+  if (now < rk.last_act + static_cast<int64_t>(m_t.trrd_s) || now < g.act + static_cast<int64_t>(m_t.trrd_l))
+    return check_act_slow(chi, c, rk, b, g);
+  return finish_act(chi, c, rk, b, g);
+}
+
+void TimingChecker::check_column(unsigned chi, const Command& c, Rank& rk, Bank& b, Group& g) {
+  const int64_t now = static_cast<int64_t>(c.cycle);
+  const Cmd cmd = c.cmd;
   const bool rd = is_read(cmd);
-  if (!b.open) fail(chi, c, "column command to a precharged bank");
-  if (b.row != c.addr.row)
-    fail(chi, c, fmt::format("column command to row {} but row {} is open", c.addr.row, b.row));
+  if (!b.open) failf(chi, c, "column command to a precharged bank");
+  if (b.row != c.addr.row) failf(chi, c, "column command to row {} but row {} is open", c.addr.row, b.row);
   require(chi, c, b.act + static_cast<int64_t>(m_t.trcd), "tRCD (ACT to RD/WR)");
-  if (now < std::max(rd ? rk.rd_all : rk.wr_all, rd ? g.col_rd_ok : g.col_wr_ok)) check_columns(chi, c, rd);
+  if (now < std::max(rd ? rk.rd_all : rk.wr_all, rd ? g.col_rd_ok : g.col_wr_ok))
+    return check_column_slow(chi, c, rk, b, g);
+  return finish_column(chi, c, rk, b, g);
+}
+
+inline void TimingChecker::finish_act(unsigned chi, const Command& c, Rank& rk, Bank& b, Group& g) {
+  const int64_t now = static_cast<int64_t>(c.cycle);
+  // Four-activate window: the fourth-last ACT must be at least tFAW ago.
+  require(chi, c, rk.acts[rk.act_head] + static_cast<int64_t>(m_t.tfaw), "tFAW (five ACTs in the window)");
+  rk.acts[rk.act_head] = now;
+  rk.act_head = (rk.act_head + 1) % 4;
+  b.act = now;
+  g.act = now;
+  rk.last_act = now;
+  b.open = true;
+  b.row = c.addr.row;
+}
+
+void TimingChecker::check_act_slow(unsigned chi, const Command& c, Rank& rk, Bank& b, Group& g) {
+  for (unsigned i = 0; i < m_banks_per_rank; ++i) {
+    if (&rk.banks[i] == &b) continue;
+    const bool same_bg = i / m_bpg == c.addr.bank_group;
+    require(chi, c, rk.banks[i].act + static_cast<int64_t>(same_bg ? m_t.trrd_l : m_t.trrd_s),
+            same_bg ? "tRRD_L (ACT to ACT, same bank group)" : "tRRD_S (ACT to ACT, different bank group)");
+  }
+  finish_act(chi, c, rk, b, g);
+}
+
+inline void TimingChecker::finish_column(unsigned chi, const Command& c, Rank& rk, Bank& b, Group& g) {
+  const int64_t now = static_cast<int64_t>(c.cycle);
+  const bool rd = is_read(c.cmd);
   (rd ? b.rd : b.wr) = now;
   // What this command requires of every later RD and WR, by where their bank is (the same pairs as the
-  // per-bank requirements in check_columns, from the other side).
+  // per-bank requirements in check_column_slow, from the other side).
   const int64_t* const d_rd = m_col_rd[rd ? 0 : 1];
   const int64_t* const d_wr = m_col_wr[rd ? 0 : 1];
-  for (unsigned ri = 0; ri < m_ranks_per_ch; ++ri) {
-    Rank& o = ch.ranks[ri];
-    const int where = ri != c.addr.rank ? 2 : 0;
-    o.rd_all = std::max(o.rd_all, now + d_rd[where]);
-    o.wr_all = std::max(o.wr_all, now + d_wr[where]);
+  rk.rd_all = std::max(rk.rd_all, now + d_rd[0]);
+  rk.wr_all = std::max(rk.wr_all, now + d_wr[0]);
+  if (m_ranks_per_ch > 1) {
+    Rank* const ranks = m_ch[chi].ranks;
+    for (unsigned ri = 0; ri < m_ranks_per_ch; ++ri) {
+      if (ri == c.addr.rank) continue;
+      ranks[ri].rd_all = std::max(ranks[ri].rd_all, now + d_rd[2]);
+      ranks[ri].wr_all = std::max(ranks[ri].wr_all, now + d_wr[2]);
+    }
   }
   g.col_rd_ok = std::max(g.col_rd_ok, now + d_rd[1]);
   g.col_wr_ok = std::max(g.col_wr_ok, now + d_wr[1]);
-  if (is_auto_pre(cmd)) {
+  if (is_auto_pre(c.cmd)) {
     // The device precharges by itself once tRAS and tRTP / write recovery allow: max(end of tRTP / write
     // recovery, ACT + tRAS).
     b.open = false;
@@ -194,17 +239,9 @@ void TimingChecker::check(unsigned chi, const Command& c) {
   }
 }
 
-void TimingChecker::check_trrd(unsigned chi, const Command& c, const Rank& rk, unsigned bi) const {
-  for (unsigned i = 0; i < m_banks_per_rank; ++i) {
-    if (i == bi) continue;
-    const bool same_bg = i / m_bpg == c.addr.bank_group;
-    require(chi, c, rk.banks[i].act + static_cast<int64_t>(same_bg ? m_t.trrd_l : m_t.trrd_s),
-            same_bg ? "tRRD_L (ACT to ACT, same bank group)" : "tRRD_S (ACT to ACT, different bank group)");
-  }
-}
-
-void TimingChecker::check_columns(unsigned chi, const Command& c, bool rd) const {
+void TimingChecker::check_column_slow(unsigned chi, const Command& c, Rank& rk, Bank& b, Group& g) {
   const auto& t = m_t;
+  const bool rd = is_read(c.cmd);
   const int64_t bl2 = static_cast<int64_t>(m_org.burst_length / 2);
   const int64_t CL = t.cl, CWL = t.cwl;
   const int64_t trtrs = static_cast<int64_t>(t.trtrs);
@@ -240,6 +277,7 @@ void TimingChecker::check_columns(unsigned chi, const Command& c, bool rd) const
       }
     }
   }
+  finish_column(chi, c, rk, b, g);
 }
 
 void TimingChecker::check_rare(unsigned chi, const Command& c, Rank& rk) {
@@ -247,6 +285,7 @@ void TimingChecker::check_rare(unsigned chi, const Command& c, Rank& rk) {
   const int64_t now = static_cast<int64_t>(c.cycle);
   const auto& t = m_t;
   const unsigned nb = m_banks_per_rank;
+  if (c.cmd != Cmd::PDX && now < rk.cmd_ok) rank_violated(chi, c, rk);
   switch (c.cmd) {
     case Cmd::PDX:
       if (!rk.powered_down) fail(chi, c, "rank is not in power-down");
@@ -296,6 +335,7 @@ void TimingChecker::check_rare(unsigned chi, const Command& c, Rank& rk) {
       }
       rk.powered_down = true;
       rk.pde = now;
+      rk.cmd_ok = INT64_MAX;  // until PDX
       return;
     default:
       return;  // (the bank commands are checked in check())

@@ -63,7 +63,9 @@ class TimingChecker {
     unsigned act_head = 0;
     bool powered_down = false;
     int64_t pde = kNever;
-    int64_t cmd_ok = kNever;  // the last PDX + tXP
+    // The earliest cycle of a command other than PDX: the last PDX + tXP, or INT64_MAX while powered down
+    // (one test for both rules; rank_violated tells which).
+    int64_t cmd_ok = kNever;
     int64_t rd_all = kNever, wr_all = kNever;
     int64_t last_act = kNever;   // the latest ACT to any bank (the quick tRRD_S test for every group at once)
     int64_t ref_deadline = 0;    // the latest cycle by which the next refresh is due
@@ -77,6 +79,9 @@ class TimingChecker {
     int64_t ref_deadline = 0;   // the earliest of its ranks' ref_deadline
   };
   [[noreturn]] __attribute__((cold)) void fail(unsigned ch, const Command& c, const std::string& what) const;
+  // fail with `what`'s {} filled in by a and b: out of line, so that check() makes no call that returns.
+  [[noreturn]] __attribute__((cold, noinline)) void failf(unsigned ch, const Command& c, const char* what,
+                                                          uint64_t a = 0, uint64_t b = 0) const;
   void refreshed(Rank& rk, unsigned bank_index, int64_t at);  // bank_index == bpg: every bank (REF)
   // Inline: nearly every command passes every rule, so only the comparison belongs in check().
   void require(unsigned ch, const Command& c, int64_t earliest, const char* rule) const {
@@ -84,12 +89,23 @@ class TimingChecker {
   }
   [[noreturn]] __attribute__((cold)) void violated(unsigned ch, const Command& c, int64_t earliest,
                                                    const char* rule) const;
-  // The rules that check() tests in one comparison where it fails (they decide, with the exact message),
-  // and the rare commands (PREA, refresh, power-down), out of the hot path.
+  // check() keeps to tail calls and calls that do not return, so that it saves no registers: the rules it
+  // tests in one comparison go on where that fails (they decide, with the exact message), and the rare
+  // commands (PREA, refresh, power-down) are checked out of line.
   [[noreturn]] __attribute__((cold, noinline)) void bus_violated(unsigned ch, const Command& c) const;
-  __attribute__((noinline)) void check_trrd(unsigned ch, const Command& c, const Rank& rk, unsigned bi) const;
-  __attribute__((noinline)) void check_columns(unsigned ch, const Command& c, bool rd) const;
+  [[noreturn]] __attribute__((cold, noinline)) void refresh_overdue(unsigned ch, uint64_t cycle) const;
+  [[noreturn]] __attribute__((cold, noinline)) void rank_violated(unsigned ch, const Command& c,
+                                                                  const Rank& rk) const;
+  __attribute__((noinline)) void check_act(unsigned ch, const Command& c, Rank& rk, Bank& b, Group& g);
+  __attribute__((noinline)) void check_column(unsigned ch, const Command& c, Rank& rk, Bank& b, Group& g);
+  __attribute__((noinline)) void check_act_slow(unsigned ch, const Command& c, Rank& rk, Bank& b, Group& g);
+  __attribute__((noinline)) void check_column_slow(unsigned ch, const Command& c, Rank& rk, Bank& b,
+                                                   Group& g);
   __attribute__((noinline)) void check_rare(unsigned ch, const Command& c, Rank& rk);
+  // The end of an ACT's or a column command's check past the rules above, and its state updates.
+  __attribute__((always_inline)) void finish_act(unsigned ch, const Command& c, Rank& rk, Bank& b, Group& g);
+  __attribute__((always_inline)) void finish_column(unsigned ch, const Command& c, Rank& rk, Bank& b,
+                                                    Group& g);
 
   OrgConfig m_org;
   TimingConfig m_t;
