@@ -116,7 +116,7 @@ inline void Channel::refloor(const Bank& b) {
   }
 }
 
-void Channel::recount(Bank& b) {
+inline void Channel::recount(Bank& b) {
   auto count = [&](const std::vector<uint32_t>& rows) {
     uint32_t n = 0;
     for (uint32_t row : rows) n += row == b.row;
