@@ -128,11 +128,6 @@ inline void Channel::recount(Bank& b) {
   refloor(b);
 }
 
-uint64_t Channel::faw_ready(const Rank& r) const {
-  if (r.acts_seen < 4) return 0;
-  return r.faw[r.faw_head] + m_t.tfaw;  // the oldest of the last four ACTs
-}
-
 void Channel::settle_due(Rank& r, uint64_t now) {
   size_t n = 0;
   for (; n < r.closes.size() && r.closes[n] <= now; ++n)
@@ -224,6 +219,7 @@ void Channel::issue(uint64_t now, Cmd c, const DramAddr& a) {
       rk.faw[rk.faw_head] = now;
       rk.faw_head = (rk.faw_head + 1) % 4;
       ++rk.acts_seen;
+      rk.faw_ok = rk.acts_seen < 4 ? 0 : rk.faw[rk.faw_head] + t.tfaw;  // the oldest of the last four ACTs
       recount(b);
       return;
     }

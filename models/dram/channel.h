@@ -135,6 +135,7 @@ class Channel {
     uint64_t faw[4] = {0, 0, 0, 0};  // the last four ACTs (ring); a slot of 0 is "long ago"
     unsigned faw_head = 0;
     unsigned acts_seen = 0;
+    uint64_t faw_ok = 0;       // faw_ready(), set at each ACT (the scheduler reads it far more often)
     uint64_t ref_due = 0;      // end of the current refresh slot: one refresh is owed per slot
     int64_t ref_credit = 0;    // refreshes owed (> 0: postponed, < 0: pulled in)
     bool ref_pending = false;  // a refresh is forced: requests to the refreshed banks wait
@@ -182,7 +183,8 @@ class Channel {
   void note_pending(const Bank& b);  // updates m_pending_mask after pending_rd/pending_wr changed
   void refloor(const Bank& b);       // sets the bank's m_floor anew from its bounds, row state and counts
   __attribute__((always_inline)) void perform(RequestQueue& q, bool write, const Choice& c, uint64_t now);
-  uint64_t faw_ready(const Rank& r) const;
+  // The earliest cycle tFAW allows the rank's next ACT (0 before its fourth).
+  static uint64_t faw_ready(const Rank& r) { return r.faw_ok; }
   void issue(uint64_t now, Cmd c, const DramAddr& a);
   // issue's state updates for the rare commands (PREA, refresh, power-down), out of the hot path: kept
   // out of line and cold so that issue's code stays small (the hot loop's code competes for the I-cache).
