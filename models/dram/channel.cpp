@@ -111,8 +111,10 @@ inline void Channel::refloor(const Bank& b) {
   if (!b.open) {
     f0 = f1 = b.next_act;
   } else {
-    f0 = std::min(b.pending_rd ? b.next_rd : kNever, b.next_pre);
-    f1 = std::min(b.pending_wr ? b.next_wr : kNever, b.next_pre);
+    // min(next RD / WR if the queue has hits, else never, next PRE), as values (std::min of a kNever
+    // reference took kNever's address).
+    f0 = b.pending_rd ? std::min(b.next_rd, b.next_pre) : b.next_pre;
+    f1 = b.pending_wr ? std::min(b.next_wr, b.next_pre) : b.next_pre;
   }
 }
 
