@@ -202,21 +202,24 @@ void Channel::issue(uint64_t now, Cmd c, const DramAddr& a) {
       b.row = a.row;
       b.act_at = now;
       b.hits = 0;
-      raise(b.next_pre, now + t.tras);
-      raise(b.next_rd, now + t.trcd);
-      raise(b.next_wr, now + t.trcd);
-      raise(b.next_act, now + t.trc);
+      // (The bounds in locals, before the stores: those could alias m_t for all the compiler knows.)
+      const uint64_t ras = now + t.tras, rcd = now + t.trcd, rc = now + t.trc, rrd_s = now + t.trrd_s,
+                     rrd_l = now + t.trrd_l;
+      raise(b.next_pre, ras);
+      raise(b.next_rd, rcd);
+      raise(b.next_wr, rcd);
+      raise(b.next_act, rc);
       if (m_group_rrd) {
         // tRRD_S on every group, then tRRD_L on the own one: its bound taken first, as tRRD_S may be the
         // longer.
-        const uint64_t own = std::max(groups[a.bank_group].next_act, now + t.trrd_l), rrd_s = now + t.trrd_s;
+        const uint64_t own = std::max(groups[a.bank_group].next_act, rrd_l);
         for (unsigned g = 0; g < ng; ++g) raise(groups[g].next_act, rrd_s);
         groups[a.bank_group].next_act = own;
       } else {
         for (unsigned g = 0; g < ng; ++g)
-          if (g != a.bank_group) raise(groups[g].next_act, now + t.trrd_s);
+          if (g != a.bank_group) raise(groups[g].next_act, rrd_s);
         for (unsigned i = a.bank_group * m_bpg, j = 0; j < m_bpg; ++j, ++i)
-          if (&rk.banks[i] != &b) raise(rk.banks[i].next_act, now + t.trrd_l);
+          if (&rk.banks[i] != &b) raise(rk.banks[i].next_act, rrd_l);
       }
       rk.faw[rk.faw_head] = now;
       rk.faw_head = (rk.faw_head + 1) % 4;
