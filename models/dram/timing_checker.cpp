@@ -157,17 +157,25 @@ void TimingChecker::check(unsigned chi, const Command& c) {
 }
 
 void TimingChecker::check_act(unsigned chi, const Command& c, Rank& rk, Bank& b, Group& g) {
-  const int64_t now = static_cast<int64_t>(c.cycle);
   if (b.open) failf(chi, c, "bank already has row {} open", b.row);
   require(chi, c, b.act + static_cast<int64_t>(m_t.trc), "tRC (ACT to ACT, same bank)");
   require(chi, c, b.pre + static_cast<int64_t>(m_t.trp), "tRP (PRE to ACT)");
   require(chi, c, b.ref_done, "tRFC (refresh to ACT)");
   // DDR5 same-bank refresh: banks outside the refreshed set may be activated tREFSBRD after it.
-  if (m_t.trefsbrd)
-    for (unsigned j = 0; j < rk.refsb.size(); ++j)
-      if (j != c.addr.bank)
-        require(chi, c, rk.refsb[j] + static_cast<int64_t>(m_t.trefsbrd),
-                "tREFSBRD (REFsb to ACT, other bank)");
+  if (m_t.trefsbrd) return check_act_refsb(chi, c, rk, b, g);
+  return check_act_rrd(chi, c, rk, b, g);
+}
+
+void TimingChecker::check_act_refsb(unsigned chi, const Command& c, Rank& rk, Bank& b, Group& g) {
+  for (unsigned j = 0; j < rk.refsb.size(); ++j)
+    if (j != c.addr.bank)
+      require(chi, c, rk.refsb[j] + static_cast<int64_t>(m_t.trefsbrd),
+              "tREFSBRD (REFsb to ACT, other bank)");
+  check_act_rrd(chi, c, rk, b, g);
+}
+
+inline void TimingChecker::check_act_rrd(unsigned chi, const Command& c, Rank& rk, Bank& b, Group& g) {
+  const int64_t now = static_cast<int64_t>(c.cycle);
   // tRRD_S after the latest ACT of any group covers the other groups (the own group's latest ACT is
   // then only tested a little early where tRRD_S > tRRD_L, and the per-bank loop decides).
   if (now < rk.last_act + static_cast<int64_t>(m_t.trrd_s) || now < g.act + static_cast<int64_t>(m_t.trrd_l))
@@ -220,14 +228,6 @@ inline void TimingChecker::finish_column(unsigned chi, const Command& c, Rank& r
   const int64_t* const d_wr = m_col_wr[rd ? 0 : 1];
   rk.rd_all = std::max(rk.rd_all, now + d_rd[0]);
   rk.wr_all = std::max(rk.wr_all, now + d_wr[0]);
-  if (m_ranks_per_ch > 1) {
-    Rank* const ranks = m_ch[chi].ranks;
-    for (unsigned ri = 0; ri < m_ranks_per_ch; ++ri) {
-      if (ri == c.addr.rank) continue;
-      ranks[ri].rd_all = std::max(ranks[ri].rd_all, now + d_rd[2]);
-      ranks[ri].wr_all = std::max(ranks[ri].wr_all, now + d_wr[2]);
-    }
-  }
   g.col_rd_ok = std::max(g.col_rd_ok, now + d_rd[1]);
   g.col_wr_ok = std::max(g.col_wr_ok, now + d_wr[1]);
   if (is_auto_pre(c.cmd)) {
@@ -236,6 +236,19 @@ inline void TimingChecker::finish_column(unsigned chi, const Command& c, Rank& r
     b.open = false;
     b.pre = std::max(now + (rd ? static_cast<int64_t>(m_t.trtp) : m_wr_to_pre),
                      b.act + static_cast<int64_t>(m_t.tras));
+  }
+  // The other ranks last, a tail call: their loop cost the one-rank fast path its registers.
+  if (m_ranks_per_ch > 1) column_other_ranks(chi, c, rd);
+}
+
+void TimingChecker::column_other_ranks(unsigned chi, const Command& c, bool rd) {
+  const int64_t now = static_cast<int64_t>(c.cycle);
+  const int64_t d_rd = m_col_rd[rd ? 0 : 1][2], d_wr = m_col_wr[rd ? 0 : 1][2];
+  Rank* const ranks = m_ch[chi].ranks;
+  for (unsigned ri = 0; ri < m_ranks_per_ch; ++ri) {
+    if (ri == c.addr.rank) continue;
+    ranks[ri].rd_all = std::max(ranks[ri].rd_all, now + d_rd);
+    ranks[ri].wr_all = std::max(ranks[ri].wr_all, now + d_wr);
   }
 }
 

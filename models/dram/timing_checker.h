@@ -102,6 +102,12 @@ class TimingChecker {
   __attribute__((noinline)) void check_column_slow(unsigned ch, const Command& c, Rank& rk, Bank& b,
                                                    Group& g);
   __attribute__((noinline)) void check_rare(unsigned ch, const Command& c, Rank& rk);
+  // (The tREFSBRD rule, DDR5 only, out of line: its loop cost check_act's fast path registers.)
+  __attribute__((noinline)) void check_act_refsb(unsigned ch, const Command& c, Rank& rk, Bank& b, Group& g);
+  __attribute__((always_inline)) void check_act_rrd(unsigned ch, const Command& c, Rank& rk, Bank& b,
+                                                    Group& g);
+  // What a column command requires of the other ranks' RD and WR (more than one rank).
+  __attribute__((noinline)) void column_other_ranks(unsigned ch, const Command& c, bool rd);
   // The end of an ACT's or a column command's check past the rules above, and its state updates.
   __attribute__((always_inline)) void finish_act(unsigned ch, const Command& c, Rank& rk, Bank& b, Group& g);
   __attribute__((always_inline)) void finish_column(unsigned ch, const Command& c, Rank& rk, Bank& b,
