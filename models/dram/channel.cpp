@@ -2,6 +2,7 @@
 #include "models/dram/channel.h"
 
 #include <algorithm>
+#include <iterator>
 
 namespace pc::dram {
 
@@ -23,6 +24,29 @@ Channel::Channel(unsigned index, const DdrConfig& cfg, TimingChecker* checker, C
       m_obs(obs) {
   m_ranks.resize(cfg.org.ranks);
   m_group_rrd = m_t.trrd_l <= m_t.trc;
+  m_groups_per_rank = static_cast<unsigned>(cfg.org.bank_groups);
+  for (unsigned k = 0; k < std::size(m_bus_cycles); ++k) {
+    const Cmd c = static_cast<Cmd>(k);
+    m_bus_cycles[k] = c == Cmd::ACT || is_read(c) || is_write(c) ? m_t.ca_cycles : 1;
+  }
+  {
+    // A bound `now + d` that may be negative (rank-to-rank WR->RD) is never earlier than the next cycle:
+    // now + max(d, 1).
+    const auto at_least_1 = [](int64_t d) { return static_cast<uint64_t>(std::max<int64_t>(d, 1)); };
+    const int64_t CL = static_cast<int64_t>(m_t.cl), CWL = static_cast<int64_t>(m_t.cwl),
+                  BL2 = static_cast<int64_t>(m_bl2), RTRS = static_cast<int64_t>(m_t.trtrs);
+    ColumnBounds& r = m_col_bounds[0];  // after a RD
+    r.other_rd = at_least_1(BL2 + RTRS), r.other_wr = at_least_1(CL + BL2 + RTRS - CWL);
+    r.grp_rd[0] = m_t.tccd_s, r.grp_rd[1] = m_t.tccd_l;
+    r.grp_wr[0] = r.grp_wr[1] = at_least_1(CL + BL2 + 2 - CWL);
+    r.pre_ok = m_t.trtp;
+    ColumnBounds& w = m_col_bounds[1];  // after a WR
+    w.other_wr = at_least_1(BL2 + RTRS), w.other_rd = at_least_1(CWL + BL2 + RTRS - CL);
+    w.grp_wr[0] = m_t.tccd_s, w.grp_wr[1] = m_t.tccd_l_wr ? m_t.tccd_l_wr : m_t.tccd_l;
+    w.grp_rd[0] = at_least_1(CWL + BL2 + static_cast<int64_t>(m_t.twtr_s));
+    w.grp_rd[1] = at_least_1(CWL + BL2 + static_cast<int64_t>(m_t.twtr_l));
+    w.pre_ok = static_cast<uint64_t>(CWL + BL2) + m_t.twr;  // write recovery
+  }
   for (size_t r = 0; r < m_ranks.size(); ++r) {
     m_ranks[r].banks.resize(m_nbanks);
     m_ranks[r].groups.resize(cfg.org.bank_groups);
@@ -75,28 +99,29 @@ void Channel::enqueue(const Request& in) {
   }
 }
 
-void Channel::note_pending(const Bank& b) {
+inline void Channel::note_pending(const Bank& b) {
   if (!m_bank_masks) return;
   const uint64_t bit = uint64_t(1) << b.flat;
   m_pending_mask[0] = b.pending_rd ? m_pending_mask[0] | bit : m_pending_mask[0] & ~bit;
   m_pending_mask[1] = b.pending_wr ? m_pending_mask[1] | bit : m_pending_mask[1] & ~bit;
 }
 
-void Channel::refloor(const Bank& b) {
+inline void Channel::refloor(const Bank& b) {
   uint64_t &f0 = m_floor[0][b.flat], &f1 = m_floor[1][b.flat];
   if (!b.open) {
     f0 = f1 = b.next_act;
   } else {
-    f0 = std::min(b.pending_rd ? b.next_rd : kNever, b.next_pre);
-    f1 = std::min(b.pending_wr ? b.next_wr : kNever, b.next_pre);
+    // min(next RD / WR if the queue has hits, else never, next PRE), as values (std::min of a kNever
+    // reference took kNever's address).
+    f0 = b.pending_rd ? std::min(b.next_rd, b.next_pre) : b.next_pre;
+    f1 = b.pending_wr ? std::min(b.next_wr, b.next_pre) : b.next_pre;
   }
 }
 
-void Channel::recount(const DramAddr& a) {
-  Bank& b = bank_of(a);
+inline void Channel::recount(Bank& b) {
   auto count = [&](const std::vector<uint32_t>& rows) {
     uint32_t n = 0;
-    for (uint32_t row : rows) n += row == a.row;
+    for (uint32_t row : rows) n += row == b.row;
     return n;
   };
   b.pending_rd = count(m_rows[0][b.flat]);
@@ -105,13 +130,7 @@ void Channel::recount(const DramAddr& a) {
   refloor(b);
 }
 
-uint64_t Channel::faw_ready(const Rank& r) const {
-  if (r.acts_seen < 4) return 0;
-  return r.faw[r.faw_head] + m_t.tfaw;  // the oldest of the last four ACTs
-}
-
-void Channel::settle(Rank& r, uint64_t now) {
-  if (r.closes.empty() || r.closes.front() > now) return;  // mostly: nothing due
+void Channel::settle_due(Rank& r, uint64_t now) {
   size_t n = 0;
   for (; n < r.closes.size() && r.closes[n] <= now; ++n)
     if (--r.rows_held == 0) r.active_total += r.closes[n] - r.held_since;
@@ -130,7 +149,7 @@ void Channel::open_bank(Rank& r, Bank& b, uint64_t now) {
   b.open = true;
 }
 
-void Channel::close_bank(Rank& r, Bank& b, uint64_t now, uint64_t precharged_at) {
+inline void Channel::close_bank(Rank& r, Bank& b, uint64_t now, uint64_t precharged_at) {
   if (!b.open) return;
   b.open = false;
   if (b.hits >= m_cfg.ctrl.starvation_cap) --m_capped_open;
@@ -169,18 +188,12 @@ void Channel::issue(uint64_t now, Cmd c, const DramAddr& a) {
   if (m_checker) m_checker->check(m_index, cmd);
   m_obs.on_command(m_index, cmd);
   // DDR5 ACT, RD and WR are two-cycle commands: the command bus is busy in the next cycle too.
-  m_bus_free = now + (c == Cmd::ACT || is_read(c) || is_write(c) ? m_t.ca_cycles : 1);
+  m_bus_free = now + m_bus_cycles[static_cast<unsigned>(c)];
   Rank& rk = m_ranks[a.rank];
   const auto& t = m_t;
   auto raise = [](uint64_t& v, uint64_t x) { v = std::max(v, x); };
-  // A bound `now + d` that may be negative (rank-to-rank WR->RD): never earlier than the next cycle.
-  auto after = [now](int64_t d) {
-    return static_cast<uint64_t>(
-        std::max<int64_t>(static_cast<int64_t>(now) + d, static_cast<int64_t>(now) + 1));
-  };
-  const int64_t CL = static_cast<int64_t>(t.cl), CWL = static_cast<int64_t>(t.cwl),
-                BL2 = static_cast<int64_t>(m_bl2);
-  const int64_t RTRS = static_cast<int64_t>(t.trtrs);
+  Group* const groups = rk.groups.data();
+  const unsigned ng = m_groups_per_rank;
 
   switch (c) {
     case Cmd::ACT: {
@@ -189,23 +202,30 @@ void Channel::issue(uint64_t now, Cmd c, const DramAddr& a) {
       b.row = a.row;
       b.act_at = now;
       b.hits = 0;
-      raise(b.next_pre, now + t.tras);
-      raise(b.next_rd, now + t.trcd);
-      raise(b.next_wr, now + t.trcd);
-      raise(b.next_act, now + t.trc);
+      // (The bounds in locals, before the stores: those could alias m_t for all the compiler knows.)
+      const uint64_t ras = now + t.tras, rcd = now + t.trcd, rc = now + t.trc, rrd_s = now + t.trrd_s,
+                     rrd_l = now + t.trrd_l;
+      raise(b.next_pre, ras);
+      raise(b.next_rd, rcd);
+      raise(b.next_wr, rcd);
+      raise(b.next_act, rc);
       if (m_group_rrd) {
-        for (unsigned g = 0; g < rk.groups.size(); ++g)
-          raise(rk.groups[g].next_act, now + (g == a.bank_group ? t.trrd_l : t.trrd_s));
+        // tRRD_S on every group, then tRRD_L on the own one: its bound taken first, as tRRD_S may be the
+        // longer.
+        const uint64_t own = std::max(groups[a.bank_group].next_act, rrd_l);
+        for (unsigned g = 0; g < ng; ++g) raise(groups[g].next_act, rrd_s);
+        groups[a.bank_group].next_act = own;
       } else {
-        for (unsigned g = 0; g < rk.groups.size(); ++g)
-          if (g != a.bank_group) raise(rk.groups[g].next_act, now + t.trrd_s);
+        for (unsigned g = 0; g < ng; ++g)
+          if (g != a.bank_group) raise(groups[g].next_act, rrd_s);
         for (unsigned i = a.bank_group * m_bpg, j = 0; j < m_bpg; ++j, ++i)
-          if (&rk.banks[i] != &b) raise(rk.banks[i].next_act, now + t.trrd_l);
+          if (&rk.banks[i] != &b) raise(rk.banks[i].next_act, rrd_l);
       }
       rk.faw[rk.faw_head] = now;
       rk.faw_head = (rk.faw_head + 1) % 4;
       ++rk.acts_seen;
-      recount(a);
+      rk.faw_ok = rk.acts_seen < 4 ? 0 : rk.faw[rk.faw_head] + t.tfaw;  // the oldest of the last four ACTs
+      recount(b);
       return;
     }
     case Cmd::PRE: {
@@ -221,33 +241,25 @@ void Channel::issue(uint64_t now, Cmd c, const DramAddr& a) {
     case Cmd::WRA: {
       const bool rd = is_read(c);
       // The bounds this column command sets on the next RD and WR of every bank, by where the bank is:
-      // another rank, this rank in another bank group, or this bank group.
-      uint64_t other_rd, other_wr, grp_rd[2], grp_wr[2];  // [same bank group]
-      if (rd) {
-        other_rd = after(BL2 + RTRS), other_wr = after(CL + BL2 + RTRS - CWL);
-        grp_rd[0] = now + t.tccd_s, grp_rd[1] = now + t.tccd_l;
-        grp_wr[0] = grp_wr[1] = after(CL + BL2 + 2 - CWL);
-      } else {
-        other_wr = after(BL2 + RTRS), other_rd = after(CWL + BL2 + RTRS - CL);
-        grp_wr[0] = now + t.tccd_s, grp_wr[1] = now + (t.tccd_l_wr ? t.tccd_l_wr : t.tccd_l);
-        grp_rd[0] = after(CWL + BL2 + static_cast<int64_t>(t.twtr_s));
-        grp_rd[1] = after(CWL + BL2 + static_cast<int64_t>(t.twtr_l));
-      }
-      for (size_t ri = 0; ri < m_ranks.size(); ++ri) {
-        auto& groups = m_ranks[ri].groups;
-        if (ri != a.rank) {
-          for (Group& o : groups) raise(o.next_rd, other_rd), raise(o.next_wr, other_wr);
-          continue;
+      // this bank group, this rank in another bank group, or another rank. The own group's bounds are taken
+      // first, then every group of the rank gets the other-group ones, then the own group its own.
+      const ColumnBounds& d = m_col_bounds[rd ? 0 : 1];
+      Group& own = groups[a.bank_group];
+      const uint64_t own_rd = std::max(own.next_rd, now + d.grp_rd[1]);
+      const uint64_t own_wr = std::max(own.next_wr, now + d.grp_wr[1]);
+      // (The bounds in locals: the stores could alias m_col_bounds for all the compiler knows.)
+      const uint64_t rd0 = now + d.grp_rd[0], wr0 = now + d.grp_wr[0];
+      for (unsigned g = 0; g < ng; ++g) raise(groups[g].next_rd, rd0), raise(groups[g].next_wr, wr0);
+      own.next_rd = own_rd;
+      own.next_wr = own_wr;
+      const uint64_t other_rd = now + d.other_rd, other_wr = now + d.other_wr;
+      if (m_ranks.size() > 1)
+        for (size_t ri = 0; ri < m_ranks.size(); ++ri) {
+          if (ri == a.rank) continue;
+          for (Group& o : m_ranks[ri].groups) raise(o.next_rd, other_rd), raise(o.next_wr, other_wr);
         }
-        for (unsigned g = 0; g < groups.size(); ++g) {
-          const bool same_bg = g == a.bank_group;
-          raise(groups[g].next_rd, grp_rd[same_bg]);
-          raise(groups[g].next_wr, grp_wr[same_bg]);
-        }
-      }
       Bank& b = bank_of(a);
-      const uint64_t pre_ok =
-          rd ? now + t.trtp : static_cast<uint64_t>(static_cast<int64_t>(now) + CWL + BL2) + t.twr;
+      const uint64_t pre_ok = now + d.pre_ok;
       raise(b.next_pre, pre_ok);
       if (is_auto_pre(c)) {
         const uint64_t pre_at = std::max(pre_ok, b.act_at + t.tras);

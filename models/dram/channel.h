@@ -135,6 +135,7 @@ class Channel {
     uint64_t faw[4] = {0, 0, 0, 0};  // the last four ACTs (ring); a slot of 0 is "long ago"
     unsigned faw_head = 0;
     unsigned acts_seen = 0;
+    uint64_t faw_ok = 0;       // faw_ready(), set at each ACT (the scheduler reads it far more often)
     uint64_t ref_due = 0;      // end of the current refresh slot: one refresh is owed per slot
     int64_t ref_credit = 0;    // refreshes owed (> 0: postponed, < 0: pulled in)
     bool ref_pending = false;  // a refresh is forced: requests to the refreshed banks wait
@@ -182,7 +183,8 @@ class Channel {
   void note_pending(const Bank& b);  // updates m_pending_mask after pending_rd/pending_wr changed
   void refloor(const Bank& b);       // sets the bank's m_floor anew from its bounds, row state and counts
   __attribute__((always_inline)) void perform(RequestQueue& q, bool write, const Choice& c, uint64_t now);
-  uint64_t faw_ready(const Rank& r) const;
+  // The earliest cycle tFAW allows the rank's next ACT (0 before its fourth).
+  static uint64_t faw_ready(const Rank& r) { return r.faw_ok; }
   void issue(uint64_t now, Cmd c, const DramAddr& a);
   // issue's state updates for the rare commands (PREA, refresh, power-down), out of the hot path: kept
   // out of line and cold so that issue's code stays small (the hot loop's code competes for the I-cache).
@@ -191,7 +193,11 @@ class Channel {
   void open_bank(Rank& r, Bank& b, uint64_t now);
   // Closes the bank for scheduling now; its row stays powered until `precharged_at` (>= now).
   void close_bank(Rank& r, Bank& b, uint64_t now, uint64_t precharged_at);
-  static void settle(Rank& r, uint64_t now);  // applies the implicit precharges due by `now`
+  // Applies the implicit precharges due by `now` (mostly none: only that test is inline).
+  static void settle(Rank& r, uint64_t now) {
+    if (!r.closes.empty() && r.closes.front() <= now) settle_due(r, now);
+  }
+  static void settle_due(Rank& r, uint64_t now);
   // Energy: the rank draws active-standby current from `now` to `until` (kNever: until a close): an open
   // row, or a refresh (the DRAM works internally for tRFC; Micron TN-40-07 counts IDD3N under it).
   static void hold_rows(Rank& r, uint64_t now, uint64_t until);
@@ -206,8 +212,8 @@ class Channel {
   bool m_ref_quiet = false;
   uint64_t m_ref_quiet_until = 0;
   bool powerdown_step(uint64_t now, uint64_t& wake);
-  // Recounts the queued requests for bank `a`'s open row.
-  void recount(const DramAddr& a);
+  // Recounts the queued requests for the bank's open row.
+  void recount(Bank& b);
 
   unsigned m_index;
   DdrConfig m_cfg;
@@ -216,10 +222,18 @@ class Channel {
   uint64_t m_bl2;
   PagePolicy m_policy;
   bool m_same_bank_refresh;
-  uint64_t m_ref_interval;  // between refresh commands of one rank (same-bank: one bank set each)
-  int64_t m_ref_force_at;   // credit at which a refresh stops waiting for the rank to go idle
-  int64_t m_ref_pull_in;    // refreshes an idle rank may issue ahead of time
-  uint64_t m_bus_free = 0;  // first cycle the command bus is free (after a two-cycle command)
+  uint64_t m_ref_interval;    // between refresh commands of one rank (same-bank: one bank set each)
+  int64_t m_ref_force_at;     // credit at which a refresh stops waiting for the rank to go idle
+  int64_t m_ref_pull_in;      // refreshes an idle rank may issue ahead of time
+  uint64_t m_bus_free = 0;    // first cycle the command bus is free (after a two-cycle command)
+  uint64_t m_bus_cycles[11];  // by command: the cycles it holds the command bus
+  unsigned m_groups_per_rank;
+  // What a RD (index 0) or WR (1) at `now` sets, as now + these: the next RD and WR of the banks of other
+  // ranks and of this rank ([0] another bank group, [1] this one), and its own bank's next PRE.
+  struct ColumnBounds {
+    uint64_t other_rd, other_wr, grp_rd[2], grp_wr[2], pre_ok;
+  };
+  ColumnBounds m_col_bounds[2];
   // An ACT's tRRD_L on its own bank is covered by tRC (then it may go to the group's bound like the
   // others'); otherwise the other banks of the group are raised one by one, as the bank must not be.
   bool m_group_rrd = true;
