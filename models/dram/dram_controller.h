@@ -380,9 +380,9 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   DeltaStamp m_wake_delta;      // delta cycle of the last m_wake notification
   // may_run_ahead: sc_time_to_pending_activity() as last asked, valid until this controller may have
   // notified an event or let other code run (a new scheduler call, a notification wake_at or
-  // push_response made (not one the mirror skipped), try_accept: between two of its questions the
-  // scheduler runs only channel ticks, whose observer calls notify only through push_response). Without
-  // a notify in between, the kernel's answer cannot change.
+  // push_response made (not one the mirror skipped), a call into the initiator (END_REQ, an early
+  // response): between two of its questions the scheduler runs only channel ticks and try_accept, which
+  // notify only through those). Without a notify in between, the kernel's answer cannot change.
   mutable uint64_t m_pending = 0;
   mutable bool m_pending_valid = false;
   // Responses by time, then in the order they were pushed: a sorted deque rather than a priority queue
