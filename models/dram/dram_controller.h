@@ -103,7 +103,7 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   // the annotation and act on a response only by counting it (the trace player): what they see at a
   // given time must not depend on it. Responses may then come out of time order.
   void set_early_responses(bool on) { m_early_resps = on; }
-  uint64_t cycles_run_ahead() const { return m_cycles_ahead; }  // scheduler cycles run ahead (tests)
+  uint64_t cycles_run_ahead() const { return m_cycles_ahead; }      // scheduler cycles run ahead (tests)
   uint64_t arrivals_inline() const { return m_arrivals_inline; }    // BEGIN_REQs taken inline (tests)
   uint64_t arrivals_relayed() const { return m_arrivals_relayed; }  // ... relayed instead (tests)
   // Tests only: take a BEGIN_REQ inline even while the scheduler is due in the next delta cycle (it then

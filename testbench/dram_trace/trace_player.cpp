@@ -58,16 +58,14 @@ void DramTracePlayer::run() {
   // Replaying as fast as accepted, each request is sent from the previous one's END_REQ call (annotated
   // with that call's delay): the same requests at the same times as a thread woken by END_REQ would send,
   // without a process switch per request. Only the first is sent from here.
-  if (!m_timed) return send(sc_core::SC_ZERO_TIME);
+  if (!m_timed) return send_next(sc_core::SC_ZERO_TIME);
   DramTraceEntry e;
   while (m_src(e)) {
     if (e.timed) {
       const sc_core::sc_time at = m_clk.cycles(e.cycle);
       if (at > sc_core::sc_time_stamp()) wait(at - sc_core::sc_time_stamp());
     }
-    m_send_entry = &e;
-    send(sc_core::SC_ZERO_TIME);
-    m_send_entry = nullptr;
+    send(e, sc_core::SC_ZERO_TIME);
     // The next request may start only once this one has left its request phase (back-pressure).
     if (m_waiting_end_req) wait(m_end_req);
   }
@@ -75,52 +73,51 @@ void DramTracePlayer::run() {
   notify_if_done();
 }
 
-void DramTracePlayer::send(const sc_core::sc_time& delay) {
-  DramTraceEntry next;
-  for (;;) {
-    DramTraceEntry& e = m_send_entry ? *m_send_entry : next;
-    if (!m_send_entry && !m_src(e)) {
-      m_source_done = true;
-      notify_if_done();
-      return;
-    }
-    auto* gp = alloc();
-    // (A division only for an address beyond the memory.)
-    const uint64_t addr = (e.addr < m_mem_bytes ? e.addr : e.addr % m_mem_bytes) & ~uint64_t(m_req_bytes - 1);
-    gp->set_command(e.write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-    gp->set_address(addr);
-    gp->set_data_length(m_req_bytes);
-    gp->set_streaming_width(m_req_bytes);
-    gp->set_byte_enable_ptr(nullptr);
-    gp->set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    if (e.write) {
-      // Real bytes: each line carries its own address, so a later read-back can be checked.
-      uint8_t* d = gp->get_data_ptr();
-      // (Whole words as fixed-size copies, which compile to one store each; then any tail.)
-      unsigned i = 0;
-      for (; i + 8 <= m_req_bytes; i += 8) std::memcpy(d + i, &addr, 8);
-      if (i < m_req_bytes) std::memcpy(d + i, &addr, m_req_bytes - i);
-      mark_written(addr);
-    } else {
-      auto* p = static_cast<Payload*>(gp);
-      p->check = true;
-      p->written = written(addr);
-    }
-    gp->acquire();
-    ++m_issued;
-    ++(e.write ? m_writes : m_reads);
-    tlm::tlm_phase ph = tlm::BEGIN_REQ;
-    sc_core::sc_time d = delay;
-    m_waiting_end_req = true;
-    m_in_request = gp;
-    const auto st = isock->nb_transport_fw(*gp, ph, d);
-    if (st == tlm::TLM_UPDATED || st == tlm::TLM_COMPLETED) m_waiting_end_req = false;
-    if (st == tlm::TLM_COMPLETED) {
-      ++m_completed;
-      gp->release();
-    }
-    // Timed, the thread sends one request at a time; otherwise go on while requests are taken at once.
-    if (m_send_entry || m_waiting_end_req) return;
+void DramTracePlayer::send_next(const sc_core::sc_time& delay) {
+  DramTraceEntry e;
+  while (m_src(e)) {
+    send(e, delay);
+    if (m_waiting_end_req) return;  // the next one goes from its END_REQ
+  }
+  m_source_done = true;
+  notify_if_done();
+}
+
+void DramTracePlayer::send(const DramTraceEntry& e, const sc_core::sc_time& delay) {
+  auto* gp = alloc();
+  // (A division only for an address beyond the memory.)
+  const uint64_t addr = (e.addr < m_mem_bytes ? e.addr : e.addr % m_mem_bytes) & ~uint64_t(m_req_bytes - 1);
+  gp->set_command(e.write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
+  gp->set_address(addr);
+  gp->set_data_length(m_req_bytes);
+  gp->set_streaming_width(m_req_bytes);
+  gp->set_byte_enable_ptr(nullptr);
+  gp->set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  if (e.write) {
+    // Real bytes: each line carries its own address, so a later read-back can be checked.
+    uint8_t* d = gp->get_data_ptr();
+    // (Whole words as fixed-size copies, which compile to one store each; then any tail.)
+    unsigned i = 0;
+    for (; i + 8 <= m_req_bytes; i += 8) std::memcpy(d + i, &addr, 8);
+    if (i < m_req_bytes) std::memcpy(d + i, &addr, m_req_bytes - i);
+    mark_written(addr);
+  } else {
+    auto* p = static_cast<Payload*>(gp);
+    p->check = true;
+    p->written = written(addr);
+  }
+  gp->acquire();
+  ++m_issued;
+  ++(e.write ? m_writes : m_reads);
+  tlm::tlm_phase ph = tlm::BEGIN_REQ;
+  sc_core::sc_time d = delay;
+  m_waiting_end_req = true;
+  m_in_request = gp;
+  const auto st = isock->nb_transport_fw(*gp, ph, d);
+  if (st == tlm::TLM_UPDATED || st == tlm::TLM_COMPLETED) m_waiting_end_req = false;
+  if (st == tlm::TLM_COMPLETED) {
+    ++m_completed;
+    gp->release();
   }
 }
 
@@ -129,7 +126,7 @@ void DramTracePlayer::request_phase_ended(const sc_core::sc_time& delay) {
   if (m_timed)
     m_end_req.notify(delay);
   else
-    send(delay);
+    send_next(delay);
 }
 
 void DramTracePlayer::notify_if_done() {

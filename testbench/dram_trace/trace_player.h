@@ -56,7 +56,9 @@ class DramTracePlayer : public sc_core::sc_module, public tlm::tlm_mm_interface 
   void run();
   // Sends the trace's next requests, `delay` after the current time, until one waits for its END_REQ
   // or the trace ends.
-  void send(const sc_core::sc_time& delay);
+  void send_next(const sc_core::sc_time& delay);
+  // Sends the request of entry `e`, `delay` after the current time.
+  void send(const DramTraceEntry& e, const sc_core::sc_time& delay);
   // The request phase of m_in_request ended, `delay` after the current time.
   void request_phase_ended(const sc_core::sc_time& delay);
   // Lines (request_bytes each) a write was issued to: a bitmap in pages allocated as they are written.
@@ -81,7 +83,6 @@ class DramTracePlayer : public sc_core::sc_module, public tlm::tlm_mm_interface 
   sc_core::sc_event m_end_req, m_done_ev;
   bool m_waiting_end_req = false;
   tlm::tlm_generic_payload* m_in_request = nullptr;  // the transaction in its request phase
-  DramTraceEntry* m_send_entry = nullptr;            // timed: the one entry send() sends (run() read it)
   bool m_source_done = false;
   uint64_t m_issued = 0, m_completed = 0, m_reads = 0, m_writes = 0, m_reads_checked = 0, m_data_errors = 0;
   static constexpr unsigned kPageBits = 16;                  // 2^16 lines per bitmap page

@@ -38,7 +38,8 @@ struct Rec {
   dram::DramAddr a;
 };
 
-// A scripted, timed request list; records every command.
+// A scripted request list, replayed at its time stamps (or `timed` = false: as fast as accepted, as
+// --fast does); records every command.
 struct Rig {
   std::vector<tb::DramTraceEntry> script;
   size_t next = 0;
@@ -46,11 +47,11 @@ struct Rig {
   std::unique_ptr<tb::DramTraceBench> bench;
 
   explicit Rig(const dram::DdrConfig& cfg, uint64_t mem = 64ull << 20,
-               const dram::TimingConfig* chk = nullptr) {
+               const dram::TimingConfig* chk = nullptr, bool timed = true) {
     bench = std::make_unique<tb::DramTraceBench>(
         cfg, mem,
         [this](tb::DramTraceEntry& e) { return next < script.size() ? (e = script[next++], true) : false; },
-        true, chk);
+        timed, chk);
     bench->controller().set_command_hook([this](unsigned, const dram::Command& c) {
       cmds.push_back({c.cycle, c.cmd, c.addr});
     });
@@ -257,31 +258,17 @@ namespace {
 
 // Replayed --fast: one write W0, one read R0, 15 more writes, 31 more reads, all arriving in cycle 0 (48
 // requests: the read queue holds 32, the write queue 32). W0 goes to bank group 0, the reads to groups 1-3.
-struct SameCycleArrivals {
-  std::vector<tb::DramTraceEntry> script;
-  size_t next = 0;
-  std::vector<Rec> cmds;
-  std::unique_ptr<tb::DramTraceBench> bench;
-  explicit SameCycleArrivals(bool inline_when_due) {
-    bench = std::make_unique<tb::DramTraceBench>(
-        ddr4_3200(), 64ull << 20,
-        [this](tb::DramTraceEntry& e) { return next < script.size() ? (e = script[next++], true) : false; },
-        false);
-    bench->controller().set_inline_when_due_for_test(inline_when_due);
-    bench->controller().set_command_hook([this](unsigned, const dram::Command& c) {
-      cmds.push_back({c.cycle, c.cmd, c.addr});
-    });
-    script.push_back({addr(0, 0, 100), true, false, 0});
-    script.push_back({addr(1, 0, 200), false, false, 0});
-    for (unsigned i = 1; i < 16; ++i) script.push_back({addr(0, i % 4, 100 + i), true, false, 0});
-    for (unsigned j = 1; j < 32; ++j) script.push_back({addr(1 + j % 3, j % 4, 200 + j), false, false, 0});
-  }
-  uint64_t addr(unsigned bg, unsigned bank, unsigned row) const {
-    dram::DramAddr a;
-    a.bank_group = bg, a.bank = bank, a.row = row;
-    return bench->controller().mapper().encode(a);
-  }
-};
+// Returns the first command.
+Rec same_cycle_arrivals(Rig& r, bool inline_when_due) {
+  r.bench->controller().set_inline_when_due_for_test(inline_when_due);
+  r.script.push_back({r.addr(0, 0, 100), true, false, 0});
+  r.script.push_back({r.addr(1, 0, 200), false, false, 0});
+  for (unsigned i = 1; i < 16; ++i) r.script.push_back({r.addr(0, i % 4, 100 + i), true, false, 0});
+  for (unsigned j = 1; j < 32; ++j) r.script.push_back({r.addr(1 + j % 3, j % 4, 200 + j), false, false, 0});
+  r.run();
+  EXPECT_FALSE(r.cmds.empty());
+  return r.cmds.empty() ? Rec{} : r.cmds[0];
+}
 
 }  // namespace
 
@@ -291,14 +278,12 @@ TEST(DramSim, FastReplayTakesSameCycleArrivalsAsTheKernelWouldDeliverThem) {
   // waiting, and starts a write drain, which the 16 queued writes keep going past the front end (more
   // than the low watermark of 8). So W0's ACT is the first command. R0 is relayed to that later delta
   // cycle; the rest are taken inline (the scheduler is not due again in cycle 0).
-  SameCycleArrivals r(false);
-  r.bench->run();
-  EXPECT_EQ(r.bench->error(), "");
-  ASSERT_FALSE(r.cmds.empty());
-  EXPECT_EQ(r.cmds[0].cmd, Cmd::ACT);
-  EXPECT_EQ(r.cmds[0].cycle, T::FE);
-  EXPECT_EQ(r.cmds[0].a.bank_group, 0u);
-  EXPECT_EQ(r.cmds[0].a.row, 100u);
+  Rig r(ddr4_3200(), 64ull << 20, nullptr, false);
+  const Rec first = same_cycle_arrivals(r, false);
+  EXPECT_EQ(first.cmd, Cmd::ACT);
+  EXPECT_EQ(first.cycle, T::FE);
+  EXPECT_EQ(first.a.bank_group, 0u);
+  EXPECT_EQ(first.a.row, 100u);
   EXPECT_EQ(r.bench->controller().arrivals_relayed(), 1u);
   EXPECT_EQ(r.bench->controller().arrivals_inline(), 46u);  // all but W0 (from the thread) and R0
   EXPECT_EQ(r.bench->player().data_errors(), 0u);
@@ -308,13 +293,11 @@ TEST(DramSim, FastReplayTakesSameCycleArrivalsAsTheKernelWouldDeliverThem) {
 TEST(DramSim, FastReplayInlineWhenDueIsSeenByTheScheduler) {
   // Negative control of the test above: taking R0 and the rest inline although the scheduler is due
   // lets its cycle-0 step see the 32 reads too, so no drain starts and a read's ACT comes first.
-  SameCycleArrivals r(true);
-  r.bench->run();
-  EXPECT_EQ(r.bench->error(), "");
-  ASSERT_FALSE(r.cmds.empty());
-  EXPECT_EQ(r.cmds[0].cmd, Cmd::ACT);
-  EXPECT_EQ(r.cmds[0].cycle, T::FE);
-  EXPECT_NE(r.cmds[0].a.bank_group, 0u);
+  Rig r(ddr4_3200(), 64ull << 20, nullptr, false);
+  const Rec first = same_cycle_arrivals(r, true);
+  EXPECT_EQ(first.cmd, Cmd::ACT);
+  EXPECT_EQ(first.cycle, T::FE);
+  EXPECT_NE(first.a.bank_group, 0u);
   EXPECT_EQ(r.bench->controller().arrivals_relayed(), 0u);
   EXPECT_EQ(r.bench->controller().arrivals_inline(), 47u);
 }
