@@ -222,11 +222,11 @@ class Channel {
   uint64_t m_bl2;
   PagePolicy m_policy;
   bool m_same_bank_refresh;
-  uint64_t m_ref_interval;    // between refresh commands of one rank (same-bank: one bank set each)
-  int64_t m_ref_force_at;     // credit at which a refresh stops waiting for the rank to go idle
-  int64_t m_ref_pull_in;      // refreshes an idle rank may issue ahead of time
-  uint64_t m_bus_free = 0;    // first cycle the command bus is free (after a two-cycle command)
-  uint64_t m_bus_cycles[11];  // by command: the cycles it holds the command bus
+  uint64_t m_ref_interval;           // between refresh commands of one rank (same-bank: one bank set each)
+  int64_t m_ref_force_at;            // credit at which a refresh stops waiting for the rank to go idle
+  int64_t m_ref_pull_in;             // refreshes an idle rank may issue ahead of time
+  uint64_t m_bus_free = 0;           // first cycle the command bus is free (after a two-cycle command)
+  uint64_t m_bus_cycles[kCmdKinds];  // by command: the cycles it holds the command bus
   unsigned m_groups_per_rank;
   // What a RD (index 0) or WR (1) at `now` sets, as now + these: the next RD and WR of the banks of other
   // ranks and of this rank ([0] another bank group, [1] this one), and its own bank's next PRE.

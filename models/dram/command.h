@@ -9,6 +9,7 @@ namespace pc::dram {
 // RDA/WRA carry auto-precharge; PREA closes every bank of a rank; REFSB refreshes one bank in every
 // bank group (DDR5 same-bank refresh); PDE/PDX enter and exit precharge power-down.
 enum class Cmd : uint8_t { ACT, PRE, PREA, RD, RDA, WR, WRA, REF, REFSB, PDE, PDX };
+constexpr unsigned kCmdKinds = static_cast<unsigned>(Cmd::PDX) + 1;  // tables indexed by Cmd
 
 inline const char* cmd_name(Cmd c) {
   switch (c) {

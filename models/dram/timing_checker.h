@@ -117,7 +117,7 @@ class TimingChecker {
   TimingConfig m_t;
   unsigned m_channels, m_ranks_per_ch, m_groups_per_rank, m_bpg, m_banks_per_rank;
   int64_t m_refresh_window;  // (kMaxPostponed + 1) x the interval each bank must be refreshed in
-  int64_t m_bus[11];         // by command: the command-bus cycles it occupies (>= 1)
+  int64_t m_bus[kCmdKinds];  // by command: the command-bus cycles it occupies (>= 1)
   int64_t m_wr_to_pre;       // CWL + BL/2 + tWR (write recovery)
   // What a RD (index 0) or WR (1) requires of the next RD (col_rd) and WR (col_wr), in cycles after it, by
   // where their bank is: [0] this rank, another bank group; [1] this bank group; [2] another rank.
