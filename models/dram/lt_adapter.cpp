@@ -1,6 +1,8 @@
 // LT-to-AT adapter.
 #include "models/dram/lt_adapter.h"
 
+#include <cstring>
+
 namespace pc::dram {
 
 LtAdapter::LtAdapter(sc_core::sc_module_name name) : sc_module(name), tsock("tsock"), isock("isock") {
@@ -9,6 +11,9 @@ LtAdapter::LtAdapter(sc_core::sc_module_name name) : sc_module(name), tsock("tso
   tsock.register_get_direct_mem_ptr(this, &LtAdapter::get_direct_mem_ptr);
   isock.register_nb_transport_bw(this, &LtAdapter::nb_transport_bw);
   isock.register_invalidate_direct_mem_ptr(this, &LtAdapter::invalidate_direct_mem_ptr);
+  SC_METHOD(arbitrate);
+  sensitive << m_arb_ev;
+  dont_initialize();
 }
 
 void LtAdapter::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
@@ -16,33 +21,23 @@ void LtAdapter::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& dela
   // requests from cores reach the controller in simulated-time order (ARCHITECTURE.md §3).
   if (delay != sc_core::SC_ZERO_TIME) wait(delay);
   delay = sc_core::SC_ZERO_TIME;
-  while (m_req_busy) wait(m_req_free);
-  m_req_busy = true;
   if (m_spare.empty()) m_spare.push_back(std::make_unique<Pending>());
   m_pending.push_back(std::move(m_spare.back()));
   m_spare.pop_back();
   Pending& p = *m_pending.back();
   p.gp = &gp;
-  p.got_end_req = p.got_resp = false;
-  tlm::tlm_phase ph = tlm::BEGIN_REQ;
-  sc_core::sc_time d = sc_core::SC_ZERO_TIME;
-  const auto st = isock->nb_transport_fw(gp, ph, d);
-  if (st == tlm::TLM_COMPLETED) {
-    p.got_end_req = p.got_resp = true;
-    if (d != sc_core::SC_ZERO_TIME) wait(d);
-  } else if (st == tlm::TLM_UPDATED) {
-    p.got_end_req = true;
-    if (ph == tlm::BEGIN_RESP) p.got_resp = true;
-    if (d != sc_core::SC_ZERO_TIME) wait(d);
+  p.arrival = sc_core::sc_time_stamp();
+  p.caller = sc_core::sc_get_current_process_b()->name();
+  p.got_end_req = p.got_resp = p.sent = false;
+  // The request channel is granted by a method one delta cycle on, once every thread woken at this instant
+  // has queued: callers that arrive at the same instant are then served in a fixed order (by process
+  // name), not in the order SystemC happened to run them (that order comes from the shape of its
+  // timed-event heap, so any unrelated notification could change it).
+  if (!m_req_busy) {
+    const sc_core::sc_time now = sc_core::sc_time_stamp();
+    m_arb_ev.notify(m_free_at > now ? m_free_at - now : sc_core::SC_ZERO_TIME);
   }
-  if (!p.got_end_req) wait(p.end_req);
-  m_req_busy = false;
-  m_req_free.notify(sc_core::SC_ZERO_TIME);
-  if (!p.got_resp) wait(p.resp);
-  // What destroying the events would do: a notification still pending (a response that came before this
-  // thread waited for it) is dropped.
-  p.end_req.cancel();
-  p.resp.cancel();
+  wait(p.resp);
   for (auto& q : m_pending)
     if (q.get() == &p) {
       std::swap(q, m_pending.back());
@@ -52,11 +47,48 @@ void LtAdapter::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& dela
     }
 }
 
+void LtAdapter::arbitrate() {
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  if (m_req_busy || now < m_free_at) return;  // an END_REQ (or its annotated time) notifies again
+  Pending* next = nullptr;
+  for (const auto& q : m_pending) {
+    Pending* c = q.get();
+    if (c->sent) continue;
+    if (!next || c->arrival < next->arrival ||
+        (c->arrival == next->arrival && !m_arrival_order && std::strcmp(c->caller, next->caller) < 0))
+      next = c;
+  }
+  if (!next) return;
+  next->sent = true;
+  m_req_busy = true;
+  tlm::tlm_phase ph = tlm::BEGIN_REQ;
+  sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+  const auto st = isock->nb_transport_fw(*next->gp, ph, d);
+  if (st == tlm::TLM_COMPLETED || (st == tlm::TLM_UPDATED && ph == tlm::BEGIN_RESP)) {
+    next->got_end_req = next->got_resp = true;
+    end_request(d);
+    next->resp.notify(d);
+  } else if (st == tlm::TLM_UPDATED) {
+    next->got_end_req = true;
+    end_request(d);
+  }
+}
+
+void LtAdapter::end_request(const sc_core::sc_time& delay) {
+  m_req_busy = false;
+  m_free_at = sc_core::sc_time_stamp() + delay;
+  for (const auto& q : m_pending)
+    if (!q->sent) {
+      m_arb_ev.notify(delay);
+      break;
+    }
+}
+
 tlm::tlm_sync_enum LtAdapter::nb_transport_bw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase,
                                               sc_core::sc_time& delay) {
   Pending* found = nullptr;
   for (const auto& q : m_pending)
-    if (q->gp == &gp) {
+    if (q->gp == &gp && q->sent) {
       found = q.get();
       break;
     }
@@ -67,14 +99,14 @@ tlm::tlm_sync_enum LtAdapter::nb_transport_bw(tlm::tlm_generic_payload& gp, tlm:
   Pending& p = *found;
   if (phase == tlm::END_REQ) {
     p.got_end_req = true;
-    p.end_req.notify(delay);
+    end_request(delay);
     return tlm::TLM_ACCEPTED;
   }
   if (phase == tlm::BEGIN_RESP) {
     // A response may overtake END_REQ only implicitly: BEGIN_RESP also ends the request phase.
     if (!p.got_end_req) {
       p.got_end_req = true;
-      p.end_req.notify(delay);
+      end_request(delay);
     }
     p.got_resp = true;
     p.resp.notify(delay);

@@ -1,5 +1,6 @@
-// Bridges blocking (LT, b_transport) initiators to the controller's four-phase AT socket: a caller
-// synchronizes, sends BEGIN_REQ (one at a time, as the base protocol requires), and waits for BEGIN_RESP.
+// Bridges blocking (LT, b_transport) initiators to the controller's four-phase AT socket: callers
+// synchronize, queue for the request channel (one BEGIN_REQ at a time, as the base protocol requires),
+// and wait for their BEGIN_RESP.
 #pragma once
 
 #include <tlm_utils/simple_initiator_socket.h>
@@ -14,16 +15,23 @@ namespace pc::dram {
 
 class LtAdapter : public sc_core::sc_module {
  public:
+  SC_HAS_PROCESS(LtAdapter);
   tlm_utils::simple_target_socket<LtAdapter> tsock;     // from the router (LT)
   tlm_utils::simple_initiator_socket<LtAdapter> isock;  // to the controller (AT)
 
   explicit LtAdapter(sc_core::sc_module_name name);
 
+  // Tests only: grant the request channel in the order callers reach it instead of by arbitration (the
+  // order in which SystemC runs the threads that wake at one instant, which comes from its event heap).
+  void set_grant_in_arrival_order_for_test(bool on) { m_arrival_order = on; }
+
  private:
   struct Pending {
     tlm::tlm_generic_payload* gp = nullptr;
-    sc_core::sc_event end_req, resp;
-    bool got_end_req = false, got_resp = false;
+    sc_core::sc_time arrival;  // when the caller reached the request channel
+    const char* caller = "";   // its process's name: the arbitration's tie-break
+    sc_core::sc_event resp;
+    bool got_end_req = false, got_resp = false, sent = false;
   };
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   unsigned int transport_dbg(tlm::tlm_generic_payload& gp);
@@ -36,11 +44,15 @@ class LtAdapter : public sc_core::sc_module {
   }
   tlm::tlm_sync_enum nb_transport_bw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase,
                                      sc_core::sc_time& delay);
+  void arbitrate();  // method: grants the free request channel to the first waiting caller
+  void end_request(const sc_core::sc_time& delay);
 
-  bool m_req_busy = false;
-  sc_core::sc_event m_req_free;
+  bool m_req_busy = false;     // a BEGIN_REQ is out and its END_REQ has not come
+  sc_core::sc_time m_free_at;  // the channel is free from this time (an END_REQ's annotated delay)
+  sc_core::sc_event m_arb_ev;
+  bool m_arrival_order = false;
   // The transactions in flight (one per waiting initiator thread: a handful), and spare records: a record
-  // and its events outlive the call, so none is constructed per transaction.
+  // and its event outlive the call, so none is constructed per transaction.
   std::vector<std::unique_ptr<Pending>> m_pending, m_spare;
 };
 

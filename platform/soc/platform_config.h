@@ -23,12 +23,17 @@ struct SimConfig {
   uint64_t quantum_cycles = 1000;  // TLM global quantum, CPU cycles a core may run ahead
   uint64_t syscall_cycles = 100;   // bare-metal mode: cost of a system call
   uint64_t fault_cycles = 1000;    // bare-metal pager: CPU cost of a page fault besides its table writes
+  uint64_t heap_chaff = 0;         // tests: timed notifications nobody waits on, per 100,000 CPU cycles
 
   void describe(cfg::Visitor& v) {
     v.u64("seed", seed, "", "seed of every random choice in the run");
     v.u64("quantum_cycles", quantum_cycles, "cycles", "TLM global quantum (temporal decoupling)", 1, 100000000);
     v.u64("syscall_cycles", syscall_cycles, "cycles", "bare-metal mode: cost of a system call", 0, 100000000);
     v.u64("fault_cycles", fault_cycles, "cycles", "bare-metal pager (paging on): CPU cost of a page fault besides its page-table traffic", 0, 100000000);
+    v.u64("heap_chaff", heap_chaff, "events",
+          "tests: notifications of events no process waits on, at seeded random instants of each 100,000 CPU "
+          "cycles, which reshape SystemC's timed-event heap (results must not change)",
+          0, 64);
   }
 };
 

@@ -164,6 +164,8 @@ Soc::Soc(const PlatformConfig& cfg)
     }
   }
   build_workload();
+  for (uint64_t i = 0; i < cfg.sim.heap_chaff; ++i) m_chaff.push_back(std::make_unique<sc_core::sc_event>());
+  m_chaff_rng = cfg.sim.seed * 0x9E3779B97F4A7C15ull + 0x632BE59BD9B4E019ull;
 }
 
 Soc::~Soc() = default;
@@ -403,6 +405,15 @@ void Soc::run(bool progress) {
     if (next_sample <= sc_core::sc_time_stamp()) {
       m_sampler(sc_core::sc_time_stamp());
       next_sample += m_sample_period;
+    }
+    // sim.heap_chaff: each chunk, timed notifications nobody waits on, at seeded instants inside it. They
+    // change the shape of SystemC's timed-event heap, and with it the order in which processes due at
+    // the same instant run wherever the model leaves that order to the kernel (tests compare the results).
+    // Made between sc_start calls, so every one has fired by the stall check below.
+    for (auto& e : m_chaff) {
+      m_chaff_rng ^= m_chaff_rng << 13, m_chaff_rng ^= m_chaff_rng >> 7, m_chaff_rng ^= m_chaff_rng << 17;
+      e->notify(sc_core::sc_time::from_value(
+          m_chaff_rng % (std::min(boundary, next_sample) - sc_core::sc_time_stamp()).value()));
     }
     sc_core::sc_start(std::min(boundary, next_sample) - sc_core::sc_time_stamp());
     if (m_os && m_os->error()) {

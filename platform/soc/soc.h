@@ -98,6 +98,9 @@ class Soc {
   std::unique_ptr<tb::ScenarioShared> m_scenario;
   std::vector<std::unique_ptr<tb::WorkloadContext>> m_contexts;
   std::vector<std::unique_ptr<cpu::Core>> m_cores;
+  // sim.heap_chaff: events no process waits on, and the generator of their instants.
+  std::vector<std::unique_ptr<sc_core::sc_event>> m_chaff;
+  uint64_t m_chaff_rng = 0;
   tb::CheckTotals m_check_totals;
   // Disk path (disk.present): controllers and media on the router, one interrupt line each, the kernel's
   // block layer and drivers (standalone: disk 0's, behind their own KernelBus), the block-I/O workload.
