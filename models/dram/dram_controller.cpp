@@ -137,6 +137,7 @@ inline bool DramController::may_run_ahead(uint64_t cycle) const {
   // otherwise it holds none, and running the cycle's ticks now replaces notifying it and waking there.
   if (!m_run_ahead || m_hook || m_wake_delta == delta_stamp()) return false;
   const uint64_t at = cycle * m_clk.period_fs(), now = kernel_time().value();
+  if (at >= m_horizon_fs) return false;  // the owner's sc_start may stop before `cycle`
   // Strictly later: nothing (no process, event or delta cycle) is due before or at `cycle`, so the
   // kernel would next run only this scheduler at `cycle`.
   // The answer is kept until something may have notified an event (see m_pending_valid): asked again

@@ -97,6 +97,20 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
     m_run_ahead = on;
     m_inline_arrivals = on && m_cfg.ctrl.frontend_cycles >= 1;
   }
+  // For an owner that runs sc_start to a time limit: cycles at or past `t` are never run ahead, so that
+  // what the owner reads when sc_start returns at `t` (stats, samples) is the state at `t`.
+  void set_run_ahead_horizon(const sc_core::sc_time& t) {
+    m_horizon_fs = m_no_horizon ? UINT64_MAX : t.value();
+  }
+  // Tests only: ignore the horizon (the owner then reads state from cycles past its sc_start limit).
+  void set_no_horizon_for_test(bool on) { m_no_horizon = on; }
+  // One past the last cycle any channel has been ticked at; 0 before the first tick (tests).
+  uint64_t cycles_ticked() const {
+    uint64_t n = 0;
+    for (uint64_t c : m_last_tick)
+      if (c != UINT64_MAX) n = std::max(n, c + 1);
+    return n;
+  }
   // Answers each request as soon as its response time is known, with that time as the BEGIN_RESP's
   // annotated delay (a TLM-2.0 timing annotation), instead of keeping it until the kernel reaches that
   // time: no timed event per response. Only for an owner whose initiators take a response's time from
@@ -363,6 +377,8 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   bool m_dmi_invalidate = true;
   uint64_t m_dmi_grants = 0, m_dmi_invalidations = 0;
   bool m_run_ahead = false;
+  uint64_t m_horizon_fs = UINT64_MAX;  // set_run_ahead_horizon
+  bool m_no_horizon = false;
   bool m_inline_arrivals = false;  // running ahead with a front end of a cycle or more (set_run_ahead)
   bool m_in_scheduler = false;     // inline arrivals: the scheduler works out its next wake itself
   bool m_in_end_req = false;       // inside an END_REQ call of end_request

@@ -9,6 +9,7 @@
 
 #include "platform/soc/soc.h"
 #include "testbench/dram_trace/trace_bench.h"
+#include "tests/support/soc_helpers.h"
 
 using namespace pc;
 
@@ -191,4 +192,53 @@ TEST(DramSoc, CoreReadThroughTheLtAdapterIsExact) {
   // An idle controller keeps no events alive (refresh is replayed lazily), so a platform whose cores
   // all wait forever is seen as stalled instead of simulating refreshes for ever.
   EXPECT_FALSE(sc_core::sc_pending_activity());
+}
+
+namespace {
+// The default platform's DDR stream, sampled every 2 us: counts the samples at which the controller had
+// already ticked a cycle at or past the sample's instant (state from the future, seen by the sampler).
+struct AheadOfSamples {
+  uint64_t samples = 0, ahead = 0, cycles_run_ahead = 0;
+};
+AheadOfSamples run_sampled_stream(bool no_horizon) {
+  soc::ConfigResolver r;
+  for (const char* s : {"cpu.cores=2", "workload.synthetic.accesses=20000"}) r.apply_set(s);
+  soc::Soc s(r.finish());
+  AheadOfSamples out;
+  s.dram()->set_no_horizon_for_test(no_horizon);
+  const uint64_t period_fs = s.dram()->clock().period_fs();
+  s.set_sampler(sc_core::sc_time(2, sc_core::SC_US), [&](sc_core::sc_time t) {
+    ++out.samples;
+    const uint64_t through = s.dram()->cycles_ticked();
+    if (through && (through - 1) * period_fs >= t.value()) ++out.ahead;
+  });
+  s.run(false);
+  out.cycles_run_ahead = s.dram()->cycles_run_ahead();
+  return out;
+}
+}  // namespace
+
+TEST(DramSoc, SchedulerRunsAheadNoFurtherThanTheRunLoopsStop) {
+  // Outside the modeled kernel the scheduler runs ahead of the kernel's time (the premise), but never
+  // to or past the instant the run loop's sc_start stops at, where samples and checks read the state.
+  const AheadOfSamples a = run_sampled_stream(false);
+  EXPECT_GT(a.cycles_run_ahead, 1000u);
+  EXPECT_GT(a.samples, 20u);
+  EXPECT_EQ(a.ahead, 0u);
+}
+
+TEST(DramSoc, SchedulerWithoutHorizonRunsPastTheRunLoopsStop) {
+  // Negative control: without the horizon some samples see cycles the kernel has not reached.
+  const AheadOfSamples a = run_sampled_stream(true);
+  EXPECT_GT(a.samples, 20u);
+  EXPECT_GT(a.ahead, 0u);
+}
+
+TEST(DramSoc, SchedulerDoesNotRunAheadUnderTheModeledKernel) {
+  // Under the kernel model, whose task wake-ups still leave the order of same-instant processes to
+  // SystemC's event heap, running ahead (which reshapes that heap) would change results: it is off.
+  soc::Soc s(test::resolve_config({"forkcow"}, "", {}));
+  s.run(false);
+  EXPECT_GT(s.stats().find("dram.reads")->to_json().get<double>(), 1000);
+  EXPECT_EQ(s.dram()->cycles_run_ahead(), 0u);
 }
