@@ -27,8 +27,8 @@ void LtAdapter::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& dela
   Pending& p = *m_pending.back();
   p.gp = &gp;
   p.arrival = sc_core::sc_time_stamp();
-  p.caller = sc_core::sc_get_current_process_b()->name();
-  p.got_end_req = p.got_resp = p.sent = false;
+  p.caller = sc_core::sc_get_current_process_handle().name();
+  p.got_end_req = p.sent = false;
   // The request channel is granted by a method one delta cycle on, once every thread woken at this instant
   // has queued: callers that arrive at the same instant are then served in a fixed order (by process
   // name), not in the order SystemC happened to run them (that order comes from the shape of its
@@ -65,7 +65,7 @@ void LtAdapter::arbitrate() {
   sc_core::sc_time d = sc_core::SC_ZERO_TIME;
   const auto st = isock->nb_transport_fw(*next->gp, ph, d);
   if (st == tlm::TLM_COMPLETED || (st == tlm::TLM_UPDATED && ph == tlm::BEGIN_RESP)) {
-    next->got_end_req = next->got_resp = true;
+    next->got_end_req = true;
     end_request(d);
     next->resp.notify(d);
   } else if (st == tlm::TLM_UPDATED) {
@@ -108,7 +108,6 @@ tlm::tlm_sync_enum LtAdapter::nb_transport_bw(tlm::tlm_generic_payload& gp, tlm:
       p.got_end_req = true;
       end_request(delay);
     }
-    p.got_resp = true;
     p.resp.notify(delay);
     return tlm::TLM_COMPLETED;  // END_RESP at once: the caller is waiting
   }

@@ -31,7 +31,7 @@ class LtAdapter : public sc_core::sc_module {
     sc_core::sc_time arrival;  // when the caller reached the request channel
     const char* caller = "";   // its process's name: the arbitration's tie-break
     sc_core::sc_event resp;
-    bool got_end_req = false, got_resp = false, sent = false;
+    bool got_end_req = false, sent = false;
   };
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   unsigned int transport_dbg(tlm::tlm_generic_payload& gp);
