@@ -79,6 +79,7 @@ Soc::Soc(const PlatformConfig& cfg)
       m_cpu_stats(&m_root, "cpu", "CPU cores") {
   const uint64_t mem_bytes = cfg.dram.size_mib << 20;
   m_store = std::make_unique<mem::BackingStore>(mem_bytes);
+  const bool scenario = cfg.workload.source == "scenario";
   if (cfg.dram.model == "ddr") {
     m_dram = std::make_unique<dram::DramController>("dram", cfg.dram.ddr, *m_store, m_root);
     m_dram_adapter = std::make_unique<dram::LtAdapter>("dram_lt");
@@ -88,7 +89,7 @@ Soc::Soc(const PlatformConfig& cfg)
     // only where results do not depend on the order in which processes due at one instant run
     // (tests/cli/heap_order.sh): everywhere but under the modeled kernel, whose task wake-ups still leave
     // that order to SystemC.
-    m_dram->set_run_ahead(cfg.workload.source != "scenario");
+    m_dram->set_run_ahead(!scenario);
   } else {
     m_mem = std::make_unique<mem::FixedMemory>("mem", cfg.dram.fixed, *m_store, m_root);
   }
@@ -101,7 +102,6 @@ Soc::Soc(const PlatformConfig& cfg)
     m_router->isock.bind(m_dram_adapter->tsock);
   else
     m_router->isock.bind(m_mem->tsock);
-  const bool scenario = cfg.workload.source == "scenario";
   if (cfg.disk.present || scenario)
     m_kernel_stats = std::make_unique<stats::Group>(&m_root, "kernel", "modeled kernel");
   if (cfg.disk.present) build_disk();

@@ -750,7 +750,7 @@ unsigned first_act_of_same_instant_pair(bool arrival_order) {
   std::vector<std::string> ran;  // the order SystemC ran the two threads in
   auto reader = [&](sc_core::sc_event& wake, unsigned bank) {
     sc_core::wait(wake);
-    ran.push_back(sc_core::sc_get_current_process_b()->basename());
+    ran.push_back(sc_core::sc_get_current_process_handle().basename());
     host.access(tlm::TLM_READ_COMMAND, ctrl.mapper().encode(dram::DramAddr{0, 0, 0, bank, 7, 0}), 0);
   };
   sc_core::sc_spawn([&] { reader(wake_alpha, 1); }, "alpha");
