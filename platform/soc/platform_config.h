@@ -6,12 +6,12 @@
 #include <vector>
 
 #include "kernel_model/kernel_config.h"
+#include "models/cache/cache_config.h"
 #include "models/cpu/core.h"
 #include "models/disk/disk_config.h"
 #include "models/dram/ddr_config.h"
-#include "models/cache/cache_config.h"
-#include "models/mmu/mmu_config.h"
 #include "models/mem/fixed_memory.h"
+#include "models/mmu/mmu_config.h"
 #include "platform/core/config.h"
 #include "platform/hwdefs/address_map.h"
 #include "testbench/workload/workload_config.h"
@@ -27,9 +27,12 @@ struct SimConfig {
 
   void describe(cfg::Visitor& v) {
     v.u64("seed", seed, "", "seed of every random choice in the run");
-    v.u64("quantum_cycles", quantum_cycles, "cycles", "TLM global quantum (temporal decoupling)", 1, 100000000);
+    v.u64("quantum_cycles", quantum_cycles, "cycles", "TLM global quantum (temporal decoupling)", 1,
+          100000000);
     v.u64("syscall_cycles", syscall_cycles, "cycles", "bare-metal mode: cost of a system call", 0, 100000000);
-    v.u64("fault_cycles", fault_cycles, "cycles", "bare-metal pager (paging on): CPU cost of a page fault besides its page-table traffic", 0, 100000000);
+    v.u64("fault_cycles", fault_cycles, "cycles",
+          "bare-metal pager (paging on): CPU cost of a page fault besides its page-table traffic", 0,
+          100000000);
     v.u64("heap_chaff", heap_chaff, "events",
           "tests: notifications of events no process waits on, at seeded random instants of each 100,000 CPU "
           "cycles, which reshape SystemC's timed-event heap (results must not change)",
@@ -52,13 +55,14 @@ struct InterconnectConfig {
 };
 
 struct DramSection {
-  std::string model = "ddr";    // timing model of physical memory
-  uint64_t size_mib = 4096;     // physical memory size
+  std::string model = "ddr";  // timing model of physical memory
+  uint64_t size_mib = 4096;   // physical memory size
   mem::FixedMemConfig fixed;
-  dram::DdrConfig ddr;          // defaults: DDR4-3200AA, one rank
+  dram::DdrConfig ddr;  // defaults: DDR4-3200AA, one rank
 
   void describe(cfg::Visitor& v) {
-    v.str("model", model, "memory timing model: ddr (cycle-accurate DDR4/DDR5 controller) or fixed (constant latency)",
+    v.str("model", model,
+          "memory timing model: ddr (cycle-accurate DDR4/DDR5 controller) or fixed (constant latency)",
           {"fixed", "ddr"});
     v.u64("size_mib", size_mib, "MiB", "physical memory size", 1, hw::kMaxDramBytes >> 20);
     v.section("fixed", fixed, "fixed-latency model");

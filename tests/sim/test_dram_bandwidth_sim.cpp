@@ -45,7 +45,8 @@ tb::DramTracePlayer::Source random_lines(uint64_t n, uint64_t span, uint64_t see
 
 TEST(DramBandwidth, SequentialBankGroupInterleavedNearsPeak) {
   dram::DdrConfig cfg;
-  cfg.ctrl.mapping = "ro,ra,ba,co,bg,ch";  // consecutive bursts rotate over the four bank groups (tCCD_S = BL/2)
+  cfg.ctrl.mapping =
+      "ro,ra,ba,co,bg,ch";  // consecutive bursts rotate over the four bank groups (tCCD_S = BL/2)
   // 20,000 bursts = 80,000 data cycles: six refreshes in the window.
   tb::DramTraceBench b(cfg, 64ull << 20, sequential_reads(20000), false);
   b.run();
@@ -147,9 +148,9 @@ TEST(DramBandwidth, MixedRandomTrafficWastesNoActivate) {
 TEST(DramBandwidth, DefaultPlatformChecksDataThroughDdr) {
   // The whole SoC on its default memory (DDR4-3200) with data checking: every read returns what was written.
   soc::ConfigResolver r;
-  for (const char* s : {"cpu.cores=2", "dram.size_mib=64", "workload.data_check=true", "workload.synthetic.pattern=random",
-                        "workload.synthetic.footprint_kib=512", "workload.synthetic.accesses=20000",
-                        "workload.synthetic.read_fraction=0.5"})
+  for (const char* s : {"cpu.cores=2", "dram.size_mib=64", "workload.data_check=true",
+                        "workload.synthetic.pattern=random", "workload.synthetic.footprint_kib=512",
+                        "workload.synthetic.accesses=20000", "workload.synthetic.read_fraction=0.5"})
     r.apply_set(s);
   soc::Soc s(r.finish());
   ASSERT_NE(s.dram(), nullptr);
