@@ -8,6 +8,7 @@
 
 #include "kernel_model/kernel_swap.h"
 #include "platform/core/log.h"
+#include "platform/core/ordered_wake.h"
 #include "platform/core/timeline.h"
 #include "platform/hwdefs/paging.h"
 
@@ -77,6 +78,9 @@ Kernel::Kernel(sc_core::sc_module_name name, const KernelConfig& cfg, uint64_t m
       m_slab_g(&m_stats, "slab", "the slab allocator's caches (mm/slab.c, /proc/slabinfo)"),
       m_dcache_g(&m_stats, "dcache", "the dentry and inode caches (fs/dcache.c, fs/inode.c)") {
   if (m_cpus.empty()) throw std::invalid_argument("kernel: no CPUs to run on");
+  // Tasks that resume at one instant do so in their threads' name order, whatever else SystemC has due
+  // then: which task takes a lock or a free page first must not hang on the shape of its event heap.
+  sim::OrderedWake::enable(true);
   if (cfg.irq_affinity >= m_cpus.size())
     throw cfg::ConfigError(fmt::format("key 'kernel.irq_affinity': CPU {} does not exist ({} cores)",
                                        cfg.irq_affinity, m_cpus.size()));
@@ -324,8 +328,9 @@ void Kernel::start_thread(Task& t) {
   sc_core::sc_spawn_options o;
   o.set_stack_size(kStackBytes);
   Task* tp = &t;
-  sc_core::sc_spawn([this, tp] { task_main(*tp); }, sc_core::sc_gen_unique_name(("task_" + t.comm).c_str()),
-                    &o);
+  t.thread_name = sc_core::sc_spawn([this, tp] { task_main(*tp); },
+                                    sc_core::sc_gen_unique_name(("task_" + t.comm).c_str()), &o)
+                      .name();
 }
 
 void Kernel::spawn(const std::string& name, std::unique_ptr<hw::ExecContext> ctx, sc_core::sc_time start,

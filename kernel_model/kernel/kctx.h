@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "kernel_model/hal/kernel_bus.h"
+#include "platform/core/ordered_wake.h"
 
 namespace pc::kernel {
 
@@ -18,10 +19,11 @@ struct KCtx : BusCtx {
   uint32_t cow_copies = 0;  // pages this path copied on write (per-task accounting)
   uint32_t major = 0;       // this path started a read it then waited for (a major fault)
   uint32_t swapin = 0;      // of which reads of swap slots (a major swap fault)
-  // Spends the path's pending time now (before a sleep, a lock wait or a handover of the core).
+  // Spends the path's pending time now (before a sleep, a lock wait or a handover of the core). Two paths
+  // that resume at one instant do so in the order of their threads' names (sim::OrderedWake).
   void sync() {
     if (delay != sc_core::SC_ZERO_TIME) {
-      sc_core::wait(delay);
+      sim::OrderedWake::wait(delay);
       delay = sc_core::SC_ZERO_TIME;
     }
   }

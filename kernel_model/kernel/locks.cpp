@@ -97,7 +97,7 @@ void Spinlock::unlock(KCtx& k) {
   m_cls->released(m_rel - m_acq);
   m_locked = false;
   m_owner = nullptr;
-  m_released.notify(k.delay);
+  sim::OrderedWake::notify(m_released, k.delay, m_cls->name());
   if (Task* t = k.task) {
     --t->spinlocks_held;
     auto it = std::find(t->held.rbegin(), t->held.rend(), m_cls);

@@ -117,7 +117,10 @@ void Scheduler::give_cpu(unsigned cpu, Task& t, const sc_time& at) {
   t.on_cpu = true;
   t.cpu = static_cast<int>(cpu);
   const sc_time now = sc_core::sc_time_stamp();
-  t.run_ev.notify(at > now ? at - now : sc_core::SC_ZERO_TIME);
+  if (at > now)
+    sim::OrderedWake::notify(t.run_ev, at - now, t.thread_name.c_str());
+  else
+    t.run_ev.notify(sc_core::SC_ZERO_TIME);
 }
 
 void Scheduler::resched(unsigned cpu) {

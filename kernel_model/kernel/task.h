@@ -75,6 +75,7 @@ struct Task {
   bool first_time_slice = true;
   sc_core::sc_time run_start;      // when it last got its core
   sc_core::sc_event run_ev;        // notified when it is given a core
+  std::string thread_name;         // its SystemC thread's name: its place among wake-ups of one instant
   uint64_t nvcsw = 0, nivcsw = 0;  // voluntary (it slept) and involuntary (preempted) switches
   // The current sleep, for the hung-task check: since when, whether only a wake-up can end it (no
   // timeout, not idle waiting for work), and the wait queue it is on (Linux's wchan).

@@ -14,6 +14,7 @@
 #include "models/mmu/mmu.h"
 #include "platform/core/clock.h"
 #include "platform/core/config.h"
+#include "platform/core/ordered_wake.h"
 #include "platform/core/stats.h"
 #include "platform/core/tlm_ext.h"
 #include "platform/hwdefs/trap.h"
@@ -152,6 +153,12 @@ class Core : public sc_core::sc_module, public hw::Cpu {
   // The quantum keeper, with its next sync point readable (need_sync() without sc_time_stamp()).
   struct QuantumKeeper : tlm_utils::tlm_quantumkeeper {
     const sc_core::sc_time& next_sync_point() const { return m_next_sync_point; }
+    // Under the modeled kernel a task's thread drives the core: its syncs keep the same-instant order
+    // of the kernel's other waits (sim::OrderedWake).
+    void sync() override {
+      sim::OrderedWake::wait(m_local_time);
+      reset();
+    }
   };
 
   unsigned m_id;

@@ -3,6 +3,8 @@
 
 #include <cmath>
 
+#include "platform/core/ordered_wake.h"
+
 namespace pc::mem {
 
 using sc_core::sc_time;
@@ -82,7 +84,7 @@ void FixedMemory::b_transport(tlm::tlm_generic_payload& gp, sc_time& delay) {
   // running ahead in their quanta reach it in simulated-time order, then wait for the port to free up.
   // Without a limit the memory is stateless and the access stays on the initiator's local time.
   if (m_fs_per_byte > 0 && delay != sc_core::SC_ZERO_TIME) {
-    wait(delay);
+    sim::OrderedWake::wait(delay);
     delay = sc_core::SC_ZERO_TIME;
   }
   const sc_time arrival = sc_core::sc_time_stamp() + delay;

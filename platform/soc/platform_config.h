@@ -24,6 +24,7 @@ struct SimConfig {
   uint64_t syscall_cycles = 100;   // bare-metal mode: cost of a system call
   uint64_t fault_cycles = 1000;    // bare-metal pager: CPU cost of a page fault besides its table writes
   uint64_t heap_chaff = 0;         // tests: timed notifications nobody waits on, per 100,000 CPU cycles
+  bool ordered_wakeups = true;     // the kernel's tasks due at one instant resume in name order
 
   void describe(cfg::Visitor& v) {
     v.u64("seed", seed, "", "seed of every random choice in the run");
@@ -37,6 +38,9 @@ struct SimConfig {
           "tests: notifications of events no process waits on, at seeded random instants of each 100,000 CPU "
           "cycles, which reshape SystemC's timed-event heap (results must not change)",
           0, 64);
+    v.boolean("ordered_wakeups", ordered_wakeups,
+              "the modeled kernel's tasks due at one instant resume in the order of their threads' names "
+              "(false, for tests only: in the order SystemC's timed-event heap gives, as before)");
   }
 };
 

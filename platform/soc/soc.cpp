@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "kernel_model/mm/block_file.h"
+#include "platform/core/ordered_wake.h"
 #include "platform/core/sanitizer.h"
 #include "platform/soc/mmu_factory.h"
 #include "testbench/workload/lackey.h"
@@ -146,7 +147,10 @@ Soc::Soc(const PlatformConfig& cfg)
       m_cores.back()->mem_isock.bind(m_router->tsock);
     }
   }
-  if (scenario) build_os();
+  if (scenario) {
+    build_os();
+    sim::OrderedWake::enable(cfg.sim.ordered_wakeups);  // after the kernel, which turns it on
+  }
   // The kernel's loads and stores run on a CPU: port c of each kernel bus goes through core c's caches.
   for (kernel::KernelBus* bus : {m_kbus.get(), m_blk_bus.get()}) {
     if (!bus) continue;
