@@ -90,7 +90,7 @@ Soc::Soc(const PlatformConfig& cfg)
     // cycle of an instant a response lands in, so it is exact only where results depend on neither
     // (tests/cli/heap_order.sh): everywhere but under the modeled kernel. There the heap no longer
     // matters (sim::OrderedWake), but the delta cycles still do: with run-ahead the default run loses one
-    // atomic page-table write at 105.57 ms, and everything after it differs.
+    // write of a line at 105.57 ms (README, "Same-instant order under the modeled kernel").
     m_dram->set_run_ahead(!scenario);
   } else {
     m_mem = std::make_unique<mem::FixedMemory>("mem", cfg.dram.fixed, *m_store, m_root);
