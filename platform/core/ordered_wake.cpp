@@ -74,9 +74,6 @@ void push(sc_core::sc_event& ev, const sc_core::sc_time& d, const char* key) {
 void OrderedWake::enable(bool on) {
   st().on = on;
 }
-bool OrderedWake::enabled() {
-  return st().on;
-}
 size_t OrderedWake::pending() {
   return st().q.size();
 }

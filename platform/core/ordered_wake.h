@@ -20,7 +20,6 @@ namespace pc::sim {
 class OrderedWake {
  public:
   static void enable(bool on);
-  static bool enabled();
   // The calling thread waits `d` (SC_ZERO_TIME: one delta cycle, as wait(SC_ZERO_TIME)).
   static void wait(const sc_core::sc_time& d);
   // Notifies `ev` `d` from now; `key` must outlive the notification.
