@@ -14,29 +14,37 @@ LtAdapter::LtAdapter(sc_core::sc_module_name name) : sc_module(name), tsock("tso
   SC_METHOD(arbitrate);
   sensitive << m_arb_ev;
   dont_initialize();
+  SC_METHOD(arrive);
+  sensitive << m_arrive_ev;
+  dont_initialize();
 }
 
 void LtAdapter::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
   // DRAM is shared, stateful and cycle-timed: the caller's local time offset is spent here first, so
-  // requests from cores reach the controller in simulated-time order (ARCHITECTURE.md §3).
-  if (delay != sc_core::SC_ZERO_TIME) wait(delay);
-  delay = sc_core::SC_ZERO_TIME;
+  // requests from cores reach the controller in simulated-time order (ARCHITECTURE.md §3). The caller
+  // does not wait it out itself: `arrive` (a method) takes its record into the arbitration when that time
+  // comes, exactly where the caller's own timed wait would have, and the caller sleeps once, until its
+  // response (one thread switch per access fewer).
   if (m_spare.empty()) m_spare.push_back(std::make_unique<Pending>());
   m_pending.push_back(std::move(m_spare.back()));
   m_spare.pop_back();
   Pending& p = *m_pending.back();
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
   p.gp = &gp;
-  p.arrival = sc_core::sc_time_stamp();
+  p.arrival = now + delay;
   p.caller = sc_core::sc_get_current_process_handle().name();
   p.got_end_req = p.sent = false;
-  // The request channel is granted by a method one delta cycle on, once every thread woken at this instant
-  // has queued: callers that arrive at the same instant are then served in a fixed order (by process
-  // name), not in the order SystemC happened to run them (that order comes from the shape of its
-  // timed-event heap, so any unrelated notification could change it).
-  if (!m_req_busy) {
-    const sc_core::sc_time now = sc_core::sc_time_stamp();
+  p.arrived = delay == sc_core::SC_ZERO_TIME;
+  if (!p.arrived) {
+    m_arrive_ev.notify(delay);  // (a notification pending earlier stays; `arrive` then renews it)
+  } else if (!m_req_busy) {
+    // The request channel is granted by a method one delta cycle on, once every caller that reached it
+    // at this instant has queued: callers that arrive at the same instant are then served in a fixed
+    // order (by process name), not in the order SystemC happened to run them (that order comes from the
+    // shape of its timed-event heap, so any unrelated notification could change it).
     m_arb_ev.notify(m_free_at > now ? m_free_at - now : sc_core::SC_ZERO_TIME);
   }
+  delay = sc_core::SC_ZERO_TIME;
   wait(p.resp);
   for (auto& q : m_pending)
     if (q.get() == &p) {
@@ -47,13 +55,33 @@ void LtAdapter::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& dela
     }
 }
 
+void LtAdapter::arrive() {
+  // Runs in the first delta cycle of an arrival's instant, as the caller's timed wait would have woken it;
+  // whether before or after the instant's other methods, the notification of m_arb_ev comes out the same:
+  // an END_REQ in one of them notifies it for the arrived records too (end_request), with the same delay.
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  bool any = false, later = false;
+  sc_core::sc_time next;
+  for (const auto& q : m_pending) {
+    Pending& c = *q;
+    if (c.arrived) continue;
+    if (c.arrival <= now) {
+      c.arrived = any = true;
+    } else if (!later || c.arrival < next) {
+      next = c.arrival, later = true;
+    }
+  }
+  if (any && !m_req_busy) m_arb_ev.notify(m_free_at > now ? m_free_at - now : sc_core::SC_ZERO_TIME);
+  if (later) m_arrive_ev.notify(next - now);
+}
+
 void LtAdapter::arbitrate() {
   const sc_core::sc_time now = sc_core::sc_time_stamp();
   if (m_req_busy || now < m_free_at) return;  // an END_REQ (or its annotated time) notifies again
   Pending* next = nullptr;
   for (const auto& q : m_pending) {
     Pending* c = q.get();
-    if (c->sent) continue;
+    if (c->sent || !c->arrived) continue;
     if (!next || c->arrival < next->arrival ||
         (c->arrival == next->arrival && !m_arrival_order && std::strcmp(c->caller, next->caller) < 0))
       next = c;
@@ -78,7 +106,7 @@ void LtAdapter::end_request(const sc_core::sc_time& delay) {
   m_req_busy = false;
   m_free_at = sc_core::sc_time_stamp() + delay;
   for (const auto& q : m_pending)
-    if (!q->sent) {
+    if (!q->sent && q->arrived) {
       m_arb_ev.notify(delay);
       break;
     }

@@ -28,9 +28,10 @@ class LtAdapter : public sc_core::sc_module {
  private:
   struct Pending {
     tlm::tlm_generic_payload* gp = nullptr;
-    sc_core::sc_time arrival;  // when the caller reached the request channel
+    sc_core::sc_time arrival;  // when the caller reaches the request channel (its local time spent)
     const char* caller = "";   // its process's name: the arbitration's tie-break
     sc_core::sc_event resp;
+    bool arrived = false;  // `arrival` has come: the record takes part in the arbitration
     bool got_end_req = false, sent = false;
   };
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
@@ -45,11 +46,13 @@ class LtAdapter : public sc_core::sc_module {
   tlm::tlm_sync_enum nb_transport_bw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase,
                                      sc_core::sc_time& delay);
   void arbitrate();  // method: grants the free request channel to the first waiting caller
+  void arrive();     // method: callers whose local time has run out reach the request channel
   void end_request(const sc_core::sc_time& delay);
 
   bool m_req_busy = false;     // a BEGIN_REQ is out and its END_REQ has not come
   sc_core::sc_time m_free_at;  // the channel is free from this time (an END_REQ's annotated delay)
   sc_core::sc_event m_arb_ev;
+  sc_core::sc_event m_arrive_ev;  // at the earliest arrival still to come
   bool m_arrival_order = false;
   // The transactions in flight (one per waiting initiator thread: a handful), and spare records: a record
   // and its event outlive the call, so none is constructed per transaction.
