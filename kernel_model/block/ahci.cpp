@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 
+#include "platform/core/ordered_wake.h"
 #include "platform/core/timeline.h"
 
 namespace pc::kernel {
@@ -226,7 +227,9 @@ void AhciDisk::ahci_interrupt() {
       tl->span(timeline::Cat::Sched, timeline::Group::Cores,
                tl->track(timeline::Group::Cores, fmt::format("core{} irq", m_irq_cpu)), "ahci interrupt",
                entered, entered + d.delay);
-    wait(d.delay);
+    // The handler's thread resumes among the instant's other kernel wake-ups in name order, after the
+    // device's own processes (the DMA engine may snoop the lines this handler writes at that instant).
+    sim::OrderedWake::wait(d.delay);
   }
 }
 
