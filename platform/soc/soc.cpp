@@ -432,12 +432,14 @@ void Soc::run(bool progress) {
       prepare_throw_after_simulation();
       std::rethrow_exception(m_os->error());
     }
-    if (sc_core::sc_time_stamp() < boundary) continue;
-    boundary += chunk;
+    // A timing violation stops the simulation (sc_stop) wherever it happens, and SystemC cannot start
+    // again after that: report it before anything else.
     if (m_dram && !m_dram->violation().empty()) {
       prepare_throw_after_simulation();
       throw std::runtime_error(m_dram->violation());
     }
+    if (sc_core::sc_time_stamp() < boundary) continue;
+    boundary += chunk;
     if (!all_halted() && !sc_core::sc_pending_activity()) {
       prepare_throw_after_simulation();
       throw std::runtime_error(

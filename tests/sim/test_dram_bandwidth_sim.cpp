@@ -235,6 +235,28 @@ TEST(DramSoc, SchedulerWithoutHorizonRunsPastTheRunLoopsStop) {
   EXPECT_GT(a.ahead, 0u);
 }
 
+TEST(DramSoc, TimingViolationInsideARunChunkEndsTheRunWithItsMessage) {
+  // A violation stops the simulation (sc_stop) inside one of the run loop's 100,000-cycle chunks; the loop
+  // reports it at once. (SystemC cannot start again after sc_stop: going on to the chunk's end, the next
+  // sc_start failed with SystemC's E546 instead, which hid the violation.) A command hook injects one.
+  soc::Soc s(test::resolve_config({}, "", {"cpu.cores=1", "workload.synthetic.accesses=2000"}));
+  uint64_t acts = 0;
+  s.dram()->set_command_hook([&](unsigned, const dram::Command& c) {
+    if (c.cmd == dram::Cmd::ACT && ++acts == 100)
+      throw dram::TimingViolation("injected violation at cycle " + std::to_string(c.cycle));
+  });
+  std::string what;
+  try {
+    s.run(false);
+  } catch (const std::runtime_error& e) {
+    what = e.what();
+  }
+  EXPECT_EQ(what.rfind("injected violation at cycle ", 0), 0u) << what;
+  EXPECT_EQ(acts, 100u);
+  // The premise: it happened inside the first chunk, not at its end.
+  EXPECT_LT(sc_core::sc_time_stamp(), sc_core::sc_time(33, sc_core::SC_US));  // 100,000 cycles at 3 GHz: 33.3 us
+}
+
 TEST(DramSoc, SchedulerDoesNotRunAheadUnderTheModeledKernel) {
   // Under the kernel model, whose task wake-ups still leave the order of same-instant processes to
   // SystemC's event heap, running ahead (which reshapes that heap) would change results: it is off.
