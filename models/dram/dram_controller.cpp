@@ -523,6 +523,15 @@ void DramController::scheduler() {
     const bool ahead = now != kernel_now;
     for (size_t c = 0; c < m_channels.size() && !ticked; ++c) {
       if (m_next[c] > now) continue;
+      // An idle channel wakes nobody (its due cycles do not count below): the refresh and power-down steps
+      // it skipped meanwhile are replayed at their own cycles before it is ticked now, as for an arrival.
+      if (m_next[c] < now && m_channels[c]->idle()) {
+        if (!catch_up(c, now, ahead)) {
+          if (ahead) wake_at(now);  // the run stops there
+          return;
+        }
+        if (m_next[c] > now) continue;
+      }
       // At most one scheduling step per channel and cycle, even if a request arrives in a later delta cycle.
       if (m_last_tick[c] == now) {
         m_next[c] = now + 1;

@@ -513,6 +513,33 @@ TEST(DramSim, Ddr5CheckerCatchesAnActInsideTrefsbrd) {
   EXPECT_NE(e.find("tREFSBRD (REFsb to ACT, other bank) requires cycle >= 1242"), std::string::npos) << e;
 }
 
+TEST(DramSim, Ddr5IdleSubchannelCatchesUpItsRefreshesWhenTheOtherWakesTheScheduler) {
+  // Two reads to subchannel 0, 100,000 cycles apart (over 85 same-bank refresh slots of 1,170); subchannel 1
+  // stays idle throughout. Neither schedules events while idle. When the second read wakes the scheduler,
+  // subchannel 1 must first replay the refreshes it skipped at their own cycles, as subchannel 0 does for its
+  // arrival: one REFsb every tREFI2 / 4 = 1,170 cycles, and no refresh overdue. (Subchannel 0's first waits
+  // for its open bank: at 1,209.)
+  Rig r(ddr5_4800());
+  dram::DramAddr a;
+  a.channel = 0, a.row = 7;
+  r.at(0, false, r.bench->controller().mapper().encode(a));
+  r.at(100000, false, r.bench->controller().mapper().encode(a));
+  r.run();
+  auto before = [](std::vector<uint64_t> v) {
+    v.erase(std::remove_if(v.begin(), v.end(), [](uint64_t t) { return t >= 100000; }), v.end());
+    return v;
+  };
+  std::vector<uint64_t> slots;
+  for (uint64_t t = 1170; t < 100000; t += 1170) slots.push_back(t);
+  EXPECT_EQ(slots.size(), 85u);
+  EXPECT_EQ(before(times_on(r, Cmd::REFSB, 1)), slots);
+  auto sub0 = before(times_on(r, Cmd::REFSB, 0));
+  ASSERT_EQ(sub0.size(), slots.size());
+  EXPECT_EQ(sub0.front(), 1209u);
+  sub0.front() = 1170;
+  EXPECT_EQ(sub0, slots);
+}
+
 TEST(DramSim, Ddr5TwoCycleCommandsHoldTheCommandBus) {
   Rig r(ddr5_4800());
   r.at(0, false, r.addr(0, 0, 1));   // ACT at 5, RD at 44
