@@ -25,6 +25,7 @@ struct SimConfig {
   uint64_t fault_cycles = 1000;    // bare-metal pager: CPU cost of a page fault besides its table writes
   uint64_t heap_chaff = 0;         // tests: timed notifications nobody waits on, per 100,000 CPU cycles
   bool ordered_wakeups = true;     // the kernel's tasks due at one instant resume in name order
+  bool dram_run_ahead = true;      // the DDR scheduler ticks ahead of the kernel's time while nothing is due
 
   void describe(cfg::Visitor& v) {
     v.u64("seed", seed, "", "seed of every random choice in the run");
@@ -41,6 +42,9 @@ struct SimConfig {
     v.boolean("ordered_wakeups", ordered_wakeups,
               "the modeled kernel's tasks due at one instant resume in the order of their threads' names "
               "(false, for tests only: in the order SystemC's timed-event heap gives, as before)");
+    v.boolean("dram_run_ahead", dram_run_ahead,
+              "the DDR scheduler ticks its next cycles at once while nothing else in the simulation is due "
+              "before them (same results, fewer kernel events; false, for tests: it waits for each cycle)");
   }
 };
 

@@ -1,7 +1,8 @@
 # Results do not depend on the order in which SystemC runs processes due at the same instant (which comes
 # from the shape of its timed-event heap): sim.heap_chaff adds notifications nobody waits on, and the stats
 # stay identical, on platforms without the modeled kernel and on a small swap-heavy run of the default
-# scenario (the kernel's tasks due at one instant resume in name order: sim::OrderedWake).
+# scenario (the kernel's tasks due at one instant resume in name order: sim::OrderedWake), where the DDR
+# scheduler's running ahead of the kernel's time does not change them either.
 # DramSim.LtAdapterGrantsSameInstantCallersInNameOrder, OrderedWake.* and the negative control below show
 # what this rests on.
 source "$(dirname "$0")/lib.sh"
@@ -33,4 +34,15 @@ expect_exit 0 "$PC" run "${MINI[@]}" -q --set sim.ordered_wakeups=false --set si
 grep -q '"ordered_wakeups": false' "$WORK/heap-3.json" || fail "mini: sim.ordered_wakeups=false not in the config"
 cmp -s <(stats_only "$WORK/heap-0.json") <(stats_only "$WORK/heap-3.json") &&
   fail "mini: in the heap's order, sim.heap_chaff=3 left the results unchanged (the control cannot fail)"
+# The DDR scheduler runs ahead of the kernel's time (fewer timed events, responses computed in other delta
+# cycles): the results are those of a scheduler that waits for each cycle (sim.dram_run_ahead=false).
+expect_exit 0 "$PC" run "${MINI[@]}" -q --set sim.dram_run_ahead=false --stats-json "$WORK/mini-noahead.json"
+grep -q '"dram_run_ahead": false' "$WORK/mini-noahead.json" || fail "mini: sim.dram_run_ahead=false not in the config"
+cmp -s <(stats_only "$WORK/mini-0.json") <(stats_only "$WORK/mini-noahead.json") ||
+  fail "mini: running the DDR scheduler ahead changed the results"
+# Negative control: in the heap's order, running ahead changes this run.
+expect_exit 0 "$PC" run "${MINI[@]}" -q --set sim.ordered_wakeups=false --set sim.dram_run_ahead=false \
+  --stats-json "$WORK/heap-noahead.json"
+cmp -s <(stats_only "$WORK/heap-0.json") <(stats_only "$WORK/heap-noahead.json") &&
+  fail "mini: in the heap's order, running ahead left the results unchanged (the control cannot fail)"
 finish
