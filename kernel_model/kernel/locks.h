@@ -15,6 +15,7 @@
 #include "kernel_model/kernel/kctx.h"
 #include "kernel_model/kernel/wait.h"
 #include "platform/core/clock.h"
+#include "platform/core/ordered_wake.h"
 #include "platform/core/stats.h"
 
 namespace pc::kernel {
@@ -52,6 +53,8 @@ class Spinlock {
   explicit Spinlock(LockClass& cls) : m_cls(&cls) {}
   Spinlock(const Spinlock&) = delete;
   Spinlock& operator=(const Spinlock&) = delete;
+  // A lock freed with its structure (an mm's page_table_lock at exit) while a release is pending.
+  ~Spinlock() { sim::OrderedWake::cancel(m_released); }
   void lock(KCtx& k);
   void unlock(KCtx& k);
   bool locked() const { return m_locked; }

@@ -11,6 +11,7 @@
 #include <systemc>
 #include <vector>
 
+#include "platform/core/ordered_wake.h"
 #include "platform/hwdefs/exec.h"
 
 namespace pc::kernel {
@@ -135,6 +136,13 @@ struct Task {
     bucket = next;
     mark = at;
   }
+
+  Task() = default;
+  Task(const Task&) = delete;
+  Task& operator=(const Task&) = delete;
+  // A task freed while the scheduler's hand-over of a core to it is still pending (an OOM-killed task
+  // reaped first): that notification must not fire on its freed event.
+  ~Task() { sim::OrderedWake::cancel(run_ev); }
 };
 
 }  // namespace pc::kernel

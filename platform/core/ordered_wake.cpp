@@ -1,9 +1,9 @@
 // Same-instant order for timed waits (see the header).
 #include "platform/core/ordered_wake.h"
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
-#include <queue>
 #include <unordered_map>
 #include <vector>
 
@@ -18,7 +18,7 @@ struct Entry {
   sc_core::sc_event* ev;
 };
 
-// The heap's "less" puts the latest first: std::priority_queue pops its greatest element.
+// The heap's "less" puts the latest first: the std heap functions keep the greatest element in front.
 struct Later {
   bool operator()(const Entry& a, const Entry& b) const {
     if (a.at != b.at) return a.at > b.at;
@@ -29,7 +29,7 @@ struct Later {
 
 struct State {
   bool on = false;
-  std::priority_queue<Entry, std::vector<Entry>, Later> q;
+  std::vector<Entry> q;  // a heap by Later: q.front() is the earliest entry
   uint64_t seq = 0;
   sc_core::sc_event* due = nullptr;  // the waker's timed event: the earliest entry's instant
   // Each thread that has waited here: its own event (a process keeps one for its life).
@@ -45,14 +45,15 @@ State& st() {
 void fire() {
   State& s = st();
   const sc_core::sc_time now = sc_core::sc_time_stamp();
-  while (!s.q.empty() && s.q.top().at <= now) {
-    sc_core::sc_event* ev = s.q.top().ev;
-    s.q.pop();
+  while (!s.q.empty() && s.q.front().at <= now) {
+    sc_core::sc_event* ev = s.q.front().ev;
+    std::pop_heap(s.q.begin(), s.q.end(), Later{});
+    s.q.pop_back();
     // Immediate: the threads it wakes join this evaluation phase in the order notified, after those
     // SystemC resumed for this instant.
     ev->notify();
   }
-  if (!s.q.empty()) s.due->notify(s.q.top().at - now);
+  if (!s.q.empty()) s.due->notify(s.q.front().at - now);
 }
 
 void push(sc_core::sc_event& ev, const sc_core::sc_time& d, const char* key) {
@@ -65,7 +66,8 @@ void push(sc_core::sc_event& ev, const sc_core::sc_time& d, const char* key) {
     o.dont_initialize();
     sc_core::sc_spawn(&fire, "pc_ordered_wake", &o);
   }
-  s.q.push({sc_core::sc_time_stamp() + d, key, s.seq++, &ev});
+  s.q.push_back({sc_core::sc_time_stamp() + d, key, s.seq++, &ev});
+  std::push_heap(s.q.begin(), s.q.end(), Later{});
   s.due->notify(d);  // SystemC keeps the earlier of two pending notifications
 }
 
@@ -89,6 +91,15 @@ void OrderedWake::wait(const sc_core::sc_time& d) {
   if (!ev) ev = std::make_unique<sc_core::sc_event>();
   push(*ev, d, me.name());
   sc_core::wait(*ev);
+}
+
+void OrderedWake::cancel(sc_core::sc_event& ev) {
+  State& s = st();
+  const auto gone = std::remove_if(s.q.begin(), s.q.end(), [&](const Entry& e) { return e.ev == &ev; });
+  if (gone == s.q.end()) return;
+  s.q.erase(gone, s.q.end());
+  std::make_heap(s.q.begin(), s.q.end(), Later{});
+  // (The waker may still run at the dropped entry's instant: it finds nothing due and waits for the next.)
 }
 
 void OrderedWake::notify(sc_core::sc_event& ev, const sc_core::sc_time& d, const char* key) {

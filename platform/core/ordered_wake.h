@@ -24,6 +24,9 @@ class OrderedWake {
   static void wait(const sc_core::sc_time& d);
   // Notifies `ev` `d` from now; `key` must outlive the notification.
   static void notify(sc_core::sc_event& ev, const sc_core::sc_time& d, const char* key);
+  // Drops the notifications of `ev` still waiting for their instant: its owner calls it before `ev` (and
+  // the key it was notified with) goes away, e.g. a task freed while its scheduler hand-over is pending.
+  static void cancel(sc_core::sc_event& ev);
   // Entries waiting for their instant (tests).
   static size_t pending();
 };

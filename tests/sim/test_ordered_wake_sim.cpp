@@ -76,3 +76,48 @@ TEST(OrderedWake, DisabledFollowsSystemCsHeapInstead) {
   EXPECT_LT(pos("zeta"), pos("alpha"));
   EXPECT_NE(order, (std::vector<std::string>{"hw", "alpha", "mid", "zeta"}));
 }
+
+namespace {
+// "gone" is notified for 10 ns and "kept" for 10 ns through OrderedWake; at 5 ns the owner of gone's event
+// cancels its notifications (`cancel`) or not. Returns who had woken by 20 ns, and the entries left.
+std::vector<std::string> woken_after_cancel(bool cancel, size_t& left) {
+  sim::OrderedWake::enable(true);
+  std::vector<std::string> woken;
+  auto* gone = new sc_core::sc_event;  // outlive the simulation (SystemC's kernel is torn down at exit)
+  auto* kept = new sc_core::sc_event;
+  for (auto [ev, name] : {std::pair{gone, "gone"}, std::pair{kept, "kept"}})
+    sc_core::sc_spawn(
+        [&woken, ev = ev] {
+          sc_core::wait(*ev);
+          woken.push_back(sc_core::sc_get_current_process_handle().basename());
+        },
+        name);
+  sc_core::sc_spawn(
+      [&, cancel] {
+        sim::OrderedWake::notify(*gone, sc_time(10, SC_NS), "gone");
+        sim::OrderedWake::notify(*kept, sc_time(10, SC_NS), "kept");
+        sc_core::wait(sc_time(5, SC_NS));
+        if (cancel) sim::OrderedWake::cancel(*gone);
+        left = sim::OrderedWake::pending();
+      },
+      "owner");
+  sc_core::sc_start(sc_time(20, SC_NS));
+  return woken;
+}
+}  // namespace
+
+TEST(OrderedWake, CancelledNotificationDoesNotFire) {
+  // A task or lock freed while its notification waits for its instant cancels it: the event it names
+  // would be gone by then. The other entry of that instant still fires.
+  size_t left = 99;
+  EXPECT_EQ(woken_after_cancel(true, left), std::vector<std::string>{"kept"});
+  EXPECT_EQ(left, 1u);
+  EXPECT_EQ(sim::OrderedWake::pending(), 0u);
+}
+
+TEST(OrderedWake, UncancelledNotificationFires) {
+  // Negative control: without the cancel, both fire at 10 ns, in key order.
+  size_t left = 99;
+  EXPECT_EQ(woken_after_cancel(false, left), (std::vector<std::string>{"gone", "kept"}));
+  EXPECT_EQ(left, 2u);
+}
