@@ -172,6 +172,17 @@ tlm::tlm_sync_enum DramController::nb_transport_fw(tlm::tlm_generic_payload& gp,
         return tlm::TLM_ACCEPTED;
       }
     }
+    if (phase == tlm::BEGIN_REQ && m_accept_in_call && delay == sc_core::SC_ZERO_TIME) {
+      // (What peq_cb would do a delta cycle later, at the same time; see set_accept_in_call.)
+      m_in_fw = true;
+      m_fw_ended = false;
+      begin_request(gp, now_cycle(), false);
+      m_in_fw = false;
+      if (!m_fw_ended) return tlm::TLM_ACCEPTED;  // refused for now: END_REQ comes back when taken
+      phase = tlm::END_REQ;
+      delay = m_fw_end_delay;
+      return tlm::TLM_UPDATED;
+    }
     m_peq.notify(gp, phase, delay);
     return tlm::TLM_ACCEPTED;
   }
@@ -384,6 +395,11 @@ void DramController::end_request(tlm::tlm_generic_payload& gp, uint64_t now_fs) 
   m_pending_valid = false;  // it calls the initiator, which may notify anything
   const uint64_t kernel_fs = kernel_time().value();
   const sc_time delay = now_fs > kernel_fs ? m_delays.get(now_fs - kernel_fs) : sc_core::SC_ZERO_TIME;
+  if (m_in_fw) {  // returned by nb_transport_fw (set_accept_in_call)
+    m_fw_ended = true;
+    m_fw_end_delay = delay;
+    return;
+  }
   // An initiator may send its next BEGIN_REQ from this call. In the kernel it would reach the peq a delta
   // cycle or two later at this time; taken inline instead only if the scheduler is not due in between (a
   // delta notification of m_wake pending: an enqueue found its channel due now).

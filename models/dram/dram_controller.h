@@ -117,6 +117,12 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   // the annotation and act on a response only by counting it (the trace player): what they see at a
   // given time must not depend on it. Responses may then come out of time order.
   void set_early_responses(bool on) { m_early_resps = on; }
+  // Takes a BEGIN_REQ sent with no delay in the call itself and returns its END_REQ on the forward path
+  // (TLM_UPDATED, with the END_REQ's delay) instead of through the peq a delta cycle later and a backward
+  // call: one method run and one delta cycle fewer per request. Only for an owner whose initiators act on
+  // an END_REQ returned that way exactly as on one sent back (the LT adapter, which sends from a method and
+  // only frees its request channel on either); a refused request's END_REQ still comes back later.
+  void set_accept_in_call(bool on) { m_accept_in_call = on; }
   uint64_t cycles_run_ahead() const { return m_cycles_ahead; }      // scheduler cycles run ahead (tests)
   uint64_t arrivals_inline() const { return m_arrivals_inline; }    // BEGIN_REQs taken inline (tests)
   uint64_t arrivals_relayed() const { return m_arrivals_relayed; }  // ... relayed instead (tests)
@@ -382,6 +388,10 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   bool m_inline_arrivals = false;  // running ahead with a front end of a cycle or more (set_run_ahead)
   bool m_in_scheduler = false;     // inline arrivals: the scheduler works out its next wake itself
   bool m_in_end_req = false;       // inside an END_REQ call of end_request
+  bool m_accept_in_call = false;   // set_accept_in_call
+  bool m_in_fw = false;            // taking a BEGIN_REQ inside nb_transport_fw (set_accept_in_call) ...
+  bool m_fw_ended = false;         // ... whose END_REQ end_request then left to the return, with this delay
+  sc_core::sc_time m_fw_end_delay;
   bool m_inline_when_due = false;  // test knob (set_inline_when_due_for_test)
   uint64_t m_arrivals_inline = 0, m_arrivals_relayed = 0;
   uint64_t m_accept_fs = UINT64_MAX;  // during an END_REQ call: the time (fs) a BEGIN_REQ is taken inline

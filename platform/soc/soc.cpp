@@ -85,6 +85,7 @@ Soc::Soc(const PlatformConfig& cfg)
     m_dram = std::make_unique<dram::DramController>("dram", cfg.dram.ddr, *m_store, m_root);
     m_dram_adapter = std::make_unique<dram::LtAdapter>("dram_lt");
     m_dram_adapter->isock.bind(m_dram->tsock);
+    m_dram->set_accept_in_call(true);  // the adapter is its only initiator
     // The scheduler runs ahead of the kernel's time while nothing else is due (same commands at the same
     // cycles, fewer kernel events). That changes the shape of SystemC's timed-event heap and which delta
     // cycle of an instant a response lands in; results depend on neither (tests/cli/heap_order.sh): the
