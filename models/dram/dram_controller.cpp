@@ -179,6 +179,7 @@ tlm::tlm_sync_enum DramController::nb_transport_fw(tlm::tlm_generic_payload& gp,
       begin_request(gp, now_cycle(), false);
       m_in_fw = false;
       if (!m_fw_ended) return tlm::TLM_ACCEPTED;  // refused for now: END_REQ comes back when taken
+      ++m_accepted_in_call;
       phase = tlm::END_REQ;
       delay = m_fw_end_delay;
       return tlm::TLM_UPDATED;

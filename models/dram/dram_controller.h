@@ -123,6 +123,7 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   // an END_REQ returned that way exactly as on one sent back (the LT adapter, which sends from a method and
   // only frees its request channel on either); a refused request's END_REQ still comes back later.
   void set_accept_in_call(bool on) { m_accept_in_call = on; }
+  uint64_t accepted_in_call() const { return m_accepted_in_call; }  // BEGIN_REQs taken that way (tests)
   uint64_t cycles_run_ahead() const { return m_cycles_ahead; }      // scheduler cycles run ahead (tests)
   uint64_t arrivals_inline() const { return m_arrivals_inline; }    // BEGIN_REQs taken inline (tests)
   uint64_t arrivals_relayed() const { return m_arrivals_relayed; }  // ... relayed instead (tests)
@@ -392,6 +393,7 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   bool m_in_fw = false;            // taking a BEGIN_REQ inside nb_transport_fw (set_accept_in_call) ...
   bool m_fw_ended = false;         // ... whose END_REQ end_request then left to the return, with this delay
   sc_core::sc_time m_fw_end_delay;
+  uint64_t m_accepted_in_call = 0;
   bool m_inline_when_due = false;  // test knob (set_inline_when_due_for_test)
   uint64_t m_arrivals_inline = 0, m_arrivals_relayed = 0;
   uint64_t m_accept_fs = UINT64_MAX;  // during an END_REQ call: the time (fs) a BEGIN_REQ is taken inline

@@ -235,6 +235,17 @@ TEST(DramSoc, SchedulerWithoutHorizonRunsPastTheRunLoopsStop) {
   EXPECT_GT(a.ahead, 0u);
 }
 
+TEST(DramSoc, LtAdapterRequestsAreTakenInTheCall) {
+  // The platform's controller takes each request of its LT adapter inside nb_transport_fw and returns the
+  // END_REQ (set_accept_in_call; the equivalence runs show the same results as through the peq). Two
+  // cores with one request in flight each never fill a queue, so every request is taken that way.
+  soc::Soc s(test::resolve_config({}, "", {"workload.synthetic.accesses=2000"}));
+  s.run(false);
+  const double n = test::stat_of(s, "dram.reads") + test::stat_of(s, "dram.writes");
+  EXPECT_EQ(n, 4000);
+  EXPECT_EQ(double(s.dram()->accepted_in_call()), n);
+}
+
 TEST(DramSoc, TimingViolationInsideARunChunkEndsTheRunWithItsMessage) {
   // A violation stops the simulation (sc_stop) inside one of the run loop's 100,000-cycle chunks; the loop
   // reports it at once. (SystemC cannot start again after sc_stop: going on to the chunk's end, the next
