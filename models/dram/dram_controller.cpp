@@ -510,6 +510,12 @@ bool DramController::catch_up(size_t c, uint64_t now, bool ahead) {
   return true;
 }
 
+bool DramController::catch_up_idle(size_t c, uint64_t now, bool ahead) {
+  if (catch_up(c, now, ahead)) return true;
+  if (ahead) wake_at(now);  // the run stops there
+  return false;
+}
+
 void DramController::sync_to_now() {
   m_resp_mirror.forget();  // it may serve a read here, outside the processes
   const uint64_t now = m_clk.to_cycles(kernel_time());
@@ -539,15 +545,15 @@ void DramController::scheduler() {
   for (;;) {
     const bool ahead = now != kernel_now;
     for (size_t c = 0; c < m_channels.size() && !ticked; ++c) {
-      if (m_next[c] > now) continue;
-      // An idle channel wakes nobody (its due cycles do not count below): the refresh and power-down steps
-      // it skipped meanwhile are replayed at their own cycles before it is ticked now, as for an arrival.
-      if (m_next[c] < now && m_channels[c]->idle()) {
-        if (!catch_up(c, now, ahead)) {
-          if (ahead) wake_at(now);  // the run stops there
-          return;
-        }
+      if (__builtin_expect(m_next[c] != now, 0)) {  // (due now: one test in the common case)
         if (m_next[c] > now) continue;
+        // An idle channel wakes nobody (its due cycles do not count below): the refresh and power-down
+        // steps it skipped meanwhile are replayed at their own cycles before it is ticked now, as for an
+        // arrival.
+        if (m_channels[c]->idle()) {
+          if (!catch_up_idle(c, now, ahead)) return;
+          if (m_next[c] > now) continue;
+        }
       }
       // At most one scheduling step per channel and cycle, even if a request arrives in a later delta cycle.
       if (m_last_tick[c] == now) {

@@ -327,6 +327,9 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   bool tick_channel(size_t c, uint64_t cycle, bool ahead = false);  // false after a timing violation
   bool may_run_ahead(uint64_t cycle) const;  // nothing else happens in the simulation up to `cycle`
   bool catch_up(size_t c, uint64_t now, bool ahead = false);
+  // The scheduler's catch_up of an idle channel (rare: kept out of its loop). False: a violation, and the
+  // scheduler stops (wake_at(now) when ahead, where the run stops).
+  __attribute__((noinline, cold)) bool catch_up_idle(size_t c, uint64_t now, bool ahead);
   // Sends END_REQ for `gp` at `now_fs` (the kernel's time or later: the delay); a BEGIN_REQ the initiator
   // sends from it for that time may be kept in m_arrived (see set_run_ahead).
   void end_request(tlm::tlm_generic_payload& gp, uint64_t now_fs);
