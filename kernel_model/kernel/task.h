@@ -140,8 +140,8 @@ struct Task {
   Task() = default;
   Task(const Task&) = delete;
   Task& operator=(const Task&) = delete;
-  // A task freed while the scheduler's hand-over of a core to it is still pending (an OOM-killed task
-  // reaped first): that notification must not fire on its freed event.
+  // A task freed while a notification of its run_ev (the scheduler's deferred hand-over of a core) still
+  // waits for its instant: that notification must not fire on the freed event.
   ~Task() { sim::OrderedWake::cancel(run_ev); }
 };
 
