@@ -265,7 +265,8 @@ TEST(DramSoc, TimingViolationInsideARunChunkEndsTheRunWithItsMessage) {
   EXPECT_EQ(what.rfind("injected violation at cycle ", 0), 0u) << what;
   EXPECT_EQ(acts, 100u);
   // The premise: it happened inside the first chunk, not at its end.
-  EXPECT_LT(sc_core::sc_time_stamp(), sc_core::sc_time(33, sc_core::SC_US));  // 100,000 cycles at 3 GHz: 33.3 us
+  EXPECT_LT(sc_core::sc_time_stamp(),
+            sc_core::sc_time(33, sc_core::SC_US));  // 100,000 cycles at 3 GHz: 33.3 us
 }
 
 TEST(DramSoc, SchedulerRunsAheadUnderTheModeledKernel) {
