@@ -24,6 +24,11 @@ class LtAdapter : public sc_core::sc_module {
   // Tests only: grant the request channel in the order callers reach it instead of by arbitration (the
   // order in which SystemC runs the threads that wake at one instant, which comes from its event heap).
   void set_grant_in_arrival_order_for_test(bool on) { m_arrival_order = on; }
+  // Tests only (negative control): `arrive` grants the free channel in its own call even when other
+  // processes are still due at this instant (a caller with no local time left may be one of them).
+  void set_inline_grant_unchecked_for_test(bool on) { m_inline_unchecked = on; }
+  // Grants `arrive` made in its own call instead of through a delta cycle.
+  uint64_t inline_grants() const { return m_inline_grants; }
 
  private:
   struct Pending {
@@ -54,6 +59,8 @@ class LtAdapter : public sc_core::sc_module {
   sc_core::sc_event m_arb_ev;
   sc_core::sc_event m_arrive_ev;  // at the earliest arrival still to come
   bool m_arrival_order = false;
+  bool m_inline_unchecked = false;
+  uint64_t m_inline_grants = 0;
   // The transactions in flight (one per waiting initiator thread: a handful), and spare records: a record
   // and its event outlive the call, so none is constructed per transaction.
   std::vector<std::unique_ptr<Pending>> m_pending, m_spare;

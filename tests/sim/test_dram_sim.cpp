@@ -841,6 +841,63 @@ TEST(DramSim, LtAdapterGrantsCallersWhoseLocalTimeEndsAtOneInstantInNameOrder) {
   EXPECT_EQ(first_act_of_local_time_pair(false), std::make_pair(1u, uint64_t{25}));
 }
 
+namespace {
+// "zeta" reaches the request channel at DRAM cycle 20 by local time (it calls at 0 with 20 cycles of it);
+// "alpha" wakes at cycle 20 and calls with none, so it reaches the channel at 20 too, in the first delta
+// cycle, after the adapter's `arrive` method (methods run before threads). Returns the first ACT's bank
+// and cycle, and the grants `arrive` made in its own call.
+std::pair<std::pair<unsigned, uint64_t>, uint64_t> first_act_of_arrival_and_direct_caller(bool unchecked) {
+  LtRig rig(false);
+  rig.lt.set_inline_grant_unchecked_for_test(unchecked);
+  auto& ctrl = rig.ctrl;
+  const auto cyc = [&](unsigned n) { return ctrl.clock().cycles(n); };
+  sc_core::sc_spawn([&] { rig.host.access(tlm::TLM_READ_COMMAND, rig.row7(2), 0, nullptr, cyc(20)); }, "zeta");
+  sc_core::sc_spawn(
+      [&] {
+        sc_core::wait(cyc(20));
+        rig.host.access(tlm::TLM_READ_COMMAND, rig.row7(1), 0);
+      },
+      "alpha");
+  sc_core::sc_spawn([&] {
+    sc_core::wait(cyc(300));
+    sc_core::sc_stop();
+  });
+  sc_core::sc_start();
+  EXPECT_EQ(ctrl.violation(), "");
+  EXPECT_EQ(rig.acts.size(), 2u);
+  return {rig.acts.empty() ? std::make_pair(99u, uint64_t{0}) : rig.acts.front(), rig.lt.inline_grants()};
+}
+}  // namespace
+
+TEST(DramSim, LtAdapterGrantsInArriveOnlyWhenNothingElseIsDueAtThatInstant) {
+  // `arrive` sees alpha's thread still to run at cycle 20, so it leaves the grant to the delta cycle
+  // after: alpha (called with no local time) takes part and goes first by name; ACT at 20 + 5.
+  EXPECT_EQ(first_act_of_arrival_and_direct_caller(false), std::make_pair(std::make_pair(1u, uint64_t{25}), uint64_t{0}));
+}
+
+TEST(DramSim, LtAdapterGrantsAnArrivalAloneAtItsInstantInArrivesOwnCall) {
+  // Nothing else is due at cycle 20: the grant is made in `arrive`'s own call, with the same timing
+  // (accepted at 20, ACT after the 5-cycle front end). The test above checks the other case.
+  LtRig rig(false);
+  const auto cyc = [&](unsigned n) { return rig.ctrl.clock().cycles(n); };
+  sc_core::sc_spawn([&] { rig.host.access(tlm::TLM_READ_COMMAND, rig.row7(2), 0, nullptr, cyc(20)); }, "zeta");
+  sc_core::sc_spawn([&] {
+    sc_core::wait(cyc(300));
+    sc_core::sc_stop();
+  });
+  sc_core::sc_start();
+  EXPECT_EQ(rig.acts, (std::vector<std::pair<unsigned, uint64_t>>{{2u, 25u}}));
+  EXPECT_EQ(rig.lt.inline_grants(), 1u);
+}
+
+TEST(DramSim, LtAdapterGrantingInArriveRegardlessLetsTheEarlierArrivalOvertake) {
+  // Negative control: granting in `arrive` although alpha's thread is still due at that instant gives
+  // zeta the channel before alpha reaches it: zeta's ACT comes first.
+  const auto r = first_act_of_arrival_and_direct_caller(true);
+  EXPECT_EQ(r.first.first, 2u);
+  EXPECT_EQ(r.second, 1u);
+}
+
 TEST(DramSim, LtAdapterInArrivalOrderGrantsTheEarlierCallerFirst) {
   // Negative control: granting in the order the callers reached the adapter lets zeta (it called at 0)
   // go first; the name order above is what puts alpha first.
