@@ -344,7 +344,7 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp, uint64_t now, bool
       const uint32_t w = merge ? l.wbuf : alloc_wbuf();
       WriteBuf& wb = m_wbufs[w];
       std::memcpy(wb.data.data() + (lo - base), gp.get_data_ptr() + (lo - addr), hi - lo);
-      std::memset(wb.mask.data() + (lo - base), 1, hi - lo);
+      wb.mask.set(lo - base, hi - base);
       l.wbuf = w;
       if (merge)
         ++m_merges;
@@ -424,20 +424,18 @@ bool DramController::covers(const WriteBuf& w, uint64_t line, uint64_t addr, uin
   uint64_t lo, hi;
   line_span(line, addr, len, lo, hi);
   const uint64_t base = line << m_mapper.offset_bits();
-  for (uint64_t a = lo; a < hi; ++a)
-    if (!w.mask[a - base]) return false;
-  return true;
+  return w.mask.all(lo - base, hi - base);
 }
 
 uint32_t DramController::alloc_wbuf() {
   if (m_free_wbufs.empty()) {
     m_free_wbufs.push_back(static_cast<uint32_t>(m_wbufs.size()));
     const size_t n = m_cfg.org.burst_bytes();
-    m_wbufs.push_back(WriteBuf{std::vector<uint8_t>(n), std::vector<uint8_t>(n)});
+    m_wbufs.push_back(WriteBuf{std::vector<uint8_t>(n), ByteMask(n)});
   }
   const uint32_t w = m_free_wbufs.back();
   m_free_wbufs.pop_back();
-  std::fill(m_wbufs[w].mask.begin(), m_wbufs[w].mask.end(), 0);
+  m_wbufs[w].mask.clear();
   return w;
 }
 
@@ -653,18 +651,8 @@ void DramController::on_served(unsigned channel, const Request& r, uint64_t data
     if (r.wbuf == UINT32_MAX) return;
     // The WR command: the buffered bytes reach the DRAM.
     WriteBuf& wb = m_wbufs[r.wbuf];
-    // Most writes fill the whole burst: one look for an unwritten byte instead of a test per byte (the
-    // loop below would make the same single write).
-    if (!std::memchr(wb.mask.data(), 0, wb.mask.size())) {
-      m_store.write(base, wb.data.data(), wb.data.size());
-    } else {
-      for (size_t i = 0; i < wb.mask.size();) {
-        size_t j = i;
-        while (j < wb.mask.size() && wb.mask[j]) ++j;
-        if (j > i) m_store.write(base + i, wb.data.data() + i, j - i);
-        i = j + 1;
-      }
-    }
+    // Only the bytes written: a run of them at a time (one write when the whole burst was written).
+    wb.mask.each_run([&](size_t i, size_t n) { m_store.write(base + i, wb.data.data() + i, n); });
     m_free_wbufs.push_back(r.wbuf);
     Line* l = m_lines.find(r.line);
     if (l && l->wbuf == r.wbuf) {
@@ -731,7 +719,7 @@ unsigned int DramController::transport_dbg(tlm::tlm_generic_payload& gp) {
       uint64_t lo, hi;
       line_span(b, addr, len, lo, hi);
       for (uint64_t a = lo; a < hi; ++a) {
-        if (!wb.mask[a - (b << ob)]) continue;
+        if (!wb.mask.test(a - (b << ob))) continue;
         uint8_t& buffered = wb.data[a - (b << ob)];
         uint8_t& mine = gp.get_data_ptr()[a - addr];
         if (rd)

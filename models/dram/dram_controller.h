@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "models/dram/address_mapper.h"
+#include "models/dram/byte_mask.h"
 #include "models/dram/channel.h"
 #include "models/dram/ddr_config.h"
 #include "models/dram/timing_checker.h"
@@ -145,7 +146,8 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   // The bytes of a queued write, from acceptance until its WR command (the initiator may reuse its
   // buffer as soon as the posted write is acknowledged).
   struct WriteBuf {
-    std::vector<uint8_t> data, mask;  // one burst; mask: byte written
+    std::vector<uint8_t> data;  // one burst
+    ByteMask mask;              // the bytes written (one bit each)
   };
   // What is queued for one burst address: reads (and atomics) not yet at their RD, and the one data
   // write not yet at its WR (later writes merge into it). A read never waits in a queue beside a write

@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <random>
 #include <sstream>
 
 #include "models/dram/address_mapper.h"
+#include "models/dram/byte_mask.h"
 #include "models/dram/ddr_presets.h"
 #include "models/dram/timing_checker.h"
 #include "platform/soc/platform_config.h"
@@ -370,4 +372,73 @@ TEST(DramTrace, MalformedLineNamesFileAndLine) {
   EXPECT_EQ(error_of("LD 0x40\nLD zz\n").rfind("t.trace:2: expected Ramulator", 0), 0u);
   EXPECT_EQ(error_of("1:\tread\t0x0\n# c\n2:\tfetch\t0x0\n").rfind("t.trace:3: expected DRAMSys", 0), 0u);
   EXPECT_EQ(error_of("hello world\n").rfind("t.trace:1: cannot tell the trace format", 0), 0u);
+}
+
+namespace {
+std::vector<std::pair<size_t, size_t>> runs_of(const dram::ByteMask& m) {
+  std::vector<std::pair<size_t, size_t>> r;
+  m.each_run([&](size_t i, size_t n) { r.emplace_back(i, n); });
+  return r;
+}
+}  // namespace
+
+TEST(DramByteMask, RunsJoinAcrossWordsAndStopAtTheBurstsEnd) {
+  dram::ByteMask m(256);  // bus 128 bits x BL16: four words
+  EXPECT_TRUE(runs_of(m).empty());
+  m.set(8, 16);
+  m.set(60, 70);    // crosses the first word boundary
+  m.set(128, 256);  // two whole words up to the end
+  EXPECT_EQ(runs_of(m), (std::vector<std::pair<size_t, size_t>>{{8, 8}, {60, 10}, {128, 128}}));
+  EXPECT_TRUE(m.all(60, 70));
+  EXPECT_FALSE(m.all(59, 70));
+  EXPECT_FALSE(m.all(60, 71));
+  EXPECT_TRUE(m.all(128, 256));
+  EXPECT_FALSE(m.all());
+  EXPECT_TRUE(m.test(69));
+  EXPECT_FALSE(m.test(70));
+  m.set(0, 256);
+  EXPECT_TRUE(m.all());
+  EXPECT_EQ(runs_of(m), (std::vector<std::pair<size_t, size_t>>{{0, 256}}));
+  m.clear();
+  EXPECT_TRUE(runs_of(m).empty());
+}
+
+TEST(DramByteMask, ABurstSmallerThanAWordEndsAtItsLastByte) {
+  dram::ByteMask m(4);  // 8-bit bus x BL4
+  m.set(1, 4);
+  EXPECT_EQ(runs_of(m), (std::vector<std::pair<size_t, size_t>>{{1, 3}}));
+  EXPECT_FALSE(m.all());
+  m.set(0, 1);
+  EXPECT_TRUE(m.all());
+  EXPECT_EQ(m.next(0, false), 4u);  // no unwritten byte: the burst size, not a bit past it
+}
+
+TEST(DramByteMask, MatchesAByteArrayOnRandomWrites) {
+  std::mt19937_64 rng(7);
+  for (size_t bytes : {2u, 32u, 64u, 96u, 512u}) {
+    for (int round = 0; round < 200; ++round) {
+      dram::ByteMask m(bytes);
+      std::vector<uint8_t> ref(bytes, 0);
+      const int writes = static_cast<int>(rng() % 4);
+      for (int w = 0; w < writes; ++w) {
+        const size_t lo = rng() % bytes, hi = lo + 1 + rng() % (bytes - lo);
+        m.set(lo, hi);
+        std::fill(ref.begin() + static_cast<std::ptrdiff_t>(lo),
+                  ref.begin() + static_cast<std::ptrdiff_t>(hi), 1);
+      }
+      std::vector<std::pair<size_t, size_t>> want;
+      for (size_t i = 0; i < bytes;) {
+        size_t j = i;
+        while (j < bytes && ref[j]) ++j;
+        if (j > i) want.emplace_back(i, j - i);
+        i = j + 1;
+      }
+      ASSERT_EQ(runs_of(m), want) << bytes << " bytes, round " << round;
+      const size_t lo = rng() % bytes, hi = lo + 1 + rng() % (bytes - lo);
+      EXPECT_EQ(m.all(lo, hi),
+                std::all_of(ref.begin() + static_cast<std::ptrdiff_t>(lo),
+                            ref.begin() + static_cast<std::ptrdiff_t>(hi), [](uint8_t b) { return b; }));
+      for (size_t i = 0; i < bytes; ++i) ASSERT_EQ(m.test(i), ref[i] != 0);
+    }
+  }
 }
