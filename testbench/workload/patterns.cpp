@@ -120,13 +120,17 @@ class PatternStream final : public OpStream {
     return true;
   }
   bool next_batch(hw::Op* ops, size_t n, size_t& filled) override {
-    // Sequential and random streams without compute ops: the same draws as next(), with the generator's
+    // Sequential, random and Zipf streams without compute ops: the same draws as next(), with the generator's
     // state in locals (the compiler keeps it in registers instead of reloading it after every op store).
     if (m_compute_cycles == 0 && m_pattern == Pattern::Sequential)
       return fill_batch(ops, n, filled,
                         [this](Rng&, uint64_t& seq) { return seq_step(seq, m_size, m_footprint); });
     if (m_compute_cycles == 0 && m_pattern == Pattern::Random)
       return fill_batch(ops, n, filled, [this](Rng& rng, uint64_t&) { return rng.below(m_slots) * m_size; });
+    if (m_compute_cycles == 0 && m_pattern == Pattern::Zipf)
+      return fill_batch(ops, n, filled, [this](Rng& rng, uint64_t&) {
+        return m_scatter->slot(m_zipf->sample(rng)) * m_size;
+      });
     for (; filled < n; ++filled)
       if (!next(ops[filled])) return false;  // next() clears the op itself
     return true;

@@ -465,5 +465,36 @@ TEST(Patterns, InvalidConfigurationsThrow) {
   EXPECT_NO_THROW(make_pattern_stream(config(Pattern::Random, 4, 10, 8), ~0ull - 4095, 1));
 }
 
+TEST(Patterns, BatchesDrawTheSameOpsAsOneAtATime) {
+  // next_batch() has its own loops for some patterns (the generator's state in locals): every pattern,
+  // with and without compute ops, gives the ops next() gives, whatever the batch sizes.
+  for (Pattern p :
+       {Pattern::Sequential, Pattern::Random, Pattern::Zipf, Pattern::HotCold, Pattern::Strided}) {
+    for (uint64_t compute : {uint64_t{0}, uint64_t{3}}) {
+      PatternConfig c = config(p, 64, 5000, 8);
+      c.compute_cycles = compute;
+      c.read_fraction = 0.7;
+      c.stride = 200;
+      const std::vector<Op> want = run(c, 4096, 11);
+      auto s = make_pattern_stream(c, 4096, 11);
+      std::vector<Op> got;
+      std::vector<Op> buf(97);
+      for (size_t k = 1;; k = (k + 12) % 97 + 1) {  // batch sizes 1, 14, 27, ... (1..97)
+        size_t filled = 0;
+        const bool full = s->next_batch(buf.data(), k, filled);
+        got.insert(got.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(filled));
+        if (!full) break;
+      }
+      ASSERT_EQ(got.size(), want.size()) << "pattern " << static_cast<int>(p) << " compute " << compute;
+      for (size_t i = 0; i < want.size(); ++i) {
+        ASSERT_EQ(got[i].kind, want[i].kind) << "pattern " << static_cast<int>(p) << " op " << i;
+        ASSERT_EQ(got[i].vaddr, want[i].vaddr) << "pattern " << static_cast<int>(p) << " op " << i;
+        ASSERT_EQ(got[i].size, want[i].size) << "pattern " << static_cast<int>(p) << " op " << i;
+        ASSERT_EQ(got[i].cycles, want[i].cycles) << "pattern " << static_cast<int>(p) << " op " << i;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace pc::tb
