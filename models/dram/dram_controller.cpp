@@ -172,11 +172,24 @@ tlm::tlm_sync_enum DramController::nb_transport_fw(tlm::tlm_generic_payload& gp,
         return tlm::TLM_ACCEPTED;
       }
     }
-    if (phase == tlm::BEGIN_REQ && m_accept_in_call && delay == sc_core::SC_ZERO_TIME) {
-      // (What peq_cb would do a delta cycle later, at the same time; see set_accept_in_call.)
+    if (phase == tlm::BEGIN_REQ && m_accept_in_call &&
+        (delay == sc_core::SC_ZERO_TIME || may_accept_ahead(delay))) {
+      // (What peq_cb would do a delta cycle later, at the same time, or at the annotated time with
+      // nothing else done in between; see set_accept_in_call.)
       m_in_fw = true;
       m_fw_ended = false;
-      begin_request(gp, now_cycle(), false);
+      const bool ahead = delay != sc_core::SC_ZERO_TIME;
+      if (!ahead) {
+        begin_request(gp, now_cycle(), false);
+      } else {
+        const uint64_t at_fs = kernel_time().value() + delay.value();
+        const uint64_t at = (at_fs + m_clk.period_fs() - 1) / m_clk.period_fs();
+        begin_request(gp, at, true, at_fs);
+        ++m_accepted_ahead;
+        // A timing violation found replaying an idle channel's refreshes: the scheduler stops the run
+        // there (see catch_up_idle).
+        if (!m_violation.empty()) wake_at(at);
+      }
       m_in_fw = false;
       if (!m_fw_ended) return tlm::TLM_ACCEPTED;  // refused for now: END_REQ comes back when taken
       ++m_accepted_in_call;
@@ -204,10 +217,17 @@ void DramController::peq_cb(tlm::tlm_generic_payload& gp, const tlm::tlm_phase& 
   take_arrivals(now, false);
 }
 
-void DramController::begin_request(tlm::tlm_generic_payload& gp, uint64_t now, bool ahead) {
+bool DramController::may_accept_ahead(const sc_core::sc_time& delay) const {
+  if (!m_run_ahead || m_in_end_req) return false;
+  if (kernel_time().value() + delay.value() >= m_horizon_fs) return false;  // sc_start may stop first
+  // Strictly later: at the annotated time too, nothing but this request would act.
+  return sc_core::sc_time_to_pending_activity(simcontext()) > delay;
+}
+
+void DramController::begin_request(tlm::tlm_generic_payload& gp, uint64_t now, bool ahead, uint64_t at_fs) {
   // The base protocol allows one request in its request phase at a time.
   if (m_blocked) SC_REPORT_ERROR(name(), "BEGIN_REQ while the previous request still waits for END_REQ");
-  if (!try_accept(gp, now, ahead)) {
+  if (!try_accept(gp, now, ahead, at_fs)) {
     m_blocked = &gp;
     m_blocked_gen = m_served_gen;
     ++(m_refusal == Refusal::Hazard ? m_hazard_waits : m_backpressure);
@@ -222,9 +242,11 @@ void DramController::take_arrivals(uint64_t now, bool ahead) {
   }
 }
 
-bool DramController::try_accept(tlm::tlm_generic_payload& gp, uint64_t now, bool ahead) {
+bool DramController::try_accept(tlm::tlm_generic_payload& gp, uint64_t now, bool ahead, uint64_t at_fs) {
   // Its END_REQ (and an error's response) at `now`: the kernel's time, or a cycle ahead of it.
-  const uint64_t now_fs = ahead ? now * m_clk.period_fs() : kernel_time().value();
+  const uint64_t now_fs = at_fs != UINT64_MAX ? at_fs
+                          : ahead             ? now * m_clk.period_fs()
+                                              : kernel_time().value();
   const uint64_t addr = gp.get_address();
   const uint64_t len = gp.get_data_length();
   const bool write = gp.is_write();

@@ -123,7 +123,16 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   // call: one method run and one delta cycle fewer per request. Only for an owner whose initiators act on
   // an END_REQ returned that way exactly as on one sent back (the LT adapter, which sends from a method and
   // only frees its request channel on either); a refused request's END_REQ still comes back later.
+  // With run-ahead on (set_run_ahead), a BEGIN_REQ annotated with a delay is also taken in the call, as
+  // at its time, when the kernel would next run only this controller there: nothing else is due up to
+  // and at that time (no process, event or delta cycle; the sc_start horizon is later). Between now and
+  // then nothing runs that could see the difference, and there this controller would have taken it
+  // alone, with the same state (the adapter sends such a request from its caller's b_transport: no
+  // event and no method run at its time).
   void set_accept_in_call(bool on) { m_accept_in_call = on; }
+  uint64_t accepted_ahead() const {
+    return m_accepted_ahead;
+  }  // BEGIN_REQs taken ahead of their time (tests)
   uint64_t accepted_in_call() const { return m_accepted_in_call; }  // BEGIN_REQs taken that way (tests)
   uint64_t cycles_run_ahead() const { return m_cycles_ahead; }      // scheduler cycles run ahead (tests)
   uint64_t arrivals_inline() const { return m_arrivals_inline; }    // BEGIN_REQs taken inline (tests)
@@ -315,10 +324,15 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   void peq_cb(tlm::tlm_generic_payload& gp, const tlm::tlm_phase& phase);
   // Takes the request into the queues if there is room; false leaves it waiting (back-pressure).
   // `now`: the cycle it arrives in; `ahead`: that cycle is ahead of the kernel's time (the END_REQ then
-  // carries the difference as its delay).
-  bool try_accept(tlm::tlm_generic_payload& gp, uint64_t now, bool ahead);
+  // carries the difference as its delay). `at_fs`: the time it arrives at, if given (a BEGIN_REQ taken
+  // ahead of its annotated time, which need not be a cycle's start); else the kernel's time, or the
+  // cycle's start when ahead.
+  bool try_accept(tlm::tlm_generic_payload& gp, uint64_t now, bool ahead, uint64_t at_fs = UINT64_MAX);
   // A BEGIN_REQ in cycle `now`: accepted, or left waiting for a retry (m_blocked).
-  void begin_request(tlm::tlm_generic_payload& gp, uint64_t now, bool ahead);
+  void begin_request(tlm::tlm_generic_payload& gp, uint64_t now, bool ahead, uint64_t at_fs = UINT64_MAX);
+  // Whether a BEGIN_REQ annotated with `delay` may be taken in the call, as at its time (see
+  // set_accept_in_call).
+  bool may_accept_ahead(const sc_core::sc_time& delay) const;
   // Takes the BEGIN_REQs that arrived while a request was being accepted in cycle `now` (see set_run_ahead).
   void take_arrivals(uint64_t now, bool ahead);
   void scheduler();
@@ -398,7 +412,7 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   bool m_in_fw = false;            // taking a BEGIN_REQ inside nb_transport_fw (set_accept_in_call) ...
   bool m_fw_ended = false;         // ... whose END_REQ end_request then left to the return, with this delay
   sc_core::sc_time m_fw_end_delay;
-  uint64_t m_accepted_in_call = 0;
+  uint64_t m_accepted_in_call = 0, m_accepted_ahead = 0;
   bool m_inline_when_due = false;  // test knob (set_inline_when_due_for_test)
   uint64_t m_arrivals_inline = 0, m_arrivals_relayed = 0;
   uint64_t m_accept_fs = UINT64_MAX;  // during an END_REQ call: the time (fs) a BEGIN_REQ is taken inline

@@ -35,7 +35,14 @@ void LtAdapter::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& dela
   p.caller = sc_core::sc_get_current_process_handle().name();
   p.got_end_req = p.sent = false;
   p.arrived = delay == sc_core::SC_ZERO_TIME;
-  if (!p.arrived) {
+  if (!p.arrived && may_send_ahead(p.arrival, delay)) {
+    // Nothing else is due up to and at its arrival: `arrive` would run alone there and grant it at once
+    // (see arrive). Sent now with the time left as its annotation, the controller may take it as at that
+    // time (DramController::set_accept_in_call); no event and no method run at the arrival.
+    p.arrived = true;
+    ++m_sent_ahead;
+    send(p, delay);
+  } else if (!p.arrived) {
     m_arrive_ev.notify(delay);  // (a notification pending earlier stays; `arrive` then renews it)
   } else if (!m_req_busy) {
     // The request channel is granted by a method one delta cycle on, once every caller that reached it
@@ -88,6 +95,15 @@ void LtAdapter::arrive() {
   }
 }
 
+bool LtAdapter::may_send_ahead(const sc_core::sc_time& arrival, const sc_core::sc_time& delay) const {
+  if (!m_send_ahead || m_req_busy || m_free_at > arrival) return false;
+  for (const auto& q : m_pending)
+    if (q->arrived && !q->sent) return false;  // (a grant is then due: it counts as pending activity too)
+  // Strictly later: a caller reaching the channel at the same instant takes part in its arbitration.
+  return m_send_ahead_unchecked ||
+         sc_core::sc_time_to_pending_activity(sc_core::sc_get_curr_simcontext()) > delay;
+}
+
 void LtAdapter::arbitrate() {
   const sc_core::sc_time now = sc_core::sc_time_stamp();
   if (m_req_busy || now < m_free_at) return;  // an END_REQ (or its annotated time) notifies again
@@ -99,18 +115,21 @@ void LtAdapter::arbitrate() {
         (c->arrival == next->arrival && !m_arrival_order && std::strcmp(c->caller, next->caller) < 0))
       next = c;
   }
-  if (!next) return;
-  next->sent = true;
+  if (next) send(*next, sc_core::SC_ZERO_TIME);
+}
+
+void LtAdapter::send(Pending& p, const sc_core::sc_time& delay) {
+  p.sent = true;
   m_req_busy = true;
   tlm::tlm_phase ph = tlm::BEGIN_REQ;
-  sc_core::sc_time d = sc_core::SC_ZERO_TIME;
-  const auto st = isock->nb_transport_fw(*next->gp, ph, d);
+  sc_core::sc_time d = delay;
+  const auto st = isock->nb_transport_fw(*p.gp, ph, d);
   if (st == tlm::TLM_COMPLETED || (st == tlm::TLM_UPDATED && ph == tlm::BEGIN_RESP)) {
-    next->got_end_req = true;
+    p.got_end_req = true;
     end_request(d);
-    next->resp.notify(d);
+    p.resp.notify(d);
   } else if (st == tlm::TLM_UPDATED) {
-    next->got_end_req = true;
+    p.got_end_req = true;
     end_request(d);
   }
 }

@@ -29,6 +29,13 @@ class LtAdapter : public sc_core::sc_module {
   void set_inline_grant_unchecked_for_test(bool on) { m_inline_unchecked = on; }
   // Grants `arrive` made in its own call instead of through a delta cycle.
   uint64_t inline_grants() const { return m_inline_grants; }
+  // Tests only: a caller's request always waits for its arrival (`arrive`), never sent ahead of it.
+  void set_send_ahead_for_test(bool on) { m_send_ahead = on; }
+  // Tests only (negative control): send a caller's request ahead of its arrival even when something else
+  // is due before or at that time.
+  void set_send_ahead_unchecked_for_test(bool on) { m_send_ahead_unchecked = on; }
+  // Requests sent from the caller's b_transport ahead of their arrival (nothing else due until then).
+  uint64_t sent_ahead() const { return m_sent_ahead; }
 
  private:
   struct Pending {
@@ -53,6 +60,11 @@ class LtAdapter : public sc_core::sc_module {
   void arbitrate();  // method: grants the free request channel to the first waiting caller
   void arrive();     // method: callers whose local time has run out reach the request channel
   void end_request(const sc_core::sc_time& delay);
+  // Sends p's BEGIN_REQ annotated with `delay` (the request channel is free) and takes an END_REQ or a
+  // response returned in the call.
+  void send(Pending& p, const sc_core::sc_time& delay);
+  // Whether a caller arriving at `arrival`, `delay` from now, may send its request now (see b_transport).
+  bool may_send_ahead(const sc_core::sc_time& arrival, const sc_core::sc_time& delay) const;
 
   bool m_req_busy = false;     // a BEGIN_REQ is out and its END_REQ has not come
   sc_core::sc_time m_free_at;  // the channel is free from this time (an END_REQ's annotated delay)
@@ -61,6 +73,8 @@ class LtAdapter : public sc_core::sc_module {
   bool m_arrival_order = false;
   bool m_inline_unchecked = false;
   uint64_t m_inline_grants = 0;
+  bool m_send_ahead = true, m_send_ahead_unchecked = false;
+  uint64_t m_sent_ahead = 0;
   // The transactions in flight (one per waiting initiator thread: a handful), and spare records: a record
   // and its event outlive the call, so none is constructed per transaction.
   std::vector<std::unique_ptr<Pending>> m_pending, m_spare;

@@ -842,16 +842,27 @@ TEST(DramSim, LtAdapterGrantsCallersWhoseLocalTimeEndsAtOneInstantInNameOrder) {
 }
 
 namespace {
-// "zeta" reaches the request channel at DRAM cycle 20 by local time (it calls at 0 with 20 cycles of it);
-// "alpha" wakes at cycle 20 and calls with none, so it reaches the channel at 20 too, in the first delta
-// cycle, after the adapter's `arrive` method (methods run before threads). Returns the first ACT's bank
-// and cycle, and the grants `arrive` made in its own call.
-std::pair<std::pair<unsigned, uint64_t>, uint64_t> first_act_of_arrival_and_direct_caller(bool unchecked) {
+enum class Check { Both, ArriveUnchecked, SendAheadUnchecked };
+struct ArrivalRace {
+  std::pair<unsigned, uint64_t> first_act;
+  uint64_t inline_grants, sent_ahead;
+};
+// "zeta" reaches the request channel at DRAM cycle 20 by local time (it calls at cycle 2 with 18 cycles of
+// it, when nothing else is due until cycle 20); "alpha" wakes at cycle 20 and calls with none, so it
+// reaches the channel at 20 too, in the first delta cycle, after the adapter's `arrive` method (methods
+// run before threads). Returns the first ACT's bank and cycle and the adapter's shortcuts taken.
+ArrivalRace arrival_and_direct_caller(Check check) {
   LtRig rig(false);
-  rig.lt.set_inline_grant_unchecked_for_test(unchecked);
+  rig.lt.set_inline_grant_unchecked_for_test(check == Check::ArriveUnchecked);
+  rig.lt.set_send_ahead_unchecked_for_test(check == Check::SendAheadUnchecked);
   auto& ctrl = rig.ctrl;
   const auto cyc = [&](unsigned n) { return ctrl.clock().cycles(n); };
-  sc_core::sc_spawn([&] { rig.host.access(tlm::TLM_READ_COMMAND, rig.row7(2), 0, nullptr, cyc(20)); }, "zeta");
+  sc_core::sc_spawn(
+      [&] {
+        sc_core::wait(cyc(2));
+        rig.host.access(tlm::TLM_READ_COMMAND, rig.row7(2), 0, nullptr, cyc(18));
+      },
+      "zeta");
   sc_core::sc_spawn(
       [&] {
         sc_core::wait(cyc(20));
@@ -865,37 +876,101 @@ std::pair<std::pair<unsigned, uint64_t>, uint64_t> first_act_of_arrival_and_dire
   sc_core::sc_start();
   EXPECT_EQ(ctrl.violation(), "");
   EXPECT_EQ(rig.acts.size(), 2u);
-  return {rig.acts.empty() ? std::make_pair(99u, uint64_t{0}) : rig.acts.front(), rig.lt.inline_grants()};
+  return {rig.acts.empty() ? std::make_pair(99u, uint64_t{0}) : rig.acts.front(), rig.lt.inline_grants(),
+          rig.lt.sent_ahead()};
 }
 }  // namespace
 
 TEST(DramSim, LtAdapterGrantsInArriveOnlyWhenNothingElseIsDueAtThatInstant) {
-  // `arrive` sees alpha's thread still to run at cycle 20, so it leaves the grant to the delta cycle
-  // after: alpha (called with no local time) takes part and goes first by name; ACT at 20 + 5.
-  EXPECT_EQ(first_act_of_arrival_and_direct_caller(false), std::make_pair(std::make_pair(1u, uint64_t{25}), uint64_t{0}));
-}
-
-TEST(DramSim, LtAdapterGrantsAnArrivalAloneAtItsInstantInArrivesOwnCall) {
-  // Nothing else is due at cycle 20: the grant is made in `arrive`'s own call, with the same timing
-  // (accepted at 20, ACT after the 5-cycle front end). The test above checks the other case.
-  LtRig rig(false);
-  const auto cyc = [&](unsigned n) { return rig.ctrl.clock().cycles(n); };
-  sc_core::sc_spawn([&] { rig.host.access(tlm::TLM_READ_COMMAND, rig.row7(2), 0, nullptr, cyc(20)); }, "zeta");
-  sc_core::sc_spawn([&] {
-    sc_core::wait(cyc(300));
-    sc_core::sc_stop();
-  });
-  sc_core::sc_start();
-  EXPECT_EQ(rig.acts, (std::vector<std::pair<unsigned, uint64_t>>{{2u, 25u}}));
-  EXPECT_EQ(rig.lt.inline_grants(), 1u);
+  // zeta is not sent ahead (alpha's wake is due at its arrival), and `arrive` sees alpha's thread still
+  // to run at cycle 20, so it leaves the grant to the delta cycle after: alpha (called with no local
+  // time) takes part and goes first by name; ACT at 20 + the 5-cycle front end.
+  const ArrivalRace r = arrival_and_direct_caller(Check::Both);
+  EXPECT_EQ(r.first_act, std::make_pair(1u, uint64_t{25}));
+  EXPECT_EQ(r.inline_grants, 0u);
+  EXPECT_EQ(r.sent_ahead, 0u);
 }
 
 TEST(DramSim, LtAdapterGrantingInArriveRegardlessLetsTheEarlierArrivalOvertake) {
   // Negative control: granting in `arrive` although alpha's thread is still due at that instant gives
   // zeta the channel before alpha reaches it: zeta's ACT comes first.
-  const auto r = first_act_of_arrival_and_direct_caller(true);
-  EXPECT_EQ(r.first.first, 2u);
-  EXPECT_EQ(r.second, 1u);
+  const ArrivalRace r = arrival_and_direct_caller(Check::ArriveUnchecked);
+  EXPECT_EQ(r.first_act.first, 2u);
+  EXPECT_EQ(r.inline_grants, 1u);
+  EXPECT_EQ(r.sent_ahead, 0u);
+}
+
+TEST(DramSim, LtAdapterSendingAheadRegardlessLetsTheEarlierArrivalOvertake) {
+  // Negative control: sending zeta's request at cycle 2 although alpha is due at its arrival takes the
+  // request channel before alpha reaches it: zeta's ACT comes first.
+  const ArrivalRace r = arrival_and_direct_caller(Check::SendAheadUnchecked);
+  EXPECT_EQ(r.first_act.first, 2u);
+  EXPECT_EQ(r.inline_grants, 0u);
+  EXPECT_EQ(r.sent_ahead, 1u);
+}
+
+namespace {
+// One caller, alone: it calls at cycle 5 with 20 cycles of local time (nothing else is due until 300),
+// to a controller set up as the platform's (requests taken in the call, run-ahead). Returns its first
+// ACT's cycle, the cycle its thread resumes at, and the adapter's and controller's shortcuts taken.
+struct AloneRun {
+  uint64_t act = 0, resumed = 0, inline_grants = 0, sent_ahead = 0, accepted_ahead = 0;
+};
+AloneRun caller_alone(bool send_ahead) {
+  LtRig rig(false);
+  rig.lt.set_send_ahead_for_test(send_ahead);
+  rig.ctrl.set_accept_in_call(true);
+  rig.ctrl.set_run_ahead(true);
+  AloneRun r;
+  const auto cyc = [&](unsigned n) { return rig.ctrl.clock().cycles(n); };
+  sc_core::sc_spawn(
+      [&] {
+        sc_core::wait(cyc(5));
+        rig.host.access(tlm::TLM_READ_COMMAND, rig.row7(2), 0, nullptr, cyc(20));
+        r.resumed = rig.ctrl.clock().to_cycles(sc_core::sc_time_stamp());
+      },
+      "zeta");
+  sc_core::sc_spawn([&] {
+    sc_core::wait(cyc(300));
+    sc_core::sc_stop();
+  });
+  sc_core::sc_start();
+  EXPECT_EQ(rig.ctrl.violation(), "");
+  EXPECT_EQ(rig.acts.size(), 1u);
+  r.act = rig.acts.empty() ? 0 : rig.acts.front().second;
+  r.inline_grants = rig.lt.inline_grants();
+  r.sent_ahead = rig.lt.sent_ahead();
+  r.accepted_ahead = rig.ctrl.accepted_ahead();
+  return r;
+}
+// Accepted at 25, ACT after the front end, RD tRCD later, data CL + BL/2 after it, response after the PHY.
+uint64_t alone_response_cycle() {
+  const dram::DdrConfig c = ddr4_3200();
+  return 25 + c.ctrl.frontend_cycles + c.timing.trcd + c.timing.cl + c.org.burst_length / 2 +
+         c.ctrl.phy_cycles;
+}
+}  // namespace
+
+TEST(DramSim, LtAdapterSendsTheRequestOfACallerAloneUntilItsArrivalAheadOfIt) {
+  // Nothing else is due up to its arrival at cycle 25: the request goes out from b_transport and the
+  // controller takes it as at 25; the same ACT and response cycles as through `arrive` (the test below).
+  const AloneRun r = caller_alone(true);
+  EXPECT_EQ(r.sent_ahead, 1u);
+  EXPECT_EQ(r.accepted_ahead, 1u);
+  EXPECT_EQ(r.inline_grants, 0u);
+  EXPECT_EQ(r.act, 30u);
+  EXPECT_EQ(r.resumed, alone_response_cycle());
+}
+
+TEST(DramSim, LtAdapterGrantsAnArrivalAloneAtItsInstantInArrivesOwnCall) {
+  // Not sent ahead (a test knob): `arrive` runs at cycle 25 with nothing else due there and grants in its
+  // own call; accepted at 25, the ACT after the 5-cycle front end.
+  const AloneRun r = caller_alone(false);
+  EXPECT_EQ(r.sent_ahead, 0u);
+  EXPECT_EQ(r.accepted_ahead, 0u);
+  EXPECT_EQ(r.inline_grants, 1u);
+  EXPECT_EQ(r.act, 30u);
+  EXPECT_EQ(r.resumed, alone_response_cycle());
 }
 
 TEST(DramSim, LtAdapterInArrivalOrderGrantsTheEarlierCallerFirst) {
