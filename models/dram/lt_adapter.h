@@ -27,7 +27,7 @@ class LtAdapter : public sc_core::sc_module {
   // Tests only (negative control): `arrive` grants the free channel in its own call even when other
   // processes are still due at this instant (a caller with no local time left may be one of them).
   void set_inline_grant_unchecked_for_test(bool on) { m_inline_unchecked = on; }
-  // Grants `arrive` made in its own call instead of through a delta cycle.
+  // Grants made in the call (`arrive`'s or a caller's) instead of through a delta cycle.
   uint64_t inline_grants() const { return m_inline_grants; }
   // Tests only: a caller's request always waits for its arrival (`arrive`), never sent ahead of it.
   void set_send_ahead_for_test(bool on) { m_send_ahead = on; }
@@ -64,7 +64,9 @@ class LtAdapter : public sc_core::sc_module {
   // response returned in the call.
   void send(Pending& p, const sc_core::sc_time& delay);
   // Whether a caller arriving at `arrival`, `delay` from now, may send its request now (see b_transport).
-  bool may_send_ahead(const sc_core::sc_time& arrival, const sc_core::sc_time& delay) const;
+  bool may_send_ahead(const sc_core::sc_time& arrival, const sc_core::sc_time& delay);
+  // Grants the free request channel to the arrived callers now or through `arbitrate` (see the .cpp).
+  void grant(const sc_core::sc_time& now);
 
   bool m_req_busy = false;     // a BEGIN_REQ is out and its END_REQ has not come
   sc_core::sc_time m_free_at;  // the channel is free from this time (an END_REQ's annotated delay)
@@ -75,6 +77,7 @@ class LtAdapter : public sc_core::sc_module {
   uint64_t m_inline_grants = 0;
   bool m_send_ahead = true, m_send_ahead_unchecked = false;
   uint64_t m_sent_ahead = 0;
+  uint32_t m_refusals = 0, m_skipped = 0;  // may_send_ahead: "not clear" answers in a row; asks skipped
   // The transactions in flight (one per waiting initiator thread: a handful), and spare records: a record
   // and its event outlive the call, so none is constructed per transaction.
   std::vector<std::unique_ptr<Pending>> m_pending, m_spare;

@@ -783,8 +783,9 @@ struct LtRig {
   uint64_t row7(unsigned bank) const { return ctrl.mapper().encode(dram::DramAddr{0, 0, 0, bank, 7, 0}); }
 };
 
-unsigned first_act_of_same_instant_pair(bool arrival_order) {
+unsigned first_act_of_same_instant_pair(bool arrival_order, bool inline_unchecked = false) {
   LtRig rig(arrival_order);
+  rig.lt.set_inline_grant_unchecked_for_test(inline_unchecked);
   auto& ctrl = rig.ctrl;
   sc_core::sc_event wake_alpha, wake_zeta;
   std::vector<std::string> ran;  // the order SystemC ran the two threads in
@@ -902,21 +903,22 @@ TEST(DramSim, LtAdapterGrantingInArriveRegardlessLetsTheEarlierArrivalOvertake) 
 
 TEST(DramSim, LtAdapterSendingAheadRegardlessLetsTheEarlierArrivalOvertake) {
   // Negative control: sending zeta's request at cycle 2 although alpha is due at its arrival takes the
-  // request channel before alpha reaches it: zeta's ACT comes first.
+  // request channel before alpha reaches it: zeta's ACT comes first. (The controller takes zeta's request
+  // at 20 before alpha's thread runs there; alpha, then alone, is granted in its own call.)
   const ArrivalRace r = arrival_and_direct_caller(Check::SendAheadUnchecked);
   EXPECT_EQ(r.first_act.first, 2u);
-  EXPECT_EQ(r.inline_grants, 0u);
+  EXPECT_EQ(r.inline_grants, 1u);
   EXPECT_EQ(r.sent_ahead, 1u);
 }
 
 namespace {
-// One caller, alone: it calls at cycle 5 with 20 cycles of local time (nothing else is due until 300),
-// to a controller set up as the platform's (requests taken in the call, run-ahead). Returns its first
-// ACT's cycle, the cycle its thread resumes at, and the adapter's and controller's shortcuts taken.
+// One caller, alone: it calls at cycle 5 with 20 cycles of local time, or at 25 with none (nothing else is
+// due until 300), to a controller set up as the platform's (requests taken in the call, run-ahead). Returns
+// its first ACT's cycle, the cycle its thread resumes at, and the adapter's and controller's shortcuts taken.
 struct AloneRun {
   uint64_t act = 0, resumed = 0, inline_grants = 0, sent_ahead = 0, accepted_ahead = 0;
 };
-AloneRun caller_alone(bool send_ahead) {
+AloneRun caller_alone(bool send_ahead, bool no_local_time = false) {
   LtRig rig(false);
   rig.lt.set_send_ahead_for_test(send_ahead);
   rig.ctrl.set_accept_in_call(true);
@@ -925,8 +927,8 @@ AloneRun caller_alone(bool send_ahead) {
   const auto cyc = [&](unsigned n) { return rig.ctrl.clock().cycles(n); };
   sc_core::sc_spawn(
       [&] {
-        sc_core::wait(cyc(5));
-        rig.host.access(tlm::TLM_READ_COMMAND, rig.row7(2), 0, nullptr, cyc(20));
+        sc_core::wait(cyc(no_local_time ? 25 : 5));
+        rig.host.access(tlm::TLM_READ_COMMAND, rig.row7(2), 0, nullptr, cyc(no_local_time ? 0 : 20));
         r.resumed = rig.ctrl.clock().to_cycles(sc_core::sc_time_stamp());
       },
       "zeta");
@@ -973,6 +975,17 @@ TEST(DramSim, LtAdapterGrantsAnArrivalAloneAtItsInstantInArrivesOwnCall) {
   EXPECT_EQ(r.resumed, alone_response_cycle());
 }
 
+TEST(DramSim, LtAdapterGrantsACallerWithNoLocalTimeAloneAtItsInstantInItsOwnCall) {
+  // The caller wakes at cycle 25 and calls with no local time left, with nothing else due there: its
+  // b_transport grants at once; the same ACT and response cycles as the two tests above.
+  const AloneRun r = caller_alone(true, true);
+  EXPECT_EQ(r.sent_ahead, 0u);
+  EXPECT_EQ(r.accepted_ahead, 0u);
+  EXPECT_EQ(r.inline_grants, 1u);
+  EXPECT_EQ(r.act, 30u);
+  EXPECT_EQ(r.resumed, alone_response_cycle());
+}
+
 TEST(DramSim, LtAdapterInArrivalOrderGrantsTheEarlierCallerFirst) {
   // Negative control: granting in the order the callers reached the adapter lets zeta (it called at 0)
   // go first; the name order above is what puts alpha first.
@@ -983,6 +996,13 @@ TEST(DramSim, LtAdapterGrantsSameInstantCallersInNameOrder) {
   // Which of two callers due at one instant SystemC runs first comes from the shape of its timed-event
   // heap; the adapter's arbitration makes alpha's request go first whichever ran first.
   EXPECT_EQ(first_act_of_same_instant_pair(false), 1u);
+}
+
+TEST(DramSim, LtAdapterGrantingInTheCallersCallRegardlessLetsTheFirstRunCallerOvertake) {
+  // Negative control: zeta, run first, finds the channel free; granting it in its own call although
+  // alpha is still to run at that instant lets zeta go first. Checked, the grant waits for the delta
+  // cycle after (the test above).
+  EXPECT_EQ(first_act_of_same_instant_pair(false, true), 2u);
 }
 
 TEST(DramSim, LtAdapterInArrivalOrderFollowsTheKernelsRunOrder) {
