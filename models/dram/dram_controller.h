@@ -121,18 +121,17 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   // Takes a BEGIN_REQ sent with no delay in the call itself and returns its END_REQ on the forward path
   // (TLM_UPDATED, with the END_REQ's delay) instead of through the peq a delta cycle later and a backward
   // call: one method run and one delta cycle fewer per request. Only for an owner whose initiators act on
-  // an END_REQ returned that way exactly as on one sent back (the LT adapter, which sends from a method and
-  // only frees its request channel on either); a refused request's END_REQ still comes back later.
-  // With run-ahead on (set_run_ahead), a BEGIN_REQ annotated with a delay is also taken in the call, as
-  // at its time, when the kernel would next run only this controller there: nothing else is due up to
-  // and at that time (no process, event or delta cycle; the sc_start horizon is later). Between now and
-  // then nothing runs that could see the difference, and there this controller would have taken it
-  // alone, with the same state (the adapter sends such a request from its caller's b_transport: no
-  // event and no method run at its time).
+  // an END_REQ returned that way exactly as on one sent back (the LT adapter, which sends from `arbitrate`
+  // or from a call that stands for it, and only frees its request channel on either); a refused request's
+  // END_REQ still comes back later. With run-ahead on (set_run_ahead), a BEGIN_REQ annotated with a delay is
+  // also taken in the call, as at its time, when the kernel would next run only this controller there:
+  // nothing else is due up to and at that time (no process, event or delta cycle; the sc_start horizon is
+  // later). Between now and then nothing runs that could see the difference, and there this controller would
+  // have taken it alone, with the same state (the adapter sends such a request from its caller's b_transport:
+  // no event and no method run at its time).
   void set_accept_in_call(bool on) { m_accept_in_call = on; }
-  uint64_t accepted_ahead() const {
-    return m_accepted_ahead;
-  }  // BEGIN_REQs taken ahead of their time (tests)
+  // BEGIN_REQs taken ahead of their annotated time (tests).
+  uint64_t accepted_ahead() const { return m_accepted_ahead; }
   uint64_t accepted_in_call() const { return m_accepted_in_call; }  // BEGIN_REQs taken that way (tests)
   uint64_t cycles_run_ahead() const { return m_cycles_ahead; }      // scheduler cycles run ahead (tests)
   uint64_t arrivals_inline() const { return m_arrivals_inline; }    // BEGIN_REQs taken inline (tests)

@@ -24,8 +24,9 @@ class LtAdapter : public sc_core::sc_module {
   // Tests only: grant the request channel in the order callers reach it instead of by arbitration (the
   // order in which SystemC runs the threads that wake at one instant, which comes from its event heap).
   void set_grant_in_arrival_order_for_test(bool on) { m_arrival_order = on; }
-  // Tests only (negative control): `arrive` grants the free channel in its own call even when other
-  // processes are still due at this instant (a caller with no local time left may be one of them).
+  // Tests only (negative control): `arrive`, or a caller with no local time left, grants the free
+  // channel in its own call even when other processes are still due at this instant (another caller
+  // reaching the channel then may be one of them).
   void set_inline_grant_unchecked_for_test(bool on) { m_inline_unchecked = on; }
   // Grants made in the call (`arrive`'s or a caller's) instead of through a delta cycle.
   uint64_t inline_grants() const { return m_inline_grants; }
