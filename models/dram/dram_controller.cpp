@@ -314,6 +314,8 @@ bool DramController::try_accept(tlm::tlm_generic_payload& gp, uint64_t now, bool
   }
   m_refusal = Refusal::None;
   gp.set_response_status(tlm::TLM_OK_RESPONSE);
+  // Its bursts reach the store when served, a queue's wait later: the store's page table is fetched now.
+  if (const void* e = m_store.entry_addr(addr)) __builtin_prefetch(e);
 
   uint32_t tag = UINT32_MAX;
   if (!write || atomic) {

@@ -27,6 +27,13 @@ class BackingStore {
   // Both require contains(addr, len).
   void read(uint64_t addr, uint8_t* dst, uint64_t len) const;
   void write(uint64_t addr, const uint8_t* src, uint64_t len);
+  // Where the table entry of the page holding `addr` (which must be contained) lies in host memory, or
+  // nullptr: for the caller to prefetch ahead of a read or write (the table misses the host's caches on
+  // random traffic). (The caller prefetches: GCC deletes the call of a function that only prefetches.)
+  const void* entry_addr(uint64_t addr) const {
+    const auto& slot = m_slots[(addr / kPageBytes) >> kPagesPerSlotBits];
+    return slot ? &slot[(addr / kPageBytes) & ((1ull << kPagesPerSlotBits) - 1)] : nullptr;
+  }
   // Pages ever written and not discarded since (zero-filled ones included).
   uint64_t pages_allocated() const { return m_pages_allocated; }
   // The host bytes of the 4 KiB page holding `addr` (which must be contained) once it has its own (a

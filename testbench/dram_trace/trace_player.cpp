@@ -54,6 +54,22 @@ void DramTracePlayer::mark_written(uint64_t addr) {
   m_written_pages[page][bit / 64] |= uint64_t(1) << (bit % 64);
 }
 
+const void* DramTracePlayer::written_word(uint64_t addr) const {
+  const uint64_t line = addr / m_req_bytes, page = line >> kPageBits,
+                 bit = line & ((uint64_t(1) << kPageBits) - 1);
+  return page < m_written_pages.size() && m_written_pages[page] ? &m_written_pages[page][bit / 64] : nullptr;
+}
+
+void DramTracePlayer::settle_written() {
+  Payload* p = m_unsettled;
+  if (!p) return;
+  m_unsettled = nullptr;
+  if (p->is_write())
+    mark_written(p->get_address());
+  else
+    p->written = written(p->get_address());
+}
+
 void DramTracePlayer::run() {
   // Replaying as fast as accepted, each request is sent from the previous one's END_REQ call (annotated
   // with that call's delay): the same requests at the same times as a thread woken by END_REQ would send,
@@ -84,7 +100,12 @@ void DramTracePlayer::send_next(const sc_core::sc_time& delay) {
 }
 
 void DramTracePlayer::send(const DramTraceEntry& e, const sc_core::sc_time& delay) {
-  auto* gp = alloc();
+  // The bitmap of written lines (2 MiB for 1 GiB of 64-byte lines) misses the host's caches on random
+  // traffic: each request's mark or look-up waits until the next request is sent (or, for a read, its
+  // response comes first), its word prefetched meanwhile. No other mark or look-up comes in between, so
+  // each sees the bitmap as it was when its request was sent.
+  settle_written();
+  auto* gp = static_cast<Payload*>(alloc());
   // (A division only for an address beyond the memory.)
   const uint64_t addr = (e.addr < m_mem_bytes ? e.addr : e.addr % m_mem_bytes) & ~uint64_t(m_req_bytes - 1);
   gp->set_command(e.write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
@@ -100,12 +121,11 @@ void DramTracePlayer::send(const DramTraceEntry& e, const sc_core::sc_time& dela
     unsigned i = 0;
     for (; i + 8 <= m_req_bytes; i += 8) std::memcpy(d + i, &addr, 8);
     if (i < m_req_bytes) std::memcpy(d + i, &addr, m_req_bytes - i);
-    mark_written(addr);
   } else {
-    auto* p = static_cast<Payload*>(gp);
-    p->check = true;
-    p->written = written(addr);
+    gp->check = true;
   }
+  if (const void* word = written_word(addr)) __builtin_prefetch(word, 1);
+  m_unsettled = gp;
   gp->acquire();
   ++m_issued;
   ++(e.write ? m_writes : m_reads);
@@ -150,6 +170,7 @@ tlm::tlm_sync_enum DramTracePlayer::nb_transport_bw(tlm::tlm_generic_payload& gp
     if (gp.is_read()) {
       auto& p = static_cast<Payload&>(gp);  // the player's own payloads are the only ones it sees
       if (p.check) {
+        if (m_unsettled == &p) settle_written();  // (sent last: no mark came after it)
         const uint64_t want = p.written ? gp.get_address() : 0;
         // Every word is looked at (no early exit), four at a time (a burst is 64 bytes or more).
         uint64_t diff = 0;

@@ -64,6 +64,11 @@ class DramTracePlayer : public sc_core::sc_module, public tlm::tlm_mm_interface 
   // Lines (request_bytes each) a write was issued to: a bitmap in pages allocated as they are written.
   bool written(uint64_t addr) const;
   void mark_written(uint64_t addr);
+  // The bitmap word of `addr` if its page exists, else nullptr (to prefetch: see BackingStore::entry_addr).
+  const void* written_word(uint64_t addr) const;
+  // Applies the deferred bitmap step of the last request sent (see send): marks its line if a write,
+  // looks its line up if a read.
+  void settle_written();
   tlm::tlm_sync_enum nb_transport_bw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase,
                                      sc_core::sc_time& delay);
   tlm::tlm_generic_payload* alloc();
@@ -87,6 +92,8 @@ class DramTracePlayer : public sc_core::sc_module, public tlm::tlm_mm_interface 
   uint64_t m_issued = 0, m_completed = 0, m_reads = 0, m_writes = 0, m_reads_checked = 0, m_data_errors = 0;
   static constexpr unsigned kPageBits = 16;                  // 2^16 lines per bitmap page
   std::vector<std::unique_ptr<uint64_t[]>> m_written_pages;  // by line >> kPageBits
+  // The last request sent, whose bitmap step (mark or look-up) is still to come: null when none is.
+  Payload* m_unsettled = nullptr;
   sc_core::sc_time m_last_resp;
 };
 
