@@ -374,6 +374,9 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   ClockDomain m_clk;
   AddressMapper m_mapper;
   mem::BackingStore& m_store;
+  // The address of the request accepted last, whose bytes in the store are prefetched when the next is
+  // accepted (its page-table entry prefetched at its own acceptance by then); UINT64_MAX: none.
+  uint64_t m_prefetch_next = UINT64_MAX;
   std::unique_ptr<TimingChecker> m_checker;
   std::vector<std::unique_ptr<Channel>> m_channels;
   std::vector<uint64_t> m_next;  // per channel: next cycle its tick can make progress
