@@ -57,6 +57,10 @@ class BackingStore {
   const uint8_t* page_for_read(uint64_t page) const;
   Page& entry(uint64_t page);  // the page's slot entry (its slot array created if missing)
   uint8_t* new_page();         // zeroed
+  static constexpr size_t kHugeBytes = 2u << 20;  // the largest chunk, one host huge page where it can be
+  // A chunk of kHugeBytes, aligned and advised to be one transparent huge page; nullptr if the host has
+  // no THP (then new_page maps small pages).
+  static void* map_huge();
   static uint8_t* zero_page();
 
   struct Chunk {
