@@ -14,56 +14,66 @@ TagArray::TagArray(uint64_t size_bytes, unsigned ways, unsigned line_bytes, cons
                                        what, size_bytes, ways, line_bytes));
   m_sets = static_cast<unsigned>(size_bytes / set_bytes);
   m_ways = ways;
-  m_ways_v.resize(uint64_t{m_sets} * m_ways);
+  const uint64_t n = uint64_t{m_sets} * m_ways;
+  m_tags.assign(n, kInvalid);
+  m_stamps.assign(n, 0);
+  m_flags.assign(n, 0);
   if (m_sets > 1 && (m_sets & (m_sets - 1)) == 0) m_set_mask = m_sets - 1;
 }
 
 bool TagArray::contains(uint64_t line) const {
-  return find(line) != nullptr;
+  return find(line) != kNone;
 }
 
 bool TagArray::clear_dirty(uint64_t line) {
-  Way* w = find(line);
-  const bool was = w && w->dirty;
-  if (w) w->dirty = false;
+  const size_t w = find(line);
+  if (w == kNone) return false;
+  const bool was = m_flags[w] & kDirty;
+  m_flags[w] &= static_cast<uint8_t>(~kDirty);
   return was;
 }
 
 TagArray::Victim TagArray::fill(uint64_t line, bool dirty) {
-  if (Way* w = find(line)) {
-    w->dirty = w->dirty || dirty;
-    w->stamp = ++m_clock;
+  if (const size_t w = find(line); w != kNone) {
+    if (dirty) m_flags[w] |= kDirty;
+    m_stamps[w] = ++m_clock;
     return {};
   }
-  Way* s = &m_ways_v[set_of(line) * m_ways];
-  Way* v = &s[0];
-  for (unsigned w = 0; w < m_ways; ++w) {
-    if (!s[w].valid) {
-      v = &s[w];
+  // The victim: the first invalid way, else the least recently used (the first of equal stamps).
+  const size_t first = set_of(line) * m_ways;
+  size_t v = first;
+  uint64_t oldest = m_stamps[first];
+  for (size_t w = first; w < first + m_ways; ++w) {
+    if (m_tags[w] == kInvalid) {
+      v = w;
       break;
     }
-    if (s[w].stamp < v->stamp) v = &s[w];
+    if (m_stamps[w] < oldest) v = w, oldest = m_stamps[w];
   }
-  Victim out{v->valid, v->valid && v->dirty, v->line};
-  *v = Way{line, ++m_clock, true, dirty, false};
+  const bool valid = m_tags[v] != kInvalid;
+  Victim out{valid, valid && (m_flags[v] & kDirty), valid ? m_tags[v] : 0};
+  m_tags[v] = line;
+  m_stamps[v] = ++m_clock;
+  m_flags[v] = dirty ? kDirty : 0;
   return out;
 }
 
 bool TagArray::invalidate(uint64_t line, bool* was_dirty) {
-  Way* w = find(line);
-  if (was_dirty) *was_dirty = w && w->dirty;
-  if (!w) return false;
-  w->valid = false;
-  w->dirty = false;
-  w->excl = false;
+  const size_t w = find(line);
+  if (was_dirty) *was_dirty = w != kNone && (m_flags[w] & kDirty);
+  if (w == kNone) return false;
+  m_tags[w] = kInvalid;
+  m_flags[w] = 0;
   return true;
 }
 
 std::vector<TagArray::Victim> TagArray::drain() {
   std::vector<Victim> out;
-  for (auto& w : m_ways_v) {
-    if (w.valid) out.push_back({true, w.dirty, w.line});
-    w = Way{};
+  for (size_t w = 0; w < m_tags.size(); ++w) {
+    if (m_tags[w] != kInvalid) out.push_back({true, (m_flags[w] & kDirty) != 0, m_tags[w]});
+    m_tags[w] = kInvalid;
+    m_stamps[w] = 0;
+    m_flags[w] = 0;
   }
   return out;
 }

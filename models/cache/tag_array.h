@@ -2,6 +2,7 @@
 // (bytes live in memory). Plain C++ so that policies are testable without a simulation.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -21,26 +22,26 @@ class TagArray {
 
   // True when `line` is present; a hit makes it most recently used.
   bool lookup(uint64_t line) {
-    Way* w = find(line);
-    if (!w) return false;
-    w->stamp = ++m_clock;
+    const size_t w = find(line);
+    if (w == kNone) return false;
+    m_stamps[w] = ++m_clock;
     return true;
   }
   bool contains(uint64_t line) const;
   // lookup(line) for a load, or for a store to a line held exclusively (then also set_dirty(line)), in
   // one search; false, with nothing changed, when the line is absent or the store's line not exclusive.
   bool hit_exclusive(uint64_t line, bool write) {
-    Way* w = find(line);
-    if (!w || (write && !w->excl)) return false;
-    w->stamp = ++m_clock;
-    if (write) w->dirty = true;
+    const size_t w = find(line);
+    if (w == kNone || (write && !(m_flags[w] & kExcl))) return false;
+    m_stamps[w] = ++m_clock;
+    if (write) m_flags[w] |= kDirty;
     return true;
   }
   // Marks a present line dirty; false when absent.
   bool set_dirty(uint64_t line) {
-    Way* w = find(line);
-    if (w) w->dirty = true;
-    return w != nullptr;
+    const size_t w = find(line);
+    if (w != kNone) m_flags[w] |= kDirty;
+    return w != kNone;
   }
   // Marks a present line clean (written back, still valid); returns whether it was dirty.
   bool clear_dirty(uint64_t line);
@@ -53,14 +54,16 @@ class TagArray {
   // another core installs it; a write to an exclusive line need not invalidate the other cores again.
   // Returns whether `line` is present and exclusive.
   bool exclusive(uint64_t line) const {
-    const Way* w = find(line);
-    return w && w->excl;
+    const size_t w = find(line);
+    return w != kNone && (m_flags[w] & kExcl);
   }
   void set_exclusive(uint64_t line) {
-    if (Way* w = find(line)) w->excl = true;
+    const size_t w = find(line);
+    if (w != kNone) m_flags[w] |= kExcl;
   }
   void clear_exclusive(uint64_t line) {
-    if (Way* w = find(line)) w->excl = false;
+    const size_t w = find(line);
+    if (w != kNone) m_flags[w] &= static_cast<uint8_t>(~kExcl);
   }
   // Every valid line, for a flush.
   std::vector<Victim> drain();
@@ -69,36 +72,36 @@ class TagArray {
   unsigned ways() const { return m_ways; }
 
  private:
-  struct Way {
-    uint64_t line = 0;
-    uint64_t stamp = 0;  // last use, for LRU
-    bool valid = false;
-    bool dirty = false;
-    bool excl = false;
-  };
+  // The ways are kept as parallel arrays, set after set: a search reads only the tags (a 16-way set's in
+  // two host cache lines rather than six), and most searches in a large cache miss the host's caches.
+  // An invalid way holds kInvalid, which no line number equals (a line is an address / line size).
+  static constexpr uint64_t kInvalid = UINT64_MAX;
+  static constexpr size_t kNone = SIZE_MAX;
+  static constexpr uint8_t kDirty = 1, kExcl = 2;
   // Sets are a power of two in every real geometry: a mask then, a division otherwise.
   uint64_t set_of(uint64_t line) const { return m_set_mask ? line & m_set_mask : line % m_sets; }
-  Way* find(uint64_t line) {
+  // The way holding `line`, or kNone.
+  size_t find(uint64_t line) const {
     // A line is in at most one way (fill() looks first), so the way found last, if it still holds the
     // line, is the one the search would find; consecutive accesses to a line skip the search.
-    Way* last = &m_ways_v[m_last];
-    if (last->line == line && last->valid) return last;
-    const uint64_t first = set_of(line) * m_ways;
-    Way* s = &m_ways_v[first];
+    if (m_tags[m_last] == line) return m_last;
+    const size_t first = set_of(line) * m_ways;
+    const uint64_t* t = &m_tags[first];
     for (unsigned w = 0; w < m_ways; ++w)
-      if (s[w].line == line && s[w].valid) {
+      if (t[w] == line) {
         m_last = first + w;
-        return &s[w];
+        return first + w;
       }
-    return nullptr;
+    return kNone;
   }
-  const Way* find(uint64_t line) const { return const_cast<TagArray*>(this)->find(line); }
 
   unsigned m_sets, m_ways;
   uint64_t m_set_mask = 0;  // m_sets - 1 when m_sets is a power of two (and > 1), else 0
   uint64_t m_clock = 0;
-  std::vector<Way> m_ways_v;
-  uint64_t m_last = 0;  // index of the way find() found last
+  std::vector<uint64_t> m_tags;    // by way: its line, or kInvalid
+  std::vector<uint64_t> m_stamps;  // by way: last use, for LRU
+  std::vector<uint8_t> m_flags;    // by way: kDirty, kExcl
+  mutable size_t m_last = 0;       // index of the way find() found last
 };
 
 }  // namespace pc::cache
