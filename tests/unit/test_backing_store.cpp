@@ -1,6 +1,9 @@
 // Sparse backing store: real bytes, zero on first read, allocation on first write only.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
+#include <string>
 #include <vector>
 
 #include "models/mem/backing_store.h"
@@ -83,4 +86,56 @@ TEST(BackingStore, ZeroFilledPageTakesHostMemoryOnlyAtItsFirstNonZeroByte) {
   EXPECT_EQ(r[0], 0x5c);
   for (size_t i = 1; i < r.size(); ++i) ASSERT_EQ(r[i], 0) << i;
   EXPECT_EQ(s.bytes_allocated(), 4096u);
+}
+
+namespace {
+// The VmFlags of the host mapping that holds `p` (/proc/self/smaps), or "" if none does.
+std::string vm_flags_of(uintptr_t p) {
+  std::ifstream smaps("/proc/self/smaps");
+  std::string line;
+  bool in = false;
+  while (std::getline(smaps, line)) {
+    uintptr_t lo = 0, hi = 0;
+    if (std::sscanf(line.c_str(), "%lx-%lx ", &lo, &hi) == 2 && line.find(':') > line.find(' ')) {
+      in = p >= lo && p < hi;
+    } else if (in && line.rfind("VmFlags:", 0) == 0) {
+      return line;
+    }
+  }
+  return "";
+}
+}  // namespace
+
+// Past 2 MiB of host pages the store maps 2 MiB chunks aligned and advised for a transparent huge page
+// (where the host has THP): chunks of 64 KiB doubling hold the first 512 pages, so the 513th page with
+// its own memory starts the first 2 MiB chunk. 3,000 pages spread over 1 GiB keep every byte.
+TEST(BackingStore, PagesPastTwoMiBComeFromHugePageChunksAndKeepEveryByte) {
+  BackingStore s(1ull << 30);
+  constexpr uint64_t kPages = 3000, kStride = 349;  // odd stride: the pages are not in address order
+  auto addr_of = [](uint64_t i) { return (i * kStride % 262144) * BackingStore::kPageBytes; };
+  std::vector<uint8_t> w(BackingStore::kPageBytes);
+  for (uint64_t i = 0; i < kPages; ++i) {
+    for (size_t b = 0; b < w.size(); ++b) w[b] = static_cast<uint8_t>(i * 31 + b * 7 + 1);
+    s.write(addr_of(i), w.data(), w.size());
+  }
+  EXPECT_EQ(s.pages_allocated(), kPages);
+  EXPECT_EQ(s.bytes_allocated(), kPages * BackingStore::kPageBytes);
+  std::vector<uint8_t> r(BackingStore::kPageBytes);
+  for (uint64_t i = 0; i < kPages; ++i) {
+    s.read(addr_of(i), r.data(), r.size());
+    for (size_t b = 0; b < r.size(); ++b)
+      ASSERT_EQ(r[b], static_cast<uint8_t>(i * 31 + b * 7 + 1)) << i << ' ' << b;
+  }
+  std::ifstream thp("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string mode;
+  if (!std::getline(thp, mode) || mode.find("[never]") != std::string::npos)
+    GTEST_SKIP() << "no transparent huge pages on this host: the chunks are small pages";
+  const auto host = [&](uint64_t i) { return reinterpret_cast<uintptr_t>(s.page_ptr(addr_of(i))); };
+  // The 1 MiB chunk is not advised ("hg": MADV_HUGEPAGE); each 2 MiB chunk is, and starts on a boundary.
+  EXPECT_EQ(vm_flags_of(host(511)).find(" hg"), std::string::npos) << vm_flags_of(host(511));
+  for (uint64_t i = 512; i < kPages; i += 512) {
+    EXPECT_EQ(host(i) % (2u << 20), 0u) << i;
+    EXPECT_EQ(host(i + 1) - host(i), BackingStore::kPageBytes) << i;
+    EXPECT_NE(vm_flags_of(host(i)).find(" hg"), std::string::npos) << i << ": " << vm_flags_of(host(i));
+  }
 }
