@@ -101,9 +101,8 @@ void* BackingStore::map_huge() {
 }
 
 const uint8_t* BackingStore::page_for_read(uint64_t page) const {
-  const auto& slot = m_slots[page >> kPagesPerSlotBits];
-  if (!slot) return nullptr;
-  return slot[page & ((1ull << kPagesPerSlotBits) - 1)];
+  const Page* e = find_entry(page);
+  return e ? *e : nullptr;
 }
 
 BackingStore::Page& BackingStore::entry(uint64_t page) {

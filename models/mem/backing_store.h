@@ -30,10 +30,7 @@ class BackingStore {
   // Where the table entry of the page holding `addr` (which must be contained) lies in host memory, or
   // nullptr: for the caller to prefetch ahead of a read or write (the table misses the host's caches on
   // random traffic). (The caller prefetches: GCC deletes the call of a function that only prefetches.)
-  const void* entry_addr(uint64_t addr) const {
-    const auto& slot = m_slots[(addr / kPageBytes) >> kPagesPerSlotBits];
-    return slot ? &slot[(addr / kPageBytes) & ((1ull << kPagesPerSlotBits) - 1)] : nullptr;
-  }
+  const void* entry_addr(uint64_t addr) const { return find_entry(addr / kPageBytes); }
   // Pages ever written and not discarded since (zero-filled ones included).
   uint64_t pages_allocated() const { return m_pages_allocated; }
   // The host bytes of the 4 KiB page holding `addr` (which must be contained) once it has its own (a
@@ -54,10 +51,16 @@ class BackingStore {
   // Two-level table: one slot per GiB, each a lazily created array of page pointers.
   static constexpr unsigned kPagesPerSlotBits = 18;  // 2^18 pages * 4 KiB = 1 GiB
   using Page = uint8_t*;  // into a chunk; null: untouched; zero_page(): touched, all zeros so far
+  // The page's slot entry, or nullptr while its slot array does not exist.
+  const Page* find_entry(uint64_t page) const {
+    const auto& slot = m_slots[page >> kPagesPerSlotBits];
+    return slot ? &slot[page & ((1ull << kPagesPerSlotBits) - 1)] : nullptr;
+  }
   const uint8_t* page_for_read(uint64_t page) const;
   Page& entry(uint64_t page);  // the page's slot entry (its slot array created if missing)
   uint8_t* new_page();         // zeroed
-  static constexpr size_t kHugeBytes = 2u << 20;  // the largest chunk, one host huge page where it can be
+  // The largest chunk: one host huge page where the host has them.
+  static constexpr size_t kHugeBytes = 2u << 20;
   // A chunk of kHugeBytes, aligned and advised to be one transparent huge page; nullptr if the host has
   // no THP (then new_page maps small pages).
   static void* map_huge();

@@ -39,10 +39,8 @@ void DramTracePlayer::free(tlm::tlm_generic_payload* gp) {
 }
 
 bool DramTracePlayer::written(uint64_t addr) const {
-  const uint64_t line = addr / m_req_bytes, page = line >> kPageBits,
-                 bit = line & ((uint64_t(1) << kPageBits) - 1);
-  return page < m_written_pages.size() && m_written_pages[page] &&
-         (m_written_pages[page][bit / 64] >> (bit % 64)) & 1;
+  const uint64_t* word = written_word(addr);
+  return word && (*word >> (addr / m_req_bytes % 64)) & 1;
 }
 
 void DramTracePlayer::mark_written(uint64_t addr) {
@@ -54,7 +52,7 @@ void DramTracePlayer::mark_written(uint64_t addr) {
   m_written_pages[page][bit / 64] |= uint64_t(1) << (bit % 64);
 }
 
-const void* DramTracePlayer::written_word(uint64_t addr) const {
+const uint64_t* DramTracePlayer::written_word(uint64_t addr) const {
   const uint64_t line = addr / m_req_bytes, page = line >> kPageBits,
                  bit = line & ((uint64_t(1) << kPageBits) - 1);
   return page < m_written_pages.size() && m_written_pages[page] ? &m_written_pages[page][bit / 64] : nullptr;

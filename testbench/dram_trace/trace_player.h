@@ -64,8 +64,9 @@ class DramTracePlayer : public sc_core::sc_module, public tlm::tlm_mm_interface 
   // Lines (request_bytes each) a write was issued to: a bitmap in pages allocated as they are written.
   bool written(uint64_t addr) const;
   void mark_written(uint64_t addr);
-  // The bitmap word of `addr` if its page exists, else nullptr (to prefetch: see BackingStore::entry_addr).
-  const void* written_word(uint64_t addr) const;
+  // The bitmap word of `addr`'s line if its page exists, else nullptr (also to prefetch: see
+  // BackingStore::entry_addr).
+  const uint64_t* written_word(uint64_t addr) const;
   // Applies the deferred bitmap step of the last request sent (see send): marks its line if a write,
   // looks its line up if a read.
   void settle_written();
