@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages PageCycle needs (only those missing), then configures and builds.
 # Environment: BUILD_DIR (default build), PC_SANITIZE=1 for the ASan+UBSan build, PC_FUZZ_BUILD=1 for the
-# libFuzzer build (clang++-14; scripts/fuzz.sh).
+# libFuzzer build (clang++-14; scripts/fuzz.sh), PC_BENCH_INSTR=1 to add valgrind (bench/instructions.sh).
 # Arguments: build targets (default: everything), or --packages-only to install the packages and stop.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +11,8 @@ PKGS=(cmake make g++ pkg-config libsystemc-dev nlohmann-json3-dev libcli11-dev l
       python3 python3-matplotlib parallel)
 # The libFuzzer build (scripts/fuzz.sh): clang++-14 with its sanitizer and fuzzer runtimes.
 [ "${PC_FUZZ_BUILD:-0}" = 1 ] && PKGS+=(clang-14 libclang-rt-14-dev)
+# bench/instructions.sh: valgrind counts the host instructions.
+[ "${PC_BENCH_INSTR:-0}" = 1 ] && PKGS+=(valgrind)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
