@@ -527,8 +527,11 @@ inline bool Channel::nothing_now(const RequestQueue& q, bool w, uint64_t now, ui
     }
     // (A bank whose requests are all in the front end or that waits on the other queue counts as kNever:
     // it joins min_mask only while bank_min is kNever, and then the mask is not used.)
-    if (t < bank_min) bank_min = t, min_mask = 0;
-    if (t == bank_min) min_mask |= uint64_t(1) << i;
+    // With selects, not branches (whether a bank is the earliest so far is a coin flip on random traffic):
+    // a new earliest bank starts the mask, a tie joins it.
+    const uint64_t bit = uint64_t(1) << i;
+    min_mask = ((t <= bank_min ? ~uint64_t(0) : 0) & bit) | ((t >= bank_min ? ~uint64_t(0) : 0) & min_mask);
+    bank_min = std::min(bank_min, t);
   }
   // Nothing can issue: the banks waiting only on rows held open for the other queue's requests make
   // `blocked` (their bound is kNever): open, with requests of the other queue for the row and none of
