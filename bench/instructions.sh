@@ -8,7 +8,7 @@
 #   hit              bench/platform_bench.sh's hit case (nehalem, 16 KiB per core), 20 x REQUESTS accesses per
 #                    core (a hit takes so few instructions that the start-up would count for most otherwise)
 #   stream           the DRAM-bound `stream` preset, REQUESTS accesses per core
-# Callgrind runs about 50 times slower than the plain binary: the default of 100,000 takes about 2 minutes.
+# Callgrind runs about 50 times slower than the plain binary: the default of 100,000 takes about a minute.
 # Installs valgrind (Debian package) if it is missing.
 # Usage: bench/instructions.sh [pagecycle binary] [requests]
 set -euo pipefail
