@@ -14,8 +14,8 @@
 set -euo pipefail
 PC=${1:-build/platform/app/pagecycle}
 N=${2:-100000}
-case "$N" in '' | *[!0-9]* | 0)
-  echo "instructions.sh: requests must be a positive whole number, not '$N'" >&2
+case "$N" in '' | *[!0-9]* | 0 | 1)  # (one request is the start-up run: at least two)
+  echo "instructions.sh: requests must be a whole number of at least 2, not '$N'" >&2
   exit 2
   ;;
 esac
