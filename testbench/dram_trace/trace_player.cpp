@@ -38,24 +38,28 @@ void DramTracePlayer::free(tlm::tlm_generic_payload* gp) {
   m_pool.push_back(gp);
 }
 
+DramTracePlayer::BitmapPos DramTracePlayer::bitmap_pos(uint64_t addr) const {
+  const uint64_t line = addr / m_req_bytes, bit = line & ((uint64_t(1) << kPageBits) - 1);
+  return {line >> kPageBits, bit / 64, static_cast<unsigned>(bit % 64)};
+}
+
 bool DramTracePlayer::written(uint64_t addr) const {
-  const uint64_t* word = written_word(addr);
-  return word && (*word >> (addr / m_req_bytes % 64)) & 1;
+  const BitmapPos pos = bitmap_pos(addr);
+  const uint64_t* word = written_word(pos);
+  return word && (*word >> pos.shift) & 1;
 }
 
 void DramTracePlayer::mark_written(uint64_t addr) {
-  const uint64_t line = addr / m_req_bytes, page = line >> kPageBits,
-                 bit = line & ((uint64_t(1) << kPageBits) - 1);
-  if (page >= m_written_pages.size()) m_written_pages.resize(page + 1);
-  if (!m_written_pages[page])
-    m_written_pages[page] = std::make_unique<uint64_t[]>((uint64_t(1) << kPageBits) / 64);
-  m_written_pages[page][bit / 64] |= uint64_t(1) << (bit % 64);
+  const BitmapPos pos = bitmap_pos(addr);
+  if (pos.page >= m_written_pages.size()) m_written_pages.resize(pos.page + 1);
+  if (!m_written_pages[pos.page])
+    m_written_pages[pos.page] = std::make_unique<uint64_t[]>((uint64_t(1) << kPageBits) / 64);
+  m_written_pages[pos.page][pos.word] |= uint64_t(1) << pos.shift;
 }
 
-const uint64_t* DramTracePlayer::written_word(uint64_t addr) const {
-  const uint64_t line = addr / m_req_bytes, page = line >> kPageBits,
-                 bit = line & ((uint64_t(1) << kPageBits) - 1);
-  return page < m_written_pages.size() && m_written_pages[page] ? &m_written_pages[page][bit / 64] : nullptr;
+const uint64_t* DramTracePlayer::written_word(const BitmapPos& pos) const {
+  return pos.page < m_written_pages.size() && m_written_pages[pos.page] ? &m_written_pages[pos.page][pos.word]
+                                                                        : nullptr;
 }
 
 void DramTracePlayer::settle_written() {
@@ -122,7 +126,7 @@ void DramTracePlayer::send(const DramTraceEntry& e, const sc_core::sc_time& dela
   } else {
     gp->check = true;
   }
-  if (const void* word = written_word(addr)) __builtin_prefetch(word, 1);
+  if (const void* word = written_word(bitmap_pos(addr))) __builtin_prefetch(word, 1);
   m_unsettled = gp;
   gp->acquire();
   ++m_issued;

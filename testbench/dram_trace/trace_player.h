@@ -62,11 +62,16 @@ class DramTracePlayer : public sc_core::sc_module, public tlm::tlm_mm_interface 
   // The request phase of m_in_request ended, `delay` after the current time.
   void request_phase_ended(const sc_core::sc_time& delay);
   // Lines (request_bytes each) a write was issued to: a bitmap in pages allocated as they are written.
+  struct BitmapPos {
+    uint64_t page, word;  // the bitmap page (m_written_pages), the word in it
+    unsigned shift;       // the line's bit in the word
+  };
+  BitmapPos bitmap_pos(uint64_t addr) const;
   bool written(uint64_t addr) const;
   void mark_written(uint64_t addr);
-  // The bitmap word of `addr`'s line if its page exists, else nullptr (also to prefetch: see
+  // The bitmap word at `pos` if its page exists, else nullptr (also to prefetch: see
   // BackingStore::entry_addr).
-  const uint64_t* written_word(uint64_t addr) const;
+  const uint64_t* written_word(const BitmapPos& pos) const;
   // Applies the deferred bitmap step of the last request sent (see send): marks its line if a write,
   // looks its line up if a read.
   void settle_written();
