@@ -5,7 +5,8 @@
 #   scripts/equivalence.sh check DIR [pagecycle]    run again and compare with DIR (exit 1 on a difference)
 # Reference runs: the default run, forkcow, blockio on each disk preset, a DRAM trace in each of the three
 # formats (reads and writes, time stamps honoured, checker on) and replayed --fast on ddr4-3200-2r and
-# ddr5-4800, the small preset on the fixed memory, and the lackey trace tests/data/true.lackey.xz on nehalem
+# ddr5-4800, the small preset on the fixed memory, the DRAM-bound stream (as it is, and half writes with
+# the data checked), and the lackey trace tests/data/true.lackey.xz on nehalem
 # and skylake. About 15 s of CPU in all on the release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,6 +66,9 @@ one() {  # one NAME pagecycle-args...
 one default run
 one forkcow run --preset forkcow
 one small-fixed run --preset small --preset fixed
+one stream run --preset stream --set workload.synthetic.accesses=20000
+one stream-datacheck run --preset stream --set workload.synthetic.accesses=20000 --set workload.data_check=true \
+  --set workload.synthetic.read_fraction=0.5
 one blockio-hdd run --preset blockio --preset hdd-7200
 one blockio-ssd-mqsim run --preset blockio --preset ssd-mqsim
 one blockio-ssd-nvmevirt run --preset blockio --preset ssd-nvmevirt

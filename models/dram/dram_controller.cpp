@@ -478,6 +478,7 @@ inline void DramController::push_response(tlm::tlm_generic_payload& gp, uint64_t
     // Sent now with its time as the delay (the queue is empty and no response phase is open, so nothing
     // sent earlier is still held back). A later one may then be due earlier: TLM allows that.
     m_pending_valid = false;  // the initiator may notify anything
+    ++m_responses_early;
     const uint64_t now = kernel_time().value();
     tlm::tlm_phase ph = tlm::BEGIN_RESP;
     sc_time d = fs > now ? m_delays.get(fs - now) : sc_core::SC_ZERO_TIME;

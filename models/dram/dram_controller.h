@@ -115,9 +115,12 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   // Answers each request as soon as its response time is known, with that time as the BEGIN_RESP's
   // annotated delay (a TLM-2.0 timing annotation), instead of keeping it until the kernel reaches that
   // time: no timed event per response. Only for an owner whose initiators take a response's time from
-  // the annotation and act on a response only by counting it (the trace player): what they see at a
-  // given time must not depend on it. Responses may then come out of time order.
+  // the annotation and act on a response only by counting it (the trace player), or that wait for it on
+  // an event of their own and whose results do not depend on the delta cycle they resume in (the LT
+  // adapter's callers without the modeled kernel: see Soc): what they see at a given time must not depend on
+  // it. Responses may then come out of time order, and from within the BEGIN_REQ call (a posted write's).
   void set_early_responses(bool on) { m_early_resps = on; }
+  uint64_t responses_early() const { return m_responses_early; }  // responses sent that way (tests)
   // Takes a BEGIN_REQ sent with no delay in the call itself and returns its END_REQ on the forward path
   // (TLM_UPDATED, with the END_REQ's delay) instead of through the peq a delta cycle later and a backward
   // call: one method run and one delta cycle fewer per request. Only for an owner whose initiators act on
@@ -440,6 +443,7 @@ class DramController : public sc_core::sc_module, public ChannelObserver {
   std::deque<Resp> m_resps;
   bool m_resp_busy = false;  // BEGIN_RESP sent, END_RESP not yet received
   bool m_early_resps = false;
+  uint64_t m_responses_early = 0;
   uint64_t m_req_id = 0, m_outstanding = 0;
   std::function<void(unsigned, const Command&)> m_hook;
   std::ofstream m_cmd_trace;

@@ -26,6 +26,10 @@ struct SimConfig {
   uint64_t heap_chaff = 0;         // tests: timed notifications nobody waits on, per 100,000 CPU cycles
   bool ordered_wakeups = true;     // the kernel's tasks due at one instant resume in name order
   bool dram_run_ahead = true;      // the DDR scheduler ticks ahead of the kernel's time while nothing is due
+  // When the DDR controller answers a request as soon as its response time is known (with that time as
+  // the response's annotated delay) rather than from a method at that time.
+  enum class EarlyResponses { Auto, Off, On };
+  EarlyResponses dram_early_responses = EarlyResponses::Auto;  // auto: without the modeled kernel
 
   void describe(cfg::Visitor& v) {
     v.u64("seed", seed, "", "seed of every random choice in the run");
@@ -45,6 +49,12 @@ struct SimConfig {
     v.boolean("dram_run_ahead", dram_run_ahead,
               "the DDR scheduler ticks its next cycles at once while nothing else in the simulation is due "
               "before them (same results, fewer kernel events; false, for tests: it waits for each cycle)");
+    v.choice("dram_early_responses", dram_early_responses,
+             {{"auto", EarlyResponses::Auto}, {"off", EarlyResponses::Off}, {"on", EarlyResponses::On}},
+             "the DDR controller answers a request as soon as its response time is known, annotated with "
+             "that time, instead of from a method at that time (auto: only without the modeled kernel, "
+             "where the results are the same; off: never; on, for tests only: also under the modeled "
+             "kernel, where a response then wakes its thread before the tasks due at that instant)");
   }
 };
 

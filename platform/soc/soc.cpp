@@ -152,6 +152,18 @@ Soc::Soc(const PlatformConfig& cfg)
     build_os();
     sim::OrderedWake::enable(cfg.sim.ordered_wakeups);  // after the kernel, which turns it on
   }
+  // Without the modeled kernel the adapter's callers are the cores' and devices' own threads, each waiting
+  // for its response on an event of its own. Answered early, a caller's event is notified for the
+  // response's time from the scheduler's run instead of by the responder method at that time: it resumes
+  // at the same time, a delta cycle sooner, among the instant's first processes in the order of SystemC's
+  // event heap, as a core's quantum sync already does (no method run and no timed event of the
+  // controller's). Where the callers meet, the adapter grants same-instant callers in name order.
+  // Under the modeled kernel a thread a response wakes resumes after the task threads sim::OrderedWake
+  // resumes in name order at that instant; early, it would resume before them, in the heap's order.
+  using Early = SimConfig::EarlyResponses;
+  if (m_dram)
+    m_dram->set_early_responses(cfg.sim.dram_early_responses == Early::On ||
+                                (cfg.sim.dram_early_responses == Early::Auto && !scenario));
   // The kernel's loads and stores run on a CPU: port c of each kernel bus goes through core c's caches.
   for (kernel::KernelBus* bus : {m_kbus.get(), m_blk_bus.get()}) {
     if (!bus) continue;

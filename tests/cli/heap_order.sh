@@ -2,7 +2,8 @@
 # from the shape of its timed-event heap): sim.heap_chaff adds notifications nobody waits on, and the stats
 # stay identical, on platforms without the modeled kernel and on a small swap-heavy run of the default
 # scenario (the kernel's tasks due at one instant resume in name order: sim::OrderedWake), where the DDR
-# scheduler's running ahead of the kernel's time does not change them either.
+# scheduler's running ahead of the kernel's time does not change them either; nor, without the modeled
+# kernel, do the controller's early responses.
 # DramSim.LtAdapterGrantsSameInstantCallersInNameOrder, OrderedWake.* and the negative control below show
 # what this rests on.
 source "$(dirname "$0")/lib.sh"
@@ -19,11 +20,29 @@ check() {  # check NAME pagecycle-run-args...
       fail "$name: sim.heap_chaff=$c changed the results"
   done
 }
-check stream --preset stream --set workload.synthetic.accesses=20000
-check nehalem --preset nehalem --set cpu.cores=4 --set workload.synthetic.pattern=random \
-  --set workload.synthetic.footprint_kib=65536 --set workload.synthetic.accesses=50000 \
-  --set workload.synthetic.read_fraction=0.5
-check blockio --preset blockio --preset ssd-nvmevirt --set workload.blockio.requests=500
+# Without the modeled kernel the DDR controller answers each request early (sim.dram_early_responses=auto):
+# a response wakes its thread from a timed notification, in the heap's order among the instant's first
+# processes, instead of a delta cycle after the responder. The results are those with the responder.
+early_off() {  # early_off NAME pagecycle-run-args... (after check NAME with the same arguments)
+  local name=$1
+  shift
+  expect_exit 0 "$PC" run "$@" -q --set sim.dram_early_responses=off --stats-json "$WORK/$name-late.json"
+  grep -q '"dram_early_responses": "off"' "$WORK/$name-late.json" ||
+    fail "$name: sim.dram_early_responses=off not in the config"
+  cmp -s <(stats_only "$WORK/$name-0.json") <(stats_only "$WORK/$name-late.json") ||
+    fail "$name: early responses changed the results"
+}
+STREAM=(--preset stream --set workload.synthetic.accesses=20000)
+NEHALEM=(--preset nehalem --set cpu.cores=4 --set workload.synthetic.pattern=random
+  --set workload.synthetic.footprint_kib=65536 --set workload.synthetic.accesses=50000
+  --set workload.synthetic.read_fraction=0.5)
+BLOCKIO=(--preset blockio --preset ssd-nvmevirt --set workload.blockio.requests=500)
+check stream "${STREAM[@]}"
+early_off stream "${STREAM[@]}"
+check nehalem "${NEHALEM[@]}"
+early_off nehalem "${NEHALEM[@]}"
+check blockio "${BLOCKIO[@]}"
+early_off blockio "${BLOCKIO[@]}"
 # The default run at a quarter of its sizes: with seed 2, kswapd and the tasks meet at common instants.
 MINI=(--preset nehalem --preset swap-hdd --preset mission --config "$SRC/tests/data/mini_mission.json" --seed 2)
 check mini "${MINI[@]}"

@@ -258,6 +258,34 @@ TEST(DramSoc, RequestsAreNotTakenAheadWithRunAheadOff) {
   EXPECT_EQ(s.dram()->accepted_ahead(), 0u);
 }
 
+TEST(DramSoc, ResponsesGoEarlyWithoutTheModeledKernel) {
+  // sim.dram_early_responses=auto: with bare-metal cores the controller answers every request as soon as
+  // its response time is known (the adapter completes each at once, so none waits behind another), not
+  // from the responder at that time. The premise of heap_order.sh's comparison with it off.
+  soc::Soc s(test::resolve_config({}, "", {"workload.synthetic.accesses=2000"}));
+  s.run(false);
+  EXPECT_EQ(test::stat_of(s, "dram.reads") + test::stat_of(s, "dram.writes"), 4000);
+  EXPECT_EQ(s.dram()->responses_early(), 4000u);
+}
+
+TEST(DramSoc, ResponsesAreNotEarlyWithTheKnobOff) {
+  soc::Soc s(
+      test::resolve_config({}, "", {"workload.synthetic.accesses=2000", "sim.dram_early_responses=off"}));
+  s.run(false);
+  EXPECT_EQ(test::stat_of(s, "dram.reads") + test::stat_of(s, "dram.writes"), 4000);
+  EXPECT_EQ(s.dram()->responses_early(), 0u);
+}
+
+TEST(DramSoc, ResponsesAreNotEarlyUnderTheModeledKernel) {
+  // Under the modeled kernel a thread a response wakes resumes a delta cycle after the instant's first,
+  // after the task threads sim::OrderedWake resumes in name order there; early it would resume among the
+  // first, in the order of SystemC's event heap. auto leaves it off there.
+  soc::Soc s(test::resolve_config({"forkcow"}, "", {}));
+  s.run(false);
+  EXPECT_GT(test::stat_of(s, "dram.reads"), 1000);
+  EXPECT_EQ(s.dram()->responses_early(), 0u);
+}
+
 TEST(DramSoc, TimingViolationInsideARunChunkEndsTheRunWithItsMessage) {
   // A violation stops the simulation (sc_stop) inside one of the run loop's 100,000-cycle chunks; the loop
   // reports it at once. (SystemC cannot start again after sc_stop: going on to the chunk's end, the next

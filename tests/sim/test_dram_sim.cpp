@@ -985,6 +985,96 @@ TEST(DramSim, LtAdapterGrantsACallerWithNoLocalTimeAloneAtItsInstantInItsOwnCall
   expect_alone_timing(r);
 }
 
+namespace {
+// One caller, alone, as in caller_alone: it writes at cycle 25 (called at 5 with 20 cycles of local time)
+// and reads the line back at once. Both are answered from within the BEGIN_REQ call: the posted write
+// after the front end, the read forwarded from the write buffer after the front end too. Returns the
+// cycles the caller resumes at, the value read and the responses the controller sent early.
+struct WriteReadRun {
+  uint64_t write_resumed = 0, read_resumed = 0, value = 0, early = 0;
+};
+WriteReadRun write_then_read_alone(bool early) {
+  LtRig rig(false);
+  rig.ctrl.set_accept_in_call(true);
+  rig.ctrl.set_run_ahead(true);
+  rig.ctrl.set_early_responses(early);
+  WriteReadRun r;
+  const auto cyc = [&](unsigned n) { return rig.ctrl.clock().cycles(n); };
+  const auto now = [&] { return rig.ctrl.clock().to_cycles(sc_core::sc_time_stamp()); };
+  sc_core::sc_spawn(
+      [&] {
+        sc_core::wait(cyc(5));
+        rig.host.access(tlm::TLM_WRITE_COMMAND, rig.row7(2), 0x1234, nullptr, cyc(20));
+        r.write_resumed = now();
+        r.value = rig.host.access(tlm::TLM_READ_COMMAND, rig.row7(2), 0);
+        r.read_resumed = now();
+      },
+      "zeta");
+  sc_core::sc_spawn([&] {
+    sc_core::wait(cyc(300));
+    sc_core::sc_stop();
+  });
+  sc_core::sc_start();
+  EXPECT_EQ(rig.ctrl.violation(), "");
+  r.early = rig.ctrl.responses_early();
+  return r;
+}
+}  // namespace
+
+TEST(DramSim, LtAdapterTakesAnEarlyResponseAtItsAnnotatedTime) {
+  // The controller answers the read when its RD is issued, annotated with the data's end: the caller
+  // resumes at the same cycle as when the responder answers at that time (the tests above).
+  LtRig rig(false);
+  rig.ctrl.set_accept_in_call(true);
+  rig.ctrl.set_run_ahead(true);
+  rig.ctrl.set_early_responses(true);
+  uint64_t resumed = 0;
+  const auto cyc = [&](unsigned n) { return rig.ctrl.clock().cycles(n); };
+  sc_core::sc_spawn(
+      [&] {
+        sc_core::wait(cyc(5));
+        rig.host.access(tlm::TLM_READ_COMMAND, rig.row7(2), 0, nullptr, cyc(20));
+        resumed = rig.ctrl.clock().to_cycles(sc_core::sc_time_stamp());
+      },
+      "zeta");
+  sc_core::sc_spawn([&] {
+    sc_core::wait(cyc(300));
+    sc_core::sc_stop();
+  });
+  sc_core::sc_start();
+  EXPECT_EQ(rig.ctrl.violation(), "");
+  EXPECT_EQ(rig.ctrl.responses_early(), 1u);  // the premise: the response went early
+  ASSERT_EQ(rig.acts.size(), 1u);
+  AloneRun r;
+  r.act = rig.acts.front().second;
+  r.resumed = resumed;
+  expect_alone_timing(r);
+}
+
+// Accepted at 25, the 5-cycle front end: the write's acknowledgement at 30; the read accepted at 30: 35.
+void expect_write_read_timing(const WriteReadRun& r) {
+  const uint64_t fe = ddr4_3200().ctrl.frontend_cycles;
+  EXPECT_EQ(r.write_resumed, 25 + fe);
+  EXPECT_EQ(r.read_resumed, 25 + 2 * fe);
+  EXPECT_EQ(r.value, 0x1234u);
+}
+
+TEST(DramSim, LtAdapterTakesResponsesSentFromWithinItsRequestCall) {
+  // A posted write's acknowledgement and a read forwarded from the write buffer are answered early from
+  // inside the BEGIN_REQ call the adapter is making: the caller resumes when it does with the responder
+  // (the test below), with the value written.
+  const WriteReadRun r = write_then_read_alone(true);
+  expect_write_read_timing(r);
+  EXPECT_EQ(r.early, 2u);  // the premise: both went early
+}
+
+TEST(DramSim, LtAdapterTakesResponsesFromTheResponderAtTheirTime) {
+  // The same with the responder answering at the response's time.
+  const WriteReadRun r = write_then_read_alone(false);
+  expect_write_read_timing(r);
+  EXPECT_EQ(r.early, 0u);
+}
+
 TEST(DramSim, LtAdapterInArrivalOrderGrantsTheEarlierCallerFirst) {
   // Negative control: granting in the order the callers reached the adapter lets zeta (it called at 0)
   // go first; the name order above is what puts alpha first.
