@@ -916,13 +916,14 @@ namespace {
 // due until 300), to a controller set up as the platform's (requests taken in the call, run-ahead). Returns
 // its first ACT's cycle, the cycle its thread resumes at, and the adapter's and controller's shortcuts taken.
 struct AloneRun {
-  uint64_t act = 0, resumed = 0, inline_grants = 0, sent_ahead = 0, accepted_ahead = 0;
+  uint64_t act = 0, resumed = 0, inline_grants = 0, sent_ahead = 0, accepted_ahead = 0, early = 0;
 };
-AloneRun caller_alone(bool send_ahead, bool no_local_time = false) {
+AloneRun caller_alone(bool send_ahead, bool no_local_time = false, bool early = false) {
   LtRig rig(false);
   rig.lt.set_send_ahead_for_test(send_ahead);
   rig.ctrl.set_accept_in_call(true);
   rig.ctrl.set_run_ahead(true);
+  rig.ctrl.set_early_responses(early);
   AloneRun r;
   const auto cyc = [&](unsigned n) { return rig.ctrl.clock().cycles(n); };
   sc_core::sc_spawn(
@@ -943,6 +944,7 @@ AloneRun caller_alone(bool send_ahead, bool no_local_time = false) {
   r.inline_grants = rig.lt.inline_grants();
   r.sent_ahead = rig.lt.sent_ahead();
   r.accepted_ahead = rig.ctrl.accepted_ahead();
+  r.early = rig.ctrl.responses_early();
   return r;
 }
 // Accepted at 25, ACT after the front end, RD tRCD later, data CL + BL/2 after it, response after the PHY;
@@ -985,6 +987,15 @@ TEST(DramSim, LtAdapterGrantsACallerWithNoLocalTimeAloneAtItsInstantInItsOwnCall
   expect_alone_timing(r);
 }
 
+TEST(DramSim, LtAdapterTakesAnEarlyResponseAtItsAnnotatedTime) {
+  // The controller answers the read when its RD is issued, annotated with the data's end: the caller
+  // resumes at the same cycle as when the responder answers at that time (the tests above).
+  const AloneRun r = caller_alone(true, false, true);
+  EXPECT_EQ(r.early, 1u);  // the premise: the response went early
+  EXPECT_EQ(r.sent_ahead, 1u);
+  expect_alone_timing(r);
+}
+
 namespace {
 // One caller, alone, as in caller_alone: it writes at cycle 25 (called at 5 with 20 cycles of local time)
 // and reads the line back at once. Both are answered from within the BEGIN_REQ call: the posted write
@@ -1019,38 +1030,6 @@ WriteReadRun write_then_read_alone(bool early) {
   r.early = rig.ctrl.responses_early();
   return r;
 }
-}  // namespace
-
-TEST(DramSim, LtAdapterTakesAnEarlyResponseAtItsAnnotatedTime) {
-  // The controller answers the read when its RD is issued, annotated with the data's end: the caller
-  // resumes at the same cycle as when the responder answers at that time (the tests above).
-  LtRig rig(false);
-  rig.ctrl.set_accept_in_call(true);
-  rig.ctrl.set_run_ahead(true);
-  rig.ctrl.set_early_responses(true);
-  uint64_t resumed = 0;
-  const auto cyc = [&](unsigned n) { return rig.ctrl.clock().cycles(n); };
-  sc_core::sc_spawn(
-      [&] {
-        sc_core::wait(cyc(5));
-        rig.host.access(tlm::TLM_READ_COMMAND, rig.row7(2), 0, nullptr, cyc(20));
-        resumed = rig.ctrl.clock().to_cycles(sc_core::sc_time_stamp());
-      },
-      "zeta");
-  sc_core::sc_spawn([&] {
-    sc_core::wait(cyc(300));
-    sc_core::sc_stop();
-  });
-  sc_core::sc_start();
-  EXPECT_EQ(rig.ctrl.violation(), "");
-  EXPECT_EQ(rig.ctrl.responses_early(), 1u);  // the premise: the response went early
-  ASSERT_EQ(rig.acts.size(), 1u);
-  AloneRun r;
-  r.act = rig.acts.front().second;
-  r.resumed = resumed;
-  expect_alone_timing(r);
-}
-
 // Accepted at 25, the 5-cycle front end: the write's acknowledgement at 30; the read accepted at 30: 35.
 void expect_write_read_timing(const WriteReadRun& r) {
   const uint64_t fe = ddr4_3200().ctrl.frontend_cycles;
@@ -1058,6 +1037,7 @@ void expect_write_read_timing(const WriteReadRun& r) {
   EXPECT_EQ(r.read_resumed, 25 + 2 * fe);
   EXPECT_EQ(r.value, 0x1234u);
 }
+}  // namespace
 
 TEST(DramSim, LtAdapterTakesResponsesSentFromWithinItsRequestCall) {
   // A posted write's acknowledgement and a read forwarded from the write buffer are answered early from
