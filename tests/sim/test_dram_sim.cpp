@@ -781,6 +781,15 @@ struct LtRig {
     });
   }
   uint64_t row7(unsigned bank) const { return ctrl.mapper().encode(dram::DramAddr{0, 0, 0, bank, 7, 0}); }
+  // Runs the simulation until DRAM cycle `cycles` (the threads spawned before it are done by then).
+  void run_until(unsigned cycles) {
+    sc_core::sc_spawn([this, cycles] {
+      sc_core::wait(ctrl.clock().cycles(cycles));
+      sc_core::sc_stop();
+    });
+    sc_core::sc_start();
+    EXPECT_EQ(ctrl.violation(), "");
+  }
 };
 
 unsigned first_act_of_same_instant_pair(bool arrival_order, bool inline_unchecked = false) {
@@ -825,12 +834,7 @@ std::pair<unsigned, uint64_t> first_act_of_local_time_pair(bool arrival_order) {
   };
   sc_core::sc_spawn([&] { reader(0, 20, 2); }, "zeta");
   sc_core::sc_spawn([&] { reader(10, 10, 1); }, "alpha");
-  sc_core::sc_spawn([&] {
-    sc_core::wait(cyc(300));
-    sc_core::sc_stop();
-  });
-  sc_core::sc_start();
-  EXPECT_EQ(ctrl.violation(), "");
+  rig.run_until(300);
   EXPECT_EQ(rig.acts.size(), 2u);
   return rig.acts.empty() ? std::make_pair(99u, uint64_t{0}) : rig.acts.front();
 }
@@ -870,12 +874,7 @@ ArrivalRace arrival_and_direct_caller(Check check) {
         rig.host.access(tlm::TLM_READ_COMMAND, rig.row7(1), 0);
       },
       "alpha");
-  sc_core::sc_spawn([&] {
-    sc_core::wait(cyc(300));
-    sc_core::sc_stop();
-  });
-  sc_core::sc_start();
-  EXPECT_EQ(ctrl.violation(), "");
+  rig.run_until(300);
   EXPECT_EQ(rig.acts.size(), 2u);
   return {rig.acts.empty() ? std::make_pair(99u, uint64_t{0}) : rig.acts.front(), rig.lt.inline_grants(),
           rig.lt.sent_ahead()};
@@ -933,12 +932,7 @@ AloneRun caller_alone(bool send_ahead, bool no_local_time = false, bool early = 
         r.resumed = rig.ctrl.clock().to_cycles(sc_core::sc_time_stamp());
       },
       "zeta");
-  sc_core::sc_spawn([&] {
-    sc_core::wait(cyc(300));
-    sc_core::sc_stop();
-  });
-  sc_core::sc_start();
-  EXPECT_EQ(rig.ctrl.violation(), "");
+  rig.run_until(300);
   EXPECT_EQ(rig.acts.size(), 1u);
   r.act = rig.acts.empty() ? 0 : rig.acts.front().second;
   r.inline_grants = rig.lt.inline_grants();
@@ -1021,12 +1015,7 @@ WriteReadRun write_then_read_alone(bool early) {
         r.read_resumed = now();
       },
       "zeta");
-  sc_core::sc_spawn([&] {
-    sc_core::wait(cyc(300));
-    sc_core::sc_stop();
-  });
-  sc_core::sc_start();
-  EXPECT_EQ(rig.ctrl.violation(), "");
+  rig.run_until(300);
   r.early = rig.ctrl.responses_early();
   return r;
 }
