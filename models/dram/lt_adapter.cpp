@@ -33,7 +33,7 @@ void LtAdapter::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& dela
   p.gp = &gp;
   p.arrival = now + delay;
   p.caller = sc_core::sc_get_current_process_handle().name();
-  p.got_end_req = p.sent = p.resp_in_call = false;
+  p.got_end_req = p.sent = false;
   p.arrived = delay == sc_core::SC_ZERO_TIME;
   if (!p.arrived && may_send_ahead(p.arrival, delay)) {
     // Nothing else is due up to and at its arrival: `arrive` would run alone there and grant it at once
@@ -134,9 +134,7 @@ void LtAdapter::send(Pending& p, const sc_core::sc_time& delay) {
   m_req_busy = true;
   tlm::tlm_phase ph = tlm::BEGIN_REQ;
   sc_core::sc_time d = delay;
-  m_sending = &p;
   const auto st = isock->nb_transport_fw(*p.gp, ph, d);
-  m_sending = nullptr;
   if (st == tlm::TLM_COMPLETED || (st == tlm::TLM_UPDATED && ph == tlm::BEGIN_RESP)) {
     p.got_end_req = true;
     end_request(d);
@@ -144,10 +142,6 @@ void LtAdapter::send(Pending& p, const sc_core::sc_time& delay) {
   } else if (st == tlm::TLM_UPDATED) {
     p.got_end_req = true;
     end_request(d);
-  } else if (p.resp_in_call && !p.got_end_req) {
-    // Answered from within the call but not accepted through it: the response ends the request phase.
-    p.got_end_req = true;
-    end_request(p.resp_delay);
   }
 }
 
@@ -180,16 +174,10 @@ tlm::tlm_sync_enum LtAdapter::nb_transport_bw(tlm::tlm_generic_payload& gp, tlm:
     return tlm::TLM_ACCEPTED;
   }
   if (phase == tlm::BEGIN_RESP) {
-    // A target that answers early (DramController::set_early_responses) may do it from within the
-    // BEGIN_REQ call that `send` is still in: the END_REQ it returns from that call ends the request
-    // phase, at its own time (earlier than the response's), so send sees to it.
-    if (m_sending == &p) {
-      p.resp_in_call = true;
-      p.resp_delay = delay;
-      p.resp.notify(delay);
-      return tlm::TLM_COMPLETED;
-    }
-    // A response may overtake END_REQ only implicitly: BEGIN_RESP also ends the request phase.
+    // A response may overtake END_REQ only implicitly: BEGIN_RESP also ends the request phase. (A target
+    // answering early may do it from within the BEGIN_REQ call `send` is still in, a posted write's
+    // acknowledgement: the END_REQ that call returns then ends the phase again, at its own earlier time,
+    // and its notification of m_arb_ev replaces this later one.)
     if (!p.got_end_req) {
       p.got_end_req = true;
       end_request(delay);

@@ -46,8 +46,6 @@ class LtAdapter : public sc_core::sc_module {
     sc_core::sc_event resp;
     bool arrived = false;  // `arrival` has come: the record takes part in the arbitration
     bool got_end_req = false, sent = false;
-    bool resp_in_call = false;    // its BEGIN_RESP came within send's BEGIN_REQ call
-    sc_core::sc_time resp_delay;  // ... with this delay
   };
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
   unsigned int transport_dbg(tlm::tlm_generic_payload& gp);
@@ -72,7 +70,6 @@ class LtAdapter : public sc_core::sc_module {
   void grant(const sc_core::sc_time& now);
 
   bool m_req_busy = false;     // a BEGIN_REQ is out and its END_REQ has not come
-  Pending* m_sending = nullptr;  // the record whose BEGIN_REQ call (send) is under way
   sc_core::sc_time m_free_at;  // the channel is free from this time (an END_REQ's annotated delay)
   sc_core::sc_event m_arb_ev;
   sc_core::sc_event m_arrive_ev;  // at the earliest arrival still to come
