@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 
 namespace pc::stats {
@@ -64,7 +65,16 @@ double Distribution::bucket_high(size_t b) {
 }
 
 void Distribution::sample_new(double v, uint64_t n, uint64_t bits) {
-  flush();
+  // flush(), with the usual pending run (where values alternate: a queue's occupancy, a latency) of one
+  // sample taken here: flush_run's first step, add(v, 1), is then all of it.
+  if (m_run_n == 1) {
+    double r;
+    std::memcpy(&r, &m_run_bits, sizeof r);
+    m_run_n = 0;
+    add(r, 1);
+  } else if (m_run_n) {
+    flush_run();
+  }
   if (n == 1) {
     m_run_n = 1;
     m_run_bits = bits;
@@ -75,7 +85,8 @@ void Distribution::sample_new(double v, uint64_t n, uint64_t bits) {
 
 void Distribution::add(double v, uint64_t n) const {
   if (n == 0) return;
-  const size_t b = bucket_of(v);
+  // (bucket_of's first range inline: most samples are small cycle counts and queue occupancies)
+  const size_t b = v >= 0 && v < static_cast<double>(kLinear) ? static_cast<size_t>(v) : bucket_of(v);
   if (b >= m_buckets.size()) m_buckets.resize(b + 1, 0);
   m_buckets[b] += n;
   if (m_count == 0) {

@@ -102,6 +102,33 @@ TEST(Stats, DistributionRunsSumAsSeparateSamples) {
   EXPECT_EQ(h.sum(), 5);
 }
 
+TEST(Stats, DistributionAlternatingSamplesTakeEachOnItsOwn) {
+  // Values that alternate end a run of one sample at every step (sample_new's inline flush): the sum
+  // must round as the separate additions do, and the buckets must match those of the same values taken
+  // in runs (flush_run), on both sides of the exact integer range's end (1024) and for values below 0.
+  Group root(nullptr, "stats");
+  Histogram alt(root, "alt", "cycles", "alternating"), runs(root, "runs", "cycles", "in runs");
+  const double vals[] = {0.1, 3, 1023.5, 1024, 5000.25, -2, 0, 7.75};
+  double sum = 0;
+  for (int i = 0; i < 300; ++i) {
+    const double v = vals[i % 8];
+    alt.sample(v);
+    sum += v;
+  }
+  for (int k = 0; k < 8; ++k)
+    for (int i = 0; i < 300 / 8 + (k < 300 % 8); ++i) runs.sample(vals[k]);
+  EXPECT_EQ(alt.sum(), sum);
+  EXPECT_EQ(alt.count(), 300u);
+  EXPECT_EQ(runs.count(), 300u);
+  EXPECT_EQ(alt.min(), -2);
+  EXPECT_EQ(alt.max(), 5000.25);
+  for (double p = 0.01; p <= 1.0; p += 0.01) EXPECT_EQ(alt.percentile(p), runs.percentile(p)) << p;
+  // 38 samples each of the first four values, 37 of the others: -2, 0 and 0.1 (bucket 0) and 3 make 150,
+  // so the median is the 150th sample, in 3's bucket.
+  EXPECT_EQ(alt.percentile(0.5), 3);
+  EXPECT_EQ(alt.percentile(0.51), 7);  // the 153rd: 7.75's bucket, whose lower bound is 7
+}
+
 TEST(Stats, FormulaAndScalar) {
   Group root(nullptr, "stats");
   Counter n(root, "n", "ops", "ops");
