@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the fastest pagecycle binary: link-time optimisation plus GCC profile-guided optimisation. An
 # instrumented build, a training run (DRAM trace replays: sequential, random and random 2:1 read/write with
-# the timing checker on and off, and one default platform run), then the build that uses the profile.
+# the timing checker on and off, one default platform run, the `stream` preset and the TLB/L1-hit path), then
+# the build that uses the profile.
 # Simulated results are the plain build's (scripts/equivalence.sh checks it): only the host code is
 # inlined and laid out by the measured branch frequencies. Builds only the pagecycle target, twice, in
 # its own directory (about twice the time of `scripts/bootstrap.sh pagecycle`).
@@ -31,6 +32,11 @@ for mode in seq rand mix; do
   "$PC" dram-trace "$tmp/$mode.trace" --fast --preset ddr4-3200 --set dram.ddr.ctrl.checker=false -q
 done
 "$PC" run -q >/dev/null
+# The platform without the modeled kernel: the DRAM-bound stream (core, router, LT adapter, the DDR path)
+# and the TLB/L1-hit path of bench/platform_bench.sh.
+"$PC" run -q --preset stream --set workload.synthetic.accesses=100000 >/dev/null
+"$PC" run -q --preset nehalem --set workload.synthetic.pattern=sequential --set workload.synthetic.footprint_kib=16 \
+  --set workload.synthetic.accesses=1000000 >/dev/null
 
 # Code the training did not run is compiled as without a profile (-fprofile-partial-training), and a
 # source without any profile is no error (-Wno-missing-profile).
