@@ -65,8 +65,8 @@ double Distribution::bucket_high(size_t b) {
 }
 
 void Distribution::sample_new(double v, uint64_t n, uint64_t bits) {
-  // flush(), with the usual pending run (where values alternate: a queue's occupancy, a latency) of one
-  // sample taken here: flush_run's first step, add(v, 1), is then all of it.
+  // flush(). Where values alternate (a queue's occupancy, a latency) the pending run is one sample, and
+  // flushing it is one add: done here, without flush_run's call and its tests for longer runs.
   if (m_run_n == 1) {
     double r;
     std::memcpy(&r, &m_run_bits, sizeof r);

@@ -126,7 +126,7 @@ TEST(Stats, DistributionAlternatingSamplesTakeEachOnItsOwn) {
   // 38 samples each of the first four values, 37 of the others: -2, 0 and 0.1 (bucket 0) and 3 make 150,
   // so the median is the 150th sample, in 3's bucket.
   EXPECT_EQ(alt.percentile(0.5), 3);
-  EXPECT_EQ(alt.percentile(0.51), 7);  // the 153rd: 7.75's bucket, whose lower bound is 7
+  EXPECT_EQ(alt.percentile(0.51), 7);  // in 7.75's bucket (the 151st to 187th samples): its lower bound
 }
 
 TEST(Stats, FormulaAndScalar) {
