@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <stdexcept>
 
 namespace pc::stats {
@@ -42,14 +41,20 @@ Json Formula::to_json() const {
   return std::isfinite(v) ? number(v) : Json(nullptr);
 }
 
-size_t Distribution::bucket_of(double v) {
-  if (!(v > 0)) return 0;
-  if (v < static_cast<double>(kLinear)) return static_cast<size_t>(v);
+// Above the exact integer range: the octave and its 64ths (out of line, so that bucket_of's common case
+// inlines where the figures are taken).
+__attribute__((noinline)) static size_t octave_bucket(double v) {
   int exp = 0;
   const double frac = std::frexp(v, &exp);  // v = frac * 2^exp, frac in [0.5, 1)
   const int octave = exp - 1;               // 2^octave <= v < 2^(octave+1)
   const size_t sub = std::min(kSub - 1, static_cast<size_t>((frac * 2.0 - 1.0) * static_cast<double>(kSub)));
   return kLinear + static_cast<size_t>(octave - kFirstOctave) * kSub + sub;
+}
+
+size_t Distribution::bucket_of(double v) {
+  if (v >= 0 && v < static_cast<double>(kLinear)) return static_cast<size_t>(v);  // (0 and -0 included)
+  if (!(v > 0)) return 0;                                                         // below 0, and NaN
+  return octave_bucket(v);
 }
 
 double Distribution::bucket_low(size_t b) {
@@ -65,16 +70,7 @@ double Distribution::bucket_high(size_t b) {
 }
 
 void Distribution::sample_new(double v, uint64_t n, uint64_t bits) {
-  // flush(). Where values alternate (a queue's occupancy, a latency) the pending run is one sample, and
-  // flushing it is one add: done here, without flush_run's call and its tests for longer runs.
-  if (m_run_n == 1) {
-    double r;
-    std::memcpy(&r, &m_run_bits, sizeof r);
-    m_run_n = 0;
-    add(r, 1);
-  } else if (m_run_n) {
-    flush_run();
-  }
+  flush();
   if (n == 1) {
     m_run_n = 1;
     m_run_bits = bits;
@@ -85,8 +81,7 @@ void Distribution::sample_new(double v, uint64_t n, uint64_t bits) {
 
 void Distribution::add(double v, uint64_t n) const {
   if (n == 0) return;
-  // (bucket_of's first range inline: most samples are small cycle counts and queue occupancies)
-  const size_t b = v >= 0 && v < static_cast<double>(kLinear) ? static_cast<size_t>(v) : bucket_of(v);
+  const size_t b = bucket_of(v);
   if (b >= m_buckets.size()) m_buckets.resize(b + 1, 0);
   m_buckets[b] += n;
   if (m_count == 0) {
@@ -104,12 +99,15 @@ void Distribution::flush_run() const {
   std::memcpy(&v, &m_run_bits, sizeof v);
   const uint64_t n = m_run_n;
   m_run_n = 0;
-  // n samples of v, as n calls would have taken them: the buckets, count, min and max do not depend on
-  // how they are grouped, the sum does (rounding). When v and the sum are whole and every partial sum
-  // stays below 2^53, each of the n additions is exact, so one addition of v * n gives the same bits.
   add(v, 1);
-  uint64_t rest = n - 1;
-  if (rest == 0) return;
+  // (A run of one, the usual one where values alternate, ends here: the rest stays out of line.)
+  if (n > 1) add_repeats(v, n - 1);
+}
+
+__attribute__((noinline)) void Distribution::add_repeats(double v, uint64_t rest) const {
+  // rest more samples of v, as separate calls would have taken them: the buckets, count, min and max do
+  // not depend on how they are grouped, the sum does (rounding). When v and the sum are whole and every
+  // partial sum stays below 2^53, each addition is exact, so one addition of v * rest gives the same bits.
   m_buckets[bucket_of(v)] += rest;  // add(v, 1) made the bucket; min and max already cover v
   m_count += rest;
   constexpr double kExact = 9007199254740992.0;  // 2^53

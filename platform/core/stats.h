@@ -137,6 +137,7 @@ class Distribution : public Stat {
     if (m_run_n) flush_run();
   }
   void flush_run() const;
+  void add_repeats(double v, uint64_t rest) const;  // flush_run for runs of more than one
   void add(double v, uint64_t n) const;
 
   mutable std::vector<uint64_t> m_buckets;

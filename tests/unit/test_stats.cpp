@@ -103,7 +103,7 @@ TEST(Stats, DistributionRunsSumAsSeparateSamples) {
 }
 
 TEST(Stats, DistributionAlternatingSamplesTakeEachOnItsOwn) {
-  // Values that alternate end a run of one sample at every step (sample_new's inline flush): the sum
+  // Values that alternate end a run of one sample at every step (flush_run without add_repeats): the sum
   // must round as the separate additions do, and the buckets must match those of the same values taken
   // in runs (flush_run), on both sides of the exact integer range's end (1024) and for values below 0.
   Group root(nullptr, "stats");
